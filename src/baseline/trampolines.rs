@@ -1,0 +1,155 @@
+//! Trampolines between the host and wasm code, one per signature:
+//! - the *entry* trampoline (host → wasm): saves callee-saved registers,
+//!   records `rsp`/`rbp` in the activation for trap unwinding, moves arguments
+//!   from a values array into the calling convention, calls, stores results;
+//! - the *landing pad*: where the signal handler resumes after a trap;
+//! - the *host* trampoline (wasm → host): spills arguments into a values
+//!   array and calls the runtime's host-call entry.
+
+use super::masm::{Masm, RAX, RBP, RSP};
+use crate::abi::{abi_for, ArgLoc};
+use crate::code::{FuncCode, TrapSite};
+use crate::types::{FuncType, ValType};
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
+
+/// `extern "C" fn(callee_vmctx, code, values, activation) -> u32` (0 ok, 1 trapped)
+pub type EntryFn = unsafe extern "C" fn(*mut u8, *const u8, *mut u64, *mut u8) -> u32;
+
+/// Signature of the runtime function host trampolines call:
+/// `(host_ctx, caller_vmctx, values) -> u32` (0 ok, else a pending trap).
+pub type HostEntryFn = unsafe extern "C" fn(*mut u8, *mut u8, *mut u64) -> u32;
+
+/// Offset of `rsp` below `rbp` after the entry trampoline saved its registers.
+const ENTRY_SAVED: i32 = 40;
+
+pub fn entry_trampoline(ty: &FuncType) -> FuncCode {
+    let abi = abi_for(ty);
+    let mut m = Masm::new();
+    dynasm!(m.ops
+        ; .arch x64
+        ; push rbp
+        ; mov rbp, rsp
+        ; push rbx
+        ; push r12
+        ; push r13
+        ; push r14
+        ; push r15
+        ; sub rsp, 8
+        ; mov [rcx], rsp
+        ; mov [rcx + 8], rbp
+        ; mov r12, rdx
+        ; mov r13, rsi
+        ; mov rbx, rdi
+    );
+    let area = ((8 * abi.stack_slots as i32) + 15) & !15;
+    m.sub_rsp(area);
+    for (i, loc) in abi.params.iter().enumerate() {
+        let t = ty.params()[i];
+        let src = 8 * i as i32;
+        match *loc {
+            ArgLoc::Stack(n) => {
+                let d = 8 * n as i32;
+                dynasm!(m.ops ; .arch x64 ; mov r11, [r12 + src] ; mov [rsp + d], r11);
+            }
+            ArgLoc::Gpr(r) => dynasm!(m.ops ; .arch x64 ; mov Rq(r), [r12 + src]),
+            ArgLoc::Xmm(x) => m.fload(t == ValType::F64, x, 12, src),
+        }
+    }
+    if abi.retptr {
+        dynasm!(m.ops ; .arch x64 ; mov rdx, r12);
+    }
+    dynasm!(m.ops
+        ; .arch x64
+        ; mov rdi, rbx
+        ; xor esi, esi
+        ; call r13
+    );
+    if ty.results().len() == 1 {
+        let t = ty.results()[0];
+        if t.is_float() {
+            m.fstore(t == ValType::F64, 12, 0, 0);
+        } else {
+            dynasm!(m.ops ; .arch x64 ; mov [r12], rax);
+        }
+    }
+    dynasm!(m.ops ; .arch x64 ; xor eax, eax);
+    emit_entry_exit(&mut m);
+    code_of(m, Vec::new())
+}
+
+fn emit_entry_exit(m: &mut Masm) {
+    dynasm!(m.ops
+        ; .arch x64
+        ; lea rsp, [rbp - ENTRY_SAVED]
+        ; pop r15
+        ; pop r14
+        ; pop r13
+        ; pop r12
+        ; pop rbx
+        ; pop rbp
+        ; ret
+    );
+}
+
+/// The landing pad: entered with rsp/rbp of an entry trampoline frame.
+pub fn landing_pad() -> FuncCode {
+    let mut m = Masm::new();
+    dynasm!(m.ops ; .arch x64 ; mov eax, 1);
+    emit_entry_exit(&mut m);
+    code_of(m, Vec::new())
+}
+
+pub fn host_trampoline(ty: &FuncType, host_entry: HostEntryFn) -> FuncCode {
+    let abi = abi_for(ty);
+    let n = ty.params().len().max(ty.results().len()).max(1) as i32;
+    let frame = (8 * n + 8 + 15) & !15;
+    let mut m = Masm::new();
+    dynasm!(m.ops ; .arch x64 ; push rbp ; mov rbp, rsp ; sub rsp, frame);
+    if abi.retptr {
+        dynasm!(m.ops ; .arch x64 ; mov [rbp - 8], rdx);
+    }
+    for (i, loc) in abi.params.iter().enumerate() {
+        let t = ty.params()[i];
+        let d = 8 * i as i32;
+        match *loc {
+            ArgLoc::Gpr(r) => dynasm!(m.ops ; .arch x64 ; mov [rsp + d], Rq(r)),
+            ArgLoc::Xmm(x) => m.fstore(t == ValType::F64, RSP, d, x),
+            ArgLoc::Stack(s) => m.copy_slot(RSP, d, RBP, 16 + 8 * s as i32),
+        }
+    }
+    let entry = host_entry as usize as i64;
+    dynasm!(m.ops
+        ; .arch x64
+        ; mov rdx, rsp
+        ; mov rax, QWORD entry
+        ; call rax
+        ; test eax, eax
+        ; jnz >trap
+    );
+    match ty.results().len() {
+        0 => {}
+        1 => {
+            let t = ty.results()[0];
+            if t.is_float() {
+                m.fload(t == ValType::F64, 0, RSP, 0);
+            } else {
+                m.load(true, RAX, RSP, 0);
+            }
+        }
+        nr => {
+            dynasm!(m.ops ; .arch x64 ; mov rax, [rbp - 8]);
+            for k in 0..nr as i32 {
+                m.copy_slot(RAX, 8 * k, RSP, 8 * k);
+            }
+        }
+    }
+    dynasm!(m.ops ; .arch x64 ; mov rsp, rbp ; pop rbp ; ret ; trap:);
+    let trap = TrapSite { native: m.offset(), code: None, wasm_offset: 0 };
+    m.ud2();
+    code_of(m, vec![trap])
+}
+
+fn code_of(m: Masm, traps: Vec<TrapSite>) -> FuncCode {
+    let bytes = m.finish().expect("trampoline labels are all defined");
+    FuncCode { bytes, offset_map: Vec::new(), traps, debug: None }
+}

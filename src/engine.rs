@@ -1,0 +1,134 @@
+//! The engine: configuration, the signature registry, trampolines and the
+//! builtins table shared by every store and module. Cheap to clone (an `Arc`).
+
+use crate::baseline::trampolines;
+use crate::code::{self, CodeKind, CodeObject};
+use crate::error::{Error, Result};
+use crate::types::{FuncType, SigId, SigRegistry};
+use crate::vm::layout::BUILTIN_COUNT;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Which code the engine runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// Single-pass baseline code.
+    #[default]
+    Baseline,
+    /// Baseline code compiled in debug mode (breakable at every instruction).
+    Debug,
+}
+
+impl Strategy {
+    pub fn parse(s: &str) -> Option<Strategy> {
+        Some(match s {
+            "baseline" => Strategy::Baseline,
+            "debug" => Strategy::Debug,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub strategy: Strategy,
+    /// Most bytes of native stack wasm may use on one thread.
+    pub max_wasm_stack: usize,
+    /// Threads for compiling a module (1 = on the calling thread).
+    pub compile_threads: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config { strategy: Strategy::Baseline, max_wasm_stack: 4 << 20, compile_threads: 1 }
+    }
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<EngineInner>,
+}
+
+pub(crate) struct EngineInner {
+    pub config: Config,
+    pub sigs: SigRegistry,
+    entry: Mutex<HashMap<FuncType, Arc<CodeObject>>>,
+    host: Mutex<HashMap<FuncType, Arc<CodeObject>>>,
+    pub builtins: Box<[usize; BUILTIN_COUNT]>,
+}
+
+static LANDING: std::sync::OnceLock<Arc<CodeObject>> = std::sync::OnceLock::new();
+
+impl Engine {
+    pub fn new(config: Config) -> Result<Engine> {
+        check_cpu()?;
+        let landing = LANDING.get_or_init(|| {
+            code::publish(CodeKind::Trampoline, 0, vec![(u32::MAX, trampolines::landing_pad())])
+                .expect("cannot map the landing pad")
+        });
+        crate::vm::traps::install_handlers(landing.func_ptr(0) as usize);
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                config,
+                sigs: SigRegistry::default(),
+                entry: Mutex::new(HashMap::new()),
+                host: Mutex::new(HashMap::new()),
+                builtins: Box::new(crate::runtime::builtins::table()),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn intern(&self, ty: &FuncType) -> SigId {
+        self.inner.sigs.intern(ty)
+    }
+
+    pub fn sig_type(&self, id: SigId) -> Option<FuncType> {
+        self.inner.sigs.lookup(id)
+    }
+
+    pub(crate) fn entry_trampoline(&self, ty: &FuncType) -> Result<trampolines::EntryFn> {
+        let obj = cached(&self.inner.entry, ty, || trampolines::entry_trampoline(ty))?;
+        // SAFETY: the code object holds an entry trampoline with the EntryFn ABI
+        // and lives in the engine's cache for as long as the engine.
+        Ok(unsafe { std::mem::transmute::<*const u8, trampolines::EntryFn>(obj.func_ptr(0)) })
+    }
+
+    pub(crate) fn host_trampoline(&self, ty: &FuncType) -> Result<*const u8> {
+        let obj = cached(&self.inner.host, ty, || {
+            trampolines::host_trampoline(ty, crate::runtime::func::host_entry)
+        })?;
+        Ok(obj.func_ptr(0))
+    }
+}
+
+fn cached(
+    map: &Mutex<HashMap<FuncType, Arc<CodeObject>>>,
+    ty: &FuncType,
+    make: impl FnOnce() -> crate::code::FuncCode,
+) -> Result<Arc<CodeObject>> {
+    let mut m = map.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(o) = m.get(ty) {
+        return Ok(o.clone());
+    }
+    let obj = code::publish(CodeKind::Trampoline, 0, vec![(u32::MAX, make())])
+        .map_err(|e| Error::Io { context: "mapping trampoline code".into(), source: e })?;
+    m.insert(ty.clone(), obj.clone());
+    Ok(obj)
+}
+
+/// The baseline compiler emits lzcnt, tzcnt, popcnt and SSE4.1 rounding.
+fn check_cpu() -> Result<()> {
+    let ok = std::arch::is_x86_feature_detected!("lzcnt")
+        && std::arch::is_x86_feature_detected!("bmi1")
+        && std::arch::is_x86_feature_detected!("popcnt")
+        && std::arch::is_x86_feature_detected!("sse4.1");
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage("this CPU lacks lzcnt/bmi1/popcnt/sse4.1, which wdb's code generator requires".into()))
+    }
+}

@@ -1,0 +1,435 @@
+//! Modules: decoding and validation with wasmparser, and the metadata the
+//! runtime, both compilers and the debugger need (types, imports, exports,
+//! segments, names, custom sections, function body ranges).
+
+use crate::error::{Error, Result};
+use crate::types::{FuncType, ValType};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use wasmparser::{
+    ExternalKind, FuncToValidate, Parser, Payload, TypeRef, ValidPayload, Validator, ValidatorResources, WasmFeatures,
+};
+
+/// Wasm 2.0 without SIMD.
+pub fn features() -> WasmFeatures {
+    WasmFeatures::WASM2.difference(WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ConstExpr {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    RefNull(ValType),
+    RefFunc(u32),
+    GlobalGet(u32),
+}
+
+#[derive(Debug, Clone)]
+pub enum ImportKind {
+    Func(u32),
+    Table(TableType),
+    Memory(MemoryType),
+    Global(GlobalType),
+}
+
+#[derive(Debug, Clone)]
+pub struct Import {
+    pub module: String,
+    pub name: String,
+    pub kind: ImportKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableType {
+    pub elem: ValType,
+    pub min: u64,
+    pub max: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryType {
+    pub min: u64,
+    pub max: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GlobalType {
+    pub ty: ValType,
+    pub mutable: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    Func,
+    Table,
+    Memory,
+    Global,
+}
+
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub name: String,
+    pub kind: ExportKind,
+    pub index: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum SegmentMode {
+    Passive,
+    Active { index: u32, offset: ConstExpr },
+    Declared,
+}
+
+#[derive(Debug, Clone)]
+pub enum ElemItem {
+    Func(u32),
+    Expr(ConstExpr),
+}
+
+#[derive(Debug, Clone)]
+pub struct ElemSegment {
+    pub mode: SegmentMode,
+    pub ty: ValType,
+    pub items: Vec<ElemItem>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DataSegment {
+    pub mode: SegmentMode,
+    /// Byte range of the data inside the module bytes.
+    pub range: Range<usize>,
+}
+
+/// A defined function's body inside the module bytes.
+#[derive(Debug, Clone)]
+pub struct FuncBody {
+    /// Range of the body (locals and code) in the module bytes.
+    pub range: Range<usize>,
+}
+
+/// Everything known about a validated module.
+pub struct ModuleInfo {
+    pub id: u64,
+    pub bytes: Vec<u8>,
+    pub types: Vec<FuncType>,
+    pub imports: Vec<Import>,
+    /// Type index of every function (imported ones first).
+    pub funcs: Vec<u32>,
+    pub num_imported_funcs: u32,
+    pub tables: Vec<TableType>,
+    pub num_imported_tables: u32,
+    pub memories: Vec<MemoryType>,
+    pub num_imported_memories: u32,
+    pub globals: Vec<GlobalType>,
+    pub num_imported_globals: u32,
+    /// Initialisers of defined globals.
+    pub global_inits: Vec<ConstExpr>,
+    pub exports: Vec<Export>,
+    pub start: Option<u32>,
+    pub elems: Vec<ElemSegment>,
+    pub data: Vec<DataSegment>,
+    pub bodies: Vec<FuncBody>,
+    pub func_names: HashMap<u32, String>,
+    pub local_names: HashMap<u32, HashMap<u32, String>>,
+    pub module_name: Option<String>,
+    /// (name, byte range of the payload).
+    pub custom_sections: Vec<(String, Range<usize>)>,
+    /// Size of the code section in bytes.
+    pub code_section_size: usize,
+    /// Functions validated module-wide, waiting for body validation.
+    pub(crate) to_validate: Vec<FuncToValidate<ValidatorResources>>,
+    /// Functions that have `ref.func` references outside function bodies
+    /// (not needed by the runtime; kept for the debugger).
+    pub declared_refs: Vec<u32>,
+}
+
+static NEXT_MODULE_ID: AtomicU64 = AtomicU64::new(1);
+
+impl ModuleInfo {
+    pub fn func_type(&self, func: u32) -> &FuncType {
+        &self.types[self.funcs[func as usize] as usize]
+    }
+
+    pub fn num_funcs(&self) -> u32 {
+        self.funcs.len() as u32
+    }
+
+    pub fn num_defined_funcs(&self) -> u32 {
+        self.funcs.len() as u32 - self.num_imported_funcs
+    }
+
+    pub fn func_name(&self, func: u32) -> Option<&str> {
+        self.func_names.get(&func).map(|s| s.as_str())
+    }
+
+    pub fn body(&self, func: u32) -> Option<&FuncBody> {
+        func.checked_sub(self.num_imported_funcs).and_then(|i| self.bodies.get(i as usize))
+    }
+
+    pub fn export(&self, name: &str) -> Option<&Export> {
+        self.exports.iter().find(|e| e.name == name)
+    }
+
+    pub fn custom_section(&self, name: &str) -> Option<&[u8]> {
+        self.custom_sections.iter().find(|(n, _)| n == name).map(|(_, r)| &self.bytes[r.clone()])
+    }
+
+    /// The function whose body contains module byte `offset`.
+    pub fn func_at_offset(&self, offset: usize) -> Option<u32> {
+        let i = self.bodies.partition_point(|b| b.range.start <= offset);
+        let b = self.bodies.get(i.checked_sub(1)?)?;
+        (offset < b.range.end).then_some(self.num_imported_funcs + (i - 1) as u32)
+    }
+
+    /// Decodes and validates `bytes` (module-level; function bodies are
+    /// validated when they are compiled).
+    pub fn parse(bytes: Vec<u8>) -> Result<ModuleInfo> {
+        let mut info = ModuleInfo {
+            id: NEXT_MODULE_ID.fetch_add(1, Ordering::Relaxed),
+            bytes: Vec::new(),
+            types: Vec::new(),
+            imports: Vec::new(),
+            funcs: Vec::new(),
+            num_imported_funcs: 0,
+            tables: Vec::new(),
+            num_imported_tables: 0,
+            memories: Vec::new(),
+            num_imported_memories: 0,
+            globals: Vec::new(),
+            num_imported_globals: 0,
+            global_inits: Vec::new(),
+            exports: Vec::new(),
+            start: None,
+            elems: Vec::new(),
+            data: Vec::new(),
+            bodies: Vec::new(),
+            func_names: HashMap::new(),
+            local_names: HashMap::new(),
+            module_name: None,
+            custom_sections: Vec::new(),
+            code_section_size: 0,
+            to_validate: Vec::new(),
+            declared_refs: Vec::new(),
+        };
+        let mut validator = Validator::new_with_features(features());
+        for payload in Parser::new(0).parse_all(&bytes) {
+            let payload = payload.map_err(Error::invalid)?;
+            if let ValidPayload::Func(fv, body) = validator.payload(&payload).map_err(Error::invalid)? {
+                let r = body.range();
+                info.bodies.push(FuncBody { range: r.start as usize..r.end as usize });
+                info.to_validate.push(fv);
+            }
+            info.read_payload(payload).map_err(Error::invalid)?;
+        }
+        info.bytes = bytes;
+        Ok(info)
+    }
+
+    fn read_payload(&mut self, payload: Payload<'_>) -> wasmparser::Result<()> {
+        match payload {
+            Payload::TypeSection(r) => {
+                for ft in r.into_iter_err_on_gc_types() {
+                    let ft = ft?;
+                    self.types.push(convert_func_type(&ft));
+                }
+            }
+            Payload::ImportSection(r) => {
+                for imp in r.into_imports() {
+                    let imp = imp?;
+                    let kind = match imp.ty {
+                        TypeRef::Func(t) => {
+                            self.funcs.push(t);
+                            self.num_imported_funcs += 1;
+                            ImportKind::Func(t)
+                        }
+                        TypeRef::Table(t) => {
+                            let t = convert_table_type(&t);
+                            self.tables.push(t);
+                            self.num_imported_tables += 1;
+                            ImportKind::Table(t)
+                        }
+                        TypeRef::Memory(m) => {
+                            let m = MemoryType { min: m.initial, max: m.maximum };
+                            self.memories.push(m);
+                            self.num_imported_memories += 1;
+                            ImportKind::Memory(m)
+                        }
+                        TypeRef::Global(g) => {
+                            let g = convert_global_type(&g);
+                            self.globals.push(g);
+                            self.num_imported_globals += 1;
+                            ImportKind::Global(g)
+                        }
+                        _ => unreachable!("rejected by the validator"),
+                    };
+                    self.imports.push(Import { module: imp.module.to_string(), name: imp.name.to_string(), kind });
+                }
+            }
+            Payload::FunctionSection(r) => {
+                for t in r {
+                    self.funcs.push(t?);
+                }
+            }
+            Payload::TableSection(r) => {
+                for t in r {
+                    let t = t?;
+                    self.tables.push(convert_table_type(&t.ty));
+                    // Tables with an explicit initialiser (function-references) are rejected by validation.
+                }
+            }
+            Payload::MemorySection(r) => {
+                for m in r {
+                    let m = m?;
+                    self.memories.push(MemoryType { min: m.initial, max: m.maximum });
+                }
+            }
+            Payload::GlobalSection(r) => {
+                for g in r {
+                    let g = g?;
+                    self.globals.push(convert_global_type(&g.ty));
+                    self.global_inits.push(convert_const_expr(&g.init_expr)?);
+                }
+            }
+            Payload::ExportSection(r) => {
+                for e in r {
+                    let e = e?;
+                    let kind = match e.kind {
+                        ExternalKind::Func => ExportKind::Func,
+                        ExternalKind::Table => ExportKind::Table,
+                        ExternalKind::Memory => ExportKind::Memory,
+                        ExternalKind::Global => ExportKind::Global,
+                        _ => unreachable!("rejected by the validator"),
+                    };
+                    self.exports.push(Export { name: e.name.to_string(), kind, index: e.index });
+                }
+            }
+            Payload::StartSection { func, .. } => self.start = Some(func),
+            Payload::ElementSection(r) => {
+                for e in r {
+                    let e = e?;
+                    let mode = match e.kind {
+                        wasmparser::ElementKind::Passive => SegmentMode::Passive,
+                        wasmparser::ElementKind::Declared => SegmentMode::Declared,
+                        wasmparser::ElementKind::Active { table_index, offset_expr } => SegmentMode::Active {
+                            index: table_index.unwrap_or(0),
+                            offset: convert_const_expr(&offset_expr)?,
+                        },
+                    };
+                    let (ty, items) = match e.items {
+                        wasmparser::ElementItems::Functions(fs) => {
+                            let mut items = Vec::new();
+                            for f in fs {
+                                let f = f?;
+                                self.declared_refs.push(f);
+                                items.push(ElemItem::Func(f));
+                            }
+                            (ValType::FuncRef, items)
+                        }
+                        wasmparser::ElementItems::Expressions(rt, es) => {
+                            let ty = if rt.is_extern_ref() { ValType::ExternRef } else { ValType::FuncRef };
+                            let mut items = Vec::new();
+                            for ex in es {
+                                items.push(ElemItem::Expr(convert_const_expr(&ex?)?));
+                            }
+                            (ty, items)
+                        }
+                    };
+                    self.elems.push(ElemSegment { mode, ty, items });
+                }
+            }
+            Payload::DataSection(r) => {
+                for d in r {
+                    let d = d?;
+                    let mode = match d.kind {
+                        wasmparser::DataKind::Passive => SegmentMode::Passive,
+                        wasmparser::DataKind::Active { memory_index, offset_expr } => SegmentMode::Active {
+                            index: memory_index,
+                            offset: convert_const_expr(&offset_expr)?,
+                        },
+                    };
+                    let end = d.range.end as usize;
+                    self.data.push(DataSegment { mode, range: end - d.data.len()..end });
+                }
+            }
+            Payload::CodeSectionStart { size, .. } => self.code_section_size = size as usize,
+            Payload::CustomSection(c) => {
+                let start = c.data_offset() as usize;
+                self.custom_sections.push((c.name().to_string(), start..start + c.data().len()));
+                if let wasmparser::KnownCustom::Name(names) = c.as_known() {
+                    // A malformed name section is ignored, as the spec asks.
+                    let _ = self.read_names(names);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn read_names(&mut self, names: wasmparser::NameSectionReader<'_>) -> wasmparser::Result<()> {
+        for n in names {
+            match n? {
+                wasmparser::Name::Module { name, .. } => self.module_name = Some(name.to_string()),
+                wasmparser::Name::Function(map) => {
+                    for naming in map {
+                        let naming = naming?;
+                        self.func_names.insert(naming.index, naming.name.to_string());
+                    }
+                }
+                wasmparser::Name::Local(map) => {
+                    for f in map {
+                        let f = f?;
+                        let mut locals = HashMap::new();
+                        for naming in f.names {
+                            let naming = naming?;
+                            locals.insert(naming.index, naming.name.to_string());
+                        }
+                        self.local_names.insert(f.index, locals);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn convert_func_type(ft: &wasmparser::FuncType) -> FuncType {
+    let conv = |t: &wasmparser::ValType| ValType::from_wasmparser(*t).unwrap_or(ValType::I32);
+    FuncType::new(ft.params().iter().map(conv), ft.results().iter().map(conv))
+}
+
+fn convert_table_type(t: &wasmparser::TableType) -> TableType {
+    let elem = if t.element_type.is_extern_ref() { ValType::ExternRef } else { ValType::FuncRef };
+    TableType { elem, min: t.initial, max: t.maximum }
+}
+
+fn convert_global_type(g: &wasmparser::GlobalType) -> GlobalType {
+    GlobalType { ty: ValType::from_wasmparser(g.content_type).unwrap_or(ValType::I32), mutable: g.mutable }
+}
+
+fn convert_const_expr(e: &wasmparser::ConstExpr<'_>) -> wasmparser::Result<ConstExpr> {
+    use wasmparser::Operator as O;
+    let mut r = e.get_operators_reader();
+    let op = r.read()?;
+    Ok(match op {
+        O::I32Const { value } => ConstExpr::I32(value),
+        O::I64Const { value } => ConstExpr::I64(value),
+        O::F32Const { value } => ConstExpr::F32(value.bits()),
+        O::F64Const { value } => ConstExpr::F64(value.bits()),
+        O::RefNull { hty } => ConstExpr::RefNull(if matches!(hty, wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Extern, .. }) {
+            ValType::ExternRef
+        } else {
+            ValType::FuncRef
+        }),
+        O::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
+        O::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
+        _ => {
+            // Validation (Wasm 2.0 without extended-const) admits nothing else.
+            let _ = r.original_position();
+            ConstExpr::I32(0)
+        }
+    })
+}

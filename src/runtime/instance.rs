@@ -1,0 +1,477 @@
+//! Instances: linking imports, allocating the VMContext and the code table,
+//! creating memories, tables and globals, applying segments, running `start`.
+
+use super::func::Func;
+use super::module::Module;
+use super::store::{GlobalCell, Store, StoreInner};
+use super::values::Val;
+use crate::error::{Error, Result, Trap, TrapCode};
+use crate::module::{ConstExpr, ElemItem, ExportKind, ImportKind, SegmentMode};
+use crate::types::ValType;
+use crate::vm::layout::*;
+use crate::vm::memory::LinearMemory;
+use crate::vm::table::Table as TableObj;
+use std::collections::HashMap;
+use std::sync::atomic::AtomicPtr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memory {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Table {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Global {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instance {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+/// Anything that can be imported or exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extern {
+    Func(Func),
+    Memory(Memory),
+    Table(Table),
+    Global(Global),
+}
+
+impl Extern {
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Extern::Func(_) => "function",
+            Extern::Memory(_) => "memory",
+            Extern::Table(_) => "table",
+            Extern::Global(_) => "global",
+        }
+    }
+}
+
+/// The runtime record of an instance. Compiled code reaches it through
+/// `vmctx[VMCTX_INSTANCE]`; every pointer inside refers to store-owned boxes.
+pub(crate) struct InstanceData {
+    pub vmctx: Box<[u64]>,
+    pub module: Module,
+    pub funcrefs: Box<[VMFuncRef]>,
+    pub funcref_ptrs: Box<[*const VMFuncRef]>,
+    pub table_ptrs: Box<[*mut VMTable]>,
+    pub table_objs: Vec<*mut TableObj>,
+    pub global_ptrs: Box<[*mut u64]>,
+    pub memory: *mut LinearMemory,
+    pub sig_ids: Box<[u32]>,
+    pub budgets: Box<[i32]>,
+    pub dropped_elems: Vec<bool>,
+    pub dropped_data: Vec<bool>,
+    pub exports: HashMap<String, Extern>,
+    pub store_id: u64,
+}
+
+impl InstanceData {
+    pub fn memory_ptr(&self) -> Option<*mut LinearMemory> {
+        (!self.memory.is_null()).then_some(self.memory)
+    }
+
+    pub fn vmctx_ptr(&self) -> *mut u8 {
+        self.vmctx.as_ptr() as *mut u8
+    }
+
+    /// Sets the debug byte of function `func` (debug code calls the hook when set).
+    pub fn set_debug_flag(&mut self, func: u32, on: bool) {
+        let base = self.vmctx.as_mut_ptr() as *mut u8;
+        // SAFETY: the vmctx buffer has one debug byte per function after the header.
+        unsafe { *base.add(VMCTX_DEBUG_FLAGS as usize + func as usize) = on as u8 };
+    }
+
+    /// The raw reference value of an element-segment item.
+    pub fn elem_value(&self, item: &ElemItem) -> u64 {
+        match item {
+            ElemItem::Func(f) => self.funcref_ptrs[*f as usize] as u64,
+            ElemItem::Expr(e) => self.const_value(e),
+        }
+    }
+
+    pub fn const_value(&self, e: &ConstExpr) -> u64 {
+        match *e {
+            ConstExpr::I32(v) => v as u32 as u64,
+            ConstExpr::I64(v) => v as u64,
+            ConstExpr::F32(b) => b as u64,
+            ConstExpr::F64(b) => b,
+            ConstExpr::RefNull(_) => 0,
+            ConstExpr::RefFunc(f) => self.funcref_ptrs[f as usize] as u64,
+            // SAFETY: global pointers refer to store-owned cells.
+            ConstExpr::GlobalGet(g) => unsafe { *self.global_ptrs[g as usize] },
+        }
+    }
+}
+
+/// The instance record behind a VMContext pointer.
+pub(crate) fn instance_of_vmctx<'a>(vmctx: *mut u8) -> Option<&'a mut InstanceData> {
+    if vmctx.is_null() {
+        return None;
+    }
+    // SAFETY: every VMContext we create stores its instance record pointer at
+    // VMCTX_INSTANCE, and the record lives as long as the store.
+    unsafe {
+        let p = *(vmctx.add(VMCTX_INSTANCE as usize) as *const *mut InstanceData);
+        p.as_mut()
+    }
+}
+
+/// Fills in function names of a trap's frames.
+pub(crate) fn name_frames(store: &StoreInner, trap: &mut Trap) {
+    for f in &mut trap.backtrace {
+        if let Some(inst) = store.instances.iter().find(|i| i.module.info().id == f.module_id) {
+            f.func_name = inst.module.info().func_name(f.func_index).map(|s| s.to_string());
+        }
+    }
+}
+
+fn link_err(msg: String) -> Error {
+    Error::Link(msg)
+}
+
+impl Instance {
+    /// Instantiates `module` with `imports` given in the module's import order.
+    pub fn new<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Result<Instance> {
+        let info = module.inner.info.clone();
+        if imports.len() != info.imports.len() {
+            return Err(link_err(format!("expected {} imports, got {}", info.imports.len(), imports.len())));
+        }
+        let sid = store.inner.id;
+        let mut func_ptrs: Vec<*const VMFuncRef> = Vec::with_capacity(info.funcs.len());
+        let mut tables: Vec<u32> = Vec::new();
+        let mut memories: Vec<u32> = Vec::new();
+        let mut globals: Vec<u32> = Vec::new();
+        for (imp, ext) in info.imports.iter().zip(imports) {
+            let what = format!("import \"{}\" \"{}\"", imp.module, imp.name);
+            let store_of = match ext {
+                Extern::Func(f) => f.store,
+                Extern::Memory(m) => m.store,
+                Extern::Table(t) => t.store,
+                Extern::Global(g) => g.store,
+            };
+            if store_of != sid {
+                return Err(link_err(format!("{what}: value from another store")));
+            }
+            match (&imp.kind, ext) {
+                (ImportKind::Func(t), Extern::Func(f)) => {
+                    let want = module.inner.sig_ids[*t as usize];
+                    if f.sig().0 != want {
+                        let got = f.ty(store).map(|t| t.to_string()).unwrap_or_default();
+                        return Err(link_err(format!(
+                            "{what}: incompatible import type: expected function {}, got {got}",
+                            info.types[*t as usize]
+                        )));
+                    }
+                    func_ptrs.push(f.raw);
+                }
+                (ImportKind::Table(tt), Extern::Table(t)) => {
+                    let obj = &store.inner.tables[t.index as usize];
+                    let ok = obj.ty == tt.elem
+                        && obj.len() >= tt.min
+                        && match tt.max {
+                            None => true,
+                            Some(m) => obj.max().is_some_and(|om| om <= m),
+                        };
+                    if !ok {
+                        return Err(link_err(format!("{what}: incompatible import type for table")));
+                    }
+                    tables.push(t.index);
+                }
+                (ImportKind::Memory(mt), Extern::Memory(m)) => {
+                    let obj = &store.inner.memories[m.index as usize];
+                    let ok = obj.pages() >= mt.min
+                        && match mt.max {
+                            None => true,
+                            Some(mx) => obj.declared_max().is_some_and(|om| om <= mx),
+                        };
+                    if !ok {
+                        return Err(link_err(format!("{what}: incompatible import type for memory")));
+                    }
+                    memories.push(m.index);
+                }
+                (ImportKind::Global(gt), Extern::Global(g)) => {
+                    let cell = &store.inner.globals[g.index as usize];
+                    if cell.ty != *gt {
+                        return Err(link_err(format!("{what}: incompatible import type for global")));
+                    }
+                    globals.push(g.index);
+                }
+                (_, e) => {
+                    return Err(link_err(format!("{what}: incompatible import type: got a {}", e.kind_name())));
+                }
+            }
+        }
+
+        // Defined memories, tables, globals.
+        for mt in &info.memories[info.num_imported_memories as usize..] {
+            let mem = LinearMemory::new(mt.min, mt.max)
+                .map_err(|e| Error::Io { context: "cannot reserve linear memory".into(), source: e })?;
+            store.inner.memories.push(Box::new(mem));
+            memories.push(store.inner.memories.len() as u32 - 1);
+        }
+        for tt in &info.tables[info.num_imported_tables as usize..] {
+            let t = TableObj::new(tt.elem, tt.min, tt.max, 0)
+                .ok_or_else(|| Error::Link(format!("table of {} elements is too large", tt.min)))?;
+            store.inner.tables.push(Box::new(t));
+            tables.push(store.inner.tables.len() as u32 - 1);
+        }
+        for gt in &info.globals[info.num_imported_globals as usize..] {
+            store.inner.globals.push(Box::new(GlobalCell { value: 0, ty: *gt }));
+            globals.push(store.inner.globals.len() as u32 - 1);
+        }
+
+        let nfuncs = info.funcs.len();
+        let words = (VMCTX_HEADER_SIZE as usize + nfuncs).div_ceil(8);
+        let mut data = Box::new(InstanceData {
+            vmctx: vec![0u64; words].into_boxed_slice(),
+            module: module.clone(),
+            funcrefs: Box::new([]),
+            funcref_ptrs: Box::new([]),
+            table_ptrs: tables.iter().map(|&t| store.inner.tables[t as usize].vm_ptr()).collect(),
+            table_objs: tables.iter().map(|&t| &mut *store.inner.tables[t as usize] as *mut TableObj).collect(),
+            global_ptrs: globals.iter().map(|&g| &mut store.inner.globals[g as usize].value as *mut u64).collect(),
+            memory: memories.first().map_or(std::ptr::null_mut(), |&m| &mut *store.inner.memories[m as usize] as *mut _),
+            sig_ids: module.inner.sig_ids.clone().into_boxed_slice(),
+            budgets: vec![0; nfuncs].into_boxed_slice(),
+            dropped_elems: vec![false; info.elems.len()],
+            dropped_data: vec![false; info.data.len()],
+            exports: HashMap::new(),
+            store_id: sid,
+        });
+        let vmctx = data.vmctx_ptr();
+        let code = &module.inner.code;
+        data.funcrefs = (info.num_imported_funcs as usize..nfuncs)
+            .enumerate()
+            .map(|(k, f)| VMFuncRef {
+                code: AtomicPtr::new(code.func_ptr(k) as *mut u8),
+                vmctx,
+                sig: module.inner.sig_ids[info.funcs[f] as usize],
+                func_index: f as u32,
+            })
+            .collect();
+        for r in data.funcrefs.iter() {
+            func_ptrs.push(r as *const VMFuncRef);
+        }
+        data.funcref_ptrs = func_ptrs.into_boxed_slice();
+
+        // The VMContext header.
+        let hdr = data.vmctx.as_mut_ptr() as *mut u8;
+        let put = |off: i32, v: usize| {
+            // SAFETY: `off` is a header offset inside the vmctx buffer.
+            unsafe { *(hdr.add(off as usize) as *mut usize) = v };
+        };
+        put(VMCTX_LIMITS, std::sync::Arc::as_ptr(&store.inner.limits) as usize);
+        put(VMCTX_MEMORY, data.memory_ptr().map_or(0, |m| {
+            // SAFETY: m points to a store-owned memory.
+            unsafe { (*m).vm_ptr() as usize }
+        }));
+        put(VMCTX_FUNCREFS, data.funcref_ptrs.as_ptr() as usize);
+        put(VMCTX_GLOBALS, data.global_ptrs.as_ptr() as usize);
+        put(VMCTX_TABLES, data.table_ptrs.as_ptr() as usize);
+        put(VMCTX_BUILTINS, store.engine().inner.builtins.as_ptr() as usize);
+        put(VMCTX_INSTANCE, &mut *data as *mut InstanceData as usize);
+        put(VMCTX_BUDGETS, data.budgets.as_ptr() as usize);
+        put(VMCTX_SIG_IDS, data.sig_ids.as_ptr() as usize);
+
+        // Globals' initial values.
+        for (k, init) in info.global_inits.iter().enumerate() {
+            let g = info.num_imported_globals as usize + k;
+            let v = data.const_value(init);
+            // SAFETY: store-owned global cell.
+            unsafe { *data.global_ptrs[g] = v };
+        }
+
+        // Exports.
+        for e in &info.exports {
+            let ext = match e.kind {
+                ExportKind::Func => Extern::Func(Func { store: sid, raw: data.funcref_ptrs[e.index as usize] }),
+                ExportKind::Memory => Extern::Memory(Memory { store: sid, index: memories[e.index as usize] }),
+                ExportKind::Table => Extern::Table(Table { store: sid, index: tables[e.index as usize] }),
+                ExportKind::Global => Extern::Global(Global { store: sid, index: globals[e.index as usize] }),
+            };
+            data.exports.insert(e.name.clone(), ext);
+        }
+
+        store.inner.instances.push(data);
+        let index = store.inner.instances.len() as u32 - 1;
+        let instance = Instance { store: sid, index };
+
+        // Segments, in order; a failure traps but earlier writes stay.
+        let data = &mut store.inner.instances[index as usize];
+        for (i, seg) in info.elems.iter().enumerate() {
+            match &seg.mode {
+                SegmentMode::Active { index: t, offset } => {
+                    let off = data.const_value(offset) as u32 as u64;
+                    let vals: Vec<u64> = seg.items.iter().map(|it| data.elem_value(it)).collect();
+                    // SAFETY: store-owned table.
+                    let table = unsafe { &mut *data.table_objs[*t as usize] };
+                    if off.checked_add(vals.len() as u64).is_none_or(|end| end > table.len()) {
+                        return Err(Trap::new(TrapCode::TableOutOfBounds).into());
+                    }
+                    table.elements_mut()[off as usize..off as usize + vals.len()].copy_from_slice(&vals);
+                    data.dropped_elems[i] = true;
+                }
+                SegmentMode::Declared => data.dropped_elems[i] = true,
+                SegmentMode::Passive => {}
+            }
+        }
+        for (i, seg) in info.data.iter().enumerate() {
+            if let SegmentMode::Active { offset, .. } = &seg.mode {
+                let off = data.const_value(offset) as u32 as usize;
+                let bytes = &info.bytes[seg.range.clone()];
+                let Some(mem) = data.memory_ptr() else {
+                    return Err(Error::Internal("data segment without memory".into()));
+                };
+                // SAFETY: store-owned memory; no other borrow of it is live.
+                let mem = unsafe { &mut *mem };
+                if off.checked_add(bytes.len()).is_none_or(|end| end > mem.byte_len()) {
+                    return Err(Trap::new(TrapCode::MemoryOutOfBounds).into());
+                }
+                mem.data_mut()[off..off + bytes.len()].copy_from_slice(bytes);
+                data.dropped_data[i] = true;
+            }
+        }
+
+        if let Some(start) = info.start {
+            let f = Func { store: sid, raw: store.inner.instances[index as usize].funcref_ptrs[start as usize] };
+            f.call(store, &[], &mut [])?;
+        }
+        Ok(instance)
+    }
+
+    fn data<'a, T>(&self, store: &'a Store<T>) -> &'a InstanceData {
+        &store.inner.instances[self.index as usize]
+    }
+
+    pub fn get_export<T>(&self, store: &Store<T>, name: &str) -> Option<Extern> {
+        if self.store != store.inner.id {
+            return None;
+        }
+        self.data(store).exports.get(name).copied()
+    }
+
+    pub fn get_func<T>(&self, store: &Store<T>, name: &str) -> Option<Func> {
+        match self.get_export(store, name)? {
+            Extern::Func(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    pub fn get_memory<T>(&self, store: &Store<T>, name: &str) -> Option<Memory> {
+        match self.get_export(store, name)? {
+            Extern::Memory(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn get_global<T>(&self, store: &Store<T>, name: &str) -> Option<Global> {
+        match self.get_export(store, name)? {
+            Extern::Global(g) => Some(g),
+            _ => None,
+        }
+    }
+
+    /// Export names in module order.
+    pub fn exports<T>(&self, store: &Store<T>) -> Vec<(String, Extern)> {
+        let d = self.data(store);
+        d.module.info().exports.iter().filter_map(|e| Some((e.name.clone(), *d.exports.get(&e.name)?))).collect()
+    }
+
+    pub fn module<T>(&self, store: &Store<T>) -> Module {
+        self.data(store).module.clone()
+    }
+
+    /// The function with index `func` of this instance.
+    pub fn func_by_index<T>(&self, store: &Store<T>, func: u32) -> Option<Func> {
+        let d = self.data(store);
+        d.funcref_ptrs.get(func as usize).map(|&raw| Func { store: self.store, raw })
+    }
+
+    /// Turns the debug hook of function `func` on or off (debug code only).
+    pub fn set_debug_flag<T>(&self, store: &mut Store<T>, func: u32, on: bool) {
+        store.inner.instances[self.index as usize].set_debug_flag(func, on);
+    }
+}
+
+impl Memory {
+    pub fn new<T>(store: &mut Store<T>, min: u64, max: Option<u64>) -> Result<Memory> {
+        let mem = LinearMemory::new(min, max)
+            .map_err(|e| Error::Io { context: "cannot reserve linear memory".into(), source: e })?;
+        store.inner.memories.push(Box::new(mem));
+        Ok(Memory { store: store.inner.id, index: store.inner.memories.len() as u32 - 1 })
+    }
+
+    pub fn data<'a, T>(&self, store: &'a Store<T>) -> &'a [u8] {
+        store.inner.memories[self.index as usize].data()
+    }
+
+    pub fn data_mut<'a, T>(&self, store: &'a mut Store<T>) -> &'a mut [u8] {
+        store.inner.memories[self.index as usize].data_mut()
+    }
+
+    pub fn pages<T>(&self, store: &Store<T>) -> u64 {
+        store.inner.memories[self.index as usize].pages()
+    }
+
+    /// Grows by `delta` pages; returns the old size or None.
+    pub fn grow<T>(&self, store: &mut Store<T>, delta: u64) -> Option<u64> {
+        store.inner.memories[self.index as usize].grow(delta)
+    }
+
+    pub fn base_ptr<T>(&self, store: &Store<T>) -> *const u8 {
+        store.inner.memories[self.index as usize].base()
+    }
+}
+
+impl Table {
+    pub fn new<T>(store: &mut Store<T>, ty: ValType, min: u64, max: Option<u64>, init: Val) -> Result<Table> {
+        let t = TableObj::new(ty, min, max, init.to_raw()).ok_or_else(|| Error::Usage("table too large".into()))?;
+        store.inner.tables.push(Box::new(t));
+        Ok(Table { store: store.inner.id, index: store.inner.tables.len() as u32 - 1 })
+    }
+
+    pub fn size<T>(&self, store: &Store<T>) -> u64 {
+        store.inner.tables[self.index as usize].len()
+    }
+
+    pub fn get<T>(&self, store: &Store<T>, i: u64) -> Option<Val> {
+        let t = &store.inner.tables[self.index as usize];
+        t.get(i).map(|raw| Val::from_raw(t.ty, raw, store.inner.id))
+    }
+}
+
+impl Global {
+    pub fn new<T>(store: &mut Store<T>, ty: crate::module::GlobalType, v: Val) -> Result<Global> {
+        if v.ty() != ty.ty {
+            return Err(Error::Usage("global value does not match its type".into()));
+        }
+        store.inner.globals.push(Box::new(GlobalCell { value: v.to_raw(), ty }));
+        Ok(Global { store: store.inner.id, index: store.inner.globals.len() as u32 - 1 })
+    }
+
+    pub fn get<T>(&self, store: &Store<T>) -> Val {
+        let c = &store.inner.globals[self.index as usize];
+        Val::from_raw(c.ty.ty, c.value, store.inner.id)
+    }
+
+    pub fn set<T>(&self, store: &mut Store<T>, v: Val) -> Result<()> {
+        let c = &mut store.inner.globals[self.index as usize];
+        if !c.ty.mutable || v.ty() != c.ty.ty {
+            return Err(Error::Usage("cannot set an immutable global or a value of another type".into()));
+        }
+        c.value = v.to_raw();
+        Ok(())
+    }
+}

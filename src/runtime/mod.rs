@@ -1,0 +1,17 @@
+//! The runtime API: modules, stores, instances, functions, linking.
+
+pub mod builtins;
+pub mod debug;
+pub mod func;
+pub mod instance;
+pub mod linker;
+pub mod module;
+pub mod store;
+pub mod values;
+
+pub use func::{Caller, Func};
+pub use instance::{Extern, Global, Instance, Memory, Table};
+pub use linker::Linker;
+pub use module::Module;
+pub use store::{InterruptHandle, Store};
+pub use values::{ExternRef, Val};

@@ -1,0 +1,118 @@
+//! Values as the embedder sees them, and their raw 64-bit form.
+
+use super::func::Func;
+use crate::types::ValType;
+use crate::vm::layout::VMFuncRef;
+use std::fmt;
+
+/// An opaque host reference. Its payload is a host-chosen 64-bit value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExternRef(u64);
+
+impl ExternRef {
+    pub fn new(payload: u64) -> ExternRef {
+        ExternRef(payload)
+    }
+
+    pub fn payload(self) -> u64 {
+        self.0
+    }
+
+    pub(crate) fn to_raw(self) -> u64 {
+        self.0.wrapping_add(1)
+    }
+
+    pub(crate) fn from_raw(raw: u64) -> Option<ExternRef> {
+        (raw != 0).then(|| ExternRef(raw - 1))
+    }
+}
+
+/// A WebAssembly value.
+#[derive(Debug, Clone, Copy)]
+pub enum Val {
+    I32(i32),
+    I64(i64),
+    /// Raw bits, so NaN payloads survive.
+    F32(u32),
+    F64(u64),
+    FuncRef(Option<Func>),
+    ExternRef(Option<ExternRef>),
+}
+
+impl Val {
+    pub fn ty(&self) -> ValType {
+        match self {
+            Val::I32(_) => ValType::I32,
+            Val::I64(_) => ValType::I64,
+            Val::F32(_) => ValType::F32,
+            Val::F64(_) => ValType::F64,
+            Val::FuncRef(_) => ValType::FuncRef,
+            Val::ExternRef(_) => ValType::ExternRef,
+        }
+    }
+
+    pub fn default_for(ty: ValType) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(0),
+            ValType::I64 => Val::I64(0),
+            ValType::F32 => Val::F32(0),
+            ValType::F64 => Val::F64(0),
+            ValType::FuncRef => Val::FuncRef(None),
+            ValType::ExternRef => Val::ExternRef(None),
+        }
+    }
+
+    pub fn to_raw(&self) -> u64 {
+        match *self {
+            Val::I32(v) => v as u32 as u64,
+            Val::I64(v) => v as u64,
+            Val::F32(v) => v as u64,
+            Val::F64(v) => v,
+            Val::FuncRef(f) => f.map_or(0, |f| f.raw as u64),
+            Val::ExternRef(e) => e.map_or(0, |e| e.to_raw()),
+        }
+    }
+
+    pub(crate) fn from_raw(ty: ValType, raw: u64, store_id: u64) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(raw as u32 as i32),
+            ValType::I64 => Val::I64(raw as i64),
+            ValType::F32 => Val::F32(raw as u32),
+            ValType::F64 => Val::F64(raw),
+            ValType::FuncRef => {
+                Val::FuncRef((raw != 0).then(|| Func { store: store_id, raw: raw as *const VMFuncRef }))
+            }
+            ValType::ExternRef => Val::ExternRef(ExternRef::from_raw(raw)),
+        }
+    }
+
+    pub fn i32(&self) -> Option<i32> {
+        if let Val::I32(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
+    }
+
+    pub fn i64(&self) -> Option<i64> {
+        if let Val::I64(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for Val {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Val::I32(v) => write!(f, "{v}"),
+            Val::I64(v) => write!(f, "{v}"),
+            Val::F32(b) => write!(f, "{}", f32::from_bits(*b)),
+            Val::F64(b) => write!(f, "{}", f64::from_bits(*b)),
+            Val::FuncRef(None) | Val::ExternRef(None) => write!(f, "null"),
+            Val::FuncRef(Some(func)) => write!(f, "funcref:{:p}", func.raw),
+            Val::ExternRef(Some(e)) => write!(f, "externref:{}", e.payload()),
+        }
+    }
+}

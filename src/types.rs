@@ -1,0 +1,136 @@
+//! Value types, function types and the engine-wide interning of signatures.
+//!
+//! Both tiers and the runtime agree on one canonical id per distinct function
+//! type, so `call_indirect` compares two `u32`s no matter which module a
+//! function came from.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+/// A WebAssembly value type (Wasm 2.0 without SIMD).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValType {
+    I32,
+    I64,
+    F32,
+    F64,
+    FuncRef,
+    ExternRef,
+}
+
+impl ValType {
+    pub fn from_wasmparser(ty: wasmparser::ValType) -> Option<ValType> {
+        use wasmparser::ValType as W;
+        Some(match ty {
+            W::I32 => ValType::I32,
+            W::I64 => ValType::I64,
+            W::F32 => ValType::F32,
+            W::F64 => ValType::F64,
+            W::V128 => return None,
+            W::Ref(r) => {
+                if r.is_func_ref() {
+                    ValType::FuncRef
+                } else if r.is_extern_ref() {
+                    ValType::ExternRef
+                } else {
+                    return None;
+                }
+            }
+        })
+    }
+
+    pub fn is_float(self) -> bool {
+        matches!(self, ValType::F32 | ValType::F64)
+    }
+
+    pub fn is_ref(self) -> bool {
+        matches!(self, ValType::FuncRef | ValType::ExternRef)
+    }
+
+    /// Width in bytes of the value when it is stored in a register or slot.
+    pub fn is_64bit(self) -> bool {
+        !matches!(self, ValType::I32 | ValType::F32)
+    }
+}
+
+impl fmt::Display for ValType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ValType::I32 => "i32",
+            ValType::I64 => "i64",
+            ValType::F32 => "f32",
+            ValType::F64 => "f64",
+            ValType::FuncRef => "funcref",
+            ValType::ExternRef => "externref",
+        })
+    }
+}
+
+/// A function signature.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FuncType {
+    params: Arc<[ValType]>,
+    results: Arc<[ValType]>,
+}
+
+impl FuncType {
+    pub fn new(
+        params: impl IntoIterator<Item = ValType>,
+        results: impl IntoIterator<Item = ValType>,
+    ) -> FuncType {
+        FuncType {
+            params: params.into_iter().collect(),
+            results: results.into_iter().collect(),
+        }
+    }
+
+    pub fn params(&self) -> &[ValType] {
+        &self.params
+    }
+
+    pub fn results(&self) -> &[ValType] {
+        &self.results
+    }
+}
+
+impl fmt::Display for FuncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |v: &[ValType]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" ");
+        write!(f, "[{}] -> [{}]", list(&self.params), list(&self.results))
+    }
+}
+
+/// Canonical signature id, unique per distinct [`FuncType`] within one engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SigId(pub u32);
+
+/// Engine-wide interner of function types.
+#[derive(Default)]
+pub(crate) struct SigRegistry {
+    inner: Mutex<SigRegistryInner>,
+}
+
+#[derive(Default)]
+struct SigRegistryInner {
+    ids: HashMap<FuncType, SigId>,
+    types: Vec<FuncType>,
+}
+
+impl SigRegistry {
+    pub fn intern(&self, ty: &FuncType) -> SigId {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(id) = inner.ids.get(ty) {
+            return *id;
+        }
+        let id = SigId(inner.types.len() as u32);
+        inner.types.push(ty.clone());
+        inner.ids.insert(ty.clone(), id);
+        id
+    }
+
+    pub fn lookup(&self, id: SigId) -> Option<FuncType> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.types.get(id.0 as usize).cloned()
+    }
+}

@@ -1,0 +1,157 @@
+//! The VMContext layout and the native calling convention, in one place.
+//!
+//! Both compilers (baseline and optimizing) and the runtime read every offset
+//! from here; nothing else may hard-code a layout.
+//!
+//! # Calling convention (wasm → wasm, any tier to any tier)
+//! System V AMD64, with these leading arguments:
+//! 1. `rdi` = callee VMContext (or host-function context),
+//! 2. `rsi` = caller VMContext (null when called from the host),
+//! 3. if the function has two or more results: `rdx` = pointer to a results
+//!    area; result `i` is stored at `area + 8 * i` before returning,
+//!
+//! then the wasm parameters: integer-class values (i32, i64, funcref, externref)
+//! in the remaining integer argument registers, floats in `xmm0..xmm7`, the rest
+//! on the stack in 8-byte slots, in order. A single result comes back in `rax`
+//! (integers and references) or `xmm0` (floats). The upper 32 bits of an i32 in
+//! a register are unspecified at a call boundary; the receiver zero-extends.
+//!
+//! # Code table
+//! Every function index of an instance has a pointer to a [`VMFuncRef`]
+//! (`vmctx.funcrefs[i]`). Calls, `call_indirect` and `ref.func` all go through
+//! it; changing a function's tier is one atomic store to `VMFuncRef::code`.
+
+use std::sync::atomic::{AtomicPtr, AtomicUsize};
+
+/// One function's entry in the code table. A funcref value is a pointer to one.
+#[repr(C)]
+pub struct VMFuncRef {
+    /// Current native entry point in the wasm calling convention.
+    pub code: AtomicPtr<u8>,
+    /// Context passed as the first argument.
+    pub vmctx: *mut u8,
+    /// Canonical signature id (engine-wide).
+    pub sig: u32,
+    /// Function index inside its defining instance (u32::MAX for host functions).
+    pub func_index: u32,
+}
+
+pub const FUNCREF_CODE: i32 = 0;
+pub const FUNCREF_VMCTX: i32 = 8;
+pub const FUNCREF_SIG: i32 = 16;
+
+/// Per-store limits shared by all instances of a store.
+#[repr(C)]
+pub struct VMRuntimeLimits {
+    /// The interrupt word: compiled code compares `rsp` against it at every
+    /// function entry and loop header. Setting it to `usize::MAX` forces every
+    /// running function into the runtime at its next check.
+    pub stack_limit: AtomicUsize,
+    /// The real stack limit (restored after an interrupt is handled).
+    pub real_stack_limit: AtomicUsize,
+    /// Bit flags of pending interrupt requests (see `vm::interrupt`).
+    pub interrupt_flags: AtomicUsize,
+}
+
+pub const LIMITS_STACK_LIMIT: i32 = 0;
+
+/// A linear memory as compiled code sees it. The base never moves.
+#[repr(C)]
+pub struct VMMemory {
+    pub base: *mut u8,
+    /// Accessible length in bytes.
+    pub length: AtomicUsize,
+}
+
+pub const MEMORY_BASE: i32 = 0;
+pub const MEMORY_LENGTH: i32 = 8;
+
+/// A table as compiled code sees it. `elements` may move when the table grows.
+#[repr(C)]
+pub struct VMTable {
+    pub elements: *mut u64,
+    pub length: u64,
+}
+
+pub const TABLE_ELEMENTS: i32 = 0;
+pub const TABLE_LENGTH: i32 = 8;
+
+// ---- VMContext header (fixed offsets) --------------------------------------
+/// `*const VMRuntimeLimits`
+pub const VMCTX_LIMITS: i32 = 0;
+/// `*const VMMemory` of memory 0 (null when the module has no memory).
+pub const VMCTX_MEMORY: i32 = 8;
+/// `*const *const VMFuncRef`, indexed by function index.
+pub const VMCTX_FUNCREFS: i32 = 16;
+/// `*const *mut u64`: pointer to each global's 8-byte cell.
+pub const VMCTX_GLOBALS: i32 = 24;
+/// `*const *mut VMTable`, indexed by table index.
+pub const VMCTX_TABLES: i32 = 32;
+/// `*const usize`: the runtime builtins table (see [`Builtin`]).
+pub const VMCTX_BUILTINS: i32 = 40;
+/// `*mut` the runtime's instance record (opaque to compiled code).
+pub const VMCTX_INSTANCE: i32 = 48;
+/// `*mut i32`: per-function tier-up budgets (baseline code charges them).
+pub const VMCTX_BUDGETS: i32 = 56;
+/// `*const u32`: canonical signature ids by module type index.
+pub const VMCTX_SIG_IDS: i32 = 64;
+/// Size of the fixed header.
+pub const VMCTX_HEADER_SIZE: i32 = 72;
+/// After the header: one debug byte per function (non-zero = debug code of
+/// that function calls the debug hook at every instruction).
+pub const VMCTX_DEBUG_FLAGS: i32 = VMCTX_HEADER_SIZE;
+
+/// Runtime functions compiled code calls through `vmctx.builtins[i]`.
+/// All take the caller's VMContext first and return a status or value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Builtin {
+    /// `(vmctx, delta_pages: u32) -> u32` old size or -1.
+    MemoryGrow = 0,
+    /// `(vmctx, dst, val, len) -> u32` 0 or trap.
+    MemoryFill,
+    /// `(vmctx, dst, src, len) -> u32`
+    MemoryCopy,
+    /// `(vmctx, seg, dst, src, len) -> u32`
+    MemoryInit,
+    /// `(vmctx, seg)`
+    DataDrop,
+    /// `(vmctx, table, init, delta) -> u32` old size or -1.
+    TableGrow,
+    /// `(vmctx, table, dst, val, len) -> u32`
+    TableFill,
+    /// `(vmctx, dst_table, src_table, dst, src, len) -> u32`
+    TableCopy,
+    /// `(vmctx, table, seg, dst, src, len) -> u32`
+    TableInit,
+    /// `(vmctx, seg)`
+    ElemDrop,
+    /// `(vmctx) -> u32`: a stack/interrupt check failed; 0 = continue.
+    StackCheckSlow,
+    /// `(vmctx, func, instr, regs, fp) -> u32`: debug hook; 0 = continue.
+    DebugHook,
+    /// `(vmctx, func) -> u32`: a tier-up budget ran out; 0 = continue.
+    TierUpCheck,
+    /// Float conversions that need more than a few instructions:
+    /// `(bits: u64, kind: u32, out: *mut u64) -> u32` 0 or trap code.
+    FloatToInt,
+    /// `(vmctx, value: u64) -> u64`: `ref.func`-style lookups are inline; this is
+    /// for popcnt on machines without the instruction.
+    Popcnt64,
+}
+
+pub const BUILTIN_COUNT: usize = 15;
+
+/// Kinds for [`Builtin::FloatToInt`]: bit 0 = source f64, bit 1 = result i64,
+/// bit 2 = unsigned, bit 3 = saturating.
+pub mod float_to_int {
+    pub const SRC_F64: u32 = 1;
+    pub const DST_I64: u32 = 2;
+    pub const UNSIGNED: u32 = 4;
+    pub const SATURATING: u32 = 8;
+}
+
+/// Size of the register save area the debug stub passes to the debug hook:
+/// 16 general-purpose registers (8 bytes each, in hardware encoding order) then
+/// 16 xmm registers (16 bytes each).
+pub const DEBUG_REGS_SIZE: i32 = 16 * 8 + 16 * 16;

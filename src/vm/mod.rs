@@ -1,0 +1,7 @@
+//! The virtual machine's runtime structures: VMContext layout, linear memory,
+//! tables, traps and signal handling.
+
+pub mod layout;
+pub mod memory;
+pub mod table;
+pub mod traps;
