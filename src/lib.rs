@@ -10,9 +10,12 @@ pub mod code;
 pub mod engine;
 pub mod error;
 pub mod module;
+pub mod optimizing;
 pub mod runtime;
 pub mod types;
 pub mod vm;
+pub mod wasi;
+pub mod wast;
 
 pub use code::Tier;
 pub use engine::{Config, Engine, Strategy};

@@ -1,0 +1,1 @@
+//! The optimizing tier: wasm → Cranelift IR → machine code. (Being written.)

@@ -1,0 +1,1 @@
+//! WASI preview 1 (`wasi_snapshot_preview1`) host functions. (Being written.)

@@ -1,0 +1,1 @@
+//! Runs `.wast` spec scripts against the engine. (Being written.)
