@@ -104,7 +104,8 @@ pub fn compile_function(
 ) -> Result<FuncCode> {
     let body = module.body(func_index).ok_or_else(|| Error::Internal(format!("no body for function {func_index}")))?;
     let bytes = &module.bytes[body.range.clone()];
-    let reader = wasmparser::BinaryReader::new(bytes, body.range.start as u64);
+    let mut reader = wasmparser::BinaryReader::new(bytes, body.range.start as u64);
+    reader.set_features(crate::module::features());
     let body = wasmparser::FunctionBody::new(reader);
     let mut validator = validator;
     let mut err_at = body.range().start as usize;

