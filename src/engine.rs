@@ -17,13 +17,24 @@ pub enum Strategy {
     Baseline,
     /// Baseline code compiled in debug mode (breakable at every instruction).
     Debug,
+    /// Every function compiled by the optimizing tier (Cranelift).
+    Optimized,
+    /// Tiers alternate by defined-function index (even: baseline, odd:
+    /// optimized), like V8's `--wasm-tier-mask-for-testing`: exercises calls
+    /// between the tiers.
+    Mixed,
 }
 
 impl Strategy {
+    /// Names accepted by [`Strategy::parse`] (and the CLI's `--tier`).
+    pub const NAMES: &'static [&'static str] = &["baseline", "debug", "optimized", "mixed"];
+
     pub fn parse(s: &str) -> Option<Strategy> {
         Some(match s {
             "baseline" => Strategy::Baseline,
             "debug" => Strategy::Debug,
+            "optimized" => Strategy::Optimized,
+            "mixed" => Strategy::Mixed,
             _ => return None,
         })
     }

@@ -1,1 +1,287 @@
-//! The optimizing tier: wasm → Cranelift IR → machine code. (Being written.)
+//! The optimizing tier: wasm operators → Cranelift IR (with cranelift-frontend)
+//! → machine code, producing the same [`FuncCode`] the baseline produces.
+//!
+//! Layout of the tier:
+//! - `mod.rs` (here): the entry point, the per-thread translator context,
+//!   the host ISA, and turning Cranelift's output (trap records, source
+//!   locations) into wdb's trap sites and offset map;
+//! - `env.rs`: everything that knows the VMContext layout (loads of header
+//!   fields, signatures, builtin calls, the stack/interrupt check) — the one
+//!   seam between IR building and the runtime;
+//! - `translate.rs`: the operator match and the numeric operators;
+//! - `control.rs`: blocks, loops, ifs, branches, returns and calls;
+//! - `memory.rs`: linear-memory and table operators.
+//!
+//! Invariants kept here:
+//! - Code follows the one calling convention of `vm::layout` (System V, callee
+//!   VMContext, caller VMContext, results pointer for two or more results,
+//!   then the wasm parameters), so either tier calls either tier.
+//! - Every wasm operator sets the source location to its module byte offset;
+//!   the offset map and trap sites are built from those locations, so traps,
+//!   backtraces and samples in optimized code name wasm offsets.
+//! - Linear-memory accesses carry no bounds checks and no trap records: a
+//!   fault at a wasm pc without a trap site is `MemoryOutOfBounds`. A plain
+//!   load is kept apart from the instruction that uses its value (x64 isel
+//!   would fold it into the user, and the fault would name the user's offset);
+//!   this costs up to ~20% on load-heavy loops (matmul) and buys exact trap
+//!   offsets.
+//! - Function entries and loop headers check the stack/interrupt limit; the
+//!   cold path calls a stub that preserves every register (`env.rs`), so the
+//!   check does not force loop values out of registers.
+
+mod control;
+mod env;
+mod memory;
+mod translate;
+
+use crate::code::{FuncCode, TrapSite};
+use crate::error::{Error, Result, TrapCode};
+use crate::module::ModuleInfo;
+use crate::types::ValType;
+use cranelift_codegen::binemit::Reloc;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{self, SourceLoc, UserFuncName};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::{Context, FinalizedRelocTarget};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use std::cell::RefCell;
+use std::sync::OnceLock;
+use translate::Translator;
+use wasmparser::{FuncValidator, ValidatorResources};
+
+/// Trap code of a `trap` that reports the trap the runtime left pending
+/// (after a builtin returned failure): its trap site has `code: None`.
+const RUNTIME_TRAP: ir::TrapCode = ir::TrapCode::unwrap_user(200);
+
+/// The Cranelift trap code for a wasm trap: user codes are wdb's own codes.
+fn user_trap(code: TrapCode) -> ir::TrapCode {
+    ir::TrapCode::unwrap_user(code as u8)
+}
+
+/// What a Cranelift trap record means for wdb: `None` = not recorded (heap
+/// accesses: a fault without a trap site is already `MemoryOutOfBounds`).
+fn map_trap(code: ir::TrapCode) -> Option<Option<TrapCode>> {
+    Some(Some(match code {
+        ir::TrapCode::HEAP_OUT_OF_BOUNDS => return None,
+        ir::TrapCode::STACK_OVERFLOW => TrapCode::StackOverflow,
+        ir::TrapCode::INTEGER_OVERFLOW => TrapCode::IntegerOverflow,
+        ir::TrapCode::INTEGER_DIVISION_BY_ZERO => TrapCode::IntegerDivideByZero,
+        ir::TrapCode::BAD_CONVERSION_TO_INTEGER => TrapCode::BadConversionToInteger,
+        RUNTIME_TRAP => return Some(None),
+        other => TrapCode::from_u8(other.as_raw().get())?,
+    }))
+}
+
+/// The Cranelift type of a wasm value type (references are 64-bit pointers).
+fn ir_type(t: ValType) -> ir::Type {
+    match t {
+        ValType::I32 => ir::types::I32,
+        ValType::I64 | ValType::FuncRef | ValType::ExternRef => ir::types::I64,
+        ValType::F32 => ir::types::F32,
+        ValType::F64 => ir::types::F64,
+    }
+}
+
+static ISA: OnceLock<std::result::Result<OwnedTargetIsa, String>> = OnceLock::new();
+
+/// The host ISA with wdb's flags: frame pointers kept (stack walks), no stack
+/// probes (the prologue check guards the stack), no unwind info (traps unwind
+/// by the saved activation, not by tables).
+fn isa() -> Result<&'static OwnedTargetIsa> {
+    let isa = ISA.get_or_init(|| {
+        let mut flags = settings::builder();
+        let verifier = if cfg!(debug_assertions) { "true" } else { "false" };
+        for (k, v) in [
+            ("opt_level", "speed"),
+            ("preserve_frame_pointers", "true"),
+            ("enable_probestack", "false"),
+            ("unwind_info", "false"),
+            ("enable_verifier", verifier),
+        ] {
+            flags.set(k, v).map_err(|e| format!("cranelift flag {k}: {e}"))?;
+        }
+        let builder = cranelift_native::builder().map_err(|e| e.to_string())?;
+        builder.finish(settings::Flags::new(flags)).map_err(|e| e.to_string())
+    });
+    isa.as_ref().map_err(|e| Error::Internal(format!("cannot set up the optimizing compiler: {e}")))
+}
+
+/// Reused by every function a thread compiles.
+struct Contexts {
+    fctx: FunctionBuilderContext,
+    ctx: Context,
+}
+
+thread_local! {
+    static CONTEXTS: RefCell<Option<Contexts>> = const { RefCell::new(None) };
+}
+
+/// Compiles function `func_index` of `module` with Cranelift. With a
+/// validator, the body is validated in the same pass. Errors follow the
+/// baseline's conventions: invalid code is `Error::Invalid` with its byte
+/// offset, unsupported code `Error::Compile`.
+pub fn compile_function(
+    module: &ModuleInfo,
+    sig_ids: &[u32],
+    func_index: u32,
+    validator: Option<FuncValidator<ValidatorResources>>,
+) -> Result<FuncCode> {
+    let isa = isa()?;
+    let mut cx = CONTEXTS
+        .with(|c| c.borrow_mut().take())
+        .unwrap_or_else(|| Contexts { fctx: FunctionBuilderContext::new(), ctx: Context::new() });
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        compile_with(&mut cx, isa, module, sig_ids, func_index, validator)
+    }));
+    match run {
+        Ok(res) => {
+            if res.is_err() {
+                // A failed translation leaves the builder context half-used.
+                cx.fctx = FunctionBuilderContext::new();
+            }
+            CONTEXTS.with(|c| *c.borrow_mut() = Some(cx));
+            res
+        }
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .map(|s| s.as_str())
+                .or_else(|| p.downcast_ref::<&str>().copied())
+                .unwrap_or("panic");
+            Err(Error::Internal(format!("optimizing compiler failed on function {func_index}: {msg}")))
+        }
+    }
+}
+
+/// Why translation stopped.
+pub(crate) enum Failure {
+    Invalid(wasmparser::BinaryReaderError),
+    Unsupported { offset: usize, message: String },
+}
+
+impl From<wasmparser::BinaryReaderError> for Failure {
+    fn from(e: wasmparser::BinaryReaderError) -> Self {
+        Failure::Invalid(e)
+    }
+}
+
+fn compile_with(
+    cx: &mut Contexts,
+    isa: &OwnedTargetIsa,
+    module: &ModuleInfo,
+    sig_ids: &[u32],
+    func_index: u32,
+    validator: Option<FuncValidator<ValidatorResources>>,
+) -> Result<FuncCode> {
+    let body = module.body(func_index).ok_or_else(|| Error::Internal(format!("no body for function {func_index}")))?;
+    let ty = module.func_type(func_index).clone();
+    cx.ctx.clear();
+    cx.ctx.func.signature = env::wasm_signature(&ty);
+    cx.ctx.func.name = UserFuncName::user(0, func_index);
+    let builder = FunctionBuilder::new(&mut cx.ctx.func, &mut cx.fctx);
+    translate_body(builder, isa, module, sig_ids, func_index, body.range.clone(), validator).map_err(|f| match f {
+        Failure::Invalid(e) => Error::invalid(e),
+        Failure::Unsupported { offset, message } => Error::Compile { func: func_index, offset, message },
+    })?;
+    let code = cx.ctx.compile(&**isa, &mut ControlPlane::default()).map_err(|e| Error::Compile {
+        func: func_index,
+        offset: body.range.start,
+        message: format!("cranelift: {:?}", e.inner),
+    })?;
+    finish(code, func_index, env::stack_check_stub(isa)?)
+}
+
+fn translate_body(
+    builder: FunctionBuilder<'_>,
+    isa: &OwnedTargetIsa,
+    module: &ModuleInfo,
+    sig_ids: &[u32],
+    func_index: u32,
+    range: std::ops::Range<usize>,
+    mut validator: Option<FuncValidator<ValidatorResources>>,
+) -> std::result::Result<(), Failure> {
+    let mut reader = wasmparser::BinaryReader::new(&module.bytes[range.clone()], range.start as u64);
+    // Parse with the validator's features, so encodings that later proposals
+    // reinterpret (e.g. memory.grow's reserved byte) are rejected here too.
+    reader.set_features(crate::module::features());
+    let body = wasmparser::FunctionBody::new(reader);
+    let ty = module.func_type(func_index).clone();
+    let mut locals: Vec<ValType> = ty.params().to_vec();
+    let mut lr = body.get_locals_reader()?;
+    for _ in 0..lr.get_count() {
+        let offset = lr.original_position() as usize;
+        let (count, t) = lr.read()?;
+        if let Some(v) = validator.as_mut() {
+            v.define_locals(offset as u64, count, t)?;
+        }
+        let vt = ValType::from_wasmparser(t)
+            .ok_or_else(|| Failure::Unsupported { offset, message: "unsupported local type".into() })?;
+        if locals.len() + count as usize > 50_000 {
+            return Err(Failure::Unsupported { offset, message: "too many locals".into() });
+        }
+        locals.extend(std::iter::repeat_n(vt, count as usize));
+    }
+    let mut t = Translator::new(builder, module, sig_ids, ty, &locals, range.start as u32);
+    let mut ops = body.get_operators_reader()?;
+    let mut last = range.start;
+    while !ops.eof() {
+        let (op, offset) = ops.read_with_offset()?;
+        let offset = offset as usize;
+        last = offset;
+        if let Some(v) = validator.as_mut() {
+            v.op(offset as u64, &op)?;
+        }
+        t.visit(&op, offset as u32).map_err(|message| Failure::Unsupported { offset, message })?;
+    }
+    ops.finish()?;
+    t.finalize(isa.frontend_config()).map_err(|message| Failure::Unsupported { offset: last, message })
+}
+
+/// Copies the machine code out, resolves the calls to the stack-check stub
+/// (at `stub`), and turns Cranelift's metadata into wdb's.
+pub(crate) fn finish(code: &cranelift_codegen::CompiledCode, func_index: u32, stub: usize) -> Result<FuncCode> {
+    let buf = &code.buffer;
+    let mut bytes = buf.data().to_vec();
+    for r in buf.relocs() {
+        // The stub is the only external function optimized code names.
+        let is_stub = matches!(&r.target, FinalizedRelocTarget::ExternalName(ir::ExternalName::User(_)));
+        if !is_stub || r.kind != Reloc::Abs8 {
+            return Err(Error::Internal(format!("function {func_index}: unexpected relocation {:?}", r.kind)));
+        }
+        let at = r.offset as usize;
+        let value = (stub as i64).wrapping_add(r.addend) as u64;
+        bytes[at..at + 8].copy_from_slice(&value.to_le_bytes());
+    }
+    let mut offset_map: Vec<(u32, u32)> = Vec::new();
+    for s in buf.get_srclocs_sorted() {
+        if s.loc.is_default() || s.start == s.end {
+            continue;
+        }
+        match offset_map.last_mut() {
+            Some(last) if last.0 == s.start => last.1 = s.loc.bits(),
+            Some(last) if last.1 == s.loc.bits() => {}
+            _ => offset_map.push((s.start, s.loc.bits())),
+        }
+    }
+    let wasm_at = |native: u32| -> u32 {
+        let i = offset_map.partition_point(|&(n, _)| n <= native);
+        offset_map.get(i.saturating_sub(1)).map_or(0, |&(_, w)| w)
+    };
+    let mut traps: Vec<TrapSite> = buf
+        .traps()
+        .iter()
+        .filter_map(|t| {
+            let code = map_trap(t.code)?;
+            Some(TrapSite { native: t.offset, code, wasm_offset: wasm_at(t.offset) })
+        })
+        .collect();
+    traps.sort_by_key(|t| t.native);
+    traps.dedup_by_key(|t| t.native);
+    Ok(FuncCode { bytes, offset_map, traps, debug: None })
+}
+
+/// The source location of a module byte offset.
+fn srcloc(offset: u32) -> SourceLoc {
+    SourceLoc::new(offset)
+}

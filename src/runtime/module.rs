@@ -1,6 +1,7 @@
-//! A compiled module: validated metadata plus machine code of one tier.
+//! A compiled module: validated metadata plus machine code of one tier (or,
+//! with [`Strategy::Mixed`], of both tiers alternating by function).
 
-use crate::baseline::{compile_function, CompileOptions};
+use crate::baseline::CompileOptions;
 use crate::code::{self, CodeKind, CodeObject, FuncCode, Tier};
 use crate::engine::{Engine, Strategy};
 use crate::error::{Error, Result};
@@ -50,12 +51,16 @@ impl Module {
         let mut info = ModuleInfo::parse(bytes)?;
         let to_validate = std::mem::take(&mut info.to_validate);
         let sig_ids: Vec<u32> = info.types.iter().map(|t| engine.intern(t).0).collect();
-        let (tier, opts) = match engine.config().strategy {
-            Strategy::Baseline => (Tier::Baseline, CompileOptions { debug: false }),
-            Strategy::Debug => (Tier::Debug, CompileOptions { debug: true }),
+        let strategy = engine.config().strategy;
+        // A mixed module's code object is labelled baseline; `func_tier` says
+        // which compiler made each function.
+        let tier = match strategy {
+            Strategy::Baseline | Strategy::Mixed => Tier::Baseline,
+            Strategy::Debug => Tier::Debug,
+            Strategy::Optimized => Tier::Optimized,
         };
         let threads = engine.config().compile_threads.max(1);
-        let funcs = compile_all(&info, &sig_ids, to_validate, opts, threads)?;
+        let funcs = compile_all(&info, &sig_ids, to_validate, strategy, threads)?;
         let code = code::publish(CodeKind::Wasm(tier), info.id, funcs)
             .map_err(|e| Error::Io { context: "mapping code memory".into(), source: e })?;
         Ok(Module {
@@ -82,6 +87,12 @@ impl Module {
         self.inner.tier
     }
 
+    /// The tier whose code runs function `func` (a defined function) as compiled
+    /// by [`Module::new`].
+    pub fn func_tier(&self, func: u32) -> Tier {
+        tier_of(self.inner.engine.config().strategy, func.saturating_sub(self.inner.info.num_imported_funcs))
+    }
+
     /// Wall time of decoding, validation and compilation.
     pub fn compile_time(&self) -> Duration {
         self.inner.compile_time
@@ -99,18 +110,34 @@ impl Module {
 
 type ToValidate = wasmparser::FuncToValidate<wasmparser::ValidatorResources>;
 
+/// Which tier compiles defined function number `defined` (0 = first defined function).
+fn tier_of(strategy: Strategy, defined: u32) -> Tier {
+    match strategy {
+        Strategy::Baseline => Tier::Baseline,
+        Strategy::Debug => Tier::Debug,
+        Strategy::Optimized => Tier::Optimized,
+        Strategy::Mixed if defined.is_multiple_of(2) => Tier::Baseline,
+        Strategy::Mixed => Tier::Optimized,
+    }
+}
+
 fn compile_all(
     info: &ModuleInfo,
     sig_ids: &[u32],
     to_validate: Vec<ToValidate>,
-    opts: CompileOptions,
+    strategy: Strategy,
     threads: usize,
 ) -> Result<Vec<(u32, FuncCode)>> {
     let base = info.num_imported_funcs;
     let compile_one = |i: usize, fv: ToValidate| -> Result<(u32, FuncCode)> {
         let f = base + i as u32;
-        let v = fv.into_validator(Default::default());
-        Ok((f, compile_function(info, sig_ids, f, Some(v), opts)?))
+        let v = Some(fv.into_validator(Default::default()));
+        let code = match tier_of(strategy, i as u32) {
+            Tier::Baseline => crate::baseline::compile_function(info, sig_ids, f, v, CompileOptions { debug: false })?,
+            Tier::Debug => crate::baseline::compile_function(info, sig_ids, f, v, CompileOptions { debug: true })?,
+            Tier::Optimized => crate::optimizing::compile_function(info, sig_ids, f, v)?,
+        };
+        Ok((f, code))
     };
     if threads <= 1 || to_validate.len() < 2 {
         return to_validate.into_iter().enumerate().map(|(i, fv)| compile_one(i, fv)).collect();

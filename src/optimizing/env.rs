@@ -1,0 +1,291 @@
+//! The seam between IR building and the runtime: every access to the
+//! VMContext (header fields, globals, tables, the code table, builtins, the
+//! stack/interrupt limit) and every signature is built here, with offsets read
+//! from `vm::layout` only.
+//!
+//! Memory flags encode what may be assumed about each load: header fields and
+//! the pointers they lead to never change while an instance lives and are
+//! valid anywhere in the function ("fixed": readonly and movable, so Cranelift
+//! shares them, hoists them out of loops and drops unused ones — the memory
+//! base is loaded once, never reloaded after calls); fields of a `VMFuncRef`
+//! taken from a table never change either, but are only valid after the null
+//! check (readonly, not movable); table lengths and element pointers, mutable
+//! globals and code pointers do change (plain loads, reloaded after calls);
+//! the interrupt word is changed by other threads (an atomic load that is
+//! never merged or hoisted).
+
+use super::translate::Translator;
+use super::{ir_type, user_trap, RUNTIME_TRAP};
+use crate::code::{publish, CodeKind, CodeObject};
+use crate::error::TrapCode;
+use crate::types::FuncType;
+use crate::vm::layout::*;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::types::{I32, I64};
+use cranelift_codegen::ir::{
+    AbiParam, AliasRegion, AliasRegionData, Function, InstBuilder, MemFlagsData, SigRef, Signature, Value,
+};
+use cranelift_codegen::ir::{ExtFuncData, ExternalName, UserExternalName, UserFuncName};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::Context;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use std::sync::{Arc, OnceLock};
+
+/// The native signature of a wasm function type (see `vm::layout`).
+pub(crate) fn wasm_signature(ty: &FuncType) -> Signature {
+    let mut sig = Signature::new(CallConv::SystemV);
+    sig.params.push(AbiParam::new(I64)); // callee vmctx
+    sig.params.push(AbiParam::new(I64)); // caller vmctx
+    if ty.results().len() >= 2 {
+        sig.params.push(AbiParam::new(I64)); // results area
+    }
+    sig.params.extend(ty.params().iter().map(|t| AbiParam::new(ir_type(*t))));
+    if let [r] = ty.results() {
+        sig.returns.push(AbiParam::new(ir_type(*r)));
+    }
+    sig
+}
+
+/// Alias regions: memory operations in different regions never alias.
+#[derive(Clone, Copy)]
+pub(crate) struct Regions {
+    pub vmctx: AliasRegion,
+    pub heap: AliasRegion,
+    pub globals: AliasRegion,
+    pub tables: AliasRegion,
+}
+
+impl Regions {
+    pub fn new(func: &mut Function) -> Regions {
+        let mut region = |user_id: u32, name: &'static str| {
+            func.dfg.alias_regions.insert(AliasRegionData { user_id, description: name.into() })
+        };
+        Regions {
+            vmctx: region(1, "vmctx"),
+            heap: region(2, "heap"),
+            globals: region(3, "globals"),
+            tables: region(4, "tables"),
+        }
+    }
+}
+
+impl Translator<'_, '_> {
+    /// Flags of loads of values that never change, through pointers that are
+    /// valid only where they are used (behind a null check).
+    pub(crate) fn readonly(&self) -> MemFlagsData {
+        MemFlagsData::trusted().with_readonly().with_alias_region(Some(self.regions.vmctx))
+    }
+
+    /// Flags of loads of values that never change, through pointers that are
+    /// valid everywhere in the function (chains from the VMContext).
+    pub(crate) fn fixed(&self) -> MemFlagsData {
+        self.readonly().with_can_move()
+    }
+
+    /// Flags of runtime-owned cells that change (code pointers, table fields, globals).
+    pub(crate) fn mutable(&self, region: AliasRegion) -> MemFlagsData {
+        MemFlagsData::trusted().with_alias_region(Some(region))
+    }
+
+    /// Flags of linear-memory accesses: may fault (that is the bounds check).
+    pub(crate) fn heap_flags(&self) -> MemFlagsData {
+        MemFlagsData::new().with_alias_region(Some(self.regions.heap))
+    }
+
+    /// A fixed 64-bit load of `[base + off]` (`base` reached from the VMContext).
+    pub(crate) fn load_fixed(&mut self, base: Value, off: i32) -> Value {
+        let flags = self.fixed();
+        self.b.ins().load(I64, flags, base, off)
+    }
+
+    /// A field of the VMContext header.
+    pub(crate) fn vmctx_field(&mut self, off: i32) -> Value {
+        let vmctx = self.vmctx;
+        self.load_fixed(vmctx, off)
+    }
+
+    /// `[vmctx[field] + 8 * index]`: an entry of a header array of pointers.
+    fn vmctx_array_entry(&mut self, field: i32, index: u32) -> Result<Value, String> {
+        let arr = self.vmctx_field(field);
+        let off = i32::try_from(8 * index as u64).map_err(|_| "index too large".to_string())?;
+        Ok(self.load_fixed(arr, off))
+    }
+
+    /// The `VMFuncRef` of function `f` (its address never changes).
+    pub(crate) fn funcref(&mut self, f: u32) -> Result<Value, String> {
+        self.vmctx_array_entry(VMCTX_FUNCREFS, f)
+    }
+
+    /// Address of global `g`'s 8-byte cell.
+    pub(crate) fn global_addr(&mut self, g: u32) -> Result<Value, String> {
+        self.vmctx_array_entry(VMCTX_GLOBALS, g)
+    }
+
+    /// The `VMTable` of table `t`.
+    pub(crate) fn table_ptr(&mut self, t: u32) -> Result<Value, String> {
+        self.vmctx_array_entry(VMCTX_TABLES, t)
+    }
+
+    /// The `VMMemory` of memory 0.
+    pub(crate) fn vm_memory(&mut self) -> Value {
+        self.vmctx_field(VMCTX_MEMORY)
+    }
+
+    /// The memory base (it never moves; a fixed load, so it is not reloaded
+    /// after calls and is hoisted out of loops).
+    pub(crate) fn load_memory_base(&mut self) -> Value {
+        let mem = self.vm_memory();
+        self.load_fixed(mem, MEMORY_BASE)
+    }
+
+    /// The signature of module type `type_index`, imported once per function.
+    pub(crate) fn sig_ref(&mut self, type_index: u32) -> SigRef {
+        if let Some(s) = self.sig_refs.get(&type_index) {
+            return *s;
+        }
+        let sig = wasm_signature(&self.module.types[type_index as usize]);
+        let s = self.b.import_signature(sig);
+        self.sig_refs.insert(type_index, s);
+        s
+    }
+
+    /// Calls runtime builtin `b` with `(vmctx, args...)`; returns its u32 status/value.
+    pub(crate) fn call_builtin(&mut self, b: Builtin, args: &[Value]) -> Value {
+        let sig = match self.builtin_sigs[b as usize] {
+            Some(s) => s,
+            None => {
+                let mut sig = Signature::new(CallConv::SystemV);
+                sig.params.push(AbiParam::new(I64));
+                for &a in args {
+                    sig.params.push(AbiParam::new(self.b.func.dfg.value_type(a)));
+                }
+                sig.returns.push(AbiParam::new(I32));
+                let s = self.b.import_signature(sig);
+                self.builtin_sigs[b as usize] = Some(s);
+                s
+            }
+        };
+        // Not movable: builtins are called on cold paths, and hoisting the
+        // pointer out of a loop would only tie up a register.
+        let flags = self.readonly();
+        let vmctx = self.vmctx;
+        let table = self.b.ins().load(I64, flags, vmctx, VMCTX_BUILTINS);
+        let f = self.b.ins().load(I64, flags, table, 8 * b as i32);
+        let mut all = Vec::with_capacity(args.len() + 1);
+        all.push(self.vmctx);
+        all.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, f, &all);
+        self.b.inst_results(call)[0]
+    }
+
+    /// Calls a builtin that returns non-zero after leaving a pending trap.
+    pub(crate) fn call_builtin_checked(&mut self, b: Builtin, args: &[Value]) {
+        let status = self.call_builtin(b, args);
+        self.b.ins().trapnz(status, RUNTIME_TRAP);
+    }
+
+    /// The stack/interrupt check (V8's stack guard): `sp < limits.stack_limit`
+    /// goes to a cold path that calls the runtime. At function entry a real
+    /// overflow traps before anything is called.
+    pub(crate) fn stack_check(&mut self, entry: bool) {
+        let limits = self.vmctx_field(VMCTX_LIMITS);
+        let sp = self.b.ins().get_stack_pointer(I64);
+        let limit_addr =
+            if LIMITS_STACK_LIMIT == 0 { limits } else { self.b.ins().iadd_imm_u(limits, LIMITS_STACK_LIMIT as i64) };
+        let limit = self.b.ins().atomic_load(I64, MemFlagsData::trusted(), limit_addr);
+        let below = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+        let slow = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(below, slow, &[], cont, &[]);
+        self.b.seal_block(slow);
+        self.b.set_cold_block(slow);
+        self.b.switch_to_block(slow);
+        if entry {
+            let off = std::mem::offset_of!(VMRuntimeLimits, real_stack_limit) as i32;
+            let real = self.b.ins().load(I64, MemFlagsData::trusted(), limits, off);
+            let overflow = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, real);
+            self.b.ins().trapnz(overflow, user_trap(TrapCode::StackOverflow));
+        }
+        // The slow path calls a stub that preserves every register, so values
+        // live across a loop stay in registers instead of being spilled for
+        // the sake of a call that almost never happens.
+        // A direct call (resolved in `finish`): its address is part of the
+        // call sequence, so it is not hoisted into a register out of loops.
+        let callee = match self.stub_ref {
+            Some(f) => f,
+            None => {
+                let signature = self.b.import_signature(stub_signature());
+                let name = self.b.func.declare_imported_user_function(STUB_NAME);
+                let f = self.b.import_function(ExtFuncData {
+                    name: ExternalName::user(name),
+                    signature,
+                    colocated: false,
+                    patchable: false,
+                });
+                self.stub_ref = Some(f);
+                f
+            }
+        };
+        let vmctx = self.vmctx;
+        self.b.ins().call(callee, &[vmctx]);
+        self.b.ins().jump(cont, &[]);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(cont);
+    }
+}
+
+// ---- the stack-check stub ------------------------------------------------------
+
+/// The name optimized code calls the stack-check stub by: the only external
+/// function it names (`super::finish` resolves it).
+pub(crate) const STUB_NAME: UserExternalName = UserExternalName { namespace: 2, index: 0 };
+
+/// `(vmctx)`, preserving every register, no result.
+fn stub_signature() -> Signature {
+    let mut sig = Signature::new(CallConv::PreserveAll);
+    sig.params.push(AbiParam::new(I64));
+    sig
+}
+
+static STUB: OnceLock<Result<Arc<CodeObject>, String>> = OnceLock::new();
+
+/// Address of the process-wide stack-check stub: it calls
+/// `Builtin::StackCheckSlow` of the caller's VMContext and, when that reports
+/// a pending trap, traps itself (a trap site with no code: the runtime reads
+/// the pending trap; the backtrace names the wasm caller). Compiled once with
+/// Cranelift in the `preserve_all` convention and published as a trampoline.
+pub(crate) fn stack_check_stub(isa: &OwnedTargetIsa) -> crate::Result<usize> {
+    let obj = STUB.get_or_init(|| {
+        let mut func = Function::with_name_signature(UserFuncName::user(1, 0), stub_signature());
+        let mut fctx = FunctionBuilderContext::new();
+        let mut b = FunctionBuilder::new(&mut func, &mut fctx);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        b.seal_block(entry);
+        let vmctx = b.block_params(entry)[0];
+        let flags = MemFlagsData::trusted().with_readonly();
+        let table = b.ins().load(I64, flags, vmctx, VMCTX_BUILTINS);
+        let f = b.ins().load(I64, flags, table, 8 * Builtin::StackCheckSlow as i32);
+        let mut sig = Signature::new(CallConv::SystemV);
+        sig.params.push(AbiParam::new(I64));
+        sig.returns.push(AbiParam::new(I32));
+        let sig = b.import_signature(sig);
+        let call = b.ins().call_indirect(sig, f, &[vmctx]);
+        let status = b.inst_results(call)[0];
+        b.ins().trapnz(status, RUNTIME_TRAP);
+        b.ins().return_(&[]);
+        b.finalize(isa.frontend_config());
+        let mut ctx = Context::for_function(func);
+        let code = ctx
+            .compile(&**isa, &mut ControlPlane::default())
+            .map_err(|e| format!("compiling the stack-check stub: {:?}", e.inner))?;
+        let code = super::finish(code, u32::MAX, 0).map_err(|e| e.to_string())?;
+        publish(CodeKind::Trampoline, 0, vec![(u32::MAX, code)]).map_err(|e| e.to_string())
+    });
+    match obj {
+        Ok(o) => Ok(o.func_ptr(0) as usize),
+        Err(e) => Err(crate::Error::Internal(e.clone())),
+    }
+}
