@@ -125,7 +125,7 @@ pub fn compile_function(
             }
             locals.extend(std::iter::repeat_n(vt, count as usize));
         }
-        let mut cg = CodeGen::new(module, sig_ids, func_index, ty, locals, opts);
+        let mut cg = CodeGen::new(module, sig_ids, func_index, ty, locals, opts, bytes.len());
         cg.prologue();
         let mut ops = body.get_operators_reader()?;
         while !ops.eof() {
@@ -176,6 +176,7 @@ impl<'a> CodeGen<'a> {
         ty: FuncType,
         locals: Vec<ValType>,
         opts: CompileOptions,
+        body_len: usize,
     ) -> CodeGen<'a> {
         let stack = ValueStack::new(locals.len());
         let debug = opts.debug.then(|| DebugSideTable {
@@ -183,7 +184,7 @@ impl<'a> CodeGen<'a> {
             points: Vec::new(),
             stack: Vec::new(),
         });
-        let mut masm = Masm::new();
+        let mut masm = Masm::for_body(body_len);
         let label = masm.new_label();
         let frames = vec![Frame {
             kind: FrameKind::Func,
@@ -207,7 +208,7 @@ impl<'a> CodeGen<'a> {
             frames,
             reachable: true,
             frame_size_patch: 0,
-            offset_map: Vec::new(),
+            offset_map: Vec::with_capacity(body_len / 2 + 8),
             trap_sites: Vec::new(),
             ool: Vec::new(),
             wasm: 0,

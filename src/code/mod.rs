@@ -170,7 +170,7 @@ static REGISTRY: RwLock<BTreeMap<usize, std::sync::Weak<CodeObject>>> = RwLock::
 pub fn publish(kind: CodeKind, module_id: u64, funcs: Vec<(u32, FuncCode)>) -> std::io::Result<Arc<CodeObject>> {
     const ALIGN: usize = 16;
     let total: usize = funcs.iter().map(|(_, f)| f.bytes.len().next_multiple_of(ALIGN)).sum::<usize>().max(1);
-    let mut map = MmapMut::map_anon(total)?;
+    let mut map = memmap2::MmapOptions::new().len(total).populate().map_anon()?;
     let mut published = Vec::with_capacity(funcs.len());
     let mut at = 0;
     for (func_index, f) in funcs {
