@@ -26,14 +26,6 @@ impl<'a> GuestMem<'a> {
         GuestMem { bytes }
     }
 
-    pub fn len(&self) -> usize {
-        self.bytes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
-    }
-
     /// The range `ptr .. ptr + len` as host indices, or EFAULT.
     fn range(&self, ptr: u32, len: u64) -> Result<std::ops::Range<usize>, Errno> {
         let start = ptr as u64;
@@ -93,10 +85,6 @@ impl<'a> GuestMem<'a> {
         self.write_bytes(ptr, &[v])
     }
 
-    pub fn write_u16(&mut self, ptr: u32, v: u16) -> Result<(), Errno> {
-        self.write_bytes(ptr, &v.to_le_bytes())
-    }
-
     pub fn write_u32(&mut self, ptr: u32, v: u32) -> Result<(), Errno> {
         self.write_bytes(ptr, &v.to_le_bytes())
     }
@@ -127,15 +115,6 @@ impl<'a> GuestMem<'a> {
                 return Err(errno::INVAL);
             }
             out.push(v);
-        }
-        Ok(out)
-    }
-
-    /// The bytes of `iovs`, concatenated (for writes).
-    pub fn gather(&self, iovs: &[IoVec]) -> Result<Vec<u8>, Errno> {
-        let mut out = Vec::new();
-        for v in iovs {
-            out.extend_from_slice(self.slice(v.ptr, v.len)?);
         }
         Ok(out)
     }

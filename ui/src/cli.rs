@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
+use wdb::wasi::WasiCtx;
 use wdb::{Config, Engine, Error, FuncType, Instance, Linker, Module, Store, Strategy, Trap, TrapCode, Val, ValType};
 
 /// Exit status for a wasm trap (as Wasmtime does: 128 + SIGABRT).
@@ -94,8 +95,27 @@ fn load(engine: &Engine, file: &PathBuf) -> Result<Module, String> {
 fn run(a: RunArgs) -> Result<ExitCode, String> {
     let engine = engine(&a.tier, 1)?;
     let module = load(&engine, &a.file)?;
-    let mut store = Store::new(&engine, ());
-    let linker: Linker<()> = Linker::new();
+    let mut wasi = WasiCtx::new();
+    let program = a.file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let mut argv = vec![program];
+    if a.invoke.is_none() {
+        argv.extend(a.args.iter().cloned());
+    }
+    wasi.args(argv);
+    for kv in &a.envs {
+        let (k, v) = kv.split_once('=').ok_or_else(|| format!("--env expects K=V, got `{kv}`"))?;
+        wasi.env(k, v);
+    }
+    for d in &a.dirs {
+        let (host, guest) = match d.split_once("::") {
+            Some((h, g)) => (h, g),
+            None => (d.as_str(), d.as_str()),
+        };
+        wasi.preopen_dir(host, guest).map_err(|e| format!("--dir {d}: {e}"))?;
+    }
+    let mut store = Store::new(&engine, wasi);
+    let mut linker: Linker<WasiCtx> = Linker::new();
+    wdb::wasi::add_to_linker(&mut linker, &mut store, |w| w).map_err(|e| e.to_string())?;
     let instance = linker.instantiate(&mut store, &module).map_err(|e| match e {
         Error::Trap(t) => format!("{}: trap during instantiation: {t}", a.file.display()),
         e => format!("{}: {e}", a.file.display()),
