@@ -356,7 +356,7 @@ impl ModuleInfo {
                     self.data.push(DataSegment { mode, range: end - d.data.len()..end });
                 }
             }
-            Payload::CodeSectionStart { range, .. } => self.code_section_size = (range.end - range.start) as usize,
+            Payload::CodeSectionStart { unchecked_range: r, .. } => self.code_section_size = (r.end - r.start) as usize,
             Payload::CustomSection(c) => {
                 let start = c.data_offset() as usize;
                 self.custom_sections.push((c.name().to_string(), start..start + c.data().len()));
