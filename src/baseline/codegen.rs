@@ -24,6 +24,9 @@ use wasmparser::{BlockType, FuncValidator, MemArg, Operator, ValidatorResources}
 pub struct CompileOptions {
     /// Debug code: a breakable position at every instruction and a debug side table.
     pub debug: bool,
+    /// Charge the tier-up budget at function entry and every loop iteration
+    /// (in proportion to the wasm bytes of the function / loop body).
+    pub tier_up: bool,
 }
 
 const RETPTR_SLOT: i32 = -24;
@@ -49,6 +52,9 @@ struct Frame {
     /// Entered in unreachable code: no code is generated for it.
     dead: bool,
     branched_to: bool,
+    /// Loops: wasm offset of the header and where to patch the budget cost.
+    loop_start: u32,
+    budget_patch: Option<u32>,
 }
 
 impl Frame {
@@ -65,6 +71,8 @@ enum OutOfLine {
     Trap { label: DynamicLabel, code: Option<TrapCode>, wasm: u32 },
     /// Interrupt/stack check slow path: `back` resumes after the check.
     StackCheck { label: DynamicLabel, back: DynamicLabel, wasm: u32, entry: bool },
+    /// The tier-up budget ran out.
+    TierUp { label: DynamicLabel, back: DynamicLabel, wasm: u32 },
     /// Debug hook for breakable position `index`.
     Debug { label: DynamicLabel, back: DynamicLabel, index: u32, wasm: u32 },
 }
@@ -89,6 +97,10 @@ pub struct CodeGen<'a> {
     debug_common: Option<DynamicLabel>,
     runtime_trap: Option<DynamicLabel>,
     has_memory: bool,
+    tier_up: bool,
+    /// (byte offset, value) of 32-bit immediates to patch when the code is done.
+    patches: Vec<(u32, i32)>,
+    body_len: usize,
 }
 
 type Res<T = ()> = std::result::Result<T, String>;
@@ -196,6 +208,8 @@ impl<'a> CodeGen<'a> {
             results: ty.results().to_vec(),
             dead: false,
             branched_to: false,
+            loop_start: 0,
+            budget_patch: None,
         }];
         CodeGen {
             masm,
@@ -216,6 +230,9 @@ impl<'a> CodeGen<'a> {
             debug_common: None,
             runtime_trap: None,
             has_memory: !module.memories.is_empty(),
+            tier_up: opts.tier_up && !opts.debug,
+            patches: Vec::new(),
+            body_len,
         }
     }
 
@@ -255,6 +272,21 @@ impl<'a> CodeGen<'a> {
             self.masm.load(true, MEM_BASE, VMCTX, VMCTX_MEMORY);
             self.masm.load(true, MEM_BASE, MEM_BASE, MEMORY_BASE);
         }
+        // Calls charge the whole body: V8 charges by code size too.
+        self.charge_budget(self.body_len.clamp(1, i32::MAX as usize) as i32);
+    }
+
+    /// Emits a budget charge (if tier-up is on); returns the cost's patch offset.
+    fn charge_budget(&mut self, cost: i32) -> Option<u32> {
+        if !self.tier_up {
+            return None;
+        }
+        let slow = self.masm.new_label();
+        let back = self.masm.new_label();
+        let at = self.masm.budget_charge(4 * self.func_index as i32, cost, slow);
+        self.masm.bind(back);
+        self.ool.push(OutOfLine::TierUp { label: slow, back, wasm: self.wasm });
+        Some(at)
     }
 
     fn finish(mut self) -> Res<FuncCode> {
@@ -273,6 +305,9 @@ impl<'a> CodeGen<'a> {
         let debug = self.debug.take();
         let mut bytes = self.masm.finish()?;
         bytes[patch..patch + 4].copy_from_slice(&(size as u32).to_le_bytes());
+        for &(at, v) in &self.patches {
+            bytes[at as usize..at as usize + 4].copy_from_slice(&v.to_le_bytes());
+        }
         Ok(FuncCode { bytes, offset_map, traps, debug })
     }
 
@@ -299,6 +334,20 @@ impl<'a> CodeGen<'a> {
                     self.masm.save_all_regs();
                     self.masm.mov_rr(true, RDI, VMCTX);
                     self.call_builtin_raw(Builtin::StackCheckSlow);
+                    self.masm.store(true, RSP, SCRATCH as i32 * 8, RAX);
+                    self.masm.restore_all_regs();
+                    self.masm.test_rr(false, SCRATCH, SCRATCH);
+                    let rt = self.runtime_trap_label(wasm);
+                    self.masm.jcc(Cond::Ne, rt);
+                    self.masm.jmp(back);
+                }
+                OutOfLine::TierUp { label, back, wasm } => {
+                    self.masm.bind(label);
+                    self.offset_map.push((self.masm.offset(), wasm));
+                    self.masm.save_all_regs();
+                    self.masm.mov_rr(true, RDI, VMCTX);
+                    self.masm.mov_imm(false, RSI, self.func_index as i64);
+                    self.call_builtin_raw(Builtin::TierUpCheck);
                     self.masm.store(true, RSP, SCRATCH as i32 * 8, RAX);
                     self.masm.restore_all_regs();
                     self.masm.test_rr(false, SCRATCH, SCRATCH);
@@ -773,6 +822,8 @@ impl<'a> CodeGen<'a> {
                     results: vec![],
                     dead: true,
                     branched_to: false,
+                    loop_start: 0,
+                    budget_patch: None,
                 });
             }
             O::Else => {
@@ -812,6 +863,7 @@ impl<'a> CodeGen<'a> {
         }
         let base = self.stack.len() - params.len();
         let label = self.masm.new_label();
+        let mut budget_patch = None;
         if kind == FrameKind::Loop {
             self.masm.bind(label);
             let slow = self.masm.new_label();
@@ -819,6 +871,7 @@ impl<'a> CodeGen<'a> {
             self.masm.stack_check(VMCTX_LIMITS, slow);
             self.masm.bind(back);
             self.ool.push(OutOfLine::StackCheck { label: slow, back, wasm: self.wasm, entry: false });
+            budget_patch = self.charge_budget(0);
         }
         if kind == FrameKind::If && !params.is_empty() {
             // The then-arm works on copies so the else-arm still finds its params.
@@ -839,6 +892,8 @@ impl<'a> CodeGen<'a> {
             results,
             dead: false,
             branched_to: false,
+            loop_start: self.wasm,
+            budget_patch,
         });
     }
 
@@ -901,6 +956,10 @@ impl<'a> CodeGen<'a> {
             self.move_results(base, nres);
         }
         let f = self.frames.pop().unwrap();
+        if let Some(at) = f.budget_patch {
+            let cost = (self.wasm.saturating_sub(f.loop_start)).max(1) as i32;
+            self.patches.push((at, cost));
+        }
         let mut reachable = self.reachable || f.branched_to;
         if f.kind == FrameKind::If && !f.has_else {
             if self.reachable {

@@ -719,6 +719,20 @@ impl Masm {
         dynasm!(self.ops ; .arch x64 ; push DWORD v);
     }
 
+    /// Charges the tier-up budget of a function: `r11 = vmctx.budgets;
+    /// sub dword [r11 + disp], cost; js slow`. Returns the offset of the 32-bit
+    /// cost immediate so a loop can patch in its size once its end is known.
+    pub fn budget_charge(&mut self, disp: i32, cost: i32, slow: DynamicLabel) -> u32 {
+        dynasm!(self.ops ; .arch x64 ; mov r11, QWORD [r15 + crate::vm::layout::VMCTX_BUDGETS]);
+        // sub dword [r11 + disp32], imm32 = 41 81 AB disp32 imm32
+        self.ops.extend([0x41, 0x81, 0xAB]);
+        self.ops.extend(disp.to_le_bytes());
+        let at = self.offset();
+        self.ops.extend(cost.to_le_bytes());
+        dynasm!(self.ops ; .arch x64 ; js =>slow);
+        at
+    }
+
     /// `cmp rsp, [r11]` / `jb l` for stack checks, with `r11` = limits pointer.
     pub fn stack_check(&mut self, limits_disp: i32, slow: DynamicLabel) {
         dynasm!(self.ops

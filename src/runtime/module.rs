@@ -51,8 +51,8 @@ impl Module {
         let to_validate = std::mem::take(&mut info.to_validate);
         let sig_ids: Vec<u32> = info.types.iter().map(|t| engine.intern(t).0).collect();
         let (tier, opts) = match engine.config().strategy {
-            Strategy::Baseline => (Tier::Baseline, CompileOptions { debug: false }),
-            Strategy::Debug => (Tier::Debug, CompileOptions { debug: true }),
+            Strategy::Baseline => (Tier::Baseline, CompileOptions { debug: false, tier_up: false }),
+            Strategy::Debug => (Tier::Debug, CompileOptions { debug: true, tier_up: false }),
         };
         let threads = engine.config().compile_threads.max(1);
         let funcs = compile_all(&info, &sig_ids, to_validate, opts, threads)?;
