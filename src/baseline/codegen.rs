@@ -516,6 +516,11 @@ impl<'a> CodeGen<'a> {
         if !self.reachable {
             return self.visit_unreachable(op);
         }
+        if let Some(e) = self.stack.entries.last() {
+            if matches!(e.loc, Loc::Flags(_)) && !matches!(op, O::If { .. } | O::BrIf { .. }) {
+                self.materialize_flags();
+            }
+        }
         self.before_op();
         match *op {
             // ---- control ----
@@ -847,16 +852,45 @@ impl<'a> CodeGen<'a> {
 
     // ---- control flow ----------------------------------------------------------
 
+    /// Turns a pending flags entry on top of the stack into a register.
+    fn materialize_flags(&mut self) {
+        let top = self.stack.len() - 1;
+        if let Loc::Flags(c) = self.stack.entries[top].loc {
+            // Allocation may spill, which uses only flag-preserving moves.
+            let r = self.stack.alloc_gpr(&mut self.masm);
+            self.masm.setcc(c, r);
+            self.stack.entries[top].loc = Loc::Gpr(r);
+        }
+    }
+
+    /// Pops an i32 condition and spills the stack; returns the condition code
+    /// that holds when the value is non-zero.
+    fn pop_condition(&mut self) -> Cond {
+        let p = self.pop();
+        if let Loc::Flags(c) = p.loc {
+            self.stack.spill_all(&mut self.masm);
+            return c;
+        }
+        let r = self.to_gpr(p);
+        self.stack.spill_all(&mut self.masm);
+        self.masm.test_rr(false, r, r);
+        self.stack.free_gpr(r);
+        Cond::Ne
+    }
+
+    /// Whether a compare may leave its result in the flags (not in debug code,
+    /// whose per-instruction check clobbers them).
+    fn can_fuse(&self) -> bool {
+        self.debug.is_none()
+    }
+
     fn visit_block(&mut self, kind: FrameKind, bt: BlockType) {
         let (params, results) = self.block_types(bt);
         let mut else_label = None;
         if kind == FrameKind::If {
-            let c = self.pop_gpr();
-            self.stack.spill_all(&mut self.masm);
-            self.masm.test_rr(false, c, c);
-            self.stack.free_gpr(c);
+            let c = self.pop_condition();
             let l = self.masm.new_label();
-            self.masm.jcc(Cond::Eq, l);
+            self.masm.jcc(c.negate(), l);
             else_label = Some(l);
         } else {
             self.stack.spill_all(&mut self.masm);
@@ -1010,20 +1044,17 @@ impl<'a> CodeGen<'a> {
     }
 
     fn visit_br_if(&mut self, depth: u32) {
-        let c = self.pop_gpr();
-        self.stack.spill_all(&mut self.masm);
-        self.masm.test_rr(false, c, c);
-        self.stack.free_gpr(c);
+        let c = self.pop_condition();
         if self.needs_moves(depth) {
             let skip = self.masm.new_label();
-            self.masm.jcc(Cond::Eq, skip);
+            self.masm.jcc(c.negate(), skip);
             self.branch_to(depth);
             self.masm.bind(skip);
         } else {
             let idx = self.frames.len() - 1 - depth as usize;
             self.frames[idx].branched_to = true;
             let l = self.frames[idx].label;
-            self.masm.jcc(Cond::Ne, l);
+            self.masm.jcc(c, l);
         }
     }
 
@@ -1248,11 +1279,12 @@ impl<'a> CodeGen<'a> {
             Loc::Const(c) => self.masm.store_imm(w, RBP, slot, c as i64),
             Loc::Stack => self.masm.copy_slot(RBP, slot, RBP, self.stack.home(p.depth)),
             Loc::Local(src) => self.masm.copy_slot(RBP, slot, RBP, self.stack.local_slot(src)),
+            Loc::Flags(_) => unreachable!("flags are materialised before local.set"),
         }
         if tee {
             match p.loc {
                 // Keep the value where it is; a lazy local now reads the new value.
-                Loc::Gpr(_) | Loc::Xmm(_) | Loc::Const(_) | Loc::Stack => self.stack.push(p.ty, p.loc),
+                Loc::Gpr(_) | Loc::Xmm(_) | Loc::Const(_) | Loc::Stack | Loc::Flags(_) => self.stack.push(p.ty, p.loc),
                 Loc::Local(_) => self.stack.push(p.ty, Loc::Local(l)),
             }
         } else {
@@ -1397,8 +1429,18 @@ impl<'a> CodeGen<'a> {
     fn eqz(&mut self, w: bool) {
         let r = self.pop_gpr();
         self.masm.test_rr(w, r, r);
-        self.masm.setcc(Cond::Eq, r);
-        self.push_gpr(ValType::I32, r);
+        self.push_cond(Cond::Eq, r);
+    }
+
+    /// Pushes the boolean `c` of the flags just set; `r` is a free-able register.
+    fn push_cond(&mut self, c: Cond, r: Gpr) {
+        if self.can_fuse() {
+            self.stack.free_gpr(r);
+            self.stack.push(ValType::I32, Loc::Flags(c));
+        } else {
+            self.masm.setcc(c, r);
+            self.push_gpr(ValType::I32, r);
+        }
     }
 
     fn icmp(&mut self, w: bool, c: Cond) {
@@ -1408,8 +1450,7 @@ impl<'a> CodeGen<'a> {
         let src = self.src_of(rhs);
         self.masm.alu(Alu::Cmp, w, dst, src);
         self.free_src(src);
-        self.masm.setcc(c, dst);
-        self.push_gpr(ValType::I32, dst);
+        self.push_cond(c, dst);
     }
 
     fn bitcount(&mut self, w: bool, kind: u8) {

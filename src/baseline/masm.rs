@@ -58,6 +58,26 @@ pub enum Cond {
     NoParity,
 }
 
+impl Cond {
+    pub fn negate(self) -> Cond {
+        use Cond::*;
+        match self {
+            Eq => Ne,
+            Ne => Eq,
+            LtS => GeS,
+            GeS => LtS,
+            LtU => GeU,
+            GeU => LtU,
+            GtS => LeS,
+            LeS => GtS,
+            GtU => LeU,
+            LeU => GtU,
+            Parity => NoParity,
+            NoParity => Parity,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Alu {
     Add,

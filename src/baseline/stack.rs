@@ -25,6 +25,10 @@ pub enum Loc {
     Const(u64),
     /// A lazy `local.get`.
     Local(u32),
+    /// An i32 boolean still in the CPU flags: only ever the top entry, right
+    /// after the compare that made it, so the next `if`/`br_if` can branch on
+    /// the flags directly. Any other operator materialises it first.
+    Flags(super::masm::Cond),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -187,6 +191,7 @@ impl ValueStack {
         let w = e.ty.is_64bit();
         match e.loc {
             Loc::Stack => return,
+            Loc::Flags(_) => unreachable!("flags are materialised before anything can spill them"),
             Loc::Gpr(r) => {
                 masm.store(w, RBP, home, r);
                 self.free_gpr(r);
@@ -236,6 +241,7 @@ impl ValueStack {
                 masm.mov_rr(w, r, s);
             }
             Loc::Xmm(_) => unreachable!("integer value in an xmm register"),
+            Loc::Flags(c) => masm.setcc(c, r),
             Loc::Const(c) => masm.mov_imm(w, r, c as i64),
             Loc::Stack => masm.load(w, r, RBP, self.home(p.depth)),
             Loc::Local(l) => masm.load(w, r, RBP, self.local_slot(l)),
@@ -255,7 +261,7 @@ impl ValueStack {
         let f64 = p.ty == ValType::F64;
         match p.loc {
             Loc::Xmm(s) => masm.fmov(x, s),
-            Loc::Gpr(_) => unreachable!("float value in a general register"),
+            Loc::Gpr(_) | Loc::Flags(_) => unreachable!("float value in a general register"),
             Loc::Const(c) => masm.fconst(f64, x, c),
             Loc::Stack => masm.fload(f64, x, RBP, self.home(p.depth)),
             Loc::Local(l) => masm.fload(f64, x, RBP, self.local_slot(l)),
@@ -280,6 +286,7 @@ impl ValueStack {
                 Loc::Stack => ValueLoc::Frame(self.home(i)),
                 Loc::Const(c) => ValueLoc::Const(c),
                 Loc::Local(l) => ValueLoc::Frame(self.local_slot(l)),
+                Loc::Flags(_) => unreachable!("no flags entries in debug code"),
             };
             out.push((e.ty, loc));
         }
