@@ -150,7 +150,7 @@ impl std::error::Error for Trap {}
 pub enum Error {
     #[error("invalid module at byte offset 0x{offset:x}: {message}")]
     Invalid { offset: usize, message: String },
-    #[error("cannot parse text format: {0}")]
+    #[error("invalid text format at {0}")]
     Text(String),
     #[error("compile error in function {func} at byte offset 0x{offset:x}: {message}")]
     Compile { func: u32, offset: usize, message: String },
@@ -179,7 +179,9 @@ impl Error {
     }
 
     pub(crate) fn invalid(e: wasmparser::BinaryReaderError) -> Error {
-        Error::Invalid { offset: e.offset() as usize, message: e.message().to_string() }
+        // Some decoder messages span lines; errors are one line.
+        let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+        Error::Invalid { offset: e.offset() as usize, message }
     }
 }
 

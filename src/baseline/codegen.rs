@@ -95,7 +95,8 @@ pub struct CodeGen<'a> {
     wasm: u32,
     debug: Option<DebugSideTable>,
     debug_common: Option<DynamicLabel>,
-    runtime_trap: Option<DynamicLabel>,
+    /// Runtime-trap stubs by wasm offset (the last one is reused for the same offset).
+    runtime_traps: Vec<(u32, DynamicLabel)>,
     has_memory: bool,
     tier_up: bool,
     /// (byte offset, value) of 32-bit immediates to patch when the code is done.
@@ -138,6 +139,8 @@ pub fn compile_function(
             locals.extend(std::iter::repeat_n(vt, count as usize));
         }
         let mut cg = CodeGen::new(module, sig_ids, func_index, ty, locals, opts, bytes.len());
+        // The prologue (stack check, budget) is attributed to the body's first byte.
+        cg.wasm = body.range().start as u32;
         cg.prologue();
         let mut ops = body.get_operators_reader()?;
         while !ops.eof() {
@@ -228,7 +231,7 @@ impl<'a> CodeGen<'a> {
             wasm: 0,
             debug,
             debug_common: None,
-            runtime_trap: None,
+            runtime_traps: Vec::new(),
             has_memory: !module.memories.is_empty(),
             tier_up: opts.tier_up && !opts.debug,
             patches: Vec::new(),
@@ -362,6 +365,10 @@ impl<'a> CodeGen<'a> {
                     self.masm.push_imm(index as i32);
                     self.masm.call_label(common);
                     self.masm.lea(RSP, RSP, 8);
+                    // The common stub leaves the hook's status in r11.
+                    self.masm.test_rr(false, SCRATCH, SCRATCH);
+                    let rt = self.runtime_trap_label(wasm);
+                    self.masm.jcc(Cond::Ne, rt);
                     self.masm.jmp(back);
                 }
             }
@@ -384,13 +391,7 @@ impl<'a> CodeGen<'a> {
                 self.call_builtin_raw(Builtin::DebugHook);
                 self.masm.store(true, RSP, SCRATCH as i32 * 8, RAX);
                 self.masm.restore_all_regs();
-                self.masm.test_rr(false, SCRATCH, SCRATCH);
-                let rt = self.runtime_trap_label(self.wasm);
-                self.masm.jcc(Cond::Ne, rt);
                 self.masm.ret();
-                if !self.ool.is_empty() {
-                    return self.emit_out_of_line();
-                }
             }
         }
         Ok(())
@@ -411,14 +412,17 @@ impl<'a> CodeGen<'a> {
         label
     }
 
-    /// Label of a `ud2` that reports the trap the runtime left pending.
+    /// Label of a `ud2` that reports the trap the runtime left pending, at
+    /// wasm offset `wasm` (one per offset, so the trap names its instruction).
     fn runtime_trap_label(&mut self, wasm: u32) -> DynamicLabel {
-        if let Some(l) = self.runtime_trap {
-            return l;
+        if let Some(&(w, l)) = self.runtime_traps.last() {
+            if w == wasm {
+                return l;
+            }
         }
         let label = self.masm.new_label();
         self.ool.push(OutOfLine::Trap { label, code: None, wasm });
-        self.runtime_trap = Some(label);
+        self.runtime_traps.push((wasm, label));
         label
     }
 

@@ -23,12 +23,25 @@ pub(crate) struct ModuleInner {
     pub compile_time: Duration,
 }
 
-/// Accepts the binary format or the text format.
+/// Accepts the binary format or the text format. Bytes that are not UTF-8
+/// text are taken as binary (so the binary decoder names the bad byte).
 pub fn wasm_bytes(bytes: &[u8]) -> Result<Vec<u8>> {
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes.to_vec());
     }
-    wat::parse_bytes(bytes).map(|b| b.into_owned()).map_err(|e| Error::Text(e.to_string()))
+    let Ok(text) = std::str::from_utf8(bytes) else { return Ok(bytes.to_vec()) };
+    parse_text(text)
+}
+
+/// Parses the text format; errors are one line with line and column.
+fn parse_text(text: &str) -> Result<Vec<u8>> {
+    let one_line = |e: wast::Error| {
+        let (line, col) = e.span().linecol_in(text);
+        Error::Text(format!("line {}, column {}: {}", line + 1, col + 1, e.message()))
+    };
+    let buf = wast::parser::ParseBuffer::new(text).map_err(one_line)?;
+    let mut wat = wast::parser::parse::<wast::Wat>(&buf).map_err(one_line)?;
+    wat.encode().map_err(one_line)
 }
 
 impl Module {
