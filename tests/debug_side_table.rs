@@ -33,7 +33,11 @@ struct Setup {
 }
 
 fn setup(strategy: Strategy, wat: &str) -> Setup {
-    let engine = Engine::new(Config { strategy, ..Config::default() }).unwrap();
+    let engine = Engine::new(Config {
+        strategy,
+        ..Config::default()
+    })
+    .unwrap();
     let module = Module::new(&engine, wat).unwrap();
     let mut store = Store::new(&engine, ());
     let inst = Instance::new(&mut store, &module, &[]).unwrap();
@@ -52,7 +56,12 @@ fn setup(strategy: Strategy, wat: &str) -> Setup {
         });
         Ok(())
     })));
-    Setup { module, store, inst, log }
+    Setup {
+        module,
+        store,
+        inst,
+        log,
+    }
 }
 
 impl Setup {
@@ -101,7 +110,10 @@ fn body(module: &Module, func: u32) -> Body {
                     let h = fv.operand_stack_height() as usize;
                     let tys = (0..h)
                         .rev()
-                        .map(|d| ValType::from_wasmparser(fv.get_operand_type(d).unwrap().unwrap()).unwrap())
+                        .map(|d| {
+                            ValType::from_wasmparser(fv.get_operand_type(d).unwrap().unwrap())
+                                .unwrap()
+                        })
                         .collect();
                     fv.op(off, &op).unwrap();
                     types.push(tys);
@@ -165,8 +177,12 @@ fn interpret(b: &Body, mut locals: Vec<V>) -> Vec<Step> {
             Operator::F32Const { value } => stack.push((ValType::F32, value.bits() as u64)),
             Operator::F64Const { value } => stack.push((ValType::F64, value.bits())),
             Operator::LocalGet { local_index } => stack.push(locals[local_index as usize]),
-            Operator::LocalSet { local_index } => locals[local_index as usize] = stack.pop().unwrap(),
-            Operator::LocalTee { local_index } => locals[local_index as usize] = *stack.last().unwrap(),
+            Operator::LocalSet { local_index } => {
+                locals[local_index as usize] = stack.pop().unwrap()
+            }
+            Operator::LocalTee { local_index } => {
+                locals[local_index as usize] = *stack.last().unwrap()
+            }
             Operator::Drop => drop(stack.pop()),
             Operator::I32Add => bin!(i32_, i32b, i32::wrapping_add),
             Operator::I32Mul => bin!(i32_, i32b, i32::wrapping_mul),
@@ -204,15 +220,26 @@ fn check_loc(what: &str, d: &DebugValue, r: &Rec) {
     match d.loc {
         ValueLoc::Gpr(n) => {
             assert!(n < 16 && n != 4 && n != 5, "{what}: value in gpr {n}");
-            let mask = if d.ty.is_64bit() { u64::MAX } else { 0xffff_ffff };
-            assert_eq!(r.gprs[n as usize] & mask, d.bits, "{what}: gprs() disagrees with the value in gpr {n}");
+            let mask = if d.ty.is_64bit() {
+                u64::MAX
+            } else {
+                0xffff_ffff
+            };
+            assert_eq!(
+                r.gprs[n as usize] & mask,
+                d.bits,
+                "{what}: gprs() disagrees with the value in gpr {n}"
+            );
             assert!(!d.ty.is_float(), "{what}: a float in a gpr");
         }
         ValueLoc::Xmm(n) => {
             assert!(n < 16, "{what}: xmm{n}");
             assert!(d.ty.is_float(), "{what}: an integer in an xmm register");
         }
-        ValueLoc::Frame(off) => assert!(off < 0 && off > -(1 << 20), "{what}: frame slot at rbp{off:+}"),
+        ValueLoc::Frame(off) => assert!(
+            off < 0 && off > -(1 << 20),
+            "{what}: frame slot at rbp{off:+}"
+        ),
         ValueLoc::Const(_) => {}
     }
 }
@@ -230,18 +257,30 @@ fn compare(s: &Setup, func: u32, b: &Body, got: &[Rec], want: &[Step]) {
         assert_eq!(bits(&r.locals), *locals, "{what}: locals");
         assert_eq!(bits(&r.stack), *stack, "{what}: operand stack");
         let tys: Vec<ValType> = r.stack.iter().map(|d| d.ty).collect();
-        assert_eq!(tys, b.types[*idx], "{what}: operand types per the validator");
+        assert_eq!(
+            tys, b.types[*idx],
+            "{what}: operand types per the validator"
+        );
         for d in r.locals.iter().chain(&r.stack) {
             check_loc(&what, d, r);
         }
         for d in &r.locals {
-            assert!(matches!(d.loc, ValueLoc::Frame(_)), "{what}: locals live in frame slots");
+            assert!(
+                matches!(d.loc, ValueLoc::Frame(_)),
+                "{what}: locals live in frame slots"
+            );
         }
-        assert_eq!(r.gprs[4] as usize, r.fp, "{what}: gprs()[rsp] reports the frame pointer");
+        assert_eq!(
+            r.gprs[4] as usize, r.fp,
+            "{what}: gprs()[rsp] reports the frame pointer"
+        );
     }
     // Every instruction of the function ran at least once.
     for (off, op) in &b.ops {
-        assert!(got.iter().any(|r| r.offset == *off), "no hook call at {off:#x} ({op:?})");
+        assert!(
+            got.iter().any(|r| r.offset == *off),
+            "no hook call at {off:#x} ({op:?})"
+        );
     }
 }
 
@@ -317,7 +356,11 @@ fn locals_and_stack_match_reference_at_every_instruction() {
         // `local.set`/`local.tee`, and the inputs of every add.
         let (i, sum, f, d) = acc_rust(n);
         let last = got.last().unwrap();
-        assert_eq!(bits(&last.locals), [i32b(n), i32b(i), i64b(sum), f32b(f), f64b(d)], "n = {n}: final locals");
+        assert_eq!(
+            bits(&last.locals),
+            [i32b(n), i32b(i), i64b(sum), f32b(f), f64b(d)],
+            "n = {n}: final locals"
+        );
         let result = f64::from_bits(match r[0] {
             Val::F64(x) => x,
             _ => unreachable!(),
@@ -330,7 +373,9 @@ fn locals_and_stack_match_reference_at_every_instruction() {
             let stack = bits(&rec.stack);
             let top2 = &stack[stack.len().saturating_sub(2)..];
             match op {
-                Operator::I64Add => assert_eq!(top2, [i64b(rsum), i64b(ri as i64 * ri as i64)], "step {k}"),
+                Operator::I64Add => {
+                    assert_eq!(top2, [i64b(rsum), i64b(ri as i64 * ri as i64)], "step {k}")
+                }
                 Operator::F32Add => assert_eq!(top2, [f32b(rf), f32b(1.5)], "step {k}"),
                 Operator::F64Add if stack.len() == 2 && rec.offset < b.ops[b.ops.len() - 9].0 => {
                     assert_eq!(top2, [f64b(rd * 0.5), f64b(ri as f64)], "step {k}")
@@ -350,8 +395,13 @@ fn locals_and_stack_match_reference_at_every_instruction() {
                         4 => rd = rd * 0.5 + ri as f64,
                         _ => unreachable!(),
                     }
-                    let want = [i32b(n), i32b(ri), i64b(rsum), f32b(rf), f64b(rd)][local_index as usize];
-                    assert_eq!(bits(&rec.locals)[local_index as usize], want, "step {k}: local {local_index} after its set");
+                    let want =
+                        [i32b(n), i32b(ri), i64b(rsum), f32b(rf), f64b(rd)][local_index as usize];
+                    assert_eq!(
+                        bits(&rec.locals)[local_index as usize],
+                        want,
+                        "step {k}: local {local_index} after its set"
+                    );
                 }
             }
         }
@@ -365,7 +415,9 @@ fn deep_wat(n: usize, float: bool) -> String {
     w.push_str(if float { "f64)\n" } else { "i32)\n" });
     for k in 1..=n {
         if float {
-            w.push_str(&format!("local.get $x f64.convert_i32_s f64.const {k}.25 f64.add\n"));
+            w.push_str(&format!(
+                "local.get $x f64.convert_i32_s f64.const {k}.25 f64.add\n"
+            ));
         } else {
             w.push_str(&format!("local.get $x i32.const {k} i32.add\n"));
         }
@@ -395,7 +447,13 @@ fn deep_operand_stacks_with_spills() {
             assert_eq!(max, 25, "float {float}");
             // With 25 live values some must have been spilled to frame slots.
             let deepest = got.iter().find(|r| r.stack.len() == 25).unwrap();
-            assert!(deepest.stack.iter().any(|d| matches!(d.loc, ValueLoc::Frame(_))), "no spills at depth 25");
+            assert!(
+                deepest
+                    .stack
+                    .iter()
+                    .any(|d| matches!(d.loc, ValueLoc::Frame(_))),
+                "no spills at depth 25"
+            );
         }
     }
 }
@@ -405,12 +463,18 @@ fn hook_never_runs_with_debug_flag_off() {
     let mut s = setup(Strategy::Debug, ACC);
     s.call("acc", &[Val::I32(50)]).unwrap();
     s.call("other", &[]).unwrap();
-    assert!(s.take_log().is_empty(), "hook ran with every debug flag off");
+    assert!(
+        s.take_log().is_empty(),
+        "hook ran with every debug flag off"
+    );
     // Only the flagged function reports.
     let other = s.index("other");
     s.inst.set_debug_flag(&mut s.store, other, true);
     s.call("acc", &[Val::I32(5)]).unwrap();
-    assert!(s.take_log().is_empty(), "hook ran for a function whose flag is off");
+    assert!(
+        s.take_log().is_empty(),
+        "hook ran for a function whose flag is off"
+    );
     s.call("other", &[]).unwrap();
     let log = s.take_log();
     assert_eq!(log.len(), 4);
@@ -418,13 +482,19 @@ fn hook_never_runs_with_debug_flag_off() {
     // Turned off again.
     s.inst.set_debug_flag(&mut s.store, other, false);
     s.call("other", &[]).unwrap();
-    assert!(s.take_log().is_empty(), "hook ran after the flag was cleared");
+    assert!(
+        s.take_log().is_empty(),
+        "hook ran after the flag was cleared"
+    );
     // Baseline code has no breakable positions: the flag changes nothing there.
     let mut b = setup(Strategy::Baseline, ACC);
     let acc = b.index("acc");
     b.inst.set_debug_flag(&mut b.store, acc, true);
     b.call("acc", &[Val::I32(5)]).unwrap();
-    assert!(b.take_log().is_empty(), "baseline code called the debug hook");
+    assert!(
+        b.take_log().is_empty(),
+        "baseline code called the debug hook"
+    );
 }
 
 #[test]
@@ -456,7 +526,11 @@ fn hook_error_stops_execution_with_that_trap() {
       (func (export "run") (param $v i32)
         i32.const 0 local.get $v i32.store
         i32.const 4 local.get $v i32.store))"#;
-    let engine = Engine::new(Config { strategy: Strategy::Debug, ..Config::default() }).unwrap();
+    let engine = Engine::new(Config {
+        strategy: Strategy::Debug,
+        ..Config::default()
+    })
+    .unwrap();
     let module = Module::new(&engine, wat).unwrap();
     let mut store = Store::new(&engine, ());
     let inst = Instance::new(&mut store, &module, &[]).unwrap();
@@ -479,15 +553,26 @@ fn hook_error_stops_execution_with_that_trap() {
     assert_eq!(t.message.as_deref(), Some("stopped by the debugger"));
     let b = body(&module, idx);
     let offs: Vec<u32> = b.ops.iter().take(4).map(|o| o.0).collect();
-    assert_eq!(*calls.lock().unwrap(), offs, "no instruction ran after the hook failed");
+    assert_eq!(
+        *calls.lock().unwrap(),
+        offs,
+        "no instruction ran after the hook failed"
+    );
     if let Some(func) = t.func {
         assert_eq!(func, idx);
     }
     if let Some(off) = t.wasm_offset {
-        assert_eq!(off, offs[3], "trap offset is the instruction whose hook failed");
+        assert_eq!(
+            off, offs[3],
+            "trap offset is the instruction whose hook failed"
+        );
     }
     let mem = inst.get_memory(&store, "mem").unwrap();
-    assert_eq!(&mem.data(&store)[..8], &[77, 0, 0, 0, 0, 0, 0, 0], "second store did not run");
+    assert_eq!(
+        &mem.data(&store)[..8],
+        &[77, 0, 0, 0, 0, 0, 0, 0],
+        "second store did not run"
+    );
     // The store is still usable.
     inst.set_debug_flag(&mut store, idx, false);
     f.call(&mut store, &[Val::I32(5)], &mut []).unwrap();

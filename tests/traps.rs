@@ -16,16 +16,29 @@ struct Setup {
 }
 
 fn setup(tier: Strategy, wat: &str) -> Setup {
-    let engine = Engine::new(Config { strategy: tier, ..Config::default() }).unwrap();
+    let engine = Engine::new(Config {
+        strategy: tier,
+        ..Config::default()
+    })
+    .unwrap();
     let module = Module::new(&engine, wat).unwrap_or_else(|e| panic!("[{tier:?}] compile: {e}"));
     let mut store = Store::new(&engine, ());
-    let inst = Instance::new(&mut store, &module, &[]).unwrap_or_else(|e| panic!("[{tier:?}] instantiate: {e}"));
-    Setup { module, store, inst, tier }
+    let inst = Instance::new(&mut store, &module, &[])
+        .unwrap_or_else(|e| panic!("[{tier:?}] instantiate: {e}"));
+    Setup {
+        module,
+        store,
+        inst,
+        tier,
+    }
 }
 
 impl Setup {
     fn call(&mut self, name: &str, args: &[Val]) -> Result<Vec<Val>> {
-        let f = self.inst.get_func(&self.store, name).unwrap_or_else(|| panic!("no export {name}"));
+        let f = self
+            .inst
+            .get_func(&self.store, name)
+            .unwrap_or_else(|| panic!("no export {name}"));
         let ty = f.ty(&self.store).unwrap();
         let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
         f.call(&mut self.store, args, &mut results)?;
@@ -34,7 +47,8 @@ impl Setup {
 
     fn ok(&mut self, name: &str, args: &[Val]) -> Vec<Val> {
         let tier = self.tier;
-        self.call(name, args).unwrap_or_else(|e| panic!("[{tier:?}] {name}{args:?}: unexpected error {e}"))
+        self.call(name, args)
+            .unwrap_or_else(|e| panic!("[{tier:?}] {name}{args:?}: unexpected error {e}"))
     }
 
     fn i32(&mut self, name: &str, args: &[Val]) -> i32 {
@@ -53,33 +67,76 @@ impl Setup {
             Ok(r) => panic!("[{tier:?}] {name}{args:?}: expected trap {code:?}, got {r:?}"),
             Err(e) => e,
         };
-        let t = e.as_trap().unwrap_or_else(|| panic!("[{tier:?}] {name}{args:?}: not a trap: {e}")).clone();
+        let t = e
+            .as_trap()
+            .unwrap_or_else(|| panic!("[{tier:?}] {name}{args:?}: not a trap: {e}"))
+            .clone();
         assert_eq!(t.code, code, "[{tier:?}] {name}{args:?}: {t}");
         let idx = self.func_index(name);
-        assert_eq!(t.func, Some(idx), "[{tier:?}] {name}{args:?}: trapping function ({t})");
-        let off = t.wasm_offset.unwrap_or_else(|| panic!("[{tier:?}] {name}{args:?}: no wasm offset"));
+        assert_eq!(
+            t.func,
+            Some(idx),
+            "[{tier:?}] {name}{args:?}: trapping function ({t})"
+        );
+        let off = t
+            .wasm_offset
+            .unwrap_or_else(|| panic!("[{tier:?}] {name}{args:?}: no wasm offset"));
         let body = self.body(idx);
-        assert!(body.contains(&(off as usize)), "[{tier:?}] {name}: offset {off:#x} outside body {body:x?}");
-        let top = t.backtrace.first().unwrap_or_else(|| panic!("[{tier:?}] {name}: empty backtrace"));
-        assert_eq!(top.func_index, idx, "[{tier:?}] {name}: backtrace {:?}", t.backtrace);
-        assert_eq!(top.wasm_offset, Some(off), "[{tier:?}] {name}: innermost frame offset");
+        assert!(
+            body.contains(&(off as usize)),
+            "[{tier:?}] {name}: offset {off:#x} outside body {body:x?}"
+        );
+        let top = t
+            .backtrace
+            .first()
+            .unwrap_or_else(|| panic!("[{tier:?}] {name}: empty backtrace"));
+        assert_eq!(
+            top.func_index, idx,
+            "[{tier:?}] {name}: backtrace {:?}",
+            t.backtrace
+        );
+        assert_eq!(
+            top.wasm_offset,
+            Some(off),
+            "[{tier:?}] {name}: innermost frame offset"
+        );
         t
     }
 
     /// Like `trap`, and the offset is the one of the first operator matching `op`.
-    fn trap_at(&mut self, name: &str, args: &[Val], code: TrapCode, op: fn(&Operator) -> bool) -> Trap {
+    fn trap_at(
+        &mut self,
+        name: &str,
+        args: &[Val],
+        code: TrapCode,
+        op: fn(&Operator) -> bool,
+    ) -> Trap {
         let t = self.trap(name, args, code);
         let want = op_offset(&self.module, self.func_index(name), op);
-        assert_eq!(t.wasm_offset, Some(want), "[{:?}] {name}{args:?}: offset of the trapping instruction", self.tier);
+        assert_eq!(
+            t.wasm_offset,
+            Some(want),
+            "[{:?}] {name}{args:?}: offset of the trapping instruction",
+            self.tier
+        );
         t
     }
 
     fn func_index(&self, name: &str) -> u32 {
-        self.module.info().export(name).unwrap_or_else(|| panic!("no export {name}")).index
+        self.module
+            .info()
+            .export(name)
+            .unwrap_or_else(|| panic!("no export {name}"))
+            .index
     }
 
     fn body(&self, func: u32) -> Range<usize> {
-        self.module.info().body(func).expect("defined function").range.clone()
+        self.module
+            .info()
+            .body(func)
+            .expect("defined function")
+            .range
+            .clone()
     }
 }
 
@@ -119,7 +176,10 @@ fn op_offset(module: &Module, func: u32, pred: fn(&Operator) -> bool) -> u32 {
                         return off as u32;
                     }
                 }
-                panic!("no matching operator in function {func}: {:?}", ops(module, func));
+                panic!(
+                    "no matching operator in function {func}: {:?}",
+                    ops(module, func)
+                );
             }
             n += 1;
         }
@@ -153,10 +213,14 @@ fn out_of_bounds_load_and_store() {
         for addr in [PAGE - 3, PAGE - 1, PAGE, PAGE + 100, i32::MAX, -1, -4] {
             s.trap_at("ld", &[i32v(addr)], TrapCode::MemoryOutOfBounds, is_load);
         }
-        s.trap_at("ld8", &[i32v(PAGE)], TrapCode::MemoryOutOfBounds, |o| matches!(o, Operator::I32Load8U { .. }));
+        s.trap_at("ld8", &[i32v(PAGE)], TrapCode::MemoryOutOfBounds, |o| {
+            matches!(o, Operator::I32Load8U { .. })
+        });
         // An i64 load straddling the end of memory.
         for addr in [PAGE - 7, PAGE - 4, PAGE - 1] {
-            s.trap_at("ld64", &[i32v(addr)], TrapCode::MemoryOutOfBounds, |o| matches!(o, Operator::I64Load { .. }));
+            s.trap_at("ld64", &[i32v(addr)], TrapCode::MemoryOutOfBounds, |o| {
+                matches!(o, Operator::I64Load { .. })
+            });
         }
         // A static offset puts even address 0 out of bounds; the 33-bit sum must not wrap.
         s.trap_at("ld_off", &[i32v(0)], TrapCode::MemoryOutOfBounds, is_load);
@@ -165,7 +229,12 @@ fn out_of_bounds_load_and_store() {
         for addr in [PAGE - 3, PAGE, -1] {
             s.trap_at("st", &[i32v(addr)], TrapCode::MemoryOutOfBounds, is_store);
         }
-        s.trap_at("st64", &[i32v(PAGE - 4)], TrapCode::MemoryOutOfBounds, |o| matches!(o, Operator::I64Store { .. }));
+        s.trap_at(
+            "st64",
+            &[i32v(PAGE - 4)],
+            TrapCode::MemoryOutOfBounds,
+            |o| matches!(o, Operator::I64Store { .. }),
+        );
         // A store that traps writes nothing (the in-bounds half included), and
         // the instance keeps working.
         assert_eq!(s.i32("ld", &[i32v(PAGE - 4)]), 7);
@@ -190,11 +259,24 @@ fn out_of_bounds_after_memory_grow() {
         assert_eq!(s.i32("ld8", &[i32v(last)]), 0xab);
         assert_eq!(s.i64("ld64", &[i32v(last - 7)]), 0xab << 56);
         let is_ld8 = |o: &Operator| matches!(o, Operator::I32Load8U { .. });
-        s.trap_at("ld8", &[i32v(last + 1)], TrapCode::MemoryOutOfBounds, is_ld8);
-        s.trap_at("st8", &[i32v(last + 1), i32v(1)], TrapCode::MemoryOutOfBounds, |o| {
-            matches!(o, Operator::I32Store8 { .. })
-        });
-        s.trap_at("ld64", &[i32v(last - 6)], TrapCode::MemoryOutOfBounds, |o| matches!(o, Operator::I64Load { .. }));
+        s.trap_at(
+            "ld8",
+            &[i32v(last + 1)],
+            TrapCode::MemoryOutOfBounds,
+            is_ld8,
+        );
+        s.trap_at(
+            "st8",
+            &[i32v(last + 1), i32v(1)],
+            TrapCode::MemoryOutOfBounds,
+            |o| matches!(o, Operator::I32Store8 { .. }),
+        );
+        s.trap_at(
+            "ld64",
+            &[i32v(last - 6)],
+            TrapCode::MemoryOutOfBounds,
+            |o| matches!(o, Operator::I64Load { .. }),
+        );
     }
 }
 
@@ -211,19 +293,38 @@ fn unreachable_with_backtrace() {
         assert_eq!(t.code, TrapCode::Unreachable, "[{tier:?}]");
         assert_eq!(t.func, Some(0), "[{tier:?}]");
         let unreachable = op_offset(&s.module, 0, |o| matches!(o, Operator::Unreachable));
-        assert_eq!(t.wasm_offset, Some(unreachable), "[{tier:?}] offset of `unreachable`");
+        assert_eq!(
+            t.wasm_offset,
+            Some(unreachable),
+            "[{tier:?}] offset of `unreachable`"
+        );
         let names: Vec<Option<&str>> = t.backtrace.iter().map(|f| f.func_name.as_deref()).collect();
-        assert_eq!(names, [Some("innermost"), Some("inner"), Some("boom")], "[{tier:?}] {:?}", t.backtrace);
+        assert_eq!(
+            names,
+            [Some("innermost"), Some("inner"), Some("boom")],
+            "[{tier:?}] {:?}",
+            t.backtrace
+        );
         let idx: Vec<u32> = t.backtrace.iter().map(|f| f.func_index).collect();
         assert_eq!(idx, [0, 1, 2], "[{tier:?}]");
         // Outer frames stop at their call instructions.
         let call1 = op_offset(&s.module, 1, |o| matches!(o, Operator::Call { .. }));
         let call2 = op_offset(&s.module, 2, |o| matches!(o, Operator::Call { .. }));
         let offs: Vec<Option<u32>> = t.backtrace.iter().map(|f| f.wasm_offset).collect();
-        assert_eq!(offs, [Some(unreachable), Some(call1), Some(call2)], "[{tier:?}] frame offsets");
-        assert!(t.backtrace.iter().all(|f| f.module_id == s.module.info().id));
+        assert_eq!(
+            offs,
+            [Some(unreachable), Some(call1), Some(call2)],
+            "[{tier:?}] frame offsets"
+        );
+        assert!(t
+            .backtrace
+            .iter()
+            .all(|f| f.module_id == s.module.info().id));
         let shown = t.to_string();
-        assert!(shown.contains("unreachable") && shown.contains("innermost"), "[{tier:?}] {shown}");
+        assert!(
+            shown.contains("unreachable") && shown.contains("innermost"),
+            "[{tier:?}] {shown}"
+        );
         // Same trap from the exported function itself.
         let t2 = s.call("boom", &[]).unwrap_err();
         assert_eq!(t2.as_trap_code(), Some(TrapCode::Unreachable));
@@ -245,18 +346,33 @@ fn integer_divide_by_zero() {
     for tier in TIERS {
         let mut s = setup(tier, wat);
         for name in ["i32.div_s", "i32.div_u", "i32.rem_s", "i32.rem_u"] {
-            assert_eq!(s.i32(name, &[i32v(7), i32v(2)]), if name.contains("div") { 3 } else { 1 });
+            assert_eq!(
+                s.i32(name, &[i32v(7), i32v(2)]),
+                if name.contains("div") { 3 } else { 1 }
+            );
             let t = s.trap(name, &[i32v(7), i32v(0)], TrapCode::IntegerDivideByZero);
             let last = ops(&s.module, s.func_index(name))[2].0;
             assert_eq!(t.wasm_offset, Some(last), "[{tier:?}] {name}");
         }
         for name in ["i64.div_s", "i64.div_u", "i64.rem_s", "i64.rem_u"] {
-            assert_eq!(s.i64(name, &[Val::I64(7), Val::I64(2)]), if name.contains("div") { 3 } else { 1 });
-            let t = s.trap(name, &[Val::I64(i64::MIN), Val::I64(0)], TrapCode::IntegerDivideByZero);
+            assert_eq!(
+                s.i64(name, &[Val::I64(7), Val::I64(2)]),
+                if name.contains("div") { 3 } else { 1 }
+            );
+            let t = s.trap(
+                name,
+                &[Val::I64(i64::MIN), Val::I64(0)],
+                TrapCode::IntegerDivideByZero,
+            );
             let last = ops(&s.module, s.func_index(name))[2].0;
             assert_eq!(t.wasm_offset, Some(last), "[{tier:?}] {name}");
         }
-        s.trap_at("const_zero", &[i32v(1)], TrapCode::IntegerDivideByZero, |o| matches!(o, Operator::I32DivU));
+        s.trap_at(
+            "const_zero",
+            &[i32v(1)],
+            TrapCode::IntegerDivideByZero,
+            |o| matches!(o, Operator::I32DivU),
+        );
     }
 }
 
@@ -271,15 +387,35 @@ fn integer_overflow_and_rem_min_minus_one() {
       (func (export "const_rem") (result i64) i64.const 0x8000000000000000 i64.const -1 i64.rem_s))"#;
     for tier in TIERS {
         let mut s = setup(tier, wat);
-        s.trap_at("i32.div_s", &[i32v(i32::MIN), i32v(-1)], TrapCode::IntegerOverflow, |o| matches!(o, Operator::I32DivS));
+        s.trap_at(
+            "i32.div_s",
+            &[i32v(i32::MIN), i32v(-1)],
+            TrapCode::IntegerOverflow,
+            |o| matches!(o, Operator::I32DivS),
+        );
         let is = |o: &Operator| matches!(o, Operator::I64DivS);
-        s.trap_at("i64.div_s", &[Val::I64(i64::MIN), Val::I64(-1)], TrapCode::IntegerOverflow, is);
-        s.trap_at("const_min", &[], TrapCode::IntegerOverflow, |o| matches!(o, Operator::I32DivS));
+        s.trap_at(
+            "i64.div_s",
+            &[Val::I64(i64::MIN), Val::I64(-1)],
+            TrapCode::IntegerOverflow,
+            is,
+        );
+        s.trap_at("const_min", &[], TrapCode::IntegerOverflow, |o| {
+            matches!(o, Operator::I32DivS)
+        });
         assert_eq!(s.i32("i32.div_s", &[i32v(i32::MIN), i32v(1)]), i32::MIN);
         assert_eq!(s.i32("i32.div_s", &[i32v(i32::MAX), i32v(-1)]), -i32::MAX);
         // rem_s MIN % -1 is 0, not a trap (x86 idiv would fault).
-        assert_eq!(s.i32("i32.rem_s", &[i32v(i32::MIN), i32v(-1)]), 0, "[{tier:?}]");
-        assert_eq!(s.i64("i64.rem_s", &[Val::I64(i64::MIN), Val::I64(-1)]), 0, "[{tier:?}]");
+        assert_eq!(
+            s.i32("i32.rem_s", &[i32v(i32::MIN), i32v(-1)]),
+            0,
+            "[{tier:?}]"
+        );
+        assert_eq!(
+            s.i64("i64.rem_s", &[Val::I64(i64::MIN), Val::I64(-1)]),
+            0,
+            "[{tier:?}]"
+        );
         assert_eq!(s.i64("const_rem", &[]), 0, "[{tier:?}]");
         assert_eq!(s.i32("i32.rem_s", &[i32v(-7), i32v(2)]), -1);
     }
@@ -314,7 +450,10 @@ fn invalid_conversion_and_conversion_overflow() {
         assert_eq!(s.i32("i32.trunc_f64_s", &[f64v(-2147483648.9)]), i32::MIN);
         assert_eq!(s.i32("i32.trunc_f64_u", &[f64v(-0.9)]), 0);
         assert_eq!(s.i32("i32.trunc_f64_u", &[f64v(4294967295.5)]), -1);
-        assert_eq!(s.i64("i64.trunc_f64_u", &[f64v(1e19)]), 10_000_000_000_000_000_000u64 as i64);
+        assert_eq!(
+            s.i64("i64.trunc_f64_u", &[f64v(1e19)]),
+            10_000_000_000_000_000_000u64 as i64
+        );
         assert_eq!(s.i32("sat", &[f64v(f64::NAN)]), 0);
         assert_eq!(s.i32("sat", &[f64v(1e10)]), i32::MAX);
     }
@@ -364,11 +503,23 @@ fn table_access_out_of_bounds() {
         for i in [4, 1 << 20, -1] {
             s.trap_at("get", &[i32v(i)], TrapCode::TableOutOfBounds, is_get);
         }
-        s.trap_at("set", &[i32v(4)], TrapCode::TableOutOfBounds, |o| matches!(o, Operator::TableSet { .. }));
+        s.trap_at("set", &[i32v(4)], TrapCode::TableOutOfBounds, |o| {
+            matches!(o, Operator::TableSet { .. })
+        });
         s.ok("fill", &[i32v(4), i32v(0)]);
         let is_fill = |o: &Operator| matches!(o, Operator::TableFill { .. });
-        s.trap_at("fill", &[i32v(3), i32v(2)], TrapCode::TableOutOfBounds, is_fill);
-        s.trap_at("fill", &[i32v(5), i32v(0)], TrapCode::TableOutOfBounds, is_fill);
+        s.trap_at(
+            "fill",
+            &[i32v(3), i32v(2)],
+            TrapCode::TableOutOfBounds,
+            is_fill,
+        );
+        s.trap_at(
+            "fill",
+            &[i32v(5), i32v(0)],
+            TrapCode::TableOutOfBounds,
+            is_fill,
+        );
         // The failed fill changed nothing.
         assert!(matches!(s.ok("get", &[i32v(0)])[0], Val::FuncRef(Some(_))));
     }
@@ -395,7 +546,9 @@ fn bulk_memory_out_of_bounds() {
         s.ok("init", &a(PAGE - 8, 0, 8));
         assert_eq!(s.i32("ld8", &[i32v(PAGE - 1)]), b'h' as i32);
         s.ok("init", &a(PAGE, 8, 0));
-        s.trap_at("fill", &a(PAGE - 1, 0, 2), mo, |o| matches!(o, Operator::MemoryFill { .. }));
+        s.trap_at("fill", &a(PAGE - 1, 0, 2), mo, |o| {
+            matches!(o, Operator::MemoryFill { .. })
+        });
         s.trap("fill", &a(PAGE + 1, 0, 0), mo);
         s.trap("fill", &a(1, 0, -1), mo);
         // A failed fill writes nothing (bulk ops check before writing).
@@ -407,14 +560,21 @@ fn bulk_memory_out_of_bounds() {
         s.trap("copy", &a(-1, 0, 4), mo);
         let init = |s: &mut Setup, args: [Val; 3]| {
             let e = s.call("init", &args).unwrap_err();
-            let t = e.as_trap().unwrap_or_else(|| panic!("[{tier:?}] init{args:?}: {e}"));
+            let t = e
+                .as_trap()
+                .unwrap_or_else(|| panic!("[{tier:?}] init{args:?}: {e}"));
             assert!(
-                matches!(t.code, TrapCode::MemoryOutOfBounds | TrapCode::OutOfBoundsSegment),
+                matches!(
+                    t.code,
+                    TrapCode::MemoryOutOfBounds | TrapCode::OutOfBoundsSegment
+                ),
                 "[{tier:?}] init{args:?}: {t}"
             );
             assert_eq!(t.code.message(), "out of bounds memory access");
             assert_eq!(t.func, Some(s.func_index("init")));
-            let want = op_offset(&s.module, s.func_index("init"), |o| matches!(o, Operator::MemoryInit { .. }));
+            let want = op_offset(&s.module, s.func_index("init"), |o| {
+                matches!(o, Operator::MemoryInit { .. })
+            });
             assert_eq!(t.wasm_offset, Some(want), "[{tier:?}] init{args:?}");
         };
         init(&mut s, a(PAGE - 4, 0, 8));
@@ -439,9 +599,20 @@ fn stack_overflow_is_recoverable() {
         let idx = s.func_index("recurse");
         for round in 0..3 {
             let t = s.trap("recurse", &[i32v(round)], TrapCode::StackOverflow);
-            assert!(t.backtrace.len() > 100, "[{tier:?}] backtrace of {} frames", t.backtrace.len());
-            assert!(t.backtrace.iter().take(100).all(|f| f.func_index == idx && f.func_name.as_deref() == Some("recurse")));
-            assert!(t.to_string().contains("call stack exhausted"), "[{tier:?}] {t}");
+            assert!(
+                t.backtrace.len() > 100,
+                "[{tier:?}] backtrace of {} frames",
+                t.backtrace.len()
+            );
+            assert!(t
+                .backtrace
+                .iter()
+                .take(100)
+                .all(|f| f.func_index == idx && f.func_name.as_deref() == Some("recurse")));
+            assert!(
+                t.to_string().contains("call stack exhausted"),
+                "[{tier:?}] {t}"
+            );
         }
         let args: Vec<Val> = (0..10).map(|i| Val::F64((i as f64).to_bits())).collect();
         s.trap("wide", &args, TrapCode::StackOverflow);
@@ -472,7 +643,8 @@ fn stack_overflow_on_other_thread() {
                 }
             })
             .unwrap();
-        h.join().unwrap_or_else(|_| panic!("[{tier:?}] thread with a 1 MiB stack failed"));
+        h.join()
+            .unwrap_or_else(|_| panic!("[{tier:?}] thread with a 1 MiB stack failed"));
     }
 }
 
@@ -486,7 +658,12 @@ fn host_setup(tier: Strategy, host: Func, store: Store<()>, engine: &Engine) -> 
     let module = Module::new(engine, wat).unwrap();
     let mut store = store;
     let inst = Instance::new(&mut store, &module, &[Extern::Func(host)]).unwrap();
-    Setup { module, store, inst, tier }
+    Setup {
+        module,
+        store,
+        inst,
+        tier,
+    }
 }
 
 fn host_ty() -> FuncType {
@@ -496,7 +673,11 @@ fn host_ty() -> FuncType {
 #[test]
 fn host_function_error_becomes_host_trap() {
     for tier in TIERS {
-        let engine = Engine::new(Config { strategy: tier, ..Config::default() }).unwrap();
+        let engine = Engine::new(Config {
+            strategy: tier,
+            ..Config::default()
+        })
+        .unwrap();
         let mut store = Store::new(&engine, ());
         let host = Func::new(&mut store, host_ty(), |_c, args, res| {
             if args[0].i32() == Some(3) {
@@ -509,17 +690,33 @@ fn host_function_error_becomes_host_trap() {
         let mut s = host_setup(tier, host, store, &engine);
         assert_eq!(s.i32("outer", &[i32v(4)]), 50);
         let e = s.call("outer", &[i32v(2)]).unwrap_err();
-        let t = e.as_trap().unwrap_or_else(|| panic!("[{tier:?}] not a trap: {e}"));
+        let t = e
+            .as_trap()
+            .unwrap_or_else(|| panic!("[{tier:?}] not a trap: {e}"));
         assert_eq!(t.code, TrapCode::HostError, "[{tier:?}]");
         assert_eq!(t.message.as_deref(), Some("boom"), "[{tier:?}]");
         assert!(e.to_string().contains("boom"), "[{tier:?}] {e}");
         // The innermost wasm frame is the caller of the host function, at its `call`.
         let caller = s.func_index("caller");
         let call_off = op_offset(&s.module, caller, |o| matches!(o, Operator::Call { .. }));
-        let wasm: Vec<&FrameInfo> = t.backtrace.iter().filter(|f| f.func_index != u32::MAX).collect();
+        let wasm: Vec<&FrameInfo> = t
+            .backtrace
+            .iter()
+            .filter(|f| f.func_index != u32::MAX)
+            .collect();
         let names: Vec<Option<&str>> = wasm.iter().map(|f| f.func_name.as_deref()).collect();
-        assert_eq!(names, [Some("caller"), Some("outer")], "[{tier:?}] {:?}", t.backtrace);
-        assert_eq!(wasm[0].wasm_offset, Some(call_off), "[{tier:?}] {:?}", t.backtrace);
+        assert_eq!(
+            names,
+            [Some("caller"), Some("outer")],
+            "[{tier:?}] {:?}",
+            t.backtrace
+        );
+        assert_eq!(
+            wasm[0].wasm_offset,
+            Some(call_off),
+            "[{tier:?}] {:?}",
+            t.backtrace
+        );
         if let Some(f) = t.func {
             assert_eq!(f, caller, "[{tier:?}] trap.func");
         }
@@ -531,7 +728,11 @@ fn host_function_error_becomes_host_trap() {
 #[test]
 fn host_function_panic_becomes_trap() {
     for tier in TIERS {
-        let engine = Engine::new(Config { strategy: tier, ..Config::default() }).unwrap();
+        let engine = Engine::new(Config {
+            strategy: tier,
+            ..Config::default()
+        })
+        .unwrap();
         let mut store = Store::new(&engine, ());
         let host = Func::new(&mut store, host_ty(), |_c, args, res| {
             if args[0].i32() == Some(8) {
@@ -544,10 +745,21 @@ fn host_function_panic_becomes_trap() {
         let mut s = host_setup(tier, host, store, &engine);
         for _ in 0..3 {
             let e = s.call("outer", &[i32v(7)]).unwrap_err();
-            let t = e.as_trap().unwrap_or_else(|| panic!("[{tier:?}] not a trap: {e}"));
+            let t = e
+                .as_trap()
+                .unwrap_or_else(|| panic!("[{tier:?}] not a trap: {e}"));
             assert_eq!(t.code, TrapCode::HostError, "[{tier:?}]");
-            assert!(t.message.as_deref().unwrap_or("").contains("panic"), "[{tier:?}] {t}");
-            assert!(t.backtrace.iter().any(|f| f.func_name.as_deref() == Some("caller")), "[{tier:?}] {:?}", t.backtrace);
+            assert!(
+                t.message.as_deref().unwrap_or("").contains("panic"),
+                "[{tier:?}] {t}"
+            );
+            assert!(
+                t.backtrace
+                    .iter()
+                    .any(|f| f.func_name.as_deref() == Some("caller")),
+                "[{tier:?}] {:?}",
+                t.backtrace
+            );
         }
         assert_eq!(s.i32("outer", &[i32v(1)]), 2);
     }
@@ -558,7 +770,11 @@ fn trap_inside_nested_host_to_wasm_call() {
     // wasm -> host -> wasm (traps): the trap reaches the outermost caller and
     // the store stays usable.
     for tier in TIERS {
-        let engine = Engine::new(Config { strategy: tier, ..Config::default() }).unwrap();
+        let engine = Engine::new(Config {
+            strategy: tier,
+            ..Config::default()
+        })
+        .unwrap();
         let wat = r#"(module
           (import "env" "cb" (func $cb (param i32) (result i32)))
           (func $div (export "div") (param i32) (result i32) i32.const 100 local.get 0 i32.div_u)
@@ -566,7 +782,9 @@ fn trap_inside_nested_host_to_wasm_call() {
         let module = Module::new(&engine, wat).unwrap();
         let mut store = Store::new(&engine, ());
         let cb = Func::new(&mut store, host_ty(), |mut c, args, res| {
-            let Some(Extern::Func(div)) = c.get_export("div") else { return Err(Trap::host("no div")) };
+            let Some(Extern::Func(div)) = c.get_export("div") else {
+                return Err(Trap::host("no div"));
+            };
             let mut out = [Val::I32(0)];
             match div.call(c.store(), args, &mut out) {
                 Ok(()) => {
@@ -579,10 +797,19 @@ fn trap_inside_nested_host_to_wasm_call() {
         })
         .unwrap();
         let inst = Instance::new(&mut store, &module, &[Extern::Func(cb)]).unwrap();
-        let mut s = Setup { module, store, inst, tier };
+        let mut s = Setup {
+            module,
+            store,
+            inst,
+            tier,
+        };
         assert_eq!(s.i32("top", &[i32v(5)]), 20);
         let e = s.call("top", &[i32v(0)]).unwrap_err();
-        assert_eq!(e.as_trap_code(), Some(TrapCode::IntegerDivideByZero), "[{tier:?}] {e}");
+        assert_eq!(
+            e.as_trap_code(),
+            Some(TrapCode::IntegerDivideByZero),
+            "[{tier:?}] {e}"
+        );
         assert_eq!(s.i32("top", &[i32v(50)]), 2);
     }
 }

@@ -67,7 +67,10 @@ const MEM_SIZE: u32 = 2 * 65536;
 fn shim_wat(with_memory: bool) -> String {
     let mut s = String::from("(module\n");
     let ty = |p: &str, r: bool| {
-        let params: Vec<&str> = p.chars().map(|c| if c == 'I' { "i64" } else { "i32" }).collect();
+        let params: Vec<&str> = p
+            .chars()
+            .map(|c| if c == 'I' { "i64" } else { "i32" })
+            .collect();
         let mut t = String::new();
         if !params.is_empty() {
             t += &format!("(param {})", params.join(" "));
@@ -78,14 +81,20 @@ fn shim_wat(with_memory: bool) -> String {
         t
     };
     for (name, p, r) in SIGS {
-        s += &format!("  (import \"wasi_snapshot_preview1\" \"{name}\" (func ${name} {}))\n", ty(p, *r));
+        s += &format!(
+            "  (import \"wasi_snapshot_preview1\" \"{name}\" (func ${name} {}))\n",
+            ty(p, *r)
+        );
     }
     if with_memory {
         s += "  (memory (export \"memory\") 2)\n";
     }
     for (name, p, r) in SIGS {
         let gets: String = (0..p.len()).map(|i| format!("local.get {i} ")).collect();
-        s += &format!("  (func (export \"{name}\") {} {gets} call ${name})\n", ty(p, *r));
+        s += &format!(
+            "  (func (export \"{name}\") {} {gets} call ${name})\n",
+            ty(p, *r)
+        );
     }
     s + ")\n"
 }
@@ -104,7 +113,9 @@ fn instantiate(wat: &str, ctx: WasiCtx) -> (Store<WasiCtx>, Instance) {
     let mut store = Store::new(&engine, ctx);
     let mut linker = Linker::new();
     wasi::add_to_linker(&mut linker, &mut store, get_ctx).expect("add_to_linker");
-    let inst = linker.instantiate(&mut store, &module).expect("instantiate");
+    let inst = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiate");
     (store, inst)
 }
 
@@ -138,7 +149,13 @@ impl Shim {
         let vals: Vec<Val> = p
             .chars()
             .zip(args)
-            .map(|(c, &a)| if c == 'I' { Val::I64(a as i64) } else { Val::I32(a as u32 as i32) })
+            .map(|(c, &a)| {
+                if c == 'I' {
+                    Val::I64(a as i64)
+                } else {
+                    Val::I32(a as u32 as i32)
+                }
+            })
             .collect();
         let f = self.inst.get_func(&self.store, name).expect("export");
         let mut res = if *r { vec![Val::I32(0)] } else { vec![] };
@@ -147,7 +164,9 @@ impl Shim {
     }
 
     fn call(&mut self, name: &str, args: &[u64]) -> u16 {
-        let e = self.try_call(name, args).unwrap_or_else(|e| panic!("{name} trapped: {e}"));
+        let e = self
+            .try_call(name, args)
+            .unwrap_or_else(|e| panic!("{name} trapped: {e}"));
         u16::try_from(e).expect("errno fits u16")
     }
 
@@ -178,14 +197,38 @@ impl Shim {
         [at as u64, p.len() as u64]
     }
 
-    fn open(&mut self, dir: u32, p: &str, oflags: u16, rights: u64, fdflags: u16) -> Result<u32, u16> {
+    fn open(
+        &mut self,
+        dir: u32,
+        p: &str,
+        oflags: u16,
+        rights: u64,
+        fdflags: u16,
+    ) -> Result<u32, u16> {
         self.open_ex(dir, abi::LOOKUP_SYMLINK_FOLLOW, p, oflags, rights, fdflags)
     }
 
-    fn open_ex(&mut self, dir: u32, lookup: u32, p: &str, oflags: u16, rights: u64, fdflags: u16) -> Result<u32, u16> {
+    fn open_ex(
+        &mut self,
+        dir: u32,
+        lookup: u32,
+        p: &str,
+        oflags: u16,
+        rights: u64,
+        fdflags: u16,
+    ) -> Result<u32, u16> {
         let [pp, pl] = self.path(PATH, p);
-        let args =
-            [dir as u64, lookup as u64, pp, pl, oflags as u64, rights, abi::RIGHTS_ALL, fdflags as u64, OUT as u64];
+        let args = [
+            dir as u64,
+            lookup as u64,
+            pp,
+            pl,
+            oflags as u64,
+            rights,
+            abi::RIGHTS_ALL,
+            fdflags as u64,
+            OUT as u64,
+        ];
         match self.call("path_open", &args) {
             0 => Ok(self.u32_at(OUT)),
             e => Err(e),
@@ -194,7 +237,10 @@ impl Shim {
 
     fn fd_write(&mut self, fd: u32, data: &[u8]) -> Result<u32, u16> {
         self.write(BUF, data);
-        self.write(IOV, &[BUF.to_le_bytes(), (data.len() as u32).to_le_bytes()].concat());
+        self.write(
+            IOV,
+            &[BUF.to_le_bytes(), (data.len() as u32).to_le_bytes()].concat(),
+        );
         match self.call("fd_write", &[fd as u64, IOV as u64, 1, OUT as u64]) {
             0 => Ok(self.u32_at(OUT)),
             e => Err(e),
@@ -213,7 +259,10 @@ impl Shim {
     }
 
     fn seek(&mut self, fd: u32, off: i64, whence: u8) -> Result<u64, u16> {
-        match self.call("fd_seek", &[fd as u64, off as u64, whence as u64, OUT as u64]) {
+        match self.call(
+            "fd_seek",
+            &[fd as u64, off as u64, whence as u64, OUT as u64],
+        ) {
             0 => Ok(self.u64_at(OUT)),
             e => Err(e),
         }
@@ -222,7 +271,10 @@ impl Shim {
     /// `path_filestat_get` → (filetype, size).
     fn stat(&mut self, dir: u32, p: &str, follow: bool) -> Result<(u8, u64), u16> {
         let [pp, pl] = self.path(PATH, p);
-        match self.call("path_filestat_get", &[dir as u64, follow as u64, pp, pl, BUF as u64]) {
+        match self.call(
+            "path_filestat_get",
+            &[dir as u64, follow as u64, pp, pl, BUF as u64],
+        ) {
             0 => {
                 let st = self.read(BUF, 64);
                 Ok((st[16], u64::from_le_bytes(st[32..40].try_into().unwrap())))
@@ -267,13 +319,17 @@ fn sandbox_shim(name: &str) -> (TempDir, Shim) {
     std::fs::write(tmp.path().join("secret.txt"), b"top secret").unwrap();
     let mut ctx = WasiCtx::new();
     ctx.capture_output().set_stdin(Vec::new());
-    ctx.preopen_dir(tmp.path().join("sandbox"), "/sandbox").unwrap();
+    ctx.preopen_dir(tmp.path().join("sandbox"), "/sandbox")
+        .unwrap();
     (tmp, Shim::new(ctx))
 }
 
 const RW: u64 = abi::RIGHTS_ALL;
 const RO: u64 = abi::RIGHTS_ALL
-    & !(abi::RIGHT_FD_WRITE | abi::RIGHT_FD_ALLOCATE | abi::RIGHT_FD_FILESTAT_SET_SIZE | abi::RIGHT_FD_DATASYNC);
+    & !(abi::RIGHT_FD_WRITE
+        | abi::RIGHT_FD_ALLOCATE
+        | abi::RIGHT_FD_FILESTAT_SET_SIZE
+        | abi::RIGHT_FD_DATASYNC);
 
 fn is_refused(e: u16) -> bool {
     e == errno::NOTCAPABLE || e == errno::PERM
@@ -348,8 +404,15 @@ fn every_function_links() {
 #[test]
 fn args_and_environment_round_trip() {
     let mut ctx = WasiCtx::new();
-    ctx.args(vec!["prog.wasm".into(), "hello".into(), "wörld".into(), "".into()]);
-    ctx.env("HOME", "/home/x").env("EMPTY", "").env("HOME", "/replaced");
+    ctx.args(vec![
+        "prog.wasm".into(),
+        "hello".into(),
+        "wörld".into(),
+        "".into(),
+    ]);
+    ctx.env("HOME", "/home/x")
+        .env("EMPTY", "")
+        .env("HOME", "/replaced");
     let mut s = Shim::new(ctx);
 
     assert_eq!(s.call("args_sizes_get", &[OUT as u64, OUT2 as u64]), 0);
@@ -382,18 +445,48 @@ fn clocks() {
     assert_eq!(s.call("clock_res_get", &[9, OUT as u64]), errno::INVAL);
     assert_eq!(s.call("clock_time_get", &[9, 0, OUT as u64]), errno::INVAL);
 
-    assert_eq!(s.call("clock_time_get", &[abi::CLOCK_REALTIME as u64, 1, OUT as u64]), 0);
+    assert_eq!(
+        s.call(
+            "clock_time_get",
+            &[abi::CLOCK_REALTIME as u64, 1, OUT as u64]
+        ),
+        0
+    );
     let wall = s.u64_at(OUT);
-    let host = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
-    assert!(host.abs_diff(wall) < 5_000_000_000, "realtime close to the host's");
+    let host = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    assert!(
+        host.abs_diff(wall) < 5_000_000_000,
+        "realtime close to the host's"
+    );
 
-    assert_eq!(s.call("clock_time_get", &[abi::CLOCK_MONOTONIC as u64, 1, OUT as u64]), 0);
+    assert_eq!(
+        s.call(
+            "clock_time_get",
+            &[abi::CLOCK_MONOTONIC as u64, 1, OUT as u64]
+        ),
+        0
+    );
     let t0 = s.u64_at(OUT);
     std::thread::sleep(Duration::from_millis(5));
-    assert_eq!(s.call("clock_time_get", &[abi::CLOCK_MONOTONIC as u64, 1, OUT as u64]), 0);
+    assert_eq!(
+        s.call(
+            "clock_time_get",
+            &[abi::CLOCK_MONOTONIC as u64, 1, OUT as u64]
+        ),
+        0
+    );
     let t1 = s.u64_at(OUT);
     assert!(t1 >= t0 + 5_000_000, "monotonic advances: {t0} -> {t1}");
-    assert_eq!(s.call("clock_time_get", &[abi::CLOCK_PROCESS_CPUTIME as u64, 1, OUT as u64]), 0);
+    assert_eq!(
+        s.call(
+            "clock_time_get",
+            &[abi::CLOCK_PROCESS_CPUTIME as u64, 1, OUT as u64]
+        ),
+        0
+    );
 }
 
 #[test]
@@ -404,9 +497,15 @@ fn random_get_fills_the_buffer() {
     assert_eq!(s.call("random_get", &[BUF as u64, 256]), 0);
     let b = s.read(BUF, 256);
     assert_ne!(a, b);
-    assert!(a.iter().filter(|&&x| x == 0).count() < 32, "not mostly zeros");
+    assert!(
+        a.iter().filter(|&&x| x == 0).count() < 32,
+        "not mostly zeros"
+    );
     assert_eq!(s.call("random_get", &[BUF as u64, 0]), 0);
-    assert_eq!(s.call("random_get", &[(MEM_SIZE - 4) as u64, 8]), errno::FAULT);
+    assert_eq!(
+        s.call("random_get", &[(MEM_SIZE - 4) as u64, 8]),
+        errno::FAULT
+    );
 }
 
 #[test]
@@ -415,13 +514,26 @@ fn stdin_from_a_buffer() {
     ctx.set_stdin(b"line one\nline two\n".to_vec());
     let mut s = Shim::new(ctx);
     // Two iovecs: 4 bytes then 100.
-    s.write(IOV, &[BUF.to_le_bytes(), 4u32.to_le_bytes(), (BUF + 100).to_le_bytes(), 100u32.to_le_bytes()].concat());
+    s.write(
+        IOV,
+        &[
+            BUF.to_le_bytes(),
+            4u32.to_le_bytes(),
+            (BUF + 100).to_le_bytes(),
+            100u32.to_le_bytes(),
+        ]
+        .concat(),
+    );
     assert_eq!(s.call("fd_read", &[0, IOV as u64, 2, OUT as u64]), 0);
     assert_eq!(s.u32_at(OUT), 18);
     assert_eq!(s.read(BUF, 4), b"line");
     assert_eq!(s.read(BUF + 100, 14), b" one\nline two\n");
     assert_eq!(s.fd_read(0, 10), Ok(vec![]), "end of input");
-    assert_eq!(s.fd_write(0, b"x"), Err(errno::BADF), "stdin is not writable");
+    assert_eq!(
+        s.fd_write(0, b"x"),
+        Err(errno::BADF),
+        "stdin is not writable"
+    );
     assert_eq!(s.fd_read(1, 10), Err(errno::BADF), "stdout is not readable");
 }
 
@@ -433,7 +545,11 @@ fn stdio_fdstat_is_a_tty_like_character_device() {
         let st = s.read(BUF, 24);
         assert_eq!(st[0], abi::FILETYPE_CHARACTER_DEVICE);
         let rights = u64::from_le_bytes(st[8..16].try_into().unwrap());
-        assert_eq!(rights & (abi::RIGHT_FD_SEEK | abi::RIGHT_FD_TELL), 0, "isatty needs no seek/tell");
+        assert_eq!(
+            rights & (abi::RIGHT_FD_SEEK | abi::RIGHT_FD_TELL),
+            0,
+            "isatty needs no seek/tell"
+        );
     }
     assert_eq!(s.seek(1, 0, abi::WHENCE_CUR), Err(errno::SPIPE));
     assert_eq!(s.call("fd_tell", &[1, OUT as u64]), errno::SPIPE);
@@ -449,13 +565,18 @@ fn stdio_fdstat_is_a_tty_like_character_device() {
 fn preopens_are_listed_by_prestat() {
     let (tmp, mut s) = sandbox_shim("prestat");
     std::fs::create_dir(tmp.path().join("other")).unwrap();
-    s.ctx().preopen_dir(tmp.path().join("other"), "data").unwrap();
+    s.ctx()
+        .preopen_dir(tmp.path().join("other"), "data")
+        .unwrap();
     assert_eq!(s.call("fd_prestat_get", &[3, OUT as u64]), 0);
     assert_eq!(s.read(OUT, 1)[0], abi::PREOPENTYPE_DIR);
     assert_eq!(s.u32_at(OUT + 4), 8);
     assert_eq!(s.call("fd_prestat_dir_name", &[3, BUF as u64, 8]), 0);
     assert_eq!(s.read(BUF, 8), b"/sandbox");
-    assert_eq!(s.call("fd_prestat_dir_name", &[3, BUF as u64, 3]), errno::NAMETOOLONG);
+    assert_eq!(
+        s.call("fd_prestat_dir_name", &[3, BUF as u64, 3]),
+        errno::NAMETOOLONG
+    );
     assert_eq!(s.call("fd_prestat_get", &[4, OUT as u64]), 0);
     assert_eq!(s.u32_at(OUT + 4), 4);
     // wasi-libc stops scanning at the first EBADF.
@@ -472,7 +593,10 @@ fn preopen_of_a_missing_directory_is_an_error() {
     assert!(ctx.preopen_dir(&missing, "/x").is_err());
     let tmp = TempDir::new("preopen-file");
     std::fs::write(tmp.path().join("f"), b"").unwrap();
-    assert!(ctx.preopen_dir(tmp.path().join("f"), "/f").is_err(), "a file is not a directory");
+    assert!(
+        ctx.preopen_dir(tmp.path().join("f"), "/f").is_err(),
+        "a file is not a directory"
+    );
 }
 
 #[test]
@@ -482,7 +606,10 @@ fn file_create_write_seek_read_stat() {
     let fd = s.open(3, "notes.txt", creat, RW, 0).expect("create");
     assert!(fd >= 4);
     assert_eq!(s.fd_write(fd, b"hello file"), Ok(10));
-    assert_eq!(std::fs::read(tmp.path().join("sandbox/notes.txt")).unwrap(), b"hello file");
+    assert_eq!(
+        std::fs::read(tmp.path().join("sandbox/notes.txt")).unwrap(),
+        b"hello file"
+    );
     assert_eq!(s.call("fd_tell", &[fd as u64, OUT as u64]), 0);
     assert_eq!(s.u64_at(OUT), 10);
     assert_eq!(s.seek(fd, 6, abi::WHENCE_SET), Ok(6));
@@ -494,10 +621,19 @@ fn file_create_write_seek_read_stat() {
     // pwrite / pread leave the position alone.
     s.write(BUF, b"XY");
     s.write(IOV, &[BUF.to_le_bytes(), 2u32.to_le_bytes()].concat());
-    assert_eq!(s.call("fd_pwrite", &[fd as u64, IOV as u64, 1, 0, OUT as u64]), 0);
+    assert_eq!(
+        s.call("fd_pwrite", &[fd as u64, IOV as u64, 1, 0, OUT as u64]),
+        0
+    );
     assert_eq!(s.u32_at(OUT), 2);
-    s.write(IOV, &[(BUF + 10).to_le_bytes(), 5u32.to_le_bytes()].concat());
-    assert_eq!(s.call("fd_pread", &[fd as u64, IOV as u64, 1, 0, OUT as u64]), 0);
+    s.write(
+        IOV,
+        &[(BUF + 10).to_le_bytes(), 5u32.to_le_bytes()].concat(),
+    );
+    assert_eq!(
+        s.call("fd_pread", &[fd as u64, IOV as u64, 1, 0, OUT as u64]),
+        0
+    );
     assert_eq!(s.read(BUF + 10, 5), b"XYllo");
     assert_eq!(s.seek(fd, 0, abi::WHENCE_CUR), Ok(4));
     // Status and size.
@@ -506,9 +642,15 @@ fn file_create_write_seek_read_stat() {
     assert_eq!(st[16], abi::FILETYPE_REGULAR_FILE);
     assert_eq!(u64::from_le_bytes(st[32..40].try_into().unwrap()), 10);
     assert_eq!(s.call("fd_filestat_set_size", &[fd as u64, 3]), 0);
-    assert_eq!(s.stat(3, "notes.txt", true), Ok((abi::FILETYPE_REGULAR_FILE, 3)));
+    assert_eq!(
+        s.stat(3, "notes.txt", true),
+        Ok((abi::FILETYPE_REGULAR_FILE, 3))
+    );
     assert_eq!(s.call("fd_allocate", &[fd as u64, 0, 100]), 0);
-    assert_eq!(s.stat(3, "notes.txt", true), Ok((abi::FILETYPE_REGULAR_FILE, 100)));
+    assert_eq!(
+        s.stat(3, "notes.txt", true),
+        Ok((abi::FILETYPE_REGULAR_FILE, 100))
+    );
     assert_eq!(s.call("fd_advise", &[fd as u64, 0, 10, 1]), 0);
     assert_eq!(s.call("fd_advise", &[fd as u64, 0, 10, 9]), errno::INVAL);
     assert_eq!(s.call("fd_sync", &[fd as u64]), 0);
@@ -516,28 +658,60 @@ fn file_create_write_seek_read_stat() {
     // Times.
     let t = 1_600_000_000_000_000_000u64;
     assert_eq!(
-        s.call("fd_filestat_set_times", &[fd as u64, t, t, (abi::FSTFLAGS_ATIM | abi::FSTFLAGS_MTIM) as u64]),
+        s.call(
+            "fd_filestat_set_times",
+            &[
+                fd as u64,
+                t,
+                t,
+                (abi::FSTFLAGS_ATIM | abi::FSTFLAGS_MTIM) as u64
+            ]
+        ),
         0
     );
     assert_eq!(s.call("fd_filestat_get", &[fd as u64, BUF as u64]), 0);
     assert_eq!(s.u64_at(BUF + 48), t, "mtim");
     let both = (abi::FSTFLAGS_MTIM | abi::FSTFLAGS_MTIM_NOW) as u64;
-    assert_eq!(s.call("fd_filestat_set_times", &[fd as u64, 0, 0, both]), errno::INVAL);
+    assert_eq!(
+        s.call("fd_filestat_set_times", &[fd as u64, 0, 0, both]),
+        errno::INVAL
+    );
     let [pp, pl] = s.path(PATH, "notes.txt");
-    assert_eq!(s.call("path_filestat_set_times", &[3, 1, pp, pl, 0, t + 1, abi::FSTFLAGS_MTIM as u64]), 0);
+    assert_eq!(
+        s.call(
+            "path_filestat_set_times",
+            &[3, 1, pp, pl, 0, t + 1, abi::FSTFLAGS_MTIM as u64]
+        ),
+        0
+    );
     assert_eq!(s.call("fd_filestat_get", &[fd as u64, BUF as u64]), 0);
     assert_eq!(s.u64_at(BUF + 48), t + 1);
     // fdstat and flags.
     assert_eq!(s.call("fd_fdstat_get", &[fd as u64, BUF as u64]), 0);
     assert_eq!(s.read(BUF, 1)[0], abi::FILETYPE_REGULAR_FILE);
-    assert_eq!(s.call("fd_fdstat_set_flags", &[fd as u64, abi::FDFLAGS_NONBLOCK as u64]), 0);
-    assert_eq!(s.call("fd_fdstat_set_flags", &[fd as u64, abi::FDFLAGS_APPEND as u64]), errno::NOTSUP);
+    assert_eq!(
+        s.call(
+            "fd_fdstat_set_flags",
+            &[fd as u64, abi::FDFLAGS_NONBLOCK as u64]
+        ),
+        0
+    );
+    assert_eq!(
+        s.call(
+            "fd_fdstat_set_flags",
+            &[fd as u64, abi::FDFLAGS_APPEND as u64]
+        ),
+        errno::NOTSUP
+    );
     // Close; then the descriptor is gone.
     assert_eq!(s.call("fd_close", &[fd as u64]), 0);
     assert_eq!(s.call("fd_close", &[fd as u64]), errno::BADF);
     assert_eq!(s.fd_write(fd, b"x"), Err(errno::BADF));
     // Exclusive create of an existing file; open of a missing one.
-    assert_eq!(s.open(3, "notes.txt", abi::OFLAGS_CREAT | abi::OFLAGS_EXCL, RW, 0), Err(errno::EXIST));
+    assert_eq!(
+        s.open(3, "notes.txt", abi::OFLAGS_CREAT | abi::OFLAGS_EXCL, RW, 0),
+        Err(errno::EXIST)
+    );
     assert_eq!(s.open(3, "missing.txt", 0, RO, 0), Err(errno::NOENT));
     // O_RDONLY | O_CREAT, of an existing file and of a new one.
     let ro = s.open(3, "notes.txt", abi::OFLAGS_CREAT, RO, 0).unwrap();
@@ -546,7 +720,10 @@ fn file_create_write_seek_read_stat() {
     let fresh = s.open(3, "fresh.txt", abi::OFLAGS_CREAT, RO, 0).unwrap();
     assert_eq!(s.fd_read(fresh, 2), Ok(vec![]));
     assert!(tmp.path().join("sandbox/fresh.txt").is_file());
-    assert_eq!(s.open(3, "notes.txt", abi::OFLAGS_DIRECTORY, RO, 0), Err(errno::NOTDIR));
+    assert_eq!(
+        s.open(3, "notes.txt", abi::OFLAGS_DIRECTORY, RO, 0),
+        Err(errno::NOTDIR)
+    );
     assert_eq!(s.open(3, "notes.txt/", 0, RO, 0), Err(errno::NOTDIR));
 }
 
@@ -557,17 +734,32 @@ fn append_mode_and_read_only_descriptors() {
     let fd = s.open(3, "log", 0, RW, abi::FDFLAGS_APPEND).unwrap();
     assert_eq!(s.seek(fd, 0, abi::WHENCE_SET), Ok(0));
     assert_eq!(s.fd_write(fd, b"two\n"), Ok(4));
-    assert_eq!(std::fs::read(tmp.path().join("sandbox/log")).unwrap(), b"one\ntwo\n");
+    assert_eq!(
+        std::fs::read(tmp.path().join("sandbox/log")).unwrap(),
+        b"one\ntwo\n"
+    );
     assert_eq!(s.call("fd_fdstat_get", &[fd as u64, BUF as u64]), 0);
-    assert_eq!(u16::from_le_bytes(s.read(BUF + 2, 2).try_into().unwrap()), abi::FDFLAGS_APPEND);
+    assert_eq!(
+        u16::from_le_bytes(s.read(BUF + 2, 2).try_into().unwrap()),
+        abi::FDFLAGS_APPEND
+    );
     let ro = s.open(3, "log", 0, RO, 0).unwrap();
     assert_eq!(s.fd_read(ro, 3), Ok(b"one".to_vec()));
     assert_eq!(s.fd_write(ro, b"x"), Err(errno::BADF));
-    assert_eq!(s.call("fd_filestat_set_size", &[ro as u64, 0]), errno::NOTCAPABLE);
+    assert_eq!(
+        s.call("fd_filestat_set_size", &[ro as u64, 0]),
+        errno::NOTCAPABLE
+    );
     // Rights can only shrink.
-    assert_eq!(s.call("fd_fdstat_set_rights", &[ro as u64, abi::RIGHT_FD_READ, 0]), 0);
+    assert_eq!(
+        s.call("fd_fdstat_set_rights", &[ro as u64, abi::RIGHT_FD_READ, 0]),
+        0
+    );
     assert_eq!(s.seek(ro, 0, abi::WHENCE_SET), Err(errno::NOTCAPABLE));
-    assert_eq!(s.call("fd_fdstat_set_rights", &[ro as u64, RW, 0]), errno::NOTCAPABLE);
+    assert_eq!(
+        s.call("fd_fdstat_set_rights", &[ro as u64, RW, 0]),
+        errno::NOTCAPABLE
+    );
     // A directory cannot be opened for writing, nor read like a file.
     std::fs::create_dir(tmp.path().join("sandbox/d")).unwrap();
     assert_eq!(s.open(3, "d", 0, RW, 0), Err(errno::ISDIR));
@@ -590,7 +782,11 @@ fn parse_dirents(buf: &[u8]) -> Vec<(u64, String, u8)> {
         if at + 24 + len > buf.len() {
             break;
         }
-        out.push((next, String::from_utf8(buf[at + 24..at + 24 + len].to_vec()).unwrap(), ty));
+        out.push((
+            next,
+            String::from_utf8(buf[at + 24..at + 24 + len].to_vec()).unwrap(),
+            ty,
+        ));
         at += 24 + len;
     }
     out
@@ -604,7 +800,10 @@ fn readdir_lists_every_entry_and_pages_with_cookies() {
     std::fs::write(root.join("a.txt"), b"a").unwrap();
     std::fs::create_dir(root.join("sub")).unwrap();
     std::os::unix::fs::symlink("a.txt", root.join("link")).unwrap();
-    assert_eq!(s.call("fd_readdir", &[3, BUF as u64, 4096, 0, OUT as u64]), 0);
+    assert_eq!(
+        s.call("fd_readdir", &[3, BUF as u64, 4096, 0, OUT as u64]),
+        0
+    );
     let used = s.u32_at(OUT);
     assert!(used < 4096);
     let all = parse_dirents(&s.read(BUF, used));
@@ -627,7 +826,10 @@ fn readdir_lists_every_entry_and_pages_with_cookies() {
     let mut cookie = 0u64;
     let mut paged = Vec::new();
     for _ in 0..20 {
-        assert_eq!(s.call("fd_readdir", &[3, BUF as u64, 40, cookie, OUT as u64]), 0);
+        assert_eq!(
+            s.call("fd_readdir", &[3, BUF as u64, 40, cookie, OUT as u64]),
+            0
+        );
         let used = s.u32_at(OUT);
         let got = parse_dirents(&s.read(BUF, used));
         if let Some(last) = got.last() {
@@ -641,10 +843,16 @@ fn readdir_lists_every_entry_and_pages_with_cookies() {
     assert_eq!(paged, names);
     // Not a directory.
     let fd = s.open(3, "a.txt", 0, RO, 0).unwrap();
-    assert_eq!(s.call("fd_readdir", &[fd as u64, BUF as u64, 100, 0, OUT as u64]), errno::NOTDIR);
+    assert_eq!(
+        s.call("fd_readdir", &[fd as u64, BUF as u64, 100, 0, OUT as u64]),
+        errno::NOTDIR
+    );
     // A subdirectory opened through path_open lists too.
     let sub = s.open(3, "sub", abi::OFLAGS_DIRECTORY, RO, 0).unwrap();
-    assert_eq!(s.call("fd_readdir", &[sub as u64, BUF as u64, 4096, 0, OUT as u64]), 0);
+    assert_eq!(
+        s.call("fd_readdir", &[sub as u64, BUF as u64, 4096, 0, OUT as u64]),
+        0
+    );
     let used = s.u32_at(OUT);
     assert_eq!(parse_dirents(&s.read(BUF, used)).len(), 2);
 }
@@ -656,14 +864,20 @@ fn mkdir_rename_unlink_rmdir() {
     assert_eq!(s.path_op("path_create_directory", 3, "dir"), 0);
     assert!(root.join("dir").is_dir());
     assert_eq!(s.path_op("path_create_directory", 3, "dir"), errno::EXIST);
-    assert_eq!(s.path_op("path_create_directory", 3, "dir/inner/deeper"), errno::NOENT);
+    assert_eq!(
+        s.path_op("path_create_directory", 3, "dir/inner/deeper"),
+        errno::NOENT
+    );
     assert_eq!(s.path_op("path_create_directory", 3, "."), errno::EXIST);
     let fd = s.open(3, "dir/file", abi::OFLAGS_CREAT, RW, 0).unwrap();
     assert_eq!(s.fd_write(fd, b"content"), Ok(7));
     assert_eq!(s.call("fd_close", &[fd as u64]), 0);
     assert_eq!(
         s.stat(3, "dir", true),
-        Ok((abi::FILETYPE_DIRECTORY, std::fs::metadata(root.join("dir")).unwrap().len()))
+        Ok((
+            abi::FILETYPE_DIRECTORY,
+            std::fs::metadata(root.join("dir")).unwrap().len()
+        ))
     );
     // Rename across two directory descriptors.
     assert_eq!(s.path_op("path_create_directory", 3, "other"), 0);
@@ -673,23 +887,35 @@ fn mkdir_rename_unlink_rmdir() {
     assert_eq!(s.call("path_rename", &[3, a, al, other as u64, b, bl]), 0);
     assert_eq!(std::fs::read(root.join("other/moved")).unwrap(), b"content");
     assert!(!root.join("dir/file").exists());
-    assert_eq!(s.call("path_rename", &[3, a, al, other as u64, b, bl]), errno::NOENT);
+    assert_eq!(
+        s.call("path_rename", &[3, a, al, other as u64, b, bl]),
+        errno::NOENT
+    );
     // Hard link.
     let [a, al] = s.path(PATH, "other/moved");
     let [b, bl] = s.path(PATH2, "hard");
     assert_eq!(s.call("path_link", &[3, 0, a, al, 3, b, bl]), 0);
     assert_eq!(std::fs::read(root.join("hard")).unwrap(), b"content");
     // Unlink and rmdir.
-    assert_eq!(s.path_op("path_remove_directory", 3, "other"), errno::NOTEMPTY);
+    assert_eq!(
+        s.path_op("path_remove_directory", 3, "other"),
+        errno::NOTEMPTY
+    );
     assert_eq!(s.path_op("path_unlink_file", 3, "other"), errno::ISDIR);
     assert_eq!(s.path_op("path_unlink_file", 3, "other/moved"), 0);
-    assert_eq!(s.path_op("path_unlink_file", 3, "other/moved"), errno::NOENT);
+    assert_eq!(
+        s.path_op("path_unlink_file", 3, "other/moved"),
+        errno::NOENT
+    );
     assert_eq!(s.path_op("path_remove_directory", 3, "other"), 0);
     assert_eq!(s.path_op("path_remove_directory", 3, "hard"), errno::NOTDIR);
     assert_eq!(s.path_op("path_remove_directory", 3, "."), errno::INVAL);
     assert_eq!(s.path_op("path_unlink_file", 3, "hard"), 0);
     assert_eq!(s.path_op("path_remove_directory", 3, "dir/"), 0);
-    assert!(std::fs::read_dir(&root).unwrap().next().is_none(), "sandbox empty again");
+    assert!(
+        std::fs::read_dir(&root).unwrap().next().is_none(),
+        "sandbox empty again"
+    );
 }
 
 #[test]
@@ -704,23 +930,41 @@ fn symlinks_inside_the_sandbox() {
     assert_eq!(s.call("path_symlink", &[t, tl, 3, l, ll]), 0);
     let [t2, t2l] = s.path(PATH2, "/etc/passwd");
     let [l2, l2l] = s.path(PATH, "abs");
-    assert!(is_refused(s.call("path_symlink", &[t2, t2l, 3, l2, l2l])), "absolute link target");
+    assert!(
+        is_refused(s.call("path_symlink", &[t2, t2l, 3, l2, l2l])),
+        "absolute link target"
+    );
     assert!(!root.join("abs").exists());
     // readlink, with a short buffer too.
     let [pp, pl] = s.path(PATH, "ln");
-    assert_eq!(s.call("path_readlink", &[3, pp, pl, BUF as u64, 100, OUT as u64]), 0);
+    assert_eq!(
+        s.call("path_readlink", &[3, pp, pl, BUF as u64, 100, OUT as u64]),
+        0
+    );
     assert_eq!(s.u32_at(OUT), 12);
     assert_eq!(s.read(BUF, 12), b"d/target.txt");
-    assert_eq!(s.call("path_readlink", &[3, pp, pl, BUF as u64, 4, OUT as u64]), 0);
+    assert_eq!(
+        s.call("path_readlink", &[3, pp, pl, BUF as u64, 4, OUT as u64]),
+        0
+    );
     assert_eq!(s.u32_at(OUT), 4);
     let [pp, pl] = s.path(PATH, "d");
-    assert_eq!(s.call("path_readlink", &[3, pp, pl, BUF as u64, 100, OUT as u64]), errno::INVAL);
+    assert_eq!(
+        s.call("path_readlink", &[3, pp, pl, BUF as u64, 100, OUT as u64]),
+        errno::INVAL
+    );
     // Followed or not.
     let fd = s.open(3, "ln", 0, RO, 0).unwrap();
     assert_eq!(s.fd_read(fd, 100), Ok(b"reached".to_vec()));
     assert_eq!(s.open_ex(3, 0, "ln", 0, RO, 0), Err(errno::LOOP));
-    assert_eq!(s.stat(3, "ln", false).unwrap().0, abi::FILETYPE_SYMBOLIC_LINK);
-    assert_eq!(s.stat(3, "ln", true).unwrap(), (abi::FILETYPE_REGULAR_FILE, 7));
+    assert_eq!(
+        s.stat(3, "ln", false).unwrap().0,
+        abi::FILETYPE_SYMBOLIC_LINK
+    );
+    assert_eq!(
+        s.stat(3, "ln", true).unwrap(),
+        (abi::FILETYPE_REGULAR_FILE, 7)
+    );
     // Links with `..` that stay inside, chains, a directory link in the middle.
     std::os::unix::fs::symlink("../d", root.join("d/self")).unwrap();
     std::os::unix::fs::symlink("ln", root.join("chain")).unwrap();
@@ -743,12 +987,21 @@ fn symlinks_inside_the_sandbox() {
 
 fn assert_all_refused(s: &mut Shim, path: &str) {
     let e = s.open(3, path, 0, RO, 0).unwrap_err();
-    assert!(is_refused(e), "open {path}: errno {} ({})", e, errno::name(e));
+    assert!(
+        is_refused(e),
+        "open {path}: errno {} ({})",
+        e,
+        errno::name(e)
+    );
     let e = s.open(3, path, abi::OFLAGS_CREAT, RW, 0).unwrap_err();
     assert!(is_refused(e), "create {path}: errno {e}");
     let e = s.stat(3, path, true).unwrap_err();
     assert!(is_refused(e), "stat {path}: errno {e}");
-    for op in ["path_create_directory", "path_unlink_file", "path_remove_directory"] {
+    for op in [
+        "path_create_directory",
+        "path_unlink_file",
+        "path_remove_directory",
+    ] {
         let e = s.path_op(op, 3, path);
         assert!(is_refused(e), "{op} {path}: errno {e}");
     }
@@ -765,16 +1018,29 @@ fn escape_with_dotdot_is_refused() {
     let (tmp, mut s) = sandbox_shim("dotdot");
     std::fs::create_dir(tmp.path().join("sandbox/sub")).unwrap();
     std::fs::write(tmp.path().join("sandbox/inside"), b"in").unwrap();
-    for p in ["..", "../secret.txt", "sub/../../secret.txt", "./sub/../..", "sub/../../sandbox/inside"] {
+    for p in [
+        "..",
+        "../secret.txt",
+        "sub/../../secret.txt",
+        "./sub/../..",
+        "sub/../../sandbox/inside",
+    ] {
         assert_all_refused(&mut s, p);
     }
-    assert_eq!(s.stat(3, "sub/../inside", false).unwrap().1, 2, "`..` that stays inside is fine");
+    assert_eq!(
+        s.stat(3, "sub/../inside", false).unwrap().1,
+        2,
+        "`..` that stays inside is fine"
+    );
     // A subdirectory descriptor is a root of its own: `..` cannot leave it.
     let sub = s.open(3, "sub", abi::OFLAGS_DIRECTORY, RO, 0).unwrap();
     let e = s.open(sub, "../inside", 0, RO, 0).unwrap_err();
     assert!(is_refused(e));
     assert!(tmp.path().join("secret.txt").exists());
-    assert_eq!(std::fs::read(tmp.path().join("secret.txt")).unwrap(), b"top secret");
+    assert_eq!(
+        std::fs::read(tmp.path().join("secret.txt")).unwrap(),
+        b"top secret"
+    );
 }
 
 #[test]
@@ -796,14 +1062,19 @@ fn escape_through_symlink_is_refused() {
     for p in ["abs_link", "rel_link", "etc_link"] {
         let e = s.open(3, p, 0, RO, 0).unwrap_err();
         assert!(is_refused(e), "open {p}: errno {e}");
-        let e = s.open(3, p, abi::OFLAGS_CREAT | abi::OFLAGS_TRUNC, RW, 0).unwrap_err();
+        let e = s
+            .open(3, p, abi::OFLAGS_CREAT | abi::OFLAGS_TRUNC, RW, 0)
+            .unwrap_err();
         assert!(is_refused(e), "truncate {p}: errno {e}");
         let e = s.stat(3, p, true).unwrap_err();
         assert!(is_refused(e), "stat {p}: errno {e}");
         // Not following the link only looks at the link itself.
         assert_eq!(s.stat(3, p, false).unwrap().0, abi::FILETYPE_SYMBOLIC_LINK);
     }
-    assert_eq!(std::fs::read(tmp.path().join("secret.txt")).unwrap(), b"top secret");
+    assert_eq!(
+        std::fs::read(tmp.path().join("secret.txt")).unwrap(),
+        b"top secret"
+    );
 }
 
 #[test]
@@ -816,7 +1087,14 @@ fn escape_through_symlink_in_the_middle_is_refused() {
     std::os::unix::fs::symlink(tmp.path().join("outside"), root.join("abs_dir")).unwrap();
     std::os::unix::fs::symlink("../../outside", root.join("d/rel_dir")).unwrap();
     std::os::unix::fs::symlink("..", root.join("up")).unwrap();
-    for p in ["abs_dir/file", "d/rel_dir/file", "up/secret.txt", "up/sandbox/d", "d/../abs_dir/x", "abs_dir/new"] {
+    for p in [
+        "abs_dir/file",
+        "d/rel_dir/file",
+        "up/secret.txt",
+        "up/sandbox/d",
+        "d/../abs_dir/x",
+        "abs_dir/new",
+    ] {
         assert_all_refused(&mut s, p);
     }
     let [l, ll] = s.path(PATH, "abs_dir/evil");
@@ -836,47 +1114,128 @@ fn bad_pointers_give_an_errno() {
     let end = MEM_SIZE as u64;
     let iov_oob = end - 4;
     // The iovec array out of bounds; a buffer out of bounds; a huge count.
-    assert_eq!(s.call("fd_write", &[1, iov_oob, 1, OUT as u64]), errno::FAULT);
-    s.write(IOV, &[(MEM_SIZE - 2).to_le_bytes(), 10u32.to_le_bytes()].concat());
-    assert_eq!(s.call("fd_write", &[1, IOV as u64, 1, OUT as u64]), errno::FAULT);
-    assert_eq!(s.call("fd_read", &[0, IOV as u64, 1, OUT as u64]), errno::FAULT);
-    assert_eq!(s.call("fd_write", &[1, IOV as u64, 0xffff_ffff, OUT as u64]), errno::FAULT);
-    s.write(IOV, &[0xffff_fff0u32.to_le_bytes(), 0x20u32.to_le_bytes()].concat());
-    assert_eq!(s.call("fd_write", &[1, IOV as u64, 1, OUT as u64]), errno::FAULT, "ptr + len wraps");
+    assert_eq!(
+        s.call("fd_write", &[1, iov_oob, 1, OUT as u64]),
+        errno::FAULT
+    );
+    s.write(
+        IOV,
+        &[(MEM_SIZE - 2).to_le_bytes(), 10u32.to_le_bytes()].concat(),
+    );
+    assert_eq!(
+        s.call("fd_write", &[1, IOV as u64, 1, OUT as u64]),
+        errno::FAULT
+    );
+    assert_eq!(
+        s.call("fd_read", &[0, IOV as u64, 1, OUT as u64]),
+        errno::FAULT
+    );
+    assert_eq!(
+        s.call("fd_write", &[1, IOV as u64, 0xffff_ffff, OUT as u64]),
+        errno::FAULT
+    );
+    s.write(
+        IOV,
+        &[0xffff_fff0u32.to_le_bytes(), 0x20u32.to_le_bytes()].concat(),
+    );
+    assert_eq!(
+        s.call("fd_write", &[1, IOV as u64, 1, OUT as u64]),
+        errno::FAULT,
+        "ptr + len wraps"
+    );
     // Result pointers out of bounds.
     s.write(IOV, &[BUF.to_le_bytes(), 1u32.to_le_bytes()].concat());
     assert_eq!(s.call("fd_write", &[1, IOV as u64, 1, end]), errno::FAULT);
-    assert_eq!(s.call("fd_write", &[1, IOV as u64, 1, 0xffff_fffe]), errno::FAULT);
-    assert_eq!(s.call("args_sizes_get", &[end - 2, OUT as u64]), errno::FAULT);
-    assert_eq!(s.call("args_get", &[end, end]), 0, "no arguments: nothing to write");
-    assert_eq!(s.call("environ_sizes_get", &[OUT as u64, 0xffff_ffff]), errno::FAULT);
+    assert_eq!(
+        s.call("fd_write", &[1, IOV as u64, 1, 0xffff_fffe]),
+        errno::FAULT
+    );
+    assert_eq!(
+        s.call("args_sizes_get", &[end - 2, OUT as u64]),
+        errno::FAULT
+    );
+    assert_eq!(
+        s.call("args_get", &[end, end]),
+        0,
+        "no arguments: nothing to write"
+    );
+    assert_eq!(
+        s.call("environ_sizes_get", &[OUT as u64, 0xffff_ffff]),
+        errno::FAULT
+    );
     assert_eq!(s.call("clock_time_get", &[1, 0, end - 7]), errno::FAULT);
     assert_eq!(s.call("clock_res_get", &[1, 0xffff_ffff]), errno::FAULT);
-    assert_eq!(s.call("random_get", &[0xffff_0000, 0x10_0000]), errno::FAULT);
+    assert_eq!(
+        s.call("random_get", &[0xffff_0000, 0x10_0000]),
+        errno::FAULT
+    );
     assert_eq!(s.call("fd_fdstat_get", &[1, end - 8]), errno::FAULT);
     assert_eq!(s.call("fd_filestat_get", &[3, end - 8]), errno::FAULT);
     assert_eq!(s.call("fd_prestat_get", &[3, end - 4]), errno::FAULT);
-    assert_eq!(s.call("fd_prestat_dir_name", &[3, end - 4, 100]), errno::FAULT);
-    assert_eq!(s.call("fd_readdir", &[3, end - 10, 100, 0, OUT as u64]), errno::FAULT);
+    assert_eq!(
+        s.call("fd_prestat_dir_name", &[3, end - 4, 100]),
+        errno::FAULT
+    );
+    assert_eq!(
+        s.call("fd_readdir", &[3, end - 10, 100, 0, OUT as u64]),
+        errno::FAULT
+    );
     assert_eq!(s.call("fd_seek", &[3, 0, 0, end]), errno::FAULT);
-    assert_eq!(s.call("poll_oneoff", &[end - 10, BUF as u64, 1, OUT as u64]), errno::FAULT);
-    assert_eq!(s.call("poll_oneoff", &[BUF as u64, BUF as u64, 0x1000_0000, OUT as u64]), errno::FAULT);
+    assert_eq!(
+        s.call("poll_oneoff", &[end - 10, BUF as u64, 1, OUT as u64]),
+        errno::FAULT
+    );
+    assert_eq!(
+        s.call(
+            "poll_oneoff",
+            &[BUF as u64, BUF as u64, 0x1000_0000, OUT as u64]
+        ),
+        errno::FAULT
+    );
     // Paths out of bounds or not UTF-8.
-    assert_eq!(s.call("path_create_directory", &[3, end - 2, 5]), errno::FAULT);
-    assert_eq!(s.call("path_create_directory", &[3, 0xffff_ffff, 0xffff_ffff]), errno::FAULT);
+    assert_eq!(
+        s.call("path_create_directory", &[3, end - 2, 5]),
+        errno::FAULT
+    );
+    assert_eq!(
+        s.call("path_create_directory", &[3, 0xffff_ffff, 0xffff_ffff]),
+        errno::FAULT
+    );
     s.write(PATH, b"bad\xff\xfename");
-    assert_eq!(s.call("path_create_directory", &[3, PATH as u64, 9]), errno::ILSEQ);
+    assert_eq!(
+        s.call("path_create_directory", &[3, PATH as u64, 9]),
+        errno::ILSEQ
+    );
     let open = |s: &mut Shim, path: u64, len: u64, out: u64| {
-        s.call("path_open", &[3, 1, path, len, abi::OFLAGS_CREAT as u64, RW, RW, 0, out])
+        s.call(
+            "path_open",
+            &[3, 1, path, len, abi::OFLAGS_CREAT as u64, RW, RW, 0, out],
+        )
     };
     assert_eq!(open(&mut s, PATH as u64, 9, OUT as u64), errno::ILSEQ);
     assert_eq!(open(&mut s, end, 1, OUT as u64), errno::FAULT);
     s.write(PATH, b"ok.txt");
-    assert_eq!(open(&mut s, PATH as u64, 6, end), errno::FAULT, "fd result out of bounds");
-    assert_eq!(s.path_op("path_unlink_file", 3, "ok.txt"), errno::NOENT, "nothing was created");
+    assert_eq!(
+        open(&mut s, PATH as u64, 6, end),
+        errno::FAULT,
+        "fd result out of bounds"
+    );
+    assert_eq!(
+        s.path_op("path_unlink_file", 3, "ok.txt"),
+        errno::NOENT,
+        "nothing was created"
+    );
     s.write(PATH, b"a\0b");
-    assert_eq!(open(&mut s, PATH as u64, 3, OUT as u64), errno::INVAL, "NUL in a path");
-    assert_eq!(open(&mut s, PATH as u64, 0, OUT as u64), errno::NOENT, "empty path");
+    assert_eq!(
+        open(&mut s, PATH as u64, 3, OUT as u64),
+        errno::INVAL,
+        "NUL in a path"
+    );
+    assert_eq!(
+        open(&mut s, PATH as u64, 0, OUT as u64),
+        errno::NOENT,
+        "empty path"
+    );
 }
 
 #[test]
@@ -908,7 +1267,12 @@ fn a_module_without_memory_gets_efault() {
     let (mut store, inst) = instantiate(&shim_wat(false), ctx);
     let f = inst.get_func(&store, "fd_write").unwrap();
     let mut r = [Val::I32(0)];
-    f.call(&mut store, &[Val::I32(1), Val::I32(0), Val::I32(1), Val::I32(0)], &mut r).unwrap();
+    f.call(
+        &mut store,
+        &[Val::I32(1), Val::I32(0), Val::I32(1), Val::I32(0)],
+        &mut r,
+    )
+    .unwrap();
     assert_eq!(r[0].i32(), Some(errno::FAULT as i32));
     let f = inst.get_func(&store, "sched_yield").unwrap();
     f.call(&mut store, &[], &mut r).unwrap();
@@ -919,7 +1283,16 @@ fn a_module_without_memory_gets_efault() {
 fn extreme_arguments_to_every_function_never_trap() {
     let (tmp, mut s) = sandbox_shim("extreme");
     std::fs::write(tmp.path().join("sandbox/f"), b"data").unwrap();
-    let values: [u64; 8] = [0, 1, 3, 0xffff, MEM_SIZE as u64 - 1, 0x7fff_ffff, 0xffff_ffff, u64::MAX];
+    let values: [u64; 8] = [
+        0,
+        1,
+        3,
+        0xffff,
+        MEM_SIZE as u64 - 1,
+        0x7fff_ffff,
+        0xffff_ffff,
+        u64::MAX,
+    ];
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     for (name, params, _) in SIGS {
         if *name == "proc_exit" || *name == "poll_oneoff" {
@@ -946,7 +1319,15 @@ fn extreme_arguments_to_every_function_never_trap() {
 // poll_oneoff, descriptors, unsupported functions.
 
 /// Writes a subscription at `at`.
-fn subscription(s: &mut Shim, at: u32, userdata: u64, tag: u8, word: u32, timeout: u64, flags: u16) {
+fn subscription(
+    s: &mut Shim,
+    at: u32,
+    userdata: u64,
+    tag: u8,
+    word: u32,
+    timeout: u64,
+    flags: u16,
+) {
     let mut b = [0u8; 48];
     b[0..8].copy_from_slice(&userdata.to_le_bytes());
     b[8] = tag;
@@ -963,24 +1344,57 @@ fn poll_oneoff_clock_and_stdin() {
     let mut s = Shim::new(ctx);
     let (subs, events) = (BUF, BUF + 1024);
     // A 20 ms relative timeout on the monotonic clock.
-    subscription(&mut s, subs, 42, abi::EVENTTYPE_CLOCK, abi::CLOCK_MONOTONIC, 20_000_000, 0);
+    subscription(
+        &mut s,
+        subs,
+        42,
+        abi::EVENTTYPE_CLOCK,
+        abi::CLOCK_MONOTONIC,
+        20_000_000,
+        0,
+    );
     let t = Instant::now();
-    assert_eq!(s.call("poll_oneoff", &[subs as u64, events as u64, 1, OUT as u64]), 0);
+    assert_eq!(
+        s.call("poll_oneoff", &[subs as u64, events as u64, 1, OUT as u64]),
+        0
+    );
     assert!(t.elapsed() >= Duration::from_millis(20));
     assert_eq!(s.u32_at(OUT), 1);
     assert_eq!(s.u64_at(events), 42);
     assert_eq!(s.read(events + 8, 3), [0, 0, abi::EVENTTYPE_CLOCK]);
     // An absolute deadline already passed.
-    subscription(&mut s, subs, 7, abi::EVENTTYPE_CLOCK, abi::CLOCK_REALTIME, 1, abi::SUBCLOCK_ABSTIME);
-    assert_eq!(s.call("poll_oneoff", &[subs as u64, events as u64, 1, OUT as u64]), 0);
+    subscription(
+        &mut s,
+        subs,
+        7,
+        abi::EVENTTYPE_CLOCK,
+        abi::CLOCK_REALTIME,
+        1,
+        abi::SUBCLOCK_ABSTIME,
+    );
+    assert_eq!(
+        s.call("poll_oneoff", &[subs as u64, events as u64, 1, OUT as u64]),
+        0
+    );
     assert_eq!(s.u64_at(events), 7);
     // stdin readable (3 bytes) wins over a 10 s timeout at once.
-    subscription(&mut s, subs, 1, abi::EVENTTYPE_CLOCK, abi::CLOCK_MONOTONIC, 10_000_000_000, 0);
+    subscription(
+        &mut s,
+        subs,
+        1,
+        abi::EVENTTYPE_CLOCK,
+        abi::CLOCK_MONOTONIC,
+        10_000_000_000,
+        0,
+    );
     subscription(&mut s, subs + 48, 2, abi::EVENTTYPE_FD_READ, 0, 0, 0);
     subscription(&mut s, subs + 96, 3, abi::EVENTTYPE_FD_WRITE, 1, 0, 0);
     subscription(&mut s, subs + 144, 4, abi::EVENTTYPE_FD_READ, 77, 0, 0);
     let t = Instant::now();
-    assert_eq!(s.call("poll_oneoff", &[subs as u64, events as u64, 4, OUT as u64]), 0);
+    assert_eq!(
+        s.call("poll_oneoff", &[subs as u64, events as u64, 4, OUT as u64]),
+        0
+    );
     assert!(t.elapsed() < Duration::from_secs(2));
     assert_eq!(s.u32_at(OUT), 3);
     assert_eq!(s.u64_at(events), 2);
@@ -989,20 +1403,41 @@ fn poll_oneoff_clock_and_stdin() {
     assert_eq!(s.u64_at(events + 32), 3);
     assert_eq!(s.read(events + 32 + 10, 1)[0], abi::EVENTTYPE_FD_WRITE);
     assert_eq!(s.u64_at(events + 64), 4);
-    assert_eq!(u16::from_le_bytes(s.read(events + 64 + 8, 2).try_into().unwrap()), errno::BADF);
+    assert_eq!(
+        u16::from_le_bytes(s.read(events + 64 + 8, 2).try_into().unwrap()),
+        errno::BADF
+    );
     // At end of input stdin is ready with a hangup.
     assert_eq!(s.fd_read(0, 10), Ok(b"abc".to_vec()));
     subscription(&mut s, subs, 5, abi::EVENTTYPE_FD_READ, 0, 0, 0);
-    assert_eq!(s.call("poll_oneoff", &[subs as u64, events as u64, 1, OUT as u64]), 0);
+    assert_eq!(
+        s.call("poll_oneoff", &[subs as u64, events as u64, 1, OUT as u64]),
+        0
+    );
     assert_eq!(s.u64_at(events + 16), 0);
-    assert_eq!(u16::from_le_bytes(s.read(events + 24, 2).try_into().unwrap()), abi::EVENTRW_HANGUP);
+    assert_eq!(
+        u16::from_le_bytes(s.read(events + 24, 2).try_into().unwrap()),
+        abi::EVENTRW_HANGUP
+    );
     // Errors: no subscriptions, a bad clock id, a bad tag.
-    assert_eq!(s.call("poll_oneoff", &[subs as u64, events as u64, 0, OUT as u64]), errno::INVAL);
+    assert_eq!(
+        s.call("poll_oneoff", &[subs as u64, events as u64, 0, OUT as u64]),
+        errno::INVAL
+    );
     subscription(&mut s, subs, 6, abi::EVENTTYPE_CLOCK, 99, 0, 0);
-    assert_eq!(s.call("poll_oneoff", &[subs as u64, events as u64, 1, OUT as u64]), 0);
-    assert_eq!(u16::from_le_bytes(s.read(events + 8, 2).try_into().unwrap()), errno::INVAL);
+    assert_eq!(
+        s.call("poll_oneoff", &[subs as u64, events as u64, 1, OUT as u64]),
+        0
+    );
+    assert_eq!(
+        u16::from_le_bytes(s.read(events + 8, 2).try_into().unwrap()),
+        errno::INVAL
+    );
     subscription(&mut s, subs, 6, 9, 0, 0, 0);
-    assert_eq!(s.call("poll_oneoff", &[subs as u64, events as u64, 1, OUT as u64]), errno::INVAL);
+    assert_eq!(
+        s.call("poll_oneoff", &[subs as u64, events as u64, 1, OUT as u64]),
+        errno::INVAL
+    );
 }
 
 /// Run in a child process (see `poll_oneoff_on_the_process_stdin`) with a
@@ -1016,24 +1451,63 @@ fn inherited_stdin_child() {
     ctx.capture_output();
     let mut s = Shim::new(ctx);
     let (subs, events) = (BUF, BUF + 1024);
-    subscription(&mut s, subs, 1, abi::EVENTTYPE_CLOCK, abi::CLOCK_MONOTONIC, 50_000_000, 0);
+    subscription(
+        &mut s,
+        subs,
+        1,
+        abi::EVENTTYPE_CLOCK,
+        abi::CLOCK_MONOTONIC,
+        50_000_000,
+        0,
+    );
     subscription(&mut s, subs + 48, 2, abi::EVENTTYPE_FD_READ, 0, 0, 0);
-    assert_eq!(s.call("poll_oneoff", &[subs as u64, events as u64, 2, OUT as u64]), 0);
-    assert_eq!((s.u32_at(OUT), s.u64_at(events)), (1, 1), "the clock fires first: no input yet");
+    assert_eq!(
+        s.call("poll_oneoff", &[subs as u64, events as u64, 2, OUT as u64]),
+        0
+    );
+    assert_eq!(
+        (s.u32_at(OUT), s.u64_at(events)),
+        (1, 1),
+        "the clock fires first: no input yet"
+    );
     eprintln!("{STDIN_MARKER}");
-    subscription(&mut s, subs, 1, abi::EVENTTYPE_CLOCK, abi::CLOCK_MONOTONIC, 10_000_000_000, 0);
+    subscription(
+        &mut s,
+        subs,
+        1,
+        abi::EVENTTYPE_CLOCK,
+        abi::CLOCK_MONOTONIC,
+        10_000_000_000,
+        0,
+    );
     let t = Instant::now();
-    assert_eq!(s.call("poll_oneoff", &[subs as u64, events as u64, 2, OUT as u64]), 0);
+    assert_eq!(
+        s.call("poll_oneoff", &[subs as u64, events as u64, 2, OUT as u64]),
+        0
+    );
     assert!(t.elapsed() < Duration::from_secs(5));
-    assert_eq!((s.u32_at(OUT), s.u64_at(events)), (1, 2), "stdin becomes readable");
+    assert_eq!(
+        (s.u32_at(OUT), s.u64_at(events)),
+        (1, 2),
+        "stdin becomes readable"
+    );
     let mut got = Vec::new();
     while got.len() < 5 {
         got.extend(s.fd_read(0, 100).unwrap());
     }
     assert_eq!(got, b"hello");
     assert_eq!(s.fd_read(0, 100), Ok(vec![]), "end of input");
-    assert_eq!(s.call("poll_oneoff", &[subs as u64 + 48, events as u64, 1, OUT as u64]), 0);
-    assert_eq!(u16::from_le_bytes(s.read(events + 24, 2).try_into().unwrap()), abi::EVENTRW_HANGUP);
+    assert_eq!(
+        s.call(
+            "poll_oneoff",
+            &[subs as u64 + 48, events as u64, 1, OUT as u64]
+        ),
+        0
+    );
+    assert_eq!(
+        u16::from_le_bytes(s.read(events + 24, 2).try_into().unwrap()),
+        abi::EVENTRW_HANGUP
+    );
 }
 
 const STDIN_MARKER: &str = "child: waiting for stdin";
@@ -1043,7 +1517,12 @@ fn poll_oneoff_on_the_process_stdin() {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::process::{Command, Stdio};
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "inherited_stdin_child", "--test-threads=1", "--nocapture"])
+        .args([
+            "--exact",
+            "inherited_stdin_child",
+            "--test-threads=1",
+            "--nocapture",
+        ])
         .env("WDB_WASI_STDIN_CHILD", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -1079,14 +1558,21 @@ fn inherited_output_child() {
     let mut s = Shim::new(WasiCtx::new());
     assert_eq!(s.fd_write(1, b"[written through to stdout]"), Ok(27));
     assert_eq!(s.fd_write(2, b"[written through to stderr]"), Ok(27));
-    let _ = std::process::Command::new("kill").args(["-9", &std::process::id().to_string()]).status();
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &std::process::id().to_string()])
+        .status();
     std::thread::sleep(Duration::from_secs(10));
 }
 
 #[test]
 fn inherited_output_is_written_through() {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "inherited_output_child", "--test-threads=1", "--nocapture"])
+        .args([
+            "--exact",
+            "inherited_output_child",
+            "--test-threads=1",
+            "--nocapture",
+        ])
         .env("WDB_WASI_OUTPUT_CHILD", "1")
         .output()
         .expect("run the test binary");
@@ -1108,7 +1594,11 @@ fn renumber_and_close_descriptors() {
     assert_eq!(s.call("fd_renumber", &[0, 50]), errno::BADF);
     assert_eq!(s.call("fd_renumber", &[50, 0]), errno::BADF);
     assert_eq!(s.call("fd_close", &[0]), 0);
-    assert_eq!(s.open(3, "a", 0, RO, 0), Ok(0), "closed descriptors are reused");
+    assert_eq!(
+        s.open(3, "a", 0, RO, 0),
+        Ok(0),
+        "closed descriptors are reused"
+    );
 }
 
 #[test]
@@ -1118,8 +1608,14 @@ fn unsupported_functions_answer_with_an_errno() {
     assert_eq!(s.call("sched_yield", &[]), 0);
     assert_eq!(s.call("sock_accept", &[1, 0, OUT as u64]), errno::NOTSUP);
     assert_eq!(s.call("sock_accept", &[40, 0, OUT as u64]), errno::BADF);
-    assert_eq!(s.call("sock_recv", &[0, IOV as u64, 1, 0, OUT as u64, OUT2 as u64]), errno::NOTSUP);
-    assert_eq!(s.call("sock_send", &[1, IOV as u64, 1, 0, OUT as u64]), errno::NOTSUP);
+    assert_eq!(
+        s.call("sock_recv", &[0, IOV as u64, 1, 0, OUT as u64, OUT2 as u64]),
+        errno::NOTSUP
+    );
+    assert_eq!(
+        s.call("sock_send", &[1, IOV as u64, 1, 0, OUT as u64]),
+        errno::NOTSUP
+    );
     assert_eq!(s.call("sock_shutdown", &[1, 3]), errno::NOTSUP);
     assert_eq!(s.call("sock_shutdown", &[9, 3]), errno::BADF);
     for f in ["fd_close", "fd_sync", "fd_datasync"] {
@@ -1136,7 +1632,8 @@ fn samples_dir() -> PathBuf {
 
 /// Manifest rows: (test, module, args, exit).
 fn manifest() -> Vec<(String, String, Vec<String>, i32)> {
-    let text = std::fs::read_to_string(samples_dir().join("expected/manifest.tsv")).expect("manifest");
+    let text =
+        std::fs::read_to_string(samples_dir().join("expected/manifest.tsv")).expect("manifest");
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .skip(1) // header
@@ -1144,27 +1641,45 @@ fn manifest() -> Vec<(String, String, Vec<String>, i32)> {
             let cols: Vec<&str> = l.split('\t').collect();
             assert_eq!(cols.len(), 4, "manifest line {l:?}");
             let args = cols[2].split_whitespace().map(str::to_string).collect();
-            (cols[0].to_string(), cols[1].to_string(), args, cols[3].trim().parse().expect("exit code"))
+            (
+                cols[0].to_string(),
+                cols[1].to_string(),
+                args,
+                cols[3].trim().parse().expect("exit code"),
+            )
         })
         .collect()
 }
 
 fn drop_timing(out: &str) -> String {
-    out.lines().filter(|l| !l.starts_with("kernel_ms")).map(|l| format!("{l}\n")).collect()
+    out.lines()
+        .filter(|l| !l.starts_with("kernel_ms"))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 fn run_sample(test: &str) {
     let rows = manifest();
-    let (_, module, args, exit) = rows.iter().find(|r| r.0 == test).unwrap_or_else(|| panic!("{test} in manifest"));
+    let (_, module, args, exit) = rows
+        .iter()
+        .find(|r| r.0 == test)
+        .unwrap_or_else(|| panic!("{test} in manifest"));
     let engine = engine();
     let module_path = samples_dir().join(module);
     let m = Module::from_file(&engine, &module_path).expect("sample module");
     let mut ctx = WasiCtx::new();
-    ctx.args(std::iter::once(module.clone()).chain(args.iter().cloned()).collect()).capture_output();
+    ctx.args(
+        std::iter::once(module.clone())
+            .chain(args.iter().cloned())
+            .collect(),
+    )
+    .capture_output();
     let mut store = Store::new(&engine, ctx);
     let mut linker = Linker::new();
     wasi::add_to_linker(&mut linker, &mut store, get_ctx).unwrap();
-    let inst = linker.instantiate(&mut store, &m).expect("instantiate sample");
+    let inst = linker
+        .instantiate(&mut store, &m)
+        .expect("instantiate sample");
     let code = match run_start(&mut store, &inst) {
         Ok(()) => 0,
         Err(e) => match e.as_trap() {
@@ -1174,12 +1689,19 @@ fn run_sample(test: &str) {
     };
     let stdout = String::from_utf8(store.data_mut().take_stdout()).expect("utf-8 output");
     let stderr = String::from_utf8_lossy(&store.data_mut().take_stderr()).into_owned();
-    let expected =
-        std::fs::read_to_string(samples_dir().join(format!("expected/{test}.txt"))).expect("expected output");
+    let expected = std::fs::read_to_string(samples_dir().join(format!("expected/{test}.txt")))
+        .expect("expected output");
     assert_eq!(code, *exit, "{test}: exit code (stderr: {stderr})");
-    assert_eq!(drop_timing(&stdout), drop_timing(&expected), "{test}: stdout");
+    assert_eq!(
+        drop_timing(&stdout),
+        drop_timing(&expected),
+        "{test}: stdout"
+    );
     if *exit != 0 {
-        assert!(!stderr.is_empty(), "{test}: a failing run explains itself on stderr");
+        assert!(
+            !stderr.is_empty(),
+            "{test}: a failing run explains itself on stderr"
+        );
     }
 }
 

@@ -3,6 +3,9 @@
 //! baseline tier that contains `dynasm!`; the code generator never sees an
 //! x86 instruction.
 
+// dynasm! expands register operands through `u8::from`, which clippy flags.
+#![allow(clippy::useless_conversion)]
+
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 
@@ -29,7 +32,8 @@ pub const VMCTX: Gpr = 15;
 pub const XSCRATCH: Xmm = 15;
 
 pub const GPR_NAMES: [&str; 16] = [
-    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13",
+    "r14", "r15",
 ];
 
 /// A source operand.
@@ -135,16 +139,26 @@ macro_rules! alu_forms {
     };
 }
 
+impl Default for Masm {
+    fn default() -> Self {
+        Masm::new()
+    }
+}
+
 impl Masm {
     pub fn new() -> Masm {
-        Masm { ops: VecAssembler::new(0) }
+        Masm {
+            ops: VecAssembler::new(0),
+        }
     }
 
     /// An assembler sized for a function body of `wasm_bytes` bytes, so the
     /// buffers rarely grow (growing was a visible share of compile time).
     pub fn for_body(wasm_bytes: usize) -> Masm {
         let labels = wasm_bytes / 4 + 16;
-        Masm { ops: VecAssembler::new_with_capacity(0, wasm_bytes * 6 + 256, 0, 0, labels, 0, labels) }
+        Masm {
+            ops: VecAssembler::new_with_capacity(0, wasm_bytes * 6 + 256, 0, 0, labels, 0, labels),
+        }
     }
 
     pub fn offset(&self) -> u32 {
@@ -160,7 +174,11 @@ impl Masm {
     }
 
     pub fn label_offset(&self, l: DynamicLabel) -> Option<u32> {
-        self.ops.labels().resolve_dynamic(l).ok().map(|o| o.0 as u32)
+        self.ops
+            .labels()
+            .resolve_dynamic(l)
+            .ok()
+            .map(|o| o.0 as u32)
     }
 
     // ---- frame ----------------------------------------------------------
@@ -292,10 +310,18 @@ impl Masm {
             Alu::Imul => match (w, src) {
                 (true, Src::Reg(r)) => dynasm!(self.ops ; .arch x64 ; imul Rq(dst), Rq(r)),
                 (false, Src::Reg(r)) => dynasm!(self.ops ; .arch x64 ; imul Rd(dst), Rd(r)),
-                (true, Src::Imm(i)) => dynasm!(self.ops ; .arch x64 ; imul Rq(dst), Rq(dst), DWORD i),
-                (false, Src::Imm(i)) => dynasm!(self.ops ; .arch x64 ; imul Rd(dst), Rd(dst), DWORD i),
-                (true, Src::Mem(b, d)) => dynasm!(self.ops ; .arch x64 ; imul Rq(dst), QWORD [Rq(b) + d]),
-                (false, Src::Mem(b, d)) => dynasm!(self.ops ; .arch x64 ; imul Rd(dst), DWORD [Rq(b) + d]),
+                (true, Src::Imm(i)) => {
+                    dynasm!(self.ops ; .arch x64 ; imul Rq(dst), Rq(dst), DWORD i)
+                }
+                (false, Src::Imm(i)) => {
+                    dynasm!(self.ops ; .arch x64 ; imul Rd(dst), Rd(dst), DWORD i)
+                }
+                (true, Src::Mem(b, d)) => {
+                    dynasm!(self.ops ; .arch x64 ; imul Rq(dst), QWORD [Rq(b) + d])
+                }
+                (false, Src::Mem(b, d)) => {
+                    dynasm!(self.ops ; .arch x64 ; imul Rd(dst), DWORD [Rq(b) + d])
+                }
             },
         }
     }
@@ -449,13 +475,23 @@ impl Masm {
     pub fn wasm_load(&mut self, kind: Load, w: bool, dst: Gpr, addr: Gpr, disp: i32) {
         match kind {
             Load::U8 => dynasm!(self.ops ; .arch x64 ; movzx Rd(dst), BYTE [r14 + Rq(addr) + disp]),
-            Load::S8 if w => dynasm!(self.ops ; .arch x64 ; movsx Rq(dst), BYTE [r14 + Rq(addr) + disp]),
+            Load::S8 if w => {
+                dynasm!(self.ops ; .arch x64 ; movsx Rq(dst), BYTE [r14 + Rq(addr) + disp])
+            }
             Load::S8 => dynasm!(self.ops ; .arch x64 ; movsx Rd(dst), BYTE [r14 + Rq(addr) + disp]),
-            Load::U16 => dynasm!(self.ops ; .arch x64 ; movzx Rd(dst), WORD [r14 + Rq(addr) + disp]),
-            Load::S16 if w => dynasm!(self.ops ; .arch x64 ; movsx Rq(dst), WORD [r14 + Rq(addr) + disp]),
-            Load::S16 => dynasm!(self.ops ; .arch x64 ; movsx Rd(dst), WORD [r14 + Rq(addr) + disp]),
+            Load::U16 => {
+                dynasm!(self.ops ; .arch x64 ; movzx Rd(dst), WORD [r14 + Rq(addr) + disp])
+            }
+            Load::S16 if w => {
+                dynasm!(self.ops ; .arch x64 ; movsx Rq(dst), WORD [r14 + Rq(addr) + disp])
+            }
+            Load::S16 => {
+                dynasm!(self.ops ; .arch x64 ; movsx Rd(dst), WORD [r14 + Rq(addr) + disp])
+            }
             Load::U32 => dynasm!(self.ops ; .arch x64 ; mov Rd(dst), DWORD [r14 + Rq(addr) + disp]),
-            Load::S32 => dynasm!(self.ops ; .arch x64 ; movsxd Rq(dst), DWORD [r14 + Rq(addr) + disp]),
+            Load::S32 => {
+                dynasm!(self.ops ; .arch x64 ; movsxd Rq(dst), DWORD [r14 + Rq(addr) + disp])
+            }
             Load::I64 => dynasm!(self.ops ; .arch x64 ; mov Rq(dst), QWORD [r14 + Rq(addr) + disp]),
         }
     }
@@ -545,14 +581,30 @@ impl Masm {
 
     pub fn fbin_mem(&mut self, op: FBin, f64: bool, dst: Xmm, base: Gpr, disp: i32) {
         match (op, f64) {
-            (FBin::Add, false) => dynasm!(self.ops ; .arch x64 ; addss Rx(dst), DWORD [Rq(base) + disp]),
-            (FBin::Add, true) => dynasm!(self.ops ; .arch x64 ; addsd Rx(dst), QWORD [Rq(base) + disp]),
-            (FBin::Sub, false) => dynasm!(self.ops ; .arch x64 ; subss Rx(dst), DWORD [Rq(base) + disp]),
-            (FBin::Sub, true) => dynasm!(self.ops ; .arch x64 ; subsd Rx(dst), QWORD [Rq(base) + disp]),
-            (FBin::Mul, false) => dynasm!(self.ops ; .arch x64 ; mulss Rx(dst), DWORD [Rq(base) + disp]),
-            (FBin::Mul, true) => dynasm!(self.ops ; .arch x64 ; mulsd Rx(dst), QWORD [Rq(base) + disp]),
-            (FBin::Div, false) => dynasm!(self.ops ; .arch x64 ; divss Rx(dst), DWORD [Rq(base) + disp]),
-            (FBin::Div, true) => dynasm!(self.ops ; .arch x64 ; divsd Rx(dst), QWORD [Rq(base) + disp]),
+            (FBin::Add, false) => {
+                dynasm!(self.ops ; .arch x64 ; addss Rx(dst), DWORD [Rq(base) + disp])
+            }
+            (FBin::Add, true) => {
+                dynasm!(self.ops ; .arch x64 ; addsd Rx(dst), QWORD [Rq(base) + disp])
+            }
+            (FBin::Sub, false) => {
+                dynasm!(self.ops ; .arch x64 ; subss Rx(dst), DWORD [Rq(base) + disp])
+            }
+            (FBin::Sub, true) => {
+                dynasm!(self.ops ; .arch x64 ; subsd Rx(dst), QWORD [Rq(base) + disp])
+            }
+            (FBin::Mul, false) => {
+                dynasm!(self.ops ; .arch x64 ; mulss Rx(dst), DWORD [Rq(base) + disp])
+            }
+            (FBin::Mul, true) => {
+                dynasm!(self.ops ; .arch x64 ; mulsd Rx(dst), QWORD [Rq(base) + disp])
+            }
+            (FBin::Div, false) => {
+                dynasm!(self.ops ; .arch x64 ; divss Rx(dst), DWORD [Rq(base) + disp])
+            }
+            (FBin::Div, true) => {
+                dynasm!(self.ops ; .arch x64 ; divsd Rx(dst), QWORD [Rq(base) + disp])
+            }
         }
     }
 

@@ -6,7 +6,7 @@
 //! in its home slot. The allocator is a free bitset per register class; when
 //! it runs out it spills the deepest register-held entry.
 
-use super::masm::{Gpr, Masm, Xmm, RAX, RBP, RCX, RDI, RDX, RSI, R10, R8, R9};
+use super::masm::{Gpr, Masm, Xmm, R10, R8, R9, RAX, RBP, RCX, RDI, RDX, RSI};
 use crate::code::ValueLoc;
 use crate::types::ValType;
 
@@ -84,6 +84,10 @@ impl ValueStack {
         self.entries.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     pub fn push(&mut self, ty: ValType, loc: Loc) {
         self.entries.push(Entry { ty, loc });
         if self.entries.len() > self.max_depth {
@@ -92,8 +96,15 @@ impl ValueStack {
     }
 
     pub fn pop(&mut self) -> Popped {
-        let e = self.entries.pop().expect("operand stack underflow (validated code)");
-        Popped { ty: e.ty, loc: e.loc, depth: self.entries.len() }
+        let e = self
+            .entries
+            .pop()
+            .expect("operand stack underflow (validated code)");
+        Popped {
+            ty: e.ty,
+            loc: e.loc,
+            depth: self.entries.len(),
+        }
     }
 
     pub fn peek_ty(&self, from_top: usize) -> ValType {

@@ -29,7 +29,9 @@ pub fn wasm_bytes(bytes: &[u8]) -> Result<Vec<u8>> {
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes.to_vec());
     }
-    let Ok(text) = std::str::from_utf8(bytes) else { return Ok(bytes.to_vec()) };
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Ok(bytes.to_vec());
+    };
     parse_text(text)
 }
 
@@ -37,7 +39,12 @@ pub fn wasm_bytes(bytes: &[u8]) -> Result<Vec<u8>> {
 fn parse_text(text: &str) -> Result<Vec<u8>> {
     let one_line = |e: wast::Error| {
         let (line, col) = e.span().linecol_in(text);
-        Error::Text(format!("line {}, column {}: {}", line + 1, col + 1, e.message()))
+        Error::Text(format!(
+            "line {}, column {}: {}",
+            line + 1,
+            col + 1,
+            e.message()
+        ))
     };
     let buf = wast::parser::ParseBuffer::new(text).map_err(one_line)?;
     let mut wat = wast::parser::parse::<wast::Wat>(&buf).map_err(one_line)?;
@@ -53,8 +60,10 @@ impl Module {
 
     pub fn from_file(engine: &Engine, path: impl AsRef<std::path::Path>) -> Result<Module> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path)
-            .map_err(|e| Error::Io { context: format!("cannot read {}", path.display()), source: e })?;
+        let bytes = std::fs::read(path).map_err(|e| Error::Io {
+            context: format!("cannot read {}", path.display()),
+            source: e,
+        })?;
         Module::new(engine, bytes)
     }
 
@@ -64,13 +73,27 @@ impl Module {
         let to_validate = std::mem::take(&mut info.to_validate);
         let sig_ids: Vec<u32> = info.types.iter().map(|t| engine.intern(t).0).collect();
         let (tier, opts) = match engine.config().strategy {
-            Strategy::Baseline => (Tier::Baseline, CompileOptions { debug: false, tier_up: false }),
-            Strategy::Debug => (Tier::Debug, CompileOptions { debug: true, tier_up: false }),
+            Strategy::Baseline => (
+                Tier::Baseline,
+                CompileOptions {
+                    debug: false,
+                    tier_up: false,
+                },
+            ),
+            Strategy::Debug => (
+                Tier::Debug,
+                CompileOptions {
+                    debug: true,
+                    tier_up: false,
+                },
+            ),
         };
         let threads = engine.config().compile_threads.max(1);
         let funcs = compile_all(&info, &sig_ids, to_validate, opts, threads)?;
-        let code = code::publish(CodeKind::Wasm(tier), info.id, funcs)
-            .map_err(|e| Error::Io { context: "mapping code memory".into(), source: e })?;
+        let code = code::publish(CodeKind::Wasm(tier), info.id, funcs).map_err(|e| Error::Io {
+            context: "mapping code memory".into(),
+            source: e,
+        })?;
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
@@ -126,7 +149,11 @@ fn compile_all(
         Ok((f, compile_function(info, sig_ids, f, Some(v), opts)?))
     };
     if threads <= 1 || to_validate.len() < 2 {
-        return to_validate.into_iter().enumerate().map(|(i, fv)| compile_one(i, fv)).collect();
+        return to_validate
+            .into_iter()
+            .enumerate()
+            .map(|(i, fv)| compile_one(i, fv))
+            .collect();
     }
     let n = to_validate.len();
     let mut items: Vec<Option<ToValidate>> = to_validate.into_iter().map(Some).collect();
@@ -141,13 +168,18 @@ fn compile_all(
                 s.spawn(move || {
                     part.iter_mut()
                         .enumerate()
-                        .map(|(k, fv)| compile_one(c * chunk + k, fv.take().expect("each function once")))
+                        .map(|(k, fv)| {
+                            compile_one(c * chunk + k, fv.take().expect("each function once"))
+                        })
                         .collect::<Result<Vec<_>>>()
                 })
             })
             .collect();
         for h in handles {
-            results.push(h.join().unwrap_or_else(|_| Err(Error::Internal("compiler thread panicked".into()))));
+            results.push(
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Internal("compiler thread panicked".into()))),
+            );
         }
     });
     let mut out = Vec::with_capacity(n);

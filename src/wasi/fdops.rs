@@ -59,8 +59,15 @@ pub fn fd_write(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Resu
     let n = match &mut ent.kind {
         Kind::Stdout | Kind::Stderr => {
             ent.need(RIGHT_FD_WRITE)?;
-            let parts = iovs.iter().map(|v| mem.slice(v.ptr, v.len)).collect::<Result<Vec<_>, _>>()?;
-            let out = if matches!(ent.kind, Kind::Stdout) { &mut ctx.stdout } else { &mut ctx.stderr };
+            let parts = iovs
+                .iter()
+                .map(|v| mem.slice(v.ptr, v.len))
+                .collect::<Result<Vec<_>, _>>()?;
+            let out = if matches!(ent.kind, Kind::Stdout) {
+                &mut ctx.stdout
+            } else {
+                &mut ctx.stderr
+            };
             out.write(&parts)?;
             total_len(&iovs)
         }
@@ -144,7 +151,11 @@ pub fn fd_seek(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Resul
     let (fd, offset, whence, newoffset_ptr) = (a.u32(0), a.u64(1) as i64, a.u32(2), a.u32(3));
     mem.check(newoffset_ptr, 8)?;
     let ent = ctx.fds.get(fd)?;
-    let right = if offset == 0 && whence == WHENCE_CUR as u32 { RIGHT_FD_TELL } else { RIGHT_FD_SEEK };
+    let right = if offset == 0 && whence == WHENCE_CUR as u32 {
+        RIGHT_FD_TELL
+    } else {
+        RIGHT_FD_SEEK
+    };
     let from = match u8::try_from(whence) {
         Ok(WHENCE_SET) => SeekFrom::Start(u64::try_from(offset).map_err(|_| errno::INVAL)?),
         Ok(WHENCE_CUR) => SeekFrom::Current(offset),
@@ -181,7 +192,11 @@ pub fn fd_close(ctx: &mut WasiCtx, _mem: &mut GuestMem<'_>, a: &Args<'_>) -> Res
 
 fn sync(ctx: &mut WasiCtx, fd: u32, data_only: bool) -> Result<(), Errno> {
     let ent = ctx.fds.get(fd)?;
-    ent.need(if data_only { RIGHT_FD_DATASYNC } else { RIGHT_FD_SYNC })?;
+    ent.need(if data_only {
+        RIGHT_FD_DATASYNC
+    } else {
+        RIGHT_FD_SYNC
+    })?;
     match &ent.kind {
         Kind::File(f) if data_only => f.sync_data().map_err(io),
         Kind::File(f) => f.sync_all().map_err(io),
@@ -218,7 +233,11 @@ pub fn fd_fdstat_get(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) ->
     mem.write_bytes(ptr, &b)
 }
 
-pub fn fd_fdstat_set_flags(ctx: &mut WasiCtx, _mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
+pub fn fd_fdstat_set_flags(
+    ctx: &mut WasiCtx,
+    _mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
     let ent = ctx.fds.get(a.u32(0))?;
     let flags = u16::try_from(a.u32(1)).map_err(|_| errno::INVAL)?;
     let known = FDFLAGS_APPEND | FDFLAGS_DSYNC | FDFLAGS_NONBLOCK | FDFLAGS_RSYNC | FDFLAGS_SYNC;
@@ -235,7 +254,11 @@ pub fn fd_fdstat_set_flags(ctx: &mut WasiCtx, _mem: &mut GuestMem<'_>, a: &Args<
     Ok(())
 }
 
-pub fn fd_fdstat_set_rights(ctx: &mut WasiCtx, _mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
+pub fn fd_fdstat_set_rights(
+    ctx: &mut WasiCtx,
+    _mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
     let ent = ctx.fds.get(a.u32(0))?;
     let (base, inheriting) = (a.u64(1), a.u64(2));
     if base & !ent.rights_base != 0 || inheriting & !ent.rights_inheriting != 0 {
@@ -246,7 +269,11 @@ pub fn fd_fdstat_set_rights(ctx: &mut WasiCtx, _mem: &mut GuestMem<'_>, a: &Args
     Ok(())
 }
 
-pub fn fd_filestat_get(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
+pub fn fd_filestat_get(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
     let ptr = a.u32(1);
     mem.check(ptr, FILESTAT_SIZE as u64)?;
     let ent = ctx.fds.get(a.u32(0))?;
@@ -259,7 +286,11 @@ pub fn fd_filestat_get(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) 
     mem.write_bytes(ptr, &b)
 }
 
-pub fn fd_filestat_set_size(ctx: &mut WasiCtx, _mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
+pub fn fd_filestat_set_size(
+    ctx: &mut WasiCtx,
+    _mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
     let ent = ctx.fds.get(a.u32(0))?;
     let size = a.u64(1);
     match &ent.kind {
@@ -285,7 +316,11 @@ pub fn file_times(atim: u64, mtim: u64, fst: u32) -> Result<FileTimes, Errno> {
     {
         return Err(errno::INVAL);
     }
-    let at = |ns: u64| UNIX_EPOCH.checked_add(Duration::from_nanos(ns)).ok_or(errno::OVERFLOW);
+    let at = |ns: u64| {
+        UNIX_EPOCH
+            .checked_add(Duration::from_nanos(ns))
+            .ok_or(errno::OVERFLOW)
+    };
     let mut t = FileTimes::new();
     if fst & FSTFLAGS_ATIM != 0 {
         t = t.set_accessed(at(atim)?);
@@ -300,13 +335,19 @@ pub fn file_times(atim: u64, mtim: u64, fst: u32) -> Result<FileTimes, Errno> {
     Ok(t)
 }
 
-pub fn fd_filestat_set_times(ctx: &mut WasiCtx, _mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
+pub fn fd_filestat_set_times(
+    ctx: &mut WasiCtx,
+    _mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
     let ent = ctx.fds.get(a.u32(0))?;
     let times = file_times(a.u64(1), a.u64(2), a.u32(3))?;
     ent.need(RIGHT_FD_FILESTAT_SET_TIMES)?;
     match &ent.kind {
         Kind::File(f) => f.set_times(times).map_err(io),
-        Kind::Dir(d) => File::open(&d.host).and_then(|f| f.set_times(times)).map_err(io),
+        Kind::Dir(d) => File::open(&d.host)
+            .and_then(|f| f.set_times(times))
+            .map_err(io),
         _ => Ok(()),
     }
 }
@@ -335,7 +376,10 @@ pub fn fd_allocate(ctx: &mut WasiCtx, _mem: &mut GuestMem<'_>, a: &Args<'_>) -> 
     if len == 0 {
         return Err(errno::INVAL);
     }
-    let end = offset.checked_add(len).filter(|&e| e <= i64::MAX as u64).ok_or(errno::FBIG)?;
+    let end = offset
+        .checked_add(len)
+        .filter(|&e| e <= i64::MAX as u64)
+        .ok_or(errno::FBIG)?;
     // No posix_fallocate in safe Rust: grow the file (sparse) to cover the range.
     if f.metadata().map_err(io)?.len() < end {
         f.set_len(end).map_err(io)?;
@@ -343,10 +387,17 @@ pub fn fd_allocate(ctx: &mut WasiCtx, _mem: &mut GuestMem<'_>, a: &Args<'_>) -> 
     Ok(())
 }
 
-pub fn fd_prestat_get(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
+pub fn fd_prestat_get(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
     let ptr = a.u32(1);
     let name_len = match &ctx.fds.get(a.u32(0))?.kind {
-        Kind::Dir(fs::DirFd { preopen: Some(name), .. }) => name.len() as u32,
+        Kind::Dir(fs::DirFd {
+            preopen: Some(name),
+            ..
+        }) => name.len() as u32,
         _ => return Err(errno::BADF),
     };
     let mut b = [0u8; PRESTAT_SIZE as usize];
@@ -355,10 +406,17 @@ pub fn fd_prestat_get(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -
     mem.write_bytes(ptr, &b)
 }
 
-pub fn fd_prestat_dir_name(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
+pub fn fd_prestat_dir_name(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
     let (ptr, len) = (a.u32(1), a.u32(2));
     let name = match &ctx.fds.get(a.u32(0))?.kind {
-        Kind::Dir(fs::DirFd { preopen: Some(name), .. }) => name.as_bytes(),
+        Kind::Dir(fs::DirFd {
+            preopen: Some(name),
+            ..
+        }) => name.as_bytes(),
         _ => return Err(errno::BADF),
     };
     if (len as usize) < name.len() {
@@ -382,7 +440,11 @@ pub fn fd_readdir(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Re
     if cookie == 0 || dir.listing.is_none() {
         dir.listing = Some(fs::list_dir(&dir.host)?);
     }
-    let data = fs::encode_dirents(dir.listing.as_deref().unwrap_or_default(), cookie, buf_len as usize);
+    let data = fs::encode_dirents(
+        dir.listing.as_deref().unwrap_or_default(),
+        cookie,
+        buf_len as usize,
+    );
     mem.write_bytes(buf, &data)?;
     mem.write_u32(used_ptr, data.len() as u32)
 }

@@ -73,7 +73,12 @@ pub struct Entry {
 
 impl Entry {
     pub fn new(kind: Kind, rights_base: u64, rights_inheriting: u64, flags: u16) -> Entry {
-        Entry { kind, rights_base, rights_inheriting, flags }
+        Entry {
+            kind,
+            rights_base,
+            rights_inheriting,
+            flags,
+        }
     }
 
     /// ENOTCAPABLE unless the descriptor holds every right in `rights`.
@@ -89,7 +94,10 @@ impl Entry {
         match &self.kind {
             Kind::Stdin | Kind::Stdout | Kind::Stderr => FILETYPE_CHARACTER_DEVICE,
             Kind::Dir(_) => FILETYPE_DIRECTORY,
-            Kind::File(f) => f.metadata().map(|m| filetype_of(&m.file_type())).unwrap_or(FILETYPE_UNKNOWN),
+            Kind::File(f) => f
+                .metadata()
+                .map(|m| filetype_of(&m.file_type()))
+                .unwrap_or(FILETYPE_UNKNOWN),
         }
     }
 
@@ -175,8 +183,11 @@ impl Resolved {
 fn components(path: &[u8]) -> (Vec<OsString>, bool) {
     let parts: Vec<&[u8]> = path.split(|&b| b == b'/').collect();
     let dir_suffix = matches!(parts.last(), Some(&b"") | Some(&b".")) && parts.len() > 1;
-    let comps =
-        parts.into_iter().filter(|c| !c.is_empty() && *c != b".").map(|c| OsString::from_vec(c.to_vec())).collect();
+    let comps = parts
+        .into_iter()
+        .filter(|c| !c.is_empty() && *c != b".")
+        .map(|c| OsString::from_vec(c.to_vec()))
+        .collect();
     (comps, dir_suffix)
 }
 
@@ -257,7 +268,12 @@ pub fn resolve(root: &Path, path: &str, follow_final: bool) -> Result<Resolved, 
             }
         }
     }
-    Ok(Resolved { host, depth: stack.len(), named, must_dir })
+    Ok(Resolved {
+        host,
+        depth: stack.len(),
+        named,
+        must_dir,
+    })
 }
 
 pub fn filetype_of(ft: &fs::FileType) -> u8 {
@@ -290,12 +306,23 @@ pub fn filestat_bytes(md: &Metadata) -> [u8; FILESTAT_SIZE as usize] {
         filetype_of(&md.file_type()),
         md.nlink(),
         md.size(),
-        [nanos(md.atime(), md.atime_nsec()), nanos(md.mtime(), md.mtime_nsec()), nanos(md.ctime(), md.ctime_nsec())],
+        [
+            nanos(md.atime(), md.atime_nsec()),
+            nanos(md.mtime(), md.mtime_nsec()),
+            nanos(md.ctime(), md.ctime_nsec()),
+        ],
     )
 }
 
 /// A `filestat` from its fields: dev, ino, filetype, nlink, size, [atim, mtim, ctim].
-pub fn filestat_raw(dev: u64, ino: u64, ft: u8, nlink: u64, size: u64, times: [u64; 3]) -> [u8; 64] {
+pub fn filestat_raw(
+    dev: u64,
+    ino: u64,
+    ft: u8,
+    nlink: u64,
+    size: u64,
+    times: [u64; 3],
+) -> [u8; 64] {
     let mut b = [0u8; 64];
     b[0..8].copy_from_slice(&dev.to_le_bytes());
     b[8..16].copy_from_slice(&ino.to_le_bytes());
@@ -312,16 +339,34 @@ pub fn filestat_raw(dev: u64, ino: u64, ft: u8, nlink: u64, size: u64, times: [u
 /// sorted by name (a stable order, so cookies stay meaningful).
 pub fn list_dir(dir: &Path) -> Result<Vec<DirItem>, Errno> {
     let md = fs::metadata(dir).map_err(|e| errno::from_io(&e))?;
-    let parent_ino = dir.parent().and_then(|p| fs::metadata(p).ok()).map_or(md.ino(), |m| m.ino());
+    let parent_ino = dir
+        .parent()
+        .and_then(|p| fs::metadata(p).ok())
+        .map_or(md.ino(), |m| m.ino());
     let mut items = vec![
-        DirItem { name: b".".to_vec(), ino: md.ino(), filetype: FILETYPE_DIRECTORY },
-        DirItem { name: b"..".to_vec(), ino: parent_ino, filetype: FILETYPE_DIRECTORY },
+        DirItem {
+            name: b".".to_vec(),
+            ino: md.ino(),
+            filetype: FILETYPE_DIRECTORY,
+        },
+        DirItem {
+            name: b"..".to_vec(),
+            ino: parent_ino,
+            filetype: FILETYPE_DIRECTORY,
+        },
     ];
     let mut rest = Vec::new();
     for ent in fs::read_dir(dir).map_err(|e| errno::from_io(&e))? {
         let ent = ent.map_err(|e| errno::from_io(&e))?;
-        let filetype = ent.file_type().map(|t| filetype_of(&t)).unwrap_or(FILETYPE_UNKNOWN);
-        rest.push(DirItem { name: ent.file_name().into_vec(), ino: ent.ino(), filetype });
+        let filetype = ent
+            .file_type()
+            .map(|t| filetype_of(&t))
+            .unwrap_or(FILETYPE_UNKNOWN);
+        rest.push(DirItem {
+            name: ent.file_name().into_vec(),
+            ino: ent.ino(),
+            filetype,
+        });
     }
     rest.sort_by(|a, b| a.name.cmp(&b.name));
     items.extend(rest);
@@ -354,7 +399,10 @@ pub fn encode_dirents(items: &[DirItem], cookie: u64, cap: usize) -> Vec<u8> {
 pub fn preopen_path(host: &Path) -> std::io::Result<PathBuf> {
     let p = fs::canonicalize(host)?;
     if !fs::metadata(&p)?.is_dir() {
-        return Err(std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            "not a directory",
+        ));
     }
     Ok(p)
 }

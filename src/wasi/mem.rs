@@ -102,13 +102,18 @@ impl<'a> GuestMem<'a> {
     /// every buffer it names lie inside memory (EFAULT) and that the total
     /// length fits in the `u32` the call reports back (EINVAL).
     pub fn read_iovecs(&self, ptr: u32, count: u32) -> Result<Vec<IoVec>, Errno> {
-        let bytes = (count as u64).checked_mul(IOVEC_SIZE as u64).ok_or(errno::FAULT)?;
+        let bytes = (count as u64)
+            .checked_mul(IOVEC_SIZE as u64)
+            .ok_or(errno::FAULT)?;
         self.check(ptr, bytes)?;
         let mut out = Vec::with_capacity(count as usize);
         let mut total: u64 = 0;
         for i in 0..count {
             let at = ptr.wrapping_add(i.wrapping_mul(IOVEC_SIZE));
-            let v = IoVec { ptr: self.read_u32(at)?, len: self.read_u32(at.wrapping_add(4))? };
+            let v = IoVec {
+                ptr: self.read_u32(at)?,
+                len: self.read_u32(at.wrapping_add(4))?,
+            };
             self.check(v.ptr, v.len as u64)?;
             total += v.len as u64;
             if total > u32::MAX as u64 {

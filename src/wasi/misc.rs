@@ -14,7 +14,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Writes a list of NUL-terminated strings the way `args_get` and
 /// `environ_get` do: pointers at `ptrs`, the bytes at `buf`.
-fn write_strings(mem: &mut GuestMem<'_>, list: &[Vec<u8>], ptrs: u32, buf: u32) -> Result<(), Errno> {
+fn write_strings(
+    mem: &mut GuestMem<'_>,
+    list: &[Vec<u8>],
+    ptrs: u32,
+    buf: u32,
+) -> Result<(), Errno> {
     let total: u64 = list.iter().map(|s| s.len() as u64 + 1).sum();
     mem.check(ptrs, list.len() as u64 * 4)?;
     mem.check(buf, total)?;
@@ -29,7 +34,12 @@ fn write_strings(mem: &mut GuestMem<'_>, list: &[Vec<u8>], ptrs: u32, buf: u32) 
     Ok(())
 }
 
-fn write_sizes(mem: &mut GuestMem<'_>, list: &[Vec<u8>], count_ptr: u32, size_ptr: u32) -> Result<(), Errno> {
+fn write_sizes(
+    mem: &mut GuestMem<'_>,
+    list: &[Vec<u8>],
+    count_ptr: u32,
+    size_ptr: u32,
+) -> Result<(), Errno> {
     let total: u64 = list.iter().map(|s| s.len() as u64 + 1).sum();
     let total = u32::try_from(total).map_err(|_| errno::OVERFLOW)?;
     mem.check(count_ptr, 4)?;
@@ -42,7 +52,11 @@ pub fn args_get(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Resu
     write_strings(mem, &ctx.args, a.u32(0), a.u32(1))
 }
 
-pub fn args_sizes_get(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
+pub fn args_sizes_get(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
     write_sizes(mem, &ctx.args, a.u32(0), a.u32(1))
 }
 
@@ -50,7 +64,11 @@ pub fn environ_get(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> R
     write_strings(mem, &ctx.env, a.u32(0), a.u32(1))
 }
 
-pub fn environ_sizes_get(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
+pub fn environ_sizes_get(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
     write_sizes(mem, &ctx.env, a.u32(0), a.u32(1))
 }
 
@@ -63,13 +81,22 @@ fn duration_ns(d: Duration) -> u64 {
 /// Rust cannot read the process's CPU time).
 fn now_ns(ctx: &WasiCtx, id: u32) -> Result<u64, Errno> {
     match id {
-        CLOCK_REALTIME => Ok(SystemTime::now().duration_since(UNIX_EPOCH).map(duration_ns).unwrap_or(0)),
-        CLOCK_MONOTONIC | CLOCK_PROCESS_CPUTIME | CLOCK_THREAD_CPUTIME => Ok(duration_ns(ctx.start.elapsed())),
+        CLOCK_REALTIME => Ok(SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(duration_ns)
+            .unwrap_or(0)),
+        CLOCK_MONOTONIC | CLOCK_PROCESS_CPUTIME | CLOCK_THREAD_CPUTIME => {
+            Ok(duration_ns(ctx.start.elapsed()))
+        }
         _ => Err(errno::INVAL),
     }
 }
 
-pub fn clock_res_get(_ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
+pub fn clock_res_get(
+    _ctx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
     let res = match a.u32(0) {
         CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_PROCESS_CPUTIME | CLOCK_THREAD_CPUTIME => 1u64,
         _ => return Err(errno::INVAL),
@@ -77,7 +104,11 @@ pub fn clock_res_get(_ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -
     mem.write_u64(a.u32(1), res)
 }
 
-pub fn clock_time_get(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
+pub fn clock_time_get(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
     let t = now_ns(ctx, a.u32(0))?;
     mem.write_u64(a.u32(2), t)
 }
@@ -98,14 +129,23 @@ pub fn random_get(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Re
         ctx.rand_counter = ctx.rand_counter.wrapping_add(1);
         let mut h = state.build_hasher();
         h.write_u64(ctx.rand_counter);
-        h.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+        h.write_u128(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
         let v = h.finish().to_le_bytes();
         chunk.copy_from_slice(&v[..chunk.len()]);
     }
     Ok(())
 }
 
-pub fn sched_yield(_ctx: &mut WasiCtx, _mem: &mut GuestMem<'_>, _a: &Args<'_>) -> Result<(), Errno> {
+pub fn sched_yield(
+    _ctx: &mut WasiCtx,
+    _mem: &mut GuestMem<'_>,
+    _a: &Args<'_>,
+) -> Result<(), Errno> {
     std::thread::yield_now();
     Ok(())
 }
@@ -134,7 +174,11 @@ pub fn sock_send(ctx: &mut WasiCtx, _mem: &mut GuestMem<'_>, a: &Args<'_>) -> Re
     no_sockets(ctx, a.u32(0))
 }
 
-pub fn sock_shutdown(ctx: &mut WasiCtx, _mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
+pub fn sock_shutdown(
+    ctx: &mut WasiCtx,
+    _mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
     no_sockets(ctx, a.u32(0))
 }
 
@@ -151,7 +195,12 @@ enum Sub {
 }
 
 /// Deadline of a clock subscription.
-fn clock_deadline(ctx: &WasiCtx, id: u32, timeout: u64, flags: u16) -> Result<Option<Instant>, Errno> {
+fn clock_deadline(
+    ctx: &WasiCtx,
+    id: u32,
+    timeout: u64,
+    flags: u16,
+) -> Result<Option<Instant>, Errno> {
     let now = Instant::now();
     if flags & SUBCLOCK_ABSTIME == 0 {
         now_ns(ctx, id)?;
@@ -230,17 +279,29 @@ pub fn poll_oneoff(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> R
         let mut waits_on_stdin = false;
         for (userdata, sub) in &subs {
             match sub {
-                Sub::Clock { deadline: Some(d) } if *d <= now => events.push((*userdata, 0, EVENTTYPE_CLOCK, 0, 0)),
-                Sub::Clock { deadline: Some(d) } => earliest = Some(earliest.map_or(*d, |e| e.min(*d))),
+                Sub::Clock { deadline: Some(d) } if *d <= now => {
+                    events.push((*userdata, 0, EVENTTYPE_CLOCK, 0, 0))
+                }
+                Sub::Clock { deadline: Some(d) } => {
+                    earliest = Some(earliest.map_or(*d, |e| e.min(*d)))
+                }
                 Sub::Clock { deadline: None } => {}
                 Sub::BadClock(e) => events.push((*userdata, *e, EVENTTYPE_CLOCK, 0, 0)),
                 Sub::Read(fd) | Sub::Write(fd) => {
                     let write = matches!(sub, Sub::Write(_));
-                    let ty = if write { EVENTTYPE_FD_WRITE } else { EVENTTYPE_FD_READ };
+                    let ty = if write {
+                        EVENTTYPE_FD_WRITE
+                    } else {
+                        EVENTTYPE_FD_READ
+                    };
                     match fd_readiness(ctx, *fd, write) {
-                        Ok(Some((nbytes, hangup))) => {
-                            events.push((*userdata, 0, ty, nbytes, if hangup { EVENTRW_HANGUP } else { 0 }))
-                        }
+                        Ok(Some((nbytes, hangup))) => events.push((
+                            *userdata,
+                            0,
+                            ty,
+                            nbytes,
+                            if hangup { EVENTRW_HANGUP } else { 0 },
+                        )),
                         Ok(None) => waits_on_stdin = true,
                         Err(e) => events.push((*userdata, e, ty, 0, 0)),
                     }
@@ -264,7 +325,9 @@ pub fn poll_oneoff(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> R
             ctx.stdin.wait(earliest);
         } else {
             // Only clocks remain; a deadline beyond any Instant sleeps in long steps.
-            let step = earliest.map_or(Duration::from_secs(3600), |d| d.saturating_duration_since(now));
+            let step = earliest.map_or(Duration::from_secs(3600), |d| {
+                d.saturating_duration_since(now)
+            });
             std::thread::sleep(step);
         }
     }

@@ -86,7 +86,10 @@ impl WasiCtx {
     /// Sets the program's arguments; `args[0]` is the program name.
     /// (An interior NUL would cut an argument short in C, so it ends it here too.)
     pub fn args(&mut self, args: Vec<String>) -> &mut Self {
-        self.args = args.into_iter().map(|a| cut_at_nul(a.into_bytes())).collect();
+        self.args = args
+            .into_iter()
+            .map(|a| cut_at_nul(a.into_bytes()))
+            .collect();
         self
     }
 
@@ -94,7 +97,8 @@ impl WasiCtx {
     pub fn env(&mut self, key: &str, value: &str) -> &mut Self {
         let prefix = format!("{key}=");
         self.env.retain(|e| !e.starts_with(prefix.as_bytes()));
-        self.env.push(cut_at_nul(format!("{key}={value}").into_bytes()));
+        self.env
+            .push(cut_at_nul(format!("{key}={value}").into_bytes()));
         self
     }
 
@@ -102,11 +106,19 @@ impl WasiCtx {
     /// next descriptor, 3 and up). Fails if `host` is not a directory.
     pub fn preopen_dir(&mut self, host: impl AsRef<Path>, guest: &str) -> Result<&mut Self> {
         let host = host.as_ref();
-        let path = fs::preopen_path(host)
-            .map_err(|e| Error::Io { context: format!("cannot preopen directory {}", host.display()), source: e })?;
-        let dir = DirFd { host: path, preopen: Some(guest.to_string()), listing: None };
+        let path = fs::preopen_path(host).map_err(|e| Error::Io {
+            context: format!("cannot preopen directory {}", host.display()),
+            source: e,
+        })?;
+        let dir = DirFd {
+            host: path,
+            preopen: Some(guest.to_string()),
+            listing: None,
+        };
         let entry = Entry::new(Kind::Dir(dir), abi::RIGHTS_DIR, abi::RIGHTS_ALL, 0);
-        self.fds.insert(entry).map_err(|e| Error::Usage(format!("cannot preopen: {}", errno::name(e))))?;
+        self.fds
+            .insert(entry)
+            .map_err(|e| Error::Usage(format!("cannot preopen: {}", errno::name(e))))?;
         Ok(self)
     }
 
@@ -189,7 +201,11 @@ const FUNCS: &[(&str, &str, Impl)] = &[
     ("fd_fdstat_set_rights", "iII", fdops::fd_fdstat_set_rights),
     ("fd_filestat_get", "ii", fdops::fd_filestat_get),
     ("fd_filestat_set_size", "iI", fdops::fd_filestat_set_size),
-    ("fd_filestat_set_times", "iIIi", fdops::fd_filestat_set_times),
+    (
+        "fd_filestat_set_times",
+        "iIIi",
+        fdops::fd_filestat_set_times,
+    ),
     ("fd_pread", "iiiIi", fdops::fd_pread),
     ("fd_prestat_get", "ii", fdops::fd_prestat_get),
     ("fd_prestat_dir_name", "iii", fdops::fd_prestat_dir_name),
@@ -201,13 +217,25 @@ const FUNCS: &[(&str, &str, Impl)] = &[
     ("fd_sync", "i", fdops::fd_sync),
     ("fd_tell", "ii", fdops::fd_tell),
     ("fd_write", "iiii", fdops::fd_write),
-    ("path_create_directory", "iii", pathops::path_create_directory),
+    (
+        "path_create_directory",
+        "iii",
+        pathops::path_create_directory,
+    ),
     ("path_filestat_get", "iiiii", pathops::path_filestat_get),
-    ("path_filestat_set_times", "iiiiIIi", pathops::path_filestat_set_times),
+    (
+        "path_filestat_set_times",
+        "iiiiIIi",
+        pathops::path_filestat_set_times,
+    ),
     ("path_link", "iiiiiii", pathops::path_link),
     ("path_open", "iiiiiIIii", pathops::path_open),
     ("path_readlink", "iiiiii", pathops::path_readlink),
-    ("path_remove_directory", "iii", pathops::path_remove_directory),
+    (
+        "path_remove_directory",
+        "iii",
+        pathops::path_remove_directory,
+    ),
     ("path_rename", "iiiiii", pathops::path_rename),
     ("path_symlink", "iiiii", pathops::path_symlink),
     ("path_unlink_file", "iii", pathops::path_unlink_file),
@@ -236,21 +264,31 @@ pub fn add_to_linker<T: 'static>(
     get: fn(&mut T) -> &mut WasiCtx,
 ) -> Result<()> {
     for &(name, params, imp) in FUNCS {
-        let ty =
-            FuncType::new(params.chars().map(|c| if c == 'I' { ValType::I64 } else { ValType::I32 }), [ValType::I32]);
-        linker.func_new(store, abi::MODULE, name, ty, move |mut caller, params, results| {
-            let (data, memory) = caller.data_and_memory_mut();
-            let ctx = get(data);
-            let mut mem = GuestMem::new(memory.unwrap_or_default());
-            let errno = match imp(ctx, &mut mem, &Args(params)) {
-                Ok(()) => errno::SUCCESS,
-                Err(e) => e,
-            };
-            if let Some(r) = results.first_mut() {
-                *r = Val::I32(errno as i32);
-            }
-            Ok(())
-        })?;
+        let ty = FuncType::new(
+            params
+                .chars()
+                .map(|c| if c == 'I' { ValType::I64 } else { ValType::I32 }),
+            [ValType::I32],
+        );
+        linker.func_new(
+            store,
+            abi::MODULE,
+            name,
+            ty,
+            move |mut caller, params, results| {
+                let (data, memory) = caller.data_and_memory_mut();
+                let ctx = get(data);
+                let mut mem = GuestMem::new(memory.unwrap_or_default());
+                let errno = match imp(ctx, &mut mem, &Args(params)) {
+                    Ok(()) => errno::SUCCESS,
+                    Err(e) => e,
+                };
+                if let Some(r) = results.first_mut() {
+                    *r = Val::I32(errno as i32);
+                }
+                Ok(())
+            },
+        )?;
     }
     linker.func_new(
         store,

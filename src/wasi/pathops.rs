@@ -79,8 +79,17 @@ pub fn path_open(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Res
         if trunc || base & RIGHT_FD_WRITE != 0 {
             return Err(errno::ISDIR);
         }
-        let dir = DirFd { host: r.host.clone(), preopen: None, listing: None };
-        Entry::new(Kind::Dir(dir), base & RIGHTS_DIR, inheriting, fdflags & !FDFLAGS_APPEND)
+        let dir = DirFd {
+            host: r.host.clone(),
+            preopen: None,
+            listing: None,
+        };
+        Entry::new(
+            Kind::Dir(dir),
+            base & RIGHTS_DIR,
+            inheriting,
+            fdflags & !FDFLAGS_APPEND,
+        )
     } else {
         if r.must_dir {
             // "name/" that is not a directory (resolve refused existing non-directories).
@@ -132,44 +141,108 @@ pub fn path_open(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Res
     mem.write_u32(fd_out, new_fd)
 }
 
-pub fn path_filestat_get(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
+pub fn path_filestat_get(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
     let buf = a.u32(4);
     mem.check(buf, FILESTAT_SIZE as u64)?;
     let follow = a.u32(1) & LOOKUP_SYMLINK_FOLLOW != 0;
-    let r = resolve_at(ctx, mem, a.u32(0), RIGHT_PATH_FILESTAT_GET, a.u32(2), a.u32(3), follow)?;
+    let r = resolve_at(
+        ctx,
+        mem,
+        a.u32(0),
+        RIGHT_PATH_FILESTAT_GET,
+        a.u32(2),
+        a.u32(3),
+        follow,
+    )?;
     let md = r.metadata()?;
     mem.write_bytes(buf, &fs::filestat_bytes(&md))
 }
 
-pub fn path_filestat_set_times(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
+pub fn path_filestat_set_times(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
     let follow = a.u32(1) & LOOKUP_SYMLINK_FOLLOW != 0;
     let times = file_times(a.u64(4), a.u64(5), a.u32(6))?;
-    let r = resolve_at(ctx, mem, a.u32(0), RIGHT_PATH_FILESTAT_SET_TIMES, a.u32(2), a.u32(3), follow)?;
+    let r = resolve_at(
+        ctx,
+        mem,
+        a.u32(0),
+        RIGHT_PATH_FILESTAT_SET_TIMES,
+        a.u32(2),
+        a.u32(3),
+        follow,
+    )?;
     if r.metadata()?.file_type().is_symlink() {
         // Setting a link's own times needs utimensat(AT_SYMLINK_NOFOLLOW).
         return Err(errno::NOTSUP);
     }
     let open = |write: bool| {
-        OpenOptions::new().read(!write).write(write).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(&r.host)
+        OpenOptions::new()
+            .read(!write)
+            .write(write)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&r.host)
     };
     let file: File = open(false).or_else(|_| open(true)).map_err(io)?;
     file.set_times(times).map_err(io)
 }
 
-pub fn path_create_directory(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
-    let r = resolve_at(ctx, mem, a.u32(0), RIGHT_PATH_CREATE_DIRECTORY, a.u32(1), a.u32(2), false)?;
+pub fn path_create_directory(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
+    let r = resolve_at(
+        ctx,
+        mem,
+        a.u32(0),
+        RIGHT_PATH_CREATE_DIRECTORY,
+        a.u32(1),
+        a.u32(2),
+        false,
+    )?;
     r.need_name(errno::EXIST)?;
     std::fs::create_dir(&r.host).map_err(io)
 }
 
-pub fn path_remove_directory(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
-    let r = resolve_at(ctx, mem, a.u32(0), RIGHT_PATH_REMOVE_DIRECTORY, a.u32(1), a.u32(2), false)?;
+pub fn path_remove_directory(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
+    let r = resolve_at(
+        ctx,
+        mem,
+        a.u32(0),
+        RIGHT_PATH_REMOVE_DIRECTORY,
+        a.u32(1),
+        a.u32(2),
+        false,
+    )?;
     r.need_name(errno::INVAL)?;
     std::fs::remove_dir(&r.host).map_err(io)
 }
 
-pub fn path_unlink_file(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
-    let r = resolve_at(ctx, mem, a.u32(0), RIGHT_PATH_UNLINK_FILE, a.u32(1), a.u32(2), false)?;
+pub fn path_unlink_file(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    a: &Args<'_>,
+) -> Result<(), Errno> {
+    let r = resolve_at(
+        ctx,
+        mem,
+        a.u32(0),
+        RIGHT_PATH_UNLINK_FILE,
+        a.u32(1),
+        a.u32(2),
+        false,
+    )?;
     r.need_name(errno::ISDIR)?;
     if r.must_dir || r.metadata()?.is_dir() {
         return Err(errno::ISDIR);
@@ -178,8 +251,24 @@ pub fn path_unlink_file(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>)
 }
 
 pub fn path_rename(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
-    let from = resolve_at(ctx, mem, a.u32(0), RIGHT_PATH_RENAME_SOURCE, a.u32(1), a.u32(2), false)?;
-    let to = resolve_at(ctx, mem, a.u32(3), RIGHT_PATH_RENAME_TARGET, a.u32(4), a.u32(5), false)?;
+    let from = resolve_at(
+        ctx,
+        mem,
+        a.u32(0),
+        RIGHT_PATH_RENAME_SOURCE,
+        a.u32(1),
+        a.u32(2),
+        false,
+    )?;
+    let to = resolve_at(
+        ctx,
+        mem,
+        a.u32(3),
+        RIGHT_PATH_RENAME_TARGET,
+        a.u32(4),
+        a.u32(5),
+        false,
+    )?;
     from.need_name(errno::INVAL)?;
     to.need_name(errno::INVAL)?;
     std::fs::rename(&from.host, &to.host).map_err(io)
@@ -187,8 +276,24 @@ pub fn path_rename(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> R
 
 pub fn path_link(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
     let follow = a.u32(1) & LOOKUP_SYMLINK_FOLLOW != 0;
-    let from = resolve_at(ctx, mem, a.u32(0), RIGHT_PATH_LINK_SOURCE, a.u32(2), a.u32(3), follow)?;
-    let to = resolve_at(ctx, mem, a.u32(4), RIGHT_PATH_LINK_TARGET, a.u32(5), a.u32(6), false)?;
+    let from = resolve_at(
+        ctx,
+        mem,
+        a.u32(0),
+        RIGHT_PATH_LINK_SOURCE,
+        a.u32(2),
+        a.u32(3),
+        follow,
+    )?;
+    let to = resolve_at(
+        ctx,
+        mem,
+        a.u32(4),
+        RIGHT_PATH_LINK_TARGET,
+        a.u32(5),
+        a.u32(6),
+        false,
+    )?;
     from.need_name(errno::PERM)?;
     to.need_name(errno::EXIST)?;
     std::fs::hard_link(&from.host, &to.host).map_err(io)
@@ -198,7 +303,15 @@ pub fn path_readlink(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) ->
     let (buf, buf_len, used_ptr) = (a.u32(3), a.u32(4), a.u32(5));
     mem.check(buf, buf_len as u64)?;
     mem.check(used_ptr, 4)?;
-    let r = resolve_at(ctx, mem, a.u32(0), RIGHT_PATH_READLINK, a.u32(1), a.u32(2), false)?;
+    let r = resolve_at(
+        ctx,
+        mem,
+        a.u32(0),
+        RIGHT_PATH_READLINK,
+        a.u32(1),
+        a.u32(2),
+        false,
+    )?;
     let target = std::fs::read_link(&r.host).map_err(io)?;
     let bytes = std::os::unix::ffi::OsStrExt::as_bytes(target.as_os_str());
     // Like readlink(2): a short buffer gets the first bytes.
@@ -213,7 +326,15 @@ pub fn path_readlink(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) ->
 pub fn path_symlink(ctx: &mut WasiCtx, mem: &mut GuestMem<'_>, a: &Args<'_>) -> Result<(), Errno> {
     let target = mem.read_str(a.u32(0), a.u32(1))?;
     let target = fs::symlink_target(target)?.to_owned();
-    let r = resolve_at(ctx, mem, a.u32(2), RIGHT_PATH_SYMLINK, a.u32(3), a.u32(4), false)?;
+    let r = resolve_at(
+        ctx,
+        mem,
+        a.u32(2),
+        RIGHT_PATH_SYMLINK,
+        a.u32(3),
+        a.u32(4),
+        false,
+    )?;
     r.need_name(errno::EXIST)?;
     if r.must_dir {
         return Err(errno::NOENT);

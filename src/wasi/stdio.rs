@@ -42,8 +42,12 @@ impl Output {
                 parts.iter().for_each(|p| buf.extend_from_slice(p));
                 Ok(())
             }
-            Output::Inherit(Stream::Stdout) => all(std::io::stdout().lock(), parts).map_err(|e| errno::from_io(&e)),
-            Output::Inherit(Stream::Stderr) => all(std::io::stderr().lock(), parts).map_err(|e| errno::from_io(&e)),
+            Output::Inherit(Stream::Stdout) => {
+                all(std::io::stdout().lock(), parts).map_err(|e| errno::from_io(&e))
+            }
+            Output::Inherit(Stream::Stderr) => {
+                all(std::io::stderr().lock(), parts).map_err(|e| errno::from_io(&e))
+            }
         }
     }
 
@@ -120,7 +124,10 @@ impl Input {
         match self {
             Input::Buffer(data, pos) => {
                 let left = data.len().saturating_sub(*pos) as u64;
-                Readiness::Ready { nbytes: left, hangup: left == 0 }
+                Readiness::Ready {
+                    nbytes: left,
+                    hangup: left == 0,
+                }
             }
             Input::Inherit(pump) => pump.get_or_insert_with(StdinPump::start).readiness(),
         }
@@ -149,26 +156,31 @@ pub struct StdinPump {
 
 impl StdinPump {
     fn start() -> Arc<StdinPump> {
-        let pump = Arc::new(StdinPump { state: Mutex::new(PumpState::default()), changed: Condvar::new() });
-        let p = pump.clone();
-        let spawned = std::thread::Builder::new().name("wasi-stdin".into()).spawn(move || {
-            let mut buf = vec![0u8; 16 * 1024];
-            loop {
-                let r = std::io::stdin().lock().read(&mut buf);
-                let mut st = p.state.lock().unwrap_or_else(|e| e.into_inner());
-                match r {
-                    Ok(n) if n > 0 => st.queue.extend(&buf[..n]),
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    _ => {
-                        // End of input, or an error that will not go away.
-                        st.eof = true;
-                        p.changed.notify_all();
-                        return;
-                    }
-                }
-                p.changed.notify_all();
-            }
+        let pump = Arc::new(StdinPump {
+            state: Mutex::new(PumpState::default()),
+            changed: Condvar::new(),
         });
+        let p = pump.clone();
+        let spawned = std::thread::Builder::new()
+            .name("wasi-stdin".into())
+            .spawn(move || {
+                let mut buf = vec![0u8; 16 * 1024];
+                loop {
+                    let r = std::io::stdin().lock().read(&mut buf);
+                    let mut st = p.state.lock().unwrap_or_else(|e| e.into_inner());
+                    match r {
+                        Ok(n) if n > 0 => st.queue.extend(&buf[..n]),
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        _ => {
+                            // End of input, or an error that will not go away.
+                            st.eof = true;
+                            p.changed.notify_all();
+                            return;
+                        }
+                    }
+                    p.changed.notify_all();
+                }
+            });
         if spawned.is_err() {
             // No thread: report end of input rather than waiting forever.
             pump.state.lock().unwrap_or_else(|e| e.into_inner()).eof = true;
@@ -179,7 +191,10 @@ impl StdinPump {
     fn readiness(&self) -> Readiness {
         let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if !st.queue.is_empty() || st.eof {
-            Readiness::Ready { nbytes: st.queue.len() as u64, hangup: st.queue.is_empty() }
+            Readiness::Ready {
+                nbytes: st.queue.len() as u64,
+                hangup: st.queue.is_empty(),
+            }
         } else {
             Readiness::NotReady
         }
@@ -195,7 +210,11 @@ impl StdinPump {
                     if now >= d {
                         return;
                     }
-                    st = self.changed.wait_timeout(st, d - now).unwrap_or_else(|e| e.into_inner()).0;
+                    st = self
+                        .changed
+                        .wait_timeout(st, d - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
                 }
             }
         }
