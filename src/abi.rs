@@ -27,7 +27,11 @@ const R9: u8 = 9;
 
 pub fn abi_for(ty: &FuncType) -> Abi {
     let retptr = ty.results().len() >= 2;
-    let int_regs: &[u8] = if retptr { &[RCX, R8, R9] } else { &[RDX, RCX, R8, R9] };
+    let int_regs: &[u8] = if retptr {
+        &[RCX, R8, R9]
+    } else {
+        &[RDX, RCX, R8, R9]
+    };
     let (mut ni, mut nf, mut ns) = (0, 0u8, 0u32);
     let params = ty
         .params()
@@ -46,7 +50,11 @@ pub fn abi_for(ty: &FuncType) -> Abi {
             ArgLoc::Stack(ns - 1)
         })
         .collect();
-    Abi { params, retptr, stack_slots: ns }
+    Abi {
+        params,
+        retptr,
+        stack_slots: ns,
+    }
 }
 
 /// Register of a single result.

@@ -51,7 +51,11 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Config {
-        Config { strategy: Strategy::Baseline, max_wasm_stack: 4 << 20, compile_threads: 1 }
+        Config {
+            strategy: Strategy::Baseline,
+            max_wasm_stack: 4 << 20,
+            compile_threads: 1,
+        }
     }
 }
 
@@ -74,8 +78,12 @@ impl Engine {
     pub fn new(config: Config) -> Result<Engine> {
         check_cpu()?;
         let landing = LANDING.get_or_init(|| {
-            code::publish(CodeKind::Trampoline, 0, vec![(u32::MAX, trampolines::landing_pad())])
-                .expect("cannot map the landing pad")
+            code::publish(
+                CodeKind::Trampoline,
+                0,
+                vec![(u32::MAX, trampolines::landing_pad())],
+            )
+            .expect("cannot map the landing pad")
         });
         crate::vm::traps::install_handlers(landing.func_ptr(0) as usize);
         Ok(Engine {
@@ -125,8 +133,12 @@ fn cached(
     if let Some(o) = m.get(ty) {
         return Ok(o.clone());
     }
-    let obj = code::publish(CodeKind::Trampoline, 0, vec![(u32::MAX, make())])
-        .map_err(|e| Error::Io { context: "mapping trampoline code".into(), source: e })?;
+    let obj = code::publish(CodeKind::Trampoline, 0, vec![(u32::MAX, make())]).map_err(|e| {
+        Error::Io {
+            context: "mapping trampoline code".into(),
+            source: e,
+        }
+    })?;
     m.insert(ty.clone(), obj.clone());
     Ok(obj)
 }
@@ -140,6 +152,8 @@ fn check_cpu() -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Usage("this CPU lacks lzcnt/bmi1/popcnt/sse4.1, which wdb's code generator requires".into()))
+        Err(Error::Usage(
+            "this CPU lacks lzcnt/bmi1/popcnt/sse4.1, which wdb's code generator requires".into(),
+        ))
     }
 }

@@ -117,15 +117,28 @@ pub struct Trap {
 
 impl Trap {
     pub fn new(code: TrapCode) -> Trap {
-        Trap { code, func: None, wasm_offset: None, backtrace: Vec::new(), message: None, exit_code: None }
+        Trap {
+            code,
+            func: None,
+            wasm_offset: None,
+            backtrace: Vec::new(),
+            message: None,
+            exit_code: None,
+        }
     }
 
     pub fn host(message: impl Into<String>) -> Trap {
-        Trap { message: Some(message.into()), ..Trap::new(TrapCode::HostError) }
+        Trap {
+            message: Some(message.into()),
+            ..Trap::new(TrapCode::HostError)
+        }
     }
 
     pub fn exit(code: i32) -> Trap {
-        Trap { exit_code: Some(code), ..Trap::new(TrapCode::Exit) }
+        Trap {
+            exit_code: Some(code),
+            ..Trap::new(TrapCode::Exit)
+        }
     }
 }
 
@@ -150,10 +163,14 @@ impl std::error::Error for Trap {}
 pub enum Error {
     #[error("invalid module at byte offset 0x{offset:x}: {message}")]
     Invalid { offset: usize, message: String },
-    #[error("cannot parse text format: {0}")]
+    #[error("invalid text format at {0}")]
     Text(String),
     #[error("compile error in function {func} at byte offset 0x{offset:x}: {message}")]
-    Compile { func: u32, offset: usize, message: String },
+    Compile {
+        func: u32,
+        offset: usize,
+        message: String,
+    },
     #[error("link error: {0}")]
     Link(String),
     #[error("{0}")]
@@ -161,7 +178,10 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -179,7 +199,12 @@ impl Error {
     }
 
     pub(crate) fn invalid(e: wasmparser::BinaryReaderError) -> Error {
-        Error::Invalid { offset: e.offset() as usize, message: e.message().to_string() }
+        // Some decoder messages span lines; errors are one line.
+        let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+        Error::Invalid {
+            offset: e.offset() as usize,
+            message,
+        }
     }
 }
 

@@ -21,5 +21,8 @@ pub use code::Tier;
 pub use engine::{Config, Engine, Strategy};
 pub use error::{Error, FrameInfo, Result, Trap, TrapCode};
 pub use runtime::debug::{DebugContext, DebugValue};
-pub use runtime::{Caller, Extern, ExternRef, Func, Global, Instance, InterruptHandle, Linker, Memory, Module, Store, Table, Val};
+pub use runtime::{
+    Caller, Extern, ExternRef, Func, Global, Instance, InterruptHandle, Linker, Memory, Module,
+    Store, Table, Val,
+};
 pub use types::{FuncType, ValType};

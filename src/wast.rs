@@ -7,7 +7,9 @@
 use crate::engine::Config;
 use crate::error::{Error, TrapCode};
 use crate::module::GlobalType;
-use crate::runtime::{Extern, ExternRef, Func, Global, Instance, Linker, Memory, Module, Store, Table, Val};
+use crate::runtime::{
+    Extern, ExternRef, Func, Global, Instance, Linker, Memory, Module, Store, Table, Val,
+};
 use crate::types::{FuncType, ValType};
 use crate::Engine;
 use std::collections::HashMap;
@@ -112,7 +114,10 @@ impl<'t> Runner<'t> {
             WastDirective::Module(mut m) => {
                 let span = m.span();
                 let name = m.name().map(|n| n.name().to_string());
-                match self.compile(&mut m).and_then(|module| self.instantiate(&module)) {
+                match self
+                    .compile(&mut m)
+                    .and_then(|module| self.instantiate(&module))
+                {
                     Ok(inst) => {
                         self.current = Some(inst);
                         if let Some(n) = name {
@@ -137,7 +142,11 @@ impl<'t> Runner<'t> {
                     Err(e) => self.fail(span, format!("module definition failed: {e}")),
                 }
             }
-            WastDirective::ModuleInstance { span, instance, module } => {
+            WastDirective::ModuleInstance {
+                span,
+                instance,
+                module,
+            } => {
                 let def = module.and_then(|m| self.definitions.get(m.name()).cloned());
                 match def {
                     Some(module) => match self.instantiate(&module) {
@@ -152,44 +161,73 @@ impl<'t> Runner<'t> {
                     None => self.fail(span, "unknown module definition".into()),
                 }
             }
-            WastDirective::Register { span, name, module } => match self.instance(module.map(|m| m.name())) {
-                Some(inst) => {
-                    self.linker.instance(&self.store, name, inst);
+            WastDirective::Register { span, name, module } => {
+                match self.instance(module.map(|m| m.name())) {
+                    Some(inst) => {
+                        self.linker.instance(&self.store, name, inst);
+                    }
+                    None => self.fail(span, "register: no such instance".into()),
                 }
-                None => self.fail(span, "register: no such instance".into()),
-            },
+            }
             WastDirective::Invoke(inv) => {
                 let span = inv.span;
                 if let Err(e) = self.invoke(&inv) {
                     self.fail(span, format!("invoke {} failed: {e}", inv.name));
                 }
             }
-            WastDirective::AssertReturn { span, exec, results } => match self.execute(exec) {
+            WastDirective::AssertReturn {
+                span,
+                exec,
+                results,
+            } => match self.execute(exec) {
                 Ok(got) => match compare(&got, &results) {
                     Ok(()) => self.report.pass(),
                     Err(why) => self.fail(span, why),
                 },
                 Err(e) => self.fail(span, format!("expected values, got error: {e}")),
             },
-            WastDirective::AssertTrap { span, exec, message } => match self.execute(exec) {
+            WastDirective::AssertTrap {
+                span,
+                exec,
+                message,
+            } => match self.execute(exec) {
                 Ok(v) => self.fail(span, format!("expected trap \"{message}\", got {v:?}")),
                 Err(e) => match e.as_trap_code() {
                     Some(code) if trap_matches(code, message) => self.report.pass(),
                     _ => self.fail(span, format!("expected trap \"{message}\", got: {e}")),
                 },
             },
-            WastDirective::AssertExhaustion { span, call, message } => match self.invoke(&call) {
+            WastDirective::AssertExhaustion {
+                span,
+                call,
+                message,
+            } => match self.invoke(&call) {
                 Ok(v) => self.fail(span, format!("expected exhaustion, got {v:?}")),
                 Err(e) if e.as_trap_code() == Some(TrapCode::StackOverflow) => self.report.pass(),
                 Err(e) => self.fail(span, format!("expected \"{message}\", got: {e}")),
             },
-            WastDirective::AssertInvalid { span, mut module, message }
-            | WastDirective::AssertMalformed { span, mut module, message } => match self.compile(&mut module) {
+            WastDirective::AssertInvalid {
+                span,
+                mut module,
+                message,
+            }
+            | WastDirective::AssertMalformed {
+                span,
+                mut module,
+                message,
+            } => match self.compile(&mut module) {
                 Ok(_) => self.fail(span, format!("module should be rejected: {message}")),
                 Err(_) => self.report.pass(),
             },
-            WastDirective::AssertUnlinkable { span, mut module, message } => {
-                match self.compile_wat(&mut module).and_then(|m| self.instantiate(&m)) {
+            WastDirective::AssertUnlinkable {
+                span,
+                mut module,
+                message,
+            } => {
+                match self
+                    .compile_wat(&mut module)
+                    .and_then(|m| self.instantiate(&m))
+                {
                     Ok(_) => self.fail(span, format!("module should not link: {message}")),
                     Err(_) => self.report.pass(),
                 }
@@ -220,7 +258,9 @@ impl<'t> Runner<'t> {
                 Ok(vec![])
             }
             WastExecute::Get { module, global, .. } => {
-                let inst = self.instance(module.map(|m| m.name())).ok_or_else(|| Error::Usage("no instance".into()))?;
+                let inst = self
+                    .instance(module.map(|m| m.name()))
+                    .ok_or_else(|| Error::Usage("no instance".into()))?;
                 match inst.get_export(&self.store, global) {
                     Some(Extern::Global(g)) => Ok(vec![g.get(&self.store)]),
                     _ => Err(Error::Usage(format!("no global {global}"))),
@@ -230,12 +270,16 @@ impl<'t> Runner<'t> {
     }
 
     fn invoke(&mut self, inv: &WastInvoke<'_>) -> Result<Vec<Val>, Error> {
-        let inst = self.instance(inv.module.map(|m| m.name())).ok_or_else(|| Error::Usage("no instance".into()))?;
+        let inst = self
+            .instance(inv.module.map(|m| m.name()))
+            .ok_or_else(|| Error::Usage("no instance".into()))?;
         let f = inst
             .get_func(&self.store, inv.name)
             .ok_or_else(|| Error::Usage(format!("no exported function {}", inv.name)))?;
         let args: Vec<Val> = inv.args.iter().map(arg_val).collect::<Result<_, _>>()?;
-        let ty = f.ty(&self.store).ok_or_else(|| Error::Internal("no type".into()))?;
+        let ty = f
+            .ty(&self.store)
+            .ok_or_else(|| Error::Internal("no type".into()))?;
         let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
         f.call(&mut self.store, &args, &mut results)?;
         Ok(results)
@@ -243,14 +287,22 @@ impl<'t> Runner<'t> {
 }
 
 fn arg_val(a: &WastArg<'_>) -> Result<Val, Error> {
-    let WastArg::Core(c) = a else { return Err(Error::Usage("component arguments are not supported".into())) };
+    let WastArg::Core(c) = a else {
+        return Err(Error::Usage("component arguments are not supported".into()));
+    };
     Ok(match c {
         WastArgCore::I32(v) => Val::I32(*v),
         WastArgCore::I64(v) => Val::I64(*v),
         WastArgCore::F32(v) => Val::F32(v.bits),
         WastArgCore::F64(v) => Val::F64(v.bits),
         WastArgCore::RefNull(h) => {
-            if matches!(h, wast::core::HeapType::Abstract { ty: wast::core::AbstractHeapType::Extern, .. }) {
+            if matches!(
+                h,
+                wast::core::HeapType::Abstract {
+                    ty: wast::core::AbstractHeapType::Extern,
+                    ..
+                }
+            ) {
                 Val::ExternRef(None)
             } else {
                 Val::FuncRef(None)
@@ -266,7 +318,9 @@ fn compare(got: &[Val], want: &[WastRet<'_>]) -> Result<(), String> {
         return Err(format!("expected {} values, got {}", want.len(), got.len()));
     }
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        let WastRet::Core(w) = w else { return Err("component results are not supported".into()) };
+        let WastRet::Core(w) = w else {
+            return Err("component results are not supported".into());
+        };
         if !matches_ret(g, w) {
             return Err(format!("result {i}: expected {w:?}, got {g}"));
         }
@@ -313,7 +367,8 @@ fn trap_matches(code: TrapCode, message: &str) -> bool {
         &[IntegerOverflow]
     } else if m.starts_with("invalid conversion") {
         &[BadConversionToInteger]
-    } else if m.starts_with("out of bounds memory") || m.starts_with("memory access out of bounds") {
+    } else if m.starts_with("out of bounds memory") || m.starts_with("memory access out of bounds")
+    {
         &[MemoryOutOfBounds, OutOfBoundsSegment]
     } else if m.starts_with("undefined element") || m.starts_with("uninitialized element") {
         &[TableOutOfBounds, IndirectCallToNull]

@@ -26,7 +26,9 @@ fn signatures() -> Vec<FuncType> {
         for pattern in 0..4usize {
             let mut lcg = (n as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             let mut rnd = || {
-                lcg = lcg.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                lcg = lcg
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 (lcg >> 33) as usize
             };
             let params: Vec<ValType> = (0..n)
@@ -131,7 +133,13 @@ fn callee_body(ty: &FuncType) -> String {
 }
 
 /// Call targets: (export-free name, function index, table slot).
-const TARGETS: [(&str, u32); 5] = [("callee_b", 3), ("callee_o", 4), ("host", 0), ("reenter_b", 1), ("reenter_o", 2)];
+const TARGETS: [(&str, u32); 5] = [
+    ("callee_b", 3),
+    ("callee_o", 4),
+    ("host", 0),
+    ("reenter_b", 1),
+    ("reenter_o", 2),
+];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Mech {
@@ -141,15 +149,27 @@ enum Mech {
 
 /// Name of the caller in `tier` ("b"/"o") that reaches target `t` with `mech`.
 fn caller_name(tier: &str, t: usize, mech: Mech) -> String {
-    format!("{}_{tier}_to_{}", if mech == Mech::Call { "call" } else { "ind" }, TARGETS[t].0)
+    format!(
+        "{}_{tier}_to_{}",
+        if mech == Mech::Call { "call" } else { "ind" },
+        TARGETS[t].0
+    )
 }
 
 /// The module for one signature. Imports 0..3 are host functions; defined
 /// function 0 (baseline) and 1 (optimized) are the callees; then callers in
 /// pairs: even defined index = baseline caller, odd = optimized caller.
 fn module_text(ty: &FuncType) -> String {
-    let params: String = ty.params().iter().map(|t| format!(" {}", wat_type(*t))).collect();
-    let results: String = ty.results().iter().map(|t| format!(" {}", wat_type(*t))).collect();
+    let params: String = ty
+        .params()
+        .iter()
+        .map(|t| format!(" {}", wat_type(*t)))
+        .collect();
+    let results: String = ty
+        .results()
+        .iter()
+        .map(|t| format!(" {}", wat_type(*t)))
+        .collect();
     let mut s = format!("(module\n  (type $S (func (param{params}) (result{results})))\n");
     s += "  (import \"host\" \"f\" (func (type $S)))\n";
     s += "  (import \"host\" \"reenter_b\" (func (type $S)))\n";
@@ -157,13 +177,20 @@ fn module_text(ty: &FuncType) -> String {
     let body = callee_body(ty);
     s += &format!("  (func (export \"callee_b\") (type $S)\n{body}  )\n");
     s += &format!("  (func (export \"callee_o\") (type $S)\n{body}  )\n");
-    let args: String = ty.params().iter().enumerate().map(|(j, &t)| format!("    {}\n", const_of(arg(j, t)))).collect();
+    let args: String = ty
+        .params()
+        .iter()
+        .enumerate()
+        .map(|(j, &t)| format!("    {}\n", const_of(arg(j, t))))
+        .collect();
     for mech in [Mech::Call, Mech::CallIndirect] {
-        for t in 0..TARGETS.len() {
+        for (t, target) in TARGETS.iter().enumerate() {
             for tier in ["b", "o"] {
                 let call = match mech {
-                    Mech::Call => format!("    call {}\n", TARGETS[t].1),
-                    Mech::CallIndirect => format!("    i32.const {t}\n    call_indirect (type $S)\n"),
+                    Mech::Call => format!("    call {}\n", target.1),
+                    Mech::CallIndirect => {
+                        format!("    i32.const {t}\n    call_indirect (type $S)\n")
+                    }
                 };
                 s += &format!(
                     "  (func (export \"{}\") (param i64 f64 i32) (result i64 f64 i32{results})\n\
@@ -178,7 +205,10 @@ fn module_text(ty: &FuncType) -> String {
     }
     // Table slot t holds target t.
     let elems: String = TARGETS.iter().map(|(_, f)| format!(" {f}")).collect();
-    s += &format!("  (table {} funcref)\n  (elem (i32.const 0) func{elems})\n)\n", TARGETS.len());
+    s += &format!(
+        "  (table {} funcref)\n  (elem (i32.const 0) func{elems})\n)\n",
+        TARGETS.len()
+    );
     s
 }
 
@@ -203,36 +233,64 @@ fn instantiate(engine: &Engine, ty: &FuncType) -> Setup {
             let Some(Extern::Func(f)) = caller.get_export(target) else {
                 return Err(Trap::host("callee export missing"));
             };
-            f.call(caller.store(), params, results).map_err(|e| Trap::host(e.to_string()))
+            f.call(caller.store(), params, results)
+                .map_err(|e| Trap::host(e.to_string()))
         })
         .unwrap()
     };
     let rb = reenter(&mut store, "callee_b");
     let ro = reenter(&mut store, "callee_o");
-    let instance = Instance::new(&mut store, &module, &[Extern::Func(host), Extern::Func(rb), Extern::Func(ro)])
-        .unwrap_or_else(|e| panic!("{ty}: {e}"));
-    Setup { store, instance, module }
+    let instance = Instance::new(
+        &mut store,
+        &module,
+        &[Extern::Func(host), Extern::Func(rb), Extern::Func(ro)],
+    )
+    .unwrap_or_else(|e| panic!("{ty}: {e}"));
+    Setup {
+        store,
+        instance,
+        module,
+    }
 }
 
 fn mixed_engine() -> Engine {
-    Engine::new(Config { strategy: Strategy::Mixed, ..Config::default() }).unwrap()
+    Engine::new(Config {
+        strategy: Strategy::Mixed,
+        ..Config::default()
+    })
+    .unwrap()
 }
 
 fn same(a: &[Val], b: &[Val]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.ty() == y.ty() && x.to_raw() == y.to_raw())
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.ty() == y.ty() && x.to_raw() == y.to_raw())
 }
 
 /// Calls every caller using `mech` (restricted to `targets`) and checks its results.
 fn check_callers(mech: Mech, targets: &[usize]) {
     let engine = mixed_engine();
     let sigs = signatures();
-    let keep = [Val::I64(0x1234_5678_9abc_def0), Val::F64(2.5f64.to_bits()), Val::I32(-77)];
-    let keep_out =
-        [Val::I64(0x1234_5678_9abc_def0i64.wrapping_mul(3)), Val::F64(3.5f64.to_bits()), Val::I32(-77 ^ 0x55)];
+    let keep = [
+        Val::I64(0x1234_5678_9abc_def0),
+        Val::F64(2.5f64.to_bits()),
+        Val::I32(-77),
+    ];
+    let keep_out = [
+        Val::I64(0x1234_5678_9abc_def0i64.wrapping_mul(3)),
+        Val::F64(3.5f64.to_bits()),
+        Val::I32(-77 ^ 0x55),
+    ];
     let mut calls = 0;
     for ty in &sigs {
         let mut s = instantiate(&engine, ty);
-        let args: Vec<Val> = ty.params().iter().enumerate().map(|(j, &t)| arg(j, t)).collect();
+        let args: Vec<Val> = ty
+            .params()
+            .iter()
+            .enumerate()
+            .map(|(j, &t)| arg(j, t))
+            .collect();
         let mut want = keep_out.to_vec();
         want.extend(expected(ty, &args));
         for &t in targets {
@@ -240,8 +298,12 @@ fn check_callers(mech: Mech, targets: &[usize]) {
                 let name = caller_name(tier, t, mech);
                 let f = s.instance.get_func(&s.store, &name).unwrap();
                 let mut out: Vec<Val> = want.iter().map(|v| Val::default_for(v.ty())).collect();
-                f.call(&mut s.store, &keep, &mut out).unwrap_or_else(|e| panic!("{name} {ty}: {e}"));
-                assert!(same(&out, &want), "{name} {ty}:\n got {out:?}\nwant {want:?}");
+                f.call(&mut s.store, &keep, &mut out)
+                    .unwrap_or_else(|e| panic!("{name} {ty}: {e}"));
+                assert!(
+                    same(&out, &want),
+                    "{name} {ty}:\n got {out:?}\nwant {want:?}"
+                );
                 calls += 1;
             }
         }
@@ -258,7 +320,11 @@ fn layout_puts_callers_in_both_tiers() {
     assert_eq!(s.module.func_tier(4), Tier::Optimized);
     // Callers follow the callees in (baseline, optimized) pairs.
     for k in 0..(2 * 2 * TARGETS.len()) as u32 {
-        let want = if k % 2 == 0 { Tier::Baseline } else { Tier::Optimized };
+        let want = if k % 2 == 0 {
+            Tier::Baseline
+        } else {
+            Tier::Optimized
+        };
         assert_eq!(s.module.func_tier(5 + k), want);
     }
 }
@@ -266,13 +332,19 @@ fn layout_puts_callers_in_both_tiers() {
 #[test]
 fn signatures_cover_the_shapes() {
     let sigs = signatures();
-    assert!(sigs.iter().any(|t| t.params().len() == 20 && t.results().len() == 5));
+    assert!(sigs
+        .iter()
+        .any(|t| t.params().len() == 20 && t.results().len() == 5));
     for r in 0..=5 {
         assert!(sigs.iter().any(|t| t.results().len() == r), "{r} results");
     }
     // More than 6 integer and more than 8 float arguments: stack arguments.
-    assert!(sigs.iter().any(|t| t.params().iter().filter(|p| !p.is_float()).count() > 6));
-    assert!(sigs.iter().any(|t| t.params().iter().filter(|p| p.is_float()).count() > 8));
+    assert!(sigs
+        .iter()
+        .any(|t| t.params().iter().filter(|p| !p.is_float()).count() > 6));
+    assert!(sigs
+        .iter()
+        .any(|t| t.params().iter().filter(|p| p.is_float()).count() > 8));
 }
 
 #[test]
@@ -300,16 +372,29 @@ fn wasm_to_host_to_wasm_reentry() {
 #[test]
 fn host_to_wasm_in_both_tiers() {
     for strategy in [Strategy::Mixed, Strategy::Optimized, Strategy::Baseline] {
-        let engine = Engine::new(Config { strategy, ..Config::default() }).unwrap();
+        let engine = Engine::new(Config {
+            strategy,
+            ..Config::default()
+        })
+        .unwrap();
         for ty in &signatures() {
             let mut s = instantiate(&engine, ty);
-            let args: Vec<Val> = ty.params().iter().enumerate().map(|(j, &t)| arg(j, t)).collect();
+            let args: Vec<Val> = ty
+                .params()
+                .iter()
+                .enumerate()
+                .map(|(j, &t)| arg(j, t))
+                .collect();
             let want = expected(ty, &args);
             for name in ["callee_b", "callee_o"] {
                 let f = s.instance.get_func(&s.store, name).unwrap();
                 let mut out: Vec<Val> = want.iter().map(|v| Val::default_for(v.ty())).collect();
-                f.call(&mut s.store, &args, &mut out).unwrap_or_else(|e| panic!("{strategy:?} {name} {ty}: {e}"));
-                assert!(same(&out, &want), "{strategy:?} {name} {ty}:\n got {out:?}\nwant {want:?}");
+                f.call(&mut s.store, &args, &mut out)
+                    .unwrap_or_else(|e| panic!("{strategy:?} {name} {ty}: {e}"));
+                assert!(
+                    same(&out, &want),
+                    "{strategy:?} {name} {ty}:\n got {out:?}\nwant {want:?}"
+                );
             }
         }
     }

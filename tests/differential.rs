@@ -48,8 +48,12 @@ impl PartialEq for V {
         match (*self, *other) {
             (V::I32(a), V::I32(b)) => a == b,
             (V::I64(a), V::I64(b)) => a == b,
-            (V::F32(a), V::F32(b)) => a == b || (f32::from_bits(a).is_nan() && f32::from_bits(b).is_nan()),
-            (V::F64(a), V::F64(b)) => a == b || (f64::from_bits(a).is_nan() && f64::from_bits(b).is_nan()),
+            (V::F32(a), V::F32(b)) => {
+                a == b || (f32::from_bits(a).is_nan() && f32::from_bits(b).is_nan())
+            }
+            (V::F64(a), V::F64(b)) => {
+                a == b || (f64::from_bits(a).is_nan() && f64::from_bits(b).is_nan())
+            }
             (V::Ref(a), V::Ref(b)) => a == b,
             _ => false,
         }
@@ -116,6 +120,7 @@ fn splitmix(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+#[allow(clippy::field_reassign_with_default)] // wasm_smith::Config has dozens of fields; set the few that matter
 fn smith_config() -> wasm_smith::Config {
     let mut c = wasm_smith::Config::default();
     // Wasm 2.0 without SIMD: what wdb implements.
@@ -259,12 +264,19 @@ fn run_wasmi(wasm: &[u8], seed: u64) -> Option<Reference> {
     let instantiate = || -> Result<(wasmi::Store<()>, wasmi::Instance), Option<Kind>> {
         let mut store = wasmi::Store::new(&engine, ());
         store.set_fuel(FUEL).map_err(|_| None)?;
-        let instance = linker.instantiate_and_start(&mut store, &module).map_err(|e| wasmi_kind(&e))?;
+        let instance = linker
+            .instantiate_and_start(&mut store, &module)
+            .map_err(|e| wasmi_kind(&e))?;
         Ok((store, instance))
     };
     let (mut store, mut instance) = match instantiate() {
         Ok(si) => si,
-        Err(k) => return Some(Reference { instantiate: Err(k?), steps: Vec::new() }),
+        Err(k) => {
+            return Some(Reference {
+                instantiate: Err(k?),
+                steps: Vec::new(),
+            })
+        }
     };
     let mut steps = Vec::new();
     let mut calls = 0;
@@ -281,11 +293,24 @@ fn run_wasmi(wasm: &[u8], seed: u64) -> Option<Reference> {
             if calls >= MAX_CALLS {
                 break 'outer;
             }
-            let Some(ps) = ft.params().iter().map(p_of_wasmi).collect::<Option<Vec<P>>>() else { continue };
-            let args: Vec<(P, u64)> =
-                ps.iter().map(|&p| (p, arg_bits(p, splitmix(&mut st) % 8 + round as u64))).collect();
+            let Some(ps) = ft
+                .params()
+                .iter()
+                .map(p_of_wasmi)
+                .collect::<Option<Vec<P>>>()
+            else {
+                continue;
+            };
+            let args: Vec<(P, u64)> = ps
+                .iter()
+                .map(|&p| (p, arg_bits(p, splitmix(&mut st) % 8 + round as u64)))
+                .collect();
             let inputs: Vec<wasmi::Val> = args.iter().map(|&(p, b)| to_wasmi(p, b)).collect();
-            let mut outputs: Vec<wasmi::Val> = ft.results().iter().map(|t| wasmi::Val::default_for_ty(*t)).collect();
+            let mut outputs: Vec<wasmi::Val> = ft
+                .results()
+                .iter()
+                .map(|t| wasmi::Val::default_for_ty(*t))
+                .collect();
             let f = instance.get_func(&store, name)?;
             store.set_fuel(FUEL).ok()?;
             let outcome = match f.call(&mut store, &inputs, &mut outputs) {
@@ -301,10 +326,19 @@ fn run_wasmi(wasm: &[u8], seed: u64) -> Option<Reference> {
                 },
             };
             calls += 1;
-            steps.push(Step::Call(Call { name: name.clone(), args }, outcome));
+            steps.push(Step::Call(
+                Call {
+                    name: name.clone(),
+                    args,
+                },
+                outcome,
+            ));
         }
     }
-    Some(Reference { instantiate: Ok(()), steps })
+    Some(Reference {
+        instantiate: Ok(()),
+        steps,
+    })
 }
 
 // ---- wdb -------------------------------------------------------------------------
@@ -401,8 +435,15 @@ enum Verdict {
 type TrapPlace = (Kind, Vec<(u32, Option<u32>)>);
 
 fn trap_place(kind: Kind, e: &wdb::Error) -> TrapPlace {
-    let frames =
-        e.as_trap().map(|t| t.backtrace.iter().map(|f| (f.func_index, f.wasm_offset)).collect()).unwrap_or_default();
+    let frames = e
+        .as_trap()
+        .map(|t| {
+            t.backtrace
+                .iter()
+                .map(|f| (f.func_index, f.wasm_offset))
+                .collect()
+        })
+        .unwrap_or_default();
     (kind, frames)
 }
 
@@ -411,7 +452,9 @@ fn operators(wasm: &[u8]) -> std::collections::HashMap<u32, String> {
     let mut ops = std::collections::HashMap::new();
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
         if let Ok(wasmparser::Payload::CodeSectionEntry(body)) = payload {
-            let Ok(mut reader) = body.get_operators_reader() else { continue };
+            let Ok(mut reader) = body.get_operators_reader() else {
+                continue;
+            };
             while let Ok((op, offset)) = reader.read_with_offset() {
                 let name = format!("{op:?}");
                 let name = name.split([' ', '{', '(']).next().unwrap_or("").to_string();
@@ -428,10 +471,15 @@ fn can_raise(kind: Kind, op: &str) -> bool {
     match kind {
         Kind::Unreachable => op == "Unreachable",
         Kind::MemoryOutOfBounds => {
-            op.contains("Load") || op.contains("Store") || matches!(op, "MemoryFill" | "MemoryCopy" | "MemoryInit")
+            op.contains("Load")
+                || op.contains("Store")
+                || matches!(op, "MemoryFill" | "MemoryCopy" | "MemoryInit")
         }
         Kind::TableOutOfBounds => {
-            matches!(op, "TableGet" | "TableSet" | "TableFill" | "TableCopy" | "TableInit" | "CallIndirect")
+            matches!(
+                op,
+                "TableGet" | "TableSet" | "TableFill" | "TableCopy" | "TableInit" | "CallIndirect"
+            )
         }
         Kind::IndirectCallToNull | Kind::BadSignature => op == "CallIndirect",
         Kind::DivideByZero => op.contains("Div") || op.contains("Rem"),
@@ -446,7 +494,10 @@ fn can_raise(kind: Kind, op: &str) -> bool {
 /// imprecision of that tier), so such places are not compared.
 fn raised_by_runtime(op: &str) -> bool {
     (op.starts_with('I') && op.contains("Trunc") && (op.ends_with('U') || op.contains("Sat")))
-        || matches!(op, "MemoryFill" | "MemoryCopy" | "MemoryInit" | "TableFill" | "TableCopy" | "TableInit")
+        || matches!(
+            op,
+            "MemoryFill" | "MemoryCopy" | "MemoryInit" | "TableFill" | "TableCopy" | "TableInit"
+        )
 }
 
 /// Whether a trap place names operators that can have caused it: the
@@ -454,7 +505,9 @@ fn raised_by_runtime(op: &str) -> bool {
 fn plausible(place: &TrapPlace, ops: &std::collections::HashMap<u32, String>) -> bool {
     let (kind, frames) = place;
     frames.iter().enumerate().all(|(i, (_, off))| {
-        let Some(op) = off.and_then(|o| ops.get(&o)) else { return false };
+        let Some(op) = off.and_then(|o| ops.get(&o)) else {
+            return false;
+        };
         if i == 0 {
             can_raise(*kind, op)
         } else {
@@ -473,7 +526,8 @@ fn compare_wdb(
     what: &str,
     places: &mut Vec<(usize, TrapPlace)>,
 ) -> Result<Verdict, String> {
-    let module = wdb::Module::new(engine, wasm).map_err(|e| format!("{what}: wdb rejects the module: {e}"))?;
+    let module = wdb::Module::new(engine, wasm)
+        .map_err(|e| format!("{what}: wdb rejects the module: {e}"))?;
     let instantiate = || {
         let mut store = wdb::Store::new(engine, ());
         dog.arm(store.interrupt_handle(), WATCHDOG);
@@ -489,7 +543,9 @@ fn compare_wdb(
                 places.push((usize::MAX, trap_place(got, &e)));
             }
             if got != *k {
-                return Err(format!("{what}: instantiation traps with {got:?}, wasmi with {k:?}"));
+                return Err(format!(
+                    "{what}: instantiation traps with {got:?}, wasmi with {k:?}"
+                ));
             }
             return Ok(Verdict::Agree { calls: 0 });
         }
@@ -497,13 +553,17 @@ fn compare_wdb(
             if *k == Kind::StackOverflow {
                 return Ok(Verdict::Inconclusive { calls: 0 });
             }
-            return Err(format!("{what}: instantiation succeeds, wasmi traps with {k:?}"));
+            return Err(format!(
+                "{what}: instantiation succeeds, wasmi traps with {k:?}"
+            ));
         }
         (Err(e), Ok(())) => {
             if wdb_kind(&e) == Ok(Kind::StackOverflow) {
                 return Ok(Verdict::Inconclusive { calls: 0 });
             }
-            return Err(format!("{what}: instantiation fails ({e}), wasmi instantiates"));
+            return Err(format!(
+                "{what}: instantiation fails ({e}), wasmi instantiates"
+            ));
         }
     };
     let mut n = 0;
@@ -511,14 +571,21 @@ fn compare_wdb(
         let (call, want) = match step {
             Step::Call(c, o) => (c, o),
             Step::Reset => {
-                (store, instance) = instantiate().map_err(|e| format!("{what}: re-instantiation fails: {e}"))?;
+                (store, instance) =
+                    instantiate().map_err(|e| format!("{what}: re-instantiation fails: {e}"))?;
                 continue;
             }
         };
-        let f = instance.get_func(&store, &call.name).ok_or_else(|| format!("{what}: no export {}", call.name))?;
+        let f = instance
+            .get_func(&store, &call.name)
+            .ok_or_else(|| format!("{what}: no export {}", call.name))?;
         let ty = f.ty(&store).ok_or("unknown signature")?;
         let args: Vec<wdb::Val> = call.args.iter().map(|&(p, b)| to_wdb(p, b)).collect();
-        let mut out: Vec<wdb::Val> = ty.results().iter().map(|t| wdb::Val::default_for(*t)).collect();
+        let mut out: Vec<wdb::Val> = ty
+            .results()
+            .iter()
+            .map(|t| wdb::Val::default_for(*t))
+            .collect();
         dog.arm(store.interrupt_handle(), WATCHDOG);
         let r = f.call(&mut store, &args, &mut out);
         dog.disarm();
@@ -562,17 +629,34 @@ fn differential_against_wasmi() {
 }
 
 fn run_cases() {
-    let cases: u64 = std::env::var("WDB_DIFF_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_CASES);
-    let first: u64 = std::env::var("WDB_DIFF_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
-    let strategies = [wdb::Strategy::Baseline, wdb::Strategy::Optimized, wdb::Strategy::Mixed];
+    let cases: u64 = std::env::var("WDB_DIFF_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_CASES);
+    let first: u64 = std::env::var("WDB_DIFF_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let strategies = [
+        wdb::Strategy::Baseline,
+        wdb::Strategy::Optimized,
+        wdb::Strategy::Mixed,
+    ];
     let engines: Vec<wdb::Engine> = strategies
         .iter()
-        .map(|&strategy| wdb::Engine::new(wdb::Config { strategy, ..wdb::Config::default() }).unwrap())
+        .map(|&strategy| {
+            wdb::Engine::new(wdb::Config {
+                strategy,
+                ..wdb::Config::default()
+            })
+            .unwrap()
+        })
         .collect();
     let verbose = std::env::var_os("WDB_DIFF_VERBOSE").is_some();
     let dog = Watchdog::new();
     let features = wdb::module::features();
-    let (mut judged, mut calls, mut skipped, mut inconclusive, mut imprecise_baseline) = (0, 0, 0, 0, 0);
+    let (mut judged, mut calls, mut skipped, mut inconclusive, mut imprecise_baseline) =
+        (0, 0, 0, 0, 0);
     let mut failures = Vec::new();
     let start = Instant::now();
     for seed in first..first + cases {
@@ -580,14 +664,20 @@ fn run_cases() {
             skipped += 1;
             continue;
         };
-        if wasmparser::Validator::new_with_features(features).validate_all(&wasm).is_err() {
+        if wasmparser::Validator::new_with_features(features)
+            .validate_all(&wasm)
+            .is_err()
+        {
             // The generator strayed outside wdb's feature set.
             skipped += 1;
             continue;
         }
         if let Some(dir) = std::env::var_os("WDB_DIFF_DUMP") {
             // Keep the module for a closer look (`wasm-tools print`, `wdb run`).
-            let _ = std::fs::write(std::path::Path::new(&dir).join(format!("seed-{seed}.wasm")), &wasm);
+            let _ = std::fs::write(
+                std::path::Path::new(&dir).join(format!("seed-{seed}.wasm")),
+                &wasm,
+            );
         }
         let Some(reference) = run_wasmi(&wasm, seed) else {
             skipped += 1;
@@ -595,8 +685,16 @@ fn run_cases() {
         };
         judged += 1;
         if verbose {
-            let calls = reference.steps.iter().filter(|s| matches!(s, Step::Call(..))).count();
-            let traps = reference.steps.iter().filter(|s| matches!(s, Step::Call(_, Outcome::Trap(_)))).count();
+            let calls = reference
+                .steps
+                .iter()
+                .filter(|s| matches!(s, Step::Call(..)))
+                .count();
+            let traps = reference
+                .steps
+                .iter()
+                .filter(|s| matches!(s, Step::Call(_, Outcome::Trap(_))))
+                .count();
             let resets = reference.steps.len() - calls;
             eprintln!(
                 "seed {seed}: {} bytes, instantiate {:?}, {calls} calls, {traps} traps, {resets} resets",
@@ -626,10 +724,14 @@ fn run_cases() {
         // A place the baseline reported through its runtime-trap path (in the
         // baseline tier, or a baseline function of the mixed tier) is not exact.
         let inexact = |k: usize, place: &TrapPlace| {
-            let Some(&(func, off)) = place.1.first() else { return false };
+            let Some(&(func, off)) = place.1.first() else {
+                return false;
+            };
             let baseline_code = k == 0 || (strategies[k] == wdb::Strategy::Mixed && func % 2 == 0);
             baseline_code
-                && off.and_then(|o| ops.get(&o)).is_some_and(|op| raised_by_runtime(op) || !plausible(place, &ops))
+                && off
+                    .and_then(|o| ops.get(&o))
+                    .is_some_and(|op| raised_by_runtime(op) || !plausible(place, &ops))
         };
         for (k, places) in all_places.iter().enumerate() {
             for (n, place) in places {
@@ -638,8 +740,10 @@ fn run_cases() {
                     continue;
                 }
                 if !plausible(place, &ops) {
-                    failures
-                        .push(format!("seed {seed} [{:?}]: step {n} traps at implausible {place:?}", strategies[k]));
+                    failures.push(format!(
+                        "seed {seed} [{:?}]: step {n} traps at implausible {place:?}",
+                        strategies[k]
+                    ));
                     continue;
                 }
                 if k == 0 {
@@ -663,8 +767,16 @@ fn run_cases() {
         failures.len(),
         start.elapsed().as_secs_f64()
     );
-    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
-    assert!(judged * 2 >= cases as usize, "too few modules could be judged: {judged} of {cases}");
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        judged * 2 >= cases as usize,
+        "too few modules could be judged: {judged} of {cases}"
+    );
 }
 
 /// The safety net the cases rely on: an endless loop is interrupted in every tier.
@@ -677,20 +789,36 @@ fn watchdog_interrupts_endless_loops() {
             (loop (br_if 0 (local.get 0)))
             local.get 0))"#;
     let dog = Watchdog::new();
-    for strategy in [wdb::Strategy::Baseline, wdb::Strategy::Optimized, wdb::Strategy::Mixed] {
-        let engine = wdb::Engine::new(wdb::Config { strategy, ..wdb::Config::default() }).unwrap();
+    for strategy in [
+        wdb::Strategy::Baseline,
+        wdb::Strategy::Optimized,
+        wdb::Strategy::Mixed,
+    ] {
+        let engine = wdb::Engine::new(wdb::Config {
+            strategy,
+            ..wdb::Config::default()
+        })
+        .unwrap();
         let module = wdb::Module::new(&engine, wat).unwrap();
         for (name, args) in [("run", vec![]), ("recurse", vec![wdb::Val::I32(1)])] {
             let mut store = wdb::Store::new(&engine, ());
             let inst = wdb::Instance::new(&mut store, &module, &[]).unwrap();
             let f = inst.get_func(&store, name).unwrap();
             let ty = f.ty(&store).unwrap();
-            let mut out: Vec<wdb::Val> = ty.results().iter().map(|t| wdb::Val::default_for(*t)).collect();
+            let mut out: Vec<wdb::Val> = ty
+                .results()
+                .iter()
+                .map(|t| wdb::Val::default_for(*t))
+                .collect();
             dog.arm(store.interrupt_handle(), Duration::from_millis(200));
             let start = Instant::now();
             let e = f.call(&mut store, &args, &mut out).unwrap_err();
             dog.disarm();
-            assert_eq!(e.as_trap_code(), Some(wdb::TrapCode::Interrupted), "{strategy:?} {name}: {e}");
+            assert_eq!(
+                e.as_trap_code(),
+                Some(wdb::TrapCode::Interrupted),
+                "{strategy:?} {name}: {e}"
+            );
             assert!(
                 start.elapsed() < Duration::from_secs(5),
                 "{strategy:?} {name}: interrupt took {:?}",

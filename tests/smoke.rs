@@ -27,7 +27,10 @@ fn fib() {
 #[test]
 fn traps_div_zero() {
     let wat = r#"(module (func (export "d") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s))"#;
-    assert_eq!(run(wat, "d", &[Val::I32(7), Val::I32(2)]).unwrap()[0].i32(), Some(3));
+    assert_eq!(
+        run(wat, "d", &[Val::I32(7), Val::I32(2)]).unwrap()[0].i32(),
+        Some(3)
+    );
     let e = run(wat, "d", &[Val::I32(7), Val::I32(0)]).unwrap_err();
     assert_eq!(e.as_trap_code(), Some(TrapCode::IntegerDivideByZero));
     let e = run(wat, "d", &[Val::I32(i32::MIN), Val::I32(-1)]).unwrap_err();
@@ -36,7 +39,8 @@ fn traps_div_zero() {
 
 #[test]
 fn memory_oob() {
-    let wat = r#"(module (memory 1) (func (export "ld") (param i32) (result i32) local.get 0 i32.load))"#;
+    let wat =
+        r#"(module (memory 1) (func (export "ld") (param i32) (result i32) local.get 0 i32.load))"#;
     assert_eq!(run(wat, "ld", &[Val::I32(0)]).unwrap()[0].i32(), Some(0));
     let e = run(wat, "ld", &[Val::I32(65533)]).unwrap_err();
     assert_eq!(e.as_trap_code(), Some(TrapCode::MemoryOutOfBounds));

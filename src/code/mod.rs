@@ -6,7 +6,7 @@
 //! consulted by the signal handler, so lookups allocate nothing.
 
 use crate::error::TrapCode;
-use memmap2::{Mmap, MmapMut};
+use memmap2::Mmap;
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
@@ -164,13 +164,25 @@ impl Drop for CodeObject {
     }
 }
 
-static REGISTRY: RwLock<BTreeMap<usize, std::sync::Weak<CodeObject>>> = RwLock::new(BTreeMap::new());
+static REGISTRY: RwLock<BTreeMap<usize, std::sync::Weak<CodeObject>>> =
+    RwLock::new(BTreeMap::new());
 
 /// Copies `funcs` into fresh executable memory and registers it.
-pub fn publish(kind: CodeKind, module_id: u64, funcs: Vec<(u32, FuncCode)>) -> std::io::Result<Arc<CodeObject>> {
+pub fn publish(
+    kind: CodeKind,
+    module_id: u64,
+    funcs: Vec<(u32, FuncCode)>,
+) -> std::io::Result<Arc<CodeObject>> {
     const ALIGN: usize = 16;
-    let total: usize = funcs.iter().map(|(_, f)| f.bytes.len().next_multiple_of(ALIGN)).sum::<usize>().max(1);
-    let mut map = MmapMut::map_anon(total)?;
+    let total: usize = funcs
+        .iter()
+        .map(|(_, f)| f.bytes.len().next_multiple_of(ALIGN))
+        .sum::<usize>()
+        .max(1);
+    let mut map = memmap2::MmapOptions::new()
+        .len(total)
+        .populate()
+        .map_anon()?;
     let mut published = Vec::with_capacity(funcs.len());
     let mut at = 0;
     for (func_index, f) in funcs {
@@ -189,8 +201,16 @@ pub fn publish(kind: CodeKind, module_id: u64, funcs: Vec<(u32, FuncCode)>) -> s
         at += padded;
     }
     let map = map.make_exec()?;
-    let obj = Arc::new(CodeObject { map, kind, module_id, funcs: published });
-    REGISTRY.write().unwrap_or_else(|e| e.into_inner()).insert(obj.start(), Arc::downgrade(&obj));
+    let obj = Arc::new(CodeObject {
+        map,
+        kind,
+        module_id,
+        funcs: published,
+    });
+    REGISTRY
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(obj.start(), Arc::downgrade(&obj));
     Ok(obj)
 }
 
@@ -213,7 +233,13 @@ pub fn lookup_pc(pc: usize) -> Option<PcInfo> {
     if pc >= obj.end() {
         return None;
     }
-    let mut info = PcInfo { kind: obj.kind, module_id: obj.module_id, func_index: None, wasm_offset: None, trap: None };
+    let mut info = PcInfo {
+        kind: obj.kind,
+        module_id: obj.module_id,
+        func_index: None,
+        wasm_offset: None,
+        trap: None,
+    };
     if let Some(f) = obj.func_at(pc) {
         let native = (pc - obj.start() - f.start) as u32;
         info.func_index = Some(f.func_index);

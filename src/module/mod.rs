@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use wasmparser::{
-    ExternalKind, FuncToValidate, Parser, Payload, TypeRef, ValidPayload, Validator, ValidatorResources, WasmFeatures,
+    ExternalKind, FuncToValidate, Parser, Payload, TypeRef, ValidPayload, Validator,
+    ValidatorResources, WasmFeatures,
 };
 
 /// Wasm 2.0 without SIMD.
@@ -166,7 +167,8 @@ impl ModuleInfo {
     }
 
     pub fn body(&self, func: u32) -> Option<&FuncBody> {
-        func.checked_sub(self.num_imported_funcs).and_then(|i| self.bodies.get(i as usize))
+        func.checked_sub(self.num_imported_funcs)
+            .and_then(|i| self.bodies.get(i as usize))
     }
 
     pub fn export(&self, name: &str) -> Option<&Export> {
@@ -174,7 +176,10 @@ impl ModuleInfo {
     }
 
     pub fn custom_section(&self, name: &str) -> Option<&[u8]> {
-        self.custom_sections.iter().find(|(n, _)| n == name).map(|(_, r)| &self.bytes[r.clone()])
+        self.custom_sections
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, r)| &self.bytes[r.clone()])
     }
 
     /// The function whose body contains module byte `offset`.
@@ -219,9 +224,13 @@ impl ModuleInfo {
         parser.set_features(features());
         for payload in parser.parse_all(&bytes) {
             let payload = payload.map_err(Error::invalid)?;
-            if let ValidPayload::Func(fv, body) = validator.payload(&payload).map_err(Error::invalid)? {
+            if let ValidPayload::Func(fv, body) =
+                validator.payload(&payload).map_err(Error::invalid)?
+            {
                 let r = body.range();
-                info.bodies.push(FuncBody { range: r.start as usize..r.end as usize });
+                info.bodies.push(FuncBody {
+                    range: r.start as usize..r.end as usize,
+                });
                 info.to_validate.push(fv);
             }
             info.read_payload(payload).map_err(Error::invalid)?;
@@ -254,7 +263,10 @@ impl ModuleInfo {
                             ImportKind::Table(t)
                         }
                         TypeRef::Memory(m) => {
-                            let m = MemoryType { min: m.initial, max: m.maximum };
+                            let m = MemoryType {
+                                min: m.initial,
+                                max: m.maximum,
+                            };
                             self.memories.push(m);
                             self.num_imported_memories += 1;
                             ImportKind::Memory(m)
@@ -267,7 +279,11 @@ impl ModuleInfo {
                         }
                         _ => unreachable!("rejected by the validator"),
                     };
-                    self.imports.push(Import { module: imp.module.to_string(), name: imp.name.to_string(), kind });
+                    self.imports.push(Import {
+                        module: imp.module.to_string(),
+                        name: imp.name.to_string(),
+                        kind,
+                    });
                 }
             }
             Payload::FunctionSection(r) => {
@@ -285,7 +301,10 @@ impl ModuleInfo {
             Payload::MemorySection(r) => {
                 for m in r {
                     let m = m?;
-                    self.memories.push(MemoryType { min: m.initial, max: m.maximum });
+                    self.memories.push(MemoryType {
+                        min: m.initial,
+                        max: m.maximum,
+                    });
                 }
             }
             Payload::GlobalSection(r) => {
@@ -305,7 +324,11 @@ impl ModuleInfo {
                         ExternalKind::Global => ExportKind::Global,
                         _ => unreachable!("rejected by the validator"),
                     };
-                    self.exports.push(Export { name: e.name.to_string(), kind, index: e.index });
+                    self.exports.push(Export {
+                        name: e.name.to_string(),
+                        kind,
+                        index: e.index,
+                    });
                 }
             }
             Payload::StartSection { func, .. } => self.start = Some(func),
@@ -315,7 +338,10 @@ impl ModuleInfo {
                     let mode = match e.kind {
                         wasmparser::ElementKind::Passive => SegmentMode::Passive,
                         wasmparser::ElementKind::Declared => SegmentMode::Declared,
-                        wasmparser::ElementKind::Active { table_index, offset_expr } => SegmentMode::Active {
+                        wasmparser::ElementKind::Active {
+                            table_index,
+                            offset_expr,
+                        } => SegmentMode::Active {
                             index: table_index.unwrap_or(0),
                             offset: convert_const_expr(&offset_expr)?,
                         },
@@ -331,7 +357,11 @@ impl ModuleInfo {
                             (ValType::FuncRef, items)
                         }
                         wasmparser::ElementItems::Expressions(rt, es) => {
-                            let ty = if rt.is_extern_ref() { ValType::ExternRef } else { ValType::FuncRef };
+                            let ty = if rt.is_extern_ref() {
+                                ValType::ExternRef
+                            } else {
+                                ValType::FuncRef
+                            };
                             let mut items = Vec::new();
                             for ex in es {
                                 items.push(ElemItem::Expr(convert_const_expr(&ex?)?));
@@ -347,19 +377,28 @@ impl ModuleInfo {
                     let d = d?;
                     let mode = match d.kind {
                         wasmparser::DataKind::Passive => SegmentMode::Passive,
-                        wasmparser::DataKind::Active { memory_index, offset_expr } => SegmentMode::Active {
+                        wasmparser::DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } => SegmentMode::Active {
                             index: memory_index,
                             offset: convert_const_expr(&offset_expr)?,
                         },
                     };
                     let end = d.range.end as usize;
-                    self.data.push(DataSegment { mode, range: end - d.data.len()..end });
+                    self.data.push(DataSegment {
+                        mode,
+                        range: end - d.data.len()..end,
+                    });
                 }
             }
-            Payload::CodeSectionStart { size, .. } => self.code_section_size = size as usize,
+            Payload::CodeSectionStart {
+                unchecked_range: r, ..
+            } => self.code_section_size = (r.end - r.start) as usize,
             Payload::CustomSection(c) => {
                 let start = c.data_offset() as usize;
-                self.custom_sections.push((c.name().to_string(), start..start + c.data().len()));
+                self.custom_sections
+                    .push((c.name().to_string(), start..start + c.data().len()));
                 if let wasmparser::KnownCustom::Name(names) = c.as_known() {
                     // A malformed name section is ignored, as the spec asks.
                     let _ = self.read_names(names);
@@ -377,7 +416,8 @@ impl ModuleInfo {
                 wasmparser::Name::Function(map) => {
                     for naming in map {
                         let naming = naming?;
-                        self.func_names.insert(naming.index, naming.name.to_string());
+                        self.func_names
+                            .insert(naming.index, naming.name.to_string());
                     }
                 }
                 wasmparser::Name::Local(map) => {
@@ -404,12 +444,23 @@ pub fn convert_func_type(ft: &wasmparser::FuncType) -> FuncType {
 }
 
 fn convert_table_type(t: &wasmparser::TableType) -> TableType {
-    let elem = if t.element_type.is_extern_ref() { ValType::ExternRef } else { ValType::FuncRef };
-    TableType { elem, min: t.initial, max: t.maximum }
+    let elem = if t.element_type.is_extern_ref() {
+        ValType::ExternRef
+    } else {
+        ValType::FuncRef
+    };
+    TableType {
+        elem,
+        min: t.initial,
+        max: t.maximum,
+    }
 }
 
 fn convert_global_type(g: &wasmparser::GlobalType) -> GlobalType {
-    GlobalType { ty: ValType::from_wasmparser(g.content_type).unwrap_or(ValType::I32), mutable: g.mutable }
+    GlobalType {
+        ty: ValType::from_wasmparser(g.content_type).unwrap_or(ValType::I32),
+        mutable: g.mutable,
+    }
 }
 
 fn convert_const_expr(e: &wasmparser::ConstExpr<'_>) -> wasmparser::Result<ConstExpr> {
@@ -421,11 +472,19 @@ fn convert_const_expr(e: &wasmparser::ConstExpr<'_>) -> wasmparser::Result<Const
         O::I64Const { value } => ConstExpr::I64(value),
         O::F32Const { value } => ConstExpr::F32(value.bits()),
         O::F64Const { value } => ConstExpr::F64(value.bits()),
-        O::RefNull { hty } => ConstExpr::RefNull(if matches!(hty, wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Extern, .. }) {
-            ValType::ExternRef
-        } else {
-            ValType::FuncRef
-        }),
+        O::RefNull { hty } => ConstExpr::RefNull(
+            if matches!(
+                hty,
+                wasmparser::HeapType::Abstract {
+                    ty: wasmparser::AbstractHeapType::Extern,
+                    ..
+                }
+            ) {
+                ValType::ExternRef
+            } else {
+                ValType::FuncRef
+            },
+        ),
         O::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
         O::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
         _ => {

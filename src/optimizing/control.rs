@@ -20,7 +20,8 @@ use crate::vm::layout::*;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I32, I64};
 use cranelift_codegen::ir::{
-    Block, BlockArg, BlockCall, InstBuilder, JumpTableData, MemFlagsData, SigRef, StackSlotData, StackSlotKind, Value,
+    Block, BlockArg, BlockCall, InstBuilder, JumpTableData, MemFlagsData, SigRef, StackSlotData,
+    StackSlotKind, Value,
 };
 use std::collections::HashMap;
 use wasmparser::BlockType;
@@ -28,8 +29,14 @@ use wasmparser::BlockType;
 pub(crate) enum FrameKind {
     Func,
     Block,
-    Loop { header: Block },
-    If { else_block: Block, params: Vec<Value>, has_else: bool },
+    Loop {
+        header: Block,
+    },
+    If {
+        else_block: Block,
+        params: Vec<Value>,
+        has_else: bool,
+    },
 }
 
 pub(crate) struct Frame {
@@ -117,7 +124,11 @@ impl Translator<'_, '_> {
         self.b.switch_to_block(then_block);
         let base = self.stack.len() - params.len();
         self.frames.push(Frame {
-            kind: FrameKind::If { else_block, params: self.stack[base..].to_vec(), has_else: false },
+            kind: FrameKind::If {
+                else_block,
+                params: self.stack[base..].to_vec(),
+                has_else: false,
+            },
             dest,
             base,
             nparams: params.len(),
@@ -142,7 +153,12 @@ impl Translator<'_, '_> {
         }
         let f = self.frames.last_mut().expect("else inside an if");
         let base = f.base;
-        let FrameKind::If { else_block, params, has_else } = &mut f.kind else {
+        let FrameKind::If {
+            else_block,
+            params,
+            has_else,
+        } = &mut f.kind
+        else {
             panic!("else outside an if (unvalidated code)");
         };
         *has_else = true;
@@ -159,7 +175,11 @@ impl Translator<'_, '_> {
         }
         let mut f = self.frames.pop().expect("end of a frame");
         match &f.kind {
-            FrameKind::If { else_block, params, has_else: false } => {
+            FrameKind::If {
+                else_block,
+                params,
+                has_else: false,
+            } => {
                 // No else arm: the parameters flow through unchanged.
                 self.b.switch_to_block(*else_block);
                 let a = args(params);
@@ -196,7 +216,9 @@ impl Translator<'_, '_> {
             }
             (_, Some(area)) => {
                 for (i, v) in vals.into_iter().enumerate() {
-                    self.b.ins().store(MemFlagsData::trusted(), v, area, 8 * i as i32);
+                    self.b
+                        .ins()
+                        .store(MemFlagsData::trusted(), v, area, 8 * i as i32);
                 }
                 self.b.ins().return_(&[]);
             }
@@ -281,7 +303,11 @@ impl Translator<'_, '_> {
     // ---- calls ---------------------------------------------------------------------
 
     pub(crate) fn visit_call(&mut self, f: u32) -> Res {
-        let type_index = *self.module.funcs.get(f as usize).ok_or("no such function")?;
+        let type_index = *self
+            .module
+            .funcs
+            .get(f as usize)
+            .ok_or("no such function")?;
         let funcref = self.funcref(f)?;
         let sig = self.sig_ref(type_index);
         let ty = self.module.types[type_index as usize].clone();
@@ -290,14 +316,27 @@ impl Translator<'_, '_> {
     }
 
     pub(crate) fn visit_call_indirect(&mut self, type_index: u32, table: u32) -> Res {
-        let ty = self.module.types.get(type_index as usize).ok_or("no such type")?.clone();
-        let expected = *self.sig_ids.get(type_index as usize).ok_or("no signature id")?;
+        let ty = self
+            .module
+            .types
+            .get(type_index as usize)
+            .ok_or("no such type")?
+            .clone();
+        let expected = *self
+            .sig_ids
+            .get(type_index as usize)
+            .ok_or("no signature id")?;
         let index = self.pop();
         let funcref = self.table_element(table, index)?;
-        self.b.ins().trapz(funcref, user_trap(TrapCode::IndirectCallToNull));
+        self.b
+            .ins()
+            .trapz(funcref, user_trap(TrapCode::IndirectCallToNull));
         let flags = self.readonly();
         let sig_id = self.b.ins().load(I32, flags, funcref, FUNCREF_SIG);
-        let bad = self.b.ins().icmp_imm_u(IntCC::NotEqual, sig_id, expected as i64);
+        let bad = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::NotEqual, sig_id, expected as i64);
         self.b.ins().trapnz(bad, user_trap(TrapCode::BadSignature));
         let sig = self.sig_ref(type_index);
         self.call_funcref(funcref, &ty, sig, false);
@@ -353,7 +392,11 @@ impl Translator<'_, '_> {
                 s
             }
             None => {
-                let s = self.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 3));
+                let s = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    size,
+                    3,
+                ));
                 self.results_slot = Some(s);
                 s
             }

@@ -24,7 +24,8 @@ use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I32, I64};
 use cranelift_codegen::ir::{
-    AbiParam, AliasRegion, AliasRegionData, Function, InstBuilder, MemFlagsData, SigRef, Signature, Value,
+    AbiParam, AliasRegion, AliasRegionData, Function, InstBuilder, MemFlagsData, SigRef, Signature,
+    Value,
 };
 use cranelift_codegen::ir::{ExtFuncData, ExternalName, UserExternalName, UserFuncName};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
@@ -40,7 +41,8 @@ pub(crate) fn wasm_signature(ty: &FuncType) -> Signature {
     if ty.results().len() >= 2 {
         sig.params.push(AbiParam::new(I64)); // results area
     }
-    sig.params.extend(ty.params().iter().map(|t| AbiParam::new(ir_type(*t))));
+    sig.params
+        .extend(ty.params().iter().map(|t| AbiParam::new(ir_type(*t))));
     if let [r] = ty.results() {
         sig.returns.push(AbiParam::new(ir_type(*r)));
     }
@@ -59,7 +61,10 @@ pub(crate) struct Regions {
 impl Regions {
     pub fn new(func: &mut Function) -> Regions {
         let mut region = |user_id: u32, name: &'static str| {
-            func.dfg.alias_regions.insert(AliasRegionData { user_id, description: name.into() })
+            func.dfg.alias_regions.insert(AliasRegionData {
+                user_id,
+                description: name.into(),
+            })
         };
         Regions {
             vmctx: region(1, "vmctx"),
@@ -74,7 +79,9 @@ impl Translator<'_, '_> {
     /// Flags of loads of values that never change, through pointers that are
     /// valid only where they are used (behind a null check).
     pub(crate) fn readonly(&self) -> MemFlagsData {
-        MemFlagsData::trusted().with_readonly().with_alias_region(Some(self.regions.vmctx))
+        MemFlagsData::trusted()
+            .with_readonly()
+            .with_alias_region(Some(self.regions.vmctx))
     }
 
     /// Flags of loads of values that never change, through pointers that are
@@ -158,7 +165,8 @@ impl Translator<'_, '_> {
                 let mut sig = Signature::new(CallConv::SystemV);
                 sig.params.push(AbiParam::new(I64));
                 for &a in args {
-                    sig.params.push(AbiParam::new(self.b.func.dfg.value_type(a)));
+                    sig.params
+                        .push(AbiParam::new(self.b.func.dfg.value_type(a)));
                 }
                 sig.returns.push(AbiParam::new(I32));
                 let s = self.b.import_signature(sig);
@@ -191,9 +199,15 @@ impl Translator<'_, '_> {
     pub(crate) fn stack_check(&mut self, entry: bool) {
         let limits = self.vmctx_field(VMCTX_LIMITS);
         let sp = self.b.ins().get_stack_pointer(I64);
-        let limit_addr =
-            if LIMITS_STACK_LIMIT == 0 { limits } else { self.b.ins().iadd_imm_u(limits, LIMITS_STACK_LIMIT as i64) };
-        let limit = self.b.ins().atomic_load(I64, MemFlagsData::trusted(), limit_addr);
+        let limit_addr = if LIMITS_STACK_LIMIT == 0 {
+            limits
+        } else {
+            self.b.ins().iadd_imm_u(limits, LIMITS_STACK_LIMIT as i64)
+        };
+        let limit = self
+            .b
+            .ins()
+            .atomic_load(I64, MemFlagsData::trusted(), limit_addr);
         let below = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
         let slow = self.b.create_block();
         let cont = self.b.create_block();
@@ -205,7 +219,9 @@ impl Translator<'_, '_> {
             let off = std::mem::offset_of!(VMRuntimeLimits, real_stack_limit) as i32;
             let real = self.b.ins().load(I64, MemFlagsData::trusted(), limits, off);
             let overflow = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, real);
-            self.b.ins().trapnz(overflow, user_trap(TrapCode::StackOverflow));
+            self.b
+                .ins()
+                .trapnz(overflow, user_trap(TrapCode::StackOverflow));
         }
         // The slow path calls a stub that preserves every register, so values
         // live across a loop stay in registers instead of being spilled for
@@ -239,7 +255,10 @@ impl Translator<'_, '_> {
 
 /// The name optimized code calls the stack-check stub by: the only external
 /// function it names (`super::finish` resolves it).
-pub(crate) const STUB_NAME: UserExternalName = UserExternalName { namespace: 2, index: 0 };
+pub(crate) const STUB_NAME: UserExternalName = UserExternalName {
+    namespace: 2,
+    index: 0,
+};
 
 /// `(vmctx)`, preserving every register, no result.
 fn stub_signature() -> Signature {
@@ -267,7 +286,9 @@ pub(crate) fn stack_check_stub(isa: &OwnedTargetIsa) -> crate::Result<usize> {
         let vmctx = b.block_params(entry)[0];
         let flags = MemFlagsData::trusted().with_readonly();
         let table = b.ins().load(I64, flags, vmctx, VMCTX_BUILTINS);
-        let f = b.ins().load(I64, flags, table, 8 * Builtin::StackCheckSlow as i32);
+        let f = b
+            .ins()
+            .load(I64, flags, table, 8 * Builtin::StackCheckSlow as i32);
         let mut sig = Signature::new(CallConv::SystemV);
         sig.params.push(AbiParam::new(I64));
         sig.returns.push(AbiParam::new(I32));

@@ -161,8 +161,13 @@ impl Translator<'_, '_> {
         let flags = self.mutable(self.regions.tables);
         let len = self.b.ins().load(I64, flags, tab, TABLE_LENGTH);
         let index = self.b.ins().uextend(I64, index);
-        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
-        self.b.ins().trapnz(oob, user_trap(TrapCode::TableOutOfBounds));
+        let oob = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+        self.b
+            .ins()
+            .trapnz(oob, user_trap(TrapCode::TableOutOfBounds));
         let elems = self.b.ins().load(I64, flags, tab, TABLE_ELEMENTS);
         let scaled = self.b.ins().ishl_imm_u(index, 3);
         Ok(self.b.ins().iadd(elems, scaled))

@@ -91,7 +91,11 @@ static ISA: OnceLock<std::result::Result<OwnedTargetIsa, String>> = OnceLock::ne
 fn isa() -> Result<&'static OwnedTargetIsa> {
     let isa = ISA.get_or_init(|| {
         let mut flags = settings::builder();
-        let verifier = if cfg!(debug_assertions) { "true" } else { "false" };
+        let verifier = if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        };
         for (k, v) in [
             ("opt_level", "speed"),
             ("preserve_frame_pointers", "true"),
@@ -99,12 +103,17 @@ fn isa() -> Result<&'static OwnedTargetIsa> {
             ("unwind_info", "false"),
             ("enable_verifier", verifier),
         ] {
-            flags.set(k, v).map_err(|e| format!("cranelift flag {k}: {e}"))?;
+            flags
+                .set(k, v)
+                .map_err(|e| format!("cranelift flag {k}: {e}"))?;
         }
         let builder = cranelift_native::builder().map_err(|e| e.to_string())?;
-        builder.finish(settings::Flags::new(flags)).map_err(|e| e.to_string())
+        builder
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| e.to_string())
     });
-    isa.as_ref().map_err(|e| Error::Internal(format!("cannot set up the optimizing compiler: {e}")))
+    isa.as_ref()
+        .map_err(|e| Error::Internal(format!("cannot set up the optimizing compiler: {e}")))
 }
 
 /// Reused by every function a thread compiles.
@@ -130,7 +139,10 @@ pub fn compile_function(
     let isa = isa()?;
     let mut cx = CONTEXTS
         .with(|c| c.borrow_mut().take())
-        .unwrap_or_else(|| Contexts { fctx: FunctionBuilderContext::new(), ctx: Context::new() });
+        .unwrap_or_else(|| Contexts {
+            fctx: FunctionBuilderContext::new(),
+            ctx: Context::new(),
+        });
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         compile_with(&mut cx, isa, module, sig_ids, func_index, validator)
     }));
@@ -149,7 +161,9 @@ pub fn compile_function(
                 .map(|s| s.as_str())
                 .or_else(|| p.downcast_ref::<&str>().copied())
                 .unwrap_or("panic");
-            Err(Error::Internal(format!("optimizing compiler failed on function {func_index}: {msg}")))
+            Err(Error::Internal(format!(
+                "optimizing compiler failed on function {func_index}: {msg}"
+            )))
         }
     }
 }
@@ -174,21 +188,39 @@ fn compile_with(
     func_index: u32,
     validator: Option<FuncValidator<ValidatorResources>>,
 ) -> Result<FuncCode> {
-    let body = module.body(func_index).ok_or_else(|| Error::Internal(format!("no body for function {func_index}")))?;
+    let body = module
+        .body(func_index)
+        .ok_or_else(|| Error::Internal(format!("no body for function {func_index}")))?;
     let ty = module.func_type(func_index).clone();
     cx.ctx.clear();
     cx.ctx.func.signature = env::wasm_signature(&ty);
     cx.ctx.func.name = UserFuncName::user(0, func_index);
     let builder = FunctionBuilder::new(&mut cx.ctx.func, &mut cx.fctx);
-    translate_body(builder, isa, module, sig_ids, func_index, body.range.clone(), validator).map_err(|f| match f {
+    translate_body(
+        builder,
+        isa,
+        module,
+        sig_ids,
+        func_index,
+        body.range.clone(),
+        validator,
+    )
+    .map_err(|f| match f {
         Failure::Invalid(e) => Error::invalid(e),
-        Failure::Unsupported { offset, message } => Error::Compile { func: func_index, offset, message },
+        Failure::Unsupported { offset, message } => Error::Compile {
+            func: func_index,
+            offset,
+            message,
+        },
     })?;
-    let code = cx.ctx.compile(&**isa, &mut ControlPlane::default()).map_err(|e| Error::Compile {
-        func: func_index,
-        offset: body.range.start,
-        message: format!("cranelift: {:?}", e.inner),
-    })?;
+    let code = cx
+        .ctx
+        .compile(&**isa, &mut ControlPlane::default())
+        .map_err(|e| Error::Compile {
+            func: func_index,
+            offset: body.range.start,
+            message: format!("cranelift: {:?}", e.inner),
+        })?;
     finish(code, func_index, env::stack_check_stub(isa)?)
 }
 
@@ -201,7 +233,8 @@ fn translate_body(
     range: std::ops::Range<usize>,
     mut validator: Option<FuncValidator<ValidatorResources>>,
 ) -> std::result::Result<(), Failure> {
-    let mut reader = wasmparser::BinaryReader::new(&module.bytes[range.clone()], range.start as u64);
+    let mut reader =
+        wasmparser::BinaryReader::new(&module.bytes[range.clone()], range.start as u64);
     // Parse with the validator's features, so encodings that later proposals
     // reinterpret (e.g. memory.grow's reserved byte) are rejected here too.
     reader.set_features(crate::module::features());
@@ -215,10 +248,15 @@ fn translate_body(
         if let Some(v) = validator.as_mut() {
             v.define_locals(offset as u64, count, t)?;
         }
-        let vt = ValType::from_wasmparser(t)
-            .ok_or_else(|| Failure::Unsupported { offset, message: "unsupported local type".into() })?;
+        let vt = ValType::from_wasmparser(t).ok_or_else(|| Failure::Unsupported {
+            offset,
+            message: "unsupported local type".into(),
+        })?;
         if locals.len() + count as usize > 50_000 {
-            return Err(Failure::Unsupported { offset, message: "too many locals".into() });
+            return Err(Failure::Unsupported {
+                offset,
+                message: "too many locals".into(),
+            });
         }
         locals.extend(std::iter::repeat_n(vt, count as usize));
     }
@@ -232,22 +270,37 @@ fn translate_body(
         if let Some(v) = validator.as_mut() {
             v.op(offset as u64, &op)?;
         }
-        t.visit(&op, offset as u32).map_err(|message| Failure::Unsupported { offset, message })?;
+        t.visit(&op, offset as u32)
+            .map_err(|message| Failure::Unsupported { offset, message })?;
     }
     ops.finish()?;
-    t.finalize(isa.frontend_config()).map_err(|message| Failure::Unsupported { offset: last, message })
+    t.finalize(isa.frontend_config())
+        .map_err(|message| Failure::Unsupported {
+            offset: last,
+            message,
+        })
 }
 
 /// Copies the machine code out, resolves the calls to the stack-check stub
 /// (at `stub`), and turns Cranelift's metadata into wdb's.
-pub(crate) fn finish(code: &cranelift_codegen::CompiledCode, func_index: u32, stub: usize) -> Result<FuncCode> {
+pub(crate) fn finish(
+    code: &cranelift_codegen::CompiledCode,
+    func_index: u32,
+    stub: usize,
+) -> Result<FuncCode> {
     let buf = &code.buffer;
     let mut bytes = buf.data().to_vec();
     for r in buf.relocs() {
         // The stub is the only external function optimized code names.
-        let is_stub = matches!(&r.target, FinalizedRelocTarget::ExternalName(ir::ExternalName::User(_)));
+        let is_stub = matches!(
+            &r.target,
+            FinalizedRelocTarget::ExternalName(ir::ExternalName::User(_))
+        );
         if !is_stub || r.kind != Reloc::Abs8 {
-            return Err(Error::Internal(format!("function {func_index}: unexpected relocation {:?}", r.kind)));
+            return Err(Error::Internal(format!(
+                "function {func_index}: unexpected relocation {:?}",
+                r.kind
+            )));
         }
         let at = r.offset as usize;
         let value = (stub as i64).wrapping_add(r.addend) as u64;
@@ -273,12 +326,21 @@ pub(crate) fn finish(code: &cranelift_codegen::CompiledCode, func_index: u32, st
         .iter()
         .filter_map(|t| {
             let code = map_trap(t.code)?;
-            Some(TrapSite { native: t.offset, code, wasm_offset: wasm_at(t.offset) })
+            Some(TrapSite {
+                native: t.offset,
+                code,
+                wasm_offset: wasm_at(t.offset),
+            })
         })
         .collect();
     traps.sort_by_key(|t| t.native);
     traps.dedup_by_key(|t| t.native);
-    Ok(FuncCode { bytes, offset_map, traps, debug: None })
+    Ok(FuncCode {
+        bytes,
+        offset_map,
+        traps,
+        debug: None,
+    })
 }
 
 /// The source location of a module byte offset.

@@ -18,7 +18,9 @@ use crate::vm::layout::BUILTIN_COUNT;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
 use cranelift_codegen::ir::types::{F32, F64, I16, I32, I64, I8};
-use cranelift_codegen::ir::{Block, FuncRef, InstBuilder, MemFlagsData, SigRef, StackSlot, Type, Value};
+use cranelift_codegen::ir::{
+    Block, FuncRef, InstBuilder, MemFlagsData, SigRef, StackSlot, Type, Value,
+};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, Variable};
 use std::collections::HashMap;
@@ -131,7 +133,9 @@ impl<'m, 'b> Translator<'m, 'b> {
     // ---- operand stack --------------------------------------------------------
 
     pub fn pop(&mut self) -> Value {
-        self.stack.pop().expect("operand stack underflow (unvalidated code)")
+        self.stack
+            .pop()
+            .expect("operand stack underflow (unvalidated code)")
     }
 
     pub fn pop2(&mut self) -> (Value, Value) {
@@ -152,9 +156,16 @@ impl<'m, 'b> Translator<'m, 'b> {
     pub fn block_types(&self, bt: BlockType) -> Res<(Vec<ValType>, Vec<ValType>)> {
         Ok(match bt {
             BlockType::Empty => (vec![], vec![]),
-            BlockType::Type(t) => (vec![], vec![ValType::from_wasmparser(t).ok_or("unsupported block type")?]),
+            BlockType::Type(t) => (
+                vec![],
+                vec![ValType::from_wasmparser(t).ok_or("unsupported block type")?],
+            ),
             BlockType::FuncType(i) => {
-                let ft = self.module.types.get(i as usize).ok_or("bad block type index")?;
+                let ft = self
+                    .module
+                    .types
+                    .get(i as usize)
+                    .ok_or("bad block type index")?;
                 (ft.params().to_vec(), ft.results().to_vec())
             }
         })
@@ -195,7 +206,10 @@ impl<'m, 'b> Translator<'m, 'b> {
             }
             O::Return => self.visit_br(self.frames.len() as u32 - 1),
             O::Call { function_index } => self.visit_call(function_index)?,
-            O::CallIndirect { type_index, table_index } => self.visit_call_indirect(type_index, table_index)?,
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => self.visit_call_indirect(type_index, table_index)?,
             O::Drop => {
                 self.pop();
             }
@@ -240,9 +254,10 @@ impl<'m, 'b> Translator<'m, 'b> {
             O::I64Load16U { memarg } => self.load(memarg, I64, super::memory::Ext::U16)?,
             O::I64Load32S { memarg } => self.load(memarg, I64, super::memory::Ext::S32)?,
             O::I64Load32U { memarg } => self.load(memarg, I64, super::memory::Ext::U32)?,
-            O::I32Store { memarg } | O::I64Store { memarg } | O::F32Store { memarg } | O::F64Store { memarg } => {
-                self.store(memarg, None)?
-            }
+            O::I32Store { memarg }
+            | O::I64Store { memarg }
+            | O::F32Store { memarg }
+            | O::F64Store { memarg } => self.store(memarg, None)?,
             O::I32Store8 { memarg } | O::I64Store8 { memarg } => self.store(memarg, Some(I8))?,
             O::I32Store16 { memarg } | O::I64Store16 { memarg } => self.store(memarg, Some(I16))?,
             O::I64Store32 { memarg } => self.store(memarg, Some(I32))?,
@@ -350,20 +365,36 @@ impl<'m, 'b> Translator<'m, 'b> {
             // ---- conversions ----
             O::F32DemoteF64 => self.unop(|b, a| b.ins().fdemote(F32, a)),
             O::F64PromoteF32 => self.unop(|b, a| b.ins().fpromote(F64, a)),
-            O::F32ConvertI32S | O::F32ConvertI64S => self.unop(|b, a| b.ins().fcvt_from_sint(F32, a)),
-            O::F64ConvertI32S | O::F64ConvertI64S => self.unop(|b, a| b.ins().fcvt_from_sint(F64, a)),
-            O::F32ConvertI32U | O::F32ConvertI64U => self.unop(|b, a| b.ins().fcvt_from_uint(F32, a)),
-            O::F64ConvertI32U | O::F64ConvertI64U => self.unop(|b, a| b.ins().fcvt_from_uint(F64, a)),
+            O::F32ConvertI32S | O::F32ConvertI64S => {
+                self.unop(|b, a| b.ins().fcvt_from_sint(F32, a))
+            }
+            O::F64ConvertI32S | O::F64ConvertI64S => {
+                self.unop(|b, a| b.ins().fcvt_from_sint(F64, a))
+            }
+            O::F32ConvertI32U | O::F32ConvertI64U => {
+                self.unop(|b, a| b.ins().fcvt_from_uint(F32, a))
+            }
+            O::F64ConvertI32U | O::F64ConvertI64U => {
+                self.unop(|b, a| b.ins().fcvt_from_uint(F64, a))
+            }
             // Trapping conversions: Cranelift traps with BAD_CONVERSION_TO_INTEGER
             // on NaN and INTEGER_OVERFLOW out of range, as wasm asks.
             O::I32TruncF32S | O::I32TruncF64S => self.unop(|b, a| b.ins().fcvt_to_sint(I32, a)),
             O::I64TruncF32S | O::I64TruncF64S => self.unop(|b, a| b.ins().fcvt_to_sint(I64, a)),
             O::I32TruncF32U | O::I32TruncF64U => self.unop(|b, a| b.ins().fcvt_to_uint(I32, a)),
             O::I64TruncF32U | O::I64TruncF64U => self.unop(|b, a| b.ins().fcvt_to_uint(I64, a)),
-            O::I32TruncSatF32S | O::I32TruncSatF64S => self.unop(|b, a| b.ins().fcvt_to_sint_sat(I32, a)),
-            O::I64TruncSatF32S | O::I64TruncSatF64S => self.unop(|b, a| b.ins().fcvt_to_sint_sat(I64, a)),
-            O::I32TruncSatF32U | O::I32TruncSatF64U => self.unop(|b, a| b.ins().fcvt_to_uint_sat(I32, a)),
-            O::I64TruncSatF32U | O::I64TruncSatF64U => self.unop(|b, a| b.ins().fcvt_to_uint_sat(I64, a)),
+            O::I32TruncSatF32S | O::I32TruncSatF64S => {
+                self.unop(|b, a| b.ins().fcvt_to_sint_sat(I32, a))
+            }
+            O::I64TruncSatF32S | O::I64TruncSatF64S => {
+                self.unop(|b, a| b.ins().fcvt_to_sint_sat(I64, a))
+            }
+            O::I32TruncSatF32U | O::I32TruncSatF64U => {
+                self.unop(|b, a| b.ins().fcvt_to_uint_sat(I32, a))
+            }
+            O::I64TruncSatF32U | O::I64TruncSatF64U => {
+                self.unop(|b, a| b.ins().fcvt_to_uint_sat(I64, a))
+            }
             O::I32ReinterpretF32 => self.bitcast(I32),
             O::I64ReinterpretF64 => self.bitcast(I64),
             O::F32ReinterpretI32 => self.bitcast(F32),
@@ -383,7 +414,10 @@ impl<'m, 'b> Translator<'m, 'b> {
             O::TableSize { table } => self.table_size(table)?,
             O::TableGrow { table } => self.table_grow(table),
             O::TableFill { table } => self.table_fill(table),
-            O::TableCopy { dst_table, src_table } => self.table_copy(dst_table, src_table),
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => self.table_copy(dst_table, src_table),
             O::TableInit { elem_index, table } => self.table_init(elem_index, table),
             O::ElemDrop { elem_index } => self.elem_drop(elem_index),
 
@@ -406,16 +440,27 @@ impl<'m, 'b> Translator<'m, 'b> {
     }
 
     fn local(&self, index: u32) -> Res<Variable> {
-        self.locals.get(index as usize).map(|l| l.0).ok_or_else(|| format!("no local {index}"))
+        self.locals
+            .get(index as usize)
+            .map(|l| l.0)
+            .ok_or_else(|| format!("no local {index}"))
     }
 
     // ---- globals -------------------------------------------------------------------
 
     fn global_get(&mut self, g: u32) -> Res {
-        let gt = *self.module.globals.get(g as usize).ok_or("no such global")?;
+        let gt = *self
+            .module
+            .globals
+            .get(g as usize)
+            .ok_or("no such global")?;
         let addr = self.global_addr(g)?;
         // Immutable globals never change after instantiation.
-        let flags = if gt.mutable { self.mutable(self.regions.globals) } else { self.fixed() };
+        let flags = if gt.mutable {
+            self.mutable(self.regions.globals)
+        } else {
+            self.fixed()
+        };
         let v = self.b.ins().load(ir_type(gt.ty), flags, addr, 0);
         self.push(v);
         Ok(())

@@ -48,7 +48,9 @@ extern "C" fn memory_grow(vmctx: *mut u8, delta: u32) -> u32 {
 
 fn mem_bytes<'a>(i: &InstanceData) -> &'a mut [u8] {
     // SAFETY: store-owned memory; the slice lives only during this builtin.
-    i.memory_ptr().map(|m| unsafe { (*m).data_mut() }).unwrap_or(&mut [])
+    i.memory_ptr()
+        .map(|m| unsafe { (*m).data_mut() })
+        .unwrap_or(&mut [])
 }
 
 fn range(start: u32, len: u32, size: usize) -> Option<std::ops::Range<usize>> {
@@ -81,7 +83,11 @@ extern "C" fn memory_copy(vmctx: *mut u8, dst: u32, src: u32, len: u32) -> u32 {
 extern "C" fn memory_init(vmctx: *mut u8, seg: u32, dst: u32, src: u32, len: u32) -> u32 {
     let i = inst(vmctx);
     let info = i.module.info();
-    let seg_range = if i.dropped_data[seg as usize] { 0..0 } else { info.data[seg as usize].range.clone() };
+    let seg_range = if i.dropped_data[seg as usize] {
+        0..0
+    } else {
+        info.data[seg as usize].range.clone()
+    };
     let data = &info.bytes[seg_range];
     let m = mem_bytes(i);
     match (range(dst, len, m.len()), range(src, len, data.len())) {
@@ -107,7 +113,9 @@ fn table_obj<'a>(i: &InstanceData, t: u32) -> &'a mut crate::vm::table::Table {
 
 extern "C" fn table_grow(vmctx: *mut u8, t: u32, init: u64, delta: u32) -> u32 {
     let i = inst(vmctx);
-    table_obj(i, t).grow(delta as u64, init).map_or(u32::MAX, |old| old as u32)
+    table_obj(i, t)
+        .grow(delta as u64, init)
+        .map_or(u32::MAX, |old| old as u32)
 }
 
 extern "C" fn table_fill(vmctx: *mut u8, t: u32, dst: u32, val: u64, len: u32) -> u32 {
@@ -123,7 +131,10 @@ extern "C" fn table_fill(vmctx: *mut u8, t: u32, dst: u32, val: u64, len: u32) -
 
 extern "C" fn table_copy(vmctx: *mut u8, dt: u32, st: u32, dst: u32, src: u32, len: u32) -> u32 {
     let i = inst(vmctx);
-    let (dlen, slen) = (table_obj(i, dt).len() as usize, table_obj(i, st).len() as usize);
+    let (dlen, slen) = (
+        table_obj(i, dt).len() as usize,
+        table_obj(i, st).len() as usize,
+    );
     match (range(dst, len, dlen), range(src, len, slen)) {
         (Some(d), Some(s)) => {
             if dt == st {
@@ -141,10 +152,16 @@ extern "C" fn table_copy(vmctx: *mut u8, dt: u32, st: u32, dst: u32, src: u32, l
 extern "C" fn table_init(vmctx: *mut u8, t: u32, seg: u32, dst: u32, src: u32, len: u32) -> u32 {
     let i = inst(vmctx);
     let module = i.module.clone();
-    let items: &[crate::module::ElemItem] =
-        if i.dropped_elems[seg as usize] { &[] } else { &module.info().elems[seg as usize].items };
+    let items: &[crate::module::ElemItem] = if i.dropped_elems[seg as usize] {
+        &[]
+    } else {
+        &module.info().elems[seg as usize].items
+    };
     let tab = table_obj(i, t);
-    match (range(dst, len, tab.len() as usize), range(src, len, items.len())) {
+    match (
+        range(dst, len, tab.len() as usize),
+        range(src, len, items.len()),
+    ) {
         (Some(d), Some(s)) => {
             let vals: Vec<u64> = items[s].iter().map(|it| i.elem_value(it)).collect();
             table_obj(i, t).elements_mut()[d].copy_from_slice(&vals);
@@ -163,7 +180,9 @@ extern "C" fn elem_drop(vmctx: *mut u8, seg: u32) -> u32 {
 extern "C" fn stack_check_slow(vmctx: *mut u8) -> u32 {
     let here = &vmctx as *const _ as *const () as usize;
     // SAFETY: the header holds a pointer to the store's limits.
-    let limits = unsafe { &**(vmctx.add(layout::VMCTX_LIMITS as usize) as *const *const layout::VMRuntimeLimits) };
+    let limits = unsafe {
+        &**(vmctx.add(layout::VMCTX_LIMITS as usize) as *const *const layout::VMRuntimeLimits)
+    };
     let real = limits.real_stack_limit.load(Ordering::SeqCst);
     if here < real {
         return trap(TrapCode::StackOverflow);
@@ -187,8 +206,16 @@ extern "C" fn tier_up_check(_vmctx: *mut u8, _func: u32) -> u32 {
 /// Float → int conversions that need range checks or saturation.
 extern "C" fn float_to_int(_vmctx: *mut u8, bits: u64, kind: u32, out: *mut u64) -> u32 {
     use layout::float_to_int::*;
-    let x = if kind & SRC_F64 != 0 { f64::from_bits(bits) } else { f32::from_bits(bits as u32) as f64 };
-    let (w, unsigned, sat) = (kind & DST_I64 != 0, kind & UNSIGNED != 0, kind & SATURATING != 0);
+    let x = if kind & SRC_F64 != 0 {
+        f64::from_bits(bits)
+    } else {
+        f32::from_bits(bits as u32) as f64
+    };
+    let (w, unsigned, sat) = (
+        kind & DST_I64 != 0,
+        kind & UNSIGNED != 0,
+        kind & SATURATING != 0,
+    );
     let value: Result<u64, TrapCode> = if x.is_nan() {
         if sat {
             Ok(0)

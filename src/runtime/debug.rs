@@ -43,17 +43,29 @@ impl DebugContext<'_> {
                 ValueLoc::Const(c) => c,
             }
         };
-        let bits = if ty.is_64bit() { raw } else { raw & 0xffff_ffff };
+        let bits = if ty.is_64bit() {
+            raw
+        } else {
+            raw & 0xffff_ffff
+        };
         DebugValue { ty, bits, loc }
     }
 
     pub fn locals(&self) -> Vec<DebugValue> {
-        self.table.locals.iter().map(|&(t, l)| self.read(t, l)).collect()
+        self.table
+            .locals
+            .iter()
+            .map(|&(t, l)| self.read(t, l))
+            .collect()
     }
 
     /// The operand stack, bottom first.
     pub fn stack(&self) -> Vec<DebugValue> {
-        self.table.stack_at(self.point as usize).iter().map(|&(t, l)| self.read(t, l)).collect()
+        self.table
+            .stack_at(self.point as usize)
+            .iter()
+            .map(|&(t, l)| self.read(t, l))
+            .collect()
     }
 
     /// All 16 general-purpose registers at the pause.
@@ -77,15 +89,23 @@ pub(crate) fn run_hook(vmctx: *mut u8, func: u32, point: u32, regs: *mut u64, fp
     // code that is running, whose side table we need.
     // SAFETY: `regs` points to the save area built by the debug stub.
     let ret = unsafe { *((regs as *mut u8).add(DEBUG_REGS_SIZE as usize) as *const usize) };
-    let Some(obj) = code::object_at(ret) else { return 0 };
+    let Some(obj) = code::object_at(ret) else {
+        return 0;
+    };
     let Some(f) = obj.func_at(ret) else { return 0 };
-    let Some(table) = f.debug.as_ref() else { return 0 };
-    let Some(p) = table.points.get(point as usize) else { return 0 };
+    let Some(table) = f.debug.as_ref() else {
+        return 0;
+    };
+    let Some(p) = table.points.get(point as usize) else {
+        return 0;
+    };
     let act = traps::current();
     if act.is_null() {
         return 0;
     }
-    let Some(inst) = instance_of_vmctx(vmctx) else { return 0 };
+    let Some(inst) = instance_of_vmctx(vmctx) else {
+        return 0;
+    };
     let store_id = inst.store_id;
     let _ = store_id;
     let ctx = DebugContext {

@@ -26,7 +26,6 @@ unsafe impl Sync for Func {}
 type RawHostFn = dyn Fn(*mut u8, *mut u8, *mut u64) -> Result<(), Trap> + Send + Sync;
 
 pub(crate) struct HostFuncCtx {
-    pub ty: FuncType,
     pub call: Box<RawHostFn>,
 }
 
@@ -76,7 +75,11 @@ impl<T> Caller<'_, T> {
 /// # Safety
 /// Called only by host trampolines, with a `HostFuncCtx` pointer, the caller's
 /// VMContext (or null) and a values array sized for the signature.
-pub(crate) unsafe extern "C" fn host_entry(ctx: *mut u8, caller_vmctx: *mut u8, values: *mut u64) -> u32 {
+pub(crate) unsafe extern "C" fn host_entry(
+    ctx: *mut u8,
+    caller_vmctx: *mut u8,
+    values: *mut u64,
+) -> u32 {
     // SAFETY: per the contract above.
     let ctx = unsafe { &*(ctx as *const HostFuncCtx) };
     let act = traps::current();
@@ -85,7 +88,9 @@ pub(crate) unsafe extern "C" fn host_entry(ctx: *mut u8, caller_vmctx: *mut u8, 
     }
     // SAFETY: the activation lives while wasm runs on this thread.
     let store = unsafe { (*act).store };
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (ctx.call)(store, caller_vmctx, values)));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        (ctx.call)(store, caller_vmctx, values)
+    }));
     match r {
         Ok(Ok(())) => 0,
         Ok(Err(trap)) => {
@@ -111,25 +116,38 @@ impl Func {
         let code = engine.host_trampoline(&ty)?;
         let store_id = store.inner.id;
         let shim_ty = ty.clone();
-        let call = Box::new(move |store: *mut u8, vmctx: *mut u8, values: *mut u64| -> Result<(), Trap> {
-            // SAFETY: the activation's store pointer is the `Store<T>` that owns
-            // this function (functions never cross stores); `values` is sized for the signature.
-            let store = unsafe { &mut *(store as *mut Store<T>) };
-            let n = shim_ty.params().len().max(shim_ty.results().len()).max(1);
-            // SAFETY: as above.
-            let raw = unsafe { std::slice::from_raw_parts_mut(values, n) };
-            let params: Vec<Val> =
-                shim_ty.params().iter().enumerate().map(|(i, t)| Val::from_raw(*t, raw[i], store_id)).collect();
-            let mut results: Vec<Val> = shim_ty.results().iter().map(|t| Val::default_for(*t)).collect();
-            f(Caller { store, vmctx }, &params, &mut results)?;
-            for (i, (v, t)) in results.iter().zip(shim_ty.results()).enumerate() {
-                if v.ty() != *t {
-                    return Err(Trap::host(format!("host function returned {} for a {t} result", v.ty())));
+        let call = Box::new(
+            move |store: *mut u8, vmctx: *mut u8, values: *mut u64| -> Result<(), Trap> {
+                // SAFETY: the activation's store pointer is the `Store<T>` that owns
+                // this function (functions never cross stores); `values` is sized for the signature.
+                let store = unsafe { &mut *(store as *mut Store<T>) };
+                let n = shim_ty.params().len().max(shim_ty.results().len()).max(1);
+                // SAFETY: as above.
+                let raw = unsafe { std::slice::from_raw_parts_mut(values, n) };
+                let params: Vec<Val> = shim_ty
+                    .params()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| Val::from_raw(*t, raw[i], store_id))
+                    .collect();
+                let mut results: Vec<Val> = shim_ty
+                    .results()
+                    .iter()
+                    .map(|t| Val::default_for(*t))
+                    .collect();
+                f(Caller { store, vmctx }, &params, &mut results)?;
+                for (i, (v, t)) in results.iter().zip(shim_ty.results()).enumerate() {
+                    if v.ty() != *t {
+                        return Err(Trap::host(format!(
+                            "host function returned {} for a {t} result",
+                            v.ty()
+                        )));
+                    }
+                    raw[i] = v.to_raw();
                 }
-                raw[i] = v.to_raw();
-            }
-            Ok(())
-        });
+                Ok(())
+            },
+        );
         let mut host = Box::new(HostFunc {
             funcref: VMFuncRef {
                 code: std::sync::atomic::AtomicPtr::new(code as *mut u8),
@@ -137,12 +155,15 @@ impl Func {
                 sig: sig.0,
                 func_index: u32::MAX,
             },
-            ctx: HostFuncCtx { ty, call },
+            ctx: HostFuncCtx { call },
         });
         host.funcref.vmctx = &mut host.ctx as *mut HostFuncCtx as *mut u8;
         let raw = &host.funcref as *const VMFuncRef;
         store.inner.host_funcs.push(host);
-        Ok(Func { store: store_id, raw })
+        Ok(Func {
+            store: store_id,
+            raw,
+        })
     }
 
     pub fn sig(&self) -> SigId {
@@ -162,9 +183,13 @@ impl Func {
     /// Calls the function with `params`, writing `results`.
     pub fn call<T>(&self, store: &mut Store<T>, params: &[Val], results: &mut [Val]) -> Result<()> {
         if self.store != store.inner.id {
-            return Err(Error::Usage("function used with a store it does not belong to".into()));
+            return Err(Error::Usage(
+                "function used with a store it does not belong to".into(),
+            ));
         }
-        let ty = self.ty(store).ok_or_else(|| Error::Internal("unknown signature".into()))?;
+        let ty = self
+            .ty(store)
+            .ok_or_else(|| Error::Internal("unknown signature".into()))?;
         if params.len() != ty.params().len() {
             return Err(Error::Usage(format!(
                 "expected {} argument(s) for a function of type {ty}, got {}",
@@ -174,7 +199,10 @@ impl Func {
         }
         for (i, (p, t)) in params.iter().zip(ty.params()).enumerate() {
             if p.ty() != *t {
-                return Err(Error::Usage(format!("argument {i} should be {t}, got {}", p.ty())));
+                return Err(Error::Usage(format!(
+                    "argument {i} should be {t}, got {}",
+                    p.ty()
+                )));
             }
             if let Val::FuncRef(Some(f)) = p {
                 if f.store != store.inner.id {
@@ -183,7 +211,10 @@ impl Func {
             }
         }
         if results.len() != ty.results().len() {
-            return Err(Error::Usage(format!("expected {} result slot(s)", ty.results().len())));
+            return Err(Error::Usage(format!(
+                "expected {} result slot(s)",
+                ty.results().len()
+            )));
         }
         let n = ty.params().len().max(ty.results().len()).max(1);
         let mut values = vec![0u64; n];
@@ -196,7 +227,11 @@ impl Func {
             // A host function called from the host: no wasm involved.
             // SAFETY: host entries keep a HostFuncCtx in `vmctx`.
             let ctx = unsafe { &*(entry.vmctx as *const HostFuncCtx) };
-            (ctx.call)(store as *mut Store<T> as *mut u8, std::ptr::null_mut(), values.as_mut_ptr())?;
+            (ctx.call)(
+                store as *mut Store<T> as *mut u8,
+                std::ptr::null_mut(),
+                values.as_mut_ptr(),
+            )?;
         } else {
             invoke_wasm(store, entry, &ty, &mut values)?;
         }
@@ -210,7 +245,12 @@ impl Func {
 /// Reserve kept below the wasm stack limit for host calls and the runtime.
 const HOST_STACK_RESERVE: usize = 256 * 1024;
 
-fn invoke_wasm<T>(store: &mut Store<T>, entry: &VMFuncRef, ty: &FuncType, values: &mut [u64]) -> Result<()> {
+fn invoke_wasm<T>(
+    store: &mut Store<T>,
+    entry: &VMFuncRef,
+    ty: &FuncType,
+    values: &mut [u64],
+) -> Result<()> {
     let tramp = store.engine().entry_trampoline(ty)?;
     traps::ensure_alt_stack();
     let mut act = Activation::new(store as *mut Store<T> as *mut u8);
@@ -227,13 +267,15 @@ fn invoke_wasm<T>(store: &mut Store<T>, entry: &VMFuncRef, ty: &FuncType, values
         }
     }
     let act_ptr: *mut Activation = &mut *act;
-    traps::push(act_ptr);
+    // SAFETY: `act` lives on this frame until after the matching pop below.
+    unsafe { traps::push(act_ptr) };
     let code = entry.code.load(Ordering::Acquire);
     // SAFETY: `tramp` is the entry trampoline for `ty`; `entry` is a live code-table
     // entry of this store whose code follows the wasm calling convention for `ty`;
     // `values` holds max(params, results) slots; the activation outlives the call.
     let rc = unsafe { tramp(entry.vmctx, code, values.as_mut_ptr(), act_ptr as *mut u8) };
-    traps::pop(act_ptr);
+    // SAFETY: the activation pushed above.
+    unsafe { traps::pop(act_ptr) };
     if rc != 0 {
         let mut trap = traps::take_trap(&mut act);
         super::instance::name_frames(&store.inner, &mut trap);

@@ -131,8 +131,16 @@ pub(crate) fn instance_of_vmctx<'a>(vmctx: *mut u8) -> Option<&'a mut InstanceDa
 /// Fills in function names of a trap's frames.
 pub(crate) fn name_frames(store: &StoreInner, trap: &mut Trap) {
     for f in &mut trap.backtrace {
-        if let Some(inst) = store.instances.iter().find(|i| i.module.info().id == f.module_id) {
-            f.func_name = inst.module.info().func_name(f.func_index).map(|s| s.to_string());
+        if let Some(inst) = store
+            .instances
+            .iter()
+            .find(|i| i.module.info().id == f.module_id)
+        {
+            f.func_name = inst
+                .module
+                .info()
+                .func_name(f.func_index)
+                .map(|s| s.to_string());
         }
     }
 }
@@ -146,7 +154,11 @@ impl Instance {
     pub fn new<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Result<Instance> {
         let info = module.inner.info.clone();
         if imports.len() != info.imports.len() {
-            return Err(link_err(format!("expected {} imports, got {}", info.imports.len(), imports.len())));
+            return Err(link_err(format!(
+                "expected {} imports, got {}",
+                info.imports.len(),
+                imports.len()
+            )));
         }
         let sid = store.inner.id;
         let mut func_ptrs: Vec<*const VMFuncRef> = Vec::with_capacity(info.funcs.len());
@@ -185,7 +197,9 @@ impl Instance {
                             Some(m) => obj.max().is_some_and(|om| om <= m),
                         };
                     if !ok {
-                        return Err(link_err(format!("{what}: incompatible import type for table")));
+                        return Err(link_err(format!(
+                            "{what}: incompatible import type for table"
+                        )));
                     }
                     tables.push(t.index);
                 }
@@ -197,27 +211,36 @@ impl Instance {
                             Some(mx) => obj.declared_max().is_some_and(|om| om <= mx),
                         };
                     if !ok {
-                        return Err(link_err(format!("{what}: incompatible import type for memory")));
+                        return Err(link_err(format!(
+                            "{what}: incompatible import type for memory"
+                        )));
                     }
                     memories.push(m.index);
                 }
                 (ImportKind::Global(gt), Extern::Global(g)) => {
                     let cell = &store.inner.globals[g.index as usize];
                     if cell.ty != *gt {
-                        return Err(link_err(format!("{what}: incompatible import type for global")));
+                        return Err(link_err(format!(
+                            "{what}: incompatible import type for global"
+                        )));
                     }
                     globals.push(g.index);
                 }
                 (_, e) => {
-                    return Err(link_err(format!("{what}: incompatible import type: got a {}", e.kind_name())));
+                    return Err(link_err(format!(
+                        "{what}: incompatible import type: got a {}",
+                        e.kind_name()
+                    )));
                 }
             }
         }
 
         // Defined memories, tables, globals.
         for mt in &info.memories[info.num_imported_memories as usize..] {
-            let mem = LinearMemory::new(mt.min, mt.max)
-                .map_err(|e| Error::Io { context: "cannot reserve linear memory".into(), source: e })?;
+            let mem = LinearMemory::new(mt.min, mt.max).map_err(|e| Error::Io {
+                context: "cannot reserve linear memory".into(),
+                source: e,
+            })?;
             store.inner.memories.push(Box::new(mem));
             memories.push(store.inner.memories.len() as u32 - 1);
         }
@@ -228,7 +251,10 @@ impl Instance {
             tables.push(store.inner.tables.len() as u32 - 1);
         }
         for gt in &info.globals[info.num_imported_globals as usize..] {
-            store.inner.globals.push(Box::new(GlobalCell { value: 0, ty: *gt }));
+            store
+                .inner
+                .globals
+                .push(Box::new(GlobalCell { value: 0, ty: *gt }));
             globals.push(store.inner.globals.len() as u32 - 1);
         }
 
@@ -239,10 +265,21 @@ impl Instance {
             module: module.clone(),
             funcrefs: Box::new([]),
             funcref_ptrs: Box::new([]),
-            table_ptrs: tables.iter().map(|&t| store.inner.tables[t as usize].vm_ptr()).collect(),
-            table_objs: tables.iter().map(|&t| &mut *store.inner.tables[t as usize] as *mut TableObj).collect(),
-            global_ptrs: globals.iter().map(|&g| &mut store.inner.globals[g as usize].value as *mut u64).collect(),
-            memory: memories.first().map_or(std::ptr::null_mut(), |&m| &mut *store.inner.memories[m as usize] as *mut _),
+            table_ptrs: tables
+                .iter()
+                .map(|&t| store.inner.tables[t as usize].vm_ptr())
+                .collect(),
+            table_objs: tables
+                .iter()
+                .map(|&t| &mut *store.inner.tables[t as usize] as *mut TableObj)
+                .collect(),
+            global_ptrs: globals
+                .iter()
+                .map(|&g| &mut store.inner.globals[g as usize].value as *mut u64)
+                .collect(),
+            memory: memories.first().map_or(std::ptr::null_mut(), |&m| {
+                &mut *store.inner.memories[m as usize] as *mut _
+            }),
             sig_ids: module.inner.sig_ids.clone().into_boxed_slice(),
             budgets: vec![0; nfuncs].into_boxed_slice(),
             dropped_elems: vec![false; info.elems.len()],
@@ -272,15 +309,24 @@ impl Instance {
             // SAFETY: `off` is a header offset inside the vmctx buffer.
             unsafe { *(hdr.add(off as usize) as *mut usize) = v };
         };
-        put(VMCTX_LIMITS, std::sync::Arc::as_ptr(&store.inner.limits) as usize);
-        put(VMCTX_MEMORY, data.memory_ptr().map_or(0, |m| {
-            // SAFETY: m points to a store-owned memory.
-            unsafe { (*m).vm_ptr() as usize }
-        }));
+        put(
+            VMCTX_LIMITS,
+            std::sync::Arc::as_ptr(&store.inner.limits) as usize,
+        );
+        put(
+            VMCTX_MEMORY,
+            data.memory_ptr().map_or(0, |m| {
+                // SAFETY: m points to a store-owned memory.
+                unsafe { (*m).vm_ptr() as usize }
+            }),
+        );
         put(VMCTX_FUNCREFS, data.funcref_ptrs.as_ptr() as usize);
         put(VMCTX_GLOBALS, data.global_ptrs.as_ptr() as usize);
         put(VMCTX_TABLES, data.table_ptrs.as_ptr() as usize);
-        put(VMCTX_BUILTINS, store.engine().inner.builtins.as_ptr() as usize);
+        put(
+            VMCTX_BUILTINS,
+            store.engine().inner.builtins.as_ptr() as usize,
+        );
         put(VMCTX_INSTANCE, &mut *data as *mut InstanceData as usize);
         put(VMCTX_BUDGETS, data.budgets.as_ptr() as usize);
         put(VMCTX_SIG_IDS, data.sig_ids.as_ptr() as usize);
@@ -296,10 +342,22 @@ impl Instance {
         // Exports.
         for e in &info.exports {
             let ext = match e.kind {
-                ExportKind::Func => Extern::Func(Func { store: sid, raw: data.funcref_ptrs[e.index as usize] }),
-                ExportKind::Memory => Extern::Memory(Memory { store: sid, index: memories[e.index as usize] }),
-                ExportKind::Table => Extern::Table(Table { store: sid, index: tables[e.index as usize] }),
-                ExportKind::Global => Extern::Global(Global { store: sid, index: globals[e.index as usize] }),
+                ExportKind::Func => Extern::Func(Func {
+                    store: sid,
+                    raw: data.funcref_ptrs[e.index as usize],
+                }),
+                ExportKind::Memory => Extern::Memory(Memory {
+                    store: sid,
+                    index: memories[e.index as usize],
+                }),
+                ExportKind::Table => Extern::Table(Table {
+                    store: sid,
+                    index: tables[e.index as usize],
+                }),
+                ExportKind::Global => Extern::Global(Global {
+                    store: sid,
+                    index: globals[e.index as usize],
+                }),
             };
             data.exports.insert(e.name.clone(), ext);
         }
@@ -317,10 +375,14 @@ impl Instance {
                     let vals: Vec<u64> = seg.items.iter().map(|it| data.elem_value(it)).collect();
                     // SAFETY: store-owned table.
                     let table = unsafe { &mut *data.table_objs[*t as usize] };
-                    if off.checked_add(vals.len() as u64).is_none_or(|end| end > table.len()) {
+                    if off
+                        .checked_add(vals.len() as u64)
+                        .is_none_or(|end| end > table.len())
+                    {
                         return Err(Trap::new(TrapCode::TableOutOfBounds).into());
                     }
-                    table.elements_mut()[off as usize..off as usize + vals.len()].copy_from_slice(&vals);
+                    table.elements_mut()[off as usize..off as usize + vals.len()]
+                        .copy_from_slice(&vals);
                     data.dropped_elems[i] = true;
                 }
                 SegmentMode::Declared => data.dropped_elems[i] = true,
@@ -336,7 +398,10 @@ impl Instance {
                 };
                 // SAFETY: store-owned memory; no other borrow of it is live.
                 let mem = unsafe { &mut *mem };
-                if off.checked_add(bytes.len()).is_none_or(|end| end > mem.byte_len()) {
+                if off
+                    .checked_add(bytes.len())
+                    .is_none_or(|end| end > mem.byte_len())
+                {
                     return Err(Trap::new(TrapCode::MemoryOutOfBounds).into());
                 }
                 mem.data_mut()[off..off + bytes.len()].copy_from_slice(bytes);
@@ -345,7 +410,10 @@ impl Instance {
         }
 
         if let Some(start) = info.start {
-            let f = Func { store: sid, raw: store.inner.instances[index as usize].funcref_ptrs[start as usize] };
+            let f = Func {
+                store: sid,
+                raw: store.inner.instances[index as usize].funcref_ptrs[start as usize],
+            };
             f.call(store, &[], &mut [])?;
         }
         Ok(instance)
@@ -386,7 +454,12 @@ impl Instance {
     /// Export names in module order.
     pub fn exports<T>(&self, store: &Store<T>) -> Vec<(String, Extern)> {
         let d = self.data(store);
-        d.module.info().exports.iter().filter_map(|e| Some((e.name.clone(), *d.exports.get(&e.name)?))).collect()
+        d.module
+            .info()
+            .exports
+            .iter()
+            .filter_map(|e| Some((e.name.clone(), *d.exports.get(&e.name)?)))
+            .collect()
     }
 
     pub fn module<T>(&self, store: &Store<T>) -> Module {
@@ -396,7 +469,10 @@ impl Instance {
     /// The function with index `func` of this instance.
     pub fn func_by_index<T>(&self, store: &Store<T>, func: u32) -> Option<Func> {
         let d = self.data(store);
-        d.funcref_ptrs.get(func as usize).map(|&raw| Func { store: self.store, raw })
+        d.funcref_ptrs.get(func as usize).map(|&raw| Func {
+            store: self.store,
+            raw,
+        })
     }
 
     /// Turns the debug hook of function `func` on or off (debug code only).
@@ -407,10 +483,15 @@ impl Instance {
 
 impl Memory {
     pub fn new<T>(store: &mut Store<T>, min: u64, max: Option<u64>) -> Result<Memory> {
-        let mem = LinearMemory::new(min, max)
-            .map_err(|e| Error::Io { context: "cannot reserve linear memory".into(), source: e })?;
+        let mem = LinearMemory::new(min, max).map_err(|e| Error::Io {
+            context: "cannot reserve linear memory".into(),
+            source: e,
+        })?;
         store.inner.memories.push(Box::new(mem));
-        Ok(Memory { store: store.inner.id, index: store.inner.memories.len() as u32 - 1 })
+        Ok(Memory {
+            store: store.inner.id,
+            index: store.inner.memories.len() as u32 - 1,
+        })
     }
 
     pub fn data<'a, T>(&self, store: &'a Store<T>) -> &'a [u8] {
@@ -436,10 +517,20 @@ impl Memory {
 }
 
 impl Table {
-    pub fn new<T>(store: &mut Store<T>, ty: ValType, min: u64, max: Option<u64>, init: Val) -> Result<Table> {
-        let t = TableObj::new(ty, min, max, init.to_raw()).ok_or_else(|| Error::Usage("table too large".into()))?;
+    pub fn new<T>(
+        store: &mut Store<T>,
+        ty: ValType,
+        min: u64,
+        max: Option<u64>,
+        init: Val,
+    ) -> Result<Table> {
+        let t = TableObj::new(ty, min, max, init.to_raw())
+            .ok_or_else(|| Error::Usage("table too large".into()))?;
         store.inner.tables.push(Box::new(t));
-        Ok(Table { store: store.inner.id, index: store.inner.tables.len() as u32 - 1 })
+        Ok(Table {
+            store: store.inner.id,
+            index: store.inner.tables.len() as u32 - 1,
+        })
     }
 
     pub fn size<T>(&self, store: &Store<T>) -> u64 {
@@ -457,8 +548,14 @@ impl Global {
         if v.ty() != ty.ty {
             return Err(Error::Usage("global value does not match its type".into()));
         }
-        store.inner.globals.push(Box::new(GlobalCell { value: v.to_raw(), ty }));
-        Ok(Global { store: store.inner.id, index: store.inner.globals.len() as u32 - 1 })
+        store.inner.globals.push(Box::new(GlobalCell {
+            value: v.to_raw(),
+            ty,
+        }));
+        Ok(Global {
+            store: store.inner.id,
+            index: store.inner.globals.len() as u32 - 1,
+        })
     }
 
     pub fn get<T>(&self, store: &Store<T>) -> Val {
@@ -469,7 +566,9 @@ impl Global {
     pub fn set<T>(&self, store: &mut Store<T>, v: Val) -> Result<()> {
         let c = &mut store.inner.globals[self.index as usize];
         if !c.ty.mutable || v.ty() != c.ty.ty {
-            return Err(Error::Usage("cannot set an immutable global or a value of another type".into()));
+            return Err(Error::Usage(
+                "cannot set an immutable global or a value of another type".into(),
+            ));
         }
         c.value = v.to_raw();
         Ok(())

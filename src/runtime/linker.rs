@@ -22,11 +22,15 @@ impl<T: 'static> Default for Linker<T> {
 
 impl<T: 'static> Linker<T> {
     pub fn new() -> Linker<T> {
-        Linker { defs: HashMap::new(), _marker: std::marker::PhantomData }
+        Linker {
+            defs: HashMap::new(),
+            _marker: std::marker::PhantomData,
+        }
     }
 
     pub fn define(&mut self, module: &str, name: &str, ext: Extern) -> &mut Self {
-        self.defs.insert((module.to_string(), name.to_string()), ext);
+        self.defs
+            .insert((module.to_string(), name.to_string()), ext);
         self
     }
 
@@ -51,7 +55,9 @@ impl<T: 'static> Linker<T> {
     }
 
     pub fn get(&self, module: &str, name: &str) -> Option<Extern> {
-        self.defs.get(&(module.to_string(), name.to_string())).copied()
+        self.defs
+            .get(&(module.to_string(), name.to_string()))
+            .copied()
     }
 
     pub fn instantiate(&self, store: &mut Store<T>, module: &Module) -> Result<Instance> {

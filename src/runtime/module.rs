@@ -24,12 +24,32 @@ pub(crate) struct ModuleInner {
     pub compile_time: Duration,
 }
 
-/// Accepts the binary format or the text format.
+/// Accepts the binary format or the text format. Bytes that are not UTF-8
+/// text are taken as binary (so the binary decoder names the bad byte).
 pub fn wasm_bytes(bytes: &[u8]) -> Result<Vec<u8>> {
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes.to_vec());
     }
-    wat::parse_bytes(bytes).map(|b| b.into_owned()).map_err(|e| Error::Text(e.to_string()))
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Ok(bytes.to_vec());
+    };
+    parse_text(text)
+}
+
+/// Parses the text format; errors are one line with line and column.
+fn parse_text(text: &str) -> Result<Vec<u8>> {
+    let one_line = |e: wast::Error| {
+        let (line, col) = e.span().linecol_in(text);
+        Error::Text(format!(
+            "line {}, column {}: {}",
+            line + 1,
+            col + 1,
+            e.message()
+        ))
+    };
+    let buf = wast::parser::ParseBuffer::new(text).map_err(one_line)?;
+    let mut wat = wast::parser::parse::<wast::Wat>(&buf).map_err(one_line)?;
+    wat.encode().map_err(one_line)
 }
 
 impl Module {
@@ -41,8 +61,10 @@ impl Module {
 
     pub fn from_file(engine: &Engine, path: impl AsRef<std::path::Path>) -> Result<Module> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path)
-            .map_err(|e| Error::Io { context: format!("cannot read {}", path.display()), source: e })?;
+        let bytes = std::fs::read(path).map_err(|e| Error::Io {
+            context: format!("cannot read {}", path.display()),
+            source: e,
+        })?;
         Module::new(engine, bytes)
     }
 
@@ -61,8 +83,10 @@ impl Module {
         };
         let threads = engine.config().compile_threads.max(1);
         let funcs = compile_all(&info, &sig_ids, to_validate, strategy, threads)?;
-        let code = code::publish(CodeKind::Wasm(tier), info.id, funcs)
-            .map_err(|e| Error::Io { context: "mapping code memory".into(), source: e })?;
+        let code = code::publish(CodeKind::Wasm(tier), info.id, funcs).map_err(|e| Error::Io {
+            context: "mapping code memory".into(),
+            source: e,
+        })?;
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
@@ -90,7 +114,10 @@ impl Module {
     /// The tier whose code runs function `func` (a defined function) as compiled
     /// by [`Module::new`].
     pub fn func_tier(&self, func: u32) -> Tier {
-        tier_of(self.inner.engine.config().strategy, func.saturating_sub(self.inner.info.num_imported_funcs))
+        tier_of(
+            self.inner.engine.config().strategy,
+            func.saturating_sub(self.inner.info.num_imported_funcs),
+        )
     }
 
     /// Wall time of decoding, validation and compilation.
@@ -133,14 +160,36 @@ fn compile_all(
         let f = base + i as u32;
         let v = Some(fv.into_validator(Default::default()));
         let code = match tier_of(strategy, i as u32) {
-            Tier::Baseline => crate::baseline::compile_function(info, sig_ids, f, v, CompileOptions { debug: false })?,
-            Tier::Debug => crate::baseline::compile_function(info, sig_ids, f, v, CompileOptions { debug: true })?,
+            Tier::Baseline => crate::baseline::compile_function(
+                info,
+                sig_ids,
+                f,
+                v,
+                CompileOptions {
+                    debug: false,
+                    tier_up: false,
+                },
+            )?,
+            Tier::Debug => crate::baseline::compile_function(
+                info,
+                sig_ids,
+                f,
+                v,
+                CompileOptions {
+                    debug: true,
+                    tier_up: false,
+                },
+            )?,
             Tier::Optimized => crate::optimizing::compile_function(info, sig_ids, f, v)?,
         };
         Ok((f, code))
     };
     if threads <= 1 || to_validate.len() < 2 {
-        return to_validate.into_iter().enumerate().map(|(i, fv)| compile_one(i, fv)).collect();
+        return to_validate
+            .into_iter()
+            .enumerate()
+            .map(|(i, fv)| compile_one(i, fv))
+            .collect();
     }
     let n = to_validate.len();
     let mut items: Vec<Option<ToValidate>> = to_validate.into_iter().map(Some).collect();
@@ -155,13 +204,18 @@ fn compile_all(
                 s.spawn(move || {
                     part.iter_mut()
                         .enumerate()
-                        .map(|(k, fv)| compile_one(c * chunk + k, fv.take().expect("each function once")))
+                        .map(|(k, fv)| {
+                            compile_one(c * chunk + k, fv.take().expect("each function once"))
+                        })
                         .collect::<Result<Vec<_>>>()
                 })
             })
             .collect();
         for h in handles {
-            results.push(h.join().unwrap_or_else(|_| Err(Error::Internal("compiler thread panicked".into()))));
+            results.push(
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Internal("compiler thread panicked".into()))),
+            );
         }
     });
     let mut out = Vec::with_capacity(n);

@@ -2,8 +2,8 @@
 //! host functions); handles name objects by store id and index, so a handle
 //! from another store is an error, not undefined behaviour.
 
-use super::instance::InstanceData;
 use super::func::HostFunc;
+use super::instance::InstanceData;
 use crate::engine::Engine;
 use crate::module::GlobalType;
 use crate::vm::layout::VMRuntimeLimits;
@@ -23,8 +23,11 @@ pub struct GlobalCell {
 
 /// Called by debug code at every instruction of a function whose debug flag
 /// is set. Returns Err to stop execution with a trap.
-pub type DebugHookFn = dyn FnMut(&crate::runtime::debug::DebugContext<'_>) -> Result<(), crate::Trap> + Send;
+pub type DebugHookFn =
+    dyn FnMut(&crate::runtime::debug::DebugContext<'_>) -> Result<(), crate::Trap> + Send;
 
+// Boxes keep addresses stable: compiled code and VMContexts point into them.
+#[allow(clippy::vec_box)]
 pub struct StoreInner {
     pub(crate) id: u64,
     pub(crate) engine: Engine,
@@ -91,7 +94,9 @@ impl<T> Store<T> {
 
     /// A handle another thread can use to interrupt wasm running in this store.
     pub fn interrupt_handle(&self) -> InterruptHandle {
-        InterruptHandle { limits: self.inner.limits.clone() }
+        InterruptHandle {
+            limits: self.inner.limits.clone(),
+        }
     }
 }
 
@@ -106,7 +111,9 @@ pub struct InterruptHandle {
 
 impl InterruptHandle {
     pub fn interrupt(&self) {
-        self.limits.interrupt_flags.fetch_or(INTERRUPT_TRAP, Ordering::SeqCst);
+        self.limits
+            .interrupt_flags
+            .fetch_or(INTERRUPT_TRAP, Ordering::SeqCst);
         self.limits.stack_limit.store(usize::MAX, Ordering::SeqCst);
     }
 }

@@ -79,9 +79,10 @@ impl Val {
             ValType::I64 => Val::I64(raw as i64),
             ValType::F32 => Val::F32(raw as u32),
             ValType::F64 => Val::F64(raw),
-            ValType::FuncRef => {
-                Val::FuncRef((raw != 0).then(|| Func { store: store_id, raw: raw as *const VMFuncRef }))
-            }
+            ValType::FuncRef => Val::FuncRef((raw != 0).then_some(Func {
+                store: store_id,
+                raw: raw as *const VMFuncRef,
+            })),
             ValType::ExternRef => Val::ExternRef(ExternRef::from_raw(raw)),
         }
     }

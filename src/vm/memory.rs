@@ -35,9 +35,14 @@ impl LinearMemory {
         let declared_max = max_pages;
         let max_pages = max_pages.unwrap_or(MAX_PAGES).min(MAX_PAGES);
         if initial_pages > max_pages {
-            return Err(std::io::Error::other("initial memory size exceeds its maximum"));
+            return Err(std::io::Error::other(
+                "initial memory size exceeds its maximum",
+            ));
         }
-        let mut reservation = MmapOptions::new().len(RESERVATION).no_reserve_swap().map_anon()?;
+        let mut reservation = MmapOptions::new()
+            .len(RESERVATION)
+            .no_reserve_swap()
+            .map_anon()?;
         let base = reservation.as_mut_ptr();
         // SAFETY: `base..base+RESERVATION` is the mapping we own; making it
         // inaccessible does not invalidate any Rust reference (none exist yet).
@@ -45,8 +50,17 @@ impl LinearMemory {
         if rc != 0 {
             return Err(std::io::Error::last_os_error());
         }
-        let vm = Box::new(VMMemory { base, length: 0.into() });
-        let mut mem = LinearMemory { reservation, vm, pages: 0, max_pages, declared_max };
+        let vm = Box::new(VMMemory {
+            base,
+            length: 0.into(),
+        });
+        let mut mem = LinearMemory {
+            reservation,
+            vm,
+            pages: 0,
+            max_pages,
+            declared_max,
+        };
         if initial_pages > 0 && mem.grow(initial_pages).is_none() {
             return Err(std::io::Error::other("cannot commit initial memory"));
         }
@@ -69,13 +83,19 @@ impl LinearMemory {
         // SAFETY: `[start, start+len)` lies inside the reservation (new ≤ 65536
         // pages = 4 GiB < RESERVATION); making it read-write exposes fresh zero pages.
         let rc = unsafe {
-            libc::mprotect(self.vm.base.add(start).cast(), len, libc::PROT_READ | libc::PROT_WRITE)
+            libc::mprotect(
+                self.vm.base.add(start).cast(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+            )
         };
         if rc != 0 {
             return None;
         }
         self.pages = new;
-        self.vm.length.store((new * WASM_PAGE_SIZE) as usize, Ordering::Release);
+        self.vm
+            .length
+            .store((new * WASM_PAGE_SIZE) as usize, Ordering::Release);
         Some(old)
     }
 

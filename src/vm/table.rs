@@ -23,8 +23,16 @@ impl Table {
             return None;
         }
         let mut elements = vec![init; initial as usize];
-        let vm = Box::new(VMTable { elements: elements.as_mut_ptr(), length: initial });
-        Some(Table { elements, vm, ty, max })
+        let vm = Box::new(VMTable {
+            elements: elements.as_mut_ptr(),
+            length: initial,
+        });
+        Some(Table {
+            elements,
+            vm,
+            ty,
+            max,
+        })
     }
 
     pub fn len(&self) -> u64 {

@@ -63,19 +63,25 @@ pub fn current() -> *mut Activation {
     CURRENT.with(|c| c.get())
 }
 
-/// Pushes `act` as the innermost activation; returns the previous one.
-pub fn push(act: *mut Activation) {
+/// Pushes `act` as the innermost activation.
+///
+/// # Safety
+/// `act` must point to a live activation that stays alive until the matching `pop`.
+pub unsafe fn push(act: *mut Activation) {
     CURRENT.with(|c| {
-        // SAFETY: `act` is a live boxed activation owned by the caller of `push`
-        // until the matching `pop`.
+        // SAFETY: guaranteed by the caller.
         unsafe { (*act).prev = c.get() };
         c.set(act);
     });
 }
 
-pub fn pop(act: *mut Activation) {
+/// Pops `act`, which must be the innermost activation.
+///
+/// # Safety
+/// As for [`push`]: `act` is the live activation pushed last.
+pub unsafe fn pop(act: *mut Activation) {
     CURRENT.with(|c| {
-        // SAFETY: as in `push`.
+        // SAFETY: guaranteed by the caller.
         c.set(unsafe { (*act).prev });
     });
 }
@@ -95,20 +101,22 @@ pub fn take_trap(act: &mut Activation) -> Trap {
     let mut trap = if act.faulted {
         let info = code::lookup_pc(act.fault_pc);
         let code = match (&info, act.fault_signal) {
-            (Some(i), _) if i.trap.is_some() => match i.trap.flatten() {
-                Some(c) => Some(c),
-                None => None,
-            },
+            (Some(i), _) if i.trap.is_some() => i.trap.flatten(),
             (_, libc::SIGFPE) => Some(TrapCode::IntegerDivideByZero),
             (_, libc::SIGILL) => Some(TrapCode::Unreachable),
             _ => Some(TrapCode::MemoryOutOfBounds),
         };
         match code {
             Some(c) => Trap::new(c),
-            None => act.pending.take().unwrap_or_else(|| Trap::new(TrapCode::HostError)),
+            None => act
+                .pending
+                .take()
+                .unwrap_or_else(|| Trap::new(TrapCode::HostError)),
         }
     } else {
-        act.pending.take().unwrap_or_else(|| Trap::host("trap without a cause (internal error)"))
+        act.pending
+            .take()
+            .unwrap_or_else(|| Trap::host("trap without a cause (internal error)"))
     };
     if trap.backtrace.is_empty() {
         let mut frames = Vec::new();
@@ -144,7 +152,7 @@ pub fn take_trap(act: &mut Activation) -> Trap {
 pub unsafe fn record_backtrace(act: &mut Activation, pc: usize, mut fp: usize) {
     act.backtrace[0] = pc;
     let mut n = 1;
-    while n < MAX_BACKTRACE && fp != 0 && fp != act.saved_rbp && fp % 8 == 0 {
+    while n < MAX_BACKTRACE && fp != 0 && fp != act.saved_rbp && fp.is_multiple_of(8) {
         // SAFETY: frames of wasm code and trampolines keep the rbp chain; the
         // walk stops at the entry trampoline's frame.
         let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
@@ -256,7 +264,11 @@ impl Drop for AltStack {
     fn drop(&mut self) {
         // SAFETY: disable the alt stack before unmapping the memory we own.
         unsafe {
-            let ss = libc::stack_t { ss_sp: std::ptr::null_mut(), ss_flags: libc::SS_DISABLE, ss_size: 0 };
+            let ss = libc::stack_t {
+                ss_sp: std::ptr::null_mut(),
+                ss_flags: libc::SS_DISABLE,
+                ss_size: 0,
+            };
             libc::sigaltstack(&ss, std::ptr::null_mut());
             libc::munmap(self.mem, self.size);
         }
@@ -287,9 +299,16 @@ pub fn ensure_alt_stack() {
             if mem == libc::MAP_FAILED {
                 return;
             }
-            let ss = libc::stack_t { ss_sp: mem, ss_flags: 0, ss_size: ALT_STACK_SIZE };
+            let ss = libc::stack_t {
+                ss_sp: mem,
+                ss_flags: 0,
+                ss_size: ALT_STACK_SIZE,
+            };
             libc::sigaltstack(&ss, std::ptr::null_mut());
-            *cell.borrow_mut() = Some(AltStack { mem, size: ALT_STACK_SIZE });
+            *cell.borrow_mut() = Some(AltStack {
+                mem,
+                size: ALT_STACK_SIZE,
+            });
         }
     });
 }

@@ -204,16 +204,16 @@ fn from_os(code: i32) -> Option<Errno> {
 
 /// The symbolic name of an errno (for messages and test failures).
 pub fn name(e: Errno) -> &'static str {
+    #[rustfmt::skip]
     const NAMES: [&str; 77] = [
-        "success", "2big", "acces", "addrinuse", "addrnotavail", "afnosupport", "again", "already", "badf",
-        "badmsg", "busy", "canceled", "child", "connaborted", "connrefused", "connreset", "deadlk",
-        "destaddrreq", "dom", "dquot", "exist", "fault", "fbig", "hostunreach", "idrm", "ilseq", "inprogress",
-        "intr", "inval", "io", "isconn", "isdir", "loop", "mfile", "mlink", "msgsize", "multihop",
-        "nametoolong", "netdown", "netreset", "netunreach", "nfile", "nobufs", "nodev", "noent", "noexec",
-        "nolck", "nolink", "nomem", "nomsg", "noprotoopt", "nospc", "nosys", "notconn", "notdir", "notempty",
-        "notrecoverable", "notsock", "notsup", "notty", "nxio", "overflow", "ownerdead", "perm", "pipe",
-        "proto", "protonosupport", "prototype", "range", "rofs", "spipe", "srch", "stale", "timedout",
-        "txtbsy", "xdev", "notcapable",
+        "success", "2big", "acces", "addrinuse", "addrnotavail", "afnosupport", "again", "already", "badf", "badmsg",
+        "busy", "canceled", "child", "connaborted", "connrefused", "connreset", "deadlk", "destaddrreq", "dom",
+        "dquot", "exist", "fault", "fbig", "hostunreach", "idrm", "ilseq", "inprogress", "intr", "inval", "io",
+        "isconn", "isdir", "loop", "mfile", "mlink", "msgsize", "multihop", "nametoolong", "netdown", "netreset",
+        "netunreach", "nfile", "nobufs", "nodev", "noent", "noexec", "nolck", "nolink", "nomem", "nomsg",
+        "noprotoopt", "nospc", "nosys", "notconn", "notdir", "notempty", "notrecoverable", "notsock", "notsup",
+        "notty", "nxio", "overflow", "ownerdead", "perm", "pipe", "proto", "protonosupport", "prototype", "range",
+        "rofs", "spipe", "srch", "stale", "timedout", "txtbsy", "xdev", "notcapable",
     ];
     NAMES.get(e as usize).copied().unwrap_or("unknown")
 }

@@ -26,14 +26,6 @@ impl<'a> GuestMem<'a> {
         GuestMem { bytes }
     }
 
-    pub fn len(&self) -> usize {
-        self.bytes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
-    }
-
     /// The range `ptr .. ptr + len` as host indices, or EFAULT.
     fn range(&self, ptr: u32, len: u64) -> Result<std::ops::Range<usize>, Errno> {
         let start = ptr as u64;
@@ -93,10 +85,6 @@ impl<'a> GuestMem<'a> {
         self.write_bytes(ptr, &[v])
     }
 
-    pub fn write_u16(&mut self, ptr: u32, v: u16) -> Result<(), Errno> {
-        self.write_bytes(ptr, &v.to_le_bytes())
-    }
-
     pub fn write_u32(&mut self, ptr: u32, v: u32) -> Result<(), Errno> {
         self.write_bytes(ptr, &v.to_le_bytes())
     }
@@ -114,28 +102,24 @@ impl<'a> GuestMem<'a> {
     /// every buffer it names lie inside memory (EFAULT) and that the total
     /// length fits in the `u32` the call reports back (EINVAL).
     pub fn read_iovecs(&self, ptr: u32, count: u32) -> Result<Vec<IoVec>, Errno> {
-        let bytes = (count as u64).checked_mul(IOVEC_SIZE as u64).ok_or(errno::FAULT)?;
+        let bytes = (count as u64)
+            .checked_mul(IOVEC_SIZE as u64)
+            .ok_or(errno::FAULT)?;
         self.check(ptr, bytes)?;
         let mut out = Vec::with_capacity(count as usize);
         let mut total: u64 = 0;
         for i in 0..count {
             let at = ptr.wrapping_add(i.wrapping_mul(IOVEC_SIZE));
-            let v = IoVec { ptr: self.read_u32(at)?, len: self.read_u32(at.wrapping_add(4))? };
+            let v = IoVec {
+                ptr: self.read_u32(at)?,
+                len: self.read_u32(at.wrapping_add(4))?,
+            };
             self.check(v.ptr, v.len as u64)?;
             total += v.len as u64;
             if total > u32::MAX as u64 {
                 return Err(errno::INVAL);
             }
             out.push(v);
-        }
-        Ok(out)
-    }
-
-    /// The bytes of `iovs`, concatenated (for writes).
-    pub fn gather(&self, iovs: &[IoVec]) -> Result<Vec<u8>, Errno> {
-        let mut out = Vec::new();
-        for v in iovs {
-            out.extend_from_slice(self.slice(v.ptr, v.len)?);
         }
         Ok(out)
     }

@@ -1,1 +1,18 @@
-fn main() {}
+//! The `wdb` command line: run, test, compile (and later debug and profile)
+//! WebAssembly modules. Everything goes through the engine's public API.
+
+mod cli;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::dispatch(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("wdb: error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,619 @@
+//! The `wdb` binary (package `wdb-ui`), run as a process: every public behaviour
+//! of `run`, `wast`, `compile` and `--help` (DESIGN.md §4), the `.wat` samples
+//! against `samples/expected/wat.tsv`, and the WASI samples against
+//! `samples/expected/manifest.tsv`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// Exit status of a trap (128 + SIGABRT, as Wasmtime).
+const TRAP_EXIT: i32 = 134;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Builds the binary once (the `wdb-ui` package is not a dependency of this
+/// one, so Cargo does not build it for these tests) and returns its path.
+fn wdb_path() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let out = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "wdb-ui"])
+            .current_dir(root())
+            .output()
+            .expect("cannot run cargo");
+        assert!(
+            out.status.success(),
+            "building wdb failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root().join("target"));
+        let bin = target.join("debug").join("wdb");
+        assert!(bin.exists(), "{} not found after building", bin.display());
+        bin
+    })
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Debug for Out {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+fn wdb(args: &[&str]) -> Out {
+    let out = Command::new(wdb_path())
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("cannot run wdb");
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+impl Out {
+    fn ok(self) -> Out {
+        assert_eq!(self.code, 0, "{self:?}");
+        assert!(!self.stderr.contains("panicked"), "{self:?}");
+        self
+    }
+
+    fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+
+    /// A usage or load error: non-zero exit, exactly one line on stderr, no panic.
+    fn error(self) -> Out {
+        assert_ne!(self.code, 0, "{self:?}");
+        assert_ne!(self.code, TRAP_EXIT, "{self:?}");
+        assert!(!self.stderr.contains("panicked"), "{self:?}");
+        assert_eq!(
+            self.stderr.trim_end().lines().count(),
+            1,
+            "one line of error: {self:?}"
+        );
+        self
+    }
+
+    fn err_has(self, parts: &[&str]) -> Out {
+        for p in parts {
+            assert!(self.stderr.contains(p), "stderr lacks {p:?}: {self:?}");
+        }
+        self
+    }
+}
+
+/// A file in a per-process scratch directory.
+fn temp_file(name: &str, bytes: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("wdb-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+const TIERS: [&str; 2] = ["baseline", "debug"];
+
+#[test]
+fn run_invoke_prints_result() {
+    let out = wdb(&["run", "samples/fib.wat", "--invoke", "fib", "--", "20"]).ok();
+    assert_eq!(out.stdout, "6765\n");
+    for tier in TIERS {
+        let out = wdb(&[
+            "run",
+            "samples/fib.wat",
+            "--tier",
+            tier,
+            "--invoke",
+            "fib",
+            "--",
+            "20",
+        ])
+        .ok();
+        assert_eq!(out.stdout, "6765\n", "--tier {tier}");
+        let out = wdb(&[
+            "run",
+            "--tier",
+            tier,
+            "--invoke",
+            "fib",
+            "samples/fib.wat",
+            "--",
+            "10",
+        ])
+        .ok();
+        assert_eq!(out.stdout, "55\n", "options before the file, --tier {tier}");
+    }
+}
+
+const TYPES_WAT: &str = r#"(module
+  (func (export "multi") (param i32) (result i32 i64 f64 i32)
+    local.get 0
+    local.get 0 i64.extend_i32_s i64.const 1000000000000 i64.mul
+    local.get 0 f64.convert_i32_s f64.const 0.5 f64.mul
+    i32.const -1)
+  (func (export "none"))
+  (func (export "seven") (result i32) i32.const 7)
+  (func (export "i64") (param i64 i64) (result i64) local.get 0 local.get 1 i64.sub)
+  (func (export "f32") (param f32 f32) (result f32) local.get 0 local.get 1 f32.mul)
+  (func (export "f64") (param f64) (result f64) local.get 0 f64.sqrt)
+  (func (export "i32") (param i32) (result i32) local.get 0)
+  (memory (export "mem") 1)
+  (global (export "g") i32 (i32.const 1)))"#;
+
+#[test]
+fn run_prints_every_result_on_its_own_line() {
+    let f = temp_file("types1.wat", TYPES_WAT.as_bytes());
+    for tier in TIERS {
+        let out = wdb(&["run", &f, "--tier", tier, "--invoke", "multi", "--", "3"]).ok();
+        assert_eq!(
+            out.lines(),
+            ["3", "3000000000000", "1.5", "-1"],
+            "--tier {tier}"
+        );
+        let out = wdb(&["run", &f, "--tier", tier, "--invoke", "none"]).ok();
+        assert_eq!(out.stdout, "", "no results, no output");
+        let out = wdb(&["run", &f, "--tier", tier, "--invoke", "seven", "--"]).ok();
+        assert_eq!(out.stdout, "7\n");
+    }
+}
+
+#[test]
+fn run_parses_and_prints_every_number_type() {
+    let f = temp_file("types2.wat", TYPES_WAT.as_bytes());
+    let run = |args: &[&str]| {
+        let mut v = vec!["run", f.as_str(), "--invoke"];
+        v.extend_from_slice(args);
+        wdb(&v).ok().stdout
+    };
+    assert_eq!(
+        run(&["i64", "--", "9223372036854775807", "-1"]),
+        "-9223372036854775808\n"
+    );
+    assert_eq!(
+        run(&["i64", "--", "-9223372036854775808", "1"]),
+        "9223372036854775807\n"
+    );
+    assert_eq!(run(&["i64", "--", "5000000000", "0x10"]), "4999999984\n");
+    assert_eq!(run(&["f32", "--", "1.5", "-2"]), "-3\n");
+    assert_eq!(
+        run(&["f32", "--", "0.1", "3"]),
+        format!("{}\n", 0.1f32 * 3.0)
+    );
+    assert_eq!(run(&["f64", "--", "2.25"]), "1.5\n");
+    assert_eq!(run(&["f64", "--", "2"]), format!("{}\n", 2f64.sqrt()));
+    assert_eq!(run(&["f64", "--", "-1"]), "NaN\n");
+    assert_eq!(run(&["f64", "--", "inf"]), "inf\n");
+    assert_eq!(run(&["i32", "--", "-2147483648"]), "-2147483648\n");
+    assert_eq!(run(&["i32", "--", "0x7fffffff"]), "2147483647\n");
+    assert_eq!(
+        run(&["i32", "--", "4294967295"]),
+        "-1\n",
+        "u32 range wraps to i32"
+    );
+}
+
+#[test]
+fn run_argument_errors_are_one_line() {
+    let f = temp_file("types3.wat", TYPES_WAT.as_bytes());
+    // Wrong argument count.
+    wdb(&["run", "samples/fib.wat", "--invoke", "fib", "--", "1", "2"])
+        .error()
+        .err_has(&["1 argument", "2 given"]);
+    wdb(&["run", "samples/fib.wat", "--invoke", "fib"])
+        .error()
+        .err_has(&["1 argument", "0 given"]);
+    wdb(&["run", &f, "--invoke", "none", "--", "1"])
+        .error()
+        .err_has(&["0 argument"]);
+    // Bad argument types.
+    wdb(&["run", "samples/fib.wat", "--invoke", "fib", "--", "abc"])
+        .error()
+        .err_has(&["abc", "i32"]);
+    wdb(&["run", "samples/fib.wat", "--invoke", "fib", "--", "1.5"])
+        .error()
+        .err_has(&["1.5", "i32"]);
+    wdb(&[
+        "run",
+        "samples/fib.wat",
+        "--invoke",
+        "fib",
+        "--",
+        "4294967296",
+    ])
+    .error()
+    .err_has(&["4294967296"]);
+    wdb(&[
+        "run",
+        &f,
+        "--invoke",
+        "i64",
+        "--",
+        "1",
+        "18446744073709551616",
+    ])
+    .error()
+    .err_has(&["argument 2", "i64"]);
+    wdb(&["run", &f, "--invoke", "f32", "--", "x", "1"])
+        .error()
+        .err_has(&["argument 1", "f32"]);
+    wdb(&["run", &f, "--invoke", "f64", "--", "1.0.0"])
+        .error()
+        .err_has(&["f64"]);
+}
+
+#[test]
+fn run_unknown_export_lists_exported_functions() {
+    let out = wdb(&["run", "samples/fib.wat", "--invoke", "fibonacci", "--", "1"]).error();
+    out.err_has(&["fibonacci", "fib.wat", "exported functions: fib"]);
+    let f = temp_file("types4.wat", TYPES_WAT.as_bytes());
+    let out = wdb(&["run", &f, "--invoke", "mem"]).error();
+    // A memory is not a function; the list names functions only.
+    let out = out.err_has(&["mem", "multi", "none", "seven", "i64", "f32", "f64", "i32"]);
+    let listed = out
+        .stderr
+        .split("exported functions:")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    assert!(
+        !listed.contains("mem") && !listed.contains(" g"),
+        "{listed}"
+    );
+    // Without --invoke wdb runs `_start`, which fib.wat lacks.
+    wdb(&["run", "samples/fib.wat"])
+        .error()
+        .err_has(&["_start", "fib"]);
+}
+
+#[test]
+fn run_missing_file() {
+    wdb(&["run", "samples/no-such-file.wasm"])
+        .error()
+        .err_has(&["samples/no-such-file.wasm"]);
+    wdb(&["compile", "samples/no-such-file.wasm"])
+        .error()
+        .err_has(&["no-such-file.wasm"]);
+    wdb(&["wast", "samples/no-such-file.wast"])
+        .error()
+        .err_has(&["no-such-file.wast"]);
+}
+
+#[test]
+fn run_invalid_binary_names_byte_offset() {
+    // A binary header followed by garbage.
+    let f = temp_file("bad1.wasm", b"\0asm\x01\0\0\0\x01\x05\x01\x60\xff\xff");
+    wdb(&["run", &f, "--invoke", "f"])
+        .error()
+        .err_has(&["bad1.wasm", "byte offset"]);
+    // A wrong version.
+    let f = temp_file("bad2.wasm", b"\0asm\x02\0\0\0");
+    wdb(&["run", &f])
+        .error()
+        .err_has(&["bad2.wasm", "byte offset"]);
+    wdb(&["compile", &f])
+        .error()
+        .err_has(&["bad2.wasm", "byte offset"]);
+    // A function body that does not validate names its offset.
+    let bytes =
+        wat::parse_str("(module (func (export \"f\") (result i32) i32.const 1 i32.const 2))")
+            .unwrap();
+    let f = temp_file("bad3.wasm", &bytes);
+    wdb(&["run", &f, "--invoke", "f"])
+        .error()
+        .err_has(&["bad3.wasm", "byte offset"]);
+    // Plain garbage in a .wasm file (no magic number, not UTF-8): an invalid
+    // binary, not a text-format error.
+    let garbage: Vec<u8> = (0u32..64)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8 | 0x80)
+        .collect();
+    let f = temp_file("garbage.wasm", &garbage);
+    wdb(&["run", &f])
+        .error()
+        .err_has(&["garbage.wasm", "byte offset"]);
+}
+
+#[test]
+fn run_invalid_text() {
+    let f = temp_file(
+        "bad.wat",
+        b"(module (func (export \"f\") (result i32)\n  i32.const 1\n  i32.add))\n",
+    );
+    wdb(&["run", &f, "--invoke", "f"])
+        .error()
+        .err_has(&["bad.wat"]);
+    let f = temp_file("unclosed.wat", b"(module (func\n");
+    wdb(&["run", &f, "--invoke", "f"])
+        .error()
+        .err_has(&["unclosed.wat"]);
+    let f = temp_file("words.wat", b"this is not wat\n");
+    wdb(&["run", &f]).error().err_has(&["words.wat"]);
+}
+
+#[test]
+fn run_trap_exits_134_and_names_trap_and_function() {
+    for tier in TIERS {
+        let out = wdb(&[
+            "run",
+            "samples/trap.wat",
+            "--tier",
+            tier,
+            "--invoke",
+            "boom",
+        ]);
+        assert_eq!(out.code, TRAP_EXIT, "{out:?}");
+        assert!(!out.stderr.contains("panicked"), "{out:?}");
+        assert_eq!(out.stdout, "");
+        let first = out.stderr.lines().next().unwrap_or("");
+        assert!(
+            first.contains("trap.wat")
+                && first.contains("unreachable")
+                && first.contains("innermost"),
+            "{out:?}"
+        );
+        // The backtrace names every frame, innermost first.
+        let (a, b, c) = (
+            out.stderr.find("innermost"),
+            out.stderr.find("inner ("),
+            out.stderr.find("boom"),
+        );
+        assert!(
+            a.is_some() && b.is_some() && c.is_some() && a < b && b < c,
+            "{out:?}"
+        );
+        let out = wdb(&[
+            "run",
+            "samples/trap.wat",
+            "--tier",
+            tier,
+            "--invoke",
+            "divide",
+            "--",
+            "1",
+            "0",
+        ]);
+        assert_eq!(out.code, TRAP_EXIT, "{out:?}");
+        out.err_has(&["integer divide by zero", "divide", "0x"]);
+    }
+}
+
+#[test]
+fn unknown_tier_is_an_error() {
+    wdb(&[
+        "run",
+        "samples/fib.wat",
+        "--tier",
+        "turbo",
+        "--invoke",
+        "fib",
+        "--",
+        "1",
+    ])
+    .error()
+    .err_has(&["turbo"]);
+    let f = temp_file("ok0.wast", b"(module)\n");
+    wdb(&["wast", "--tier", "turbo", &f])
+        .error()
+        .err_has(&["turbo"]);
+    wdb(&["compile", "--tier", "turbo", "samples/fib.wat"])
+        .error()
+        .err_has(&["turbo"]);
+}
+
+const PASSING_WAST: &str = r#"
+(module
+  (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
+  (func (export "div") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s))
+(assert_return (invoke "add" (i32.const 1) (i32.const 2)) (i32.const 3))
+(assert_return (invoke "add" (i32.const -1) (i32.const 1)) (i32.const 0))
+(assert_trap (invoke "div" (i32.const 1) (i32.const 0)) "integer divide by zero")
+(assert_invalid (module (func (result i32) i64.const 0)) "type mismatch")
+"#;
+
+#[test]
+fn wast_reports_passed_and_failed() {
+    let good = temp_file("good.wast", PASSING_WAST.as_bytes());
+    for tier in TIERS {
+        let out = wdb(&["wast", "--tier", tier, &good]).ok();
+        assert_eq!(
+            out.stdout.lines().last(),
+            Some("4 passed, 0 failed"),
+            "--tier {tier}: {out:?}"
+        );
+        assert!(
+            out.stdout.lines().next().unwrap().contains("good.wast"),
+            "one line per file: {out:?}"
+        );
+    }
+    let bad_text = format!("{PASSING_WAST}(assert_return (invoke \"add\" (i32.const 2) (i32.const 2)) (i32.const 5))\n");
+    let bad = temp_file("bad.wast", bad_text.as_bytes());
+    for tier in TIERS {
+        let out = wdb(&["wast", "--tier", tier, &bad]);
+        assert_ne!(out.code, 0, "{out:?}");
+        assert!(!out.stderr.contains("panicked"), "{out:?}");
+        assert_eq!(
+            out.stdout.lines().last(),
+            Some("4 passed, 1 failed"),
+            "{out:?}"
+        );
+        assert!(
+            out.stdout.contains("bad.wast"),
+            "the failure names its file: {out:?}"
+        );
+    }
+    // Several files: one line each, then the total.
+    let out = wdb(&["wast", &good, &bad]);
+    assert_ne!(out.code, 0);
+    assert_eq!(
+        out.stdout.lines().last(),
+        Some("8 passed, 1 failed"),
+        "{out:?}"
+    );
+    // A script that does not parse counts as a failure, not a crash.
+    let broken = temp_file("broken.wast", b"(module (func\n");
+    let out = wdb(&["wast", &broken]);
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(!out.stderr.contains("panicked"), "{out:?}");
+    assert!(out.stdout.contains("1 failed"), "{out:?}");
+}
+
+/// `functions: F, code: B bytes, time: T ms, throughput: X MB/s`, parsed.
+fn parse_compile_line(line: &str) -> Option<(u64, u64, f64, f64)> {
+    let mut parts = line.split(", ");
+    let num = |p: Option<&str>, pre: &str, post: &str| -> Option<String> {
+        let s = p?.strip_prefix(pre)?.strip_suffix(post)?;
+        let ok = !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '.');
+        ok.then(|| s.to_string())
+    };
+    let f = num(parts.next(), "functions: ", "")?.parse().ok()?;
+    let b = num(parts.next(), "code: ", " bytes")?.parse().ok()?;
+    let t = num(parts.next(), "time: ", " ms")?.parse().ok()?;
+    let x = num(parts.next(), "throughput: ", " MB/s")?.parse().ok()?;
+    parts.next().is_none().then_some((f, b, t, x))
+}
+
+#[test]
+fn compile_prints_one_line_of_stats() {
+    for args in [
+        &["compile", "samples/big.wasm"][..],
+        &["compile", "samples/big.wasm", "--threads", "4"][..],
+    ] {
+        let out = wdb(args).ok();
+        assert_eq!(out.lines().len(), 1, "{out:?}");
+        let (f, b, t, x) =
+            parse_compile_line(out.lines()[0]).unwrap_or_else(|| panic!("bad line: {out:?}"));
+        assert!(f >= 1400, "{f} functions");
+        assert!(b > 2_000_000, "{b} bytes");
+        assert!(t > 0.0 && x > 0.0);
+        // X = B / T (in MB/s), up to the printed rounding.
+        let want = b as f64 / 1e6 / (t / 1000.0);
+        assert!(
+            (x - want).abs() <= want * 0.05 + 0.2,
+            "throughput {x} vs {want}"
+        );
+    }
+    let out = wdb(&["compile", "samples/fib.wat", "--tier", "debug"]).ok();
+    let (f, ..) = parse_compile_line(out.lines()[0]).unwrap_or_else(|| panic!("bad line: {out:?}"));
+    assert_eq!(f, 1);
+}
+
+#[test]
+fn help_and_usage() {
+    let out = wdb(&["--help"]).ok();
+    for cmd in ["run", "wast", "compile"] {
+        assert!(out.stdout.contains(cmd), "{out:?}");
+    }
+    for cmd in ["run", "wast", "compile"] {
+        let out = wdb(&[cmd, "--help"]).ok();
+        assert!(out.stdout.contains("Usage"), "{out:?}");
+    }
+    let out = wdb(&["run", "--help"]).ok();
+    for opt in ["--invoke", "--tier", "--dir", "--env"] {
+        assert!(out.stdout.contains(opt), "{out:?}");
+    }
+    let out = wdb(&[]);
+    assert_ne!(out.code, 0);
+    assert!(!out.stderr.contains("panicked"));
+    let out = wdb(&["frobnicate"]);
+    assert_ne!(out.code, 0);
+    assert!(!out.stderr.contains("panicked"));
+}
+
+/// Rows of a tab-separated expectations file, without comments and header.
+fn tsv(name: &str, header: &str) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(root().join("samples/expected").join(name)).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty() && !l.starts_with(header))
+        .map(|l| l.split('\t').map(|s| s.to_string()).collect())
+        .collect()
+}
+
+#[test]
+fn wat_samples_match_expected_results() {
+    let rows = tsv("wat.tsv", "file\t");
+    assert!(rows.len() >= 30, "{} rows", rows.len());
+    let mut checked = 0;
+    for row in &rows {
+        let [file, export, args, expected] = &row[..] else {
+            panic!("bad row {row:?}")
+        };
+        if !file.ends_with(".wat") {
+            continue;
+        }
+        for tier in TIERS {
+            let path = format!("samples/{file}");
+            let mut argv = vec![
+                "run",
+                path.as_str(),
+                "--tier",
+                tier,
+                "--invoke",
+                export.as_str(),
+                "--",
+            ];
+            argv.extend(args.split_whitespace());
+            let out = wdb(&argv);
+            let what = format!("wdb {} => {expected}: {out:?}", argv.join(" "));
+            assert!(!out.stderr.contains("panicked"), "{what}");
+            if let Some(kind) = expected.strip_prefix("trap:") {
+                // Kinds are the spec's trap messages in kebab case.
+                let message = kind.replace('-', " ");
+                assert_eq!(out.code, TRAP_EXIT, "{what}");
+                assert!(out.stderr.contains(&message), "{what}");
+                assert_eq!(out.stdout, "", "{what}");
+            } else {
+                assert_eq!(out.code, 0, "{what}");
+                assert_eq!(
+                    out.lines(),
+                    expected.split_whitespace().collect::<Vec<_>>(),
+                    "{what}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 60, "{checked} runs");
+}
+
+#[test]
+fn wasi_samples_match_expected_output() {
+    let rows = tsv("manifest.tsv", "test\t");
+    assert!(rows.len() >= 10, "{} rows", rows.len());
+    for row in &rows {
+        let [test, module, args, exit] = &row[..] else {
+            panic!("bad row {row:?}")
+        };
+        let path = format!("samples/{module}");
+        let mut argv = vec!["run", path.as_str(), "--"];
+        argv.extend(args.split_whitespace());
+        let out = wdb(&argv);
+        let what = format!("wdb {}: {out:?}", argv.join(" "));
+        assert!(!out.stderr.contains("panicked"), "{what}");
+        assert_eq!(out.code.to_string(), *exit, "{what}");
+        let expected =
+            std::fs::read_to_string(root().join(format!("samples/expected/{test}.txt"))).unwrap();
+        let strip = |s: &str| {
+            s.lines()
+                .filter(|l| !l.starts_with("kernel_ms"))
+                .map(|l| format!("{l}\n"))
+                .collect::<String>()
+        };
+        assert_eq!(strip(&out.stdout), strip(&expected), "{what}");
+    }
+}

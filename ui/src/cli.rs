@@ -1,0 +1,337 @@
+//! Command-line parsing and the `run`, `wast` and `compile` subcommands.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+use wdb::wasi::WasiCtx;
+use wdb::{
+    Config, Engine, Error, FuncType, Instance, Linker, Module, Store, Strategy, Trap, TrapCode,
+    Val, ValType,
+};
+
+/// Exit status for a wasm trap (as Wasmtime does: 128 + SIGABRT).
+const TRAP_EXIT: u8 = 134;
+
+#[derive(Parser)]
+#[command(name = "wdb", version, about = "WebAssembly runtime and JIT debugger", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a module: a WASI command (`_start`) or one exported function.
+    Run(RunArgs),
+    /// Run .wast spec scripts and report every assertion.
+    Wast(WastArgs),
+    /// Compile a module and report compile speed.
+    Compile(CompileArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The module (.wasm binary or .wat text).
+    file: PathBuf,
+    /// Call this exported function instead of `_start`; ARGS are its arguments.
+    #[arg(long, value_name = "NAME")]
+    invoke: Option<String>,
+    /// Which code to run.
+    #[arg(long, default_value = "baseline", value_name = "TIER")]
+    tier: String,
+    /// Preopen a host directory for WASI, optionally under another guest path.
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+    /// Set a WASI environment variable.
+    #[arg(long = "env", value_name = "K=V")]
+    envs: Vec<String>,
+    /// Program arguments (WASI) or function arguments (--invoke).
+    #[arg(last = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+#[derive(Args)]
+struct WastArgs {
+    /// Which code to run the scripts in.
+    #[arg(long, default_value = "baseline", value_name = "TIER")]
+    tier: String,
+    /// .wast scripts.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct CompileArgs {
+    file: PathBuf,
+    #[arg(long, default_value = "baseline", value_name = "TIER")]
+    tier: String,
+    /// Compiler threads (1 = single-threaded).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+}
+
+pub fn dispatch(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command {
+        Command::Run(a) => run(a),
+        Command::Wast(a) => wast(a),
+        Command::Compile(a) => compile(a),
+    }
+}
+
+fn strategy(tier: &str) -> Result<Strategy, String> {
+    Strategy::parse(tier).ok_or_else(|| {
+        format!(
+            "unknown tier `{tier}` (available: {})",
+            Strategy::NAMES.join(", ")
+        )
+    })
+}
+
+fn engine(tier: &str, threads: usize) -> Result<Engine, String> {
+    let config = Config {
+        strategy: strategy(tier)?,
+        compile_threads: threads.max(1),
+        ..Config::default()
+    };
+    Engine::new(config).map_err(|e| e.to_string())
+}
+
+fn load(engine: &Engine, file: &PathBuf) -> Result<Module, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    Module::new(engine, bytes).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+// ---- run --------------------------------------------------------------------------
+
+fn run(a: RunArgs) -> Result<ExitCode, String> {
+    let engine = engine(&a.tier, 1)?;
+    let module = load(&engine, &a.file)?;
+    let mut wasi = WasiCtx::new();
+    let program = a
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let mut argv = vec![program];
+    if a.invoke.is_none() {
+        argv.extend(a.args.iter().cloned());
+    }
+    wasi.args(argv);
+    for kv in &a.envs {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("--env expects K=V, got `{kv}`"))?;
+        wasi.env(k, v);
+    }
+    for d in &a.dirs {
+        let (host, guest) = match d.split_once("::") {
+            Some((h, g)) => (h, g),
+            None => (d.as_str(), d.as_str()),
+        };
+        wasi.preopen_dir(host, guest)
+            .map_err(|e| format!("--dir {d}: {e}"))?;
+    }
+    let mut store = Store::new(&engine, wasi);
+    let mut linker: Linker<WasiCtx> = Linker::new();
+    wdb::wasi::add_to_linker(&mut linker, &mut store, |w| w).map_err(|e| e.to_string())?;
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .map_err(|e| match e {
+            Error::Trap(t) => format!("{}: trap during instantiation: {t}", a.file.display()),
+            e => format!("{}: {e}", a.file.display()),
+        })?;
+    let name = a.invoke.clone().unwrap_or_else(|| "_start".to_string());
+    let func = instance.get_func(&store, &name).ok_or_else(|| {
+        let exported = exported_functions(&instance, &store);
+        format!(
+            "{}: no exported function `{name}` (exported functions: {exported})",
+            a.file.display()
+        )
+    })?;
+    let ty = func.ty(&store).ok_or("function without a type")?;
+    let params = if a.invoke.is_some() {
+        parse_args(&ty, &a.args)?
+    } else {
+        Vec::new()
+    };
+    if a.invoke.is_none() && !ty.params().is_empty() {
+        return Err(format!(
+            "`_start` takes {} parameters; use --invoke",
+            ty.params().len()
+        ));
+    }
+    let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+    match func.call(&mut store, &params, &mut results) {
+        Ok(()) => {
+            for r in &results {
+                println!("{}", show(r));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(Error::Trap(t)) if t.code == TrapCode::Exit => {
+            Ok(ExitCode::from(t.exit_code.unwrap_or(0) as u8))
+        }
+        Err(Error::Trap(t)) => {
+            report_trap(&a.file, &t);
+            Ok(ExitCode::from(TRAP_EXIT))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn exported_functions<T>(instance: &Instance, store: &Store<T>) -> String {
+    let names: Vec<String> = instance
+        .exports(store)
+        .into_iter()
+        .filter(|(_, e)| matches!(e, wdb::Extern::Func(_)))
+        .map(|(n, _)| n)
+        .collect();
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn report_trap(file: &std::path::Path, t: &Trap) {
+    eprintln!("wdb: {}: {t}", file.display());
+    for f in &t.backtrace {
+        eprintln!("    at {f}");
+    }
+}
+
+fn parse_args(ty: &FuncType, args: &[String]) -> Result<Vec<Val>, String> {
+    if args.len() != ty.params().len() {
+        return Err(format!(
+            "the function takes {} argument(s) ({ty}), {} given",
+            ty.params().len(),
+            args.len()
+        ));
+    }
+    ty.params()
+        .iter()
+        .zip(args)
+        .enumerate()
+        .map(|(i, (t, s))| parse_val(*t, s).map_err(|e| format!("argument {}: {e}", i + 1)))
+        .collect()
+}
+
+fn parse_int(s: &str) -> Option<i128> {
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, s),
+    };
+    let v = match body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        Some(h) => i128::from_str_radix(h, 16).ok()?,
+        None => body.parse::<i128>().ok()?,
+    };
+    Some(if neg { -v } else { v })
+}
+
+fn parse_val(t: ValType, s: &str) -> Result<Val, String> {
+    let bad = || format!("`{s}` is not a valid {t}");
+    Ok(match t {
+        ValType::I32 => {
+            let v = parse_int(s).ok_or_else(bad)?;
+            if v < i32::MIN as i128 || v > u32::MAX as i128 {
+                return Err(bad());
+            }
+            Val::I32(v as i64 as i32)
+        }
+        ValType::I64 => {
+            let v = parse_int(s).ok_or_else(bad)?;
+            if v < i64::MIN as i128 || v > u64::MAX as i128 {
+                return Err(bad());
+            }
+            Val::I64(v as i64)
+        }
+        ValType::F32 => Val::F32(s.parse::<f32>().map_err(|_| bad())?.to_bits()),
+        ValType::F64 => Val::F64(s.parse::<f64>().map_err(|_| bad())?.to_bits()),
+        ValType::FuncRef | ValType::ExternRef => {
+            if s == "null" {
+                Val::default_for(t)
+            } else {
+                return Err(format!("only `null` can be passed for a {t} argument"));
+            }
+        }
+    })
+}
+
+fn show(v: &Val) -> String {
+    v.to_string()
+}
+
+// ---- wast ---------------------------------------------------------------------------
+
+fn wast(a: WastArgs) -> Result<ExitCode, String> {
+    let strategy = strategy(&a.tier)?;
+    let (mut passed, mut failed) = (0, 0);
+    for file in &a.files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let config = Config {
+            strategy,
+            ..Config::default()
+        };
+        match wdb::wast::run_wast(&name, &text, config) {
+            Ok(r) => {
+                println!(
+                    "{}: {} passed, {} failed",
+                    file.display(),
+                    r.passed,
+                    r.failed
+                );
+                for f in &r.failures {
+                    println!("    {f}");
+                }
+                passed += r.passed;
+                failed += r.failed;
+            }
+            Err(e) => {
+                println!("{}: 0 passed, 1 failed", file.display());
+                println!("    {e}");
+                failed += 1;
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+// ---- compile ------------------------------------------------------------------------
+
+fn compile(a: CompileArgs) -> Result<ExitCode, String> {
+    let engine = engine(&a.tier, a.threads)?;
+    let bytes =
+        std::fs::read(&a.file).map_err(|e| format!("cannot read {}: {e}", a.file.display()))?;
+    let bytes = wdb::runtime::module::wasm_bytes(&bytes)
+        .map_err(|e| format!("{}: {e}", a.file.display()))?;
+    let start = Instant::now();
+    let module =
+        Module::from_binary(&engine, bytes).map_err(|e| format!("{}: {e}", a.file.display()))?;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    let info = module.info();
+    let code = info.code_section_size;
+    let mbps = if ms > 0.0 {
+        code as f64 / 1e6 / (ms / 1000.0)
+    } else {
+        0.0
+    };
+    println!(
+        "functions: {}, code: {} bytes, time: {:.2} ms, throughput: {:.1} MB/s",
+        info.num_defined_funcs(),
+        code,
+        ms,
+        mbps
+    );
+    Ok(ExitCode::SUCCESS)
+}
