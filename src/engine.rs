@@ -23,11 +23,16 @@ pub enum Strategy {
     /// optimized), like V8's `--wasm-tier-mask-for-testing`: exercises calls
     /// between the tiers.
     Mixed,
+    /// Start with baseline code that charges a tier-up budget; functions whose
+    /// budget runs out are compiled by Cranelift on background threads and
+    /// swapped in for later calls (V8's dynamic tiering).
+    Dynamic,
 }
 
 impl Strategy {
     /// Names accepted by [`Strategy::parse`] (and the CLI's `--tier`).
-    pub const NAMES: &'static [&'static str] = &["baseline", "debug", "optimized", "mixed"];
+    pub const NAMES: &'static [&'static str] =
+        &["baseline", "debug", "optimized", "mixed", "dynamic"];
 
     pub fn parse(s: &str) -> Option<Strategy> {
         Some(match s {
@@ -35,6 +40,7 @@ impl Strategy {
             "debug" => Strategy::Debug,
             "optimized" => Strategy::Optimized,
             "mixed" => Strategy::Mixed,
+            "dynamic" => Strategy::Dynamic,
             _ => return None,
         })
     }
@@ -47,7 +53,17 @@ pub struct Config {
     pub max_wasm_stack: usize,
     /// Threads for compiling a module (1 = on the calling thread).
     pub compile_threads: usize,
+    /// Tier-up budget of each function under [`Strategy::Dynamic`], in wasm
+    /// code bytes executed: baseline code charges a function's body size per
+    /// call and a loop body's size per iteration (as V8 charges by code size).
+    pub tiering_budget: i32,
+    /// Background compile threads for tier-up (0 = cores − 1, at least 1).
+    pub tiering_threads: usize,
 }
+
+/// Default tier-up budget: tuned on the samples (see BENCHMARKS.md) so that hot
+/// functions move up within milliseconds while cold code stays baseline.
+pub const DEFAULT_TIERING_BUDGET: i32 = 2_000_000;
 
 impl Default for Config {
     fn default() -> Config {
@@ -55,6 +71,8 @@ impl Default for Config {
             strategy: Strategy::Baseline,
             max_wasm_stack: 4 << 20,
             compile_threads: 1,
+            tiering_budget: DEFAULT_TIERING_BUDGET,
+            tiering_threads: 0,
         }
     }
 }
@@ -70,6 +88,9 @@ pub(crate) struct EngineInner {
     entry: Mutex<HashMap<FuncType, Arc<CodeObject>>>,
     host: Mutex<HashMap<FuncType, Arc<CodeObject>>>,
     pub builtins: Box<[usize; BUILTIN_COUNT]>,
+    pool: std::sync::OnceLock<crate::tiering::pool::CompilePool>,
+    events: Mutex<Vec<std::sync::mpsc::Sender<crate::tiering::TierEvent>>>,
+    pub started: std::time::Instant,
 }
 
 static LANDING: std::sync::OnceLock<Arc<CodeObject>> = std::sync::OnceLock::new();
@@ -93,6 +114,9 @@ impl Engine {
                 entry: Mutex::new(HashMap::new()),
                 host: Mutex::new(HashMap::new()),
                 builtins: Box::new(crate::runtime::builtins::table()),
+                pool: std::sync::OnceLock::new(),
+                events: Mutex::new(Vec::new()),
+                started: std::time::Instant::now(),
             }),
         })
     }
@@ -107,6 +131,33 @@ impl Engine {
 
     pub fn sig_type(&self, id: SigId) -> Option<FuncType> {
         self.inner.sigs.lookup(id)
+    }
+
+    /// The background compile pool (started on first use).
+    pub(crate) fn pool(&self) -> &crate::tiering::pool::CompilePool {
+        self.inner.pool.get_or_init(|| {
+            let n = match self.inner.config.tiering_threads {
+                0 => crate::tiering::pool::CompilePool::default_threads(),
+                n => n,
+            };
+            crate::tiering::pool::CompilePool::new(n)
+        })
+    }
+
+    /// Receives one [`crate::tiering::TierEvent`] per tier change from now on.
+    pub fn subscribe_tiering(&self) -> std::sync::mpsc::Receiver<crate::tiering::TierEvent> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.inner
+            .events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(tx);
+        rx
+    }
+
+    pub(crate) fn emit(&self, ev: crate::tiering::TierEvent) {
+        let mut subs = self.inner.events.lock().unwrap_or_else(|e| e.into_inner());
+        subs.retain(|s| s.send(ev.clone()).is_ok());
     }
 
     pub(crate) fn entry_trampoline(&self, ty: &FuncType) -> Result<trampolines::EntryFn> {

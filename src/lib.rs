@@ -12,6 +12,7 @@ pub mod error;
 pub mod module;
 pub mod optimizing;
 pub mod runtime;
+pub mod tiering;
 pub mod types;
 pub mod vm;
 pub mod wasi;

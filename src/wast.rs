@@ -66,6 +66,7 @@ struct Runner<'t> {
     file: &'t str,
     text: &'t str,
     report: WastReport,
+    instances: usize,
 }
 
 impl<'t> Runner<'t> {
@@ -83,6 +84,7 @@ impl<'t> Runner<'t> {
             file,
             text,
             report: WastReport::default(),
+            instances: 0,
         })
     }
 
@@ -106,7 +108,17 @@ impl<'t> Runner<'t> {
     }
 
     fn instantiate(&mut self, module: &Module) -> Result<Instance, Error> {
-        self.linker.instantiate(&mut self.store, module)
+        let inst = self.linker.instantiate(&mut self.store, module)?;
+        // Under dynamic tiering every other instance is also tiered down at
+        // once (lazy debug stubs), so scripts run through every path: baseline
+        // with budgets, background tier-up, lazy debug compiles.
+        if self.engine.config().strategy == crate::Strategy::Dynamic {
+            self.instances += 1;
+            if self.instances.is_multiple_of(2) {
+                inst.tiering(&self.store).tier_down_all()?;
+            }
+        }
+        Ok(inst)
     }
 
     fn directive(&mut self, d: WastDirective<'_>) {

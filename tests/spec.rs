@@ -75,6 +75,7 @@ macro_rules! all_tiers {
     ($($name:ident $file:literal),* $(,)?) => {
         tier_tests!(baseline, Strategy::Baseline; $($name $file),*);
         tier_tests!(debug, Strategy::Debug; $($name $file),*);
+        tier_tests!(dynamic, Strategy::Dynamic; $($name $file),*);
         tier_tests!(optimized, Strategy::Optimized; $($name $file),*);
         tier_tests!(mixed, Strategy::Mixed; $($name $file),*);
     };

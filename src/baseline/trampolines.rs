@@ -156,6 +156,75 @@ pub fn host_trampoline(ty: &FuncType, host_entry: HostEntryFn) -> FuncCode {
     code_of(m, vec![trap])
 }
 
+/// Lazy tier-down stubs for functions `first..first+count`: stub `k` is
+/// `mov r11d, first+k; jmp common` (r11 is free at calls: neither argument nor
+/// callee-saved). The common part saves the argument registers, asks the
+/// runtime for the function's debug code (compiling it the first time),
+/// restores them and jumps there, so the call proceeds as if made directly.
+/// Returns the code and the byte offset of each stub.
+pub fn lazy_stubs(first: u32, count: u32) -> (FuncCode, Vec<u32>) {
+    use crate::vm::layout::{Builtin, VMCTX_BUILTINS};
+    let mut m = Masm::new();
+    let common = m.new_label();
+    let mut offsets = Vec::with_capacity(count as usize);
+    for k in 0..count {
+        offsets.push(m.offset());
+        let f = (first + k) as i32;
+        dynasm!(m.ops ; .arch x64 ; mov r11d, DWORD f ; jmp =>common ; .align 16);
+    }
+    let disp = 8 * Builtin::LazyDebugCompile as i32;
+    dynasm!(m.ops
+        ; .arch x64
+        ; =>common
+        ; push rbp
+        ; mov rbp, rsp
+        ; sub rsp, 176
+        ; mov [rsp], rdi
+        ; mov [rsp + 8], rsi
+        ; mov [rsp + 16], rdx
+        ; mov [rsp + 24], rcx
+        ; mov [rsp + 32], r8
+        ; mov [rsp + 40], r9
+    );
+    for x in 0..8u8 {
+        let d = 48 + 16 * x as i32;
+        dynasm!(m.ops ; .arch x64 ; movdqu [rsp + d], Rx(x));
+    }
+    dynasm!(m.ops
+        ; .arch x64
+        ; mov esi, r11d
+        ; mov rax, [rdi + VMCTX_BUILTINS]
+        ; call QWORD [rax + disp]
+        ; mov r11, rax
+    );
+    for x in 0..8u8 {
+        let d = 48 + 16 * x as i32;
+        dynasm!(m.ops ; .arch x64 ; movdqu Rx(x), [rsp + d]);
+    }
+    dynasm!(m.ops
+        ; .arch x64
+        ; mov rdi, [rsp]
+        ; mov rsi, [rsp + 8]
+        ; mov rdx, [rsp + 16]
+        ; mov rcx, [rsp + 24]
+        ; mov r8, [rsp + 32]
+        ; mov r9, [rsp + 40]
+        ; mov rsp, rbp
+        ; pop rbp
+        ; test r11, r11
+        ; jz >trap
+        ; jmp r11
+        ; trap:
+    );
+    let trap = TrapSite {
+        native: m.offset(),
+        code: None,
+        wasm_offset: 0,
+    };
+    m.ud2();
+    (code_of(m, vec![trap]), offsets)
+}
+
 fn code_of(m: Masm, traps: Vec<TrapSite>) -> FuncCode {
     let bytes = m.finish().expect("trampoline labels are all defined");
     FuncCode {

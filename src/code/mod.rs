@@ -157,8 +157,17 @@ impl CodeObject {
     }
 }
 
+/// Bytes of executable code currently mapped (all code objects).
+static LIVE_CODE_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Bytes of executable code currently mapped, process-wide.
+pub fn live_code_bytes() -> usize {
+    LIVE_CODE_BYTES.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 impl Drop for CodeObject {
     fn drop(&mut self) {
+        LIVE_CODE_BYTES.fetch_sub(self.map.len(), std::sync::atomic::Ordering::SeqCst);
         let mut reg = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
         reg.remove(&self.start());
     }
@@ -201,6 +210,7 @@ pub fn publish(
         at += padded;
     }
     let map = map.make_exec()?;
+    LIVE_CODE_BYTES.fetch_add(map.len(), std::sync::atomic::Ordering::SeqCst);
     let obj = Arc::new(CodeObject {
         map,
         kind,

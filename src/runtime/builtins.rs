@@ -25,6 +25,7 @@ pub fn table() -> [usize; BUILTIN_COUNT] {
     t[Builtin::DebugHook as usize] = debug_hook as *const () as usize;
     t[Builtin::TierUpCheck as usize] = tier_up_check as *const () as usize;
     t[Builtin::FloatToInt as usize] = float_to_int as *const () as usize;
+    t[Builtin::LazyDebugCompile as usize] = lazy_debug_compile as *const () as usize;
     t
 }
 
@@ -199,7 +200,20 @@ extern "C" fn debug_hook(vmctx: *mut u8, func: u32, point: u32, regs: *mut u64, 
     super::debug::run_hook(vmctx, func, point, regs, fp)
 }
 
-extern "C" fn tier_up_check(_vmctx: *mut u8, _func: u32) -> u32 {
+extern "C" fn lazy_debug_compile(vmctx: *mut u8, func: u32) -> *const u8 {
+    let i = inst(vmctx);
+    match crate::tiering::compile_lazily(&i.shared, func) {
+        Ok(code) => code,
+        Err(e) => {
+            traps::set_pending(Trap::host(format!("cannot compile debug code: {e}")));
+            std::ptr::null()
+        }
+    }
+}
+
+extern "C" fn tier_up_check(vmctx: *mut u8, func: u32) -> u32 {
+    let i = inst(vmctx);
+    crate::tiering::budget_exhausted(&i.shared, func);
     0
 }
 

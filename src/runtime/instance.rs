@@ -13,6 +13,7 @@ use crate::vm::memory::LinearMemory;
 use crate::vm::table::Table as TableObj;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicPtr;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Memory {
@@ -63,14 +64,14 @@ impl Extern {
 pub(crate) struct InstanceData {
     pub vmctx: Box<[u64]>,
     pub module: Module,
-    pub funcrefs: Box<[VMFuncRef]>,
+    /// Code table, budgets and tiers, shared with the tier-up workers.
+    pub shared: Arc<crate::tiering::InstanceShared>,
     pub funcref_ptrs: Box<[*const VMFuncRef]>,
     pub table_ptrs: Box<[*mut VMTable]>,
     pub table_objs: Vec<*mut TableObj>,
     pub global_ptrs: Box<[*mut u64]>,
     pub memory: *mut LinearMemory,
     pub sig_ids: Box<[u32]>,
-    pub budgets: Box<[i32]>,
     pub dropped_elems: Vec<bool>,
     pub dropped_data: Vec<bool>,
     pub exports: HashMap<String, Extern>,
@@ -263,7 +264,7 @@ impl Instance {
         let mut data = Box::new(InstanceData {
             vmctx: vec![0u64; words].into_boxed_slice(),
             module: module.clone(),
-            funcrefs: Box::new([]),
+            shared: Arc::new(crate::tiering::InstanceShared::placeholder(module.clone())),
             funcref_ptrs: Box::new([]),
             table_ptrs: tables
                 .iter()
@@ -281,7 +282,6 @@ impl Instance {
                 &mut *store.inner.memories[m as usize] as *mut _
             }),
             sig_ids: module.inner.sig_ids.clone().into_boxed_slice(),
-            budgets: vec![0; nfuncs].into_boxed_slice(),
             dropped_elems: vec![false; info.elems.len()],
             dropped_data: vec![false; info.data.len()],
             exports: HashMap::new(),
@@ -289,7 +289,7 @@ impl Instance {
         });
         let vmctx = data.vmctx_ptr();
         let code = &module.inner.code;
-        data.funcrefs = (info.num_imported_funcs as usize..nfuncs)
+        let funcrefs: Box<[VMFuncRef]> = (info.num_imported_funcs as usize..nfuncs)
             .enumerate()
             .map(|(k, f)| VMFuncRef {
                 code: AtomicPtr::new(code.func_ptr(k) as *mut u8),
@@ -298,7 +298,12 @@ impl Instance {
                 func_index: f as u32,
             })
             .collect();
-        for r in data.funcrefs.iter() {
+        data.shared = Arc::new(crate::tiering::InstanceShared::new(
+            module.clone(),
+            funcrefs,
+            store.engine().config().tiering_budget,
+        ));
+        for r in data.shared.funcrefs.iter() {
             func_ptrs.push(r as *const VMFuncRef);
         }
         data.funcref_ptrs = func_ptrs.into_boxed_slice();
@@ -328,7 +333,7 @@ impl Instance {
             store.engine().inner.builtins.as_ptr() as usize,
         );
         put(VMCTX_INSTANCE, &mut *data as *mut InstanceData as usize);
-        put(VMCTX_BUDGETS, data.budgets.as_ptr() as usize);
+        put(VMCTX_BUDGETS, data.shared.budgets.as_ptr() as usize);
         put(VMCTX_SIG_IDS, data.sig_ids.as_ptr() as usize);
 
         // Globals' initial values.
@@ -473,6 +478,11 @@ impl Instance {
             store: self.store,
             raw,
         })
+    }
+
+    /// A handle to this instance's tiers, usable from any thread while wasm runs.
+    pub fn tiering<T>(&self, store: &Store<T>) -> crate::tiering::Tiering {
+        crate::tiering::Tiering::new(self.data(store).shared.clone())
     }
 
     /// Turns the debug hook of function `func` on or off (debug code only).

@@ -17,32 +17,44 @@ impl CompilePool {
         let threads = threads.max(1);
         let (tx, rx) = channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
+        let mut started = 0;
         for i in 0..threads {
             let rx = rx.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("wdb-compile-{i}"))
                 .stack_size(8 << 20)
                 .spawn(move || worker(rx));
-            if spawned.is_err() && i == 0 {
-                // No worker at all would strand jobs; the caller falls back to inline compiles.
-                break;
+            if spawned.is_ok() {
+                started += 1;
             }
         }
-        CompilePool { tx: Mutex::new(tx), threads }
+        CompilePool {
+            tx: Mutex::new(tx),
+            threads: started,
+        }
     }
 
     /// Default size: one worker per core but one (the core running wasm), at least one.
     pub fn default_threads() -> usize {
-        std::thread::available_parallelism().map_or(1, |n| n.get()).saturating_sub(1).max(1)
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .saturating_sub(1)
+            .max(1)
     }
 
     pub fn threads(&self) -> usize {
         self.threads
     }
 
-    /// Queues a job; returns false if the workers are gone.
+    /// Queues a job; returns false if no worker can run it.
     pub fn submit(&self, job: Job) -> bool {
-        self.tx.lock().unwrap_or_else(|e| e.into_inner()).send(job).is_ok()
+        self.threads > 0
+            && self
+                .tx
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .send(job)
+                .is_ok()
     }
 }
 
@@ -53,10 +65,8 @@ fn worker(rx: Arc<Mutex<Receiver<Job>>>) {
             guard.recv()
         };
         match job {
-            Ok(job) => {
-                // A panicking job must not take the worker down.
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
-            }
+            // A panicking job must not take the worker down.
+            Ok(job) => drop(std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))),
             Err(_) => return,
         }
     }

@@ -135,9 +135,10 @@ pub enum Builtin {
     /// Float conversions that need more than a few instructions:
     /// `(bits: u64, kind: u32, out: *mut u64) -> u32` 0 or trap code.
     FloatToInt,
-    /// `(vmctx, value: u64) -> u64`: `ref.func`-style lookups are inline; this is
-    /// for popcnt on machines without the instruction.
-    Popcnt64,
+    /// `(callee vmctx, func) -> code`: a lazy tier-down stub was called;
+    /// compiles (or finds) the function's debug code and returns its entry
+    /// (null after leaving a pending trap).
+    LazyDebugCompile,
 }
 
 pub const BUILTIN_COUNT: usize = 15;

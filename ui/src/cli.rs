@@ -37,9 +37,16 @@ struct RunArgs {
     /// Call this exported function instead of `_start`; ARGS are its arguments.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
-    /// Which code to run.
-    #[arg(long, default_value = "baseline", value_name = "TIER")]
+    /// Which code to run (dynamic: baseline first, hot functions move to
+    /// optimized code on a background thread).
+    #[arg(long, default_value = "dynamic", value_name = "TIER")]
     tier: String,
+    /// Print one line per tier change (function, from -> to, compile time, when).
+    #[arg(long)]
+    trace_tiering: bool,
+    /// Tier-up budget per function, in wasm code bytes executed (dynamic tier).
+    #[arg(long, value_name = "N")]
+    tiering_budget: Option<i32>,
     /// Preopen a host directory for WASI, optionally under another guest path.
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     dirs: Vec<String>,
@@ -94,7 +101,32 @@ fn engine(tier: &str, threads: usize) -> Result<Engine, String> {
         compile_threads: threads.max(1),
         ..Config::default()
     };
+    engine_with(config)
+}
+
+fn engine_with(config: Config) -> Result<Engine, String> {
     Engine::new(config).map_err(|e| e.to_string())
+}
+
+/// Prints tier changes to stderr as they happen.
+fn trace_tiering(engine: &Engine) {
+    let rx = engine.subscribe_tiering();
+    std::thread::spawn(move || {
+        for ev in rx {
+            let name = ev
+                .func_name
+                .clone()
+                .unwrap_or_else(|| format!("func {}", ev.func_index));
+            eprintln!(
+                "[tier {:>9.3} ms] {name} (func {}): {} -> {} ({:.2} ms compile)",
+                ev.at.as_secs_f64() * 1000.0,
+                ev.func_index,
+                ev.from.name(),
+                ev.to.name(),
+                ev.compile_time.as_secs_f64() * 1000.0
+            );
+        }
+    });
 }
 
 fn load(engine: &Engine, file: &PathBuf) -> Result<Module, String> {
@@ -105,7 +137,20 @@ fn load(engine: &Engine, file: &PathBuf) -> Result<Module, String> {
 // ---- run --------------------------------------------------------------------------
 
 fn run(a: RunArgs) -> Result<ExitCode, String> {
-    let engine = engine(&a.tier, 1)?;
+    let mut config = Config {
+        strategy: strategy(&a.tier)?,
+        ..Config::default()
+    };
+    if let Some(b) = a.tiering_budget {
+        if b <= 0 {
+            return Err(format!("--tiering-budget must be positive, got {b}"));
+        }
+        config.tiering_budget = b;
+    }
+    let engine = engine_with(config)?;
+    if a.trace_tiering {
+        trace_tiering(&engine);
+    }
     let module = load(&engine, &a.file)?;
     let mut wasi = WasiCtx::new();
     let program = a

@@ -1,0 +1,381 @@
+//! Dynamic tiering: baseline code charges a per-function budget; when it runs
+//! out the function is compiled by Cranelift on a background worker and its
+//! code-table slot is swapped atomically, so later calls run optimized code
+//! while frames already running keep the code they entered (no OSR). Tools
+//! force everything down to debug code (`tier_down_all`) or up to optimized
+//! code (`tier_up_all`) at any time, from any thread.
+//!
+//! Invariants: code is never freed while its module lives (the module's code
+//! cache owns it), so a frame can always return into old code, and repeated
+//! tier switches reuse cached code instead of growing code memory.
+
+pub mod pool;
+
+use crate::code::Tier;
+use crate::error::Result;
+use crate::runtime::Module;
+use crate::vm::layout::VMFuncRef;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What the tiering of an instance is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Mode {
+    /// Functions move up when their budget runs out (or stay where the
+    /// engine's strategy put them if it does not tier).
+    Dynamic = 0,
+    /// Everything runs debug baseline code (a debugger is attached).
+    Debug = 1,
+    /// Everything is (being) moved to optimized code (profile mode).
+    Optimized = 2,
+}
+
+/// One tier change, for `--trace-tiering` and the UI.
+#[derive(Debug, Clone)]
+pub struct TierEvent {
+    pub module_id: u64,
+    pub func_index: u32,
+    pub func_name: Option<String>,
+    pub from: Tier,
+    pub to: Tier,
+    /// Compile time spent for this change (zero when cached code was reused).
+    pub compile_time: Duration,
+    /// Since the engine was created.
+    pub at: Duration,
+}
+
+/// The per-instance state compiled code and tier-up workers share.
+pub struct InstanceShared {
+    pub module: Module,
+    /// Code table entries of the defined functions.
+    pub funcrefs: Box<[VMFuncRef]>,
+    /// Tier-up budgets by function index (compiled code decrements them).
+    pub budgets: Box<[AtomicI32]>,
+    /// Current tier of each defined function.
+    tiers: Box<[AtomicU8]>,
+    /// Queued for the optimizing tier (so a function is queued once).
+    queued: Box<[AtomicBool]>,
+    mode: AtomicU8,
+    budget: i32,
+}
+
+// SAFETY: the raw pointers inside VMFuncRef (code, vmctx) are only read by
+// compiled code and written with atomic stores; the VMContext they point to
+// lives as long as the store owning the instance, and workers never
+// dereference it.
+unsafe impl Send for InstanceShared {}
+// SAFETY: as above; all mutable state is atomic.
+unsafe impl Sync for InstanceShared {}
+
+fn tier_code(t: Tier) -> u8 {
+    crate::runtime::module::tier_slot(t) as u8
+}
+
+fn tier_from(v: u8) -> Tier {
+    match v {
+        0 => Tier::Baseline,
+        1 => Tier::Debug,
+        _ => Tier::Optimized,
+    }
+}
+
+impl InstanceShared {
+    pub(crate) fn placeholder(module: Module) -> InstanceShared {
+        InstanceShared::new(module, Box::new([]), 0)
+    }
+
+    pub(crate) fn new(module: Module, funcrefs: Box<[VMFuncRef]>, budget: i32) -> InstanceShared {
+        let info = module.info();
+        let nfuncs = info.num_funcs() as usize;
+        let base = info.num_imported_funcs;
+        let tiers = (0..funcrefs.len())
+            .map(|k| AtomicU8::new(tier_code(module.func_tier(base + k as u32))))
+            .collect();
+        InstanceShared {
+            budgets: (0..nfuncs).map(|_| AtomicI32::new(budget)).collect(),
+            queued: (0..funcrefs.len())
+                .map(|_| AtomicBool::new(false))
+                .collect(),
+            tiers,
+            funcrefs,
+            mode: AtomicU8::new(Mode::Dynamic as u8),
+            budget,
+            module,
+        }
+    }
+
+    fn defined(&self, func: u32) -> Option<usize> {
+        let k = func.checked_sub(self.module.info().num_imported_funcs)? as usize;
+        (k < self.funcrefs.len()).then_some(k)
+    }
+
+    pub fn mode(&self) -> Mode {
+        match self.mode.load(Ordering::SeqCst) {
+            1 => Mode::Debug,
+            2 => Mode::Optimized,
+            _ => Mode::Dynamic,
+        }
+    }
+
+    pub fn tier(&self, func: u32) -> Option<Tier> {
+        self.defined(func)
+            .map(|k| tier_from(self.tiers[k].load(Ordering::SeqCst)))
+    }
+
+    /// Points function `func`'s code-table slot at its `tier` code (which must
+    /// be in the module's cache). One atomic store; running frames are unaffected.
+    fn install(&self, func: u32, tier: Tier, compile_time: Duration) -> bool {
+        match self.module.code_ptr(func, tier) {
+            Some(code) => self.install_code(func, tier, code, compile_time),
+            None => false,
+        }
+    }
+
+    /// Points `func`'s slot at `code`, which runs (or leads to) `tier` code.
+    fn install_code(&self, func: u32, tier: Tier, code: *const u8, compile_time: Duration) -> bool {
+        let Some(k) = self.defined(func) else {
+            return false;
+        };
+        let from = tier_from(self.tiers[k].swap(tier_code(tier), Ordering::SeqCst));
+        self.funcrefs[k]
+            .code
+            .store(code as *mut u8, Ordering::Release);
+        if from != tier {
+            let engine = self.module.engine();
+            engine.emit(TierEvent {
+                module_id: self.module.info().id,
+                func_index: func,
+                func_name: self.module.info().func_name(func).map(str::to_string),
+                from,
+                to: tier,
+                compile_time,
+                at: engine.inner.started.elapsed(),
+            });
+        }
+        true
+    }
+
+    fn all_defined(&self) -> Vec<u32> {
+        let base = self.module.info().num_imported_funcs;
+        (0..self.funcrefs.len() as u32).map(|k| base + k).collect()
+    }
+}
+
+/// Called by a lazy tier-down stub: the function's debug code, compiled now
+/// if needed. The slot is pointed at it while the instance is still in debug mode.
+pub(crate) fn compile_lazily(shared: &Arc<InstanceShared>, func: u32) -> Result<*const u8> {
+    let t0 = Instant::now();
+    shared.module.ensure_tier(&[func], Tier::Debug, 1)?;
+    let code = shared
+        .module
+        .code_ptr(func, Tier::Debug)
+        .ok_or_else(|| crate::Error::Internal("debug code missing after compile".into()))?;
+    if shared.mode() == Mode::Debug {
+        shared.install_code(func, Tier::Debug, code, t0.elapsed());
+    }
+    Ok(code)
+}
+
+/// Called (through the `TierUpCheck` builtin) when a function's budget runs out.
+pub(crate) fn budget_exhausted(shared: &Arc<InstanceShared>, func: u32) {
+    if let Some(b) = shared.budgets.get(func as usize) {
+        // Not again until the optimized code is in (or a tier switch resets it).
+        b.store(i32::MAX, Ordering::SeqCst);
+    }
+    if shared.mode() == Mode::Dynamic {
+        queue_optimize(shared, func);
+    }
+}
+
+/// Queues `func` for the optimizing tier on the engine's worker pool.
+fn queue_optimize(shared: &Arc<InstanceShared>, func: u32) {
+    let Some(k) = shared.defined(func) else {
+        return;
+    };
+    if shared.tier(func) == Some(Tier::Optimized) || shared.queued[k].swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let job_shared = shared.clone();
+    let job = Box::new(move || {
+        let s = job_shared;
+        let t0 = Instant::now();
+        let ok = s.module.ensure_tier(&[func], Tier::Optimized, 1).is_ok();
+        let spent = t0.elapsed();
+        // A debugger may have taken over while we compiled: debug code wins.
+        if ok && s.mode() != Mode::Debug {
+            s.install(func, Tier::Optimized, spent);
+        }
+        if let Some(k) = s.defined(func) {
+            s.queued[k].store(false, Ordering::SeqCst);
+        }
+    });
+    if !shared.module.engine().pool().submit(job) {
+        shared.queued[k].store(false, Ordering::SeqCst);
+    }
+}
+
+/// What one function looks like to the tiering.
+#[derive(Debug, Clone)]
+pub struct FuncTierInfo {
+    pub func_index: u32,
+    pub name: Option<String>,
+    pub tier: Tier,
+    /// Budget left before tier-up (the full budget when it has not run).
+    pub budget_left: i32,
+    /// Compile time per tier: baseline, debug, optimized.
+    pub compile_times: [Option<Duration>; 3],
+}
+
+/// The result of a whole-instance tier switch.
+#[derive(Debug, Clone, Copy)]
+pub struct TierSwitch {
+    pub functions: usize,
+    /// Functions compiled (eager) or left to compile on first call (lazy);
+    /// the rest reused cached code.
+    pub compiled: usize,
+    pub time: Duration,
+}
+
+/// A thread-safe handle to one instance's tiers.
+#[derive(Clone)]
+pub struct Tiering {
+    shared: Arc<InstanceShared>,
+}
+
+impl Tiering {
+    pub(crate) fn new(shared: Arc<InstanceShared>) -> Tiering {
+        Tiering { shared }
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.shared.mode()
+    }
+
+    pub fn tier(&self, func: u32) -> Option<Tier> {
+        self.shared.tier(func)
+    }
+
+    /// Every function to debug baseline code. Functions whose debug code was
+    /// compiled before get it at once; the others get a lazy stub that compiles
+    /// their debug code on their first call (so attaching to a large module
+    /// costs one pointer store per function). Frames running other code keep
+    /// running it.
+    pub fn tier_down_all(&self) -> Result<TierSwitch> {
+        let t0 = Instant::now();
+        self.shared.mode.store(Mode::Debug as u8, Ordering::SeqCst);
+        let funcs = self.shared.all_defined();
+        let mut lazy = 0;
+        for &f in &funcs {
+            if !self.shared.install(f, Tier::Debug, Duration::ZERO) {
+                let stub = self.shared.module.lazy_stub(f)?;
+                self.shared
+                    .install_code(f, Tier::Debug, stub, Duration::ZERO);
+                lazy += 1;
+            }
+        }
+        Ok(TierSwitch {
+            functions: funcs.len(),
+            compiled: lazy,
+            time: t0.elapsed(),
+        })
+    }
+
+    /// Like [`Tiering::tier_down_all`] but compiles all debug code now, in parallel.
+    pub fn tier_down_all_eager(&self) -> Result<TierSwitch> {
+        let t0 = Instant::now();
+        let funcs = self.shared.all_defined();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let compiled = self
+            .shared
+            .module
+            .ensure_tier(&funcs, Tier::Debug, threads)?;
+        let s = self.tier_down_all()?;
+        Ok(TierSwitch {
+            compiled,
+            time: t0.elapsed(),
+            ..s
+        })
+    }
+
+    /// Queues every function for the optimizing tier; each is swapped in as
+    /// its compile finishes (cached code is swapped in at once). Returns the
+    /// number of functions queued or swapped.
+    pub fn tier_up_all(&self) -> usize {
+        self.shared
+            .mode
+            .store(Mode::Optimized as u8, Ordering::SeqCst);
+        let funcs = self.shared.all_defined();
+        for &f in &funcs {
+            if self.shared.module.code_ptr(f, Tier::Optimized).is_some() {
+                self.shared.install(f, Tier::Optimized, Duration::ZERO);
+            } else {
+                queue_optimize(&self.shared, f);
+            }
+        }
+        funcs.len()
+    }
+
+    /// Back to dynamic tiering (a debugger detached): debug code is replaced by
+    /// the strategy's own code and budgets start again.
+    pub fn resume_dynamic(&self) {
+        self.shared
+            .mode
+            .store(Mode::Dynamic as u8, Ordering::SeqCst);
+        let module = &self.shared.module;
+        for f in self.shared.all_defined() {
+            if self.shared.tier(f) == Some(Tier::Debug) {
+                let home = module.func_tier(f);
+                self.shared.install(f, home, Duration::ZERO);
+            }
+        }
+        for b in self.shared.budgets.iter() {
+            b.store(self.shared.budget, Ordering::SeqCst);
+        }
+    }
+
+    /// Number of defined functions currently in each tier (baseline, debug, optimized).
+    pub fn counts(&self) -> [usize; 3] {
+        let mut c = [0; 3];
+        for t in self.shared.tiers.iter() {
+            c[t.load(Ordering::SeqCst) as usize] += 1;
+        }
+        c
+    }
+
+    /// Waits until every function is in `tier` (true) or `timeout` passes (false).
+    pub fn wait_all(&self, tier: Tier, timeout: Duration) -> bool {
+        let until = Instant::now() + timeout;
+        loop {
+            if self
+                .shared
+                .tiers
+                .iter()
+                .all(|t| tier_from(t.load(Ordering::SeqCst)) == tier)
+            {
+                return true;
+            }
+            if Instant::now() >= until {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// The per-function view: tier, budget left, compile times.
+    pub fn functions(&self) -> Vec<FuncTierInfo> {
+        let module = &self.shared.module;
+        self.shared
+            .all_defined()
+            .into_iter()
+            .map(|f| FuncTierInfo {
+                func_index: f,
+                name: module.info().func_name(f).map(str::to_string),
+                tier: self.shared.tier(f).unwrap_or(Tier::Baseline),
+                budget_left: self.shared.budgets[f as usize].load(Ordering::Relaxed),
+                compile_times: module.compile_times(f),
+            })
+            .collect()
+    }
+}
