@@ -1,0 +1,332 @@
+//! Integer and float operators for the baseline compiler, each family one
+//! helper over the value stack and the macro assembler.
+
+use super::*;
+
+impl CodeGen<'_> {
+    // ---- integer operators --------------------------------------------------------------
+
+    pub(super) fn ibin(&mut self, w: bool, op: Alu) {
+        let rhs = self.pop();
+        let lhs = self.pop();
+        let ty = lhs.ty;
+        let dst = self.take_gpr(lhs);
+        let src = self.src_of(rhs);
+        self.masm.alu(op, w, dst, src);
+        self.free_src(src);
+        self.push_gpr(ty, dst);
+    }
+
+    pub(super) fn iunop(&mut self, ty: ValType, f: impl FnOnce(&mut Masm, Gpr)) {
+        let r = self.pop_gpr();
+        f(&mut self.masm, r);
+        self.push_gpr(ty, r);
+    }
+
+    pub(super) fn eqz(&mut self, w: bool) {
+        let r = self.pop_gpr();
+        self.masm.test_rr(w, r, r);
+        self.push_cond(Cond::Eq, r);
+    }
+
+    /// Pushes the boolean `c` of the flags just set; `r` is a free-able register.
+    pub(super) fn push_cond(&mut self, c: Cond, r: Gpr) {
+        if self.can_fuse() {
+            self.stack.free_gpr(r);
+            self.stack.push(ValType::I32, Loc::Flags(c));
+        } else {
+            self.masm.setcc(c, r);
+            self.push_gpr(ValType::I32, r);
+        }
+    }
+
+    pub(super) fn icmp(&mut self, w: bool, c: Cond) {
+        let rhs = self.pop();
+        let lhs = self.pop();
+        let dst = self.take_gpr(lhs);
+        let src = self.src_of(rhs);
+        self.masm.alu(Alu::Cmp, w, dst, src);
+        self.free_src(src);
+        self.push_cond(c, dst);
+    }
+
+    pub(super) fn bitcount(&mut self, w: bool, kind: u8) {
+        let ty = if w { ValType::I64 } else { ValType::I32 };
+        let r = self.pop_gpr();
+        self.masm.bitcount(kind, w, r, r);
+        self.push_gpr(ty, r);
+    }
+
+    pub(super) fn shift(&mut self, w: bool, op: Shift) {
+        let rhs = self.pop();
+        let lhs = self.pop();
+        let ty = lhs.ty;
+        if let Loc::Const(c) = rhs.loc {
+            let dst = self.take_gpr(lhs);
+            let n = (c as u32) & if w { 63 } else { 31 };
+            self.masm.shift_imm(op, w, dst, n as u8);
+            self.push_gpr(ty, dst);
+            return;
+        }
+        self.stack.evict_gpr(&mut self.masm, RCX);
+        let mut cnt = self.take_gpr(rhs);
+        let mut dst = self.take_gpr(lhs);
+        if dst == RCX {
+            // The value may not live in rcx: move it out.
+            let nd = self.stack.alloc_gpr_except(&mut self.masm, 1 << RCX);
+            self.masm.mov_rr(true, nd, RCX);
+            self.stack.free_gpr(RCX);
+            dst = nd;
+        }
+        if cnt != RCX {
+            self.stack.claim_gpr(RCX);
+            self.masm.mov_rr(true, RCX, cnt);
+            self.stack.free_gpr(cnt);
+            cnt = RCX;
+        }
+        self.masm.shift_cl(op, w, dst);
+        self.stack.free_gpr(cnt);
+        self.push_gpr(ty, dst);
+    }
+
+    pub(super) fn idiv(&mut self, w: bool, signed: bool, rem: bool) {
+        let ty = if w { ValType::I64 } else { ValType::I32 };
+        let rhs = self.pop();
+        let lhs = self.pop();
+        self.stack.evict_gpr(&mut self.masm, RAX);
+        self.stack.evict_gpr(&mut self.masm, RDX);
+        let d = self.take_gpr(rhs);
+        self.masm.mov_rr(true, SCRATCH, d);
+        self.stack.free_gpr(d);
+        let n = self.take_gpr(lhs);
+        self.masm.mov_rr(true, RAX, n);
+        self.stack.free_gpr(n);
+        self.stack.claim_gpr(RAX);
+        self.stack.claim_gpr(RDX);
+        let div0 = self.trap_label(TrapCode::IntegerDivideByZero, self.wasm);
+        self.masm.test_rr(w, SCRATCH, SCRATCH);
+        self.masm.jcc(Cond::Eq, div0);
+        let done = self.masm.new_label();
+        if signed {
+            let normal = self.masm.new_label();
+            self.masm.alu(Alu::Cmp, w, SCRATCH, Src::Imm(-1));
+            self.masm.jcc(Cond::Ne, normal);
+            if rem {
+                self.masm.mov_imm(true, RDX, 0);
+            } else {
+                let ovf = self.trap_label(TrapCode::IntegerOverflow, self.wasm);
+                self.masm.neg_jo(w, RAX, ovf);
+            }
+            self.masm.jmp(done);
+            self.masm.bind(normal);
+        }
+        self.masm.div(signed, w, SCRATCH);
+        self.masm.bind(done);
+        if rem {
+            self.stack.free_gpr(RAX);
+            self.push_gpr(ty, RDX);
+        } else {
+            self.stack.free_gpr(RDX);
+            self.push_gpr(ty, RAX);
+        }
+    }
+
+    // ---- float operators -----------------------------------------------------------------
+
+    pub(super) fn fbin(&mut self, f64: bool, op: FBin) {
+        let rhs = self.pop();
+        let lhs = self.pop();
+        let ty = lhs.ty;
+        let dst = self.take_xmm(lhs);
+        if let Some(m) = self.stack.mem_of(&rhs) {
+            self.masm.fbin_mem(op, f64, dst, RBP, m);
+        } else {
+            let src = self.take_xmm(rhs);
+            self.masm.fbin(op, f64, dst, src);
+            self.stack.free_xmm(src);
+        }
+        self.push_xmm(ty, dst);
+    }
+
+    pub(super) fn fminmax(&mut self, f64: bool, max: bool) {
+        let rhs = self.pop();
+        let lhs = self.pop();
+        let ty = lhs.ty;
+        let dst = self.take_xmm(lhs);
+        let src = self.take_xmm(rhs);
+        self.masm.fminmax(max, f64, dst, src);
+        self.stack.free_xmm(src);
+        self.push_xmm(ty, dst);
+    }
+
+    pub(super) fn fcopysign(&mut self, f64: bool) {
+        let rhs = self.pop();
+        let lhs = self.pop();
+        let ty = lhs.ty;
+        let dst = self.take_xmm(lhs);
+        let src = self.take_xmm(rhs);
+        let tmp = self.stack.alloc_gpr(&mut self.masm);
+        self.masm.fsign_op(2, f64, dst, Some((src, tmp)));
+        self.stack.free_gpr(tmp);
+        self.stack.free_xmm(src);
+        self.push_xmm(ty, dst);
+    }
+
+    pub(super) fn funop(&mut self, f64: bool, f: impl FnOnce(&mut Masm, Xmm)) {
+        let ty = if f64 { ValType::F64 } else { ValType::F32 };
+        let x = self.pop_xmm();
+        f(&mut self.masm, x);
+        self.push_xmm(ty, x);
+    }
+
+    pub(super) fn funop_to(&mut self, _src_f64: bool, to: ValType, f: impl FnOnce(&mut Masm, Xmm)) {
+        let x = self.pop_xmm();
+        f(&mut self.masm, x);
+        self.push_xmm(to, x);
+    }
+
+    pub(super) fn fcmp(&mut self, f64: bool, c: FCmp) {
+        let rhs = self.pop();
+        let lhs = self.pop();
+        let a = self.take_xmm(lhs);
+        let b = self.take_xmm(rhs);
+        let d = self.stack.alloc_gpr(&mut self.masm);
+        match c {
+            FCmp::Eq | FCmp::Ne => {
+                self.masm.ucomi(f64, a, b);
+                let (c1, c2) = if c == FCmp::Eq {
+                    (Cond::Eq, Cond::NoParity)
+                } else {
+                    (Cond::Ne, Cond::Parity)
+                };
+                let t = self.stack.alloc_gpr(&mut self.masm);
+                self.masm.setcc(c1, d);
+                self.masm.setcc(c2, t);
+                self.masm.alu(
+                    if c == FCmp::Eq { Alu::And } else { Alu::Or },
+                    false,
+                    d,
+                    Src::Reg(t),
+                );
+                self.stack.free_gpr(t);
+            }
+            FCmp::Lt | FCmp::Le => {
+                self.masm.ucomi(f64, b, a);
+                self.masm
+                    .setcc(if c == FCmp::Lt { Cond::GtU } else { Cond::GeU }, d);
+            }
+            FCmp::Gt | FCmp::Ge => {
+                self.masm.ucomi(f64, a, b);
+                self.masm
+                    .setcc(if c == FCmp::Gt { Cond::GtU } else { Cond::GeU }, d);
+            }
+        }
+        self.stack.free_xmm(a);
+        self.stack.free_xmm(b);
+        self.push_gpr(ValType::I32, d);
+    }
+
+    pub(super) fn int_to_float(&mut self, f64: bool, w: bool, signed: bool) {
+        let ty = if f64 { ValType::F64 } else { ValType::F32 };
+        let r = self.pop_gpr();
+        let x = self.stack.alloc_xmm(&mut self.masm);
+        if signed {
+            self.masm.cvt_int_to_float(f64, w, x, r);
+        } else if !w {
+            self.masm.mov_rr(false, r, r);
+            self.masm.cvt_int_to_float(f64, true, x, r);
+        } else {
+            let tmp = self.stack.alloc_gpr(&mut self.masm);
+            self.masm.cvt_u64_to_float(f64, x, r, tmp);
+            self.stack.free_gpr(tmp);
+        }
+        self.stack.free_gpr(r);
+        self.push_xmm(ty, x);
+    }
+
+    /// Trapping float → signed int, inline with an out-of-line range check.
+    pub(super) fn trunc_signed(&mut self, f64: bool, w: bool) {
+        let ty = if w { ValType::I64 } else { ValType::I32 };
+        let x = self.pop_xmm();
+        let d = self.stack.alloc_gpr(&mut self.masm);
+        self.masm.cvtt_float_to_int(f64, w, d, x);
+        // `cmp d, 1` overflows exactly when d is the minimum (the failure value).
+        let check = self.masm.new_label();
+        let back = self.masm.new_label();
+        self.masm.alu(Alu::Cmp, w, d, Src::Imm(1));
+        self.masm.jo(check);
+        self.masm.bind(back);
+        // The slow path lives inline after a jump over it (it is rare and short).
+        let over = self.masm.new_label();
+        self.masm.jmp(over);
+        self.masm.bind(check);
+        let conv = self.trap_label(TrapCode::BadConversionToInteger, self.wasm);
+        let ovf = self.trap_label(TrapCode::IntegerOverflow, self.wasm);
+        self.masm.ucomi(f64, x, x);
+        self.masm.jcc(Cond::Parity, conv);
+        // Lower bound: the result is the minimum iff x > MIN - 1 (exact compare per type).
+        let (bound_bits, strict) = match (f64, w) {
+            (true, false) => ((-2147483649.0f64).to_bits(), true),
+            (true, true) => ((-9223372036854775808.0f64).to_bits(), false),
+            (false, false) => ((-2147483648.0f32).to_bits() as u64, false),
+            (false, true) => ((-9223372036854775808.0f32).to_bits() as u64, false),
+        };
+        self.masm.fconst(f64, XSCRATCH, bound_bits);
+        self.masm.ucomi(f64, x, XSCRATCH);
+        self.masm
+            .jcc(if strict { Cond::LeU } else { Cond::LtU }, ovf);
+        self.masm.fconst(f64, XSCRATCH, 0);
+        self.masm.ucomi(f64, x, XSCRATCH);
+        self.masm.jcc(Cond::GtU, ovf);
+        self.masm.jmp(back);
+        self.masm.bind(over);
+        self.stack.free_xmm(x);
+        self.push_gpr(ty, d);
+    }
+
+    /// Unsigned and saturating truncations go through the runtime.
+    pub(super) fn trunc_builtin(&mut self, f64: bool, w: bool, unsigned: bool, sat: bool) {
+        use crate::vm::layout::float_to_int::*;
+        let ty = if w { ValType::I64 } else { ValType::I32 };
+        let mut kind = 0;
+        if f64 {
+            kind |= SRC_F64;
+        }
+        if w {
+            kind |= DST_I64;
+        }
+        if unsigned {
+            kind |= UNSIGNED;
+        }
+        if sat {
+            kind |= SATURATING;
+        }
+        // (vmctx, bits, kind, out) -> status; the result lands in the home slot.
+        self.builtin(
+            Builtin::FloatToInt,
+            &[Arg::Stack(0), Arg::Imm(kind as i64), Arg::SlotAddr(0)],
+            1,
+            None,
+            true,
+        );
+        self.stack.push(ty, Loc::Stack);
+    }
+
+    pub(super) fn reinterpret_to_int(&mut self, f64: bool) {
+        let ty = if f64 { ValType::I64 } else { ValType::I32 };
+        let x = self.pop_xmm();
+        let r = self.stack.alloc_gpr(&mut self.masm);
+        self.masm.movq_to_gpr(f64, r, x);
+        self.stack.free_xmm(x);
+        self.push_gpr(ty, r);
+    }
+
+    pub(super) fn reinterpret_to_float(&mut self, f64: bool) {
+        let ty = if f64 { ValType::F64 } else { ValType::F32 };
+        let r = self.pop_gpr();
+        let x = self.stack.alloc_xmm(&mut self.masm);
+        self.masm.movq_to_xmm(f64, x, r);
+        self.stack.free_gpr(r);
+        self.push_xmm(ty, x);
+    }
+}
