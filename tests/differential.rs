@@ -19,9 +19,7 @@
 //! the same wasm offsets (the whole backtrace) in every tier, which checks the
 //! optimizing tier's source locations against the baseline's offset map, and
 //! every reported place must be plausible (the innermost offset names an
-//! operator that can raise that trap, the outer ones calls). Baseline code
-//! reports all traps raised through a runtime builtin in one function at one
-//! offset; such places are counted, not compared.
+//! operator that can raise that trap, the outer ones calls).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -489,17 +487,6 @@ fn can_raise(kind: Kind, op: &str) -> bool {
     }
 }
 
-/// Operators whose traps baseline code raises through a runtime builtin; the
-/// baseline reports all of a function's runtime traps at one offset (a known
-/// imprecision of that tier), so such places are not compared.
-fn raised_by_runtime(op: &str) -> bool {
-    (op.starts_with('I') && op.contains("Trunc") && (op.ends_with('U') || op.contains("Sat")))
-        || matches!(
-            op,
-            "MemoryFill" | "MemoryCopy" | "MemoryInit" | "TableFill" | "TableCopy" | "TableInit"
-        )
-}
-
 /// Whether a trap place names operators that can have caused it: the
 /// innermost frame an operator that raises `kind`, the others calls.
 fn plausible(place: &TrapPlace, ops: &std::collections::HashMap<u32, String>) -> bool {
@@ -655,8 +642,7 @@ fn run_cases() {
     let verbose = std::env::var_os("WDB_DIFF_VERBOSE").is_some();
     let dog = Watchdog::new();
     let features = wdb::module::features();
-    let (mut judged, mut calls, mut skipped, mut inconclusive, mut imprecise_baseline) =
-        (0, 0, 0, 0, 0);
+    let (mut judged, mut calls, mut skipped, mut inconclusive) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     let start = Instant::now();
     for seed in first..first + cases {
@@ -721,24 +707,8 @@ fn run_cases() {
         // Every place must name operators that can have trapped; the
         // optimizing tier must name the baseline's place where that is valid.
         let ops = operators(&wasm);
-        // A place the baseline reported through its runtime-trap path (in the
-        // baseline tier, or a baseline function of the mixed tier) is not exact.
-        let inexact = |k: usize, place: &TrapPlace| {
-            let Some(&(func, off)) = place.1.first() else {
-                return false;
-            };
-            let baseline_code = k == 0 || (strategies[k] == wdb::Strategy::Mixed && func % 2 == 0);
-            baseline_code
-                && off
-                    .and_then(|o| ops.get(&o))
-                    .is_some_and(|op| raised_by_runtime(op) || !plausible(place, &ops))
-        };
         for (k, places) in all_places.iter().enumerate() {
             for (n, place) in places {
-                if inexact(k, place) {
-                    imprecise_baseline += 1;
-                    continue;
-                }
                 if !plausible(place, &ops) {
                     failures.push(format!(
                         "seed {seed} [{:?}]: step {n} traps at implausible {place:?}",
@@ -750,7 +720,7 @@ fn run_cases() {
                     continue;
                 }
                 if let Some((_, base)) = all_places[0].iter().find(|(m, _)| m == n) {
-                    if base != place && !inexact(0, base) {
+                    if base != place {
                         failures.push(format!(
                             "seed {seed}: step {n} traps at {place:?} in {:?}, at {base:?} in baseline",
                             strategies[k]
@@ -762,8 +732,7 @@ fn run_cases() {
     }
     eprintln!(
         "differential: {cases} seeds from {first}: {judged} modules judged, {calls} calls compared, \
-         {skipped} skipped, {inconclusive} inconclusive, {imprecise_baseline} imprecise baseline trap \
-         places, {} failures, {:.1} s",
+         {skipped} skipped, {inconclusive} inconclusive, {} failures, {:.1} s",
         failures.len(),
         start.elapsed().as_secs_f64()
     );
