@@ -55,16 +55,7 @@ impl CodeGen<'_> {
         let mut budget_patch = None;
         if kind == FrameKind::Loop {
             self.masm.bind(label);
-            let slow = self.masm.new_label();
-            let back = self.masm.new_label();
-            self.masm.stack_check(VMCTX_LIMITS, slow);
-            self.masm.bind(back);
-            self.ool.push(OutOfLine::StackCheck {
-                label: slow,
-                back,
-                wasm: self.wasm,
-                entry: false,
-            });
+            self.stack_check(false);
             budget_patch = self.charge_budget(0);
         }
         if kind == FrameKind::If && !params.is_empty() {

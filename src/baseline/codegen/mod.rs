@@ -276,9 +276,9 @@ impl<'a> CodeGen<'a> {
 
     // ---- prologue / epilogue ------------------------------------------------
 
-    fn prologue(&mut self) {
-        self.frame_size_patch = self.masm.prologue();
-        // Stack/interrupt check before the frame is touched.
+    /// The stack/interrupt check (DESIGN §3.4) with its slow path out of line;
+    /// `entry`: at function entry, where a real overflow traps before any call.
+    fn stack_check(&mut self, entry: bool) {
         let slow = self.masm.new_label();
         let back = self.masm.new_label();
         self.masm.stack_check(VMCTX_LIMITS, slow);
@@ -287,8 +287,14 @@ impl<'a> CodeGen<'a> {
             label: slow,
             back,
             wasm: self.wasm,
-            entry: true,
+            entry,
         });
+    }
+
+    fn prologue(&mut self) {
+        self.frame_size_patch = self.masm.prologue();
+        // Stack/interrupt check before the frame is touched.
+        self.stack_check(true);
 
         let abi = abi_for(&self.ty);
         if abi.retptr {
