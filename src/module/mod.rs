@@ -2,6 +2,10 @@
 //! runtime, both compilers and the debugger need (types, imports, exports,
 //! segments, names, custom sections, function body ranges).
 
+mod body;
+
+pub use body::{BodyError, FuncBodyReader};
+
 use crate::error::{Error, Result};
 use crate::types::{FuncType, ValType};
 use std::collections::HashMap;

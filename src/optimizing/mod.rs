@@ -168,17 +168,8 @@ pub fn compile_function(
     }
 }
 
-/// Why translation stopped.
-pub(crate) enum Failure {
-    Invalid(wasmparser::BinaryReaderError),
-    Unsupported { offset: usize, message: String },
-}
-
-impl From<wasmparser::BinaryReaderError> for Failure {
-    fn from(e: wasmparser::BinaryReaderError) -> Self {
-        Failure::Invalid(e)
-    }
-}
+// Why translation stopped: the body error both tiers share.
+use crate::module::BodyError as Failure;
 
 fn compile_with(
     cx: &mut Contexts,
@@ -205,14 +196,7 @@ fn compile_with(
         body.range.clone(),
         validator,
     )
-    .map_err(|f| match f {
-        Failure::Invalid(e) => Error::invalid(e),
-        Failure::Unsupported { offset, message } => Error::Compile {
-            func: func_index,
-            offset,
-            message,
-        },
-    })?;
+    .map_err(|f| f.into_error(func_index))?;
     let code = cx
         .ctx
         .compile(&**isa, &mut ControlPlane::default())
@@ -233,35 +217,11 @@ fn translate_body(
     range: std::ops::Range<usize>,
     mut validator: Option<FuncValidator<ValidatorResources>>,
 ) -> std::result::Result<(), Failure> {
-    let mut reader =
-        wasmparser::BinaryReader::new(&module.bytes[range.clone()], range.start as u64);
-    // Parse with the validator's features, so encodings that later proposals
-    // reinterpret (e.g. memory.grow's reserved byte) are rejected here too.
-    reader.set_features(crate::module::features());
-    let body = wasmparser::FunctionBody::new(reader);
     let ty = module.func_type(func_index).clone();
-    let mut locals: Vec<ValType> = ty.params().to_vec();
-    let mut lr = body.get_locals_reader()?;
-    for _ in 0..lr.get_count() {
-        let offset = lr.original_position() as usize;
-        let (count, t) = lr.read()?;
-        if let Some(v) = validator.as_mut() {
-            v.define_locals(offset as u64, count, t)?;
-        }
-        let vt = ValType::from_wasmparser(t).ok_or_else(|| Failure::Unsupported {
-            offset,
-            message: "unsupported local type".into(),
-        })?;
-        if locals.len() + count as usize > 50_000 {
-            return Err(Failure::Unsupported {
-                offset,
-                message: "too many locals".into(),
-            });
-        }
-        locals.extend(std::iter::repeat_n(vt, count as usize));
-    }
+    let crate::module::FuncBodyReader {
+        locals, mut ops, ..
+    } = module.read_body(func_index, validator.as_mut())?;
     let mut t = Translator::new(builder, module, sig_ids, ty, &locals, range.start as u32);
-    let mut ops = body.get_operators_reader()?;
     let mut last = range.start;
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset()?;

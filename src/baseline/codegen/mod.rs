@@ -15,8 +15,8 @@ use super::masm::*;
 use super::stack::{Loc, Popped, ValueStack, ARG_GPRS};
 use crate::abi::{abi_for, ArgLoc};
 use crate::code::{DebugPoint, DebugSideTable, FuncCode, TrapSite, ValueLoc};
-use crate::error::{Error, Result, TrapCode};
-use crate::module::ModuleInfo;
+use crate::error::{Result, TrapCode};
+use crate::module::{BodyError, FuncBodyReader, ModuleInfo};
 use crate::types::{FuncType, ValType};
 use crate::vm::layout::*;
 use dynasmrt::DynamicLabel;
@@ -136,37 +136,20 @@ pub fn compile_function(
     validator: Option<FuncValidator<ValidatorResources>>,
     opts: CompileOptions,
 ) -> Result<FuncCode> {
-    let body = module
-        .body(func_index)
-        .ok_or_else(|| Error::Internal(format!("no body for function {func_index}")))?;
-    let bytes = &module.bytes[body.range.clone()];
-    let mut reader = wasmparser::BinaryReader::new(bytes, body.range.start as u64);
-    reader.set_features(crate::module::features());
-    let body = wasmparser::FunctionBody::new(reader);
     let mut validator = validator;
-    let mut err_at = body.range().start as usize;
-    let res = (|| -> std::result::Result<FuncCode, CompileFailure> {
+    let res = (|| -> std::result::Result<FuncCode, BodyError> {
         let ty = module.func_type(func_index).clone();
-        let mut locals: Vec<ValType> = ty.params().to_vec();
-        let mut lr = body.get_locals_reader()?;
-        for _ in 0..lr.get_count() {
-            let offset = lr.original_position() as usize;
-            let (count, t) = lr.read()?;
-            if let Some(v) = validator.as_mut() {
-                v.define_locals(offset as u64, count, t)?;
-            }
-            let vt = ValType::from_wasmparser(t)
-                .ok_or_else(|| CompileFailure::at(offset, "unsupported local type"))?;
-            if locals.len() + count as usize > 50_000 {
-                return Err(CompileFailure::at(offset, "too many locals"));
-            }
-            locals.extend(std::iter::repeat_n(vt, count as usize));
-        }
-        let mut cg = CodeGen::new(module, sig_ids, func_index, ty, locals, opts, bytes.len());
+        let FuncBodyReader {
+            locals,
+            mut ops,
+            start,
+            len,
+        } = module.read_body(func_index, validator.as_mut())?;
+        let mut err_at = start;
+        let mut cg = CodeGen::new(module, sig_ids, func_index, ty, locals, opts, len);
         // The prologue (stack check, budget) is attributed to the body's first byte.
-        cg.wasm = body.range().start as u32;
+        cg.wasm = start as u32;
         cg.prologue();
-        let mut ops = body.get_operators_reader()?;
         while !ops.eof() {
             let (op, offset) = ops.read_with_offset()?;
             let offset = offset as usize;
@@ -175,39 +158,12 @@ pub fn compile_function(
                 v.op(offset as u64, &op)?;
             }
             cg.wasm = offset as u32;
-            cg.visit(&op).map_err(|m| CompileFailure::at(offset, &m))?;
+            cg.visit(&op).map_err(|m| BodyError::at(offset, m))?;
         }
         ops.finish()?;
-        cg.finish().map_err(|m| CompileFailure::at(err_at, &m))
+        cg.finish().map_err(|m| BodyError::at(err_at, m))
     })();
-    res.map_err(|f| match f {
-        CompileFailure::Invalid(e) => Error::invalid(e),
-        CompileFailure::Unsupported { offset, message } => Error::Compile {
-            func: func_index,
-            offset,
-            message,
-        },
-    })
-}
-
-enum CompileFailure {
-    Invalid(wasmparser::BinaryReaderError),
-    Unsupported { offset: usize, message: String },
-}
-
-impl CompileFailure {
-    fn at(offset: usize, m: &str) -> CompileFailure {
-        CompileFailure::Unsupported {
-            offset,
-            message: m.to_string(),
-        }
-    }
-}
-
-impl From<wasmparser::BinaryReaderError> for CompileFailure {
-    fn from(e: wasmparser::BinaryReaderError) -> Self {
-        CompileFailure::Invalid(e)
-    }
+    res.map_err(|f| f.into_error(func_index))
 }
 
 fn w_of(t: ValType) -> bool {
