@@ -7,10 +7,12 @@
 pub mod abi;
 pub mod baseline;
 pub mod code;
+pub mod debugger;
 pub mod engine;
 pub mod error;
 pub mod module;
 pub mod optimizing;
+pub mod profile;
 pub mod runtime;
 pub mod tiering;
 pub mod types;

@@ -2,6 +2,7 @@
 //! WebAssembly modules. Everything goes through the engine's public API.
 
 mod cli;
+mod tui;
 
 use clap::Parser;
 use std::process::ExitCode;

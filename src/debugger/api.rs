@@ -1,0 +1,403 @@
+//! The debugger's public vocabulary: commands a client sends, events it
+//! receives, and the snapshot of a paused program (DESIGN.md §3.8). The TUI
+//! and the batch console are two clients of exactly these types.
+
+use crate::code::Tier;
+use crate::types::ValType;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where a breakpoint goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BreakAt {
+    /// Module byte offset of an instruction (what wasmprinter and DevTools show).
+    Offset(u32),
+    /// First instruction of a function, by name (export, name section or DWARF).
+    FunctionName(String),
+    /// First instruction of a function, by index.
+    FunctionIndex(u32),
+    /// A source line (needs DWARF); `file` matches by path suffix.
+    Line { file: String, line: u32 },
+}
+
+/// `$localN == 7` and friends: a condition on the paused frame's locals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    pub local: u32,
+    pub op: CompareOp,
+    pub value: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CompareOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "==",
+            CompareOp::Ne => "!=",
+            CompareOp::Lt => "<",
+            CompareOp::Le => "<=",
+            CompareOp::Gt => ">",
+            CompareOp::Ge => ">=",
+        }
+    }
+}
+
+/// A breakpoint as the debugger keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breakpoint {
+    pub id: u32,
+    /// Module byte offset of the instruction.
+    pub offset: u32,
+    pub func_index: u32,
+    pub enabled: bool,
+    pub hits: u64,
+    pub condition: Option<Condition>,
+    /// How the user asked for it (`0x1a2`, `mean`, `debugme.c:71`).
+    pub spec: String,
+}
+
+/// Commands in. `Session::send` never blocks on the program.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Continue,
+    /// One wasm instruction, into calls (`stepi`).
+    StepInstruction,
+    /// One wasm instruction, over calls (`nexti`).
+    NextInstruction,
+    /// Run until the current function returns (`finish`).
+    Finish,
+    /// One source line, into calls (`step`); instruction step without DWARF.
+    StepLine,
+    /// One source line, over calls (`next`); `nexti` without DWARF.
+    NextLine,
+    /// Stop the running program (attach: tiers everything down).
+    Pause,
+    /// Start the program again from the beginning, paused at its entry.
+    Restart,
+    Break {
+        at: BreakAt,
+        condition: Option<Condition>,
+    },
+    /// Delete one breakpoint, or all with `None`.
+    Delete(Option<u32>),
+    Enable {
+        id: u32,
+        enabled: bool,
+    },
+    /// Read linear memory (answered with `Event::Memory`).
+    ReadMemory {
+        addr: u64,
+        len: u32,
+    },
+    WriteMemory {
+        addr: u64,
+        bytes: Vec<u8>,
+    },
+    /// Set local `index` of frame `frame` (0 = innermost) to raw bits.
+    SetLocal {
+        frame: usize,
+        index: u32,
+        bits: u64,
+    },
+    SetGlobal {
+        index: u32,
+        bits: u64,
+    },
+    /// Evaluate a source variable (DWARF) or `$localN`/`$globalN` in a frame.
+    Print {
+        frame: usize,
+        expr: String,
+    },
+    /// Profile mode on: breakpoints suspended, everything tiered up, sampling.
+    ProfileOn,
+    /// Profile mode off: everything tiered down again, breakpoints restored.
+    ProfileOff,
+    /// Ask for the profile so far (answered with `Event::Profile`).
+    ProfileReport,
+    /// End the program and the session.
+    Quit,
+}
+
+/// Why the program stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopReason {
+    /// Before the first instruction.
+    Entry,
+    Breakpoint(u32),
+    Step,
+    /// `finish` returned to the caller.
+    Finish,
+    /// `pause` (attach).
+    Pause,
+}
+
+impl StopReason {
+    pub fn describe(&self) -> String {
+        match self {
+            StopReason::Entry => "stopped at entry".into(),
+            StopReason::Breakpoint(id) => format!("breakpoint {id}"),
+            StopReason::Step => "step".into(),
+            StopReason::Finish => "finish".into(),
+            StopReason::Pause => "paused".into(),
+        }
+    }
+}
+
+/// The tier a frame is running, as the debugger shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameTier {
+    /// Baseline debug code: every instruction is breakable, values have locations.
+    Debug,
+    /// Baseline code compiled without debug support (running since before attach).
+    Baseline,
+    /// Optimized (Cranelift) code, running since before attach.
+    Optimized,
+    /// A host function.
+    Host,
+}
+
+impl FrameTier {
+    pub fn name(self) -> &'static str {
+        match self {
+            FrameTier::Debug => "baseline·debug",
+            FrameTier::Baseline => "baseline",
+            FrameTier::Optimized => "optimized",
+            FrameTier::Host => "host",
+        }
+    }
+
+    pub fn from_tier(t: Tier) -> FrameTier {
+        match t {
+            Tier::Debug => FrameTier::Debug,
+            Tier::Baseline => FrameTier::Baseline,
+            Tier::Optimized => FrameTier::Optimized,
+        }
+    }
+}
+
+/// Where a value lives in the paused machine state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// A machine register (`rax`, `xmm3`).
+    Register(&'static str),
+    /// A frame slot at `rbp + offset`.
+    Slot(i32),
+    /// A constant folded into the code that uses it.
+    Const,
+    /// Handed to the runtime by the interrupt check of optimized code
+    /// (the value's register or slot there is Cranelift's choice).
+    Spilled,
+    /// Not recoverable here (e.g. a caller frame's register value).
+    Unavailable,
+}
+
+impl Place {
+    pub fn describe(&self) -> String {
+        match self {
+            Place::Register(r) => (*r).to_string(),
+            Place::Slot(off) if *off < 0 => format!("[rbp-{:#x}]", -(*off as i64)),
+            Place::Slot(off) => format!("[rbp+{off:#x}]"),
+            Place::Const => "const".into(),
+            Place::Spilled => "spilled".into(),
+            Place::Unavailable => "unavailable".into(),
+        }
+    }
+}
+
+/// A wasm value in a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Value {
+    pub ty: ValType,
+    /// Raw bits (32-bit types in the low half). Meaningless when `place` is `Unavailable`.
+    pub bits: u64,
+    pub place: Place,
+}
+
+/// file:line of an instruction (DWARF).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcePos {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// One frame of the paused call stack (0 = innermost).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    pub func_index: u32,
+    pub func_name: String,
+    /// Module byte offset of the current instruction (the call, for callers).
+    pub offset: u32,
+    pub tier: FrameTier,
+    pub source: Option<SourcePos>,
+    /// `None` when this frame's code keeps no record of them.
+    pub locals: Option<Vec<Value>>,
+    /// Operand stack, bottom first; `None` when not recorded.
+    pub stack: Option<Vec<Value>>,
+    /// Something the user should know, e.g. "running optimized code from before the attach".
+    pub note: Option<String>,
+}
+
+/// The 16 general-purpose registers by hardware number, and xmm0–15 (low 64 bits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registers {
+    pub gpr: [u64; 16],
+    pub xmm: [u64; 16],
+    /// Native pc of the paused instruction.
+    pub pc: u64,
+}
+
+pub const GPR_NAMES: [&str; 16] = [
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13",
+    "r14", "r15",
+];
+
+pub const XMM_NAMES: [&str; 16] = [
+    "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+    "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlobalValue {
+    pub index: u32,
+    pub name: Option<String>,
+    pub ty: ValType,
+    pub mutable: bool,
+    pub bits: u64,
+}
+
+/// Everything a client needs to draw a pause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub reason: StopReason,
+    pub frames: Vec<Frame>,
+    /// Register file at the pause (of the innermost frame).
+    pub regs: Option<Registers>,
+    pub globals: Vec<GlobalValue>,
+    /// Pages of linear memory 0, if any.
+    pub memory_pages: Option<u64>,
+}
+
+/// Where the program is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    Running,
+    Paused,
+    /// Finished, trapped or killed; `restart` runs it again.
+    Ended,
+}
+
+/// The session's mode, as the status bar shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DebugMode {
+    /// Dynamic tiering (started with `--run`, nothing attached yet).
+    Running,
+    /// Attached: every function tiered down to debug code.
+    Debug,
+    /// Profile mode: every function tiered up, sampling.
+    Profile,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputStream {
+    Stdout,
+    Stderr,
+}
+
+/// How the program ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// An `--invoke`d function returned these values (formatted).
+    Returned(Vec<String>),
+    /// `_start` returned or called `proc_exit`.
+    Exited(i32),
+    /// A trap: one line saying what and where.
+    Trapped(String),
+    /// Ended by `restart` or `quit`.
+    Killed,
+}
+
+/// One row of the profile (by wasm function).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileRow {
+    pub func_index: Option<u32>,
+    pub name: String,
+    pub tier: String,
+    pub self_samples: u64,
+    pub total_samples: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileReport {
+    pub samples: u64,
+    pub duration: Duration,
+    /// Sorted by self samples, largest first.
+    pub flat: Vec<ProfileRow>,
+    /// Call tree as indented text lines ("  62.1%  main > simulate > smooth_step").
+    pub tree: Vec<String>,
+    /// Samples per 100 ms since profiling began (for a sparkline).
+    pub timeline: Vec<u64>,
+}
+
+/// One function as the function list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionRow {
+    pub index: u32,
+    pub name: String,
+    /// Tier of the code its slot points to now (`lazy` before the first call after a tier-down).
+    pub tier: String,
+    pub imported: bool,
+    /// Module byte offsets of the body: [start, end).
+    pub body: (u32, u32),
+    pub budget_left: Option<i64>,
+}
+
+/// Events out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Paused(Arc<Snapshot>),
+    /// The program runs again (after continue/step).
+    Resumed,
+    Output {
+        stream: OutputStream,
+        data: Vec<u8>,
+    },
+    /// The program ended; inspection of memory and globals still works.
+    Ended {
+        outcome: Outcome,
+        snapshot: Option<Arc<Snapshot>>,
+    },
+    /// A tier switch is under way (`done` of `total` functions compiled).
+    TierProgress {
+        mode: DebugMode,
+        done: usize,
+        total: usize,
+    },
+    /// The mode changed; `functions` were switched in `elapsed`.
+    ModeChanged {
+        mode: DebugMode,
+        functions: usize,
+        elapsed: Duration,
+    },
+    Breakpoints(Vec<Breakpoint>),
+    Memory {
+        addr: u64,
+        bytes: Vec<u8>,
+    },
+    Profile(ProfileReport),
+    /// Answer to a command that has no structured reply (`set`, `print`, a new breakpoint).
+    Message(String),
+    /// A command could not be carried out; the session goes on.
+    Error(String),
+    /// The session is over (after `quit`).
+    Closed,
+}

@@ -1,0 +1,12 @@
+//! The debugger engine: a program running on its own thread, driven by
+//! commands and reporting events (DESIGN.md §3.8). Attaching tiers every
+//! function down to baseline debug code; profile mode tiers everything up.
+//! The TUI and the batch console (`console`) are clients of `Session`.
+
+mod api;
+pub mod console;
+pub mod dwarf;
+mod session;
+
+pub use api::*;
+pub use session::{DisasLine, Session, SessionConfig};

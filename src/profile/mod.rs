@@ -1,0 +1,1 @@
+//! Sampling profiler and perf map (placeholder until it lands).
