@@ -23,7 +23,7 @@ pub mod wast;
 pub use code::Tier;
 pub use engine::{Config, Engine, Strategy};
 pub use error::{Error, FrameInfo, Result, Trap, TrapCode};
-pub use runtime::debug::{DebugContext, DebugValue};
+pub use runtime::debug::{CallerFrame, DebugContext, DebugValue, HookKind};
 pub use runtime::{
     Caller, Extern, ExternRef, Func, Global, Instance, InterruptHandle, Linker, Memory, Module,
     Store, Table, Val,

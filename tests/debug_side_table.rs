@@ -46,12 +46,12 @@ fn setup(strategy: Strategy, wat: &str) -> Setup {
     store.set_debug_hook(Some(Box::new(move |ctx: &DebugContext<'_>| {
         l.lock().unwrap().push(Rec {
             func: ctx.func_index,
-            point: ctx.point,
+            point: ctx.point().unwrap(),
             offset: ctx.wasm_offset,
             module_id: ctx.module_id,
-            locals: ctx.locals(),
-            stack: ctx.stack(),
-            gprs: ctx.gprs(),
+            locals: ctx.locals().unwrap(),
+            stack: ctx.stack().unwrap(),
+            gprs: ctx.registers().unwrap().0,
             fp: ctx.frame_pointer(),
         });
         Ok(())
@@ -217,7 +217,7 @@ fn bits(v: &[DebugValue]) -> Vec<V> {
 }
 
 fn check_loc(what: &str, d: &DebugValue, r: &Rec) {
-    match d.loc {
+    match d.loc.expect("debug code values have a location") {
         ValueLoc::Gpr(n) => {
             assert!(n < 16 && n != 4 && n != 5, "{what}: value in gpr {n}");
             let mask = if d.ty.is_64bit() {
@@ -266,13 +266,17 @@ fn compare(s: &Setup, func: u32, b: &Body, got: &[Rec], want: &[Step]) {
         }
         for d in &r.locals {
             assert!(
-                matches!(d.loc, ValueLoc::Frame(_)),
+                matches!(d.loc, Some(ValueLoc::Frame(_))),
                 "{what}: locals live in frame slots"
             );
         }
         assert_eq!(
-            r.gprs[4] as usize, r.fp,
-            "{what}: gprs()[rsp] reports the frame pointer"
+            r.gprs[5] as usize, r.fp,
+            "{what}: registers()[rbp] is the frame pointer"
+        );
+        assert!(
+            (r.gprs[4] as usize) < r.fp,
+            "{what}: registers()[rsp] lies below the frame pointer"
         );
     }
     // Every instruction of the function ran at least once.
@@ -451,7 +455,7 @@ fn deep_operand_stacks_with_spills() {
                 deepest
                     .stack
                     .iter()
-                    .any(|d| matches!(d.loc, ValueLoc::Frame(_))),
+                    .any(|d| matches!(d.loc, Some(ValueLoc::Frame(_)))),
                 "no spills at depth 25"
             );
         }
@@ -539,7 +543,7 @@ fn hook_error_stops_execution_with_that_trap() {
     // Stop at the second `i32.const` (instruction 3), before the second store.
     store.set_debug_hook(Some(Box::new(move |ctx: &DebugContext<'_>| {
         c.lock().unwrap().push(ctx.wasm_offset);
-        if ctx.point == 3 {
+        if ctx.point() == Some(3) {
             return Err(Trap::host("stopped by the debugger"));
         }
         Ok(())

@@ -143,7 +143,7 @@ pub enum StopReason {
 impl StopReason {
     pub fn describe(&self) -> String {
         match self {
-            StopReason::Entry => "stopped at entry".into(),
+            StopReason::Entry => "entry".into(),
             StopReason::Breakpoint(id) => format!("breakpoint {id}"),
             StopReason::Step => "step".into(),
             StopReason::Finish => "finish".into(),
@@ -400,4 +400,40 @@ pub enum Event {
     Error(String),
     /// The session is over (after `quit`).
     Closed,
+}
+
+/// A wasm value for people: integers signed (with hex for large ones),
+/// floats as floats, references as `null` or an address.
+pub fn format_bits(ty: ValType, bits: u64) -> String {
+    match ty {
+        ValType::I32 => {
+            let v = bits as u32;
+            if v < 0x10000 || (v as i32) > -0x10000 && (v as i32) < 0 {
+                format!("{}", v as i32)
+            } else {
+                format!("{} ({v:#x})", v as i32)
+            }
+        }
+        ValType::I64 => {
+            let v = bits as i64;
+            if (-0x10000..0x10000).contains(&v) {
+                format!("{v}")
+            } else {
+                format!("{v} ({bits:#x})")
+            }
+        }
+        ValType::F32 => format!("{:?}", f32::from_bits(bits as u32)),
+        ValType::F64 => format!("{:?}", f64::from_bits(bits)),
+        ValType::FuncRef | ValType::ExternRef if bits == 0 => "null".into(),
+        ValType::FuncRef | ValType::ExternRef => format!("{bits:#x}"),
+    }
+}
+
+/// The raw bits in hex, as wide as the type.
+pub fn format_hex(ty: ValType, bits: u64) -> String {
+    if ty.is_64bit() {
+        format!("{bits:#018x}")
+    } else {
+        format!("{:#010x}", bits as u32)
+    }
 }

@@ -329,3 +329,515 @@ mod tests {
         }
     }
 }
+
+// ---- the console: commands in, stable text out ---------------------------------
+
+/// What the client should wait for after a console line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Nothing: the answer is printed already or arrives at once.
+    Nothing,
+    /// The program resumed: wait until it stops or ends.
+    Stop,
+    /// One answer from the program thread (memory, print, set).
+    Answer,
+    /// Profile mode switching on (`ModeChanged`).
+    ModeChange,
+    /// A profile report.
+    Profile,
+    /// The session closing.
+    Closed,
+    /// Sleep this long (milliseconds), showing what happens meanwhile.
+    Sleep(u64),
+}
+
+/// A console over a session: keeps the last pause and the selected frame,
+/// turns lines into commands and events into text.
+#[derive(Default)]
+pub struct Console {
+    last: Option<std::sync::Arc<Snapshot>>,
+    frame: usize,
+}
+
+fn frame_line(i: usize, f: &Frame) -> String {
+    let src = f
+        .source
+        .as_ref()
+        .map(|p| format!(" {}:{}", super::session::short_file(&p.file), p.line))
+        .unwrap_or_default();
+    format!(
+        "#{i:<2} {:#08x} in {} (#{}){src} [{}]",
+        f.offset,
+        f.func_name,
+        f.func_index,
+        f.tier.name()
+    )
+}
+
+fn value_line(name: &str, v: &Value) -> String {
+    if v.place == Place::Unavailable {
+        return format!("{name:<10} {:<4} <unavailable>", v.ty.to_string());
+    }
+    format!(
+        "{name:<10} {:<4} {:<24} {}",
+        v.ty.to_string(),
+        format_bits(v.ty, v.bits),
+        v.place.describe()
+    )
+}
+
+/// Hex + ASCII dump, 16 bytes per line.
+pub fn hexdump(addr: u64, bytes: &[u8]) -> Vec<String> {
+    bytes
+        .chunks(16)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+            let ascii: String = chunk
+                .iter()
+                .map(|&b| {
+                    if (0x20..0x7f).contains(&b) {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                })
+                .collect();
+            format!(
+                "{:#010x}: {:<47}  |{ascii}|",
+                addr + 16 * i as u64,
+                hex.join(" ")
+            )
+        })
+        .collect()
+}
+
+impl Console {
+    pub fn new() -> Console {
+        Console::default()
+    }
+
+    /// The last pause, if the program is paused.
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.last.as_deref()
+    }
+
+    pub fn selected_frame(&self) -> usize {
+        self.frame
+    }
+
+    fn current(&self) -> Result<(&Snapshot, &Frame), String> {
+        let s = self
+            .last
+            .as_deref()
+            .ok_or("the program is not paused (use `pause`, or `restart`)")?;
+        let f = s
+            .frames
+            .get(self.frame)
+            .or_else(|| s.frames.first())
+            .ok_or("no frames")?;
+        Ok((s, f))
+    }
+
+    /// Runs one line: sends engine commands, answers views from the last pause.
+    pub fn execute(&mut self, session: &super::Session, line: &str) -> (Vec<String>, Wait) {
+        let parsed = match parse(line) {
+            Ok(p) => p,
+            Err(e) => return (vec![format!("error: {e}")], Wait::Nothing),
+        };
+        match parsed {
+            Parsed::Nothing => (Vec::new(), Wait::Nothing),
+            Parsed::Help => (HELP.iter().map(|s| s.to_string()).collect(), Wait::Nothing),
+            Parsed::Show(View::Sleep(ms)) => (Vec::new(), Wait::Sleep(ms)),
+            Parsed::Show(v) => match self.view(session, v) {
+                Ok(lines) => (lines, Wait::Nothing),
+                Err(e) => (vec![format!("error: {e}")], Wait::Nothing),
+            },
+            Parsed::Engine(cmd) => {
+                let cmd = match cmd {
+                    Command::Print { expr, .. } => Command::Print {
+                        frame: self.frame,
+                        expr,
+                    },
+                    c => c,
+                };
+                let running = session.state() == RunState::Running;
+                let wait = match &cmd {
+                    Command::Continue
+                    | Command::StepInstruction
+                    | Command::NextInstruction
+                    | Command::Finish
+                    | Command::StepLine
+                    | Command::NextLine
+                        if !running && session.state() == RunState::Paused =>
+                    {
+                        Wait::Stop
+                    }
+                    Command::Pause if running => Wait::Stop,
+                    Command::Restart => Wait::Stop,
+                    Command::ReadMemory { .. }
+                    | Command::WriteMemory { .. }
+                    | Command::SetLocal { .. }
+                    | Command::SetGlobal { .. }
+                    | Command::Print { .. }
+                        if !running =>
+                    {
+                        Wait::Answer
+                    }
+                    Command::ProfileOn if session.mode() != DebugMode::Profile => {
+                        Wait::ModeChange
+                    }
+                    Command::ProfileReport => Wait::Profile,
+                    Command::Quit => Wait::Closed,
+                    _ => Wait::Nothing,
+                };
+                if wait == Wait::Stop {
+                    self.last = None;
+                    self.frame = 0;
+                }
+                session.send(cmd);
+                (Vec::new(), wait)
+            }
+        }
+    }
+
+    fn view(&mut self, session: &super::Session, v: View) -> Result<Vec<String>, String> {
+        Ok(match v {
+            View::Backtrace => {
+                let (s, _) = self.current()?;
+                s.frames
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, f)| {
+                        let mut v = vec![frame_line(i, f)];
+                        if let Some(n) = &f.note {
+                            v.push(format!("      note: {n}"));
+                        }
+                        v
+                    })
+                    .collect()
+            }
+            View::Frame(n) => {
+                let count = self.current()?.0.frames.len();
+                let n = if n == usize::MAX { self.frame } else { n };
+                if n >= count {
+                    return Err(format!("no frame {n} (the stack has {count})"));
+                }
+                self.frame = n;
+                let (_, f) = self.current()?;
+                let mut v = vec![frame_line(n, f)];
+                if let Some(n) = &f.note {
+                    v.push(format!("      note: {n}"));
+                }
+                v
+            }
+            View::Locals => {
+                let (_, f) = self.current()?;
+                match &f.locals {
+                    None => vec!["locals: not recorded by this frame's code".into()],
+                    Some(ls) if ls.is_empty() => vec!["no locals".into()],
+                    Some(ls) => {
+                        let names = session.module().info().local_names.get(&f.func_index);
+                        ls.iter()
+                            .enumerate()
+                            .map(|(i, v)| {
+                                let name = names
+                                    .and_then(|m| m.get(&(i as u32)))
+                                    .map(|n| format!("${n}"))
+                                    .unwrap_or_else(|| format!("$local{i}"));
+                                value_line(&name, v)
+                            })
+                            .collect()
+                    }
+                }
+            }
+            View::Stack => {
+                let (_, f) = self.current()?;
+                match &f.stack {
+                    None => vec!["operand stack: not recorded in this frame".into()],
+                    Some(st) if st.is_empty() => vec!["operand stack: empty".into()],
+                    Some(st) => st
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .map(|(i, v)| value_line(&format!("[{i}]"), v))
+                        .collect(),
+                }
+            }
+            View::Regs => {
+                let (s, _) = self.current()?;
+                let r = s
+                    .regs
+                    .as_ref()
+                    .ok_or("registers: not saved by this frame's code (optimized)")?;
+                let mut out = Vec::new();
+                for row in 0..4 {
+                    let cells: Vec<String> = (0..4)
+                        .map(|c| {
+                            let i = row * 4 + c;
+                            format!("{:<4}{:#018x}", GPR_NAMES[i], r.gpr[i])
+                        })
+                        .collect();
+                    out.push(cells.join("  "));
+                }
+                for row in 0..4 {
+                    let cells: Vec<String> = (0..4)
+                        .map(|c| {
+                            let i = row * 4 + c;
+                            format!("{:<6}{:#018x}", XMM_NAMES[i], r.xmm[i])
+                        })
+                        .collect();
+                    out.push(cells.join("  "));
+                }
+                out
+            }
+            View::Globals => {
+                let (s, _) = self.current()?;
+                if s.globals.is_empty() {
+                    vec!["no globals".into()]
+                } else {
+                    s.globals
+                        .iter()
+                        .map(|g| {
+                            format!(
+                                "$global{:<3} {:<4} {:<5} {}{}",
+                                g.index,
+                                g.ty.to_string(),
+                                if g.mutable { "mut" } else { "const" },
+                                format_bits(g.ty, g.bits),
+                                g.name
+                                    .as_ref()
+                                    .map(|n| format!("  ({n})"))
+                                    .unwrap_or_default()
+                            )
+                        })
+                        .collect()
+                }
+            }
+            View::Disas(what) => self.disas(session, what)?,
+            View::List => {
+                let (_, f) = self.current()?;
+                let pos = f
+                    .source
+                    .as_ref()
+                    .ok_or("no source line here (no DWARF for this code)")?;
+                let text = session
+                    .source_text(&pos.file)
+                    .ok_or_else(|| format!("cannot read {}", pos.file))?;
+                let lo = pos.line.saturating_sub(5).max(1);
+                let hi = (pos.line + 5).min(text.len() as u32);
+                (lo..=hi)
+                    .map(|n| {
+                        let mark = if n == pos.line { "=>" } else { "  " };
+                        format!(
+                            "{mark}{n:>5}  {}",
+                            text.get(n as usize - 1).map(String::as_str).unwrap_or("")
+                        )
+                    })
+                    .collect()
+            }
+            View::InfoFunctions => session
+                .functions()
+                .iter()
+                .map(|f| {
+                    if f.imported {
+                        format!("#{:<5} {:<32} imported", f.index, f.name)
+                    } else {
+                        format!(
+                            "#{:<5} {:<32} {:<15} body {:#x}-{:#x}",
+                            f.index, f.name, f.tier, f.body.0, f.body.1
+                        )
+                    }
+                })
+                .collect(),
+            View::InfoBreakpoints => {
+                let bps = session.breakpoints();
+                if bps.is_empty() {
+                    vec!["no breakpoints".into()]
+                } else {
+                    let mut v = vec!["Num  Enb  Offset     Hits  Where".to_string()];
+                    for b in bps {
+                        let cond = b
+                            .condition
+                            .map(|k| format!(" if $local{} {} {}", k.local, k.op.symbol(), k.value))
+                            .unwrap_or_default();
+                        v.push(format!(
+                            "{:<4} {:<4} {:#09x}  {:<5} {} ({}){cond}",
+                            b.id,
+                            if b.enabled { "y" } else { "n" },
+                            b.offset,
+                            b.hits,
+                            session.func_name(b.func_index),
+                            b.spec
+                        ));
+                    }
+                    v
+                }
+            }
+            View::Sleep(_) => Vec::new(),
+        })
+    }
+
+    fn disas(&self, session: &super::Session, what: Option<String>) -> Result<Vec<String>, String> {
+        let (func, pc) = match what {
+            None => {
+                let (_, f) = self.current()?;
+                (f.func_index, Some(f.offset))
+            }
+            Some(w) => {
+                let f = match parse_location(&w)? {
+                    BreakAt::Offset(o) => session
+                        .func_at_offset(o)
+                        .ok_or_else(|| format!("{o:#x} is not inside a function body"))?,
+                    BreakAt::FunctionIndex(i) => i,
+                    BreakAt::FunctionName(n) => session
+                        .functions()
+                        .iter()
+                        .find(|f| f.name == n)
+                        .map(|f| f.index)
+                        .ok_or_else(|| format!("no function named `{n}`"))?,
+                    BreakAt::Line { .. } => return Err("disas takes a function or an offset".into()),
+                };
+                (f, None)
+            }
+        };
+        let lines = session.disassemble(func);
+        if lines.is_empty() {
+            return Err(format!("no code for function #{func}"));
+        }
+        let bps: Vec<u32> = session
+            .breakpoints()
+            .iter()
+            .filter(|b| b.enabled)
+            .map(|b| b.offset)
+            .collect();
+        let at = pc
+            .and_then(|pc| lines.iter().position(|l| l.offset == Some(pc)))
+            .unwrap_or(0);
+        let (lo, hi) = if pc.is_some() {
+            (at.saturating_sub(6), (at + 10).min(lines.len()))
+        } else {
+            (0, lines.len())
+        };
+        Ok(lines[lo..hi]
+            .iter()
+            .map(|l| {
+                let mark = match l.offset {
+                    Some(o) if Some(o) == pc => "=>",
+                    Some(o) if bps.contains(&o) => " *",
+                    _ => "  ",
+                };
+                match l.offset {
+                    Some(o) => format!("{mark} {o:#08x}  {}", l.text.trim_start()),
+                    None => format!("{mark} {:8}  {}", "", l.text.trim_start()),
+                }
+            })
+            .collect())
+    }
+
+    /// Text for an event (and remembers pauses for the views).
+    pub fn render_event(&mut self, session: &super::Session, ev: &Event) -> Vec<String> {
+        match ev {
+            Event::Paused(s) => {
+                self.last = Some(s.clone());
+                self.frame = 0;
+                let Some(f) = s.frames.first() else {
+                    return vec![format!("{} (no frames)", s.reason.describe())];
+                };
+                let src = f
+                    .source
+                    .as_ref()
+                    .map(|p| format!(", {}:{}", super::session::short_file(&p.file), p.line))
+                    .unwrap_or_default();
+                let mut out = vec![format!(
+                    "Stopped ({}) in {} (#{}) at {:#x}{src} [{}]",
+                    s.reason.describe(),
+                    f.func_name,
+                    f.func_index,
+                    f.offset,
+                    f.tier.name()
+                )];
+                if let Some(n) = &f.note {
+                    out.push(format!("note: {n}"));
+                }
+                if let Some(line) = session
+                    .disassemble(f.func_index)
+                    .iter()
+                    .find(|l| l.offset == Some(f.offset))
+                {
+                    out.push(format!("=> {:#08x}  {}", f.offset, line.text.trim_start()));
+                }
+                if let Some(p) = &f.source {
+                    if let Some(text) = session.source_text(&p.file) {
+                        if let Some(l) = text.get(p.line as usize - 1) {
+                            out.push(format!("{:>5}  {l}", p.line));
+                        }
+                    }
+                }
+                out
+            }
+            Event::Resumed => Vec::new(),
+            Event::Output { .. } => Vec::new(),
+            Event::Ended { outcome, .. } => {
+                self.last = None;
+                vec![match outcome {
+                    Outcome::Returned(v) if v.is_empty() => "Program returned".into(),
+                    Outcome::Returned(v) => format!("Program returned: {}", v.join(", ")),
+                    Outcome::Exited(c) => format!("Program exited with code {c}"),
+                    Outcome::Trapped(m) => format!("Program trapped: {m}"),
+                    Outcome::Killed => "Program killed".into(),
+                }]
+            }
+            Event::TierProgress { done, total, .. } => {
+                vec![format!("tiering up: {done}/{total} functions optimized")]
+            }
+            Event::ModeChanged {
+                mode,
+                functions,
+                elapsed,
+            } => vec![match mode {
+                DebugMode::Profile => format!(
+                    "Profile mode on: {functions} functions tiered up in {:.1} ms; sampling at 1 kHz",
+                    elapsed.as_secs_f64() * 1000.0
+                ),
+                DebugMode::Debug => format!(
+                    "Debug mode: {functions} functions tiered down in {:.2} ms",
+                    elapsed.as_secs_f64() * 1000.0
+                ),
+                DebugMode::Running => "Running under dynamic tiering".into(),
+            }],
+            Event::Breakpoints(_) => Vec::new(),
+            Event::Memory { addr, bytes } => hexdump(*addr, bytes),
+            Event::Profile(r) => {
+                let mut out = vec![format!(
+                    "Profile: {} samples over {:.2} s",
+                    r.samples,
+                    r.duration.as_secs_f64()
+                )];
+                out.push(format!(
+                    "{:>7} {:>7} {:>8}  {:<16} function",
+                    "self%", "total%", "samples", "tier"
+                ));
+                let n = r.samples.max(1) as f64;
+                for row in &r.flat {
+                    out.push(format!(
+                        "{:>6.1}% {:>6.1}% {:>8}  {:<16} {}",
+                        100.0 * row.self_samples as f64 / n,
+                        100.0 * row.total_samples as f64 / n,
+                        row.self_samples,
+                        row.tier,
+                        row.name
+                    ));
+                }
+                if !r.tree.is_empty() {
+                    out.push("Call tree:".into());
+                    out.extend(r.tree.iter().cloned());
+                }
+                out
+            }
+            Event::Message(m) => vec![m.clone()],
+            Event::Error(e) => vec![format!("error: {e}")],
+            Event::Closed => Vec::new(),
+        }
+    }
+}

@@ -6,6 +6,7 @@
 mod api;
 pub mod console;
 pub mod dwarf;
+mod program;
 mod session;
 
 pub use api::*;

@@ -24,13 +24,13 @@ use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I32, I64};
 use cranelift_codegen::ir::{
-    AbiParam, AliasRegion, AliasRegionData, Function, InstBuilder, MemFlagsData, SigRef, Signature,
+    self, AbiParam, AliasRegion, AliasRegionData, Function, InstBuilder, MemFlagsData, SigRef, Signature,
     Value,
 };
 use cranelift_codegen::ir::{ExtFuncData, ExternalName, UserExternalName, UserFuncName};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::Context;
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use std::sync::{Arc, OnceLock};
 
 /// The native signature of a wasm function type (see `vm::layout`).
@@ -244,10 +244,64 @@ impl Translator<'_, '_> {
             }
         };
         let vmctx = self.vmctx;
-        self.b.ins().call(callee, &[vmctx]);
+        let state = self.interrupt_state();
+        let func = self.b.ins().iconst(I64, self.func_index as i64);
+        let offset = self.b.ins().iconst(I64, self.offset as i64);
+        let fp = self.b.ins().get_frame_pointer(I64);
+        let optimized = self.b.ins().iconst(I64, 1);
+        self.b
+            .ins()
+            .call(callee, &[vmctx, func, offset, fp, state, optimized]);
         self.b.ins().jump(cont, &[]);
         self.b.seal_block(cont);
         self.b.switch_to_block(cont);
+    }
+}
+
+impl Translator<'_, '_> {
+    /// Builds the `interrupt_state` record of this point (locals, then the
+    /// operand stack) in a stack slot and returns its address. Emitted only
+    /// on the cold path, so the values stay in registers on the hot one.
+    fn interrupt_state(&mut self) -> Value {
+        use crate::vm::layout::interrupt_state::{type_code, type_words};
+        let mut types: Vec<u8> = self.locals.iter().map(|&(_, t)| type_code(t)).collect();
+        for &v in &self.stack {
+            let t = self.b.func.dfg.value_type(v);
+            types.push(match t {
+                I32 => 0,
+                I64 => 1,
+                ir::types::F32 => 2,
+                _ => 3,
+            });
+        }
+        let n = types.len();
+        let words = 1 + type_words(n) + n;
+        let slot = self.b.create_sized_stack_slot(ir::StackSlotData::new(
+            ir::StackSlotKind::ExplicitSlot,
+            (words * 8) as u32,
+            3,
+        ));
+        let base = self.b.ins().stack_addr(I64, slot, 0);
+        let flags = MemFlagsData::trusted();
+        let counts = (self.locals.len() as u64) | ((self.stack.len() as u64) << 32);
+        let c = self.b.ins().iconst(I64, counts as i64);
+        self.b.ins().store(flags, c, base, 0);
+        for (w, chunk) in types.chunks(8).enumerate() {
+            let mut word = 0u64;
+            for (i, &t) in chunk.iter().enumerate() {
+                word |= (t as u64) << (8 * i);
+            }
+            let c = self.b.ins().iconst(I64, word as i64);
+            self.b.ins().store(flags, c, base, (8 + 8 * w) as i32);
+        }
+        let first = 8 * (1 + type_words(n)) as i32;
+        let locals: Vec<Variable> = self.locals.iter().map(|&(v, _)| v).collect();
+        let mut values: Vec<Value> = locals.into_iter().map(|v| self.b.use_var(v)).collect();
+        values.extend_from_slice(&self.stack);
+        for (i, v) in values.into_iter().enumerate() {
+            self.b.ins().store(flags, v, base, first + 8 * i as i32);
+        }
+        base
     }
 }
 
@@ -260,10 +314,12 @@ pub(crate) const STUB_NAME: UserExternalName = UserExternalName {
     index: 0,
 };
 
-/// `(vmctx)`, preserving every register, no result.
+/// `(vmctx, func, wasm_offset, fp, state, optimized)`, preserving every register, no result.
 fn stub_signature() -> Signature {
     let mut sig = Signature::new(CallConv::PreserveAll);
-    sig.params.push(AbiParam::new(I64));
+    for _ in 0..6 {
+        sig.params.push(AbiParam::new(I64));
+    }
     sig
 }
 
@@ -283,17 +339,20 @@ pub(crate) fn stack_check_stub(isa: &OwnedTargetIsa) -> crate::Result<usize> {
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         b.seal_block(entry);
-        let vmctx = b.block_params(entry)[0];
+        let params = b.block_params(entry).to_vec();
+        let vmctx = params[0];
         let flags = MemFlagsData::trusted().with_readonly();
         let table = b.ins().load(I64, flags, vmctx, VMCTX_BUILTINS);
         let f = b
             .ins()
             .load(I64, flags, table, 8 * Builtin::StackCheckSlow as i32);
         let mut sig = Signature::new(CallConv::SystemV);
-        sig.params.push(AbiParam::new(I64));
+        for _ in 0..6 {
+            sig.params.push(AbiParam::new(I64));
+        }
         sig.returns.push(AbiParam::new(I32));
         let sig = b.import_signature(sig);
-        let call = b.ins().call_indirect(sig, f, &[vmctx]);
+        let call = b.ins().call_indirect(sig, f, &params);
         let status = b.inst_results(call)[0];
         b.ins().trapnz(status, RUNTIME_TRAP);
         b.ins().return_(&[]);

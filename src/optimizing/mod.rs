@@ -221,7 +221,15 @@ fn translate_body(
     let crate::module::FuncBodyReader {
         locals, mut ops, ..
     } = module.read_body(func_index, validator.as_mut())?;
-    let mut t = Translator::new(builder, module, sig_ids, ty, &locals, range.start as u32);
+    let mut t = Translator::new(
+        builder,
+        module,
+        sig_ids,
+        ty,
+        &locals,
+        func_index,
+        range.start as u32,
+    );
     let mut last = range.start;
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset()?;

@@ -53,6 +53,9 @@ pub(crate) struct Translator<'m, 'b> {
     pub exit: Block,
     /// The stack-check stub (see `env::stack_check_stub`), once imported.
     pub stub_ref: Option<FuncRef>,
+    pub func_index: u32,
+    /// Module offset of the operator being translated.
+    pub offset: u32,
 }
 
 impl<'m, 'b> Translator<'m, 'b> {
@@ -62,6 +65,7 @@ impl<'m, 'b> Translator<'m, 'b> {
         sig_ids: &'m [u32],
         ty: FuncType,
         local_types: &[ValType],
+        func_index: u32,
         body_offset: u32,
     ) -> Translator<'m, 'b> {
         b.set_srcloc(srcloc(body_offset));
@@ -112,6 +116,8 @@ impl<'m, 'b> Translator<'m, 'b> {
             results_slot: None,
             exit,
             stub_ref: None,
+            func_index,
+            offset: body_offset,
         };
         if !module.memories.is_empty() {
             t.mem_base = Some(t.load_memory_base());
@@ -179,6 +185,7 @@ impl<'m, 'b> Translator<'m, 'b> {
             return self.visit_unreachable(op);
         }
         self.b.set_srcloc(srcloc(offset));
+        self.offset = offset;
         match *op {
             // ---- control ----
             O::Nop => {}

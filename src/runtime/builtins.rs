@@ -177,8 +177,16 @@ extern "C" fn elem_drop(vmctx: *mut u8, seg: u32) -> u32 {
     0
 }
 
-/// The stack/interrupt check failed: a real overflow, or an interrupt request.
-extern "C" fn stack_check_slow(vmctx: *mut u8) -> u32 {
+/// The stack/interrupt check failed: a real overflow, or an interrupt request
+/// (trap, or pause: then the debug hook sees the frame, see `runtime::debug`).
+extern "C" fn stack_check_slow(
+    vmctx: *mut u8,
+    func: u64,
+    wasm_offset: u64,
+    fp: usize,
+    state: *mut u64,
+    optimized: u64,
+) -> u32 {
     let here = &vmctx as *const _ as *const () as usize;
     // SAFETY: the header holds a pointer to the store's limits.
     let limits = unsafe {
@@ -192,6 +200,16 @@ extern "C" fn stack_check_slow(vmctx: *mut u8) -> u32 {
     limits.stack_limit.store(real, Ordering::SeqCst);
     if flags & super::store::INTERRUPT_TRAP != 0 {
         return trap(TrapCode::Interrupted);
+    }
+    if flags & super::store::INTERRUPT_PAUSE != 0 {
+        return super::debug::run_pause(
+            vmctx,
+            func as u32,
+            wasm_offset as u32,
+            fp,
+            state,
+            optimized != 0,
+        );
     }
     0
 }

@@ -1,89 +1,401 @@
-//! The engine side of breakable positions: when debug code reaches an
-//! instruction of a function whose debug flag is set, it saves every register
-//! and calls here; `DebugContext` reads locals and operand-stack values through
-//! the debug side table of the code that is running.
+//! The engine side of pausing: debug code calls here at breakable positions
+//! of functions whose debug flag is set, and the interrupt check calls here
+//! when a pause was requested. `DebugContext` reads (and writes) the paused
+//! machine state: locals and operand-stack values through the debug side
+//! table or the record optimized code hands over, the register file, caller
+//! frames along the frame-pointer chain, globals and linear memory.
 
-use super::instance::instance_of_vmctx;
-use crate::code::{self, DebugSideTable, ValueLoc};
+use super::instance::{instance_of_vmctx, InstanceData};
+use crate::code::{self, CodeKind, DebugSideTable, Tier, ValueLoc};
 use crate::error::Trap;
+use crate::module::GlobalType;
 use crate::types::ValType;
-use crate::vm::layout::DEBUG_REGS_SIZE;
+use crate::vm::layout::{interrupt_state, DEBUG_REGS_SIZE};
 use crate::vm::traps;
 
-/// A paused instruction of debug code.
-pub struct DebugContext<'a> {
-    pub func_index: u32,
-    /// Index of the breakable position inside the function.
-    pub point: u32,
-    pub wasm_offset: u32,
-    pub module_id: u64,
-    /// Saved registers: 16 GPRs (hardware order) then 16 xmm (16 bytes each).
-    regs: *mut u64,
-    fp: usize,
-    table: &'a DebugSideTable,
+/// Where the paused code stopped.
+#[derive(Clone, Copy)]
+enum Site<'a> {
+    /// A breakable position of debug code (registers saved by the debug stub).
+    Debug {
+        point: u32,
+        regs: *mut u64,
+        table: &'a DebugSideTable,
+    },
+    /// The interrupt check of baseline code compiled without debug support.
+    BaselineCheck { regs: *mut u64 },
+    /// The interrupt check of optimized code, with its state record.
+    OptimizedCheck { state: *const u64 },
 }
 
-/// A value as the debugger reports it: type, raw bits, where it lives.
+/// Why the runtime is calling the debug hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookKind {
+    /// A breakable position of debug code.
+    Instruction,
+    /// The interrupt check, after `InterruptHandle::pause`.
+    PauseRequest,
+}
+
+/// A paused function.
+pub struct DebugContext<'a> {
+    pub func_index: u32,
+    pub wasm_offset: u32,
+    pub module_id: u64,
+    pub kind: HookKind,
+    vmctx: *mut u8,
+    fp: usize,
+    /// Native pc of the paused position (0 when unknown).
+    pc: usize,
+    site: Site<'a>,
+}
+
+/// A value as the debugger reports it: type, raw bits, where it lives
+/// (`None`: handed over by optimized code, its home there is unknown).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DebugValue {
     pub ty: ValType,
     pub bits: u64,
-    pub loc: ValueLoc,
+    pub loc: Option<ValueLoc>,
+    /// False when the value cannot be recovered (a caller's register).
+    pub available: bool,
+}
+
+/// A frame further up the call stack.
+#[derive(Debug, Clone)]
+pub struct CallerFrame {
+    pub module_id: u64,
+    pub func_index: u32,
+    /// Offset of the call instruction.
+    pub wasm_offset: Option<u32>,
+    pub tier: Option<Tier>,
+    /// Locals of debug-code frames (frame slots survive the call).
+    pub locals: Option<Vec<DebugValue>>,
+}
+
+fn mask(ty: ValType, raw: u64) -> u64 {
+    if ty.is_64bit() {
+        raw
+    } else {
+        raw & 0xffff_ffff
+    }
 }
 
 impl DebugContext<'_> {
-    fn read(&self, ty: ValType, loc: ValueLoc) -> DebugValue {
-        // SAFETY: `regs` is the save area of the debug stub and `fp` the frame
-        // of the paused function; side-table locations point inside them.
-        let raw = unsafe {
-            match loc {
-                ValueLoc::Gpr(r) => *self.regs.add(r as usize),
-                ValueLoc::Xmm(x) => *self.regs.add(16 + 2 * x as usize),
-                ValueLoc::Frame(off) => *((self.fp as isize + off as isize) as *const u64),
-                ValueLoc::Const(c) => c,
-            }
-        };
-        let bits = if ty.is_64bit() {
-            raw
-        } else {
-            raw & 0xffff_ffff
-        };
-        DebugValue { ty, bits, loc }
-    }
-
-    pub fn locals(&self) -> Vec<DebugValue> {
-        self.table
-            .locals
-            .iter()
-            .map(|&(t, l)| self.read(t, l))
-            .collect()
-    }
-
-    /// The operand stack, bottom first.
-    pub fn stack(&self) -> Vec<DebugValue> {
-        self.table
-            .stack_at(self.point as usize)
-            .iter()
-            .map(|&(t, l)| self.read(t, l))
-            .collect()
-    }
-
-    /// All 16 general-purpose registers at the pause.
-    pub fn gprs(&self) -> [u64; 16] {
-        let mut out = [0; 16];
-        for (i, v) in out.iter_mut().enumerate() {
-            // SAFETY: the save area holds 16 GPR slots.
-            *v = unsafe { *self.regs.add(i) };
+    /// The tier of the paused code.
+    pub fn tier(&self) -> Tier {
+        match self.site {
+            Site::Debug { .. } => Tier::Debug,
+            Site::BaselineCheck { .. } => Tier::Baseline,
+            Site::OptimizedCheck { .. } => Tier::Optimized,
         }
-        out[4] = self.fp as u64; // rsp is not saved; report the frame pointer's region
-        out
+    }
+
+    /// Index of the breakable position (debug code only).
+    pub fn point(&self) -> Option<u32> {
+        match self.site {
+            Site::Debug { point, .. } => Some(point),
+            _ => None,
+        }
     }
 
     pub fn frame_pointer(&self) -> usize {
         self.fp
     }
+
+    pub fn pc(&self) -> usize {
+        self.pc
+    }
+
+    fn read(&self, regs: *mut u64, ty: ValType, loc: ValueLoc) -> DebugValue {
+        // SAFETY: `regs` is the save area of the stub that called the hook and
+        // `fp` the paused function's frame; side-table locations lie inside them.
+        let raw = unsafe {
+            match loc {
+                ValueLoc::Gpr(r) => *regs.add(r as usize),
+                ValueLoc::Xmm(x) => *regs.add(16 + 2 * x as usize),
+                ValueLoc::Frame(off) => *((self.fp as isize + off as isize) as *const u64),
+                ValueLoc::Const(c) => c,
+            }
+        };
+        DebugValue {
+            ty,
+            bits: mask(ty, raw),
+            loc: Some(loc),
+            available: true,
+        }
+    }
+
+    /// (locals count, value types, values) of an optimized state record.
+    fn record(&self) -> Option<(usize, Vec<ValType>, *const u64)> {
+        let Site::OptimizedCheck { state } = self.site else {
+            return None;
+        };
+        // SAFETY: `state` is the record optimized code built in its frame
+        // (layout in `interrupt_state`); it lives until the check returns.
+        unsafe {
+            let counts = *state;
+            let (nl, ns) = ((counts & 0xffff_ffff) as usize, (counts >> 32) as usize);
+            let n = nl + ns;
+            let bytes = state.add(1) as *const u8;
+            let types = (0..n)
+                .map(|i| interrupt_state::from_code(*bytes.add(i)))
+                .collect();
+            Some((nl, types, state.add(1 + interrupt_state::type_words(n))))
+        }
+    }
+
+    fn record_values(&self, locals: bool) -> Option<Vec<DebugValue>> {
+        let (nl, types, values) = self.record()?;
+        let range = if locals { 0..nl } else { nl..types.len() };
+        Some(
+            range
+                .map(|i| {
+                    // SAFETY: the record holds one word per value.
+                    let raw = unsafe { *values.add(i) };
+                    DebugValue {
+                        ty: types[i],
+                        bits: mask(types[i], raw),
+                        loc: None,
+                        available: true,
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    /// Locals of the paused frame; `None` for baseline code without debug support.
+    pub fn locals(&self) -> Option<Vec<DebugValue>> {
+        match self.site {
+            Site::Debug { regs, table, .. } => Some(
+                table
+                    .locals
+                    .iter()
+                    .map(|&(t, l)| self.read(regs, t, l))
+                    .collect(),
+            ),
+            Site::OptimizedCheck { .. } => self.record_values(true),
+            Site::BaselineCheck { .. } => None,
+        }
+    }
+
+    /// The operand stack, bottom first.
+    pub fn stack(&self) -> Option<Vec<DebugValue>> {
+        match self.site {
+            Site::Debug { point, regs, table } => Some(
+                table
+                    .stack_at(point as usize)
+                    .iter()
+                    .map(|&(t, l)| self.read(regs, t, l))
+                    .collect(),
+            ),
+            Site::OptimizedCheck { .. } => self.record_values(false),
+            Site::BaselineCheck { .. } => None,
+        }
+    }
+
+    /// General-purpose registers (hardware order; rsp and rbp of the paused
+    /// frame) and the low 64 bits of xmm0–15, where the code saved them.
+    pub fn registers(&self) -> Option<([u64; 16], [u64; 16])> {
+        let regs = match self.site {
+            Site::Debug { regs, .. } | Site::BaselineCheck { regs } => regs,
+            Site::OptimizedCheck { .. } => return None,
+        };
+        let mut gpr = [0; 16];
+        let mut xmm = [0; 16];
+        for i in 0..16 {
+            // SAFETY: the save area holds 16 GPR slots then 16 xmm slots of 16 bytes.
+            unsafe {
+                gpr[i] = *regs.add(i);
+                xmm[i] = *regs.add(16 + 2 * i);
+            }
+        }
+        gpr[5] = self.fp as u64;
+        // rsp of the paused code: above the save area (and the stub's return
+        // address and position index, for debug code).
+        let above = match self.site {
+            Site::Debug { .. } => DEBUG_REGS_SIZE as usize + 16,
+            _ => DEBUG_REGS_SIZE as usize,
+        };
+        gpr[4] = regs as u64 + above as u64;
+        Some((gpr, xmm))
+    }
+
+    /// Writes local `index` of the paused frame. Values in registers are
+    /// written to the save area, which the stub restores on resume.
+    pub fn set_local(&self, index: u32, bits: u64) -> Result<(), String> {
+        match self.site {
+            Site::Debug { regs, table, .. } => {
+                let &(ty, loc) = table
+                    .locals
+                    .get(index as usize)
+                    .ok_or_else(|| format!("no local {index}"))?;
+                let bits = mask(ty, bits);
+                // SAFETY: as in `read`: the location lies in the save area or the frame.
+                unsafe {
+                    match loc {
+                        ValueLoc::Gpr(r) => *regs.add(r as usize) = bits,
+                        ValueLoc::Xmm(x) => *regs.add(16 + 2 * x as usize) = bits,
+                        ValueLoc::Frame(off) => {
+                            let p = (self.fp as isize + off as isize) as *mut u64;
+                            if ty.is_64bit() {
+                                *p = bits;
+                            } else {
+                                *(p as *mut u32) = bits as u32;
+                            }
+                        }
+                        ValueLoc::Const(_) => return Err(format!("local {index} is a constant here")),
+                    }
+                }
+                Ok(())
+            }
+            _ => Err("locals can be changed only in baseline debug frames".into()),
+        }
+    }
+
+    fn instance(&self) -> Option<&mut InstanceData> {
+        instance_of_vmctx(self.vmctx)
+    }
+
+    /// Every global of the paused instance (imported ones first): type and raw bits.
+    pub fn globals(&self) -> Vec<(GlobalType, u64)> {
+        let Some(inst) = self.instance() else {
+            return Vec::new();
+        };
+        let info = inst.module.info();
+        info.globals
+            .iter()
+            .zip(inst.global_ptrs.iter())
+            // SAFETY: global pointers refer to store-owned cells.
+            .map(|(t, &p)| (*t, mask(t.ty, unsafe { *p })))
+            .collect()
+    }
+
+    pub fn set_global(&self, index: u32, bits: u64) -> Result<(), String> {
+        let inst = self.instance().ok_or("no instance")?;
+        let ty = *inst
+            .module
+            .info()
+            .globals
+            .get(index as usize)
+            .ok_or_else(|| format!("no global {index}"))?;
+        let p = inst.global_ptrs[index as usize];
+        // SAFETY: global pointers refer to store-owned cells; the program is paused.
+        unsafe { *p = mask(ty.ty, bits) };
+        Ok(())
+    }
+
+    /// Linear memory 0 of the paused instance.
+    pub fn memory(&self) -> Option<&mut [u8]> {
+        let inst = self.instance()?;
+        let mem = inst.memory_ptr()?;
+        // SAFETY: the memory is owned by the store and outlives the pause; the
+        // program thread is stopped inside this hook, so nothing else touches it.
+        Some(unsafe { (*mem).data_mut() })
+    }
+
+    /// Frames of the callers, innermost first, along the frame-pointer chain.
+    pub fn callers(&self) -> Vec<CallerFrame> {
+        let act = traps::current();
+        let stop = if act.is_null() {
+            0
+        } else {
+            // SAFETY: the activation of this thread is live while wasm runs.
+            unsafe { (*act).saved_rbp }
+        };
+        let mut out = Vec::new();
+        let mut fp = self.fp;
+        while out.len() < 4096 && fp != 0 && fp != stop && fp.is_multiple_of(8) {
+            // SAFETY: wasm code and trampolines keep the rbp chain; the walk
+            // stops at the entry trampoline's frame and at non-wasm return addresses.
+            let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+            let Some(obj) = code::object_at(ret) else {
+                break;
+            };
+            let CodeKind::Wasm(tier) = obj.kind else {
+                break;
+            };
+            let Some(f) = obj.func_at(ret) else { break };
+            let native = (ret - 1 - obj.start() - f.start) as u32;
+            let wasm_offset = f.wasm_offset_at(native);
+            let locals = match (&f.debug, wasm_offset) {
+                (Some(table), Some(_)) => Some(
+                    table
+                        .locals
+                        .iter()
+                        .map(|&(ty, loc)| match loc {
+                            // SAFETY: `next` is the caller's frame pointer; its
+                            // slots are live while the callee runs.
+                            ValueLoc::Frame(off) => DebugValue {
+                                ty,
+                                bits: mask(ty, unsafe {
+                                    *((next as isize + off as isize) as *const u64)
+                                }),
+                                loc: Some(loc),
+                                available: true,
+                            },
+                            ValueLoc::Const(c) => DebugValue {
+                                ty,
+                                bits: c,
+                                loc: Some(loc),
+                                available: true,
+                            },
+                            _ => DebugValue {
+                                ty,
+                                bits: 0,
+                                loc: Some(loc),
+                                available: false,
+                            },
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            };
+            out.push(CallerFrame {
+                module_id: obj.module_id,
+                func_index: f.func_index,
+                wasm_offset,
+                tier: Some(if f.debug.is_some() { Tier::Debug } else { tier }),
+                locals,
+            });
+            if next <= fp {
+                break;
+            }
+            fp = next;
+        }
+        out
+    }
 }
 
+fn call_store_hook(ctx: &DebugContext<'_>) -> u32 {
+    let act = traps::current();
+    if act.is_null() {
+        return 0;
+    }
+    // SAFETY: the activation's store is the store running this code; only its
+    // debug hook is touched here (type-erased access through StoreInner, which
+    // is the first field of every Store<T>). The hook is taken out while it
+    // runs, so a nested call cannot alias it.
+    let inner = unsafe { &mut *((*act).store as *mut super::store::StoreInner) };
+    let Some(mut hook) = inner.debug_hook.take() else {
+        return 0;
+    };
+    let result: Result<(), Trap> = hook(ctx);
+    // SAFETY: as above.
+    let inner = unsafe { &mut *((*act).store as *mut super::store::StoreInner) };
+    if inner.debug_hook.is_none() {
+        inner.debug_hook = Some(hook);
+    }
+    match result {
+        Ok(()) => 0,
+        Err(t) => {
+            traps::set_pending(t);
+            1
+        }
+    }
+}
+
+/// From debug code: a breakable position of a function whose debug flag is set.
 pub(crate) fn run_hook(vmctx: *mut u8, func: u32, point: u32, regs: *mut u64, fp: usize) -> u32 {
     // The stub's return address sits just above the save area; it lies in the
     // code that is running, whose side table we need.
@@ -99,37 +411,46 @@ pub(crate) fn run_hook(vmctx: *mut u8, func: u32, point: u32, regs: *mut u64, fp
     let Some(p) = table.points.get(point as usize) else {
         return 0;
     };
-    let act = traps::current();
-    if act.is_null() {
-        return 0;
-    }
-    let Some(inst) = instance_of_vmctx(vmctx) else {
-        return 0;
-    };
-    let store_id = inst.store_id;
-    let _ = store_id;
     let ctx = DebugContext {
         func_index: func,
-        point,
         wasm_offset: p.wasm_offset,
         module_id: obj.module_id,
-        regs,
+        kind: HookKind::Instruction,
+        vmctx,
         fp,
-        table,
+        pc: ret,
+        site: Site::Debug { point, regs, table },
     };
-    // SAFETY: the activation's store is the store running this code; only its
-    // debug hook is touched here (type-erased access through StoreInner, which
-    // is the first field of every Store<T>).
-    let inner = unsafe { &mut *((*act).store as *mut super::store::StoreInner) };
-    let result: Result<(), Trap> = match inner.debug_hook.as_mut() {
-        Some(h) => h(&ctx),
-        None => Ok(()),
+    call_store_hook(&ctx)
+}
+
+/// From the interrupt check after a pause request. `state` is the register
+/// save area (baseline) or the optimized state record.
+pub(crate) fn run_pause(
+    vmctx: *mut u8,
+    func: u32,
+    wasm_offset: u32,
+    fp: usize,
+    state: *mut u64,
+    optimized: bool,
+) -> u32 {
+    let module_id = instance_of_vmctx(vmctx)
+        .map(|i| i.module.info().id)
+        .unwrap_or(0);
+    let site = if optimized {
+        Site::OptimizedCheck { state }
+    } else {
+        Site::BaselineCheck { regs: state }
     };
-    match result {
-        Ok(()) => 0,
-        Err(t) => {
-            traps::set_pending(t);
-            1
-        }
-    }
+    let ctx = DebugContext {
+        func_index: func,
+        wasm_offset,
+        module_id,
+        kind: HookKind::PauseRequest,
+        vmctx,
+        fp,
+        pc: 0,
+        site,
+    };
+    call_store_hook(&ctx)
 }

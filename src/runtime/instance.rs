@@ -62,7 +62,7 @@ impl Extern {
 /// The runtime record of an instance. Compiled code reaches it through
 /// `vmctx[VMCTX_INSTANCE]`; every pointer inside refers to store-owned boxes.
 pub(crate) struct InstanceData {
-    pub vmctx: Box<[u64]>,
+    pub vmctx: Arc<VmctxBuf>,
     pub module: Module,
     /// Code table, budgets and tiers, shared with the tier-up workers.
     pub shared: Arc<crate::tiering::InstanceShared>,
@@ -75,7 +75,6 @@ pub(crate) struct InstanceData {
     pub dropped_elems: Vec<bool>,
     pub dropped_data: Vec<bool>,
     pub exports: HashMap<String, Extern>,
-    pub store_id: u64,
 }
 
 impl InstanceData {
@@ -84,12 +83,12 @@ impl InstanceData {
     }
 
     pub fn vmctx_ptr(&self) -> *mut u8 {
-        self.vmctx.as_ptr() as *mut u8
+        self.vmctx.0.as_ptr() as *mut u8
     }
 
     /// Sets the debug byte of function `func` (debug code calls the hook when set).
     pub fn set_debug_flag(&mut self, func: u32, on: bool) {
-        let base = self.vmctx.as_mut_ptr() as *mut u8;
+        let base = self.vmctx_ptr();
         // SAFETY: the vmctx buffer has one debug byte per function after the header.
         unsafe { *base.add(VMCTX_DEBUG_FLAGS as usize + func as usize) = on as u8 };
     }
@@ -262,7 +261,9 @@ impl Instance {
         let nfuncs = info.funcs.len();
         let words = (VMCTX_HEADER_SIZE as usize + nfuncs).div_ceil(8);
         let mut data = Box::new(InstanceData {
-            vmctx: vec![0u64; words].into_boxed_slice(),
+            vmctx: Arc::new(VmctxBuf(
+                (0..words).map(|_| std::cell::UnsafeCell::new(0)).collect(),
+            )),
             module: module.clone(),
             shared: Arc::new(crate::tiering::InstanceShared::placeholder(module.clone())),
             funcref_ptrs: Box::new([]),
@@ -285,7 +286,6 @@ impl Instance {
             dropped_elems: vec![false; info.elems.len()],
             dropped_data: vec![false; info.data.len()],
             exports: HashMap::new(),
-            store_id: sid,
         });
         let vmctx = data.vmctx_ptr();
         let code = &module.inner.code;
@@ -309,7 +309,7 @@ impl Instance {
         data.funcref_ptrs = func_ptrs.into_boxed_slice();
 
         // The VMContext header.
-        let hdr = data.vmctx.as_mut_ptr() as *mut u8;
+        let hdr = data.vmctx_ptr();
         let put = |off: i32, v: usize| {
             // SAFETY: `off` is a header offset inside the vmctx buffer.
             unsafe { *(hdr.add(off as usize) as *mut usize) = v };
@@ -488,6 +488,61 @@ impl Instance {
     /// Turns the debug hook of function `func` on or off (debug code only).
     pub fn set_debug_flag<T>(&self, store: &mut Store<T>, func: u32, on: bool) {
         store.inner.instances[self.index as usize].set_debug_flag(func, on);
+    }
+
+    /// A handle that sets debug flags from any thread, while wasm runs.
+    pub fn debug_flags<T>(&self, store: &Store<T>) -> DebugFlags {
+        let data = &store.inner.instances[self.index as usize];
+        DebugFlags {
+            buf: data.vmctx.clone(),
+            count: data.module.info().num_funcs(),
+        }
+    }
+}
+
+/// The VMContext's storage. Compiled code reads and writes it through raw
+/// pointers, and `DebugFlags` writes its debug bytes from other threads, so
+/// every word is an `UnsafeCell`; the `Arc` keeps the bytes valid for a
+/// `DebugFlags` handle that outlives the store.
+pub struct VmctxBuf(Box<[std::cell::UnsafeCell<u64>]>);
+
+// SAFETY: the buffer is plain memory; all access goes through raw pointers in
+// the runtime and compiled code, and cross-thread writes (debug bytes) are atomic.
+unsafe impl Send for VmctxBuf {}
+// SAFETY: as above.
+unsafe impl Sync for VmctxBuf {}
+
+/// Sets per-function debug bytes of one instance from any thread; debug code
+/// calls the debug hook at every instruction of a function whose byte is set.
+#[derive(Clone)]
+pub struct DebugFlags {
+    buf: Arc<VmctxBuf>,
+    count: u32,
+}
+
+impl DebugFlags {
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    pub fn set(&self, func: u32, on: bool) {
+        if func >= self.count {
+            return;
+        }
+        let base = self.buf.0.as_ptr() as *mut u8;
+        // SAFETY: the buffer holds one debug byte per function after the
+        // header (`func < count`), kept alive by the Arc; the store is atomic
+        // because wasm on another thread reads the byte concurrently.
+        let byte = unsafe {
+            std::sync::atomic::AtomicU8::from_ptr(base.add(VMCTX_DEBUG_FLAGS as usize + func as usize))
+        };
+        byte.store(on as u8, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn set_all(&self, on: bool) {
+        for f in 0..self.count {
+            self.set(f, on);
+        }
     }
 }
 

@@ -10,7 +10,7 @@ pub mod store;
 pub mod values;
 
 pub use func::{Caller, Func};
-pub use instance::{Extern, Global, Instance, Memory, Table};
+pub use instance::{DebugFlags, Extern, Global, Instance, Memory, Table};
 pub use linker::Linker;
 pub use module::Module;
 pub use store::{InterruptHandle, Store};

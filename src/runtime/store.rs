@@ -102,6 +102,8 @@ impl<T> Store<T> {
 
 /// Bits of `VMRuntimeLimits::interrupt_flags`.
 pub const INTERRUPT_TRAP: usize = 1;
+/// Stop in the debug hook at the next check (`InterruptHandle::pause`).
+pub const INTERRUPT_PAUSE: usize = 2;
 
 /// Stops running wasm at its next function entry or loop header (V8's stack guard).
 #[derive(Clone)]
@@ -115,5 +117,21 @@ impl InterruptHandle {
             .interrupt_flags
             .fetch_or(INTERRUPT_TRAP, Ordering::SeqCst);
         self.limits.stack_limit.store(usize::MAX, Ordering::SeqCst);
+    }
+
+    /// Makes running wasm call the debug hook (with `HookKind::PauseRequest`)
+    /// at its next function entry or loop header, in any tier.
+    pub fn pause(&self) {
+        self.limits
+            .interrupt_flags
+            .fetch_or(INTERRUPT_PAUSE, Ordering::SeqCst);
+        self.limits.stack_limit.store(usize::MAX, Ordering::SeqCst);
+    }
+
+    /// Withdraws a pause request that has not been seen yet.
+    pub fn cancel_pause(&self) {
+        self.limits
+            .interrupt_flags
+            .fetch_and(!INTERRUPT_PAUSE, Ordering::SeqCst);
     }
 }

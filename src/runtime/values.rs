@@ -117,3 +117,48 @@ impl fmt::Display for Val {
         }
     }
 }
+
+fn parse_int(s: &str) -> Option<i128> {
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, s),
+    };
+    let v = match body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        Some(h) => i128::from_str_radix(h, 16).ok()?,
+        None => body.parse::<i128>().ok()?,
+    };
+    Some(if neg { -v } else { v })
+}
+
+impl Val {
+    /// Parses a value of type `t` from text: decimal or 0x hex integers
+    /// (negative allowed, unsigned range accepted), floats, `null` for references.
+    pub fn parse(t: ValType, s: &str) -> Result<Val, String> {
+        let bad = || format!("`{s}` is not a valid {t}");
+        Ok(match t {
+            ValType::I32 => {
+                let v = parse_int(s).ok_or_else(bad)?;
+                if v < i32::MIN as i128 || v > u32::MAX as i128 {
+                    return Err(bad());
+                }
+                Val::I32(v as i64 as i32)
+            }
+            ValType::I64 => {
+                let v = parse_int(s).ok_or_else(bad)?;
+                if v < i64::MIN as i128 || v > u64::MAX as i128 {
+                    return Err(bad());
+                }
+                Val::I64(v as i64)
+            }
+            ValType::F32 => Val::F32(s.parse::<f32>().map_err(|_| bad())?.to_bits()),
+            ValType::F64 => Val::F64(s.parse::<f64>().map_err(|_| bad())?.to_bits()),
+            ValType::FuncRef | ValType::ExternRef => {
+                if s == "null" {
+                    Val::default_for(t)
+                } else {
+                    return Err(format!("only `null` can be passed for a {t} argument"));
+                }
+            }
+        })
+    }
+}

@@ -126,7 +126,10 @@ pub enum Builtin {
     TableInit,
     /// `(vmctx, seg)`
     ElemDrop,
-    /// `(vmctx) -> u32`: a stack/interrupt check failed; 0 = continue.
+    /// `(vmctx, func, wasm_offset, fp, state, optimized) -> u32`: a
+    /// stack/interrupt check failed; 0 = continue. `state` is the register
+    /// save area (baseline, `optimized` = 0) or an `interrupt_state` record
+    /// (optimized code, `optimized` = 1).
     StackCheckSlow,
     /// `(vmctx, func, instr, regs, fp) -> u32`: debug hook; 0 = continue.
     DebugHook,
@@ -156,3 +159,40 @@ pub mod float_to_int {
 /// 16 general-purpose registers (8 bytes each, in hardware encoding order) then
 /// 16 xmm registers (16 bytes each).
 pub const DEBUG_REGS_SIZE: i32 = 16 * 8 + 16 * 16;
+
+/// The record optimized code hands to `Builtin::StackCheckSlow` (the
+/// interrupt check's slow path) so a pause there can show the frame's locals
+/// and operand stack. Words: `[0]` = locals count | stack count << 32, then
+/// one type byte per value (`interrupt_state::type_code`), padded to words,
+/// then one word per value (locals first, then the stack bottom first; 32-bit
+/// values in the low half).
+pub mod interrupt_state {
+    use crate::types::ValType;
+
+    pub fn type_code(t: ValType) -> u8 {
+        match t {
+            ValType::I32 => 0,
+            ValType::I64 => 1,
+            ValType::F32 => 2,
+            ValType::F64 => 3,
+            ValType::FuncRef => 4,
+            ValType::ExternRef => 5,
+        }
+    }
+
+    pub fn from_code(c: u8) -> ValType {
+        match c {
+            0 => ValType::I32,
+            1 => ValType::I64,
+            2 => ValType::F32,
+            3 => ValType::F64,
+            4 => ValType::FuncRef,
+            _ => ValType::ExternRef,
+        }
+    }
+
+    /// Words taken by the type bytes of `n` values.
+    pub fn type_words(n: usize) -> usize {
+        n.div_ceil(8)
+    }
+}

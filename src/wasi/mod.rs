@@ -35,7 +35,8 @@ use mem::GuestMem;
 use std::fs::File;
 use std::path::Path;
 use std::time::Instant;
-use stdio::{Input, Output, Stream};
+pub use stdio::{OutputSink, Stream};
+use stdio::{Input, Output};
 
 /// The state of one WASI program.
 pub struct WasiCtx {
@@ -127,6 +128,13 @@ impl WasiCtx {
     pub fn capture_output(&mut self) -> &mut Self {
         self.stdout = Output::Capture(Vec::new());
         self.stderr = Output::Capture(Vec::new());
+        self
+    }
+
+    /// Sends stdout and stderr to `sink` as the program writes them.
+    pub fn output_to(&mut self, sink: stdio::OutputSink) -> &mut Self {
+        self.stdout = Output::Sink(Stream::Stdout, sink.clone());
+        self.stderr = Output::Sink(Stream::Stderr, sink);
         self
     }
 

@@ -20,9 +20,14 @@ pub enum Output {
     Inherit(Stream),
     /// An in-memory buffer (`WasiCtx::capture_output`).
     Capture(Vec<u8>),
+    /// A callback (`WasiCtx::output_to`): the debugger streams output as events.
+    Sink(Stream, OutputSink),
 }
 
-#[derive(Clone, Copy)]
+/// Receives what the program writes, as it writes it.
+pub type OutputSink = std::sync::Arc<dyn Fn(Stream, &[u8]) + Send + Sync>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stream {
     Stdout,
     Stderr,
@@ -42,6 +47,11 @@ impl Output {
                 parts.iter().for_each(|p| buf.extend_from_slice(p));
                 Ok(())
             }
+            Output::Sink(stream, sink) => {
+                let joined: Vec<u8> = parts.concat();
+                sink(*stream, &joined);
+                Ok(())
+            }
             Output::Inherit(Stream::Stdout) => {
                 all(std::io::stdout().lock(), parts).map_err(|e| errno::from_io(&e))
             }
@@ -53,7 +63,7 @@ impl Output {
 
     pub fn flush(&mut self) {
         match self {
-            Output::Capture(_) => {}
+            Output::Capture(_) | Output::Sink(..) => {}
             Output::Inherit(Stream::Stdout) => {
                 let _ = std::io::stdout().flush();
             }
@@ -66,7 +76,7 @@ impl Output {
     pub fn take(&mut self) -> Vec<u8> {
         match self {
             Output::Capture(buf) => std::mem::take(buf),
-            Output::Inherit(_) => Vec::new(),
+            Output::Inherit(_) | Output::Sink(..) => Vec::new(),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Command-line parsing and the `run`, `wast` and `compile` subcommands.
+//! Command-line parsing and the `run`, `wast` and `compile` subcommands
+//! (`debug` and `profile` are in `batch`).
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use std::time::Instant;
 use wdb::wasi::WasiCtx;
 use wdb::{
     Config, Engine, Error, FuncType, Instance, Linker, Module, Store, Strategy, Trap, TrapCode,
-    Val, ValType,
+    Val,
 };
 
 /// Exit status for a wasm trap (as Wasmtime does: 128 + SIGABRT).
@@ -28,6 +29,46 @@ enum Command {
     Wast(WastArgs),
     /// Compile a module and report compile speed.
     Compile(CompileArgs),
+    /// Debug a module: full-screen TUI, or a command script with --batch.
+    Debug(DebugArgs),
+    /// Run a module with every function optimized and print a profile.
+    Profile(ProfileArgs),
+}
+
+#[derive(Args)]
+pub struct DebugArgs {
+    /// The module (.wasm or .wat); without one, the bundled debugging sample.
+    pub file: Option<PathBuf>,
+    /// Call this exported function instead of `_start`; ARGS are its arguments.
+    #[arg(long, value_name = "NAME")]
+    pub invoke: Option<String>,
+    /// Start running at full speed (dynamic tiering); attach later with `pause`.
+    #[arg(long)]
+    pub run: bool,
+    /// No TUI: read commands from -x FILE and then standard input, print text.
+    #[arg(long)]
+    pub batch: bool,
+    /// Run the debugger commands in this file first.
+    #[arg(short = 'x', value_name = "COMMANDS")]
+    pub commands: Option<PathBuf>,
+    /// Preopen a host directory for WASI, optionally under another guest path.
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    pub dirs: Vec<String>,
+    /// Set a WASI environment variable.
+    #[arg(long = "env", value_name = "K=V")]
+    pub envs: Vec<String>,
+    /// Program arguments (WASI) or function arguments (--invoke).
+    #[arg(last = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args)]
+struct ProfileArgs {
+    file: PathBuf,
+    #[arg(long, value_name = "NAME")]
+    invoke: Option<String>,
+    #[arg(last = true, allow_hyphen_values = true)]
+    args: Vec<String>,
 }
 
 #[derive(Args)]
@@ -83,7 +124,30 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, String> {
         Command::Run(a) => run(a),
         Command::Wast(a) => wast(a),
         Command::Compile(a) => compile(a),
+        Command::Debug(a) => crate::batch::debug(a),
+        Command::Profile(a) => crate::batch::profile(a.file, a.invoke, a.args),
     }
+}
+
+/// Splits `--dir HOST[::GUEST]` values.
+pub fn parse_dirs(dirs: &[String]) -> Vec<(PathBuf, String)> {
+    dirs.iter()
+        .map(|d| match d.split_once("::") {
+            Some((h, g)) => (PathBuf::from(h), g.to_string()),
+            None => (PathBuf::from(d), d.clone()),
+        })
+        .collect()
+}
+
+/// Splits `--env K=V` values.
+pub fn parse_envs(envs: &[String]) -> Result<Vec<(String, String)>, String> {
+    envs.iter()
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| format!("--env expects K=V, got `{kv}`"))
+        })
+        .collect()
 }
 
 fn strategy(tier: &str) -> Result<Strategy, String> {
@@ -258,49 +322,8 @@ fn parse_args(ty: &FuncType, args: &[String]) -> Result<Vec<Val>, String> {
         .iter()
         .zip(args)
         .enumerate()
-        .map(|(i, (t, s))| parse_val(*t, s).map_err(|e| format!("argument {}: {e}", i + 1)))
+        .map(|(i, (t, s))| Val::parse(*t, s).map_err(|e| format!("argument {}: {e}", i + 1)))
         .collect()
-}
-
-fn parse_int(s: &str) -> Option<i128> {
-    let (neg, body) = match s.strip_prefix('-') {
-        Some(b) => (true, b),
-        None => (false, s),
-    };
-    let v = match body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        Some(h) => i128::from_str_radix(h, 16).ok()?,
-        None => body.parse::<i128>().ok()?,
-    };
-    Some(if neg { -v } else { v })
-}
-
-fn parse_val(t: ValType, s: &str) -> Result<Val, String> {
-    let bad = || format!("`{s}` is not a valid {t}");
-    Ok(match t {
-        ValType::I32 => {
-            let v = parse_int(s).ok_or_else(bad)?;
-            if v < i32::MIN as i128 || v > u32::MAX as i128 {
-                return Err(bad());
-            }
-            Val::I32(v as i64 as i32)
-        }
-        ValType::I64 => {
-            let v = parse_int(s).ok_or_else(bad)?;
-            if v < i64::MIN as i128 || v > u64::MAX as i128 {
-                return Err(bad());
-            }
-            Val::I64(v as i64)
-        }
-        ValType::F32 => Val::F32(s.parse::<f32>().map_err(|_| bad())?.to_bits()),
-        ValType::F64 => Val::F64(s.parse::<f64>().map_err(|_| bad())?.to_bits()),
-        ValType::FuncRef | ValType::ExternRef => {
-            if s == "null" {
-                Val::default_for(t)
-            } else {
-                return Err(format!("only `null` can be passed for a {t} argument"));
-            }
-        }
-    })
 }
 
 fn show(v: &Val) -> String {

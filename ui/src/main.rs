@@ -1,6 +1,7 @@
-//! The `wdb` command line: run, test, compile (and later debug and profile)
-//! WebAssembly modules. Everything goes through the engine's public API.
+//! The `wdb` command line: run, test, compile, debug and profile WebAssembly
+//! modules. Everything goes through the engine's public API.
 
+mod batch;
 mod cli;
 mod tui;
 

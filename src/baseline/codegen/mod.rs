@@ -359,6 +359,11 @@ impl<'a> CodeGen<'a> {
                     }
                     self.masm.save_all_regs();
                     self.masm.mov_rr(true, RDI, VMCTX);
+                    self.masm.mov_imm(false, RSI, self.func_index as i64);
+                    self.masm.mov_imm(false, RDX, wasm as i64);
+                    self.masm.mov_rr(true, RCX, RBP);
+                    self.masm.mov_rr(true, R8, RSP);
+                    self.masm.mov_imm(false, R9, 0);
                     self.call_builtin_raw(Builtin::StackCheckSlow);
                     self.masm.store(true, RSP, SCRATCH as i32 * 8, RAX);
                     self.masm.restore_all_regs();

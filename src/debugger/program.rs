@@ -1,0 +1,707 @@
+//! The program thread: instantiates the module with WASI, runs it, and stops
+//! in the debug hook when a breakpoint, a step or a pause says so. While
+//! stopped it serves inspection commands; when the program ends it waits for
+//! `restart` or `quit`.
+
+use super::api::*;
+use super::session::{short_file, Control, FrameEnv, Live, SessionConfig, Shared, Step, StepKind};
+use crate::code::ValueLoc;
+use crate::engine::Engine;
+use crate::error::{Error, Trap, TrapCode};
+use crate::runtime::debug::{DebugContext, DebugValue, HookKind};
+use crate::runtime::{Instance, Linker, Store, Val};
+use crate::wasi::{Stream, WasiCtx};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex};
+
+const KILLED: &str = "killed by the debugger";
+
+/// A program ready to run: its store, the function to call and its arguments.
+struct Prepared {
+    store: Store<WasiCtx>,
+    instance: Instance,
+    func: crate::runtime::Func,
+    params: Vec<Val>,
+    results: Vec<Val>,
+}
+
+fn prepare(shared: &Arc<Shared>, engine: &Engine, cfg: &SessionConfig) -> Result<Prepared, String> {
+    let mut wasi = WasiCtx::new();
+    let program = std::path::Path::new(&cfg.name)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let mut argv = vec![program];
+    if cfg.invoke.is_none() {
+        argv.extend(cfg.args.iter().cloned());
+    }
+    wasi.args(argv);
+    for (k, v) in &cfg.env {
+        wasi.env(k, v);
+    }
+    for (host, guest) in &cfg.dirs {
+        wasi.preopen_dir(host, guest)
+            .map_err(|e| format!("--dir {}: {e}", host.display()))?;
+    }
+    wasi.set_stdin(cfg.stdin.clone());
+    let out = shared.clone();
+    wasi.output_to(Arc::new(move |stream, data: &[u8]| {
+        out.emit(Event::Output {
+            stream: match stream {
+                Stream::Stdout => OutputStream::Stdout,
+                Stream::Stderr => OutputStream::Stderr,
+            },
+            data: data.to_vec(),
+        })
+    }));
+    let mut store = Store::new(engine, wasi);
+    let mut linker: Linker<WasiCtx> = Linker::new();
+    crate::wasi::add_to_linker(&mut linker, &mut store, |w| w).map_err(|e| e.to_string())?;
+    let instance = linker
+        .instantiate(&mut store, &shared.module)
+        .map_err(|e| match e {
+            Error::Trap(t) => format!("{}: trap during instantiation: {t}", shared.name),
+            e => format!("{}: {e}", shared.name),
+        })?;
+    let name = cfg.invoke.clone().unwrap_or_else(|| "_start".into());
+    let func = instance.get_func(&store, &name).ok_or_else(|| {
+        let exported: Vec<String> = instance
+            .exports(&store)
+            .into_iter()
+            .filter(|(_, e)| matches!(e, crate::runtime::Extern::Func(_)))
+            .map(|(n, _)| n)
+            .collect();
+        format!(
+            "{}: no exported function `{name}` (exported functions: {})",
+            shared.name,
+            if exported.is_empty() {
+                "none".to_string()
+            } else {
+                exported.join(", ")
+            }
+        )
+    })?;
+    let ty = func.ty(&store).ok_or("function without a type")?;
+    let params = if cfg.invoke.is_some() {
+        if cfg.args.len() != ty.params().len() {
+            return Err(format!(
+                "`{name}` takes {} argument(s) ({ty}), {} given",
+                ty.params().len(),
+                cfg.args.len()
+            ));
+        }
+        ty.params()
+            .iter()
+            .zip(&cfg.args)
+            .enumerate()
+            .map(|(i, (t, s))| Val::parse(*t, s).map_err(|e| format!("argument {}: {e}", i + 1)))
+            .collect::<Result<Vec<_>, _>>()?
+    } else if !ty.params().is_empty() {
+        return Err(format!(
+            "`_start` takes {} parameters; use --invoke",
+            ty.params().len()
+        ));
+    } else {
+        Vec::new()
+    };
+    let results = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+    Ok(Prepared {
+        store,
+        instance,
+        func,
+        params,
+        results,
+    })
+}
+
+/// The program thread. `ready` gets the outcome of the first instantiation.
+pub(crate) fn main(
+    shared: Arc<Shared>,
+    engine: Engine,
+    cfg: SessionConfig,
+    commands: Receiver<Command>,
+    ready: Sender<Result<(), String>>,
+) {
+    let commands = Arc::new(Mutex::new(commands));
+    let mut first = true;
+    let mut run_mode = cfg.run;
+    loop {
+        let prepared = prepare(&shared, &engine, &cfg);
+        let mut p = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                if first {
+                    let _ = ready.send(Err(e));
+                    return;
+                }
+                shared.set_state(RunState::Ended);
+                shared.emit(Event::Ended {
+                    outcome: Outcome::Trapped(e),
+                    snapshot: None,
+                });
+                if wait_after_end(&shared, &commands, None) {
+                    continue;
+                }
+                break;
+            }
+        };
+        let live = Live {
+            tiering: p.instance.tiering(&p.store),
+            flags: p.instance.debug_flags(&p.store),
+            interrupt: p.store.interrupt_handle(),
+            thread: crate::profile::ThreadTarget::current().ok(),
+        };
+        *shared.live.lock().unwrap_or_else(|e| e.into_inner()) = Some(live.clone());
+        {
+            let mut c = shared.control();
+            *c = Control {
+                breakpoints: std::mem::take(&mut c.breakpoints),
+                next_id: c.next_id,
+                ..Control::default()
+            };
+            for b in &mut c.breakpoints {
+                b.hits = 0;
+            }
+            if run_mode {
+                shared.set_mode(DebugMode::Running);
+            } else {
+                if let Err(e) = live.tiering.tier_down_all() {
+                    shared.emit(Event::Error(format!("cannot tier down: {e}")));
+                }
+                shared.set_mode(DebugMode::Debug);
+                c.stop_at_entry = true;
+            }
+            shared.apply_flags(&c);
+        }
+        shared.quit.store(false, Ordering::SeqCst);
+        shared.restart.store(false, Ordering::SeqCst);
+        let hook_shared = shared.clone();
+        let hook_commands = commands.clone();
+        p.store.set_debug_hook(Some(Box::new(move |ctx: &DebugContext<'_>| {
+            on_hook(&hook_shared, &hook_commands, ctx)
+        })));
+        shared.set_state(RunState::Running);
+        if first {
+            let _ = ready.send(Ok(()));
+            first = false;
+        }
+        let result = p.func.call(&mut p.store, &p.params, &mut p.results);
+        let killed =
+            shared.quit.load(Ordering::SeqCst) || shared.restart.load(Ordering::SeqCst);
+        let outcome = match result {
+            Ok(()) if cfg.invoke.is_some() => {
+                Outcome::Returned(p.results.iter().map(|v| v.to_string()).collect())
+            }
+            Ok(()) => Outcome::Exited(0),
+            Err(Error::Trap(t)) if t.code == TrapCode::Exit => {
+                Outcome::Exited(t.exit_code.unwrap_or(0))
+            }
+            Err(_) if killed => Outcome::Killed,
+            Err(Error::Trap(t)) => Outcome::Trapped(format!("{}: {t}", shared.name)),
+            Err(e) => Outcome::Trapped(format!("{}: {e}", shared.name)),
+        };
+        p.store.set_debug_hook(None);
+        shared.stop_profiler_at_end();
+        *shared.live.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        shared.set_state(RunState::Ended);
+        shared.emit(Event::Ended {
+            outcome,
+            snapshot: None,
+        });
+        run_mode = false;
+        if shared.quit.load(Ordering::SeqCst) {
+            break;
+        }
+        if shared.restart.swap(false, Ordering::SeqCst) {
+            drain(&commands);
+            continue;
+        }
+        let memory = p.instance.get_memory(&p.store, "memory");
+        let mem_bytes = memory.map(|m| m.data(&p.store).to_vec());
+        if !wait_after_end(&shared, &commands, mem_bytes.as_deref()) {
+            break;
+        }
+    }
+    shared.emit(Event::Closed);
+}
+
+/// Drops commands queued for a run that was killed.
+fn drain(commands: &Arc<Mutex<Receiver<Command>>>) {
+    let rx = commands.lock().unwrap_or_else(|e| e.into_inner());
+    while rx.try_recv().is_ok() {}
+}
+
+/// After the program ended: serve what can still be served until `restart`
+/// (true) or `quit` (false).
+fn wait_after_end(
+    shared: &Arc<Shared>,
+    commands: &Arc<Mutex<Receiver<Command>>>,
+    memory: Option<&[u8]>,
+) -> bool {
+    let rx = commands.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let Ok(cmd) = rx.recv() else { return false };
+        match cmd {
+            Command::Restart => {
+                shared.restart.store(false, Ordering::SeqCst);
+                return true;
+            }
+            Command::Quit => return false,
+            Command::ReadMemory { addr, len } => read_memory(shared, memory, addr, len),
+            _ => shared.emit(Event::Error(
+                "the program has ended; `restart` runs it again".into(),
+            )),
+        }
+    }
+}
+
+fn read_memory(shared: &Shared, memory: Option<&[u8]>, addr: u64, len: u32) {
+    let Some(m) = memory else {
+        shared.emit(Event::Error("the module has no linear memory".into()));
+        return;
+    };
+    let end = addr.saturating_add(len as u64);
+    if end > m.len() as u64 {
+        shared.emit(Event::Error(format!(
+            "cannot read {len} bytes at {addr:#x}: memory is {:#x} bytes",
+            m.len()
+        )));
+        return;
+    }
+    shared.emit(Event::Memory {
+        addr,
+        bytes: m[addr as usize..end as usize].to_vec(),
+    });
+}
+
+/// Decides whether the program stops here, and why.
+fn should_stop(shared: &Shared, c: &mut Control, ctx: &DebugContext<'_>) -> Option<StopReason> {
+    if ctx.kind == HookKind::PauseRequest {
+        if c.pause_requested || c.stop_at_entry {
+            c.pause_requested = false;
+            c.stop_at_entry = false;
+            c.step = None;
+            return Some(StopReason::Pause);
+        }
+        return None;
+    }
+    if c.profile {
+        return None;
+    }
+    if c.stop_at_entry {
+        c.stop_at_entry = false;
+        c.step = None;
+        return Some(StopReason::Entry);
+    }
+    if c.pause_requested {
+        c.pause_requested = false;
+        c.step = None;
+        return Some(StopReason::Pause);
+    }
+    if ctx.module_id == shared.module.info().id {
+        let mut locals: Option<Vec<DebugValue>> = None;
+        let mut hit = None;
+        for b in c
+            .breakpoints
+            .iter_mut()
+            .filter(|b| b.enabled && b.offset == ctx.wasm_offset)
+        {
+            let ok = match &b.condition {
+                None => true,
+                Some(k) => {
+                    let ls = locals.get_or_insert_with(|| ctx.locals().unwrap_or_default());
+                    match ls.get(k.local as usize) {
+                        Some(v) => compare(v, k),
+                        None => false,
+                    }
+                }
+            };
+            if ok {
+                b.hits += 1;
+                hit.get_or_insert(b.id);
+            }
+        }
+        if let Some(id) = hit {
+            c.step = None;
+            return Some(StopReason::Breakpoint(id));
+        }
+    }
+    let s = c.step.as_ref()?;
+    let fp = ctx.frame_pointer();
+    let stop = match s.kind {
+        StepKind::Into => true,
+        StepKind::Over => fp >= s.fp,
+        StepKind::Out => fp > s.fp,
+        StepKind::LineInto | StepKind::LineOver => {
+            if s.kind == StepKind::LineOver && fp < s.fp {
+                false
+            } else {
+                match shared.source_pos(ctx.wasm_offset) {
+                    None => false,
+                    Some(p) => fp != s.fp || s.line.as_ref() != Some(&(p.file, p.line)),
+                }
+            }
+        }
+    };
+    if !stop {
+        return None;
+    }
+    let reason = if s.kind == StepKind::Out {
+        StopReason::Finish
+    } else {
+        StopReason::Step
+    };
+    c.step = None;
+    Some(reason)
+}
+
+fn compare(v: &DebugValue, k: &Condition) -> bool {
+    let x: i64 = match v.ty {
+        crate::types::ValType::I32 => v.bits as u32 as i32 as i64,
+        crate::types::ValType::F32 => f32::from_bits(v.bits as u32) as i64,
+        crate::types::ValType::F64 => f64::from_bits(v.bits) as i64,
+        _ => v.bits as i64,
+    };
+    match k.op {
+        CompareOp::Eq => x == k.value,
+        CompareOp::Ne => x != k.value,
+        CompareOp::Lt => x < k.value,
+        CompareOp::Le => x <= k.value,
+        CompareOp::Gt => x > k.value,
+        CompareOp::Ge => x >= k.value,
+    }
+}
+
+fn on_hook(
+    shared: &Arc<Shared>,
+    commands: &Arc<Mutex<Receiver<Command>>>,
+    ctx: &DebugContext<'_>,
+) -> Result<(), Trap> {
+    if shared.quit.load(Ordering::SeqCst) || shared.restart.load(Ordering::SeqCst) {
+        return Err(Trap::host(KILLED));
+    }
+    let reason = {
+        let mut c = shared.control();
+        should_stop(shared, &mut c, ctx)
+    };
+    match reason {
+        Some(r) => paused(shared, commands, ctx, r),
+        None => Ok(()),
+    }
+}
+
+fn place(d: &DebugValue) -> Place {
+    if !d.available {
+        return Place::Unavailable;
+    }
+    match d.loc {
+        None => Place::Spilled,
+        Some(ValueLoc::Gpr(r)) => Place::Register(GPR_NAMES[r as usize & 15]),
+        Some(ValueLoc::Xmm(x)) => Place::Register(XMM_NAMES[x as usize & 15]),
+        Some(ValueLoc::Frame(off)) => Place::Slot(off),
+        Some(ValueLoc::Const(_)) => Place::Const,
+    }
+}
+
+fn values(v: Vec<DebugValue>) -> Vec<Value> {
+    v.iter()
+        .map(|d| Value {
+            ty: d.ty,
+            bits: d.bits,
+            place: place(d),
+        })
+        .collect()
+}
+
+fn note_for(tier: FrameTier, top: bool) -> Option<String> {
+    match tier {
+        FrameTier::Optimized if top => Some(
+            "optimized code from before the attach: it runs on until it returns; \
+             locals and stack as handed over by its interrupt check"
+                .into(),
+        ),
+        FrameTier::Optimized => Some(
+            "optimized code from before the attach: it runs on until it returns".into(),
+        ),
+        FrameTier::Baseline => Some(
+            "baseline code from before the attach (no debug record): it runs on until it returns"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
+fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snapshot {
+    let info = shared.module.info();
+    let top_tier = FrameTier::from_tier(ctx.tier());
+    let mut frames = vec![Frame {
+        func_index: ctx.func_index,
+        func_name: shared.func_name(ctx.func_index),
+        offset: ctx.wasm_offset,
+        tier: top_tier,
+        source: shared.source_pos(ctx.wasm_offset),
+        locals: ctx.locals().map(values),
+        stack: ctx.stack().map(values),
+        note: note_for(top_tier, true),
+    }];
+    for c in ctx.callers() {
+        let tier = c.tier.map(FrameTier::from_tier).unwrap_or(FrameTier::Host);
+        let offset = c.wasm_offset.unwrap_or(0);
+        let ours = c.module_id == info.id;
+        frames.push(Frame {
+            func_index: c.func_index,
+            func_name: if ours {
+                shared.func_name(c.func_index)
+            } else {
+                format!("wasm[{}]::func[{}]", c.module_id, c.func_index)
+            },
+            offset,
+            tier,
+            source: if ours { shared.source_pos(offset) } else { None },
+            locals: c.locals.map(values),
+            stack: None,
+            note: note_for(tier, false),
+        });
+    }
+    let export_names: std::collections::HashMap<u32, &str> = info
+        .exports
+        .iter()
+        .filter(|e| matches!(e.kind, crate::module::ExportKind::Global))
+        .map(|e| (e.index, e.name.as_str()))
+        .collect();
+    let globals = ctx
+        .globals()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (t, bits))| GlobalValue {
+            index: i as u32,
+            name: export_names.get(&(i as u32)).map(|s| s.to_string()),
+            ty: t.ty,
+            mutable: t.mutable,
+            bits,
+        })
+        .collect();
+    Snapshot {
+        reason,
+        frames,
+        regs: ctx.registers().map(|(gpr, xmm)| Registers {
+            gpr,
+            xmm,
+            pc: ctx.pc() as u64,
+        }),
+        globals,
+        memory_pages: ctx.memory().map(|m| m.len() as u64 / 65536),
+    }
+}
+
+/// Stopped: report the snapshot, then serve commands until one resumes.
+fn paused(
+    shared: &Arc<Shared>,
+    commands: &Arc<Mutex<Receiver<Command>>>,
+    ctx: &DebugContext<'_>,
+    reason: StopReason,
+) -> Result<(), Trap> {
+    if let Some(live) = shared.live() {
+        live.interrupt.cancel_pause();
+    }
+    let mut snap = Arc::new(snapshot(shared, ctx, reason.clone()));
+    shared.set_state(RunState::Paused);
+    shared.emit(Event::Paused(snap.clone()));
+    let rx = commands.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let Ok(cmd) = rx.recv() else {
+            return Err(Trap::host(KILLED));
+        };
+        let step = |kind: StepKind| {
+            let line = shared
+                .source_pos(ctx.wasm_offset)
+                .map(|p| (p.file, p.line));
+            Step {
+                kind,
+                fp: ctx.frame_pointer(),
+                line,
+                stack_funcs: snap.frames.iter().map(|f| f.func_index).collect(),
+            }
+        };
+        let has_line = shared.source_pos(ctx.wasm_offset).is_some();
+        let next_step = match cmd {
+            Command::Continue => Some(None),
+            Command::StepInstruction => Some(Some(step(StepKind::Into))),
+            Command::NextInstruction => Some(Some(step(StepKind::Over))),
+            Command::Finish => Some(Some(step(StepKind::Out))),
+            Command::StepLine if has_line => Some(Some(step(StepKind::LineInto))),
+            Command::StepLine => Some(Some(step(StepKind::Into))),
+            Command::NextLine if has_line => Some(Some(step(StepKind::LineOver))),
+            Command::NextLine => Some(Some(step(StepKind::Over))),
+            Command::Quit | Command::Restart => return Err(Trap::host(KILLED)),
+            other => {
+                if serve(shared, ctx, &snap, other) {
+                    snap = Arc::new(snapshot(shared, ctx, reason.clone()));
+                    shared.emit(Event::Paused(snap.clone()));
+                }
+                None
+            }
+        };
+        if let Some(step) = next_step {
+            {
+                let mut c = shared.control();
+                c.step = step;
+                shared.apply_flags(&c);
+            }
+            shared.set_state(RunState::Running);
+            shared.emit(Event::Resumed);
+            return Ok(());
+        }
+    }
+}
+
+/// Serves an inspection or modification command while paused; true when
+/// the paused state changed (a new snapshot is due).
+fn serve(shared: &Shared, ctx: &DebugContext<'_>, snap: &Snapshot, cmd: Command) -> bool {
+    match cmd {
+        Command::ReadMemory { addr, len } => {
+            read_memory(shared, ctx.memory().as_deref(), addr, len);
+            false
+        }
+        Command::WriteMemory { addr, bytes } => {
+            let Some(m) = ctx.memory() else {
+                shared.emit(Event::Error("the module has no linear memory".into()));
+                return false;
+            };
+            let end = addr.saturating_add(bytes.len() as u64);
+            if end > m.len() as u64 {
+                shared.emit(Event::Error(format!(
+                    "cannot write {} bytes at {addr:#x}: memory is {:#x} bytes",
+                    bytes.len(),
+                    m.len()
+                )));
+                return false;
+            }
+            m[addr as usize..end as usize].copy_from_slice(&bytes);
+            shared.emit(Event::Message(format!(
+                "wrote {} byte(s) at {addr:#x}",
+                bytes.len()
+            )));
+            true
+        }
+        Command::SetLocal { frame, index, bits } => {
+            if frame != 0 {
+                shared.emit(Event::Error(
+                    "only the innermost frame's locals can be set".into(),
+                ));
+                return false;
+            }
+            match ctx.set_local(index, bits) {
+                Ok(()) => {
+                    shared.emit(Event::Message(format!("$local{index} set")));
+                    true
+                }
+                Err(e) => {
+                    shared.emit(Event::Error(e));
+                    false
+                }
+            }
+        }
+        Command::SetGlobal { index, bits } => match ctx.set_global(index, bits) {
+            Ok(()) => {
+                shared.emit(Event::Message(format!("$global{index} set")));
+                true
+            }
+            Err(e) => {
+                shared.emit(Event::Error(e));
+                false
+            }
+        },
+        Command::Print { frame, expr } => {
+            match print(shared, ctx, snap, frame, expr.trim()) {
+                Ok(s) => shared.emit(Event::Message(s)),
+                Err(e) => shared.emit(Event::Error(e)),
+            }
+            false
+        }
+        Command::Pause => {
+            shared.emit(Event::Message("already paused".into()));
+            false
+        }
+        other => {
+            shared.emit(Event::Error(format!("{other:?} is not available here")));
+            false
+        }
+    }
+}
+
+fn print(
+    shared: &Shared,
+    ctx: &DebugContext<'_>,
+    snap: &Snapshot,
+    frame: usize,
+    expr: &str,
+) -> Result<String, String> {
+    let f = snap
+        .frames
+        .get(frame)
+        .ok_or_else(|| format!("no frame {frame} (the stack has {})", snap.frames.len()))?;
+    if let Some(n) = expr.strip_prefix("$local") {
+        let i: usize = n.parse().map_err(|_| format!("bad local `{expr}`"))?;
+        let locals = f
+            .locals
+            .as_ref()
+            .ok_or("this frame's code keeps no record of its locals")?;
+        let v = locals
+            .get(i)
+            .ok_or_else(|| format!("no local {i} (the function has {})", locals.len()))?;
+        if v.place == Place::Unavailable {
+            return Err(format!("$local{i} is not recoverable in this frame"));
+        }
+        return Ok(format!(
+            "$local{i} = {} ({})",
+            format_bits(v.ty, v.bits),
+            v.ty
+        ));
+    }
+    if let Some(n) = expr.strip_prefix("$global") {
+        let i: usize = n.parse().map_err(|_| format!("bad global `{expr}`"))?;
+        let g = snap
+            .globals
+            .get(i)
+            .ok_or_else(|| format!("no global {i} (the module has {})", snap.globals.len()))?;
+        return Ok(format!(
+            "$global{i} = {} ({})",
+            format_bits(g.ty, g.bits),
+            g.ty
+        ));
+    }
+    let d = shared.dwarf.as_ref().ok_or_else(|| {
+        format!("no DWARF in this module: print $localN or $globalN instead of `{expr}`")
+    })?;
+    let var = d
+        .variables_at(f.offset)
+        .into_iter()
+        .find(|v| v.name == expr)
+        .ok_or_else(|| {
+            format!(
+                "no variable `{expr}` in scope at {:#x} ({})",
+                f.offset,
+                f.source
+                    .as_ref()
+                    .map(|p| format!("{}:{}", short_file(&p.file), p.line))
+                    .unwrap_or_else(|| f.func_name.clone())
+            )
+        })?;
+    let locals = f.locals.clone().unwrap_or_default();
+    let stack = if frame == 0 {
+        f.stack.clone().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let mem = ctx.memory();
+    let env = FrameEnv {
+        locals: &locals,
+        globals: &snap.globals,
+        stack: &stack,
+        memory: mem.as_deref(),
+    };
+    let value = var.format(&env)?;
+    Ok(format!("{} = {value} ({})", var.name, var.ty.name))
+}

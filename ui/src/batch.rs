@@ -1,0 +1,252 @@
+//! `wdb debug` and `wdb profile`: start a debugger session, then either hand
+//! it to the TUI or drive it from a command script (`--batch`, `-x FILE`,
+//! standard input), printing the console's stable text.
+
+use crate::cli::{parse_dirs, parse_envs, DebugArgs};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use wdb::debugger::console::{Console, Wait};
+use wdb::debugger::{Command, DebugMode, Event, Outcome, Session, SessionConfig};
+
+/// The bundled debugging sample (`wdb debug` with no file).
+const SAMPLE_WASM: &[u8] = include_bytes!("../../samples/debugme-g.wasm");
+const SAMPLE_SOURCE: &str = include_str!("../../samples/c/debugme.c");
+/// Iterations of the sample's simulation: a few seconds in debug code.
+const SAMPLE_ARGS: &[&str] = &["2000000"];
+
+fn session_config(a: &DebugArgs) -> Result<SessionConfig, String> {
+    let mut cfg = SessionConfig {
+        invoke: a.invoke.clone(),
+        args: a.args.clone(),
+        dirs: parse_dirs(&a.dirs),
+        env: parse_envs(&a.envs)?,
+        run: a.run,
+        ..SessionConfig::default()
+    };
+    match &a.file {
+        Some(f) => {
+            cfg.name = f.display().to_string();
+            cfg.wasm = std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+        }
+        None => {
+            cfg.name = "debugme.wasm (bundled sample)".into();
+            cfg.wasm = SAMPLE_WASM.to_vec();
+            cfg.sources = vec![("debugme.c".into(), SAMPLE_SOURCE.into())];
+            if cfg.args.is_empty() && cfg.invoke.is_none() {
+                cfg.args = SAMPLE_ARGS.iter().map(|s| s.to_string()).collect();
+            }
+        }
+    }
+    Ok(cfg)
+}
+
+pub fn debug(a: DebugArgs) -> Result<ExitCode, String> {
+    let cfg = session_config(&a)?;
+    if !a.batch && a.commands.is_some() {
+        return Err("-x COMMANDS needs --batch (the TUI takes commands on its `:` line)".into());
+    }
+    let session = Session::start(cfg).map_err(|e| e.to_string())?;
+    if !a.batch {
+        return crate::tui::run(session).map(ExitCode::from);
+    }
+    let mut console = Console::new();
+    let mut out = Printer::default();
+    if !a.run {
+        out.wait(&session, &mut console, Wait::Stop);
+    }
+    let mut lines: Vec<String> = Vec::new();
+    if let Some(path) = &a.commands {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        lines.extend(text.lines().map(str::to_string));
+    }
+    let script = lines.into_iter();
+    let stdin = std::io::stdin();
+    let from_stdin = stdin.lock().lines().map_while(Result::ok);
+    let mut closed = false;
+    for line in script.chain(from_stdin) {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        out.line(&format!("(wdb) {trimmed}"));
+        let (text, wait) = console.execute(&session, trimmed);
+        for l in text {
+            out.line(&l);
+        }
+        if out.wait(&session, &mut console, wait) {
+            closed = true;
+            break;
+        }
+    }
+    if !closed {
+        session.send(Command::Quit);
+        out.wait(&session, &mut console, Wait::Closed);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints console text and program output in arrival order.
+#[derive(Default)]
+struct Printer {
+    /// The last program output did not end with a newline.
+    open_line: bool,
+    exit_code: Option<i32>,
+}
+
+impl Printer {
+    fn line(&mut self, s: &str) {
+        let mut o = std::io::stdout().lock();
+        if self.open_line {
+            let _ = writeln!(o);
+            self.open_line = false;
+        }
+        let _ = writeln!(o, "{s}");
+        let _ = o.flush();
+    }
+
+    fn output(&mut self, data: &[u8]) {
+        let mut o = std::io::stdout().lock();
+        let _ = o.write_all(data);
+        let _ = o.flush();
+        if let Some(&last) = data.last() {
+            self.open_line = last != b'\n';
+        }
+    }
+
+    /// Shows events until `wait` is satisfied; true when the session closed.
+    fn wait(&mut self, session: &Session, console: &mut Console, wait: Wait) -> bool {
+        let start = Instant::now();
+        let limit = match wait {
+            Wait::Nothing => Duration::from_millis(30),
+            Wait::Stop => Duration::MAX,
+            Wait::Answer | Wait::Profile => Duration::from_secs(30),
+            Wait::ModeChange => Duration::from_secs(600),
+            Wait::Closed => Duration::from_secs(10),
+            Wait::Sleep(ms) => Duration::from_millis(ms),
+        };
+        let mut answered = false;
+        loop {
+            let left = limit.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                if matches!(wait, Wait::Answer | Wait::Profile | Wait::ModeChange) && !answered {
+                    self.line("error: no answer from the program");
+                }
+                return false;
+            }
+            let Some(ev) = session.recv_timeout(left.min(Duration::from_millis(50))) else {
+                if answered || wait == Wait::Nothing {
+                    return false;
+                }
+                continue;
+            };
+            if answered && !matches!(ev, Event::Paused(_)) && wait == Wait::Answer {
+                // Only the refreshed pause follows an answer; anything else is news.
+            }
+            match &ev {
+                Event::Output { data, .. } => {
+                    self.output(data);
+                    continue;
+                }
+                Event::TierProgress { .. } => continue,
+                Event::Paused(_) if answered => {
+                    // The refreshed pause after `set`: remember it quietly.
+                    console.render_event(session, &ev);
+                    continue;
+                }
+                Event::Ended { outcome, .. } => {
+                    if let Outcome::Exited(c) = outcome {
+                        self.exit_code = Some(*c);
+                    }
+                }
+                _ => {}
+            }
+            for l in console.render_event(session, &ev) {
+                self.line(&l);
+            }
+            let done = match (&ev, wait) {
+                (Event::Closed, _) => return true,
+                (Event::Paused(_), Wait::Stop) => true,
+                (Event::Ended { outcome, .. }, Wait::Stop) => *outcome != Outcome::Killed,
+                (Event::Memory { .. } | Event::Message(_) | Event::Error(_), Wait::Answer) => {
+                    answered = true;
+                    false
+                }
+                (Event::ModeChanged { mode, .. }, Wait::ModeChange) => *mode == DebugMode::Profile,
+                (Event::Error(_), Wait::ModeChange | Wait::Profile) => true,
+                (Event::Profile(_), Wait::Profile) => true,
+                _ => false,
+            };
+            if done {
+                return false;
+            }
+        }
+    }
+}
+
+/// `wdb profile FILE`: run with every function tiered up and sampled, then
+/// print the profile (to stderr; the program's output goes to stdout).
+pub fn profile(file: PathBuf, invoke: Option<String>, args: Vec<String>) -> Result<ExitCode, String> {
+    let wasm = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    wdb::profile::perf_map::enable();
+    let session = Session::start(SessionConfig {
+        name: file.display().to_string(),
+        wasm,
+        invoke,
+        args,
+        run: true,
+        ..SessionConfig::default()
+    })
+    .map_err(|e| e.to_string())?;
+    session.send(Command::ProfileOn);
+    let mut console = Console::new();
+    let mut code = 0u8;
+    let mut stdout = std::io::stdout();
+    loop {
+        let Some(ev) = session.recv_timeout(Duration::from_millis(100)) else {
+            continue;
+        };
+        match &ev {
+            Event::Output { data, .. } => {
+                let _ = stdout.write_all(data);
+                let _ = stdout.flush();
+            }
+            Event::Ended { outcome, .. } => {
+                match outcome {
+                    Outcome::Exited(c) => code = *c as u8,
+                    Outcome::Returned(v) => {
+                        for r in v {
+                            let _ = writeln!(stdout, "{r}");
+                        }
+                    }
+                    Outcome::Trapped(m) => {
+                        eprintln!("wdb: {m}");
+                        code = 134;
+                    }
+                    Outcome::Killed => code = 1,
+                }
+                break;
+            }
+            Event::ModeChanged { .. } | Event::Error(_) => {
+                for l in console.render_event(&session, &ev) {
+                    eprintln!("{l}");
+                }
+            }
+            _ => {}
+        }
+    }
+    session.send(Command::ProfileReport);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Some(ev @ Event::Profile(_)) = session.recv_timeout(Duration::from_millis(100)) {
+            for l in console.render_event(&session, &ev) {
+                eprintln!("{l}");
+            }
+            break;
+        }
+    }
+    eprintln!("perf map: {}", wdb::profile::perf_map::path().display());
+    Ok(ExitCode::from(code))
+}
