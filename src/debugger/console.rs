@@ -179,7 +179,9 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
     match word {
         "break" | "b" => {
             if rest.is_empty() {
-                return Err("usage: break 0x1a2 | FUNC | #INDEX | FILE:LINE [if $localN == V]".into());
+                return Err(
+                    "usage: break 0x1a2 | FUNC | #INDEX | FILE:LINE [if $localN == V]".into(),
+                );
             }
             let (loc, cond) = match rest.split_once(" if ") {
                 Some((l, c)) => (l.trim(), Some(parse_condition(c)?)),
@@ -305,7 +307,10 @@ mod tests {
                 condition: None
             })
         );
-        assert_eq!(parse("si").unwrap(), Parsed::Engine(Command::StepInstruction));
+        assert_eq!(
+            parse("si").unwrap(),
+            Parsed::Engine(Command::StepInstruction)
+        );
         assert_eq!(
             parse("x 0x10 4").unwrap(),
             Parsed::Engine(Command::ReadMemory { addr: 16, len: 4 })
@@ -323,7 +328,16 @@ mod tests {
 
     #[test]
     fn bad_input_is_one_line() {
-        for bad in ["frobnicate", "b", "b 0xzz", "x", "frame x", "si 3", "set $local=1", "b 12"] {
+        for bad in [
+            "frobnicate",
+            "b",
+            "b 0xzz",
+            "x",
+            "frame x",
+            "si 3",
+            "set $local=1",
+            "b 12",
+        ] {
             let err = parse(bad).unwrap_err();
             assert!(!err.contains('\n') && !err.is_empty(), "{bad}: {err}");
         }
@@ -484,9 +498,7 @@ impl Console {
                     {
                         Wait::Answer
                     }
-                    Command::ProfileOn if session.mode() != DebugMode::Profile => {
-                        Wait::ModeChange
-                    }
+                    Command::ProfileOn if session.mode() != DebugMode::Profile => Wait::ModeChange,
                     Command::ProfileReport => Wait::Profile,
                     Command::Quit => Wait::Closed,
                     _ => Wait::Nothing,
@@ -696,7 +708,9 @@ impl Console {
                         .find(|f| f.name == n)
                         .map(|f| f.index)
                         .ok_or_else(|| format!("no function named `{n}`"))?,
-                    BreakAt::Line { .. } => return Err("disas takes a function or an offset".into()),
+                    BreakAt::Line { .. } => {
+                        return Err("disas takes a function or an offset".into())
+                    }
                 };
                 (f, None)
             }

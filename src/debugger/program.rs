@@ -178,17 +178,17 @@ pub(crate) fn main(
         shared.restart.store(false, Ordering::SeqCst);
         let hook_shared = shared.clone();
         let hook_commands = commands.clone();
-        p.store.set_debug_hook(Some(Box::new(move |ctx: &DebugContext<'_>| {
-            on_hook(&hook_shared, &hook_commands, ctx)
-        })));
+        p.store
+            .set_debug_hook(Some(Box::new(move |ctx: &DebugContext<'_>| {
+                on_hook(&hook_shared, &hook_commands, ctx)
+            })));
         shared.set_state(RunState::Running);
         if first {
             let _ = ready.send(Ok(()));
             first = false;
         }
         let result = p.func.call(&mut p.store, &p.params, &mut p.results);
-        let killed =
-            shared.quit.load(Ordering::SeqCst) || shared.restart.load(Ordering::SeqCst);
+        let killed = shared.quit.load(Ordering::SeqCst) || shared.restart.load(Ordering::SeqCst);
         let outcome = match result {
             Ok(()) if cfg.invoke.is_some() => {
                 Outcome::Returned(p.results.iter().map(|v| v.to_string()).collect())
@@ -421,9 +421,9 @@ fn note_for(tier: FrameTier, top: bool) -> Option<String> {
              locals and stack as handed over by its interrupt check"
                 .into(),
         ),
-        FrameTier::Optimized => Some(
-            "optimized code from before the attach: it runs on until it returns".into(),
-        ),
+        FrameTier::Optimized => {
+            Some("optimized code from before the attach: it runs on until it returns".into())
+        }
         FrameTier::Baseline => Some(
             "baseline code from before the attach (no debug record): it runs on until it returns"
                 .into(),
@@ -458,7 +458,11 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
             },
             offset,
             tier,
-            source: if ours { shared.source_pos(offset) } else { None },
+            source: if ours {
+                shared.source_pos(offset)
+            } else {
+                None
+            },
             locals: c.locals.map(values),
             stack: None,
             note: note_for(tier, false),
@@ -514,9 +518,7 @@ fn paused(
             return Err(Trap::host(KILLED));
         };
         let step = |kind: StepKind| {
-            let line = shared
-                .source_pos(ctx.wasm_offset)
-                .map(|p| (p.file, p.line));
+            let line = shared.source_pos(ctx.wasm_offset).map(|p| (p.file, p.line));
             Step {
                 kind,
                 fp: ctx.frame_pointer(),
@@ -561,30 +563,22 @@ fn paused(
 fn serve(shared: &Shared, ctx: &DebugContext<'_>, snap: &Snapshot, cmd: Command) -> bool {
     match cmd {
         Command::ReadMemory { addr, len } => {
-            read_memory(shared, ctx.memory().as_deref(), addr, len);
+            read_memory(shared, ctx.memory(), addr, len);
             false
         }
-        Command::WriteMemory { addr, bytes } => {
-            let Some(m) = ctx.memory() else {
-                shared.emit(Event::Error("the module has no linear memory".into()));
-                return false;
-            };
-            let end = addr.saturating_add(bytes.len() as u64);
-            if end > m.len() as u64 {
-                shared.emit(Event::Error(format!(
-                    "cannot write {} bytes at {addr:#x}: memory is {:#x} bytes",
-                    bytes.len(),
-                    m.len()
+        Command::WriteMemory { addr, bytes } => match ctx.write_memory(addr, &bytes) {
+            Ok(()) => {
+                shared.emit(Event::Message(format!(
+                    "wrote {} byte(s) at {addr:#x}",
+                    bytes.len()
                 )));
-                return false;
+                true
             }
-            m[addr as usize..end as usize].copy_from_slice(&bytes);
-            shared.emit(Event::Message(format!(
-                "wrote {} byte(s) at {addr:#x}",
-                bytes.len()
-            )));
-            true
-        }
+            Err(e) => {
+                shared.emit(Event::Error(e));
+                false
+            }
+        },
         Command::SetLocal { frame, index, bits } => {
             if frame != 0 {
                 shared.emit(Event::Error(
@@ -700,7 +694,7 @@ fn print(
         locals: &locals,
         globals: &snap.globals,
         stack: &stack,
-        memory: mem.as_deref(),
+        memory: mem,
     };
     let value = var.format(&env)?;
     Ok(format!("{} = {value} ({})", var.name, var.ty.name))

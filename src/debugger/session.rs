@@ -284,7 +284,9 @@ impl Shared {
         let info = self.module.info();
         let func_start = |f: u32| -> Result<Vec<(u32, u32)>, String> {
             if f < info.num_imported_funcs {
-                return Err(format!("function {f} is imported; it has no code to stop in"));
+                return Err(format!(
+                    "function {f} is imported; it has no code to stop in"
+                ));
             }
             let off = self
                 .first_instruction(f)
@@ -320,10 +322,9 @@ impl Shared {
                 func_start(f)
             }
             BreakAt::Line { file, line } => {
-                let d = self
-                    .dwarf
-                    .as_ref()
-                    .ok_or("this module has no DWARF line information; break by offset or function")?;
+                let d = self.dwarf.as_ref().ok_or(
+                    "this module has no DWARF line information; break by offset or function",
+                )?;
                 let offs = d.offsets_for_line(file, *line);
                 if offs.is_empty() {
                     return Err(format!("no code for {file}:{line}"));
@@ -639,10 +640,8 @@ impl Session {
             )),
             e => crate::Error::Usage(format!("{}: {e}", cfg.name)),
         })?;
-        let dwarf = match DwarfInfo::parse(&module.info().bytes) {
-            Ok(d) => d,
-            Err(_) => None,
-        };
+        // Malformed DWARF only costs source-level features.
+        let dwarf = DwarfInfo::parse(&module.info().bytes).unwrap_or_default();
         let (etx, erx) = channel();
         let (ctx, crx) = channel();
         let mut source_dirs = cfg.source_dirs.clone();
@@ -699,7 +698,9 @@ impl Session {
             }
             Err(_) => {
                 let _ = thread.join();
-                return Err(crate::Error::Internal("the program thread ended early".into()));
+                return Err(crate::Error::Internal(
+                    "the program thread ended early".into(),
+                ));
             }
         }
         Ok(Session {

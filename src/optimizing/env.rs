@@ -24,8 +24,8 @@ use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I32, I64};
 use cranelift_codegen::ir::{
-    self, AbiParam, AliasRegion, AliasRegionData, Function, InstBuilder, MemFlagsData, SigRef, Signature,
-    Value,
+    self, AbiParam, AliasRegion, AliasRegionData, Function, InstBuilder, MemFlagsData, SigRef,
+    Signature, Value,
 };
 use cranelift_codegen::ir::{ExtFuncData, ExternalName, UserExternalName, UserFuncName};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};

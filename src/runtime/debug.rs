@@ -244,7 +244,9 @@ impl DebugContext<'_> {
                                 *(p as *mut u32) = bits as u32;
                             }
                         }
-                        ValueLoc::Const(_) => return Err(format!("local {index} is a constant here")),
+                        ValueLoc::Const(_) => {
+                            return Err(format!("local {index} is a constant here"))
+                        }
                     }
                 }
                 Ok(())
@@ -286,12 +288,30 @@ impl DebugContext<'_> {
     }
 
     /// Linear memory 0 of the paused instance.
-    pub fn memory(&self) -> Option<&mut [u8]> {
+    pub fn memory(&self) -> Option<&[u8]> {
         let inst = self.instance()?;
         let mem = inst.memory_ptr()?;
+        // SAFETY: the memory is owned by the store and outlives the pause.
+        Some(unsafe { (*mem).data() })
+    }
+
+    /// Writes `bytes` at `addr` of linear memory 0.
+    pub fn write_memory(&self, addr: u64, bytes: &[u8]) -> Result<(), String> {
+        let inst = self.instance().ok_or("no instance")?;
+        let mem = inst.memory_ptr().ok_or("the module has no linear memory")?;
         // SAFETY: the memory is owned by the store and outlives the pause; the
         // program thread is stopped inside this hook, so nothing else touches it.
-        Some(unsafe { (*mem).data_mut() })
+        let data = unsafe { (*mem).data_mut() };
+        let end = addr.saturating_add(bytes.len() as u64);
+        if end > data.len() as u64 {
+            return Err(format!(
+                "cannot write {} bytes at {addr:#x}: memory is {:#x} bytes",
+                bytes.len(),
+                data.len()
+            ));
+        }
+        data[addr as usize..end as usize].copy_from_slice(bytes);
+        Ok(())
     }
 
     /// Frames of the callers, innermost first, along the frame-pointer chain.

@@ -534,7 +534,9 @@ impl DebugFlags {
         // header (`func < count`), kept alive by the Arc; the store is atomic
         // because wasm on another thread reads the byte concurrently.
         let byte = unsafe {
-            std::sync::atomic::AtomicU8::from_ptr(base.add(VMCTX_DEBUG_FLAGS as usize + func as usize))
+            std::sync::atomic::AtomicU8::from_ptr(
+                base.add(VMCTX_DEBUG_FLAGS as usize + func as usize),
+            )
         };
         byte.store(on as u8, std::sync::atomic::Ordering::SeqCst);
     }

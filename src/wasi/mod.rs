@@ -35,8 +35,8 @@ use mem::GuestMem;
 use std::fs::File;
 use std::path::Path;
 use std::time::Instant;
-pub use stdio::{OutputSink, Stream};
 use stdio::{Input, Output};
+pub use stdio::{OutputSink, Stream};
 
 /// The state of one WASI program.
 pub struct WasiCtx {

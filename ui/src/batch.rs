@@ -93,7 +93,6 @@ pub fn debug(a: DebugArgs) -> Result<ExitCode, String> {
 struct Printer {
     /// The last program output did not end with a newline.
     open_line: bool,
-    exit_code: Option<i32>,
 }
 
 impl Printer {
@@ -142,9 +141,6 @@ impl Printer {
                 }
                 continue;
             };
-            if answered && !matches!(ev, Event::Paused(_)) && wait == Wait::Answer {
-                // Only the refreshed pause follows an answer; anything else is news.
-            }
             match &ev {
                 Event::Output { data, .. } => {
                     self.output(data);
@@ -155,11 +151,6 @@ impl Printer {
                     // The refreshed pause after `set`: remember it quietly.
                     console.render_event(session, &ev);
                     continue;
-                }
-                Event::Ended { outcome, .. } => {
-                    if let Outcome::Exited(c) = outcome {
-                        self.exit_code = Some(*c);
-                    }
                 }
                 _ => {}
             }
@@ -188,7 +179,11 @@ impl Printer {
 
 /// `wdb profile FILE`: run with every function tiered up and sampled, then
 /// print the profile (to stderr; the program's output goes to stdout).
-pub fn profile(file: PathBuf, invoke: Option<String>, args: Vec<String>) -> Result<ExitCode, String> {
+pub fn profile(
+    file: PathBuf,
+    invoke: Option<String>,
+    args: Vec<String>,
+) -> Result<ExitCode, String> {
     let wasm = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     wdb::profile::perf_map::enable();
     let session = Session::start(SessionConfig {

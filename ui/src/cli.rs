@@ -7,8 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 use wdb::wasi::WasiCtx;
 use wdb::{
-    Config, Engine, Error, FuncType, Instance, Linker, Module, Store, Strategy, Trap, TrapCode,
-    Val,
+    Config, Engine, Error, FuncType, Instance, Linker, Module, Store, Strategy, Trap, TrapCode, Val,
 };
 
 /// Exit status for a wasm trap (as Wasmtime does: 128 + SIGABRT).
