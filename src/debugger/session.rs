@@ -466,7 +466,7 @@ impl Shared {
             return;
         };
         if self.mode() == DebugMode::Profile || self.switching.swap(true, Ordering::SeqCst) {
-            self.emit(Event::Message("profile mode is already on".into()));
+            self.emit(Event::Error("profile mode is already on".into()));
             return;
         }
         {
@@ -512,12 +512,12 @@ impl Shared {
                         Err(e) => me.emit(Event::Error(format!("cannot start the profiler: {e}"))),
                     }
                 }
+                me.switching.store(false, Ordering::SeqCst);
                 me.emit(Event::ModeChanged {
                     mode: DebugMode::Profile,
                     functions: total,
                     elapsed: t0.elapsed(),
                 });
-                me.switching.store(false, Ordering::SeqCst);
             })
             .map(|_| ())
             .unwrap_or_else(|e| self.emit(Event::Error(format!("cannot start a thread: {e}"))));
@@ -526,7 +526,7 @@ impl Shared {
     /// `profile off`: stop sampling, tier everything down, restore breakpoints.
     fn profile_off(&self) {
         if self.mode() != DebugMode::Profile {
-            self.emit(Event::Message("profile mode is not on".into()));
+            self.emit(Event::Error("profile mode is not on".into()));
             return;
         }
         self.stop_profiler();
