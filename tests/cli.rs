@@ -617,3 +617,80 @@ fn wasi_samples_match_expected_output() {
         assert_eq!(strip(&out.stdout), strip(&expected), "{what}");
     }
 }
+
+// ---- debug --batch and profile ----------------------------------------------------
+
+#[test]
+fn debug_batch_steps_breaks_and_inspects() {
+    let script = temp_file(
+        "fib.cmds",
+        b"# a comment\nbt\nsi\nsi\nstack\nb 0x30\ninfo breakpoints\nc\nc\nbt\nlocals\nprint $local0\nfrobnicate\nframe 9\ndisas\ndelete\nc\n",
+    );
+    let out = wdb(&[
+        "debug", "--batch", "-x", &script, "samples/fib.wat", "--invoke", "fib", "--", "4",
+    ])
+    .ok();
+    let text = &out.stdout;
+    for want in [
+        "Stopped (entry) in fib (#0) at 0x22 [baseline·debug]",
+        "=> 0x000022  local.get $n",
+        "(wdb) si\nStopped (step) in fib (#0) at 0x24",
+        "[1]        i32  2",
+        "Breakpoint 1 at 0x30: fib",
+        "Stopped (breakpoint 1) in fib (#0) at 0x30 [baseline·debug]",
+        "#1  0x000031 in fib (#0) [baseline·debug]",
+        "$n         i32  3",
+        "$local0 = 3 (i32)",
+        "error: unknown command `frobnicate` (try `help`)",
+        "error: no frame 9",
+        "=> 0x000030  i32.sub",
+        "Program returned: 3",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn debug_batch_attaches_to_a_running_program() {
+    let script = temp_file("attach.cmds", b"sleep 300\npause\nbt\nc\n");
+    let out = wdb(&[
+        "debug",
+        "--batch",
+        "--run",
+        "-x",
+        &script,
+        "samples/loop.wat",
+        "--invoke",
+        "sum_to",
+        "--",
+        "1000000000",
+    ])
+    .ok();
+    assert!(out.stdout.contains("Debug mode: 2 functions tiered down"), "{out:?}");
+    assert!(out.stdout.contains("Stopped (paused) in sum_to"), "{out:?}");
+    assert!(out.stdout.contains("Program returned: "), "{out:?}");
+}
+
+#[test]
+fn debug_errors_are_one_line() {
+    wdb(&["debug", "--batch", "no/such/file.wasm"])
+        .error()
+        .err_has(&["no/such/file.wasm"]);
+    let bad = temp_file("bad.wasm", b"\0asm\x01\0\0\0\x01\x05");
+    wdb(&["debug", "--batch", &bad]).error().err_has(&["bad.wasm"]);
+    wdb(&["debug", "--batch", "samples/fib.wat", "--invoke", "nope"])
+        .error()
+        .err_has(&["no exported function `nope`", "fib"]);
+    wdb(&["debug", "-x", "x.cmds", "samples/fib.wat"])
+        .error()
+        .err_has(&["--batch"]);
+}
+
+#[test]
+fn profile_prints_results_and_a_profile() {
+    let out = wdb(&["profile", "samples/fib.wat", "--invoke", "fib", "--", "32"]).ok();
+    assert_eq!(out.lines(), vec!["2178309"], "{out:?}");
+    for want in ["Profile mode on:", "Profile: ", "self%", "fib", "perf map: /tmp/perf-"] {
+        assert!(out.stderr.contains(want), "missing {want:?}: {out:?}");
+    }
+}
