@@ -221,7 +221,17 @@ pub fn publish(
         .write()
         .unwrap_or_else(|e| e.into_inner())
         .insert(obj.start(), Arc::downgrade(&obj));
+    crate::profile::perf_map::on_publish(&obj);
     Ok(obj)
+}
+
+/// Every live code object, by start address (for the perf map). The registry
+/// lock is released before any of them could be dropped.
+pub fn live_objects() -> Vec<Arc<CodeObject>> {
+    let reg = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+    let objs = reg.values().filter_map(std::sync::Weak::upgrade).collect();
+    drop(reg);
+    objs
 }
 
 /// The result of looking up a native pc.
