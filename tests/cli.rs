@@ -627,7 +627,15 @@ fn debug_batch_steps_breaks_and_inspects() {
         b"# a comment\nbt\nsi\nsi\nstack\nb 0x30\ninfo breakpoints\nc\nc\nbt\nlocals\nprint $local0\nfrobnicate\nframe 9\ndisas\ndelete\nc\n",
     );
     let out = wdb(&[
-        "debug", "--batch", "-x", &script, "samples/fib.wat", "--invoke", "fib", "--", "4",
+        "debug",
+        "--batch",
+        "-x",
+        &script,
+        "samples/fib.wat",
+        "--invoke",
+        "fib",
+        "--",
+        "4",
     ])
     .ok();
     let text = &out.stdout;
@@ -666,7 +674,10 @@ fn debug_batch_attaches_to_a_running_program() {
         "1000000000",
     ])
     .ok();
-    assert!(out.stdout.contains("Debug mode: 2 functions tiered down"), "{out:?}");
+    assert!(
+        out.stdout.contains("Debug mode: 2 functions tiered down"),
+        "{out:?}"
+    );
     assert!(out.stdout.contains("Stopped (paused) in sum_to"), "{out:?}");
     assert!(out.stdout.contains("Program returned: "), "{out:?}");
 }
@@ -677,7 +688,9 @@ fn debug_errors_are_one_line() {
         .error()
         .err_has(&["no/such/file.wasm"]);
     let bad = temp_file("bad.wasm", b"\0asm\x01\0\0\0\x01\x05");
-    wdb(&["debug", "--batch", &bad]).error().err_has(&["bad.wasm"]);
+    wdb(&["debug", "--batch", &bad])
+        .error()
+        .err_has(&["bad.wasm"]);
     wdb(&["debug", "--batch", "samples/fib.wat", "--invoke", "nope"])
         .error()
         .err_has(&["no exported function `nope`", "fib"]);
@@ -690,7 +703,13 @@ fn debug_errors_are_one_line() {
 fn profile_prints_results_and_a_profile() {
     let out = wdb(&["profile", "samples/fib.wat", "--invoke", "fib", "--", "32"]).ok();
     assert_eq!(out.lines(), vec!["2178309"], "{out:?}");
-    for want in ["Profile mode on:", "Profile: ", "self%", "fib", "perf map: /tmp/perf-"] {
+    for want in [
+        "Profile mode on:",
+        "Profile: ",
+        "self%",
+        "fib",
+        "perf map: /tmp/perf-",
+    ] {
         assert!(out.stderr.contains(want), "missing {want:?}: {out:?}");
     }
 }

@@ -247,9 +247,13 @@ pub struct PcInfo {
 /// Looks up `pc`. Allocation-free; safe to call from the signal handler
 /// (it takes a read lock that writers hold only briefly, never across wasm code).
 pub fn lookup_pc(pc: usize) -> Option<PcInfo> {
-    let reg = REGISTRY.read().ok()?;
-    let (_, weak) = reg.range(..=pc).next_back()?;
-    let obj = weak.upgrade()?;
+    let obj = {
+        let reg = REGISTRY.read().ok()?;
+        let (_, weak) = reg.range(..=pc).next_back()?;
+        weak.upgrade()?
+        // The read lock ends here: if `obj` turns out to be the last
+        // reference, its Drop takes the write lock.
+    };
     if pc >= obj.end() {
         return None;
     }
@@ -280,8 +284,10 @@ pub fn is_wasm_pc(pc: usize) -> bool {
 
 /// Finds the code object containing `pc` (for the debugger).
 pub fn object_at(pc: usize) -> Option<Arc<CodeObject>> {
-    let reg = REGISTRY.read().ok()?;
-    let (_, weak) = reg.range(..=pc).next_back()?;
-    let obj = weak.upgrade()?;
+    let obj = {
+        let reg = REGISTRY.read().ok()?;
+        let (_, weak) = reg.range(..=pc).next_back()?;
+        weak.upgrade()?
+    };
     (pc < obj.end()).then_some(obj)
 }

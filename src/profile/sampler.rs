@@ -56,6 +56,14 @@ static STACK_LOW: AtomicUsize = AtomicUsize::new(0);
 static STACK_HIGH: AtomicUsize = AtomicUsize::new(0);
 /// CLOCK_MONOTONIC nanoseconds at which the running sampler started.
 static START_NS: AtomicU64 = AtomicU64::new(0);
+/// The target thread's CPU clock, and its reading at the last sample: the
+/// timer runs on the monotonic clock (CPU-clock timers only fire on scheduler
+/// ticks, 250 Hz here), and a tick in which the thread used less than half a
+/// period of CPU since the previous tick is skipped, so a blocked thread
+/// costs no samples.
+static CPU_CLOCK: AtomicI32 = AtomicI32::new(0);
+static LAST_CPU_NS: AtomicU64 = AtomicU64::new(0);
+static MIN_CPU_NS: AtomicU64 = AtomicU64::new(0);
 
 /// True from `Sampler::start` until that sampler has fully stopped.
 static RUNNING: AtomicBool = AtomicBool::new(false);
@@ -97,6 +105,18 @@ fn install_handler() -> Result<()> {
     }
 }
 
+fn clock_ns(clock: libc::clockid_t) -> u64 {
+    // SAFETY: clock_gettime writes into a local timespec; async-signal-safe.
+    let ts = unsafe {
+        let mut ts: libc::timespec = std::mem::zeroed();
+        libc::clock_gettime(clock, &mut ts);
+        ts
+    };
+    (ts.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts.tv_nsec as u64)
+}
+
 fn monotonic_ns() -> u64 {
     // SAFETY: clock_gettime writes into a local timespec; it is
     // async-signal-safe, so the handler may call this too.
@@ -119,9 +139,13 @@ extern "C" fn on_sigprof(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut
     let ours = ACTIVE.load(Ordering::SeqCst)
         && unsafe { libc::gettid() } == TARGET_TID.load(Ordering::SeqCst);
     if ours && !ctx.is_null() {
-        // SAFETY: the kernel passes a valid ucontext to SA_SIGINFO handlers.
-        let uc = unsafe { &*(ctx as *const libc::ucontext_t) };
-        record(uc);
+        let cpu = clock_ns(CPU_CLOCK.load(Ordering::Relaxed));
+        let last = LAST_CPU_NS.swap(cpu, Ordering::Relaxed);
+        if cpu.wrapping_sub(last) >= MIN_CPU_NS.load(Ordering::Relaxed) {
+            // SAFETY: the kernel passes a valid ucontext to SA_SIGINFO handlers.
+            let uc = unsafe { &*(ctx as *const libc::ucontext_t) };
+            record(uc);
+        }
     }
     IN_HANDLER.fetch_sub(1, Ordering::SeqCst);
     if !ours {
@@ -283,6 +307,9 @@ impl Sampler {
         STACK_LOW.store(target.stack_low, Ordering::SeqCst);
         STACK_HIGH.store(target.stack_high, Ordering::SeqCst);
         START_NS.store(monotonic_ns(), Ordering::SeqCst);
+        CPU_CLOCK.store(target.cpu_clock, Ordering::SeqCst);
+        LAST_CPU_NS.store(clock_ns(target.cpu_clock), Ordering::SeqCst);
+        MIN_CPU_NS.store(500_000_000 / u64::from(hz.max(1)), Ordering::SeqCst);
         // No handler writes while ACTIVE is false: forget leftovers.
         let head = HEAD.load(Ordering::SeqCst);
         TAIL.store(head, Ordering::SeqCst);
@@ -297,8 +324,8 @@ impl Sampler {
             sev.sigev_signo = libc::SIGPROF;
             sev.sigev_notify_thread_id = target.tid;
             let mut timer: libc::timer_t = std::ptr::null_mut();
-            if libc::timer_create(target.cpu_clock, &mut sev, &mut timer) != 0 {
-                return Err(os_error("timer_create on the thread's CPU clock", errno()));
+            if libc::timer_create(libc::CLOCK_MONOTONIC, &mut sev, &mut timer) != 0 {
+                return Err(os_error("timer_create", errno()));
             }
             timer
         };

@@ -185,7 +185,9 @@ pub fn profile(
     args: Vec<String>,
 ) -> Result<ExitCode, String> {
     let wasm = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    wdb::profile::perf_map::enable();
+    if let Err(e) = wdb::profile::perf_map::enable() {
+        eprintln!("wdb: no perf map: {e}");
+    }
     let session = Session::start(SessionConfig {
         name: file.display().to_string(),
         wasm,
