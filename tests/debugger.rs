@@ -482,3 +482,114 @@ fn bad_commands_answer_with_one_line_and_the_session_goes_on() {
     s.send(Command::Quit);
     wait(&s, "closed", |e| matches!(e, Event::Closed).then_some(()));
 }
+
+/// Sends a command and returns the Message or Error it is answered with.
+fn answer(s: &Session, cmd: Command) -> Result<String, String> {
+    s.send(cmd);
+    wait(s, "an answer", |e| match e {
+        Event::Message(m) => Some(Ok(m.clone())),
+        Event::Error(m) => Some(Err(m.clone())),
+        _ => None,
+    })
+}
+
+fn line_of(source: &str, text: &str) -> u32 {
+    source
+        .lines()
+        .position(|l| l.contains(text))
+        .map(|i| i as u32 + 1)
+        .unwrap_or_else(|| panic!("no `{text}` in the source"))
+}
+
+#[test]
+fn source_level_debugging_of_the_c_sample() {
+    let source = include_str!("../samples/c/debugme.c");
+    let body = line_of(source, "sum += ds->values[i];");
+    let header = line_of(source, "for (int i = 0; i <= ds->count; i++)");
+    let s = Session::start(SessionConfig {
+        name: "samples/debugme-g.wasm".into(),
+        wasm: include_bytes!("../samples/debugme-g.wasm").to_vec(),
+        args: vec!["10".into()],
+        ..SessionConfig::default()
+    })
+    .unwrap();
+    assert!(s.has_dwarf());
+    paused(&s);
+    s.send(Command::Break {
+        at: BreakAt::Line {
+            file: "debugme.c".into(),
+            line: body,
+        },
+        condition: None,
+    });
+    s.send(Command::Continue);
+    let p = paused(&s);
+    assert_eq!(p.reason, StopReason::Breakpoint(1));
+    let f = &p.frames[0];
+    assert_eq!(f.func_name, "mean");
+    let pos = f.source.as_ref().unwrap();
+    assert!(
+        pos.file.ends_with("debugme.c") && pos.line == body,
+        "{pos:?}"
+    );
+    assert_eq!(p.frames[1].func_name, "compute_stats");
+    let print = |name: &str| {
+        answer(
+            &s,
+            Command::Print {
+                frame: 0,
+                expr: name.into(),
+            },
+        )
+        .unwrap()
+    };
+    assert_eq!(print("sum"), "sum = 0 (int)");
+    assert_eq!(print("i"), "i = 0 (int)");
+    // The list is 12, 45, 7, ...: walk the loop by lines and watch `sum`.
+    let values = [12, 45, 7, 30];
+    let mut sum = 0;
+    for (k, v) in values.iter().enumerate() {
+        // From the body, `next` goes to the loop header (i++), then back to the body.
+        s.send(Command::NextLine);
+        let p = paused(&s);
+        assert_eq!(p.reason, StopReason::Step);
+        assert_eq!(p.frames[0].source.as_ref().unwrap().line, header);
+        sum += v;
+        assert_eq!(print("sum"), format!("sum = {sum} (int)"));
+        assert_eq!(print("i"), format!("i = {k} (int)"));
+        s.send(Command::NextLine);
+        let p = paused(&s);
+        assert_eq!(p.frames[0].source.as_ref().unwrap().line, body);
+        assert_eq!(p.reason, StopReason::Breakpoint(1));
+    }
+    // `ds` is a pointer into linear memory; its `count` field follows values[16].
+    let ds = print("ds");
+    assert!(ds.starts_with("ds = 0x"), "{ds}");
+    assert!(answer(
+        &s,
+        Command::Print {
+            frame: 0,
+            expr: "nosuch".into()
+        }
+    )
+    .unwrap_err()
+    .contains("no variable `nosuch`"));
+    // `finish` out of mean() (after deleting the breakpoint) lands in compute_stats.
+    s.send(Command::Delete(None));
+    s.send(Command::Finish);
+    let p = loop {
+        let p = paused(&s);
+        if p.reason == StopReason::Finish {
+            break p;
+        }
+    };
+    assert_eq!(p.frames[0].func_name, "compute_stats");
+    s.send(Command::Continue);
+    assert_eq!(
+        wait(&s, "the end", |e| match e {
+            Event::Ended { outcome, .. } => Some(outcome.clone()),
+            _ => None,
+        }),
+        Outcome::Exited(0)
+    );
+}
