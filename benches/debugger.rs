@@ -1,0 +1,244 @@
+//! Debugger benchmarks (a bench binary that prints tables;
+//! `cargo bench -p wdb --bench debugger`):
+//! - attach latency: `pause` sent → `Paused` received, tier-down included, on
+//!   samples/big.wasm and on a long-running sample in optimized code;
+//! - single-step latency: median time per `stepi` round trip;
+//! - run time of debug code with no breakpoints against plain baseline code;
+//! - profile-mode switch times (tier everything up, and back down);
+//! - profiler overhead: optimized code with and without the 1 kHz sampler.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wdb::debugger::*;
+use wdb::profile::{Sampler, ThreadTarget};
+use wdb::wasi::WasiCtx;
+use wdb::*;
+
+fn sample(name: &str) -> Vec<u8> {
+    let path = format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1000.0)
+}
+
+fn wait<T>(s: &Session, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+    let until = Instant::now() + Duration::from_secs(600);
+    while Instant::now() < until {
+        if let Some(e) = s.recv_timeout(Duration::from_millis(20)) {
+            if let Some(t) = pick(&e) {
+                return t;
+            }
+        }
+    }
+    panic!("timed out");
+}
+
+fn session(name: &str, args: &[&str], run: bool) -> Session {
+    Session::start(SessionConfig {
+        name: name.into(),
+        wasm: sample(name),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        run,
+        ..SessionConfig::default()
+    })
+    .unwrap()
+}
+
+/// `pause` → `Paused` on a program started at full speed, after `after`.
+fn attach_latency(name: &str, args: &[&str], after: Duration) -> Option<(Duration, FrameTier)> {
+    let s = session(name, args, true);
+    std::thread::sleep(after);
+    let t0 = Instant::now();
+    s.send(Command::Pause);
+    let got = wait(&s, |e| match e {
+        Event::Paused(p) => Some(Some(p.frames[0].tier)),
+        Event::Ended { .. } => Some(None),
+        _ => None,
+    });
+    let dt = t0.elapsed();
+    got.map(|t| (dt, t))
+}
+
+fn run_program(engine: &Engine, wasm: &[u8], args: &[&str]) -> Duration {
+    let module = Module::new(engine, wasm).unwrap();
+    let mut wasi = WasiCtx::new();
+    let mut argv = vec!["prog".to_string()];
+    argv.extend(args.iter().map(|s| s.to_string()));
+    wasi.args(argv).capture_output();
+    let mut store = Store::new(engine, wasi);
+    let mut linker = Linker::new();
+    wdb::wasi::add_to_linker(&mut linker, &mut store, |w| w).unwrap();
+    let inst = linker.instantiate(&mut store, &module).unwrap();
+    let f = inst.get_func(&store, "_start").unwrap();
+    let t0 = Instant::now();
+    match f.call(&mut store, &[], &mut []) {
+        Ok(()) => {}
+        Err(Error::Trap(t)) if t.code == TrapCode::Exit => {}
+        Err(e) => panic!("{e}"),
+    }
+    t0.elapsed()
+}
+
+fn engine(strategy: Strategy) -> Engine {
+    Engine::new(Config {
+        strategy,
+        ..Config::default()
+    })
+    .unwrap()
+}
+
+fn main() {
+    let runs = 7;
+    println!("## Attach latency (pause request → paused, tier-down included; median of {runs})\n");
+    println!("| program | when | latency ms | frame tier at the pause |");
+    println!("|---|---|---:|---|");
+    for (name, args, after, what) in [
+        ("big.wasm", vec![], Duration::from_millis(20), "20 ms after start (baseline code, 1400 functions)"),
+        ("debugme.wasm", vec!["100000000"], Duration::from_millis(1500), "1.5 s after start (hot loop in optimized code)"),
+    ] {
+        let mut lat = Vec::new();
+        let mut tiers = Vec::new();
+        for _ in 0..runs {
+            if let Some((d, t)) = attach_latency(name, &args, after) {
+                lat.push(d);
+                tiers.push(t.name());
+            }
+        }
+        tiers.sort();
+        tiers.dedup();
+        if lat.is_empty() {
+            println!("| {name} | {what} | (ended before the pause) | |");
+        } else {
+            println!("| {name} | {what} | {} | {} |", ms(median(lat)), tiers.join(", "));
+        }
+    }
+
+    println!("\n## Single-step latency (`stepi` sent → `Paused` received, snapshot included)\n");
+    println!("| program | steps | median µs | p90 µs |");
+    println!("|---|---:|---:|---:|");
+    for (name, args) in [("debugme-g.wasm", vec!["100"]), ("sha256-g.wasm", vec!["0.001"])] {
+        let s = session(name, &args, false);
+        wait(&s, |e| matches!(e, Event::Paused(_)).then_some(()));
+        let mut times = Vec::new();
+        for _ in 0..2000 {
+            let t0 = Instant::now();
+            s.send(Command::StepInstruction);
+            let more = wait(&s, |e| match e {
+                Event::Paused(_) => Some(true),
+                Event::Ended { .. } => Some(false),
+                _ => None,
+            });
+            if !more {
+                break;
+            }
+            times.push(t0.elapsed());
+        }
+        let n = times.len();
+        times.sort();
+        println!(
+            "| {name} | {n} | {:.1} | {:.1} |",
+            times[n / 2].as_secs_f64() * 1e6,
+            times[n * 9 / 10].as_secs_f64() * 1e6
+        );
+    }
+
+    println!("\n## Debug code with no breakpoints vs plain baseline code (median of 5 runs)\n");
+    println!("| program | baseline ms | debug ms | debug / baseline |");
+    println!("|---|---:|---:|---:|");
+    let progs: [(&str, &[&str]); 6] = [
+        ("fib.wasm", &["0.2"]),
+        ("sha256.wasm", &["0.2"]),
+        ("matmul.wasm", &["0.2"]),
+        ("nbody.wasm", &["0.2"]),
+        ("sieve.wasm", &["0.2"]),
+        ("qsort.wasm", &["0.2"]),
+    ];
+    let (base_e, debug_e) = (engine(Strategy::Baseline), engine(Strategy::Debug));
+    let mut logs = Vec::new();
+    for (name, args) in progs {
+        let wasm = sample(name);
+        let b = median((0..5).map(|_| run_program(&base_e, &wasm, args)).collect());
+        let d = median((0..5).map(|_| run_program(&debug_e, &wasm, args)).collect());
+        let r = d.as_secs_f64() / b.as_secs_f64();
+        logs.push(r.ln());
+        println!("| {name} {} | {} | {} | {r:.2} |", args.join(" "), ms(b), ms(d));
+    }
+    let geo = (logs.iter().sum::<f64>() / logs.len() as f64).exp();
+    println!("| **geomean** | | | **{geo:.2}** |");
+
+    println!("\n## Profile-mode switches on a running program (debugme.wasm, 65 functions)\n");
+    println!("| switch | median ms |");
+    println!("|---|---:|");
+    let (mut up, mut down) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let s = session("debugme.wasm", &["100000000"], false);
+        wait(&s, |e| matches!(e, Event::Paused(_)).then_some(()));
+        s.send(Command::Continue);
+        std::thread::sleep(Duration::from_millis(200));
+        s.send(Command::ProfileOn);
+        up.push(wait(&s, |e| match e {
+            Event::ModeChanged {
+                mode: DebugMode::Profile,
+                elapsed,
+                ..
+            } => Some(*elapsed),
+            _ => None,
+        }));
+        std::thread::sleep(Duration::from_millis(100));
+        s.send(Command::ProfileOff);
+        down.push(wait(&s, |e| match e {
+            Event::ModeChanged {
+                mode: DebugMode::Debug,
+                elapsed,
+                ..
+            } => Some(*elapsed),
+            _ => None,
+        }));
+    }
+    println!("| profile on (tier everything up, compiles included) | {} |", ms(median(up)));
+    println!("| profile off (tier everything down, lazy) | {} |", ms(median(down)));
+
+    println!("\n## Profiler overhead (optimized code, 1 kHz sampler on the running thread; median of 7)\n");
+    println!("| program | no sampler ms | sampler ms | overhead | samples |");
+    println!("|---|---:|---:|---:|---:|");
+    let opt = engine(Strategy::Optimized);
+    for (name, args) in [("sha256.wasm", &["0.5"][..]), ("matmul.wasm", &["0.5"][..]), ("fib.wasm", &["0.5"][..])] {
+        let wasm = Arc::new(sample(name));
+        let _ = run_program(&opt, &wasm, args); // warm the code cache
+        let plain = median((0..7).map(|_| run_program(&opt, &wasm, args)).collect());
+        let mut counts = Vec::new();
+        let sampled = median(
+            (0..7)
+                .map(|_| {
+                    let (tx, rx) = std::sync::mpsc::channel();
+                    let (e, w) = (opt.clone(), wasm.clone());
+                    let args: Vec<&'static str> = args.to_vec();
+                    let h = std::thread::spawn(move || {
+                        tx.send(ThreadTarget::current().unwrap()).unwrap();
+                        run_program(&e, &w, &args)
+                    });
+                    let sampler = Sampler::start(rx.recv().unwrap(), 1000).unwrap();
+                    let d = h.join().unwrap();
+                    counts.push(sampler.stop().len());
+                    d
+                })
+                .collect(),
+        );
+        counts.sort();
+        let over = 100.0 * (sampled.as_secs_f64() / plain.as_secs_f64() - 1.0);
+        println!(
+            "| {name} {} | {} | {} | {over:+.1}% | {} |",
+            args.join(" "),
+            ms(plain),
+            ms(sampled),
+            counts[counts.len() / 2]
+        );
+    }
+}
