@@ -114,6 +114,8 @@ pub fn event_loop<B: Backend>(
     input: &mut dyn Input,
 ) -> Result<u8, String> {
     let mut last_draw: Option<Instant> = None;
+    // Engine events still queued: look at the keyboard without waiting.
+    let mut backlog = false;
     loop {
         let now = Instant::now();
         let stale = last_draw.is_none_or(|t| now.saturating_duration_since(t) >= LIVE_REDRAW);
@@ -127,7 +129,7 @@ pub fn event_loop<B: Backend>(
         if app.closed {
             return Ok(app.exit_code());
         }
-        let mut timeout = POLL;
+        let mut timeout = if backlog { Duration::ZERO } else { POLL };
         for _ in 0..INPUT_PER_FRAME {
             match input.next(timeout).map_err(|e| format!("terminal: {e}"))? {
                 Some(ev) => app.handle_input(ev),
@@ -135,7 +137,7 @@ pub fn event_loop<B: Backend>(
             }
             timeout = Duration::ZERO;
         }
-        app.drain(app::EVENTS_PER_FRAME);
+        backlog = app.drain(app::EVENTS_PER_FRAME);
         app.tick(Instant::now());
     }
 }
