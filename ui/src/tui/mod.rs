@@ -1,10 +1,201 @@
 //! The full-screen terminal debugger (ratatui + crossterm), a client of
-//! `wdb::debugger::Session`. (Placeholder until the TUI lands.)
+//! `wdb::debugger::Session`: panes for code, values, registers, the call
+//! stack, memory, functions, breakpoints and output, a `:` command line in
+//! the console language, and a profile view. The UI talks to the engine only
+//! through the `Debuggee` trait, so it runs in tests over a fake.
 
-use wdb::debugger::Session;
+mod app;
+mod draw;
+#[cfg(test)]
+mod tests;
+mod text;
+
+pub use app::App;
+pub use draw::draw;
+
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event as TermEvent};
+use crossterm::execute;
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use ratatui::backend::{Backend, CrosstermBackend};
+use ratatui::Terminal;
+use std::io::{self, Stdout};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wdb::debugger::{
+    Breakpoint, Command, DebugMode, DisasLine, Event, FunctionRow, RunState, Session, SourcePos,
+};
+
+/// What the UI needs from a debugging session (implemented by `Session`).
+pub trait Debuggee {
+    fn send(&self, cmd: Command);
+    fn try_recv(&self) -> Option<Event>;
+    fn state(&self) -> RunState;
+    fn mode(&self) -> DebugMode;
+    fn name(&self) -> &str;
+    fn functions(&self) -> Vec<FunctionRow>;
+    fn breakpoints(&self) -> Vec<Breakpoint>;
+    fn func_at_offset(&self, offset: u32) -> Option<u32>;
+    fn disassemble(&self, func: u32) -> Vec<DisasLine>;
+    fn source_pos(&self, offset: u32) -> Option<SourcePos>;
+    fn source_text(&self, file: &str) -> Option<Arc<Vec<String>>>;
+    fn has_dwarf(&self) -> bool;
+}
+
+impl Debuggee for Session {
+    fn send(&self, cmd: Command) {
+        Session::send(self, cmd)
+    }
+    fn try_recv(&self) -> Option<Event> {
+        Session::try_recv(self)
+    }
+    fn state(&self) -> RunState {
+        Session::state(self)
+    }
+    fn mode(&self) -> DebugMode {
+        Session::mode(self)
+    }
+    fn name(&self) -> &str {
+        Session::name(self)
+    }
+    fn functions(&self) -> Vec<FunctionRow> {
+        Session::functions(self)
+    }
+    fn breakpoints(&self) -> Vec<Breakpoint> {
+        Session::breakpoints(self)
+    }
+    fn func_at_offset(&self, offset: u32) -> Option<u32> {
+        Session::func_at_offset(self, offset)
+    }
+    fn disassemble(&self, func: u32) -> Vec<DisasLine> {
+        Session::disassemble(self, func)
+    }
+    fn source_pos(&self, offset: u32) -> Option<SourcePos> {
+        Session::source_pos(self, offset)
+    }
+    fn source_text(&self, file: &str) -> Option<Arc<Vec<String>>> {
+        Session::source_text(self, file)
+    }
+    fn has_dwarf(&self) -> bool {
+        Session::has_dwarf(self)
+    }
+}
+
+/// Where terminal input comes from (the real terminal, or a script in tests).
+pub trait Input {
+    /// The next input event, waiting at most `timeout`.
+    fn next(&mut self, timeout: Duration) -> io::Result<Option<TermEvent>>;
+}
+
+struct TerminalInput;
+
+impl Input for TerminalInput {
+    fn next(&mut self, timeout: Duration) -> io::Result<Option<TermEvent>> {
+        if event::poll(timeout)? {
+            event::read().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// How long one loop waits for a key before looking at the engine again.
+const POLL: Duration = Duration::from_millis(30);
+/// Input events handled per loop before drawing.
+const INPUT_PER_FRAME: usize = 256;
+/// Redraw at least this often while the program runs (live tiers, output).
+const LIVE_REDRAW: Duration = Duration::from_millis(250);
+
+/// The UI loop on any backend: input, engine events, tick, draw; until the session closes.
+pub fn event_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    input: &mut dyn Input,
+) -> Result<u8, String> {
+    let mut last_draw: Option<Instant> = None;
+    // Engine events still queued: look at the keyboard without waiting.
+    let mut backlog = false;
+    loop {
+        let now = Instant::now();
+        let stale = last_draw.is_none_or(|t| now.saturating_duration_since(t) >= LIVE_REDRAW);
+        if app.dirty || stale {
+            terminal
+                .draw(|f| draw::draw(f, app))
+                .map_err(|e| format!("terminal: {e}"))?;
+            app.dirty = false;
+            last_draw = Some(now);
+        }
+        if app.closed {
+            return Ok(app.exit_code());
+        }
+        let mut timeout = if backlog { Duration::ZERO } else { POLL };
+        for _ in 0..INPUT_PER_FRAME {
+            match input.next(timeout).map_err(|e| format!("terminal: {e}"))? {
+                Some(ev) => app.handle_input(ev),
+                None => break,
+            }
+            timeout = Duration::ZERO;
+        }
+        backlog = app.drain(app::EVENTS_PER_FRAME);
+        app.tick(Instant::now());
+    }
+}
+
+/// Puts the terminal back as it was (raw mode off, main screen, no mouse capture).
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Restores the terminal when dropped (normal return, error or unwinding).
+struct TerminalGuard {
+    terminal: Terminal<CrosstermBackend<Stdout>>,
+}
+
+impl TerminalGuard {
+    fn enter() -> io::Result<TerminalGuard> {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            previous(info);
+        }));
+        enable_raw_mode()?;
+        let mut out = io::stdout();
+        if let Err(e) = execute!(out, EnterAlternateScreen, EnableMouseCapture) {
+            restore_terminal();
+            return Err(e);
+        }
+        match Terminal::new(CrosstermBackend::new(out)) {
+            Ok(terminal) => Ok(TerminalGuard { terminal }),
+            Err(e) => {
+                restore_terminal();
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = self.terminal.show_cursor();
+        restore_terminal();
+    }
+}
 
 /// Runs the TUI until the user quits; returns the process exit code.
+// `wdb debug` calls this; until the subcommand is wired up nothing else does.
+#[allow(dead_code)]
 pub fn run(session: Session) -> Result<u8, String> {
-    drop(session);
-    Err("the terminal UI is not built yet; use --batch".into())
+    let mut app = App::new(Box::new(session));
+    let mut guard =
+        TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let result = event_loop(&mut guard.terminal, &mut app, &mut TerminalInput);
+    drop(guard);
+    result
 }

@@ -1,0 +1,299 @@
+//! End to end: the real `wdb debug` terminal UI driven through tmux. Opens a
+//! program, sets breakpoints from the command line (by name and by a byte
+//! offset read off the code pane), continues, steps, switches to profile
+//! mode and quits, reading the screen with `tmux capture-pane` after each
+//! step. Skipped (with a message) only when tmux is not installed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+const WIDTH: u16 = 160;
+const HEIGHT: u16 = 48;
+/// Generous: CI machines are slow and profile mode compiles every function.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A tmux server of its own (own socket, no user config) running one command.
+struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    fn tmux(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket, "-f", "/dev/null"]);
+        c
+    }
+
+    /// Starts `wdb debug ARGS` in a 160×48 window; after wdb exits the
+    /// shell prints its exit status and stays, so the screen can be read.
+    fn start(tag: &str, args: &[&str]) -> Tmux {
+        let t = Tmux {
+            socket: format!("wdb-tui-test-{}-{tag}", std::process::id()),
+            session: "wdb".into(),
+        };
+        let bin = env!("CARGO_BIN_EXE_wdb");
+        let mut cmd = format!("'{bin}' debug");
+        for a in args {
+            cmd.push_str(&format!(" '{a}'"));
+        }
+        let script = format!("{cmd}; echo wdb-exit-status=$?; sleep 600");
+        let status = t
+            .tmux()
+            .args(["new-session", "-d", "-s", &t.session])
+            .args(["-x", &WIDTH.to_string(), "-y", &HEIGHT.to_string()])
+            .arg("-c")
+            .arg(repo_root())
+            .args(["sh", "-c", &script])
+            .status()
+            .expect("run tmux");
+        assert!(status.success(), "tmux new-session failed");
+        t
+    }
+
+    fn capture(&self) -> String {
+        let out = self
+            .tmux()
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Types text literally.
+    fn text(&self, s: &str) {
+        let ok = self
+            .tmux()
+            .args(["send-keys", "-t", &self.session, "-l", s])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "tmux send-keys -l {s:?}");
+    }
+
+    /// Sends tmux key names (`Enter`, `F5`, `q`).
+    fn keys(&self, keys: &[&str]) {
+        let ok = self
+            .tmux()
+            .args(["send-keys", "-t", &self.session])
+            .args(keys)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "tmux send-keys {keys:?}");
+    }
+
+    /// A `:` command line.
+    fn command(&self, line: &str) {
+        self.text(":");
+        sleep(Duration::from_millis(100));
+        self.text(line);
+        sleep(Duration::from_millis(100));
+        self.keys(&["Enter"]);
+    }
+
+    /// Waits until the screen satisfies `pred`; fails with the screen.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.capture();
+            if pred(&screen) {
+                return screen;
+            }
+            if screen.contains("wdb-exit-status=") {
+                panic!("wdb exited while waiting for {what}; the screen:\n{screen}");
+            }
+            if start.elapsed() > TIMEOUT {
+                panic!("timed out waiting for {what}; the screen:\n{screen}");
+            }
+            sleep(Duration::from_millis(150));
+        }
+    }
+
+    fn wait_text(&self, needle: &str) -> String {
+        self.wait_for(&format!("`{needle}`"), |s| s.contains(needle))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux().arg("kill-server").status();
+    }
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn have_tmux() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Module offsets shown in the disassembly (the left column, where the code
+/// pane is), with their screen rows and whether it is the pc line: a marker
+/// cell (' ', '▶', '▷'), spaces, `0x…`, one space, an instruction.
+fn disas_offsets(screen: &str) -> Vec<(usize, u32, bool)> {
+    let left = usize::from(WIDTH) * 55 / 100;
+    let mut v = Vec::new();
+    for (row, line) in screen.lines().enumerate() {
+        let chars: Vec<char> = line.chars().take(left).collect();
+        let mut i = 0;
+        while i + 2 < chars.len() {
+            let starts = chars[i] == '0'
+                && chars[i + 1] == 'x'
+                && i > 0
+                && chars[i - 1] == ' '
+                && (i < 2 || matches!(chars[i - 2], ' ' | '▶' | '▷'));
+            if starts {
+                let hex: String = chars[i + 2..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_hexdigit())
+                    .collect();
+                let after = chars.get(i + 2 + hex.len()).copied();
+                let then = chars.get(i + 3 + hex.len()).copied();
+                if !hex.is_empty()
+                    && after == Some(' ')
+                    && then.is_some_and(|c| c.is_ascii_lowercase())
+                {
+                    if let Ok(off) = u32::from_str_radix(&hex, 16) {
+                        let pc = chars[..i].iter().rev().take(10).any(|c| *c == '▶');
+                        v.push((row, off, pc));
+                    }
+                }
+                i += 2 + hex.len();
+            } else {
+                i += 1;
+            }
+        }
+    }
+    v
+}
+
+/// The row after the "operand stack" heading holds a value (not "(empty)").
+fn stack_has_values(screen: &str) -> bool {
+    let lines: Vec<&str> = screen.lines().collect();
+    lines.iter().enumerate().any(|(i, l)| {
+        l.contains("operand stack")
+            && lines
+                .get(i + 1)
+                .is_some_and(|next| next.contains('▸') && !next.contains("(empty)"))
+    })
+}
+
+#[test]
+fn debug_session_in_tmux() {
+    if !have_tmux() {
+        eprintln!("tui_tmux: SKIPPED: tmux is not installed (CI installs it)");
+        return;
+    }
+
+    // `wdb debug` with no file opens the bundled sample; it comes up and quits.
+    {
+        let t = Tmux::start("nofile", &[]);
+        t.wait_for("the status bar", |s| {
+            s.contains("DEBUG — tiered down") || s.contains("RUNNING")
+        });
+        t.keys(&["q"]);
+        let s = t.wait_text("wdb-exit-status=");
+        assert!(s.contains("wdb-exit-status=0"), "{s}");
+    }
+
+    // The debugging walkthrough on the -O0 -g build (DWARF, `mean` not inlined).
+    let t = Tmux::start("debugme", &["samples/debugme-g.wasm"]);
+    t.wait_text("DEBUG — tiered down");
+
+    t.command("break mean");
+    t.command("info breakpoints");
+    t.wait_for("breakpoint on mean in the Breakpoints pane", |s| {
+        s.lines().any(|l| l.contains('●') && l.contains("mean"))
+    });
+
+    t.keys(&["c"]);
+    let screen = t.wait_for("the stop at the breakpoint in mean", |s| {
+        s.lines()
+            .last_non_empty()
+            .is_some_and(|l| l.contains("breakpoint") && l.contains("mean"))
+    });
+
+    // A byte offset off the code pane: a few instructions after the pc.
+    let offsets = disas_offsets(&screen);
+    let pc_at = offsets.iter().position(|(_, _, pc)| *pc);
+    let pick = pc_at
+        .and_then(|i| offsets.get(i + 3).or(offsets.get(i + 1)))
+        .or(offsets.last())
+        .map(|(_, off, _)| *off)
+        .unwrap_or_else(|| panic!("no offsets in the code pane:\n{screen}"));
+    let hex = format!("{pick:#x}");
+    t.command(&format!("break {hex}"));
+    t.wait_for(&format!("a breakpoint marker at {hex}"), |s| {
+        s.lines()
+            .any(|l| l.contains(&format!("{hex} ")) && l.contains('●'))
+    });
+
+    // Instruction steps (the disassembly side active) fill the operand stack.
+    t.keys(&["v"]);
+    let mut filled = false;
+    for step in 0..10 {
+        t.keys(&["s"]);
+        sleep(Duration::from_millis(300));
+        let s = t.wait_for("the step to finish", |s| {
+            s.lines()
+                .last_non_empty()
+                .is_some_and(|l| l.contains("step") || l.contains("breakpoint"))
+        });
+        if step >= 2 && stack_has_values(&s) {
+            filled = true;
+            break;
+        }
+    }
+    let s = t.capture();
+    assert!(
+        filled,
+        "no values on the operand stack after stepping:\n{s}"
+    );
+    assert!(s.contains("i32"), "{s}");
+
+    // Profile mode: everything tiered up.
+    t.keys(&["p"]);
+    t.wait_text("PROFILE — tiered up");
+    t.wait_text("optimized");
+
+    t.keys(&["q"]);
+    let s = t.wait_text("wdb-exit-status=");
+    assert!(s.contains("wdb-exit-status=0"), "{s}");
+    assert!(
+        !s.contains("PROFILE — tiered up"),
+        "terminal not restored:\n{s}"
+    );
+}
+
+trait LastNonEmpty<'a> {
+    fn last_non_empty(self) -> Option<&'a str>;
+}
+
+impl<'a, I: DoubleEndedIterator<Item = &'a str>> LastNonEmpty<'a> for I {
+    fn last_non_empty(mut self) -> Option<&'a str> {
+        self.rfind(|l| !l.trim().is_empty())
+    }
+}
+
+#[test]
+fn offsets_are_read_off_a_code_pane() {
+    let screen =
+        "│ ▶   0x10e i32.const 0     │\n│     0x112 local.set 2  │ 0x3 \n│●    0x116 block\n";
+    let v = disas_offsets(screen);
+    assert_eq!(
+        v,
+        vec![(0, 0x10e, true), (1, 0x112, false), (2, 0x116, false)]
+    );
+    assert!(stack_has_values(
+        "operand stack (top first)\n[1]▸  i32  42  rcx\n"
+    ));
+    assert!(!stack_has_values("operand stack (top first)\n(empty)\n"));
+}
