@@ -100,8 +100,18 @@ fn main() {
     println!("| program | when | latency ms | frame tier at the pause |");
     println!("|---|---|---:|---|");
     for (name, args, after, what) in [
-        ("big.wasm", vec![], Duration::from_millis(20), "20 ms after start (baseline code, 1400 functions)"),
-        ("debugme.wasm", vec!["100000000"], Duration::from_millis(1500), "1.5 s after start (hot loop in optimized code)"),
+        (
+            "big.wasm",
+            vec![],
+            Duration::from_millis(20),
+            "20 ms after start (baseline code, 1400 functions)",
+        ),
+        (
+            "debugme.wasm",
+            vec!["100000000"],
+            Duration::from_millis(1500),
+            "1.5 s after start (hot loop in optimized code)",
+        ),
     ] {
         let mut lat = Vec::new();
         let mut tiers = Vec::new();
@@ -116,14 +126,21 @@ fn main() {
         if lat.is_empty() {
             println!("| {name} | {what} | (ended before the pause) | |");
         } else {
-            println!("| {name} | {what} | {} | {} |", ms(median(lat)), tiers.join(", "));
+            println!(
+                "| {name} | {what} | {} | {} |",
+                ms(median(lat)),
+                tiers.join(", ")
+            );
         }
     }
 
     println!("\n## Single-step latency (`stepi` sent → `Paused` received, snapshot included)\n");
     println!("| program | steps | median µs | p90 µs |");
     println!("|---|---:|---:|---:|");
-    for (name, args) in [("debugme-g.wasm", vec!["100"]), ("sha256-g.wasm", vec!["0.001"])] {
+    for (name, args) in [
+        ("debugme-g.wasm", vec!["100"]),
+        ("sha256-g.wasm", vec!["0.001"]),
+    ] {
         let s = session(name, &args, false);
         wait(&s, |e| matches!(e, Event::Paused(_)).then_some(()));
         let mut times = Vec::new();
@@ -168,7 +185,12 @@ fn main() {
         let d = median((0..5).map(|_| run_program(&debug_e, &wasm, args)).collect());
         let r = d.as_secs_f64() / b.as_secs_f64();
         logs.push(r.ln());
-        println!("| {name} {} | {} | {} | {r:.2} |", args.join(" "), ms(b), ms(d));
+        println!(
+            "| {name} {} | {} | {} | {r:.2} |",
+            args.join(" "),
+            ms(b),
+            ms(d)
+        );
     }
     let geo = (logs.iter().sum::<f64>() / logs.len() as f64).exp();
     println!("| **geomean** | | | **{geo:.2}** |");
@@ -202,14 +224,24 @@ fn main() {
             _ => None,
         }));
     }
-    println!("| profile on (tier everything up, compiles included) | {} |", ms(median(up)));
-    println!("| profile off (tier everything down, lazy) | {} |", ms(median(down)));
+    println!(
+        "| profile on (tier everything up, compiles included) | {} |",
+        ms(median(up))
+    );
+    println!(
+        "| profile off (tier everything down, lazy) | {} |",
+        ms(median(down))
+    );
 
     println!("\n## Profiler overhead (optimized code, 1 kHz sampler on the running thread; median of 7)\n");
     println!("| program | no sampler ms | sampler ms | overhead | samples |");
     println!("|---|---:|---:|---:|---:|");
     let opt = engine(Strategy::Optimized);
-    for (name, args) in [("sha256.wasm", &["0.5"][..]), ("matmul.wasm", &["0.5"][..]), ("fib.wasm", &["0.5"][..])] {
+    for (name, args) in [
+        ("sha256.wasm", &["0.5"][..]),
+        ("matmul.wasm", &["0.5"][..]),
+        ("fib.wasm", &["0.5"][..]),
+    ] {
         let wasm = Arc::new(sample(name));
         let _ = run_program(&opt, &wasm, args); // warm the code cache
         let plain = median((0..7).map(|_| run_program(&opt, &wasm, args)).collect());

@@ -156,7 +156,11 @@ fn disas_offsets(screen: &str) -> Vec<(usize, u32, bool)> {
                     .take_while(|c| c.is_ascii_hexdigit())
                     .collect();
                 let after = chars.get(i + 2 + hex.len()).copied();
-                let then = chars.get(i + 3 + hex.len()).copied();
+                // The instruction follows after its indentation.
+                let then = chars[i + 2 + hex.len()..]
+                    .iter()
+                    .find(|c| **c != ' ')
+                    .copied();
                 if !hex.is_empty()
                     && after == Some(' ')
                     && then.is_some_and(|c| c.is_ascii_lowercase())

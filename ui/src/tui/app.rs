@@ -618,16 +618,7 @@ impl App {
             if let Some(note) = &frame.note {
                 rows.push(VarRow::Note(note.clone()));
             }
-            rows.push(VarRow::Section(format!("locals of {}", frame.func_name)));
-            match &frame.locals {
-                Some(ls) if ls.is_empty() => rows.push(VarRow::Note("(none)".into())),
-                Some(ls) => rows.extend(ls.iter().enumerate().map(|(i, v)| VarRow::Value {
-                    label: format!("$local{i}"),
-                    value: *v,
-                    top: false,
-                })),
-                None => rows.push(VarRow::Note("(not recorded in this frame's code)".into())),
-            }
+            // The operand stack first: it is what moves at every step.
             rows.push(VarRow::Section("operand stack (top first)".into()));
             match &frame.stack {
                 Some(st) if st.is_empty() => rows.push(VarRow::Note("(empty)".into())),
@@ -635,6 +626,16 @@ impl App {
                     label: format!("[{i}]"),
                     value: *v,
                     top: i + 1 == st.len(),
+                })),
+                None => rows.push(VarRow::Note("(not recorded in this frame's code)".into())),
+            }
+            rows.push(VarRow::Section(format!("locals of {}", frame.func_name)));
+            match &frame.locals {
+                Some(ls) if ls.is_empty() => rows.push(VarRow::Note("(none)".into())),
+                Some(ls) => rows.extend(ls.iter().enumerate().map(|(i, v)| VarRow::Value {
+                    label: format!("$local{i}"),
+                    value: *v,
+                    top: false,
                 })),
                 None => rows.push(VarRow::Note("(not recorded in this frame's code)".into())),
             }
@@ -1155,12 +1156,16 @@ impl App {
             's' => self.step(Command::StepLine, Command::StepInstruction),
             'f' => self.finish(),
             'p' => {
-                let cmd = if self.mode == DebugMode::Profile {
-                    Command::ProfileOff
+                if self.mode == DebugMode::Profile {
+                    self.send(Command::ProfileOff);
                 } else {
-                    Command::ProfileOn
-                };
-                self.send(cmd);
+                    // Profile mode measures the program at full speed: a
+                    // paused program goes on running.
+                    self.send(Command::ProfileOn);
+                    if self.state == RunState::Paused {
+                        self.send(Command::Continue);
+                    }
+                }
             }
             'g' => self.open_prompt(PromptKind::Goto),
             '/' => {

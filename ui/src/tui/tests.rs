@@ -2,7 +2,7 @@
 //! at several sizes, keys and the commands they send, the profile view, an
 //! output flood, and the event loop end to end.
 
-use super::app::{App, Pane, OUTPUT_LINES};
+use super::app::{App, Pane, VarRow, OUTPUT_LINES};
 use super::{draw, event_loop, Debuggee, Input};
 use crossterm::event::{
     Event as TermEvent, KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind,
@@ -565,8 +565,15 @@ fn goto_and_search_move_the_code_cursor() {
 fn enter_follows_a_value_into_memory_and_x_toggles_hex() {
     let (mut app, shared) = paused_app(false);
     app.focus(Pane::Vars);
-    // Row 0 is the section header, row 1 is $local0 = 0x1000.
-    app.handle_key(key(KeyCode::Down));
+    // Down to the row of $local0 = 0x1000 (after the operand stack).
+    let row = app
+        .var_rows()
+        .iter()
+        .position(|r| matches!(r, VarRow::Value { label, .. } if label == "$local0"))
+        .expect("a $local0 row");
+    for _ in 0..row {
+        app.handle_key(key(KeyCode::Down));
+    }
     app.handle_key(key(KeyCode::Enter));
     assert_eq!(app.focus, Pane::Memory);
     assert!(matches!(
@@ -640,7 +647,12 @@ fn registers_changed_since_the_last_stop_are_highlighted() {
 fn profile_mode_shows_hot_functions_and_a_sparkline() {
     let (mut app, shared) = paused_app(false);
     app.handle_key(key(KeyCode::Char('p')));
-    assert_eq!(sent(&shared).last(), Some(&Command::ProfileOn));
+    // Profile mode runs the paused program on at full speed.
+    let cmds = sent(&shared);
+    assert_eq!(
+        cmds[cmds.len() - 2..],
+        [Command::ProfileOn, Command::Continue]
+    );
     app.handle_event(Event::Resumed);
     app.handle_event(Event::TierProgress {
         mode: DebugMode::Profile,
