@@ -83,6 +83,9 @@ pub enum Command {
     Pause,
     /// Start the program again from the beginning, paused at its entry.
     Restart,
+    /// Let the program run on under dynamic tiering: breakpoints stay listed
+    /// but stop nothing, functions tier up again (`pause` attaches again).
+    Detach,
     Break {
         at: BreakAt,
         condition: Option<Condition>,
@@ -285,7 +288,22 @@ pub struct Snapshot {
     pub globals: Vec<GlobalValue>,
     /// Pages of linear memory 0, if any.
     pub memory_pages: Option<u64>,
+    /// Tables with their first entries.
+    pub tables: Vec<TableView>,
 }
+
+/// A table at a pause: funcref entries are function indices; `None` is null.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableView {
+    pub index: u32,
+    pub ty: ValType,
+    pub size: u64,
+    /// The first entries (at most `TABLE_ENTRIES_SHOWN`).
+    pub entries: Vec<Option<u64>>,
+}
+
+/// How many entries of each table a snapshot carries.
+pub const TABLE_ENTRIES_SHOWN: usize = 256;
 
 /// Where the program is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

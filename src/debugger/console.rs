@@ -26,6 +26,8 @@ pub enum View {
     Stack,
     Regs,
     Globals,
+    /// Tables and their first entries.
+    Tables,
     /// Disassembly around the pc, or of the function holding an offset / function name.
     Disas(Option<String>),
     /// Source lines around the current line.
@@ -40,8 +42,8 @@ pub enum View {
 pub const HELP: &[&str] = &[
     "break|b LOCATION [if $localN OP VALUE]   LOCATION: 0x1a2 (module offset), FUNC, #INDEX, FILE:LINE",
     "delete [N]   enable N   disable N        breakpoints",
-    "stepi|si  nexti|ni  step|s  next|n  finish  continue|c  pause  restart",
-    "backtrace|bt  frame|f N  locals  stack  regs  globals  list|l  disas [FUNC|0xOFF]",
+    "stepi|si  nexti|ni  step|s  next|n  finish  continue|c  pause  restart  detach",
+    "backtrace|bt  frame|f N  locals  stack  regs  globals  tables  list|l  disas [FUNC|0xOFF]",
     "x ADDR [LEN]                             memory, hex and ASCII",
     "print|p NAME|$localN|$globalN            a source variable (DWARF) or a wasm value",
     "set $localN=V | $globalN=V | mem ADDR=BYTE[,BYTE...]",
@@ -228,6 +230,8 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
         "stack" => no_args(Parsed::Show(View::Stack)),
         "regs" | "registers" => no_args(Parsed::Show(View::Regs)),
         "globals" => no_args(Parsed::Show(View::Globals)),
+        "tables" => no_args(Parsed::Show(View::Tables)),
+        "detach" => no_args(e(C::Detach)),
         "list" | "l" => no_args(Parsed::Show(View::List)),
         "disas" | "disassemble" => Ok(Parsed::Show(View::Disas(
             (!rest.is_empty()).then(|| rest.to_string()),
@@ -263,6 +267,7 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
             "frame" => Ok(Parsed::Show(View::Frame(usize::MAX))),
             "locals" => Ok(Parsed::Show(View::Locals)),
             "registers" | "regs" => Ok(Parsed::Show(View::Regs)),
+            "tables" => Ok(Parsed::Show(View::Tables)),
             _ => Err("usage: info functions | info breakpoints".into()),
         },
         "profile" => match rest {
@@ -626,6 +631,30 @@ impl Console {
                         .collect()
                 }
             }
+            View::Tables => {
+                let (s, _) = self.current()?;
+                if s.tables.is_empty() {
+                    return Ok(vec!["no tables".into()]);
+                }
+                let mut out = Vec::new();
+                for t in &s.tables {
+                    out.push(format!("table {} ({}, {} entries)", t.index, t.ty, t.size));
+                    for (i, e) in t.entries.iter().enumerate() {
+                        let what = match (e, t.ty) {
+                            (None, _) => "null".to_string(),
+                            (Some(f), crate::types::ValType::FuncRef) => {
+                                format!("{} (#{f})", session.func_name(*f as u32))
+                            }
+                            (Some(v), _) => format!("externref {}", v - 1),
+                        };
+                        out.push(format!("  [{i}] {what}"));
+                    }
+                    if t.size > t.entries.len() as u64 {
+                        out.push(format!("  … {} more", t.size - t.entries.len() as u64));
+                    }
+                }
+                out
+            }
             View::Disas(what) => self.disas(session, what)?,
             View::List => {
                 let (_, f) = self.current()?;
@@ -818,7 +847,7 @@ impl Console {
                     "Debug mode: {functions} functions tiered down in {:.2} ms",
                     elapsed.as_secs_f64() * 1000.0
                 ),
-                DebugMode::Running => "Running under dynamic tiering".into(),
+                DebugMode::Running => "Detached: running under dynamic tiering".into(),
             }],
             Event::Breakpoints(_) => Vec::new(),
             Event::Memory { addr, bytes } => hexdump(*addr, bytes),

@@ -496,6 +496,17 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
         }),
         globals,
         memory_pages: ctx.memory().map(|m| m.len() as u64 / 65536),
+        tables: ctx
+            .tables(TABLE_ENTRIES_SHOWN)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (ty, size, entries))| TableView {
+                index: i as u32,
+                ty,
+                size,
+                entries,
+            })
+            .collect(),
     }
 }
 

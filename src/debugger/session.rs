@@ -218,7 +218,7 @@ impl Shared {
     /// (and, while stepping over or out, the functions on the stack).
     pub fn apply_flags(&self, c: &Control) {
         let Some(live) = self.live() else { return };
-        if c.profile {
+        if c.profile || (self.mode() == DebugMode::Running && !c.pause_requested) {
             live.flags.set_all(false);
             return;
         }
@@ -339,6 +339,13 @@ impl Shared {
 
     /// Break / Delete / Enable: handled at once, whatever the program is doing.
     fn breakpoint_command(&self, cmd: Command) {
+        // A breakpoint set while the program runs detached attaches: every
+        // later execution of the instruction runs debug code.
+        if matches!(cmd, Command::Break { .. }) && self.mode() == DebugMode::Running {
+            if let Some(live) = self.live() {
+                self.attach(&live);
+            }
+        }
         let mut c = self.control();
         match cmd {
             Command::Break { at, condition } => match self.resolve(&at) {
@@ -414,6 +421,7 @@ impl Shared {
             self.emit(Event::Error("the program is not running".into()));
             return;
         };
+        self.attach(&live);
         {
             let mut c = self.control();
             if c.profile {
@@ -423,26 +431,53 @@ impl Shared {
             c.pause_requested = true;
             self.apply_flags(&c);
         }
-        if self.mode() != DebugMode::Debug {
-            let t0 = Instant::now();
-            match live.tiering.tier_down_all() {
-                Ok(s) => {
-                    self.set_mode(DebugMode::Debug);
-                    self.emit(Event::ModeChanged {
-                        mode: DebugMode::Debug,
-                        functions: s.functions,
-                        elapsed: t0.elapsed(),
-                    });
-                }
-                Err(e) => self.emit(Event::Error(format!("cannot tier down: {e}"))),
-            }
-        }
         live.interrupt.pause();
     }
 
     /// The program ended: keep what was sampled for `profile report`.
     pub fn stop_profiler_at_end(&self) {
         self.stop_profiler();
+    }
+
+    /// Tiers everything down to debug code (unless already attached).
+    fn attach(&self, live: &Live) {
+        if self.mode() == DebugMode::Debug {
+            return;
+        }
+        let t0 = Instant::now();
+        match live.tiering.tier_down_all() {
+            Ok(s) => {
+                self.set_mode(DebugMode::Debug);
+                self.emit(Event::ModeChanged {
+                    mode: DebugMode::Debug,
+                    functions: s.functions,
+                    elapsed: t0.elapsed(),
+                });
+            }
+            Err(e) => self.emit(Event::Error(format!("cannot tier down: {e}"))),
+        }
+    }
+
+    /// `detach`: breakpoints stop nothing, functions tier up again.
+    fn detach(&self) {
+        let Some(live) = self.live() else { return };
+        self.stop_profiler();
+        {
+            let mut c = self.control();
+            c.profile = false;
+            c.step = None;
+            c.pause_requested = false;
+            c.stop_at_entry = false;
+            self.set_mode(DebugMode::Running);
+            self.apply_flags(&c);
+        }
+        live.interrupt.cancel_pause();
+        live.tiering.resume_dynamic();
+        self.emit(Event::ModeChanged {
+            mode: DebugMode::Running,
+            functions: live.tiering.functions().len(),
+            elapsed: Duration::ZERO,
+        });
     }
 
     fn stop_profiler(&self) {
@@ -721,6 +756,16 @@ impl Session {
             Command::ProfileOn => s.profile_on(),
             Command::ProfileOff => s.profile_off(),
             Command::ProfileReport => s.emit(Event::Profile(s.profile_report())),
+            Command::Detach => match s.state() {
+                RunState::Ended => s.emit(Event::Error("the program has ended".into())),
+                state => {
+                    s.detach();
+                    if state == RunState::Paused {
+                        s.set_state(RunState::Running);
+                        let _ = self.to_program.send(Command::Continue);
+                    }
+                }
+            },
             Command::Pause => match s.state() {
                 RunState::Running => s.request_pause(),
                 RunState::Paused => s.emit(Event::Message("already paused".into())),

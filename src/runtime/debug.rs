@@ -314,6 +314,40 @@ impl DebugContext<'_> {
         Ok(())
     }
 
+    /// Every table of the paused instance: element type, size, and the first
+    /// `max` entries (funcref entries as function indices, `None` = null).
+    pub fn tables(&self, max: usize) -> Vec<(ValType, u64, Vec<Option<u64>>)> {
+        let Some(inst) = self.instance() else {
+            return Vec::new();
+        };
+        inst.table_objs
+            .iter()
+            .map(|&t| {
+                // SAFETY: table objects are owned by the store; the program is paused.
+                let t = unsafe { &*t };
+                let entries = t
+                    .elements()
+                    .iter()
+                    .take(max)
+                    .map(|&raw| {
+                        if raw == 0 {
+                            None
+                        } else if t.ty == ValType::FuncRef {
+                            // SAFETY: non-null funcref entries point to VMFuncRefs,
+                            // which live as long as their instance.
+                            Some(unsafe {
+                                (*(raw as *const crate::vm::layout::VMFuncRef)).func_index
+                            } as u64)
+                        } else {
+                            Some(raw)
+                        }
+                    })
+                    .collect();
+                (t.ty, t.len(), entries)
+            })
+            .collect()
+    }
+
     /// Frames of the callers, innermost first, along the frame-pointer chain.
     pub fn callers(&self) -> Vec<CallerFrame> {
         let act = traps::current();

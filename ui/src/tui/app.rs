@@ -979,6 +979,33 @@ impl App {
                 }
             }
             View::Regs => self.focus(Pane::Registers),
+            View::Tables => {
+                let text = match &self.snapshot {
+                    Some(s) if s.tables.is_empty() => "no tables".to_string(),
+                    Some(s) => s
+                        .tables
+                        .iter()
+                        .map(|t| {
+                            let first: Vec<String> = t
+                                .entries
+                                .iter()
+                                .take(8)
+                                .map(|e| e.map_or("null".into(), |v| format!("#{v}")))
+                                .collect();
+                            format!(
+                                "table {} {} [{}]: {}",
+                                t.index,
+                                t.ty,
+                                t.size,
+                                first.join(" ")
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    None => "tables: pause the program first".to_string(),
+                };
+                self.set_message(&text);
+            }
             View::Disas(None) => {
                 self.code.source = false;
                 let i = self.frames.sel;

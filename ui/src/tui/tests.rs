@@ -238,6 +238,7 @@ fn snapshot(dwarf: bool) -> Arc<Snapshot> {
             bits: 65536,
         }],
         memory_pages: Some(2),
+        tables: Vec::new(),
     })
 }
 
