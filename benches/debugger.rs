@@ -95,182 +95,195 @@ fn engine(strategy: Strategy) -> Engine {
 }
 
 fn main() {
+    // WDB_BENCH_ONLY=attach,step,debug,profile,overhead runs some sections.
+    let only = std::env::var("WDB_BENCH_ONLY").ok();
+    let want = |k: &str| only.as_ref().is_none_or(|o| o.split(',').any(|x| x == k));
     let runs = 7;
-    println!("## Attach latency (pause request → paused, tier-down included; median of {runs})\n");
-    println!("| program | when | latency ms | frame tier at the pause |");
-    println!("|---|---|---:|---|");
-    for (name, args, after, what) in [
-        (
-            "big.wasm",
-            vec![],
-            Duration::from_millis(20),
-            "20 ms after start (baseline code, 1400 functions)",
-        ),
-        (
-            "debugme.wasm",
-            vec!["100000000"],
-            Duration::from_millis(1500),
-            "1.5 s after start (hot loop in optimized code)",
-        ),
-    ] {
-        let mut lat = Vec::new();
-        let mut tiers = Vec::new();
-        for _ in 0..runs {
-            if let Some((d, t)) = attach_latency(name, &args, after) {
-                lat.push(d);
-                tiers.push(t.name());
+    if want("attach") {
+        println!(
+            "## Attach latency (pause request → paused, tier-down included; median of {runs})\n"
+        );
+        println!("| program | when | latency ms | frame tier at the pause |");
+        println!("|---|---|---:|---|");
+        for (name, args, after, what) in [
+            (
+                "big.wasm",
+                vec![],
+                Duration::from_millis(20),
+                "20 ms after start (baseline code, 1400 functions)",
+            ),
+            (
+                "debugme.wasm",
+                vec!["100000000"],
+                Duration::from_millis(1500),
+                "1.5 s after start (hot loop in optimized code)",
+            ),
+        ] {
+            let mut lat = Vec::new();
+            let mut tiers = Vec::new();
+            for _ in 0..runs {
+                if let Some((d, t)) = attach_latency(name, &args, after) {
+                    lat.push(d);
+                    tiers.push(t.name());
+                }
+            }
+            tiers.sort();
+            tiers.dedup();
+            if lat.is_empty() {
+                println!("| {name} | {what} | (ended before the pause) | |");
+            } else {
+                println!(
+                    "| {name} | {what} | {} | {} |",
+                    ms(median(lat)),
+                    tiers.join(", ")
+                );
             }
         }
-        tiers.sort();
-        tiers.dedup();
-        if lat.is_empty() {
-            println!("| {name} | {what} | (ended before the pause) | |");
-        } else {
+    }
+    if want("step") {
+        println!(
+            "\n## Single-step latency (`stepi` sent → `Paused` received, snapshot included)\n"
+        );
+        println!("| program | steps | median µs | p90 µs |");
+        println!("|---|---:|---:|---:|");
+        for (name, args) in [
+            ("debugme-g.wasm", vec!["100"]),
+            ("sha256-g.wasm", vec!["0.001"]),
+        ] {
+            let s = session(name, &args, false);
+            wait(&s, |e| matches!(e, Event::Paused(_)).then_some(()));
+            let mut times = Vec::new();
+            for _ in 0..2000 {
+                let t0 = Instant::now();
+                s.send(Command::StepInstruction);
+                let more = wait(&s, |e| match e {
+                    Event::Paused(_) => Some(true),
+                    Event::Ended { .. } => Some(false),
+                    _ => None,
+                });
+                if !more {
+                    break;
+                }
+                times.push(t0.elapsed());
+            }
+            let n = times.len();
+            times.sort();
             println!(
-                "| {name} | {what} | {} | {} |",
-                ms(median(lat)),
-                tiers.join(", ")
+                "| {name} | {n} | {:.1} | {:.1} |",
+                times[n / 2].as_secs_f64() * 1e6,
+                times[n * 9 / 10].as_secs_f64() * 1e6
             );
         }
     }
-
-    println!("\n## Single-step latency (`stepi` sent → `Paused` received, snapshot included)\n");
-    println!("| program | steps | median µs | p90 µs |");
-    println!("|---|---:|---:|---:|");
-    for (name, args) in [
-        ("debugme-g.wasm", vec!["100"]),
-        ("sha256-g.wasm", vec!["0.001"]),
-    ] {
-        let s = session(name, &args, false);
-        wait(&s, |e| matches!(e, Event::Paused(_)).then_some(()));
-        let mut times = Vec::new();
-        for _ in 0..2000 {
-            let t0 = Instant::now();
-            s.send(Command::StepInstruction);
-            let more = wait(&s, |e| match e {
-                Event::Paused(_) => Some(true),
-                Event::Ended { .. } => Some(false),
-                _ => None,
-            });
-            if !more {
-                break;
-            }
-            times.push(t0.elapsed());
+    if want("debug") {
+        println!("\n## Debug code with no breakpoints vs plain baseline code (median of 5 runs)\n");
+        println!("| program | baseline ms | debug ms | debug / baseline |");
+        println!("|---|---:|---:|---:|");
+        let progs: [(&str, &[&str]); 6] = [
+            ("fib.wasm", &["0.2"]),
+            ("sha256.wasm", &["0.2"]),
+            ("matmul.wasm", &["0.2"]),
+            ("nbody.wasm", &["0.2"]),
+            ("sieve.wasm", &["0.2"]),
+            ("qsort.wasm", &["0.2"]),
+        ];
+        let (base_e, debug_e) = (engine(Strategy::Baseline), engine(Strategy::Debug));
+        let mut logs = Vec::new();
+        for (name, args) in progs {
+            let wasm = sample(name);
+            let b = median((0..5).map(|_| run_program(&base_e, &wasm, args)).collect());
+            let d = median((0..5).map(|_| run_program(&debug_e, &wasm, args)).collect());
+            let r = d.as_secs_f64() / b.as_secs_f64();
+            logs.push(r.ln());
+            println!(
+                "| {name} {} | {} | {} | {r:.2} |",
+                args.join(" "),
+                ms(b),
+                ms(d)
+            );
         }
-        let n = times.len();
-        times.sort();
+        let geo = (logs.iter().sum::<f64>() / logs.len() as f64).exp();
+        println!("| **geomean** | | | **{geo:.2}** |");
+    }
+    if want("profile") {
+        println!("\n## Profile-mode switches on a running program (debugme.wasm, 65 functions)\n");
+        println!("| switch | median ms |");
+        println!("|---|---:|");
+        let (mut up, mut down) = (Vec::new(), Vec::new());
+        for _ in 0..5 {
+            let s = session("debugme.wasm", &["100000000"], false);
+            wait(&s, |e| matches!(e, Event::Paused(_)).then_some(()));
+            s.send(Command::Continue);
+            std::thread::sleep(Duration::from_millis(200));
+            s.send(Command::ProfileOn);
+            up.push(wait(&s, |e| match e {
+                Event::ModeChanged {
+                    mode: DebugMode::Profile,
+                    elapsed,
+                    ..
+                } => Some(*elapsed),
+                _ => None,
+            }));
+            std::thread::sleep(Duration::from_millis(100));
+            s.send(Command::ProfileOff);
+            down.push(wait(&s, |e| match e {
+                Event::ModeChanged {
+                    mode: DebugMode::Debug,
+                    elapsed,
+                    ..
+                } => Some(*elapsed),
+                _ => None,
+            }));
+        }
         println!(
-            "| {name} | {n} | {:.1} | {:.1} |",
-            times[n / 2].as_secs_f64() * 1e6,
-            times[n * 9 / 10].as_secs_f64() * 1e6
+            "| profile on (tier everything up, compiles included) | {} |",
+            ms(median(up))
+        );
+        println!(
+            "| profile off (tier everything down, lazy) | {} |",
+            ms(median(down))
         );
     }
-
-    println!("\n## Debug code with no breakpoints vs plain baseline code (median of 5 runs)\n");
-    println!("| program | baseline ms | debug ms | debug / baseline |");
-    println!("|---|---:|---:|---:|");
-    let progs: [(&str, &[&str]); 6] = [
-        ("fib.wasm", &["0.2"]),
-        ("sha256.wasm", &["0.2"]),
-        ("matmul.wasm", &["0.2"]),
-        ("nbody.wasm", &["0.2"]),
-        ("sieve.wasm", &["0.2"]),
-        ("qsort.wasm", &["0.2"]),
-    ];
-    let (base_e, debug_e) = (engine(Strategy::Baseline), engine(Strategy::Debug));
-    let mut logs = Vec::new();
-    for (name, args) in progs {
-        let wasm = sample(name);
-        let b = median((0..5).map(|_| run_program(&base_e, &wasm, args)).collect());
-        let d = median((0..5).map(|_| run_program(&debug_e, &wasm, args)).collect());
-        let r = d.as_secs_f64() / b.as_secs_f64();
-        logs.push(r.ln());
-        println!(
-            "| {name} {} | {} | {} | {r:.2} |",
-            args.join(" "),
-            ms(b),
-            ms(d)
-        );
-    }
-    let geo = (logs.iter().sum::<f64>() / logs.len() as f64).exp();
-    println!("| **geomean** | | | **{geo:.2}** |");
-
-    println!("\n## Profile-mode switches on a running program (debugme.wasm, 65 functions)\n");
-    println!("| switch | median ms |");
-    println!("|---|---:|");
-    let (mut up, mut down) = (Vec::new(), Vec::new());
-    for _ in 0..5 {
-        let s = session("debugme.wasm", &["100000000"], false);
-        wait(&s, |e| matches!(e, Event::Paused(_)).then_some(()));
-        s.send(Command::Continue);
-        std::thread::sleep(Duration::from_millis(200));
-        s.send(Command::ProfileOn);
-        up.push(wait(&s, |e| match e {
-            Event::ModeChanged {
-                mode: DebugMode::Profile,
-                elapsed,
-                ..
-            } => Some(*elapsed),
-            _ => None,
-        }));
-        std::thread::sleep(Duration::from_millis(100));
-        s.send(Command::ProfileOff);
-        down.push(wait(&s, |e| match e {
-            Event::ModeChanged {
-                mode: DebugMode::Debug,
-                elapsed,
-                ..
-            } => Some(*elapsed),
-            _ => None,
-        }));
-    }
-    println!(
-        "| profile on (tier everything up, compiles included) | {} |",
-        ms(median(up))
-    );
-    println!(
-        "| profile off (tier everything down, lazy) | {} |",
-        ms(median(down))
-    );
-
-    println!("\n## Profiler overhead (optimized code, 1 kHz sampler on the running thread; median of 7)\n");
-    println!("| program | no sampler ms | sampler ms | overhead | samples |");
-    println!("|---|---:|---:|---:|---:|");
-    let opt = engine(Strategy::Optimized);
-    for (name, args) in [
-        ("sha256.wasm", &["0.5"][..]),
-        ("matmul.wasm", &["0.5"][..]),
-        ("fib.wasm", &["0.5"][..]),
-    ] {
-        let wasm = Arc::new(sample(name));
-        let _ = run_program(&opt, &wasm, args); // warm the code cache
-        let plain = median((0..7).map(|_| run_program(&opt, &wasm, args)).collect());
-        let mut counts = Vec::new();
-        let sampled = median(
-            (0..7)
-                .map(|_| {
-                    let (tx, rx) = std::sync::mpsc::channel();
-                    let (e, w) = (opt.clone(), wasm.clone());
-                    let args: Vec<&'static str> = args.to_vec();
-                    let h = std::thread::spawn(move || {
-                        tx.send(ThreadTarget::current().unwrap()).unwrap();
-                        run_program(&e, &w, &args)
-                    });
-                    let sampler = Sampler::start(rx.recv().unwrap(), 1000).unwrap();
-                    let d = h.join().unwrap();
-                    counts.push(sampler.stop().len());
-                    d
-                })
-                .collect(),
-        );
-        counts.sort();
-        let over = 100.0 * (sampled.as_secs_f64() / plain.as_secs_f64() - 1.0);
-        println!(
-            "| {name} {} | {} | {} | {over:+.1}% | {} |",
-            args.join(" "),
-            ms(plain),
-            ms(sampled),
-            counts[counts.len() / 2]
-        );
+    if want("overhead") {
+        println!("\n## Profiler overhead (optimized code, 1 kHz sampler on the running thread; median of 7)\n");
+        println!("| program | no sampler ms | sampler ms | overhead | samples |");
+        println!("|---|---:|---:|---:|---:|");
+        let opt = engine(Strategy::Optimized);
+        for (name, args) in [
+            ("sha256.wasm", &["0.5"][..]),
+            ("matmul.wasm", &["0.5"][..]),
+            ("fib.wasm", &["0.5"][..]),
+        ] {
+            let wasm = Arc::new(sample(name));
+            let _ = run_program(&opt, &wasm, args); // warm the code cache
+            let plain = median((0..7).map(|_| run_program(&opt, &wasm, args)).collect());
+            let mut counts = Vec::new();
+            let sampled = median(
+                (0..7)
+                    .map(|_| {
+                        let (tx, rx) = std::sync::mpsc::channel();
+                        let (e, w) = (opt.clone(), wasm.clone());
+                        let args: Vec<&'static str> = args.to_vec();
+                        let h = std::thread::spawn(move || {
+                            tx.send(ThreadTarget::current().unwrap()).unwrap();
+                            run_program(&e, &w, &args)
+                        });
+                        let sampler = Sampler::start(rx.recv().unwrap(), 1000).unwrap();
+                        let d = h.join().unwrap();
+                        counts.push(sampler.stop().len());
+                        d
+                    })
+                    .collect(),
+            );
+            counts.sort();
+            let over = 100.0 * (sampled.as_secs_f64() / plain.as_secs_f64() - 1.0);
+            println!(
+                "| {name} {} | {} | {} | {over:+.1}% | {} |",
+                args.join(" "),
+                ms(plain),
+                ms(sampled),
+                counts[counts.len() / 2]
+            );
+        }
     }
 }

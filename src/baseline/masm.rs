@@ -124,6 +124,8 @@ pub enum Load {
 
 pub struct Masm {
     pub ops: VecAssembler<X64Relocation>,
+    /// Labels bound so far (a branch may arrive where this changed).
+    binds: u32,
 }
 
 macro_rules! alu_forms {
@@ -148,6 +150,7 @@ impl Default for Masm {
 impl Masm {
     pub fn new() -> Masm {
         Masm {
+            binds: 0,
             ops: VecAssembler::new(0),
         }
     }
@@ -157,6 +160,7 @@ impl Masm {
     pub fn for_body(wasm_bytes: usize) -> Masm {
         let labels = wasm_bytes / 4 + 16;
         Masm {
+            binds: 0,
             ops: VecAssembler::new_with_capacity(0, wasm_bytes * 6 + 256, 0, 0, labels, 0, labels),
         }
     }
@@ -170,7 +174,13 @@ impl Masm {
     }
 
     pub fn bind(&mut self, l: DynamicLabel) {
+        self.binds += 1;
         dynasm!(self.ops ; .arch x64 ; =>l);
+    }
+
+    /// How many labels have been bound (see `binds`).
+    pub fn bind_count(&self) -> u32 {
+        self.binds
     }
 
     pub fn label_offset(&self, l: DynamicLabel) -> Option<u32> {

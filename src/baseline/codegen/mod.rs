@@ -89,12 +89,14 @@ enum OutOfLine {
         back: DynamicLabel,
         wasm: u32,
     },
-    /// Debug hook for breakable position `index`.
+    /// Debug hook for breakable positions (index, wasm offset): consecutive
+    /// positions with no machine code between them share one check, and its
+    /// slow path calls the hook for each in order (the machine state is the
+    /// same for all of them; the side table gives each its operand stack).
     Debug {
         label: DynamicLabel,
         back: DynamicLabel,
-        index: u32,
-        wasm: u32,
+        points: Vec<(u32, u32)>,
     },
 }
 
@@ -116,6 +118,9 @@ pub struct CodeGen<'a> {
     wasm: u32,
     debug: Option<DebugSideTable>,
     debug_common: Option<DynamicLabel>,
+    /// The last debug check: native offset after it, labels bound by then,
+    /// its item in `ool`.
+    last_debug_check: Option<(u32, u32, usize)>,
     /// Runtime-trap stubs by wasm offset (the last one is reused for the same offset).
     runtime_traps: Vec<(u32, DynamicLabel)>,
     has_memory: bool,
@@ -222,6 +227,7 @@ impl<'a> CodeGen<'a> {
             wasm: 0,
             debug,
             debug_common: None,
+            last_debug_check: None,
             runtime_traps: Vec::new(),
             has_memory: !module.memories.is_empty(),
             tier_up: opts.tier_up && !opts.debug,
@@ -389,19 +395,20 @@ impl<'a> CodeGen<'a> {
                 OutOfLine::Debug {
                     label,
                     back,
-                    index,
-                    wasm,
+                    points,
                 } => {
                     self.masm.bind(label);
-                    self.offset_map.push((self.masm.offset(), wasm));
-                    let common = self.debug_common_label();
-                    self.masm.push_imm(index as i32);
-                    self.masm.call_label(common);
-                    self.masm.lea(RSP, RSP, 8);
-                    // The common stub leaves the hook's status in r11.
-                    self.masm.test_rr(false, SCRATCH, SCRATCH);
-                    let rt = self.runtime_trap_label(wasm);
-                    self.masm.jcc(Cond::Ne, rt);
+                    for (index, wasm) in points {
+                        self.offset_map.push((self.masm.offset(), wasm));
+                        let common = self.debug_common_label();
+                        self.masm.push_imm(index as i32);
+                        self.masm.call_label(common);
+                        self.masm.lea(RSP, RSP, 8);
+                        // The common stub leaves the hook's status in r11.
+                        self.masm.test_rr(false, SCRATCH, SCRATCH);
+                        let rt = self.runtime_trap_label(wasm);
+                        self.masm.jcc(Cond::Ne, rt);
+                    }
                     self.masm.jmp(back);
                 }
             }
@@ -492,6 +499,16 @@ impl<'a> CodeGen<'a> {
                 });
                 dt.points.len() as u32 - 1
             };
+            // No code since the last check and no branch can land here:
+            // share that check.
+            if let Some((end, binds, item)) = self.last_debug_check {
+                if end == self.masm.offset() && binds == self.masm.bind_count() {
+                    if let Some(OutOfLine::Debug { points, .. }) = self.ool.get_mut(item) {
+                        points.push((index, self.wasm));
+                        return;
+                    }
+                }
+            }
             let label = self.masm.new_label();
             let back = self.masm.new_label();
             self.masm
@@ -501,9 +518,13 @@ impl<'a> CodeGen<'a> {
             self.ool.push(OutOfLine::Debug {
                 label,
                 back,
-                index,
-                wasm: self.wasm,
+                points: vec![(index, self.wasm)],
             });
+            self.last_debug_check = Some((
+                self.masm.offset(),
+                self.masm.bind_count(),
+                self.ool.len() - 1,
+            ));
         }
     }
 
