@@ -241,6 +241,11 @@ fn check_loc(what: &str, d: &DebugValue, r: &Rec) {
             "{what}: frame slot at rbp{off:+}"
         ),
         ValueLoc::Const(_) => {}
+        ValueLoc::Flags(cc) => {
+            assert!(cc < 16, "{what}: condition code {cc}");
+            assert_eq!(d.ty, ValType::I32, "{what}: a compare result");
+            assert!(d.bits <= 1, "{what}: a boolean");
+        }
     }
 }
 

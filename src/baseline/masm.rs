@@ -63,6 +63,24 @@ pub enum Cond {
 }
 
 impl Cond {
+    /// The condition's x86 `tttn` code (as in `jcc`), for the debug side table.
+    pub fn x86_code(self) -> u8 {
+        match self {
+            Cond::Eq => 0x4,
+            Cond::Ne => 0x5,
+            Cond::LtS => 0xc,
+            Cond::LtU => 0x2,
+            Cond::GtS => 0xf,
+            Cond::GtU => 0x7,
+            Cond::LeS => 0xe,
+            Cond::LeU => 0x6,
+            Cond::GeS => 0xd,
+            Cond::GeU => 0x3,
+            Cond::Parity => 0xa,
+            Cond::NoParity => 0xb,
+        }
+    }
+
     pub fn negate(self) -> Cond {
         use Cond::*;
         match self {
@@ -879,6 +897,30 @@ impl Masm {
     /// Saves every GPR and XMM register into a save area on the stack and
     /// returns; paired with `restore_all_regs`. Layout: see
     /// `layout::DEBUG_REGS_SIZE`. Leaves rsp pointing at the area.
+    /// The debug check of a position where a compare's result is still in the
+    /// flags: tests the debug byte at `[r15 + disp]` without touching the
+    /// flags (rcx waits in r11 meanwhile) and jumps to `slow` when it is set.
+    pub fn debug_check_keep_flags(&mut self, disp: i32, slow: DynamicLabel) {
+        dynasm!(self.ops ; .arch x64
+            ; mov r11, rcx
+            ; movzx ecx, BYTE [Rq(VMCTX) + disp]
+            ; jrcxz >clear
+            ; mov rcx, r11
+            ; jmp =>slow
+            ; clear:
+            ; mov rcx, r11
+        );
+    }
+
+    /// Saves the flags in a 16-byte slot (keeps the stack aligned).
+    pub fn push_flags(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; lea rsp, [rsp - 8] ; pushfq);
+    }
+
+    pub fn pop_flags(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; popfq ; lea rsp, [rsp + 8]);
+    }
+
     pub fn save_all_regs(&mut self) {
         dynasm!(self.ops ; .arch x64 ; sub rsp, DWORD crate::vm::layout::DEBUG_REGS_SIZE);
         for r in 0..16u8 {

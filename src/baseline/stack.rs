@@ -297,7 +297,7 @@ impl ValueStack {
                 Loc::Stack => ValueLoc::Frame(self.home(i)),
                 Loc::Const(c) => ValueLoc::Const(c),
                 Loc::Local(l) => ValueLoc::Frame(self.local_slot(l)),
-                Loc::Flags(_) => unreachable!("no flags entries in debug code"),
+                Loc::Flags(c) => ValueLoc::Flags(c.x86_code()),
             };
             out.push((e.ty, loc));
         }

@@ -49,6 +49,27 @@ pub enum ValueLoc {
     Frame(i32),
     /// A constant (raw bits).
     Const(u64),
+    /// An i32 boolean still in the CPU flags (a compare fused into the
+    /// following `br_if`/`if`): x86 condition code `cc` (the `tttn` nibble of
+    /// `jcc`) evaluated on the flags the debug stub saved.
+    Flags(u8),
+}
+
+/// Evaluates x86 condition code `cc` on an RFLAGS value.
+pub fn eval_condition(cc: u8, rflags: u64) -> bool {
+    let f = |bit: u32| rflags >> bit & 1 == 1;
+    let (cf, pf, zf, sf, of) = (f(0), f(2), f(6), f(7), f(11));
+    let base = match cc >> 1 {
+        0 => of,
+        1 => cf,
+        2 => zf,
+        3 => cf || zf,
+        4 => sf,
+        5 => pf,
+        6 => sf != of,
+        _ => zf || sf != of,
+    };
+    base != (cc & 1 == 1)
 }
 
 /// One breakable position of debug code.

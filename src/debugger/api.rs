@@ -196,6 +196,8 @@ pub enum Place {
     Slot(i32),
     /// A constant folded into the code that uses it.
     Const,
+    /// A compare's result still in the CPU flags (fused into the next branch).
+    Flags,
     /// Handed to the runtime by the interrupt check of optimized code
     /// (the value's register or slot there is Cranelift's choice).
     Spilled,
@@ -210,6 +212,7 @@ impl Place {
             Place::Slot(off) if *off < 0 => format!("[rbp-{:#x}]", -(*off as i64)),
             Place::Slot(off) => format!("[rbp+{off:#x}]"),
             Place::Const => "const".into(),
+            Place::Flags => "rflags".into(),
             Place::Spilled => "spilled".into(),
             Place::Unavailable => "unavailable".into(),
         }

@@ -401,6 +401,7 @@ fn place(d: &DebugValue) -> Place {
         Some(ValueLoc::Xmm(x)) => Place::Register(XMM_NAMES[x as usize & 15]),
         Some(ValueLoc::Frame(off)) => Place::Slot(off),
         Some(ValueLoc::Const(_)) => Place::Const,
+        Some(ValueLoc::Flags(_)) => Place::Flags,
     }
 }
 

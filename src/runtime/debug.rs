@@ -116,6 +116,13 @@ impl DebugContext<'_> {
                 ValueLoc::Xmm(x) => *regs.add(16 + 2 * x as usize),
                 ValueLoc::Frame(off) => *((self.fp as isize + off as isize) as *const u64),
                 ValueLoc::Const(c) => c,
+                // The slow path saved the flags above the stub's return
+                // address and position index.
+                ValueLoc::Flags(cc) => {
+                    let rflags =
+                        *((regs as *const u8).add(DEBUG_REGS_SIZE as usize + 16) as *const u64);
+                    code::eval_condition(cc, rflags) as u64
+                }
             }
         };
         DebugValue {
@@ -214,7 +221,15 @@ impl DebugContext<'_> {
         // rsp of the paused code: above the save area (and the stub's return
         // address and position index, for debug code).
         let above = match self.site {
-            Site::Debug { .. } => DEBUG_REGS_SIZE as usize + 16,
+            Site::Debug { point, table, .. } => {
+                // Return address and position index, and the saved flags
+                // (16 bytes) when a compare result waits in them.
+                let flags = table
+                    .stack_at(point as usize)
+                    .iter()
+                    .any(|(_, l)| matches!(l, ValueLoc::Flags(_)));
+                DEBUG_REGS_SIZE as usize + 16 + if flags { 16 } else { 0 }
+            }
             _ => DEBUG_REGS_SIZE as usize,
         };
         gpr[4] = regs as u64 + above as u64;
@@ -244,8 +259,8 @@ impl DebugContext<'_> {
                                 *(p as *mut u32) = bits as u32;
                             }
                         }
-                        ValueLoc::Const(_) => {
-                            return Err(format!("local {index} is a constant here"))
+                        ValueLoc::Const(_) | ValueLoc::Flags(_) => {
+                            return Err(format!("local {index} is not in a writable place here"))
                         }
                     }
                 }

@@ -33,10 +33,11 @@ impl CodeGen<'_> {
         Cond::Ne
     }
 
-    /// Whether a compare may leave its result in the flags (not in debug code,
-    /// whose per-instruction check clobbers them).
+    /// Whether a compare may leave its result in the flags for the next
+    /// `br_if`/`if` (debug code tests its debug byte there without touching
+    /// the flags: `Masm::debug_check_keep_flags`).
     pub(super) fn can_fuse(&self) -> bool {
-        self.debug.is_none()
+        true
     }
 
     pub(super) fn visit_block(&mut self, kind: FrameKind, bt: BlockType) {

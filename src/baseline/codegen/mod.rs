@@ -97,6 +97,8 @@ enum OutOfLine {
         label: DynamicLabel,
         back: DynamicLabel,
         points: Vec<(u32, u32)>,
+        /// A compare's result is in the flags: save them around the hook.
+        keep_flags: bool,
     },
 }
 
@@ -396,8 +398,12 @@ impl<'a> CodeGen<'a> {
                     label,
                     back,
                     points,
+                    keep_flags,
                 } => {
                     self.masm.bind(label);
+                    if keep_flags {
+                        self.masm.push_flags();
+                    }
                     for (index, wasm) in points {
                         self.offset_map.push((self.masm.offset(), wasm));
                         let common = self.debug_common_label();
@@ -408,6 +414,9 @@ impl<'a> CodeGen<'a> {
                         self.masm.test_rr(false, SCRATCH, SCRATCH);
                         let rt = self.runtime_trap_label(wasm);
                         self.masm.jcc(Cond::Ne, rt);
+                    }
+                    if keep_flags {
+                        self.masm.pop_flags();
                     }
                     self.masm.jmp(back);
                 }
@@ -499,26 +508,38 @@ impl<'a> CodeGen<'a> {
                 });
                 dt.points.len() as u32 - 1
             };
+            let flags_live =
+                matches!(self.stack.entries.last(), Some(e) if matches!(e.loc, Loc::Flags(_)));
             // No code since the last check and no branch can land here:
             // share that check.
             if let Some((end, binds, item)) = self.last_debug_check {
                 if end == self.masm.offset() && binds == self.masm.bind_count() {
-                    if let Some(OutOfLine::Debug { points, .. }) = self.ool.get_mut(item) {
-                        points.push((index, self.wasm));
-                        return;
+                    if let Some(OutOfLine::Debug {
+                        points, keep_flags, ..
+                    }) = self.ool.get_mut(item)
+                    {
+                        if *keep_flags || !flags_live {
+                            points.push((index, self.wasm));
+                            return;
+                        }
                     }
                 }
             }
             let label = self.masm.new_label();
             let back = self.masm.new_label();
-            self.masm
-                .cmp_byte_zero(VMCTX, VMCTX_DEBUG_FLAGS + self.func_index as i32);
-            self.masm.jcc(Cond::Ne, label);
+            let disp = VMCTX_DEBUG_FLAGS + self.func_index as i32;
+            if flags_live {
+                self.masm.debug_check_keep_flags(disp, label);
+            } else {
+                self.masm.cmp_byte_zero(VMCTX, disp);
+                self.masm.jcc(Cond::Ne, label);
+            }
             self.masm.bind(back);
             self.ool.push(OutOfLine::Debug {
                 label,
                 back,
                 points: vec![(index, self.wasm)],
+                keep_flags: flags_live,
             });
             self.last_debug_check = Some((
                 self.masm.offset(),
