@@ -60,11 +60,7 @@ fn wait_end(s: &Session, mut on_pause: impl FnMut(&Session) -> bool) -> Option<O
     while Instant::now() < until {
         match s.recv_timeout(Duration::from_millis(50)) {
             Some(Event::Ended { outcome, .. }) => return Some(outcome),
-            Some(Event::Paused(_)) => {
-                if !on_pause(s) {
-                    return None;
-                }
-            }
+            Some(Event::Paused(_)) if !on_pause(s) => return None,
             _ => {}
         }
     }
