@@ -819,6 +819,14 @@ impl Masm {
         dynasm!(self.ops ; .arch x64 ; push DWORD v);
     }
 
+    /// Counts a call: `r11 = vmctx.calls; add qword [r11 + disp], 1`.
+    pub fn count_call(&mut self, disp: i32) {
+        dynasm!(self.ops ; .arch x64
+            ; mov r11, QWORD [r15 + crate::vm::layout::VMCTX_CALLS]
+            ; add QWORD [r11 + disp], 1
+        );
+    }
+
     /// Charges the tier-up budget of a function: `r11 = vmctx.budgets;
     /// sub dword [r11 + disp], cost; js slow`. Returns the offset of the 32-bit
     /// cost immediate so a loop can patch in its size once its end is known.

@@ -377,6 +377,8 @@ pub struct FunctionRow {
     /// Tier of the code its slot points to now (`lazy` before the first call after a tier-down).
     pub tier: String,
     pub imported: bool,
+    /// Calls so far (counted at entry by code of every tier).
+    pub calls: u64,
     /// Module byte offsets of the body: [start, end).
     pub body: (u32, u32),
     pub budget_left: Option<i64>,

@@ -685,8 +685,8 @@ impl Console {
                         format!("#{:<5} {:<32} imported", f.index, f.name)
                     } else {
                         format!(
-                            "#{:<5} {:<32} {:<15} body {:#x}-{:#x}",
-                            f.index, f.name, f.tier, f.body.0, f.body.1
+                            "#{:<5} {:<32} {:<15} {:>10} calls  body {:#x}-{:#x}",
+                            f.index, f.name, f.tier, f.calls, f.body.0, f.body.1
                         )
                     }
                 })

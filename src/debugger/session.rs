@@ -841,12 +841,12 @@ impl Session {
     pub fn functions(&self) -> Vec<FunctionRow> {
         let info = self.shared.module.info();
         let live = self.shared.live();
-        let tiers: std::collections::HashMap<u32, (Tier, i32)> = live
+        let tiers: std::collections::HashMap<u32, (Tier, i32, u64)> = live
             .map(|l| {
                 l.tiering
                     .functions()
                     .into_iter()
-                    .map(|f| (f.func_index, (f.tier, f.budget_left)))
+                    .map(|f| (f.func_index, (f.tier, f.budget_left, f.calls)))
                     .collect()
             })
             .unwrap_or_default();
@@ -857,16 +857,21 @@ impl Session {
                     .body(f)
                     .map(|b| (b.range.start as u32, b.range.end as u32))
                     .unwrap_or((0, 0));
-                let (tier, budget) = match tiers.get(&f) {
-                    Some((t, b)) => (FrameTier::from_tier(*t).name().to_string(), Some(*b as i64)),
-                    None if imported => ("host".to_string(), None),
-                    None => ("-".to_string(), None),
+                let (tier, budget, calls) = match tiers.get(&f) {
+                    Some((t, b, c)) => (
+                        FrameTier::from_tier(*t).name().to_string(),
+                        Some(*b as i64),
+                        *c,
+                    ),
+                    None if imported => ("host".to_string(), None, 0),
+                    None => ("-".to_string(), None, 0),
                 };
                 FunctionRow {
                     index: f,
                     name: self.shared.func_name(f),
                     tier,
                     imported,
+                    calls,
                     body,
                     budget_left: budget,
                 }

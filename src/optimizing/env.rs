@@ -193,6 +193,16 @@ impl Translator<'_, '_> {
         self.b.ins().trapnz(status, RUNTIME_TRAP);
     }
 
+    /// Bumps this function's call count (`vmctx.calls[func]`).
+    pub(crate) fn count_call(&mut self) {
+        let calls = self.vmctx_field(VMCTX_CALLS);
+        let flags = MemFlagsData::trusted();
+        let off = 8 * self.func_index as i32;
+        let n = self.b.ins().load(I64, flags, calls, off);
+        let n = self.b.ins().iadd_imm_u(n, 1);
+        self.b.ins().store(flags, n, calls, off);
+    }
+
     /// The stack/interrupt check (V8's stack guard): `sp < limits.stack_limit`
     /// goes to a cold path that calls the runtime. At function entry a real
     /// overflow traps before anything is called.

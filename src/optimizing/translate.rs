@@ -123,6 +123,7 @@ impl<'m, 'b> Translator<'m, 'b> {
             t.mem_base = Some(t.load_memory_base());
         }
         t.stack_check(true);
+        t.count_call();
         t.push_func_frame();
         t
     }

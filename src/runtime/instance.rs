@@ -335,6 +335,7 @@ impl Instance {
         put(VMCTX_INSTANCE, &mut *data as *mut InstanceData as usize);
         put(VMCTX_BUDGETS, data.shared.budgets.as_ptr() as usize);
         put(VMCTX_SIG_IDS, data.sig_ids.as_ptr() as usize);
+        put(VMCTX_CALLS, data.shared.calls.as_ptr() as usize);
 
         // Globals' initial values.
         for (k, init) in info.global_inits.iter().enumerate() {

@@ -15,7 +15,7 @@ use crate::code::Tier;
 use crate::error::Result;
 use crate::runtime::Module;
 use crate::vm::layout::VMFuncRef;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -53,6 +53,8 @@ pub struct InstanceShared {
     pub funcrefs: Box<[VMFuncRef]>,
     /// Tier-up budgets by function index (compiled code decrements them).
     pub budgets: Box<[AtomicI32]>,
+    /// Calls by function index (compiled code of every tier counts them).
+    pub calls: Box<[AtomicU64]>,
     /// Current tier of each defined function.
     tiers: Box<[AtomicU8]>,
     /// Queued for the optimizing tier (so a function is queued once).
@@ -95,6 +97,7 @@ impl InstanceShared {
             .collect();
         InstanceShared {
             budgets: (0..nfuncs).map(|_| AtomicI32::new(budget)).collect(),
+            calls: (0..nfuncs).map(|_| AtomicU64::new(0)).collect(),
             queued: (0..funcrefs.len())
                 .map(|_| AtomicBool::new(false))
                 .collect(),
@@ -224,6 +227,8 @@ pub struct FuncTierInfo {
     pub tier: Tier,
     /// Budget left before tier-up (the full budget when it has not run).
     pub budget_left: i32,
+    /// Calls so far.
+    pub calls: u64,
     /// Compile time per tier: baseline, debug, optimized.
     pub compile_times: [Option<Duration>; 3],
 }
@@ -374,6 +379,7 @@ impl Tiering {
                 name: module.info().func_name(f).map(str::to_string),
                 tier: self.shared.tier(f).unwrap_or(Tier::Baseline),
                 budget_left: self.shared.budgets[f as usize].load(Ordering::Relaxed),
+                calls: self.shared.calls[f as usize].load(Ordering::Relaxed),
                 compile_times: module.compile_times(f),
             })
             .collect()

@@ -95,8 +95,11 @@ pub const VMCTX_INSTANCE: i32 = 48;
 pub const VMCTX_BUDGETS: i32 = 56;
 /// `*const u32`: canonical signature ids by module type index.
 pub const VMCTX_SIG_IDS: i32 = 64;
+/// `*mut u64`: per-function call counts (code of every tier bumps its
+/// function's count at entry; the debugger and the function list show them).
+pub const VMCTX_CALLS: i32 = 72;
 /// Size of the fixed header.
-pub const VMCTX_HEADER_SIZE: i32 = 72;
+pub const VMCTX_HEADER_SIZE: i32 = 80;
 /// After the header: one debug byte per function (non-zero = debug code of
 /// that function calls the debug hook at every instruction).
 pub const VMCTX_DEBUG_FLAGS: i32 = VMCTX_HEADER_SIZE;

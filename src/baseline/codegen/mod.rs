@@ -259,6 +259,7 @@ impl<'a> CodeGen<'a> {
         self.frame_size_patch = self.masm.prologue();
         // Stack/interrupt check before the frame is touched.
         self.stack_check(true);
+        self.masm.count_call(8 * self.func_index as i32);
 
         let abi = abi_for(&self.ty);
         if abi.retptr {

@@ -909,9 +909,37 @@ fn draw_functions(f: &mut Frame, app: &App, slot: &Slot) {
     f.render_widget(block, slot.rect);
     let w = usize::from(inner.width);
     let h = usize::from(inner.height);
+    // Call counts when the pane is wide enough to keep names readable.
+    let show_calls = w >= 60;
+    let calls_w = if show_calls { 9 } else { 0 };
+    let name_w = w.saturating_sub(6 + 11 + calls_w + 10 + 3).max(4);
+    let mut out = Vec::new();
+    // A header row when the pane has room to spare.
+    let h = if h > 6 {
+        out.push(Line::styled(
+            pad(
+                &format!(
+                    "{} {} {} {}{}",
+                    pad("#", 6),
+                    pad("name", name_w),
+                    pad("tier", 11),
+                    if show_calls {
+                        format!("{} ", pad_left("calls", 8))
+                    } else {
+                        String::new()
+                    },
+                    pad_left("budget", 10)
+                ),
+                w,
+            ),
+            DIM,
+        ));
+        h - 1
+    } else {
+        h
+    };
     let top = app.funcs.visible_top(rows.len(), h);
     let focused = app.focus == Pane::Functions;
-    let mut out = Vec::new();
     for (i, r) in rows.iter().enumerate().skip(top).take(h) {
         let tier = if r.imported {
             "import"
@@ -919,9 +947,13 @@ fn draw_functions(f: &mut Frame, app: &App, slot: &Slot) {
             r.tier.as_str()
         };
         let budget = r.budget_left.map(|b| b.to_string()).unwrap_or_default();
-        let name_w = w.saturating_sub(6 + 11 + 10 + 3).max(4);
+        let calls = match (show_calls, r.imported) {
+            (false, _) => String::new(),
+            (true, true) => " ".repeat(9),
+            (true, false) => format!("{} ", pad_left(&compact_count(r.calls), 8)),
+        };
         let text = format!(
-            "{} {} {} {}",
+            "{} {} {} {calls}{}",
             pad(&format!("#{}", r.index), 6),
             pad(&r.name, name_w),
             pad(tier, 11),
@@ -940,6 +972,15 @@ fn draw_functions(f: &mut Frame, app: &App, slot: &Slot) {
         out.push(Line::styled(pad(&text, w), st));
     }
     lines_in(f, inner, out);
+}
+
+/// 1234 → "1234", 1234567 → "1.2M": counts in 8 columns.
+fn compact_count(n: u64) -> String {
+    match n {
+        0..=99_999 => n.to_string(),
+        100_000..=99_999_999 => format!("{:.1}M", n as f64 / 1e6),
+        _ => format!("{:.1}G", n as f64 / 1e9),
+    }
 }
 
 fn draw_breakpoints(f: &mut Frame, app: &App, slot: &Slot) {

@@ -55,6 +55,7 @@ fn func(index: u32, name: &str, tier: &str, body: (u32, u32)) -> FunctionRow {
         name: name.into(),
         tier: tier.into(),
         imported: index == 0,
+        calls: u64::from(index) * 1000,
         body,
         budget_left: Some(1000 - i64::from(index)),
     }
@@ -948,4 +949,14 @@ fn quit_gives_up_waiting_after_a_while() {
     assert!(!app.closed);
     app.tick(Instant::now() + Duration::from_secs(5));
     assert!(app.closed);
+}
+
+#[test]
+fn a_wide_function_list_shows_call_counts() {
+    let (mut app, _) = paused_app(false);
+    app.focus(Pane::Functions);
+    app.handle_key(key(KeyCode::Char('z')));
+    let (s, _) = render(&app, 200, 50);
+    assert!(s.contains("calls"), "{s}");
+    assert!(s.contains("4000"), "{s}");
 }
