@@ -130,6 +130,21 @@ pub enum Command {
     Quit,
 }
 
+impl Command {
+    /// Commands that let a paused program run (until it stops again).
+    pub fn resumes(&self) -> bool {
+        matches!(
+            self,
+            Command::Continue
+                | Command::StepInstruction
+                | Command::NextInstruction
+                | Command::Finish
+                | Command::StepLine
+                | Command::NextLine
+        )
+    }
+}
+
 /// Why the program stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StopReason {

@@ -482,16 +482,7 @@ impl Console {
                 };
                 let running = session.state() == RunState::Running;
                 let wait = match &cmd {
-                    Command::Continue
-                    | Command::StepInstruction
-                    | Command::NextInstruction
-                    | Command::Finish
-                    | Command::StepLine
-                    | Command::NextLine
-                        if !running && session.state() == RunState::Paused =>
-                    {
-                        Wait::Stop
-                    }
+                    c if c.resumes() && session.state() == RunState::Paused => Wait::Stop,
                     Command::Pause if running => Wait::Stop,
                     Command::Restart => Wait::Stop,
                     Command::ReadMemory { .. }

@@ -791,7 +791,7 @@ impl Session {
                     "the program is running; `pause` it first".into(),
                 )),
                 _ => {
-                    if is_resume(&cmd) && s.state() == RunState::Paused {
+                    if cmd.resumes() && s.state() == RunState::Paused {
                         // The client resumes; mark it now so that an
                         // inspection command sent next is not queued behind the run.
                         s.set_state(RunState::Running);
@@ -936,18 +936,6 @@ impl Session {
     pub fn dwarf(&self) -> Option<&DwarfInfo> {
         self.shared.dwarf.as_ref()
     }
-}
-
-fn is_resume(cmd: &Command) -> bool {
-    matches!(
-        cmd,
-        Command::Continue
-            | Command::StepInstruction
-            | Command::NextInstruction
-            | Command::Finish
-            | Command::StepLine
-            | Command::NextLine
-    )
 }
 
 impl Drop for Session {

@@ -340,20 +340,13 @@ fn draw_disas(f: &mut Frame, app: &App, area: Rect, active: bool) {
         };
         let off = l.offset.map(|o| format!("{o:#x}")).unwrap_or_default();
         let body = format!("{pc_mark}{} {}", pad_left(&off, 8), clean(&l.text));
-        let mut style = match at_pc {
+        let style = match at_pc {
             Some((_, true)) => PC_STYLE,
             Some((_, false)) => CALLER_STYLE,
             None => Style::new(),
         };
-        if i == app.code.scroll.sel && focused {
-            style = style.add_modifier(Modifier::REVERSED);
-        } else if i == app.code.scroll.sel && active {
-            style = style.add_modifier(Modifier::UNDERLINED);
-        }
-        out.push(Line::from(vec![
-            bp_mark,
-            Span::styled(pad(&body, w.saturating_sub(1)), style),
-        ]));
+        let cursor = (i == app.code.scroll.sel).then_some(focused);
+        out.push(code_line(bp_mark, &body, style, cursor, active, w));
     }
     if !active {
         out = out.into_iter().map(|l| l.patch_style(DIM)).collect();
@@ -413,20 +406,13 @@ fn draw_source(f: &mut Frame, app: &App, area: Rect, active: bool) {
             _ => " ",
         };
         let body = format!("{mark}{} │ {}", pad_left(&n.to_string(), 5), clean(text));
-        let mut style = match (here, inner_frame) {
+        let style = match (here, inner_frame) {
             (true, true) => PC_STYLE,
             (true, false) => CALLER_STYLE,
             _ => Style::new(),
         };
-        if i == app.code.src_scroll.sel && focused {
-            style = style.add_modifier(Modifier::REVERSED);
-        } else if i == app.code.src_scroll.sel && active {
-            style = style.add_modifier(Modifier::UNDERLINED);
-        }
-        out.push(Line::from(vec![
-            bp_mark,
-            Span::styled(pad(&body, w.saturating_sub(1)), style),
-        ]));
+        let cursor = (i == app.code.src_scroll.sel).then_some(focused);
+        out.push(code_line(bp_mark, &body, style, cursor, active, w));
     }
     if !active {
         out = out.into_iter().map(|l| l.patch_style(DIM)).collect();
@@ -1232,4 +1218,26 @@ fn draw_help(f: &mut Frame, area: Rect) {
         ),
         rect,
     );
+}
+
+/// One line of the code pane: breakpoint mark, then the text in `style`;
+/// `cursor` is Some(focused) on the cursor line (reversed when the pane has
+/// the focus, underlined when only the view is active).
+fn code_line(
+    bp_mark: Span<'static>,
+    body: &str,
+    mut style: Style,
+    cursor: Option<bool>,
+    active: bool,
+    w: usize,
+) -> Line<'static> {
+    match cursor {
+        Some(true) => style = style.add_modifier(Modifier::REVERSED),
+        Some(false) if active => style = style.add_modifier(Modifier::UNDERLINED),
+        _ => {}
+    }
+    Line::from(vec![
+        bp_mark,
+        Span::styled(pad(body, w.saturating_sub(1)), style),
+    ])
 }
