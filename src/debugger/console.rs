@@ -831,8 +831,9 @@ impl Console {
                 elapsed,
             } => vec![match mode {
                 DebugMode::Profile => format!(
-                    "Profile mode on: {functions} functions tiered up in {:.1} ms; sampling at 1 kHz",
-                    elapsed.as_secs_f64() * 1000.0
+                    "Profile mode on: {functions} functions tiered up in {:.1} ms; sampling at 1 kHz; perf map {}",
+                    elapsed.as_secs_f64() * 1000.0,
+                    crate::profile::perf_map::path().display()
                 ),
                 DebugMode::Debug => format!(
                     "Debug mode: {functions} functions tiered down in {:.2} ms",

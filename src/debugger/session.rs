@@ -513,6 +513,10 @@ impl Shared {
             self.apply_flags(&c);
         }
         live.interrupt.cancel_pause();
+        // So that Linux `perf` names the optimized code too.
+        if let Err(e) = crate::profile::perf_map::enable() {
+            self.emit(Event::Error(format!("no perf map: {e}")));
+        }
         let me = self.clone();
         std::thread::Builder::new()
             .name("wdb-profile-on".into())
