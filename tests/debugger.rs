@@ -593,3 +593,29 @@ fn source_level_debugging_of_the_c_sample() {
         Outcome::Exited(0)
     );
 }
+
+#[test]
+fn a_pause_in_baseline_code_from_before_the_attach_shows_its_locals() {
+    // sum_to runs one long loop in the baseline code it started in.
+    let s = start(LOOP, "sum_to", &["2000000000"], true);
+    std::thread::sleep(Duration::from_millis(200));
+    s.send(Command::Pause);
+    let p = paused(&s);
+    let f = &p.frames[0];
+    assert_eq!(f.func_name, "sum_to");
+    assert_eq!(f.tier, FrameTier::Baseline, "{:?}", p.frames);
+    assert!(f
+        .note
+        .as_deref()
+        .unwrap_or("")
+        .contains("before the attach"));
+    let locals = f.locals.as_ref().expect("locals at the interrupt check");
+    assert_eq!(locals[0].bits, 2_000_000_000, "$n");
+    assert!(locals[1].bits > 1 && locals[1].bits <= 2_000_000_000, "$i");
+    assert!(matches!(locals[0].place, Place::Slot(_)));
+    assert_eq!(f.stack.as_ref().map(Vec::len), Some(0));
+    // The registers saved by the check's slow path are there too.
+    assert!(p.regs.is_some());
+    s.send(Command::Quit);
+    wait(&s, "closed", |e| matches!(e, Event::Closed).then_some(()));
+}

@@ -98,6 +98,16 @@ impl DebugSideTable {
     }
 }
 
+/// Where locals and operand-stack values live at one interrupt check of
+/// baseline code (function entry or a loop header), so that a pause there
+/// shows them even in code compiled without debug support.
+#[derive(Debug, Clone, Default)]
+pub struct CheckPoint {
+    pub wasm_offset: u32,
+    pub locals: Vec<(crate::types::ValType, ValueLoc)>,
+    pub stack: Vec<(crate::types::ValType, ValueLoc)>,
+}
+
 /// Machine code of one function plus its metadata, before publishing.
 #[derive(Debug, Clone, Default)]
 pub struct FuncCode {
@@ -106,6 +116,8 @@ pub struct FuncCode {
     pub offset_map: Vec<(u32, u32)>,
     pub traps: Vec<TrapSite>,
     pub debug: Option<DebugSideTable>,
+    /// Baseline code: the state at each interrupt check.
+    pub checks: Vec<CheckPoint>,
 }
 
 /// A published function inside a [`CodeObject`].
@@ -117,6 +129,8 @@ pub struct PublishedFunc {
     pub offset_map: Vec<(u32, u32)>,
     pub traps: Vec<TrapSite>,
     pub debug: Option<DebugSideTable>,
+    /// Baseline code: the state at each interrupt check.
+    pub checks: Vec<CheckPoint>,
 }
 
 impl PublishedFunc {
@@ -227,6 +241,7 @@ pub fn publish(
             offset_map: f.offset_map,
             traps: f.traps,
             debug: f.debug,
+            checks: f.checks,
         });
         at += padded;
     }

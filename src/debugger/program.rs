@@ -425,10 +425,14 @@ fn note_for(tier: FrameTier, top: bool) -> Option<String> {
         FrameTier::Optimized => {
             Some("optimized code from before the attach: it runs on until it returns".into())
         }
-        FrameTier::Baseline => Some(
-            "baseline code from before the attach (no debug record): it runs on until it returns"
+        FrameTier::Baseline if top => Some(
+            "baseline code from before the attach: it runs on until it returns; \
+             locals and stack as at its interrupt check, no stepping inside it"
                 .into(),
         ),
+        FrameTier::Baseline => {
+            Some("baseline code from before the attach: it runs on until it returns".into())
+        }
         _ => None,
     }
 }

@@ -208,7 +208,7 @@ extern "C" fn stack_check_slow(
             wasm_offset as u32,
             fp,
             state,
-            optimized != 0,
+            optimized as u32,
         );
     }
     0

@@ -6,7 +6,7 @@
 //! frames along the frame-pointer chain, globals and linear memory.
 
 use super::instance::{instance_of_vmctx, InstanceData};
-use crate::code::{self, CodeKind, DebugSideTable, Tier, ValueLoc};
+use crate::code::{self, CheckPoint, CodeKind, DebugSideTable, Tier, ValueLoc};
 use crate::error::Trap;
 use crate::module::GlobalType;
 use crate::types::ValType;
@@ -22,8 +22,13 @@ enum Site<'a> {
         regs: *mut u64,
         table: &'a DebugSideTable,
     },
-    /// The interrupt check of baseline code compiled without debug support.
-    BaselineCheck { regs: *mut u64 },
+    /// The interrupt check of baseline code (with debug support or without):
+    /// the check point says where locals and stack values are.
+    BaselineCheck {
+        regs: *mut u64,
+        check: Option<&'a CheckPoint>,
+        tier: Tier,
+    },
     /// The interrupt check of optimized code, with its state record.
     OptimizedCheck { state: *const u64 },
 }
@@ -86,7 +91,7 @@ impl DebugContext<'_> {
     pub fn tier(&self) -> Tier {
         match self.site {
             Site::Debug { .. } => Tier::Debug,
-            Site::BaselineCheck { .. } => Tier::Baseline,
+            Site::BaselineCheck { tier, .. } => tier,
             Site::OptimizedCheck { .. } => Tier::Optimized,
         }
     }
@@ -182,7 +187,12 @@ impl DebugContext<'_> {
                     .collect(),
             ),
             Site::OptimizedCheck { .. } => self.record_values(true),
-            Site::BaselineCheck { .. } => None,
+            Site::BaselineCheck { regs, check, .. } => check.map(|c| {
+                c.locals
+                    .iter()
+                    .map(|&(t, l)| self.read(regs, t, l))
+                    .collect()
+            }),
         }
     }
 
@@ -197,7 +207,12 @@ impl DebugContext<'_> {
                     .collect(),
             ),
             Site::OptimizedCheck { .. } => self.record_values(false),
-            Site::BaselineCheck { .. } => None,
+            Site::BaselineCheck { regs, check, .. } => check.map(|c| {
+                c.stack
+                    .iter()
+                    .map(|&(t, l)| self.read(regs, t, l))
+                    .collect()
+            }),
         }
     }
 
@@ -205,7 +220,7 @@ impl DebugContext<'_> {
     /// frame) and the low 64 bits of xmm0–15, where the code saved them.
     pub fn registers(&self) -> Option<([u64; 16], [u64; 16])> {
         let regs = match self.site {
-            Site::Debug { regs, .. } | Site::BaselineCheck { regs } => regs,
+            Site::Debug { regs, .. } | Site::BaselineCheck { regs, .. } => regs,
             Site::OptimizedCheck { .. } => return None,
         };
         let mut gpr = [0; 16];
@@ -501,15 +516,36 @@ pub(crate) fn run_pause(
     wasm_offset: u32,
     fp: usize,
     state: *mut u64,
-    optimized: bool,
+    kind: u32,
 ) -> u32 {
-    let module_id = instance_of_vmctx(vmctx)
-        .map(|i| i.module.info().id)
-        .unwrap_or(0);
-    let site = if optimized {
+    let Some(inst) = instance_of_vmctx(vmctx) else {
+        return 0;
+    };
+    let module_id = inst.module.info().id;
+    let tier = if kind == 2 {
+        Tier::Debug
+    } else {
+        Tier::Baseline
+    };
+    // The code of this function in that tier holds the check points.
+    let obj = (kind != 1)
+        .then(|| inst.module.code_ptr(func, tier))
+        .flatten()
+        .and_then(|p| code::object_at(p as usize).map(|o| (o, p as usize)));
+    let check = obj.as_ref().and_then(|(o, p)| {
+        o.func_at(*p)?
+            .checks
+            .iter()
+            .find(|c| c.wasm_offset == wasm_offset)
+    });
+    let site = if kind == 1 {
         Site::OptimizedCheck { state }
     } else {
-        Site::BaselineCheck { regs: state }
+        Site::BaselineCheck {
+            regs: state,
+            check,
+            tier,
+        }
     };
     let ctx = DebugContext {
         func_index: func,

@@ -129,10 +129,10 @@ pub enum Builtin {
     TableInit,
     /// `(vmctx, seg)`
     ElemDrop,
-    /// `(vmctx, func, wasm_offset, fp, state, optimized) -> u32`: a
+    /// `(vmctx, func, wasm_offset, fp, state, kind) -> u32`: a
     /// stack/interrupt check failed; 0 = continue. `state` is the register
-    /// save area (baseline, `optimized` = 0) or an `interrupt_state` record
-    /// (optimized code, `optimized` = 1).
+    /// save area (baseline code: `kind` 0, debug code: 2) or an
+    /// `interrupt_state` record (optimized code: `kind` 1).
     StackCheckSlow,
     /// `(vmctx, func, instr, regs, fp) -> u32`: debug hook; 0 = continue.
     DebugHook,

@@ -120,6 +120,8 @@ pub struct CodeGen<'a> {
     wasm: u32,
     debug: Option<DebugSideTable>,
     debug_common: Option<DynamicLabel>,
+    /// Locals and stack at each interrupt check (see `code::CheckPoint`).
+    checks: Vec<crate::code::CheckPoint>,
     /// The last debug check: native offset after it, labels bound by then,
     /// its item in `ool`.
     last_debug_check: Option<(u32, u32, usize)>,
@@ -230,6 +232,7 @@ impl<'a> CodeGen<'a> {
             debug,
             debug_common: None,
             last_debug_check: None,
+            checks: Vec::new(),
             runtime_traps: Vec::new(),
             has_memory: !module.memories.is_empty(),
             tier_up: opts.tier_up && !opts.debug,
@@ -243,6 +246,7 @@ impl<'a> CodeGen<'a> {
     /// The stack/interrupt check (DESIGN §3.4) with its slow path out of line;
     /// `entry`: at function entry, where a real overflow traps before any call.
     fn stack_check(&mut self, entry: bool) {
+        self.record_check(entry);
         let slow = self.masm.new_label();
         let back = self.masm.new_label();
         self.masm.stack_check(VMCTX_LIMITS, slow);
@@ -253,6 +257,37 @@ impl<'a> CodeGen<'a> {
             wasm: self.wasm,
             entry,
         });
+    }
+
+    /// Records where the locals and the operand stack are at this check. At
+    /// entry the parameters are still where the caller put them (registers
+    /// saved by the slow path, or the caller's argument slots) and the other
+    /// locals are zero; at a loop header everything is in frame slots.
+    fn record_check(&mut self, entry: bool) {
+        let mut point = crate::code::CheckPoint {
+            wasm_offset: self.wasm,
+            ..Default::default()
+        };
+        if entry {
+            let abi = abi_for(&self.ty);
+            for (i, &t) in self.locals.iter().enumerate() {
+                let loc = match abi.params.get(i) {
+                    Some(ArgLoc::Gpr(r)) => ValueLoc::Gpr(*r),
+                    Some(ArgLoc::Xmm(x)) => ValueLoc::Xmm(*x),
+                    Some(ArgLoc::Stack(n)) => ValueLoc::Frame(16 + 8 * *n as i32),
+                    None => ValueLoc::Const(0),
+                };
+                point.locals.push((t, loc));
+            }
+        } else {
+            for (i, &t) in self.locals.iter().enumerate() {
+                point
+                    .locals
+                    .push((t, ValueLoc::Frame(self.stack.local_slot(i as u32))));
+            }
+            self.stack.snapshot(&mut point.stack);
+        }
+        self.checks.push(point);
     }
 
     fn prologue(&mut self) {
@@ -334,6 +369,7 @@ impl<'a> CodeGen<'a> {
             offset_map,
             traps,
             debug,
+            checks: std::mem::take(&mut self.checks),
         })
     }
 
@@ -372,7 +408,9 @@ impl<'a> CodeGen<'a> {
                     self.masm.mov_imm(false, RDX, wasm as i64);
                     self.masm.mov_rr(true, RCX, RBP);
                     self.masm.mov_rr(true, R8, RSP);
-                    self.masm.mov_imm(false, R9, 0);
+                    // 0: plain baseline code, 2: debug code (see `builtins`).
+                    let kind = if self.debug.is_some() { 2 } else { 0 };
+                    self.masm.mov_imm(false, R9, kind);
                     self.call_builtin_raw(Builtin::StackCheckSlow);
                     self.masm.store(true, RSP, SCRATCH as i32 * 8, RAX);
                     self.masm.restore_all_regs();
