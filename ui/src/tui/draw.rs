@@ -898,7 +898,10 @@ fn draw_functions(f: &mut Frame, app: &App, slot: &Slot) {
     // Call counts when the pane is wide enough to keep names readable.
     let show_calls = w >= 60;
     let calls_w = if show_calls { 9 } else { 0 };
-    let name_w = w.saturating_sub(6 + 11 + calls_w + 10 + 3).max(4);
+    // On narrow panes the name matters more than the budget.
+    let show_budget = w >= 44;
+    let budget_w = if show_budget { 11 } else { 0 };
+    let name_w = w.saturating_sub(6 + 12 + calls_w + budget_w).max(4);
     let mut out = Vec::new();
     // A header row when the pane has room to spare.
     let h = if h > 6 {
@@ -914,7 +917,11 @@ fn draw_functions(f: &mut Frame, app: &App, slot: &Slot) {
                     } else {
                         String::new()
                     },
-                    pad_left("budget", 10)
+                    if show_budget {
+                        pad_left("budget", 10)
+                    } else {
+                        String::new()
+                    }
                 ),
                 w,
             ),
@@ -932,7 +939,14 @@ fn draw_functions(f: &mut Frame, app: &App, slot: &Slot) {
         } else {
             r.tier.as_str()
         };
-        let budget = r.budget_left.map(|b| b.to_string()).unwrap_or_default();
+        let budget = if show_budget {
+            pad_left(
+                &r.budget_left.map(|b| b.to_string()).unwrap_or_default(),
+                10,
+            )
+        } else {
+            String::new()
+        };
         let calls = match (show_calls, r.imported) {
             (false, _) => String::new(),
             (true, true) => " ".repeat(9),
@@ -943,7 +957,7 @@ fn draw_functions(f: &mut Frame, app: &App, slot: &Slot) {
             pad(&format!("#{}", r.index), 6),
             pad(&r.name, name_w),
             pad(tier, 11),
-            pad_left(&budget, 10)
+            budget
         );
         let mut st = if tier.contains("optim") {
             Style::new().fg(Color::Green)
