@@ -24,6 +24,8 @@ pub const R9: Gpr = 9;
 pub const R10: Gpr = 10;
 /// Scratch register: never allocated, dead between operations.
 pub const SCRATCH: Gpr = 11;
+/// Debug code: a copy of the function's debug byte (see `load_debug_flag`).
+pub const DEBUG_FLAG: Gpr = 13;
 /// Pinned: linear-memory base of the current instance (if it has a memory).
 pub const MEM_BASE: Gpr = 14;
 /// Pinned: the current VMContext.
@@ -918,6 +920,19 @@ impl Masm {
             ; clear:
             ; mov rcx, r11
         );
+    }
+
+    /// `r13 = vmctx.debug_flags[func]` (`disp` = its vmctx offset): debug code
+    /// tests this register at every instruction. It is reloaded at entry,
+    /// after every call, and refreshed by the runtime in the register save
+    /// area whenever the debug hook or the interrupt check's slow path runs.
+    pub fn load_debug_flag(&mut self, disp: i32) {
+        dynasm!(self.ops ; .arch x64 ; movzx r13d, BYTE [Rq(VMCTX) + disp]);
+    }
+
+    /// The per-instruction test of debug code: `test r13d, r13d; jne slow`.
+    pub fn debug_check(&mut self, slow: DynamicLabel) {
+        dynasm!(self.ops ; .arch x64 ; test r13d, r13d ; jne =>slow);
     }
 
     /// Saves the flags in a 16-byte slot (keeps the stack aligned).

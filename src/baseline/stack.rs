@@ -67,8 +67,8 @@ impl ValueStack {
             max_depth: 0,
             gpr_free: gpr_mask(),
             xmm_free: ALLOCATABLE_XMMS,
-            locals_base: -32,
-            homes_base: -32 - 8 * num_locals as i32,
+            locals_base: -40,
+            homes_base: -40 - 8 * num_locals as i32,
         }
     }
 

@@ -220,6 +220,7 @@ impl Shared {
         let Some(live) = self.live() else { return };
         if c.profile || (self.mode() == DebugMode::Running && !c.pause_requested) {
             live.flags.set_all(false);
+            live.interrupt.refresh();
             return;
         }
         let all = c.pause_requested
@@ -230,6 +231,7 @@ impl Shared {
             );
         if all {
             live.flags.set_all(true);
+            live.interrupt.refresh();
             return;
         }
         let n = live.flags.count();
@@ -249,6 +251,8 @@ impl Shared {
         for (f, &v) in on.iter().enumerate() {
             live.flags.set(f as u32, v);
         }
+        // Running debug code keeps a copy of its byte: have it re-read.
+        live.interrupt.refresh();
     }
 
     /// Module offset of the first instruction of function `f`'s body.

@@ -201,17 +201,23 @@ extern "C" fn stack_check_slow(
     if flags & super::store::INTERRUPT_TRAP != 0 {
         return trap(TrapCode::Interrupted);
     }
-    if flags & super::store::INTERRUPT_PAUSE != 0 {
-        return super::debug::run_pause(
+    let status = if flags & super::store::INTERRUPT_PAUSE != 0 {
+        super::debug::run_pause(
             vmctx,
             func as u32,
             wasm_offset as u32,
             fp,
             state,
             optimized as u32,
-        );
+        )
+    } else {
+        0
+    };
+    if optimized == 2 {
+        // Debug code inside its body: refresh its r13 copy of the debug byte.
+        super::debug::refresh_debug_flag(vmctx, func as u32, state);
     }
-    0
+    status
 }
 
 extern "C" fn debug_hook(vmctx: *mut u8, func: u32, point: u32, regs: *mut u64, fp: usize) -> u32 {

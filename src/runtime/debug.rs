@@ -451,6 +451,29 @@ impl DebugContext<'_> {
     }
 }
 
+/// Debug code keeps a copy of its function's debug byte in r13; the stubs
+/// that call the runtime restore registers from `regs`, so writing the byte's
+/// current value there makes a change (breakpoint set, step, detach) take
+/// effect in the running frame.
+pub(crate) fn refresh_debug_flag(vmctx: *mut u8, func: u32, regs: *mut u64) {
+    if regs.is_null() {
+        return;
+    }
+    let count = instance_of_vmctx(vmctx).map_or(0, |i| i.module.info().num_funcs());
+    if func >= count {
+        return;
+    }
+    // SAFETY: the vmctx has one debug byte per function after the header
+    // (`func < count`); `regs` is the 16-GPR save area of the calling stub.
+    unsafe {
+        let byte = std::sync::atomic::AtomicU8::from_ptr(
+            vmctx.add(crate::vm::layout::VMCTX_DEBUG_FLAGS as usize + func as usize),
+        )
+        .load(std::sync::atomic::Ordering::SeqCst);
+        *regs.add(13) = byte as u64;
+    }
+}
+
 fn call_store_hook(ctx: &DebugContext<'_>) -> u32 {
     let act = traps::current();
     if act.is_null() {
@@ -505,7 +528,9 @@ pub(crate) fn run_hook(vmctx: *mut u8, func: u32, point: u32, regs: *mut u64, fp
         pc: ret,
         site: Site::Debug { point, regs, table },
     };
-    call_store_hook(&ctx)
+    let status = call_store_hook(&ctx);
+    refresh_debug_flag(vmctx, func, regs);
+    status
 }
 
 /// From the interrupt check after a pause request. `state` is the register
@@ -522,7 +547,7 @@ pub(crate) fn run_pause(
         return 0;
     };
     let module_id = inst.module.info().id;
-    let tier = if kind == 2 {
+    let tier = if kind >= 2 {
         Tier::Debug
     } else {
         Tier::Baseline

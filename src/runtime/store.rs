@@ -128,6 +128,12 @@ impl InterruptHandle {
         self.limits.stack_limit.store(usize::MAX, Ordering::SeqCst);
     }
 
+    /// Makes running debug code re-read its function's debug byte at its next
+    /// loop header or call (after breakpoints change while it runs).
+    pub fn refresh(&self) {
+        self.limits.stack_limit.store(usize::MAX, Ordering::SeqCst);
+    }
+
     /// Withdraws a pause request that has not been seen yet.
     pub fn cancel_pause(&self) {
         self.limits

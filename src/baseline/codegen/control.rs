@@ -268,6 +268,9 @@ impl CodeGen<'_> {
                 }
             }
         }
+        if self.debug.is_some() {
+            self.masm.load(true, DEBUG_FLAG, RBP, DEBUG_FLAG_SLOT);
+        }
         self.masm.epilogue();
     }
 
@@ -348,8 +351,10 @@ impl CodeGen<'_> {
         self.masm.load(true, RDI, RAX, FUNCREF_VMCTX);
         self.masm.mov_rr(true, RSI, VMCTX);
         self.masm.call_mem(RAX, FUNCREF_CODE);
-        if self.has_memory {
-            // r14 is callee-saved, nothing to reload.
+        // r14 is callee-saved, nothing to reload; the debug byte may have
+        // changed while the callee ran.
+        if self.debug.is_some() {
+            self.masm.load_debug_flag(self.debug_flag_disp());
         }
     }
 

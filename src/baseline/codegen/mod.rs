@@ -33,6 +33,8 @@ pub struct CompileOptions {
 }
 
 const RETPTR_SLOT: i32 = -24;
+/// Debug code saves the caller's r13 here (it holds the debug byte meanwhile).
+const DEBUG_FLAG_SLOT: i32 = -32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FrameKind {
@@ -290,11 +292,20 @@ impl<'a> CodeGen<'a> {
         self.checks.push(point);
     }
 
+    /// vmctx offset of this function's debug byte.
+    fn debug_flag_disp(&self) -> i32 {
+        VMCTX_DEBUG_FLAGS + self.func_index as i32
+    }
+
     fn prologue(&mut self) {
         self.frame_size_patch = self.masm.prologue();
         // Stack/interrupt check before the frame is touched.
         self.stack_check(true);
         self.masm.count_call(8 * self.func_index as i32);
+        if self.debug.is_some() {
+            self.masm.store(true, RBP, DEBUG_FLAG_SLOT, DEBUG_FLAG);
+            self.masm.load_debug_flag(self.debug_flag_disp());
+        }
 
         let abi = abi_for(&self.ty);
         if abi.retptr {
@@ -348,7 +359,8 @@ impl<'a> CodeGen<'a> {
     fn finish(mut self) -> Res<FuncCode> {
         self.emit_out_of_line()?;
         // Patch the frame size: everything below the saved registers, 16-aligned.
-        let below = 8 + 8 * self.locals.len() + 8 * self.stack.max_depth;
+        // The return-pointer and saved-r13 slots, locals, operand homes.
+        let below = 16 + 8 * self.locals.len() + 8 * self.stack.max_depth;
         let size = below.next_multiple_of(16);
         if size > i32::MAX as usize / 2 {
             return Err("frame too large".into());
@@ -408,8 +420,14 @@ impl<'a> CodeGen<'a> {
                     self.masm.mov_imm(false, RDX, wasm as i64);
                     self.masm.mov_rr(true, RCX, RBP);
                     self.masm.mov_rr(true, R8, RSP);
-                    // 0: plain baseline code, 2: debug code (see `builtins`).
-                    let kind = if self.debug.is_some() { 2 } else { 0 };
+                    // 0: plain baseline code, 2: debug code (its r13 copy of
+                    // the debug byte is refreshed), 3: debug code at entry
+                    // (r13 still the caller's). See `builtins`.
+                    let kind = match (self.debug.is_some(), entry) {
+                        (false, _) => 0,
+                        (true, false) => 2,
+                        (true, true) => 3,
+                    };
                     self.masm.mov_imm(false, R9, kind);
                     self.call_builtin_raw(Builtin::StackCheckSlow);
                     self.masm.store(true, RSP, SCRATCH as i32 * 8, RAX);
@@ -566,12 +584,11 @@ impl<'a> CodeGen<'a> {
             }
             let label = self.masm.new_label();
             let back = self.masm.new_label();
-            let disp = VMCTX_DEBUG_FLAGS + self.func_index as i32;
+            let disp = self.debug_flag_disp();
             if flags_live {
                 self.masm.debug_check_keep_flags(disp, label);
             } else {
-                self.masm.cmp_byte_zero(VMCTX, disp);
-                self.masm.jcc(Cond::Ne, label);
+                self.masm.debug_check(label);
             }
             self.masm.bind(back);
             self.ool.push(OutOfLine::Debug {
