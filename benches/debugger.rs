@@ -245,7 +245,7 @@ fn main() {
         );
     }
     if want("overhead") {
-        println!("\n## Profiler overhead (optimized code, 1 kHz sampler on the running thread; median of 7)\n");
+        println!("\n## Profiler overhead (optimized code, 1 kHz sampler on the running thread; median of 9, alternating)\n");
         println!("| program | no sampler ms | sampler ms | overhead | samples |");
         println!("|---|---:|---:|---:|---:|");
         let opt = engine(Strategy::Optimized);
@@ -256,25 +256,29 @@ fn main() {
         ] {
             let wasm = Arc::new(sample(name));
             let _ = run_program(&opt, &wasm, args); // warm the code cache
-            let plain = median((0..7).map(|_| run_program(&opt, &wasm, args)).collect());
-            let mut counts = Vec::new();
-            let sampled = median(
-                (0..7)
-                    .map(|_| {
-                        let (tx, rx) = std::sync::mpsc::channel();
-                        let (e, w) = (opt.clone(), wasm.clone());
-                        let args: Vec<&'static str> = args.to_vec();
-                        let h = std::thread::spawn(move || {
-                            tx.send(ThreadTarget::current().unwrap()).unwrap();
-                            run_program(&e, &w, &args)
-                        });
-                        let sampler = Sampler::start(rx.recv().unwrap(), 1000).unwrap();
-                        let d = h.join().unwrap();
-                        counts.push(sampler.stop().len());
-                        d
-                    })
-                    .collect(),
-            );
+                                                    // Runs alternate (without, with the sampler), each on a fresh
+                                                    // thread, so drift on this shared machine hits both alike.
+            let run = |sample: bool| {
+                let (tx, rx) = std::sync::mpsc::channel();
+                let (e, w) = (opt.clone(), wasm.clone());
+                let args: Vec<&'static str> = args.to_vec();
+                let h = std::thread::spawn(move || {
+                    tx.send(ThreadTarget::current().unwrap()).unwrap();
+                    run_program(&e, &w, &args)
+                });
+                let target = rx.recv().unwrap();
+                let sampler = sample.then(|| Sampler::start(target, 1000).unwrap());
+                let d = h.join().unwrap();
+                (d, sampler.map(|s| s.stop().len()))
+            };
+            let (mut plain, mut sampled, mut counts) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..9 {
+                plain.push(run(false).0);
+                let (d, n) = run(true);
+                sampled.push(d);
+                counts.extend(n);
+            }
+            let (plain, sampled) = (median(plain), median(sampled));
             counts.sort();
             let over = 100.0 * (sampled.as_secs_f64() / plain.as_secs_f64() - 1.0);
             println!(

@@ -62,6 +62,14 @@ static START_NS: AtomicU64 = AtomicU64::new(0);
 /// period of CPU since the previous tick is skipped, so a blocked thread
 /// costs no samples.
 static CPU_CLOCK: AtomicI32 = AtomicI32::new(0);
+/// The running sampler's timer and period. The timer is one-shot and the
+/// handler, which runs on the sampled thread, arms it again: an hrtimer is
+/// queued on the CPU that arms it, so expiries stay on the sampled thread's
+/// CPU instead of costing a cross-CPU interrupt each (expensive in a VM).
+static TIMER: AtomicUsize = AtomicUsize::new(0);
+/// TIMER holds a live timer (timer ids start at 0).
+static TIMER_LIVE: AtomicBool = AtomicBool::new(false);
+static PERIOD_NS: AtomicU64 = AtomicU64::new(0);
 static LAST_CPU_NS: AtomicU64 = AtomicU64::new(0);
 static MIN_CPU_NS: AtomicU64 = AtomicU64::new(0);
 
@@ -117,6 +125,27 @@ fn clock_ns(clock: libc::clockid_t) -> u64 {
         .wrapping_add(ts.tv_nsec as u64)
 }
 
+/// Arms the one-shot timer `timer` to expire in `period_ns`. Async-signal-safe
+/// (`timer_settime` is); returns false when the kernel refuses.
+fn arm_once(timer: usize, period_ns: u64) -> bool {
+    if period_ns == 0 {
+        return false;
+    }
+    let spec = libc::itimerspec {
+        it_interval: libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        },
+        it_value: libc::timespec {
+            tv_sec: (period_ns / 1_000_000_000) as libc::time_t,
+            tv_nsec: (period_ns % 1_000_000_000) as libc::c_long,
+        },
+    };
+    // SAFETY: `timer` is the running sampler's timer (deleted only after
+    // ACTIVE is cleared and handlers have finished); `spec` is valid.
+    unsafe { libc::timer_settime(timer as libc::timer_t, 0, &spec, std::ptr::null_mut()) == 0 }
+}
+
 fn monotonic_ns() -> u64 {
     // SAFETY: clock_gettime writes into a local timespec; it is
     // async-signal-safe, so the handler may call this too.
@@ -145,6 +174,12 @@ extern "C" fn on_sigprof(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut
             // SAFETY: the kernel passes a valid ucontext to SA_SIGINFO handlers.
             let uc = unsafe { &*(ctx as *const libc::ucontext_t) };
             record(uc);
+        }
+        if TIMER_LIVE.load(Ordering::Relaxed) {
+            arm_once(
+                TIMER.load(Ordering::Relaxed),
+                PERIOD_NS.load(Ordering::Relaxed),
+            );
         }
     }
     IN_HANDLER.fetch_sub(1, Ordering::SeqCst);
@@ -330,17 +365,14 @@ impl Sampler {
             timer
         };
         let period_ns = (1_000_000_000 / u64::from(hz)).max(1);
-        let period = libc::timespec {
-            tv_sec: (period_ns / 1_000_000_000) as libc::time_t,
-            tv_nsec: (period_ns % 1_000_000_000) as libc::c_long,
-        };
-        let spec = libc::itimerspec {
-            it_interval: period,
-            it_value: period,
-        };
-        // SAFETY: arming the timer just created with a valid itimerspec.
-        if unsafe { libc::timer_settime(timer, 0, &spec, std::ptr::null_mut()) } != 0 {
+        TIMER.store(timer as usize, Ordering::SeqCst);
+        PERIOD_NS.store(period_ns, Ordering::SeqCst);
+        TIMER_LIVE.store(true, Ordering::SeqCst);
+        if !arm_once(timer as usize, period_ns) {
             let code = errno();
+            TIMER_LIVE.store(false, Ordering::SeqCst);
+            ACTIVE.store(false, Ordering::SeqCst);
+            wait_for_handlers();
             // SAFETY: deleting the timer just created, once.
             unsafe { libc::timer_delete(timer) };
             return Err(os_error("timer_settime", code));
@@ -426,10 +458,13 @@ impl Sampler {
             return;
         }
         self.stopped = true;
-        // SAFETY: the timer was created by `arm` and is deleted exactly once.
-        unsafe { libc::timer_delete(self.timer as libc::timer_t) };
+        // No handler arms the timer again once ACTIVE is clear and the
+        // handlers in flight are done; then it can go.
         ACTIVE.store(false, Ordering::SeqCst);
         wait_for_handlers();
+        TIMER_LIVE.store(false, Ordering::SeqCst);
+        // SAFETY: the timer was created by `arm` and is deleted exactly once.
+        unsafe { libc::timer_delete(self.timer as libc::timer_t) };
         self.shared.stop.store(true, Ordering::SeqCst);
         if let Some(d) = self.drainer.take() {
             d.thread().unpark();
