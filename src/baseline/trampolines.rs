@@ -232,6 +232,6 @@ fn code_of(m: Masm, traps: Vec<TrapSite>) -> FuncCode {
         offset_map: Vec::new(),
         traps,
         debug: None,
-        checks: Vec::new(),
+        checks: Default::default(),
     }
 }

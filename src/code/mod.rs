@@ -98,14 +98,18 @@ impl DebugSideTable {
     }
 }
 
-/// Where locals and operand-stack values live at one interrupt check of
-/// baseline code (function entry or a loop header), so that a pause there
-/// shows them even in code compiled without debug support.
+/// Where locals and operand-stack values live at the interrupt checks of
+/// baseline code, so that a pause there shows them even in code compiled
+/// without debug support.
 #[derive(Debug, Clone, Default)]
-pub struct CheckPoint {
-    pub wasm_offset: u32,
+pub struct CheckTable {
+    /// At function entry: parameters where the caller put them (registers the
+    /// check's slow path saved, or argument slots), the other locals zero.
+    pub entry_locals: Vec<(crate::types::ValType, ValueLoc)>,
+    /// At loop headers: every local in its frame slot.
     pub locals: Vec<(crate::types::ValType, ValueLoc)>,
-    pub stack: Vec<(crate::types::ValType, ValueLoc)>,
+    /// Loop-header checks: wasm offset and the operand stack there.
+    pub loops: Vec<(u32, Vec<(crate::types::ValType, ValueLoc)>)>,
 }
 
 /// Machine code of one function plus its metadata, before publishing.
@@ -116,8 +120,8 @@ pub struct FuncCode {
     pub offset_map: Vec<(u32, u32)>,
     pub traps: Vec<TrapSite>,
     pub debug: Option<DebugSideTable>,
-    /// Baseline code: the state at each interrupt check.
-    pub checks: Vec<CheckPoint>,
+    /// Baseline code: the state at its interrupt checks.
+    pub checks: CheckTable,
 }
 
 /// A published function inside a [`CodeObject`].
@@ -129,8 +133,8 @@ pub struct PublishedFunc {
     pub offset_map: Vec<(u32, u32)>,
     pub traps: Vec<TrapSite>,
     pub debug: Option<DebugSideTable>,
-    /// Baseline code: the state at each interrupt check.
-    pub checks: Vec<CheckPoint>,
+    /// Baseline code: the state at its interrupt checks.
+    pub checks: CheckTable,
 }
 
 impl PublishedFunc {

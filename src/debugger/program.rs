@@ -9,7 +9,7 @@ use crate::code::ValueLoc;
 use crate::engine::Engine;
 use crate::error::{Error, Trap, TrapCode};
 use crate::runtime::debug::{DebugContext, DebugValue, HookKind};
-use crate::runtime::{Instance, Linker, Store, Val};
+use crate::wasi::command::{self, CommandSpec, Prepared};
 use crate::wasi::{Stream, WasiCtx};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, Sender};
@@ -17,33 +17,8 @@ use std::sync::{Arc, Mutex};
 
 const KILLED: &str = "killed by the debugger";
 
-/// A program ready to run: its store, the function to call and its arguments.
-struct Prepared {
-    store: Store<WasiCtx>,
-    instance: Instance,
-    func: crate::runtime::Func,
-    params: Vec<Val>,
-    results: Vec<Val>,
-}
-
 fn prepare(shared: &Arc<Shared>, engine: &Engine, cfg: &SessionConfig) -> Result<Prepared, String> {
     let mut wasi = WasiCtx::new();
-    let program = std::path::Path::new(&cfg.name)
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let mut argv = vec![program];
-    if cfg.invoke.is_none() {
-        argv.extend(cfg.args.iter().cloned());
-    }
-    wasi.args(argv);
-    for (k, v) in &cfg.env {
-        wasi.env(k, v);
-    }
-    for (host, guest) in &cfg.dirs {
-        wasi.preopen_dir(host, guest)
-            .map_err(|e| format!("--dir {}: {e}", host.display()))?;
-    }
     wasi.set_stdin(cfg.stdin.clone());
     let out = shared.clone();
     wasi.output_to(Arc::new(move |stream, data: &[u8]| {
@@ -55,64 +30,14 @@ fn prepare(shared: &Arc<Shared>, engine: &Engine, cfg: &SessionConfig) -> Result
             data: data.to_vec(),
         })
     }));
-    let mut store = Store::new(engine, wasi);
-    let mut linker: Linker<WasiCtx> = Linker::new();
-    crate::wasi::add_to_linker(&mut linker, &mut store, |w| w).map_err(|e| e.to_string())?;
-    let instance = linker
-        .instantiate(&mut store, &shared.module)
-        .map_err(|e| match e {
-            Error::Trap(t) => format!("{}: trap during instantiation: {t}", shared.name),
-            e => format!("{}: {e}", shared.name),
-        })?;
-    let name = cfg.invoke.clone().unwrap_or_else(|| "_start".into());
-    let func = instance.get_func(&store, &name).ok_or_else(|| {
-        let exported: Vec<String> = instance
-            .exports(&store)
-            .into_iter()
-            .filter(|(_, e)| matches!(e, crate::runtime::Extern::Func(_)))
-            .map(|(n, _)| n)
-            .collect();
-        format!(
-            "{}: no exported function `{name}` (exported functions: {})",
-            shared.name,
-            if exported.is_empty() {
-                "none".to_string()
-            } else {
-                exported.join(", ")
-            }
-        )
-    })?;
-    let ty = func.ty(&store).ok_or("function without a type")?;
-    let params = if cfg.invoke.is_some() {
-        if cfg.args.len() != ty.params().len() {
-            return Err(format!(
-                "`{name}` takes {} argument(s) ({ty}), {} given",
-                ty.params().len(),
-                cfg.args.len()
-            ));
-        }
-        ty.params()
-            .iter()
-            .zip(&cfg.args)
-            .enumerate()
-            .map(|(i, (t, s))| Val::parse(*t, s).map_err(|e| format!("argument {}: {e}", i + 1)))
-            .collect::<Result<Vec<_>, _>>()?
-    } else if !ty.params().is_empty() {
-        return Err(format!(
-            "`_start` takes {} parameters; use --invoke",
-            ty.params().len()
-        ));
-    } else {
-        Vec::new()
+    let spec = CommandSpec {
+        name: &shared.name,
+        invoke: cfg.invoke.as_deref(),
+        args: &cfg.args,
+        dirs: &cfg.dirs,
+        env: &cfg.env,
     };
-    let results = ty.results().iter().map(|t| Val::default_for(*t)).collect();
-    Ok(Prepared {
-        store,
-        instance,
-        func,
-        params,
-        results,
-    })
+    command::prepare(engine, &shared.module, wasi, &spec)
 }
 
 /// The program thread. `ready` gets the outcome of the first instantiation.

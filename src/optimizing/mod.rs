@@ -308,7 +308,7 @@ pub(crate) fn finish(
         offset_map,
         traps,
         debug: None,
-        checks: Vec::new(),
+        checks: Default::default(),
     })
 }
 

@@ -214,7 +214,8 @@ extern "C" fn stack_check_slow(
         0
     };
     if optimized == 2 {
-        // Debug code inside its body: refresh its r13 copy of the debug byte.
+        // Debug code past its entry: refresh its r13 copy of the debug byte
+        // (at entry r13 is still the caller's).
         super::debug::refresh_debug_flag(vmctx, func as u32, state);
     }
     status

@@ -6,12 +6,14 @@
 //! frames along the frame-pointer chain, globals and linear memory.
 
 use super::instance::{instance_of_vmctx, InstanceData};
-use crate::code::{self, CheckPoint, CodeKind, DebugSideTable, Tier, ValueLoc};
+use crate::code::{self, CodeKind, DebugSideTable, Tier, ValueLoc};
 use crate::error::Trap;
 use crate::module::GlobalType;
 use crate::types::ValType;
 use crate::vm::layout::{interrupt_state, DEBUG_REGS_SIZE};
 use crate::vm::traps;
+
+type ValueLists<'a> = (&'a [(ValType, ValueLoc)], &'a [(ValType, ValueLoc)]);
 
 /// Where the paused code stopped.
 #[derive(Clone, Copy)]
@@ -26,7 +28,8 @@ enum Site<'a> {
     /// the check point says where locals and stack values are.
     BaselineCheck {
         regs: *mut u64,
-        check: Option<&'a CheckPoint>,
+        /// (locals, operand stack) at this check, if its code recorded them.
+        at: Option<ValueLists<'a>>,
         tier: Tier,
     },
     /// The interrupt check of optimized code, with its state record.
@@ -187,12 +190,9 @@ impl DebugContext<'_> {
                     .collect(),
             ),
             Site::OptimizedCheck { .. } => self.record_values(true),
-            Site::BaselineCheck { regs, check, .. } => check.map(|c| {
-                c.locals
-                    .iter()
-                    .map(|&(t, l)| self.read(regs, t, l))
-                    .collect()
-            }),
+            Site::BaselineCheck { regs, at, .. } => {
+                at.map(|(locals, _)| locals.iter().map(|&(t, l)| self.read(regs, t, l)).collect())
+            }
         }
     }
 
@@ -207,12 +207,9 @@ impl DebugContext<'_> {
                     .collect(),
             ),
             Site::OptimizedCheck { .. } => self.record_values(false),
-            Site::BaselineCheck { regs, check, .. } => check.map(|c| {
-                c.stack
-                    .iter()
-                    .map(|&(t, l)| self.read(regs, t, l))
-                    .collect()
-            }),
+            Site::BaselineCheck { regs, at, .. } => {
+                at.map(|(_, stack)| stack.iter().map(|&(t, l)| self.read(regs, t, l)).collect())
+            }
         }
     }
 
@@ -547,28 +544,36 @@ pub(crate) fn run_pause(
         return 0;
     };
     let module_id = inst.module.info().id;
-    let tier = if kind >= 2 {
+    let tier = if kind & 2 != 0 {
         Tier::Debug
     } else {
         Tier::Baseline
     };
-    // The code of this function in that tier holds the check points.
+    // The code of this function in that tier says where things are.
     let obj = (kind != 1)
         .then(|| inst.module.code_ptr(func, tier))
         .flatten()
         .and_then(|p| code::object_at(p as usize).map(|o| (o, p as usize)));
-    let check = obj.as_ref().and_then(|(o, p)| {
-        o.func_at(*p)?
-            .checks
-            .iter()
-            .find(|c| c.wasm_offset == wasm_offset)
-    });
+    let checks = obj
+        .as_ref()
+        .and_then(|(o, p)| o.func_at(*p))
+        .map(|f| &f.checks);
     let site = if kind == 1 {
         Site::OptimizedCheck { state }
     } else {
+        let at = checks.and_then(|c| {
+            if kind & 4 != 0 {
+                Some((&c.entry_locals[..], &[][..]))
+            } else {
+                c.loops
+                    .iter()
+                    .find(|(w, _)| *w == wasm_offset)
+                    .map(|(_, stack)| (&c.locals[..], &stack[..]))
+            }
+        });
         Site::BaselineCheck {
             regs: state,
-            check,
+            at,
             tier,
         }
     };

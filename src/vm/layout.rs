@@ -130,9 +130,10 @@ pub enum Builtin {
     /// `(vmctx, seg)`
     ElemDrop,
     /// `(vmctx, func, wasm_offset, fp, state, kind) -> u32`: a
-    /// stack/interrupt check failed; 0 = continue. `state` is the register
-    /// save area (baseline code: `kind` 0, debug code: 2) or an
-    /// `interrupt_state` record (optimized code: `kind` 1).
+    /// stack/interrupt check failed; 0 = continue. `state` is an
+    /// `interrupt_state` record (optimized code: `kind` 1) or the register
+    /// save area of baseline code, whose `kind` has bit 2 for debug code and
+    /// bit 4 for the check at function entry.
     StackCheckSlow,
     /// `(vmctx, func, instr, regs, fp) -> u32`: debug hook; 0 = continue.
     DebugHook,

@@ -18,6 +18,7 @@
 //! random, poll, process, sockets).
 
 pub mod abi;
+pub mod command;
 pub mod errno;
 mod fdops;
 mod fs;

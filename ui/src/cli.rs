@@ -5,10 +5,9 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
+use wdb::wasi::command::{self, CommandSpec, Prepared};
 use wdb::wasi::WasiCtx;
-use wdb::{
-    Config, Engine, Error, FuncType, Instance, Linker, Module, Store, Strategy, Trap, TrapCode, Val,
-};
+use wdb::{Config, Engine, Error, Module, Strategy, Trap, TrapCode, Val};
 
 /// Exit status for a wasm trap (as Wasmtime does: 128 + SIGABRT).
 const TRAP_EXIT: u8 = 134;
@@ -215,61 +214,21 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
         trace_tiering(&engine);
     }
     let module = load(&engine, &a.file)?;
-    let mut wasi = WasiCtx::new();
-    let program = a
-        .file
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let mut argv = vec![program];
-    if a.invoke.is_none() {
-        argv.extend(a.args.iter().cloned());
-    }
-    wasi.args(argv);
-    for kv in &a.envs {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| format!("--env expects K=V, got `{kv}`"))?;
-        wasi.env(k, v);
-    }
-    for d in &a.dirs {
-        let (host, guest) = match d.split_once("::") {
-            Some((h, g)) => (h, g),
-            None => (d.as_str(), d.as_str()),
-        };
-        wasi.preopen_dir(host, guest)
-            .map_err(|e| format!("--dir {d}: {e}"))?;
-    }
-    let mut store = Store::new(&engine, wasi);
-    let mut linker: Linker<WasiCtx> = Linker::new();
-    wdb::wasi::add_to_linker(&mut linker, &mut store, |w| w).map_err(|e| e.to_string())?;
-    let instance = linker
-        .instantiate(&mut store, &module)
-        .map_err(|e| match e {
-            Error::Trap(t) => format!("{}: trap during instantiation: {t}", a.file.display()),
-            e => format!("{}: {e}", a.file.display()),
-        })?;
-    let name = a.invoke.clone().unwrap_or_else(|| "_start".to_string());
-    let func = instance.get_func(&store, &name).ok_or_else(|| {
-        let exported = exported_functions(&instance, &store);
-        format!(
-            "{}: no exported function `{name}` (exported functions: {exported})",
-            a.file.display()
-        )
-    })?;
-    let ty = func.ty(&store).ok_or("function without a type")?;
-    let params = if a.invoke.is_some() {
-        parse_args(&ty, &a.args)?
-    } else {
-        Vec::new()
+    let name = a.file.display().to_string();
+    let spec = CommandSpec {
+        name: &name,
+        invoke: a.invoke.as_deref(),
+        args: &a.args,
+        dirs: &parse_dirs(&a.dirs),
+        env: &parse_envs(&a.envs)?,
     };
-    if a.invoke.is_none() && !ty.params().is_empty() {
-        return Err(format!(
-            "`_start` takes {} parameters; use --invoke",
-            ty.params().len()
-        ));
-    }
-    let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+    let Prepared {
+        mut store,
+        func,
+        params,
+        mut results,
+        ..
+    } = command::prepare(&engine, &module, WasiCtx::new(), &spec)?;
     match func.call(&mut store, &params, &mut results) {
         Ok(()) => {
             for r in &results {
@@ -288,41 +247,11 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
     }
 }
 
-fn exported_functions<T>(instance: &Instance, store: &Store<T>) -> String {
-    let names: Vec<String> = instance
-        .exports(store)
-        .into_iter()
-        .filter(|(_, e)| matches!(e, wdb::Extern::Func(_)))
-        .map(|(n, _)| n)
-        .collect();
-    if names.is_empty() {
-        "none".to_string()
-    } else {
-        names.join(", ")
-    }
-}
-
 fn report_trap(file: &std::path::Path, t: &Trap) {
     eprintln!("wdb: {}: {t}", file.display());
     for f in &t.backtrace {
         eprintln!("    at {f}");
     }
-}
-
-fn parse_args(ty: &FuncType, args: &[String]) -> Result<Vec<Val>, String> {
-    if args.len() != ty.params().len() {
-        return Err(format!(
-            "the function takes {} argument(s) ({ty}), {} given",
-            ty.params().len(),
-            args.len()
-        ));
-    }
-    ty.params()
-        .iter()
-        .zip(args)
-        .enumerate()
-        .map(|(i, (t, s))| Val::parse(*t, s).map_err(|e| format!("argument {}: {e}", i + 1)))
-        .collect()
 }
 
 fn show(v: &Val) -> String {

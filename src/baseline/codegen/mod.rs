@@ -122,8 +122,8 @@ pub struct CodeGen<'a> {
     wasm: u32,
     debug: Option<DebugSideTable>,
     debug_common: Option<DynamicLabel>,
-    /// Locals and stack at each interrupt check (see `code::CheckPoint`).
-    checks: Vec<crate::code::CheckPoint>,
+    /// Locals and stack at the interrupt checks (see `code::CheckTable`).
+    checks: crate::code::CheckTable,
     /// The last debug check: native offset after it, labels bound by then,
     /// its item in `ool`.
     last_debug_check: Option<(u32, u32, usize)>,
@@ -234,7 +234,7 @@ impl<'a> CodeGen<'a> {
             debug,
             debug_common: None,
             last_debug_check: None,
-            checks: Vec::new(),
+            checks: Default::default(),
             runtime_traps: Vec::new(),
             has_memory: !module.memories.is_empty(),
             tier_up: opts.tier_up && !opts.debug,
@@ -261,35 +261,26 @@ impl<'a> CodeGen<'a> {
         });
     }
 
-    /// Records where the locals and the operand stack are at this check. At
-    /// entry the parameters are still where the caller put them (registers
-    /// saved by the slow path, or the caller's argument slots) and the other
-    /// locals are zero; at a loop header everything is in frame slots.
+    /// Records where the operand stack is at a loop-header check (the
+    /// locals are in their frame slots there, listed once per function; the
+    /// entry check is described by the prologue).
     fn record_check(&mut self, entry: bool) {
-        let mut point = crate::code::CheckPoint {
-            wasm_offset: self.wasm,
-            ..Default::default()
-        };
         if entry {
-            let abi = abi_for(&self.ty);
-            for (i, &t) in self.locals.iter().enumerate() {
-                let loc = match abi.params.get(i) {
-                    Some(ArgLoc::Gpr(r)) => ValueLoc::Gpr(*r),
-                    Some(ArgLoc::Xmm(x)) => ValueLoc::Xmm(*x),
-                    Some(ArgLoc::Stack(n)) => ValueLoc::Frame(16 + 8 * *n as i32),
-                    None => ValueLoc::Const(0),
-                };
-                point.locals.push((t, loc));
-            }
-        } else {
-            for (i, &t) in self.locals.iter().enumerate() {
-                point
-                    .locals
-                    .push((t, ValueLoc::Frame(self.stack.local_slot(i as u32))));
-            }
-            self.stack.snapshot(&mut point.stack);
+            return;
         }
-        self.checks.push(point);
+        if self.checks.locals.len() != self.locals.len() {
+            self.checks.locals = (0..self.locals.len())
+                .map(|i| {
+                    (
+                        self.locals[i],
+                        ValueLoc::Frame(self.stack.local_slot(i as u32)),
+                    )
+                })
+                .collect();
+        }
+        let mut stack = Vec::new();
+        self.stack.snapshot(&mut stack);
+        self.checks.loops.push((self.wasm, stack));
     }
 
     /// vmctx offset of this function's debug byte.
@@ -299,6 +290,23 @@ impl<'a> CodeGen<'a> {
 
     fn prologue(&mut self) {
         self.frame_size_patch = self.masm.prologue();
+        let abi = abi_for(&self.ty);
+        // At the entry check the parameters are still where the caller put
+        // them and the other locals are zero.
+        self.checks.entry_locals = self
+            .locals
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| {
+                let loc = match abi.params.get(i) {
+                    Some(ArgLoc::Gpr(r)) => ValueLoc::Gpr(*r),
+                    Some(ArgLoc::Xmm(x)) => ValueLoc::Xmm(*x),
+                    Some(ArgLoc::Stack(n)) => ValueLoc::Frame(16 + 8 * *n as i32),
+                    None => ValueLoc::Const(0),
+                };
+                (t, loc)
+            })
+            .collect();
         // Stack/interrupt check before the frame is touched.
         self.stack_check(true);
         self.masm.count_call(8 * self.func_index as i32);
@@ -307,7 +315,6 @@ impl<'a> CodeGen<'a> {
             self.masm.load_debug_flag(self.debug_flag_disp());
         }
 
-        let abi = abi_for(&self.ty);
         if abi.retptr {
             self.masm.store(true, RBP, RETPTR_SLOT, RDX);
         }
@@ -420,14 +427,9 @@ impl<'a> CodeGen<'a> {
                     self.masm.mov_imm(false, RDX, wasm as i64);
                     self.masm.mov_rr(true, RCX, RBP);
                     self.masm.mov_rr(true, R8, RSP);
-                    // 0: plain baseline code, 2: debug code (its r13 copy of
-                    // the debug byte is refreshed), 3: debug code at entry
-                    // (r13 still the caller's). See `builtins`.
-                    let kind = match (self.debug.is_some(), entry) {
-                        (false, _) => 0,
-                        (true, false) => 2,
-                        (true, true) => 3,
-                    };
+                    // Bits: 2 = debug code, 4 = the entry check (see
+                    // `layout::Builtin::StackCheckSlow`).
+                    let kind = if self.debug.is_some() { 2 } else { 0 } | if entry { 4 } else { 0 };
                     self.masm.mov_imm(false, R9, kind);
                     self.call_builtin_raw(Builtin::StackCheckSlow);
                     self.masm.store(true, RSP, SCRATCH as i32 * 8, RAX);

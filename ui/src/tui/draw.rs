@@ -26,15 +26,7 @@ static SIDE: [Pane; 6] = [
     Pane::Breakpoints,
 ];
 /// Everything but the code as one tab group on narrow screens.
-static NARROW: [Pane; 7] = [
-    Pane::Vars,
-    Pane::Registers,
-    Pane::Frames,
-    Pane::Memory,
-    Pane::Functions,
-    Pane::Breakpoints,
-    Pane::Output,
-];
+static NARROW: &[Pane] = Pane::ALL.split_at(1).1;
 
 const PC_STYLE: Style = Style::new().fg(Color::Black).bg(Color::Yellow);
 const CALLER_STYLE: Style = Style::new().fg(Color::Black).bg(Color::Cyan);
@@ -97,7 +89,7 @@ pub fn screen(app: &App, area: Rect) -> Screen {
         let [code, rest] =
             Layout::vertical([weight(app, Pane::Code), Constraint::Fill(2)]).areas(main);
         slot(code, alone(Pane::Code));
-        slot(rest, &NARROW);
+        slot(rest, NARROW);
     } else {
         let [left, right] = Layout::horizontal([
             Constraint::Percentage(app.left_pct.clamp(20, 85)),
