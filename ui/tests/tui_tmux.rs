@@ -2,7 +2,7 @@
 //! program, sets breakpoints from the command line (by name and by a byte
 //! offset read off the code pane), continues, steps, switches to profile
 //! mode and quits, reading the screen with `tmux capture-pane` after each
-//! step. Skipped (with a message) only when tmux is not installed.
+//! step. Fails, naming the package, when tmux is not installed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -192,10 +192,11 @@ fn stack_has_values(screen: &str) -> bool {
 
 #[test]
 fn debug_session_in_tmux() {
-    if !have_tmux() {
-        eprintln!("tui_tmux: SKIPPED: tmux is not installed (CI installs it)");
-        return;
-    }
+    assert!(
+        have_tmux(),
+        "tui_tmux: tmux is not installed: install the Debian package `tmux` \
+         (scripts/test.sh does so on a fresh machine)"
+    );
 
     // `wdb debug` with no file opens the bundled sample; it comes up and quits.
     {
