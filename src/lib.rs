@@ -7,6 +7,7 @@
 pub mod abi;
 pub mod baseline;
 pub mod code;
+pub(crate) mod codecache;
 pub mod debugger;
 pub mod engine;
 pub mod error;

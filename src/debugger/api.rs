@@ -362,27 +362,7 @@ pub enum Outcome {
     Killed,
 }
 
-/// One row of the profile (by wasm function).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProfileRow {
-    pub func_index: Option<u32>,
-    pub name: String,
-    pub tier: String,
-    pub self_samples: u64,
-    pub total_samples: u64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProfileReport {
-    pub samples: u64,
-    pub duration: Duration,
-    /// Sorted by self samples, largest first.
-    pub flat: Vec<ProfileRow>,
-    /// Call tree as indented text lines ("  62.1%  main > simulate > smooth_step").
-    pub tree: Vec<String>,
-    /// Samples per 100 ms since profiling began (for a sparkline).
-    pub timeline: Vec<u64>,
-}
+pub use crate::profile::{ProfileReport, ProfileRow};
 
 /// One function as the function list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

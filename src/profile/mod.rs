@@ -10,7 +10,7 @@ pub mod perf_map;
 mod report;
 mod sampler;
 
-pub use report::{report, HOST_ROW};
+pub use report::{report, ProfileReport, ProfileRow, HOST_ROW};
 pub use sampler::{Sampler, MAX_FRAMES, MAX_HZ};
 
 use crate::error::{Error, Result};
