@@ -63,7 +63,7 @@ fn a_fault_while_holding_the_registry_writer_lock_is_a_trap() {
             let first = f.call(&mut store, &[], &mut results);
             assert!(matches!(first, Err(Error::Trap(_))), "{first:?}");
             let outcome =
-                wdb::code::with_registry_writer_held(|| f.call(&mut store, &[], &mut results));
+                wdb::testing::with_registry_writer_held(|| f.call(&mut store, &[], &mut results));
             match outcome {
                 Err(Error::Trap(t)) => *t,
                 other => panic!("expected a trap, got {other:?}"),

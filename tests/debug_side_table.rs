@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 use wasmparser::{Operator, Parser, Payload, ValidPayload, Validator};
-use wdb::code::ValueLoc;
+use wdb::ValueLoc;
 use wdb::*;
 
 /// One hook call.

@@ -641,7 +641,7 @@ fn run_cases() {
         .collect();
     let verbose = std::env::var_os("WDB_DIFF_VERBOSE").is_some();
     let dog = Watchdog::new();
-    let features = wdb::module::features();
+    let features = wdb::wasm_features();
     let (mut judged, mut calls, mut skipped, mut inconclusive) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     let start = Instant::now();

@@ -309,8 +309,7 @@ fn compile(a: CompileArgs) -> Result<ExitCode, String> {
     let engine = engine(&a.tier, a.threads)?;
     let bytes =
         std::fs::read(&a.file).map_err(|e| format!("cannot read {}: {e}", a.file.display()))?;
-    let bytes = wdb::runtime::module::wasm_bytes(&bytes)
-        .map_err(|e| format!("{}: {e}", a.file.display()))?;
+    let bytes = wdb::wasm_bytes(&bytes).map_err(|e| format!("{}: {e}", a.file.display()))?;
     let start = Instant::now();
     let module =
         Module::from_binary(&engine, bytes).map_err(|e| format!("{}: {e}", a.file.display()))?;
