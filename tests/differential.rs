@@ -134,7 +134,11 @@ fn the_oracle_reports_disagreements() {
     let times4 = module("local.get 0 i32.const 4 i32.mul");
     let r = diff.check_pair(&times3, &times4, 1);
     assert_eq!(r.findings.len(), 2, "{:?}", r.findings);
-    assert!(r.findings[0].contains("[baseline]: call #0"), "{:?}", r.findings);
+    assert!(
+        r.findings[0].contains("[baseline]: call #0"),
+        "{:?}",
+        r.findings
+    );
     // A trap where wasmi returns.
     let traps = module("unreachable");
     let r = diff.check_pair(&times3, &traps, 1);

@@ -5,9 +5,9 @@
 //! optimized, mixed and dynamic; the tiers must agree on every outcome (see
 //! `wdb_fuzz::malformed`). Errors for truncated binaries name a byte offset.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use wdb::*;
 use wdb_fuzz::malformed::Malformed;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use wdb_fuzz::Tally;
 
 /// Every 8th module of the suite, at most this many.
@@ -136,7 +136,8 @@ fn mutated_spec_modules_never_panic_and_every_tier_agrees() {
 #[test]
 fn fuzzer_mutations_never_panic_and_every_tier_agrees() {
     let fuzz = Malformed::new(&wdb_fuzz::tiers::ALL).unwrap();
-    let cases = (0..MUTATOR_CASES).map(|case| (format!("case {case} (seed 0)"), fuzz.check_case(0, case)));
+    let cases =
+        (0..MUTATOR_CASES).map(|case| (format!("case {case} (seed 0)"), fuzz.check_case(0, case)));
     let tally = check_all(&fuzz, cases);
     eprintln!("mutator cases 0..{MUTATOR_CASES}: {}", tally.summary());
     assert_eq!(tally.skipped, 0);

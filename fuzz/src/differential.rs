@@ -23,9 +23,13 @@ pub const WATCHDOG: Duration = Duration::from_secs(3);
 
 /// What comparing one tier concluded.
 enum Verdict {
-    Agree { calls: usize },
+    Agree {
+        calls: usize,
+    },
     /// Could not be judged past some point (stack limits differ, watchdog).
-    Inconclusive { calls: usize },
+    Inconclusive {
+        calls: usize,
+    },
 }
 
 /// The engines and watchdog of a differential run (made once, used for every
@@ -74,10 +78,9 @@ impl Differential {
         for tier in &self.tiers {
             let what = format!("[{}]", tier.name());
             let mut places = Vec::new();
-            let verdict = catch(|| {
-                compare_wdb(tier, wasm, &reference, &self.dog, &what, &mut places)
-            })
-            .unwrap_or_else(|p| Err(format!("{what}: panic: {p}")));
+            let verdict =
+                catch(|| compare_wdb(tier, wasm, &reference, &self.dog, &what, &mut places))
+                    .unwrap_or_else(|p| Err(format!("{what}: panic: {p}")));
             result.tierups += tier.take_tierups();
             all_places.push(places);
             match verdict {

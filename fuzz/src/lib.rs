@@ -210,7 +210,8 @@ mod tests {
         r.findings.push("y".into());
         t.add(9, &r);
         assert!(
-            t.summary().starts_with("5 cases, 2 disagreements/crashes (4 judged, 1 inconclusive"),
+            t.summary()
+                .starts_with("5 cases, 2 disagreements/crashes (4 judged, 1 inconclusive"),
             "{}",
             t.summary()
         );

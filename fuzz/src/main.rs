@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use wdb_fuzz::chunks::{self, Mode, Plan};
 use wdb_fuzz::{Status, INCONCLUSIVE_CAP_PERCENT};
 
-const USAGE: &str = "usage: wdb-fuzz differential --seeds A..B [--tiers LIST] [--jobs N] [--chunk N]
+const USAGE: &str =
+    "usage: wdb-fuzz differential --seeds A..B [--tiers LIST] [--jobs N] [--chunk N]
        wdb-fuzz malformed --cases N|A..B [--seed S] [--tiers LIST] [--jobs N] [--chunk N]
 options: --case-timeout SECS  --progress SECS  --dump DIR
 tiers: baseline,debug,optimized,mixed,dynamic (default: all)";
@@ -166,7 +167,10 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     };
     let what = match a.mode {
         Mode::Differential => format!("seeds {}..{}", a.cases.start, a.cases.end),
-        Mode::Malformed => format!("cases {}..{} of seed {}", a.cases.start, a.cases.end, a.seed),
+        Mode::Malformed => format!(
+            "cases {}..{} of seed {}",
+            a.cases.start, a.cases.end, a.seed
+        ),
     };
     eprintln!(
         "[{}] {what}, tiers {}, {} job(s), {} cases per worker",

@@ -219,9 +219,18 @@ mod tests {
         };
         let (div, call, konst) = (at("I32DivU"), at("Call"), at("I32Const"));
         let place = |frames: Vec<(u32, Option<u32>)>| (Kind::DivideByZero, frames);
-        assert!(plausible(&place(vec![(0, Some(div)), (1, Some(call))]), &ops));
-        assert!(!plausible(&place(vec![(0, Some(konst)), (1, Some(call))]), &ops));
-        assert!(!plausible(&place(vec![(0, Some(div)), (1, Some(div))]), &ops));
+        assert!(plausible(
+            &place(vec![(0, Some(div)), (1, Some(call))]),
+            &ops
+        ));
+        assert!(!plausible(
+            &place(vec![(0, Some(konst)), (1, Some(call))]),
+            &ops
+        ));
+        assert!(!plausible(
+            &place(vec![(0, Some(div)), (1, Some(div))]),
+            &ops
+        ));
         assert!(!plausible(&place(vec![(0, None)]), &ops));
         assert!(!plausible(&(Kind::Unreachable, vec![(0, Some(div))]), &ops));
     }

@@ -69,8 +69,7 @@ impl TierEngine {
             ..wdb::Config::default()
         })
         .map_err(|e| format!("{} engine: {e}", name(strategy)))?;
-        let events =
-            (strategy == wdb::Strategy::Dynamic).then(|| engine.subscribe_tiering());
+        let events = (strategy == wdb::Strategy::Dynamic).then(|| engine.subscribe_tiering());
         Ok(TierEngine {
             strategy,
             engine,

@@ -26,7 +26,15 @@ fn fuzz(args: &[&str], inject: Option<&str>) -> (i32, String, String) {
 #[test]
 fn differential_slice_in_every_tier() {
     let (code, out, err) = fuzz(
-        &["differential", "--seeds", "5000..5080", "--jobs", "2", "--chunk", "40"],
+        &[
+            "differential",
+            "--seeds",
+            "5000..5080",
+            "--jobs",
+            "2",
+            "--chunk",
+            "40",
+        ],
         None,
     );
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
@@ -39,7 +47,17 @@ fn differential_slice_in_every_tier() {
 #[test]
 fn malformed_slice_in_every_tier() {
     let (code, out, err) = fuzz(
-        &["malformed", "--cases", "2000", "--seed", "7", "--jobs", "2", "--chunk", "1000"],
+        &[
+            "malformed",
+            "--cases",
+            "2000",
+            "--seed",
+            "7",
+            "--jobs",
+            "2",
+            "--chunk",
+            "1000",
+        ],
         None,
     );
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
@@ -52,7 +70,15 @@ fn malformed_slice_in_every_tier() {
 #[test]
 fn a_crash_is_named_by_its_case_and_the_run_goes_on() {
     let (code, out, err) = fuzz(
-        &["malformed", "--cases", "30", "--chunk", "30", "--tiers", "baseline"],
+        &[
+            "malformed",
+            "--cases",
+            "30",
+            "--chunk",
+            "30",
+            "--tiers",
+            "baseline",
+        ],
         Some("abort:13"),
     );
     assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
@@ -67,7 +93,15 @@ fn a_crash_is_named_by_its_case_and_the_run_goes_on() {
 #[test]
 fn a_crash_that_needs_earlier_cases_is_bisected() {
     let (code, out, err) = fuzz(
-        &["malformed", "--cases", "40", "--chunk", "40", "--tiers", "baseline"],
+        &[
+            "malformed",
+            "--cases",
+            "40",
+            "--chunk",
+            "40",
+            "--tiers",
+            "baseline",
+        ],
         Some("exit:31:after:22"),
     );
     assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
@@ -83,7 +117,13 @@ fn a_crash_that_needs_earlier_cases_is_bisected() {
 fn a_hang_and_an_escaping_panic_are_caught() {
     let (code, out, err) = fuzz(
         &[
-            "differential", "--seeds", "0..6", "--tiers", "baseline", "--case-timeout", "8",
+            "differential",
+            "--seeds",
+            "0..6",
+            "--tiers",
+            "baseline",
+            "--case-timeout",
+            "8",
         ],
         Some("hang:2"),
     );
@@ -115,6 +155,9 @@ fn bad_usage_is_one_clear_error() {
     ] {
         let (code, out, err) = fuzz(&args, None);
         assert_eq!(code, 2, "{args:?}: {out}{err}");
-        assert!(err.starts_with("wdb-fuzz: ") && err.contains(want), "{args:?}: {err}");
+        assert!(
+            err.starts_with("wdb-fuzz: ") && err.contains(want),
+            "{args:?}: {err}"
+        );
     }
 }
