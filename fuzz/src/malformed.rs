@@ -69,7 +69,15 @@ enum Run {
     /// Outcomes of the calls, then the exported globals' values.
     Ran(Vec<(String, Outcome)>, Vec<V>),
     /// Interrupted, or out of stack: compared up to here only.
-    Stopped(Vec<(String, Outcome)>),
+    Stopped(Stop),
+}
+
+/// Where a run was interrupted or ran out of stack.
+#[derive(Debug, Clone, PartialEq)]
+enum Stop {
+    InInstantiation,
+    /// After these calls.
+    InCalls(Vec<(String, Outcome)>),
 }
 
 /// The engines, watchdog and corpus of a malformed run.
@@ -128,7 +136,7 @@ impl Malformed {
         let ops = operators(bytes);
         for (k, (run, places)) in runs.iter().enumerate() {
             let tier = self.tiers[k].name();
-            if let Run::Ran(calls, _) | Run::Stopped(calls) = run {
+            if let Run::Ran(calls, _) | Run::Stopped(Stop::InCalls(calls)) = run {
                 result.calls += calls.len() as u64;
             }
             if matches!(run, Run::Stopped(_)) {
@@ -186,7 +194,7 @@ impl Malformed {
             Err(e @ wdb::Error::Trap(_)) => {
                 return match wdb_kind(&e) {
                     Ok(Kind::StackOverflow) | Err(NotATrap::Interrupted) => {
-                        Ok(Run::Stopped(Vec::new()))
+                        Ok(Run::Stopped(Stop::InInstantiation))
                     }
                     Ok(k) => {
                         places.push((usize::MAX, trap_place(k, &e)));
@@ -226,7 +234,7 @@ impl Malformed {
                 Ok(()) => Outcome::Values(out.iter().map(from_wdb).collect()),
                 Err(e) => match wdb_kind(&e) {
                     Ok(Kind::StackOverflow) | Err(NotATrap::Interrupted) => {
-                        return Ok(Run::Stopped(calls))
+                        return Ok(Run::Stopped(Stop::InCalls(calls)))
                     }
                     Ok(k) => {
                         places.push((calls.len(), trap_place(k, &e)));
@@ -259,13 +267,10 @@ fn step_name(n: usize) -> String {
     }
 }
 
-/// How two tiers' runs differ, if they do (a stopped run only on the calls
-/// both made).
+/// How two tiers' runs differ, if they do (a stopped run only on what both
+/// got to).
 fn disagreement(a: &Run, b: &Run) -> Option<String> {
-    let calls = |r: &Run| match r {
-        Run::Ran(c, _) | Run::Stopped(c) => Some(c.clone()),
-        _ => None,
-    };
+    let differ = || Some(format!("{} vs {}", brief(a), brief(b)));
     match (a, b) {
         (Run::Ran(ca, ga), Run::Ran(cb, gb)) => {
             if ca != cb {
@@ -276,13 +281,32 @@ fn disagreement(a: &Run, b: &Run) -> Option<String> {
                 None
             }
         }
-        (Run::Stopped(_), _) | (_, Run::Stopped(_)) => {
-            let (ca, cb) = (calls(a)?, calls(b)?);
-            let n = ca.len().min(cb.len());
-            (ca[..n] != cb[..n]).then(|| first_difference(&ca[..n], &cb[..n]))
+        // One tier compiled and linked the module, the other did not.
+        (Run::Stopped(_), Run::Rejected | Run::LinkError)
+        | (Run::Rejected | Run::LinkError, Run::Stopped(_)) => differ(),
+        (Run::Stopped(s), other) | (other, Run::Stopped(s)) => match (s, other) {
+            (Stop::InCalls(ca), Run::Ran(cb, _) | Run::Stopped(Stop::InCalls(cb))) => {
+                prefix_difference(ca, cb)
+            }
+            // Stopped while instantiating (in either): no verdict there.
+            (Stop::InInstantiation, _) | (Stop::InCalls(_), Run::Stopped(_)) => None,
+            // Instantiated in one tier, an instantiation trap in the other.
+            (Stop::InCalls(_), _) => differ(),
+        },
+        _ => {
+            if a != b {
+                differ()
+            } else {
+                None
+            }
         }
-        _ => (a != b).then(|| format!("{} vs {}", brief(a), brief(b))),
     }
+}
+
+/// The first difference among the calls both runs made.
+fn prefix_difference(a: &[(String, Outcome)], b: &[(String, Outcome)]) -> Option<String> {
+    let n = a.len().min(b.len());
+    (a[..n] != b[..n]).then(|| first_difference(&a[..n], &b[..n]))
 }
 
 fn first_difference(a: &[(String, Outcome)], b: &[(String, Outcome)]) -> String {
@@ -300,6 +324,43 @@ fn brief(r: &Run) -> String {
         Run::LinkError => "link error".into(),
         Run::InstantiationTrap(k) => format!("instantiation trap {k:?}"),
         Run::Ran(c, _) => format!("ran {} calls", c.len()),
-        Run::Stopped(c) => format!("stopped after {} calls", c.len()),
+        Run::Stopped(Stop::InInstantiation) => "stopped in instantiation".into(),
+        Run::Stopped(Stop::InCalls(c)) => format!("stopped after {} calls", c.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn calls(n: i32) -> Vec<(String, Outcome)> {
+        (0..n)
+            .map(|i| (format!("f{i}"), Outcome::Values(vec![V::I32(i)])))
+            .collect()
+    }
+
+    #[test]
+    fn tiers_disagree_on_verdicts_not_on_where_they_were_stopped() {
+        let ran = Run::Ran(calls(3), vec![]);
+        let stopped = |n| Run::Stopped(Stop::InCalls(calls(n)));
+        let in_inst = Run::Stopped(Stop::InInstantiation);
+        assert_eq!(disagreement(&ran, &ran), None);
+        assert_eq!(disagreement(&ran, &stopped(2)), None);
+        assert_eq!(disagreement(&stopped(1), &stopped(2)), None);
+        assert_eq!(disagreement(&in_inst, &ran), None);
+        assert_eq!(
+            disagreement(&in_inst, &Run::InstantiationTrap(Kind::Unreachable)),
+            None
+        );
+        // A different result before the stop, a different verdict.
+        let mut other = calls(2);
+        other[1].1 = Outcome::Trap(Kind::Unreachable);
+        let m = disagreement(&ran, &Run::Stopped(Stop::InCalls(other))).unwrap();
+        assert!(m.starts_with("call #1 f1"), "{m}");
+        assert!(disagreement(&in_inst, &Run::Rejected).is_some());
+        assert!(disagreement(&Run::LinkError, &stopped(1)).is_some());
+        assert!(disagreement(&stopped(0), &Run::InstantiationTrap(Kind::Unreachable)).is_some());
+        assert!(disagreement(&ran, &Run::Rejected).is_some());
+        assert!(disagreement(&Run::Ran(calls(3), vec![V::I32(1)]), &ran).is_some());
     }
 }
