@@ -86,6 +86,10 @@ struct RunArgs {
     /// Tier-up budget per function, in wasm code bytes executed (dynamic tier).
     #[arg(long, value_name = "N")]
     tiering_budget: Option<i32>,
+    /// Write /tmp/perf-PID.map naming every function's machine code, of every
+    /// tier, for Linux `perf report`.
+    #[arg(long)]
+    perf_map: bool,
     /// Preopen a host directory for WASI, optionally under another guest path.
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     dirs: Vec<String>,
@@ -213,7 +217,31 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
     if a.trace_tiering {
         trace_tiering(&engine);
     }
+    if a.perf_map {
+        // On before the module compiles, so its first code is in the map too.
+        wdb::profile::perf_map::enable().map_err(|e| e.to_string())?;
+    }
     let module = load(&engine, &a.file)?;
+    if a.perf_map {
+        let info = module.info();
+        let names = info.func_names.clone();
+        let exports: std::collections::HashMap<u32, String> = info
+            .exports
+            .iter()
+            .filter(|e| matches!(e.kind, wdb::module::ExportKind::Func))
+            .map(|e| (e.index, e.name.clone()))
+            .collect();
+        wdb::profile::perf_map::register_names(
+            info.id,
+            std::sync::Arc::new(move |f: u32| {
+                names
+                    .get(&f)
+                    .or_else(|| exports.get(&f))
+                    .cloned()
+                    .unwrap_or_default()
+            }),
+        );
+    }
     let name = a.file.display().to_string();
     let spec = CommandSpec {
         name: &name,
