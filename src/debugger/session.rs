@@ -867,7 +867,10 @@ impl Session {
                     .unwrap_or((0, 0));
                 let (tier, budget, calls) = match tiers.get(&f) {
                     Some((t, b, c)) => (
-                        FrameTier::from_tier(*t).name().to_string(),
+                        match crate::tiering::guard::too_large_to_optimize(info, f) {
+                            Some(_) if *t == Tier::Baseline => "baseline (too large)".to_string(),
+                            _ => FrameTier::from_tier(*t).name().to_string(),
+                        },
                         Some(*b as i64),
                         *c,
                     ),
@@ -980,7 +983,7 @@ impl DwarfEnv for FrameEnv<'_> {
     fn local(&self, index: u32) -> Option<u64> {
         self.locals
             .get(index as usize)
-            .filter(|v| v.place != Place::Unavailable)
+            .filter(|v| v.place.has_value())
             .map(|v| v.bits)
     }
     fn global(&self, index: u32) -> Option<u64> {

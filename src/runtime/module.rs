@@ -120,7 +120,7 @@ impl Module {
         let cache = (0..info.num_defined_funcs())
             .map(|k| {
                 let mut c = FuncCodes::default();
-                let slot = tier_slot(tier_of(strategy, k));
+                let slot = tier_slot(tier_of(&info, strategy, k));
                 c.code[slot] = Some((code.clone(), k as usize));
                 c.compile_time[slot] = Some(per_func_time);
                 c
@@ -156,6 +156,7 @@ impl Module {
     /// by [`Module::new`].
     pub fn func_tier(&self, func: u32) -> Tier {
         tier_of(
+            &self.inner.info,
             self.inner.engine.config().strategy,
             func.saturating_sub(self.inner.info.num_imported_funcs),
         )
@@ -306,15 +307,22 @@ impl Module {
 
 type ToValidate = wasmparser::FuncToValidate<wasmparser::ValidatorResources>;
 
-/// Which tier compiles defined function number `defined` (0 = first defined function).
-fn tier_of(strategy: Strategy, defined: u32) -> Tier {
-    match strategy {
+/// Which tier compiles defined function number `defined` (0 = first defined
+/// function). Functions past the large-function guard stay baseline.
+fn tier_of(info: &ModuleInfo, strategy: Strategy, defined: u32) -> Tier {
+    let tier = match strategy {
         Strategy::Baseline | Strategy::Dynamic => Tier::Baseline,
         Strategy::Debug => Tier::Debug,
         Strategy::Optimized => Tier::Optimized,
         Strategy::Mixed if defined.is_multiple_of(2) => Tier::Baseline,
         Strategy::Mixed => Tier::Optimized,
+    };
+    let func = info.num_imported_funcs + defined;
+    if tier == Tier::Optimized && crate::tiering::guard::too_large_to_optimize(info, func).is_some()
+    {
+        return Tier::Baseline;
     }
+    tier
 }
 
 fn compile_all(
@@ -328,7 +336,7 @@ fn compile_all(
     let compile_one = |i: usize, fv: ToValidate| -> Result<(u32, FuncCode)> {
         let f = base + i as u32;
         let v = Some(fv.into_validator(Default::default()));
-        let code = match tier_of(strategy, i as u32) {
+        let code = match tier_of(info, strategy, i as u32) {
             Tier::Baseline => crate::baseline::compile_function(
                 info,
                 sig_ids,

@@ -9,6 +9,7 @@
 //! cache owns it), so a frame can always return into old code, and repeated
 //! tier switches reuse cached code instead of growing code memory.
 
+pub mod guard;
 pub mod pool;
 
 use crate::code::Tier;
@@ -44,6 +45,8 @@ pub struct TierEvent {
     pub compile_time: Duration,
     /// Since the engine was created.
     pub at: Duration,
+    /// Why nothing changed (`from == to`): the large-function guard kept it.
+    pub note: Option<String>,
 }
 
 /// The per-instance state compiled code and tier-up workers share.
@@ -155,6 +158,7 @@ impl InstanceShared {
                 to: tier,
                 compile_time,
                 at: engine.inner.started.elapsed(),
+                note: None,
             });
         }
         true
@@ -198,6 +202,23 @@ fn queue_optimize(shared: &Arc<InstanceShared>, func: u32) {
         return;
     };
     if shared.tier(func) == Some(Tier::Optimized) || shared.queued[k].swap(true, Ordering::SeqCst) {
+        return;
+    }
+    // Too large to optimize: it stays queued (so it is never asked again)
+    // and stays baseline; `--trace-tiering` says why.
+    if let Some(why) = guard::too_large_to_optimize(shared.module.info(), func) {
+        let engine = shared.module.engine();
+        let tier = shared.tier(func).unwrap_or(Tier::Baseline);
+        engine.emit(TierEvent {
+            module_id: shared.module.info().id,
+            func_index: func,
+            func_name: shared.module.info().func_name(func).map(str::to_string),
+            from: tier,
+            to: tier,
+            compile_time: Duration::ZERO,
+            at: engine.inner.started.elapsed(),
+            note: Some(why),
+        });
         return;
     }
     let job_shared = shared.clone();

@@ -179,6 +179,14 @@ fn trace_tiering(engine: &Engine) {
                 .func_name
                 .clone()
                 .unwrap_or_else(|| format!("func {}", ev.func_index));
+            if let Some(note) = &ev.note {
+                eprintln!(
+                    "[tier {:>9.3} ms] {name} (func {}): {note}",
+                    ev.at.as_secs_f64() * 1000.0,
+                    ev.func_index
+                );
+                continue;
+            }
             eprintln!(
                 "[tier {:>9.3} ms] {name} (func {}): {} -> {} ({:.2} ms compile)",
                 ev.at.as_secs_f64() * 1000.0,
