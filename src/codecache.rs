@@ -47,15 +47,22 @@ pub(crate) struct CodeCache {
 type ToValidate = wasmparser::FuncToValidate<wasmparser::ValidatorResources>;
 
 /// Which tier compiles defined function number `defined` (0 = first defined
-/// function) when a module is first compiled under `strategy`.
-pub(crate) fn tier_of(strategy: Strategy, defined: u32) -> Tier {
-    match strategy {
+/// function) when a module is first compiled under `strategy`. Functions past
+/// the large-function guard ([`crate::optimizing::too_large_to_optimize`])
+/// stay baseline.
+pub(crate) fn tier_of(info: &ModuleInfo, strategy: Strategy, defined: u32) -> Tier {
+    let tier = match strategy {
         Strategy::Baseline | Strategy::Dynamic => Tier::Baseline,
         Strategy::Debug => Tier::Debug,
         Strategy::Optimized => Tier::Optimized,
         Strategy::Mixed if defined.is_multiple_of(2) => Tier::Baseline,
         Strategy::Mixed => Tier::Optimized,
+    };
+    let func = info.num_imported_funcs + defined;
+    if tier == Tier::Optimized && crate::optimizing::too_large_to_optimize(info, func).is_some() {
+        return Tier::Baseline;
     }
+    tier
 }
 
 fn io_error(e: std::io::Error) -> Error {
@@ -144,7 +151,7 @@ impl CodeCache {
         let base = cx.info.num_imported_funcs;
         let funcs = run_parallel(to_validate, threads, |i, fv| {
             let f = base + i as u32;
-            let tier = tier_of(cx.strategy, i as u32);
+            let tier = tier_of(cx.info, cx.strategy, i as u32);
             let code = compile_one(cx, f, tier, Some(fv.into_validator(Default::default())))?;
             Ok((f, code))
         })?;
@@ -158,7 +165,7 @@ impl CodeCache {
         let funcs = (0..cx.info.num_defined_funcs())
             .map(|k| {
                 let mut c = FuncCodes::default();
-                let slot = tier_of(cx.strategy, k) as usize;
+                let slot = tier_of(cx.info, cx.strategy, k) as usize;
                 c.code[slot] = Some((code.clone(), k as usize));
                 c.compile_time[slot] = Some(per_func_time);
                 c
@@ -300,6 +307,7 @@ impl CompiledModule {
     /// The tier whose code runs defined function `func` as first compiled.
     pub fn func_tier(&self, func: u32) -> Tier {
         tier_of(
+            &self.info,
             self.engine.config().strategy,
             func.saturating_sub(self.info.num_imported_funcs),
         )

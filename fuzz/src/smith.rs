@@ -61,7 +61,7 @@ pub fn generate(seed: u64) -> Option<Vec<u8>> {
 /// Whether wdb's validator accepts the module (the generator can stray
 /// outside wdb's feature set).
 pub fn in_wdb_features(wasm: &[u8]) -> bool {
-    wasmparser::Validator::new_with_features(wdb::module::features())
+    wasmparser::Validator::new_with_features(wdb::wasm_features())
         .validate_all(wasm)
         .is_ok()
 }

@@ -28,7 +28,7 @@ pub fn linker(store: &mut Store<()>) -> Result<Linker<()>, wdb::Error> {
         ("global_f64", F64, Val::F64(666.6f64.to_bits())),
     ];
     for (name, ty, v) in globals {
-        let g = Global::new(store, wdb::module::GlobalType { ty, mutable: false }, v)?;
+        let g = Global::new(store, wdb::GlobalType { ty, mutable: false }, v)?;
         linker.define("spectest", name, Extern::Global(g));
     }
     let table = Table::new(store, FuncRef, 10, Some(20), Val::FuncRef(None))?;

@@ -218,6 +218,8 @@ pub enum Place {
     Spilled,
     /// Not recoverable here (e.g. a caller frame's register value).
     Unavailable,
+    /// Dead where optimized code paused, so the code did not keep it.
+    OptimizedOut,
 }
 
 impl Place {
@@ -230,7 +232,13 @@ impl Place {
             Place::Flags => "rflags".into(),
             Place::Spilled => "spilled".into(),
             Place::Unavailable => "unavailable".into(),
+            Place::OptimizedOut => "optimized out".into(),
         }
+    }
+
+    /// The value's bits mean something (it is neither unavailable nor optimized out).
+    pub fn has_value(&self) -> bool {
+        !matches!(self, Place::Unavailable | Place::OptimizedOut)
     }
 }
 

@@ -394,8 +394,12 @@ fn frame_line(i: usize, f: &Frame) -> String {
 }
 
 fn value_line(name: &str, v: &Value) -> String {
-    if v.place == Place::Unavailable {
-        return format!("{name:<10} {:<4} <unavailable>", v.ty.to_string());
+    if !v.place.has_value() {
+        return format!(
+            "{name:<10} {:<4} <{}>",
+            v.ty.to_string(),
+            v.place.describe()
+        );
     }
     format!(
         "{name:<10} {:<4} {:<24} {}",

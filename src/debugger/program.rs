@@ -317,6 +317,9 @@ fn on_hook(
 }
 
 fn place(d: &DebugValue) -> Place {
+    if d.is_optimized_out() {
+        return Place::OptimizedOut;
+    }
     if !d.available {
         return Place::Unavailable;
     }
@@ -586,6 +589,9 @@ fn print(
         let v = locals
             .get(i)
             .ok_or_else(|| format!("no local {i} (the function has {})", locals.len()))?;
+        if v.place == Place::OptimizedOut {
+            return Ok(format!("$local{i} = <optimized out> ({})", v.ty));
+        }
         if v.place == Place::Unavailable {
             return Err(format!("$local{i} is not recoverable in this frame"));
         }

@@ -92,6 +92,8 @@ pub struct TierEvent {
     pub compile_time: std::time::Duration,
     /// Since the engine was created.
     pub at: std::time::Duration,
+    /// Why nothing changed (`from == to`): the large-function guard kept it.
+    pub note: Option<String>,
 }
 
 #[derive(Clone)]

@@ -6,8 +6,9 @@
 //!   the host ISA, and turning Cranelift's output (trap records, source
 //!   locations) into wdb's trap sites and offset map;
 //! - `env.rs`: everything that knows the VMContext layout (loads of header
-//!   fields, signatures, builtin calls, the stack/interrupt check) — the one
-//!   seam between IR building and the runtime;
+//!   fields, signatures, builtin calls, the stack/interrupt check and its
+//!   state record) — the one seam between IR building and the runtime;
+//! - `liveness.rs`: which locals are live at each interrupt check;
 //! - `translate.rs`: the operator match and the numeric operators;
 //! - `control.rs`: blocks, loops, ifs, branches, returns and calls;
 //! - `memory.rs`: linear-memory and table operators.
@@ -27,12 +28,19 @@
 //!   offsets.
 //! - Function entries and loop headers check the stack/interrupt limit; the
 //!   cold path calls a stub that preserves every register (`env.rs`), so the
-//!   check does not force loop values out of registers.
+//!   check does not force loop values out of registers. The cold path writes
+//!   the check's state record (`vm::layout::interrupt_state`) into one stack
+//!   slot per function, with only the locals live there: a check neither
+//!   grows the frame nor keeps dead locals alive.
 
 mod control;
+mod guard;
 mod env;
+mod liveness;
 mod memory;
 mod translate;
+
+pub use guard::too_large_to_optimize;
 
 use crate::code::{FuncCode, TrapSite};
 use crate::error::{Error, Result, TrapCode};
@@ -221,12 +229,19 @@ fn translate_body(
     let crate::module::FuncBodyReader {
         locals, mut ops, ..
     } = module.read_body(func_index, validator.as_mut())?;
+    // The locals each interrupt check records (a second, unvalidated read of
+    // the operators; the validating pass below reports bad bodies).
+    let live = match module.read_body(func_index, None) {
+        Ok(pre) => liveness::analyze(pre.ops, pre.locals.len()),
+        Err(_) => liveness::Liveness::everything(locals.len()),
+    };
     let mut t = Translator::new(
         builder,
         module,
         sig_ids,
         ty,
         &locals,
+        live,
         func_index,
         range.start as u32,
     );

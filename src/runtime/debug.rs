@@ -65,8 +65,27 @@ pub struct DebugValue {
     pub ty: ValType,
     pub bits: u64,
     pub loc: Option<ValueLoc>,
-    /// False when the value cannot be recovered (a caller's register).
+    /// False when the value cannot be recovered: a caller's register
+    /// (`loc` says which), or a local optimized code did not keep because it
+    /// is dead there (`loc` is `None`: see [`DebugValue::is_optimized_out`]).
     pub available: bool,
+}
+
+impl DebugValue {
+    /// A local that optimized code did not keep (dead at the paused check).
+    pub fn optimized_out(ty: ValType) -> DebugValue {
+        DebugValue {
+            ty,
+            bits: 0,
+            loc: None,
+            available: false,
+        }
+    }
+
+    /// Dead where optimized code paused, so not kept (gdb's `<optimized out>`).
+    pub fn is_optimized_out(&self) -> bool {
+        !self.available && self.loc.is_none()
+    }
 }
 
 /// A frame further up the call stack.
@@ -141,39 +160,51 @@ impl DebugContext<'_> {
         }
     }
 
-    /// (locals count, value types, values) of an optimized state record.
-    fn record(&self) -> Option<(usize, Vec<ValType>, *const u64)> {
+    /// The optimized state record, decoded.
+    fn record(&self) -> Option<interrupt_state::Record> {
         let Site::OptimizedCheck { state } = self.site else {
             return None;
         };
-        // SAFETY: `state` is the record optimized code built in its frame
-        // (layout in `interrupt_state`); it lives until the check returns.
-        unsafe {
-            let counts = *state;
-            let (nl, ns) = ((counts & 0xffff_ffff) as usize, (counts >> 32) as usize);
-            let n = nl + ns;
-            let bytes = state.add(1) as *const u8;
-            let types = (0..n)
-                .map(|i| interrupt_state::from_code(*bytes.add(i)))
-                .collect();
-            Some((nl, types, state.add(1 + interrupt_state::type_words(n))))
-        }
+        // SAFETY: `state` is the record optimized code built in its frame for
+        // this check; it lives until the check returns.
+        Some(unsafe { interrupt_state::read(state) })
     }
 
-    fn record_values(&self, locals: bool) -> Option<Vec<DebugValue>> {
-        let (nl, types, values) = self.record()?;
-        let range = if locals { 0..nl } else { nl..types.len() };
+    /// Locals from the optimized record: the live ones with their values,
+    /// the dead ones `<optimized out>` (types from the function's declaration).
+    fn record_locals(&self) -> Option<Vec<DebugValue>> {
+        let r = self.record()?;
+        let types = self
+            .instance()
+            .and_then(|i| i.module.info().read_body(self.func_index, None).ok())
+            .map(|b| b.locals)
+            .unwrap_or_default();
+        let mut out: Vec<DebugValue> = (0..r.num_locals as usize)
+            .map(|i| DebugValue::optimized_out(types.get(i).copied().unwrap_or(ValType::I32)))
+            .collect();
+        for (i, ty, raw) in r.locals {
+            if let Some(slot) = out.get_mut(i as usize) {
+                *slot = DebugValue {
+                    ty,
+                    bits: mask(ty, raw),
+                    loc: None,
+                    available: true,
+                };
+            }
+        }
+        Some(out)
+    }
+
+    fn record_stack(&self) -> Option<Vec<DebugValue>> {
+        let r = self.record()?;
         Some(
-            range
-                .map(|i| {
-                    // SAFETY: the record holds one word per value.
-                    let raw = unsafe { *values.add(i) };
-                    DebugValue {
-                        ty: types[i],
-                        bits: mask(types[i], raw),
-                        loc: None,
-                        available: true,
-                    }
+            r.stack
+                .into_iter()
+                .map(|(ty, raw)| DebugValue {
+                    ty,
+                    bits: mask(ty, raw),
+                    loc: None,
+                    available: true,
                 })
                 .collect(),
         )
@@ -189,7 +220,7 @@ impl DebugContext<'_> {
                     .map(|&(t, l)| self.read(regs, t, l))
                     .collect(),
             ),
-            Site::OptimizedCheck { .. } => self.record_values(true),
+            Site::OptimizedCheck { .. } => self.record_locals(),
             Site::BaselineCheck { regs, at, .. } => {
                 at.map(|(locals, _)| locals.iter().map(|&(t, l)| self.read(regs, t, l)).collect())
             }
@@ -206,7 +237,7 @@ impl DebugContext<'_> {
                     .map(|&(t, l)| self.read(regs, t, l))
                     .collect(),
             ),
-            Site::OptimizedCheck { .. } => self.record_values(false),
+            Site::OptimizedCheck { .. } => self.record_stack(),
             Site::BaselineCheck { regs, at, .. } => {
                 at.map(|(_, stack)| stack.iter().map(|&(t, l)| self.read(regs, t, l)).collect())
             }

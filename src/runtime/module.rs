@@ -106,6 +106,12 @@ impl Module {
         self.inner.func_tier(func)
     }
 
+    /// Why the optimizing tier refuses function `func` (the large-function
+    /// guard), or `None` when it takes it.
+    pub fn too_large_to_optimize(&self, func: u32) -> Option<String> {
+        crate::optimizing::too_large_to_optimize(&self.inner.info, func)
+    }
+
     /// Wall time of decoding, validation and compilation.
     pub fn compile_time(&self) -> Duration {
         self.inner.compile_time

@@ -108,6 +108,7 @@ impl InstanceShared {
                 to: tier,
                 compile_time,
                 at: engine.inner.started.elapsed(),
+                note: None,
             });
         }
         true
@@ -171,6 +172,23 @@ fn queue_optimize(shared: &Arc<InstanceShared>, func: u32) {
         return;
     };
     if shared.tier(func) == Some(Tier::Optimized) || shared.queued[k].swap(true, Ordering::SeqCst) {
+        return;
+    }
+    // Too large to optimize: it stays queued (so it is never asked again)
+    // and stays baseline; `--trace-tiering` says why.
+    if let Some(why) = crate::optimizing::too_large_to_optimize(shared.module.info(), func) {
+        let engine = shared.module.engine();
+        let tier = shared.tier(func).unwrap_or(Tier::Baseline);
+        engine.emit(TierEvent {
+            module_id: shared.module.info().id,
+            func_index: func,
+            func_name: shared.module.info().func_name(func).map(str::to_string),
+            from: tier,
+            to: tier,
+            compile_time: Duration::ZERO,
+            at: engine.inner.started.elapsed(),
+            note: Some(why),
+        });
         return;
     }
     let job_shared = shared.clone();

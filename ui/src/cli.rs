@@ -183,6 +183,14 @@ fn trace_tiering(engine: &Engine) {
                 .func_name
                 .clone()
                 .unwrap_or_else(|| format!("func {}", ev.func_index));
+            if let Some(note) = &ev.note {
+                eprintln!(
+                    "[tier {:>9.3} ms] {name} (func {}): {note}",
+                    ev.at.as_secs_f64() * 1000.0,
+                    ev.func_index
+                );
+                continue;
+            }
             eprintln!(
                 "[tier {:>9.3} ms] {name} (func {}): {} -> {} ({:.2} ms compile)",
                 ev.at.as_secs_f64() * 1000.0,
@@ -228,7 +236,7 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
         let exports: std::collections::HashMap<u32, String> = info
             .exports
             .iter()
-            .filter(|e| matches!(e.kind, wdb::module::ExportKind::Func))
+            .filter(|e| matches!(e.kind, wdb::ExportKind::Func))
             .map(|e| (e.index, e.name.clone()))
             .collect();
         wdb::profile::perf_map::register_names(

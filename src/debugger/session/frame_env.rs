@@ -16,7 +16,7 @@ impl DwarfEnv for FrameEnv<'_> {
     fn local(&self, index: u32) -> Option<u64> {
         self.locals
             .get(index as usize)
-            .filter(|v| v.place != Place::Unavailable)
+            .filter(|v| v.place.has_value())
             .map(|v| v.bits)
     }
     fn global(&self, index: u32) -> Option<u64> {

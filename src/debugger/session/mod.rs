@@ -263,7 +263,10 @@ impl Session {
                     .unwrap_or((0, 0));
                 let (tier, budget, calls) = match tiers.get(&f) {
                     Some((t, b, c)) => (
-                        FrameTier::from_tier(*t).name().to_string(),
+                        match crate::optimizing::too_large_to_optimize(info, f) {
+                            Some(_) if *t == Tier::Baseline => "baseline (too large)".to_string(),
+                            _ => FrameTier::from_tier(*t).name().to_string(),
+                        },
                         Some(*b as i64),
                         *c,
                     ),
