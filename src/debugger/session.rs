@@ -5,7 +5,7 @@
 //! and serves inspection commands from there until it is resumed.
 
 use super::api::*;
-use super::dwarf::{DwarfEnv, DwarfInfo};
+use super::dwarf::DwarfInfo;
 use super::program;
 use crate::code::Tier;
 use crate::engine::{Config, Engine, Strategy};
@@ -121,6 +121,8 @@ pub(crate) struct Shared {
     pub profiling: Mutex<Profiling>,
     /// A tier switch runs on a helper thread (one at a time).
     pub switching: AtomicBool,
+    /// Breakpoint conditions on source expressions, `print`'s `$N` (source.rs).
+    pub source: super::source::SourceState,
     disas: OnceLock<Vec<(u32, Vec<DisasLine>)>>,
     source_cache: Mutex<std::collections::HashMap<String, Option<Arc<Vec<String>>>>>,
 }
@@ -342,7 +344,7 @@ impl Shared {
     }
 
     /// Break / Delete / Enable: handled at once, whatever the program is doing.
-    fn breakpoint_command(&self, cmd: Command) {
+    pub(crate) fn breakpoint_command(&self, cmd: Command) {
         // A breakpoint set while the program runs detached attaches: every
         // later execution of the instruction runs debug code.
         if matches!(cmd, Command::Break { .. }) && self.mode() == DebugMode::Running {
@@ -711,6 +713,7 @@ impl Session {
             restart: AtomicBool::new(false),
             profiling: Mutex::new(Profiling::default()),
             switching: AtomicBool::new(false),
+            source: Default::default(),
             disas: OnceLock::new(),
             source_cache: Mutex::new(Default::default()),
         });
@@ -761,6 +764,7 @@ impl Session {
             Command::Break { .. } | Command::Delete(_) | Command::Enable { .. } => {
                 s.breakpoint_command(cmd)
             }
+            Command::BreakIf { at, condition } => s.break_if(at, condition),
             Command::ProfileOn => s.profile_on(),
             Command::ProfileOff => s.profile_off(),
             Command::ProfileReport => s.emit(Event::Profile(s.profile_report())),
@@ -965,35 +969,5 @@ impl Drop for Session {
                 let _ = t.join();
             }
         }
-    }
-}
-
-/// Values for DWARF expressions: a frame's locals plus linear memory.
-pub(crate) struct FrameEnv<'a> {
-    pub locals: &'a [Value],
-    pub globals: &'a [GlobalValue],
-    pub stack: &'a [Value],
-    pub memory: Option<&'a [u8]>,
-}
-
-impl DwarfEnv for FrameEnv<'_> {
-    fn local(&self, index: u32) -> Option<u64> {
-        self.locals
-            .get(index as usize)
-            .filter(|v| v.place != Place::Unavailable)
-            .map(|v| v.bits)
-    }
-    fn global(&self, index: u32) -> Option<u64> {
-        self.globals.get(index as usize).map(|g| g.bits)
-    }
-    fn stack(&self, index_from_top: u32) -> Option<u64> {
-        let n = self.stack.len();
-        let i = n.checked_sub(1 + index_from_top as usize)?;
-        self.stack.get(i).map(|v| v.bits)
-    }
-    fn memory(&self, addr: u64, len: u32) -> Option<Vec<u8>> {
-        let m = self.memory?;
-        let end = addr.checked_add(len as u64)?;
-        m.get(addr as usize..end as usize).map(<[u8]>::to_vec)
     }
 }
