@@ -212,6 +212,7 @@ fn evaluate_variables_with_a_fake_env() {
         name: "x".into(),
         ty,
         location,
+        type_id: 0,
         is_param: false,
     };
     let ty = |name: &str, size: u32, kind: ScalarKind| VarType {
@@ -356,7 +357,7 @@ fn other_functions_and_types() {
     let (_, start, _) = find("compute_stats");
     let vars = info.variables_at(start + 1);
     let sorted = vars.iter().find(|v| v.name == "sorted").unwrap();
-    assert_eq!(sorted.ty.name, "int[16]");
+    assert_eq!(sorted.ty.name, "int [16]");
     assert_eq!(sorted.ty.size, 64);
     let st = vars.iter().find(|v| v.name == "st").unwrap();
     assert_eq!(

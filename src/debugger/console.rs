@@ -151,7 +151,8 @@ fn source(request: SourceRequest) -> Parsed {
 }
 
 fn parse_set(rest: &str) -> Result<Command, String> {
-    let usage = "usage: set var LHS = VALUE | set $localN=V | set $globalN=V | set mem ADDR=BYTE[,BYTE...]";
+    let usage =
+        "usage: set var LHS = VALUE | set $localN=V | set $globalN=V | set mem ADDR=BYTE[,BYTE...]";
     for prefix in ["variable ", "var "] {
         if let Some(assignment) = rest.strip_prefix(prefix) {
             return Ok(Command::Source {
@@ -571,7 +572,10 @@ impl Console {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for n in rest.split_whitespace().filter_map(|n| n.parse::<u32>().ok()) {
+        for n in rest
+            .split_whitespace()
+            .filter_map(|n| n.parse::<u32>().ok())
+        {
             let before = self.displays.len();
             self.displays.retain(|d| d.0 != n);
             if self.displays.len() == before {
@@ -1039,7 +1043,7 @@ impl Console {
                 }
                 out
             }
-            Event::Message(m) => vec![m.clone()],
+            Event::Message(m) => m.lines().map(str::to_string).collect(),
             Event::Error(e) => vec![format!("error: {e}")],
             Event::Closed => Vec::new(),
         }

@@ -19,7 +19,9 @@ use gimli::constants;
 use gimli::{AttributeValue, DebuggingInformationEntry, EndianSlice, LittleEndian, UnitOffset};
 use wasmparser::{Encoding, Parser, Payload};
 
-use super::dwarf_types::{self as types, Builtins, TypeId, TypeKind, TypeReader, TypeTable, TypeView};
+use super::dwarf_types::{
+    self as types, Builtins, TypeId, TypeKind, TypeReader, TypeTable, TypeView,
+};
 
 type Slice<'a> = EndianSlice<'a, LittleEndian>;
 type Dwarf<'a> = gimli::Dwarf<Slice<'a>>;
@@ -868,7 +870,6 @@ impl Builder {
         self.globals.append(&mut globals);
         Ok(())
     }
-
 }
 
 /// Finishes a scope: a function with code is kept, a block goes into its parent.
@@ -924,7 +925,10 @@ fn is_cplus(unit: &Unit<'_>) -> bool {
 }
 
 /// `ns::Class::` for every DIE nested in named namespaces, classes, structs, unions or enums.
-fn scope_prefixes(dwarf: &Dwarf<'_>, unit: &Unit<'_>) -> gimli::Result<HashMap<UnitOffset, String>> {
+fn scope_prefixes(
+    dwarf: &Dwarf<'_>,
+    unit: &Unit<'_>,
+) -> gimli::Result<HashMap<UnitOffset, String>> {
     let mut out = HashMap::new();
     let mut scopes: Vec<(isize, String)> = Vec::new();
     let mut cursor = unit.entries();

@@ -62,10 +62,21 @@ pub struct Member {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TypeKind {
     Void,
-    Base { enc: Encoding, size: u32 },
-    Pointer { target: TypeId, size: u32 },
-    Reference { target: TypeId, rvalue: bool },
-    Typedef { target: TypeId },
+    Base {
+        enc: Encoding,
+        size: u32,
+    },
+    Pointer {
+        target: TypeId,
+        size: u32,
+    },
+    Reference {
+        target: TypeId,
+        rvalue: bool,
+    },
+    Typedef {
+        target: TypeId,
+    },
     Const(TypeId),
     Volatile(TypeId),
     Struct {
@@ -76,13 +87,19 @@ pub enum TypeKind {
         incomplete: bool,
     },
     /// One dimension: `count` elements of `elem` (which is an array for the next dimension).
-    Array { elem: TypeId, count: Option<u64> },
+    Array {
+        elem: TypeId,
+        count: Option<u64>,
+    },
     Enum {
         size: u32,
         signed: bool,
         values: Vec<(String, i64)>,
     },
-    Function { ret: TypeId, params: Vec<TypeId> },
+    Function {
+        ret: TypeId,
+        params: Vec<TypeId>,
+    },
     Unknown,
 }
 
@@ -213,9 +230,9 @@ pub trait TypeView {
     fn strip(&self, mut id: TypeId) -> TypeId {
         for _ in 0..MAX_DEPTH {
             match self.def(id).kind {
-                TypeKind::Typedef { target } | TypeKind::Const(target) | TypeKind::Volatile(target) => {
-                    id = target
-                }
+                TypeKind::Typedef { target }
+                | TypeKind::Const(target)
+                | TypeKind::Volatile(target) => id = target,
                 _ => return id,
             }
         }
@@ -566,10 +583,19 @@ impl<'a> TypeReader<'_, 'a> {
                     }
                     None => true,
                 };
+                let mut values = self.enumerators(offset);
+                // A scoped enum's values are written `geo::Kind::Rect`.
+                if let (Some(AttributeValue::Flag(true)), Some(n)) =
+                    (entry.attr_value(constants::DW_AT_enum_class), &name)
+                {
+                    for (v, _) in &mut values {
+                        *v = format!("{n}::{v}");
+                    }
+                }
                 TypeKind::Enum {
                     size: size.map_or(4, |s| u32::try_from(s).unwrap_or(4)),
                     signed,
-                    values: self.enumerators(offset),
+                    values,
                 }
             }
             constants::DW_TAG_array_type => {
@@ -637,7 +663,9 @@ impl<'a> TypeReader<'_, 'a> {
         self.children(offset, |e| {
             if matches!(
                 e.tag(),
-                constants::DW_TAG_member | constants::DW_TAG_inheritance | constants::DW_TAG_variable
+                constants::DW_TAG_member
+                    | constants::DW_TAG_inheritance
+                    | constants::DW_TAG_variable
             ) {
                 raw.push(e.clone());
             }
@@ -649,7 +677,9 @@ impl<'a> TypeReader<'_, 'a> {
                 || matches!(
                     e.attr_value(constants::DW_AT_external),
                     Some(AttributeValue::Flag(true))
-                ) && e.attr_value(constants::DW_AT_data_member_location).is_none();
+                ) && e
+                    .attr_value(constants::DW_AT_data_member_location)
+                    .is_none();
             let name = e
                 .attr_value(constants::DW_AT_name)
                 .and_then(|v| self.string(v));

@@ -91,10 +91,7 @@ impl<'a> FrameMachine<'a> {
 
 impl DwarfEnv for FrameMachine<'_> {
     fn local(&self, index: u32) -> Option<u64> {
-        self.locals
-            .get(index as usize)
-            .filter(|l| l.2)
-            .map(|l| l.1)
+        self.locals.get(index as usize).filter(|l| l.2).map(|l| l.1)
     }
     fn global(&self, index: u32) -> Option<u64> {
         self.globals.get(index as usize).map(|g| g.1)
@@ -175,7 +172,11 @@ impl Shared {
             .conditions
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        for b in c.breakpoints.iter_mut().filter(|b| b.id > before && b.id <= after) {
+        for b in c
+            .breakpoints
+            .iter_mut()
+            .filter(|b| b.id > before && b.id <= after)
+        {
             conditions.insert(b.id, condition.clone());
             b.spec = format!("{} if {condition}", b.spec);
         }
@@ -203,9 +204,7 @@ impl Shared {
         let result = parse(&ev, &cond).and_then(|e| {
             let v = ev.eval(&e).map_err(expr_error)?;
             let zero = ev.make(ev.b.int, super::expr::eval::Num::Int(0));
-            let ne = ev
-                .eval_binary("!=", v, zero, e.col)
-                .map_err(expr_error)?;
+            let ne = ev.eval_binary("!=", v, zero, e.col).map_err(expr_error)?;
             Ok(ev.bytes(&ne, 4, 0).map(|b| b[0] != 0).unwrap_or(true))
         });
         match result {
@@ -286,7 +285,11 @@ impl Shared {
                 };
                 Ok(format!(
                     "type = {}",
-                    if expand { p.ptype(ty) } else { ev.types.name(ty) }
+                    if expand {
+                        p.ptype(ty)
+                    } else {
+                        ev.types.name(ty)
+                    }
                 ))
             }
             SourceRequest::Assign(text) => {
@@ -296,7 +299,11 @@ impl Shared {
                         "`set var` needs an assignment such as `x = 3`, not `{text}`"
                     ));
                 };
-                let lhs_text = text.get(..lhs_end(&text)).unwrap_or(&text).trim().to_string();
+                let lhs_text = text
+                    .get(..lhs_end(&text))
+                    .unwrap_or(&text)
+                    .trim()
+                    .to_string();
                 let _ = lhs;
                 let v = ev.eval(&e).map_err(expr_error)?;
                 let shown = Printer {
@@ -379,7 +386,10 @@ impl Shared {
                 params
                     .iter()
                     .map(|v| {
-                        let ty = ev.types.strip(v.type_id);
+                        let mut ty = ev.types.strip(v.type_id);
+                        if let TypeKind::Reference { target, .. } = ev.types.def(ty).kind {
+                            ty = ev.types.strip(target);
+                        }
                         let aggregate = matches!(
                             ev.types.def(ty).kind,
                             TypeKind::Struct { .. } | TypeKind::Array { .. }
@@ -429,7 +439,11 @@ fn lhs_end(text: &str) -> usize {
                 let next = b.get(i + 1).copied().unwrap_or(b' ');
                 if next != b'=' && !b"=!<>".contains(&prev) {
                     // `+=` and friends: the operator belongs to neither side.
-                    let end = if b"+-*/%&|^".contains(&prev) { i - 1 } else { i };
+                    let end = if b"+-*/%&|^".contains(&prev) {
+                        i - 1
+                    } else {
+                        i
+                    };
                     return end;
                 }
             }

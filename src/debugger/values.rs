@@ -3,9 +3,9 @@
 //! limit, doubles to 17 significant digits, `print/x` and friends, and `ptype`'s expansion.
 
 use super::api::PrintFormat;
-use super::expr::eval::{Evaluator, Loc, Val};
 use super::dwarf::VarLocation;
 use super::dwarf_types::{Aggregate, Encoding, TypeId, TypeKind, TypeView};
+use super::expr::eval::{Evaluator, Loc, Val};
 
 /// Elements of an array or characters of a string printed before `...` (gdb's `print elements`).
 pub const PRINT_MAX: usize = 200;
@@ -50,10 +50,7 @@ impl Printer<'_, '_> {
                         Err(e) => format!("<error: {}>", e.msg),
                     };
                     match (&m.name, m.is_base) {
-                        (_, true) => parts.push(format!(
-                            "<{}> = {text}",
-                            t.name(m.ty)
-                        )),
+                        (_, true) => parts.push(format!("<{}> = {text}", t.name(m.ty))),
                         (Some(n), _) => parts.push(format!("{n} = {text}")),
                         (None, _) => parts.push(text),
                     }
@@ -100,7 +97,7 @@ impl Printer<'_, '_> {
                 PrintFormat::Natural | PrintFormat::Float => {
                     format_g(f, if bytes.len() == 4 { 9 } else { 17 })
                 }
-                _ => self.integer(f as i128, 8, true),
+                _ => self.integer(f as i128, 64),
             };
         }
         if bytes.is_empty() || bytes.len() > 8 {
@@ -120,7 +117,12 @@ impl Printer<'_, '_> {
             i128::from(u)
         };
         if self.format != PrintFormat::Natural && self.format != PrintFormat::Float {
-            return self.integer(value, bytes.len(), signed);
+            // A bitfield shows as wide as it is (`/x` of a 5-bit -8 is 0x18).
+            let width = match v.loc {
+                Loc::Bits { bits, .. } => bits.clamp(1, 64),
+                _ => (bytes.len() * 8) as u32,
+            };
+            return self.integer(value, width);
         }
         match kind {
             TypeKind::Base { enc, .. } => match enc {
@@ -140,8 +142,8 @@ impl Printer<'_, '_> {
     }
 
     /// An integer in the format asked for (`/x`, `/d`, `/u`, `/c`).
-    fn integer(&self, value: i128, size: usize, _signed: bool) -> String {
-        let bits = (size.clamp(1, 8) * 8) as u32;
+    fn integer(&self, value: i128, bits: u32) -> String {
+        let bits = bits.clamp(1, 64);
         let mask = if bits >= 128 {
             u128::MAX
         } else {
@@ -170,7 +172,7 @@ impl Printer<'_, '_> {
             Err(e) => return format!("<error: {}>", e.msg),
         };
         if self.format != PrintFormat::Natural {
-            return self.integer(i128::from(addr), 4, false);
+            return self.integer(i128::from(addr), 32);
         }
         let target_kind = &t.def(t.strip(target)).kind;
         let is_char = matches!(
@@ -522,8 +524,12 @@ fn string_segments(bytes: &[u8]) -> String {
 /// floats with 9).
 pub fn format_g(x: f64, p: usize) -> String {
     if x.is_nan() {
-        return if x.is_sign_negative() { "-nan(0x8000000000000)" } else { "nan(0x8000000000000)" }
-            .into();
+        return if x.is_sign_negative() {
+            "-nan(0x8000000000000)"
+        } else {
+            "nan(0x8000000000000)"
+        }
+        .into();
     }
     if x.is_infinite() {
         return if x < 0.0 { "-inf" } else { "inf" }.into();
@@ -569,7 +575,10 @@ mod tests {
 
     #[test]
     fn strings_like_gdb() {
-        assert_eq!(string_segments(b"hammer\0\0\0\0\0"), "\"hammer\\000\\000\\000\\000\\000\"");
+        assert_eq!(
+            string_segments(b"hammer\0\0\0\0\0"),
+            "\"hammer\\000\\000\\000\\000\\000\""
+        );
         assert_eq!(string_segments(&[0; 11]), "'\\000' <repeats 11 times>");
         assert_eq!(string_segments(b"DCBA"), "\"DCBA\"");
         assert_eq!(char_literal(b'W'), "'W'");

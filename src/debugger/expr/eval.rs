@@ -142,13 +142,7 @@ impl<'a> Evaluator<'a> {
             }
             VarLocation::Unsupported(what) => Loc::Gone(what.clone()),
         };
-        self.deref_reference(
-            Val {
-                ty: v.type_id,
-                loc,
-            },
-            col,
-        )
+        self.deref_reference(Val { ty: v.type_id, loc }, col)
     }
 
     /// A C++ reference is its referent.
@@ -176,7 +170,10 @@ impl<'a> Evaluator<'a> {
             Loc::Memory(a) => self.memory(*a, len32, col),
             Loc::Wasm(loc) => {
                 if len > 8 {
-                    return err(col, format!("a {len}-byte value cannot live in a wasm value"));
+                    return err(
+                        col,
+                        format!("a {len}-byte value cannot live in a wasm value"),
+                    );
                 }
                 let bits = match loc {
                     VarLocation::WasmLocal(i) => self.m.local(*i),
@@ -308,10 +305,7 @@ impl<'a> Evaluator<'a> {
                 return Ok(Num::Int(i128::from(a)));
             }
         }
-        err(
-            col,
-            format!("`{}` is not a number", self.types.name(ty)),
-        )
+        err(col, format!("`{}` is not a number", self.types.name(ty)))
     }
 
     /// An rvalue of scalar type `ty` holding `n` (converted as C converts).
@@ -590,10 +584,7 @@ impl<'a> Evaluator<'a> {
         if matches!(self.kind(ty), TypeKind::Pointer { .. }) {
             return err(
                 col,
-                format!(
-                    "`{}` is a pointer: use `->{field}`",
-                    self.types.name(v.ty)
-                ),
+                format!("`{}` is a pointer: use `->{field}`", self.types.name(v.ty)),
             );
         }
         let TypeKind::Struct { .. } = self.kind(ty) else {
@@ -638,7 +629,11 @@ impl<'a> Evaluator<'a> {
                     let take = all.len().saturating_sub(start).min(16);
                     word[..take].copy_from_slice(&all[start..start + take]);
                     let raw = u128::from_le_bytes(word) >> bit;
-                    let mask = if n >= 128 { u128::MAX } else { (1u128 << n) - 1 };
+                    let mask = if n >= 128 {
+                        u128::MAX
+                    } else {
+                        (1u128 << n) - 1
+                    };
                     let mut value = raw & mask;
                     if self.is_signed(m.ty) && n > 0 && value >> (n - 1) & 1 == 1 {
                         value |= !mask;
@@ -973,7 +968,9 @@ impl<'a> Evaluator<'a> {
         let size = self.types.size(ty);
         let bytes = match self.kind(ty) {
             TypeKind::Struct { .. } | TypeKind::Array { .. } => {
-                if self.types.name(self.types.strip(value.ty)) != self.types.name(self.types.strip(ty)) {
+                if self.types.name(self.types.strip(value.ty))
+                    != self.types.name(self.types.strip(ty))
+                {
                     return err(
                         col,
                         format!(

@@ -7,8 +7,15 @@ pub enum Tok {
     Ident(String),
     /// `$local3`, `$global0`, `$1`, `$`, `$$`: the text after `$`.
     Dollar(String),
-    Int { value: u64, unsigned: bool, long: bool },
-    Float { value: f64, single: bool },
+    Int {
+        value: u64,
+        unsigned: bool,
+        long: bool,
+    },
+    Float {
+        value: f64,
+        single: bool,
+    },
     Char(u8),
     Str(Vec<u8>),
     /// Punctuation and operators: `+`, `->`, `<<=`...
@@ -71,7 +78,10 @@ pub fn lex(text: &str) -> Result<Vec<Token>, ExprError> {
         if c == b'\'' {
             let (value, len) = quoted(&b[i + 1..], b'\'').map_err(|m| ExprError::new(col, m))?;
             if value.len() != 1 {
-                return Err(ExprError::new(col, "a character literal holds one character"));
+                return Err(ExprError::new(
+                    col,
+                    "a character literal holds one character",
+                ));
             }
             out.push(Token {
                 tok: Tok::Char(value[0]),

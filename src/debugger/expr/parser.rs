@@ -375,9 +375,8 @@ impl Parser<'_> {
         }
         let base = match named {
             Some(n) => n,
-            None => canonical(signedness, &core).ok_or_else(|| {
-                ExprError::new(col, format!("unknown type `{}`", core.join(" ")))
-            })?,
+            None => canonical(signedness, &core)
+                .ok_or_else(|| ExprError::new(col, format!("unknown type `{}`", core.join(" "))))?,
         };
         let mut pointers = Vec::new();
         loop {
