@@ -268,8 +268,6 @@ pub trait TypeView {
         let (base, decl) = self.spell(id, String::new(), 0);
         if decl.is_empty() {
             base
-        } else if decl.starts_with('[') || decl.starts_with('(') {
-            format!("{base} {decl}")
         } else {
             format!("{base} {decl}")
         }

@@ -294,7 +294,7 @@ impl Shared {
             }
             SourceRequest::Assign(text) => {
                 let e = parse(&ev, &text)?;
-                let Ast::Assign { lhs, .. } = &e.ast else {
+                let Ast::Assign { .. } = &e.ast else {
                     return Err(format!(
                         "`set var` needs an assignment such as `x = 3`, not `{text}`"
                     ));
@@ -304,7 +304,6 @@ impl Shared {
                     .unwrap_or(&text)
                     .trim()
                     .to_string();
-                let _ = lhs;
                 let v = ev.eval(&e).map_err(expr_error)?;
                 let shown = Printer {
                     ev: &ev,

@@ -250,7 +250,6 @@ impl Printer<'_, '_> {
 
     fn array(&self, v: &Val, elem: TypeId, count: u64, depth: u32) -> String {
         let t = &self.ev.types;
-        let esize = t.size(elem);
         let is_char = matches!(
             t.def(t.strip(elem)).kind,
             TypeKind::Base {
@@ -284,7 +283,6 @@ impl Printer<'_, '_> {
                     break;
                 }
             };
-            let _ = esize;
             items.push(self.value_depth(&e, false, depth + 1));
         }
         let mut parts = Vec::new();
@@ -409,8 +407,7 @@ pub fn declare(t: &dyn TypeView, ty: TypeId, name: &str) -> String {
     }
     if let Some(i) = decl.find('[') {
         let head = decl[..i].trim_end();
-        let sep = if head.is_empty() { "" } else { "" };
-        return format!("{base} {head}{sep}{name}{}", &decl[i..]);
+        return format!("{base} {head}{name}{}", &decl[i..]);
     }
     format!("{base} {decl}{name}")
 }
