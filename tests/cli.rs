@@ -648,7 +648,7 @@ fn debug_batch_steps_breaks_and_inspects() {
         "Stopped (breakpoint 1) in fib (#0) at 0x30 [baseline·debug]",
         "#1  0x000031 in fib (#0) [baseline·debug]",
         "$n         i32  3",
-        "$local0 = 3 (i32)",
+        "$1 = 3",
         "error: unknown command `frobnicate` (try `help`)",
         "error: no frame 9",
         "=> 0x000030  i32.sub",

@@ -120,6 +120,18 @@ pub enum Command {
         frame: usize,
         expr: String,
     },
+    /// A breakpoint whose condition is any source expression
+    /// (`break debugme.c:75 if i == ds->count`): the program stops when it is true.
+    BreakIf {
+        at: BreakAt,
+        condition: String,
+    },
+    /// A source-level request about a paused frame (DWARF), answered with one
+    /// `Event::Message` (or `Event::Error`).
+    Source {
+        frame: usize,
+        request: SourceRequest,
+    },
     /// Profile mode on: breakpoints suspended, everything tiered up, sampling.
     ProfileOn,
     /// Profile mode off: everything tiered down again, breakpoints restored.
@@ -145,7 +157,57 @@ impl Command {
     }
 }
 
-/// Why the program stopped.
+/// How `print` shows values (`print/x`...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PrintFormat {
+    #[default]
+    Natural,
+    /// `/x`
+    Hex,
+    /// `/d`
+    Decimal,
+    /// `/u`
+    Unsigned,
+    /// `/c`
+    Char,
+    /// `/f`
+    Float,
+}
+
+impl PrintFormat {
+    /// `x` for `/x`, empty for the natural format.
+    pub fn letter(self) -> &'static str {
+        match self {
+            PrintFormat::Natural => "",
+            PrintFormat::Hex => "x",
+            PrintFormat::Decimal => "d",
+            PrintFormat::Unsigned => "u",
+            PrintFormat::Char => "c",
+            PrintFormat::Float => "f",
+        }
+    }
+}
+
+/// Source-level (DWARF) questions about a paused frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceRequest {
+    /// `print[/F] EXPR`: `$N = VALUE`.
+    Print { expr: String, format: PrintFormat },
+    /// `ptype EXPR` (`whatis` when `expand` is false).
+    Ptype { expr: String, expand: bool },
+    /// `set var LHS = RHS` (the whole assignment).
+    Assign(String),
+    /// `info locals`
+    Locals,
+    /// `info args`
+    Args,
+    /// `bt` with each frame's arguments.
+    Backtrace,
+    /// The `display` list at a stop: (number, format, expression).
+    Displays(Vec<(u32, PrintFormat, String)>),
+}
+
+/// Why the program stopped./// Why the program stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StopReason {
     /// Before the first instruction.

@@ -40,12 +40,14 @@ pub enum View {
 
 /// One line per command, for `help`.
 pub const HELP: &[&str] = &[
-    "break|b LOCATION [if $localN OP VALUE]   LOCATION: 0x1a2 (module offset), FUNC, #INDEX, FILE:LINE",
+    "break|b LOCATION [if EXPR]               LOCATION: 0x1a2 (module offset), FUNC, #INDEX, FILE:LINE",
     "delete [N]   enable N   disable N        breakpoints",
     "stepi|si  nexti|ni  step|s  next|n  finish  continue|c  pause  restart  detach",
     "backtrace|bt  frame|f N  locals  stack  regs  globals  tables  list|l  disas [FUNC|0xOFF]",
     "x ADDR [LEN]                             memory, hex and ASCII",
-    "print|p NAME|$localN|$globalN            a source variable (DWARF) or a wasm value",
+    "print|p[/x|/d|/u|/c|/f] EXPR             C/C++ expression (DWARF names, $localN, $globalN)",
+    "ptype EXPR|TYPE   whatis EXPR   display[/F] EXPR   undisplay [N]   set var LHS = VALUE",
+    "info locals|args (source)   info wasm-locals   locals (wasm)",
     "set $localN=V | $globalN=V | mem ADDR=BYTE[,BYTE...]",
     "info functions|breakpoints   profile on|off|report   sleep MS   help   quit|q",
 ];
@@ -129,8 +131,36 @@ fn parse_condition(s: &str) -> Result<Condition, String> {
     Ok(Condition { local, op, value })
 }
 
+/// `print/x` -> (`x` format); `print` -> natural.
+fn parse_format(word: &str) -> Result<PrintFormat, String> {
+    let Some((_, f)) = word.split_once('/') else {
+        return Ok(PrintFormat::Natural);
+    };
+    Ok(match f {
+        "x" => PrintFormat::Hex,
+        "d" => PrintFormat::Decimal,
+        "u" => PrintFormat::Unsigned,
+        "c" => PrintFormat::Char,
+        "f" => PrintFormat::Float,
+        _ => return Err(format!("unknown format `/{f}` (use /x /d /u /c /f)")),
+    })
+}
+
+fn source(request: SourceRequest) -> Parsed {
+    Parsed::Engine(Command::Source { frame: 0, request })
+}
+
 fn parse_set(rest: &str) -> Result<Command, String> {
-    let usage = "usage: set $localN=V | set $globalN=V | set mem ADDR=BYTE[,BYTE...]";
+    let usage =
+        "usage: set var LHS = VALUE | set $localN=V | set $globalN=V | set mem ADDR=BYTE[,BYTE...]";
+    for prefix in ["variable ", "var "] {
+        if let Some(assignment) = rest.strip_prefix(prefix) {
+            return Ok(Command::Source {
+                frame: 0,
+                request: SourceRequest::Assign(assignment.trim().to_string()),
+            });
+        }
+    }
     if let Some(m) = rest.strip_prefix("mem") {
         let (addr, bytes) = m.split_once('=').ok_or(usage)?;
         let addr = parse_u64(addr).ok_or(usage)?;
@@ -142,8 +172,14 @@ fn parse_set(rest: &str) -> Result<Command, String> {
         return Ok(Command::WriteMemory { addr, bytes });
     }
     let (lhs, rhs) = rest.split_once('=').ok_or(usage)?;
-    let bits = parse_bits(rhs).ok_or_else(|| format!("bad value `{}`", rhs.trim()))?;
     let lhs = lhs.trim();
+    if !lhs.starts_with('$') {
+        return Ok(Command::Source {
+            frame: 0,
+            request: SourceRequest::Assign(rest.trim().to_string()),
+        });
+    }
+    let bits = parse_bits(rhs).ok_or_else(|| format!("bad value `{}`", rhs.trim()))?;
     if let Some(n) = lhs.strip_prefix("$local") {
         let index = n.parse().map_err(|_| usage.to_string())?;
         return Ok(Command::SetLocal {
@@ -169,6 +205,13 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
         Some((w, r)) => (w, r.trim()),
         None => (line, ""),
     };
+    // `print/x`, `display/x`: the format belongs to the command word.
+    let (word, format) = match word.split_once('/') {
+        Some((w, _)) if matches!(w, "print" | "p" | "display" | "output" | "call") => {
+            (w, parse_format(word)?)
+        }
+        _ => (word, PrintFormat::Natural),
+    };
     let no_args = |p: Parsed| {
         if rest.is_empty() {
             Ok(p)
@@ -186,13 +229,28 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
                 );
             }
             let (loc, cond) = match rest.split_once(" if ") {
-                Some((l, c)) => (l.trim(), Some(parse_condition(c)?)),
+                Some((l, c)) => (l.trim(), Some(c.trim())),
                 None => (rest, None),
             };
-            Ok(e(C::Break {
-                at: parse_location(loc)?,
-                condition: cond,
-            }))
+            let at = parse_location(loc)?;
+            match cond {
+                None => Ok(e(C::Break {
+                    at,
+                    condition: None,
+                })),
+                Some("") => Err("`if` needs a condition".into()),
+                // `$localN OP VALUE` is checked by the engine without DWARF.
+                Some(c) => match parse_condition(c) {
+                    Ok(k) => Ok(e(C::Break {
+                        at,
+                        condition: Some(k),
+                    })),
+                    Err(_) => Ok(e(C::BreakIf {
+                        at,
+                        condition: c.to_string(),
+                    })),
+                },
+            }
         }
         "delete" | "d" => {
             if rest.is_empty() {
@@ -250,14 +308,47 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
             };
             Ok(e(C::ReadMemory { addr, len }))
         }
-        "print" | "p" => {
+        "print" | "p" | "output" | "call" => {
             if rest.is_empty() {
-                Err("usage: print NAME | $localN | $globalN".into())
-            } else {
+                Err("usage: print[/x|/d|/u|/c|/f] EXPR".into())
+            } else if format == PrintFormat::Natural {
                 Ok(e(C::Print {
                     frame: 0,
                     expr: rest.to_string(),
                 }))
+            } else {
+                Ok(source(SourceRequest::Print {
+                    expr: rest.to_string(),
+                    format,
+                }))
+            }
+        }
+        "ptype" | "whatis" => {
+            if rest.is_empty() {
+                Err(format!("usage: {word} EXPR | TYPE"))
+            } else {
+                Ok(source(SourceRequest::Ptype {
+                    expr: rest.to_string(),
+                    expand: word == "ptype",
+                }))
+            }
+        }
+        "display" => {
+            if rest.is_empty() {
+                Err("usage: display[/x|/d|/u|/c|/f] EXPR".into())
+            } else {
+                Ok(source(SourceRequest::Displays(vec![(
+                    0,
+                    format,
+                    rest.to_string(),
+                )])))
+            }
+        }
+        "undisplay" => {
+            if rest.split_whitespace().all(|n| n.parse::<u32>().is_ok()) {
+                Ok(Parsed::Nothing)
+            } else {
+                Err("usage: undisplay [N...]".into())
             }
         }
         "set" => parse_set(rest).map(e),
@@ -265,10 +356,12 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
             "functions" | "func" | "f" => Ok(Parsed::Show(View::InfoFunctions)),
             "breakpoints" | "break" | "b" => Ok(Parsed::Show(View::InfoBreakpoints)),
             "frame" => Ok(Parsed::Show(View::Frame(usize::MAX))),
-            "locals" => Ok(Parsed::Show(View::Locals)),
+            "locals" => Ok(source(SourceRequest::Locals)),
+            "args" => Ok(source(SourceRequest::Args)),
+            "wasm-locals" => Ok(Parsed::Show(View::Locals)),
             "registers" | "regs" => Ok(Parsed::Show(View::Regs)),
             "tables" => Ok(Parsed::Show(View::Tables)),
-            _ => Err("usage: info functions | info breakpoints".into()),
+            _ => Err("usage: info functions | breakpoints | locals | args | wasm-locals | frame | registers | tables".into()),
         },
         "profile" => match rest {
             "on" => Ok(e(C::ProfileOn)),
@@ -376,6 +469,14 @@ pub enum Wait {
 pub struct Console {
     last: Option<std::sync::Arc<Snapshot>>,
     frame: usize,
+    /// `display` expressions: (number, format, text).
+    displays: Vec<(u32, PrintFormat, String)>,
+    next_display: u32,
+    /// The displays were asked for at the last stop; their answer is due.
+    displays_due: bool,
+    /// The program was resumed by this console: the next pause is a stop (not the refreshed
+    /// pause after `set`).
+    resumed: bool,
 }
 
 fn frame_line(i: usize, f: &Frame) -> String {
@@ -462,11 +563,67 @@ impl Console {
         Ok((s, f))
     }
 
+    /// True once after a stop at which the `display` list was sent for evaluation: the client
+    /// should wait for that answer too.
+    pub fn take_displays_due(&mut self) -> bool {
+        std::mem::take(&mut self.displays_due)
+    }
+
+    /// `undisplay [N...]`.
+    fn undisplay(&mut self, rest: &str) -> Vec<String> {
+        if rest.is_empty() {
+            self.displays.clear();
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for n in rest
+            .split_whitespace()
+            .filter_map(|n| n.parse::<u32>().ok())
+        {
+            let before = self.displays.len();
+            self.displays.retain(|d| d.0 != n);
+            if self.displays.len() == before {
+                out.push(format!("error: no display number {n}"));
+            }
+        }
+        out
+    }
+
     /// Runs one line: sends engine commands, answers views from the last pause.
     pub fn execute(&mut self, session: &super::Session, line: &str) -> (Vec<String>, Wait) {
         let parsed = match parse(line) {
             Ok(p) => p,
             Err(e) => return (vec![format!("error: {e}")], Wait::Nothing),
+        };
+        let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix("undisplay") {
+            return (self.undisplay(rest.trim()), Wait::Nothing);
+        }
+        // `display EXPR`: remembered here, shown now and at every stop.
+        let parsed = match parsed {
+            Parsed::Engine(Command::Source {
+                request: SourceRequest::Displays(mut list),
+                ..
+            }) if list.len() == 1 => {
+                self.next_display += 1;
+                list[0].0 = self.next_display;
+                self.displays.push(list[0].clone());
+                if self.last.is_none() {
+                    return (Vec::new(), Wait::Nothing);
+                }
+                Parsed::Engine(Command::Source {
+                    frame: 0,
+                    request: SourceRequest::Displays(list),
+                })
+            }
+            // With DWARF, `bt` shows each frame's arguments (the engine reads them).
+            Parsed::Show(View::Backtrace) if session.has_dwarf() && self.last.is_some() => {
+                Parsed::Engine(Command::Source {
+                    frame: 0,
+                    request: SourceRequest::Backtrace,
+                })
+            }
+            p => p,
         };
         match parsed {
             Parsed::Nothing => (Vec::new(), Wait::Nothing),
@@ -482,6 +639,10 @@ impl Console {
                         frame: self.frame,
                         expr,
                     },
+                    Command::Source { request, .. } => Command::Source {
+                        frame: self.frame,
+                        request,
+                    },
                     c => c,
                 };
                 let running = session.state() == RunState::Running;
@@ -494,6 +655,7 @@ impl Console {
                     | Command::SetLocal { .. }
                     | Command::SetGlobal { .. }
                     | Command::Print { .. }
+                    | Command::Source { .. }
                         if !running =>
                     {
                         Wait::Answer
@@ -506,6 +668,7 @@ impl Console {
                 if wait == Wait::Stop {
                     self.last = None;
                     self.frame = 0;
+                    self.resumed = true;
                 }
                 session.send(cmd);
                 (Vec::new(), wait)
@@ -779,6 +942,16 @@ impl Console {
             Event::Paused(s) => {
                 self.last = Some(s.clone());
                 self.frame = 0;
+                if std::mem::take(&mut self.resumed)
+                    && !self.displays.is_empty()
+                    && !s.frames.is_empty()
+                {
+                    session.send(Command::Source {
+                        frame: 0,
+                        request: SourceRequest::Displays(self.displays.clone()),
+                    });
+                    self.displays_due = true;
+                }
                 let Some(f) = s.frames.first() else {
                     return vec![format!("{} (no frames)", s.reason.describe())];
                 };
@@ -874,7 +1047,7 @@ impl Console {
                 }
                 out
             }
-            Event::Message(m) => vec![m.clone()],
+            Event::Message(m) => m.lines().map(str::to_string).collect(),
             Event::Error(e) => vec![format!("error: {e}")],
             Event::Closed => Vec::new(),
         }

@@ -6,8 +6,12 @@
 mod api;
 pub mod console;
 pub mod dwarf;
+pub mod dwarf_types;
+pub mod expr;
 mod program;
 mod session;
+mod source;
+pub mod values;
 
 pub use api::*;
 pub use session::{DisasLine, Session, SessionConfig};

@@ -4,7 +4,7 @@
 //! `restart` or `quit`.
 
 use super::api::*;
-use super::session::{short_file, Control, FrameEnv, Live, SessionConfig, Shared, Step, StepKind};
+use super::session::{Control, Live, SessionConfig, Shared, Step, StepKind};
 use crate::code::ValueLoc;
 use crate::engine::Engine;
 use crate::error::{Error, Trap, TrapCode};
@@ -242,6 +242,7 @@ fn should_stop(shared: &Shared, c: &mut Control, ctx: &DebugContext<'_>) -> Opti
                     }
                 }
             };
+            let ok = ok && shared.source_condition(b.id, ctx);
             if ok {
                 b.hits += 1;
                 hit.get_or_insert(b.id);
@@ -551,13 +552,16 @@ fn serve(shared: &Shared, ctx: &DebugContext<'_>, snap: &Snapshot, cmd: Command)
                 false
             }
         },
-        Command::Print { frame, expr } => {
-            match print(shared, ctx, snap, frame, expr.trim()) {
-                Ok(s) => shared.emit(Event::Message(s)),
-                Err(e) => shared.emit(Event::Error(e)),
-            }
-            false
-        }
+        Command::Print { frame, expr } => shared.source_request(
+            ctx,
+            snap,
+            frame,
+            SourceRequest::Print {
+                expr,
+                format: PrintFormat::Natural,
+            },
+        ),
+        Command::Source { frame, request } => shared.source_request(ctx, snap, frame, request),
         Command::Pause => {
             shared.emit(Event::Message("already paused".into()));
             false
@@ -567,82 +571,4 @@ fn serve(shared: &Shared, ctx: &DebugContext<'_>, snap: &Snapshot, cmd: Command)
             false
         }
     }
-}
-
-fn print(
-    shared: &Shared,
-    ctx: &DebugContext<'_>,
-    snap: &Snapshot,
-    frame: usize,
-    expr: &str,
-) -> Result<String, String> {
-    let f = snap
-        .frames
-        .get(frame)
-        .ok_or_else(|| format!("no frame {frame} (the stack has {})", snap.frames.len()))?;
-    if let Some(n) = expr.strip_prefix("$local") {
-        let i: usize = n.parse().map_err(|_| format!("bad local `{expr}`"))?;
-        let locals = f
-            .locals
-            .as_ref()
-            .ok_or("this frame's code keeps no record of its locals")?;
-        let v = locals
-            .get(i)
-            .ok_or_else(|| format!("no local {i} (the function has {})", locals.len()))?;
-        if v.place == Place::OptimizedOut {
-            return Ok(format!("$local{i} = <optimized out> ({})", v.ty));
-        }
-        if v.place == Place::Unavailable {
-            return Err(format!("$local{i} is not recoverable in this frame"));
-        }
-        return Ok(format!(
-            "$local{i} = {} ({})",
-            format_bits(v.ty, v.bits),
-            v.ty
-        ));
-    }
-    if let Some(n) = expr.strip_prefix("$global") {
-        let i: usize = n.parse().map_err(|_| format!("bad global `{expr}`"))?;
-        let g = snap
-            .globals
-            .get(i)
-            .ok_or_else(|| format!("no global {i} (the module has {})", snap.globals.len()))?;
-        return Ok(format!(
-            "$global{i} = {} ({})",
-            format_bits(g.ty, g.bits),
-            g.ty
-        ));
-    }
-    let d = shared.dwarf.as_ref().ok_or_else(|| {
-        format!("no DWARF in this module: print $localN or $globalN instead of `{expr}`")
-    })?;
-    let var = d
-        .variables_at(f.offset)
-        .into_iter()
-        .find(|v| v.name == expr)
-        .ok_or_else(|| {
-            format!(
-                "no variable `{expr}` in scope at {:#x} ({})",
-                f.offset,
-                f.source
-                    .as_ref()
-                    .map(|p| format!("{}:{}", short_file(&p.file), p.line))
-                    .unwrap_or_else(|| f.func_name.clone())
-            )
-        })?;
-    let locals = f.locals.clone().unwrap_or_default();
-    let stack = if frame == 0 {
-        f.stack.clone().unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    let mem = ctx.memory();
-    let env = FrameEnv {
-        locals: &locals,
-        globals: &snap.globals,
-        stack: &stack,
-        memory: mem,
-    };
-    let value = var.format(&env)?;
-    Ok(format!("{} = {value} ({})", var.name, var.ty.name))
 }

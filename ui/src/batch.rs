@@ -116,7 +116,7 @@ impl Printer {
     }
 
     /// Shows events until `wait` is satisfied; true when the session closed.
-    fn wait(&mut self, session: &Session, console: &mut Console, wait: Wait) -> bool {
+    fn wait(&mut self, session: &Session, console: &mut Console, mut wait: Wait) -> bool {
         let start = Instant::now();
         let limit = match wait {
             Wait::Nothing => Duration::from_millis(30),
@@ -159,6 +159,11 @@ impl Printer {
             }
             let done = match (&ev, wait) {
                 (Event::Closed, _) => return true,
+                // The `display` list is shown after the stop.
+                (Event::Paused(_), Wait::Stop) if console.take_displays_due() => {
+                    wait = Wait::Answer;
+                    false
+                }
                 (Event::Paused(_), Wait::Stop) => true,
                 (Event::Ended { outcome, .. }, Wait::Stop) => *outcome != Outcome::Killed,
                 (Event::Memory { .. } | Event::Message(_) | Event::Error(_), Wait::Answer) => {

@@ -136,7 +136,7 @@ impl Shared {
     }
 
     /// Break / Delete / Enable: handled at once, whatever the program is doing.
-    pub(super) fn breakpoint_command(&self, cmd: Command) {
+    pub(crate) fn breakpoint_command(&self, cmd: Command) {
         // A breakpoint set while the program runs detached attaches: every
         // later execution of the instruction runs debug code.
         if matches!(cmd, Command::Break { .. }) && self.mode() == DebugMode::Running {

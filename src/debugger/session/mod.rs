@@ -6,12 +6,10 @@
 
 mod breakpoints;
 mod disassembly;
-mod frame_env;
 mod profile_mode;
 mod shared;
 
 pub use disassembly::DisasLine;
-pub(crate) use frame_env::FrameEnv;
 use shared::{lock, mode_code, Profiling, STATE_RUNNING};
 pub(crate) use shared::{Control, Live, Shared, Step, StepKind};
 
@@ -107,6 +105,7 @@ impl Session {
             restart: AtomicBool::new(false),
             profiling: Mutex::new(Profiling::default()),
             switching: AtomicBool::new(false),
+            source: Default::default(),
             disas: OnceLock::new(),
             source_cache: Mutex::new(Default::default()),
         });
@@ -157,6 +156,7 @@ impl Session {
             Command::Break { .. } | Command::Delete(_) | Command::Enable { .. } => {
                 s.breakpoint_command(cmd)
             }
+            Command::BreakIf { at, condition } => s.break_if(at, condition),
             Command::ProfileOn => s.profile_on(),
             Command::ProfileOff => s.profile_off(),
             Command::ProfileReport => s.emit(Event::Profile(s.profile_report())),

@@ -87,6 +87,8 @@ pub(crate) struct Shared {
     pub profiling: Mutex<Profiling>,
     /// A tier switch runs on a helper thread (one at a time).
     pub switching: AtomicBool,
+    /// Breakpoint conditions on source expressions, `print`'s `$N` (source.rs).
+    pub source: crate::debugger::source::SourceState,
     pub(super) disas: OnceLock<Vec<(u32, Vec<DisasLine>)>>,
     pub(super) source_cache: Mutex<std::collections::HashMap<String, Option<Arc<Vec<String>>>>>,
 }
