@@ -4,8 +4,10 @@
 //! The TUI and the batch console (`console`) are clients of `Session`.
 
 mod api;
+pub mod annotate;
 pub mod console;
 pub mod dwarf;
+pub mod machine_code;
 mod program;
 mod session;
 

@@ -201,6 +201,7 @@ pub fn report(
         flat,
         tree,
         timeline: timeline(samples, elapsed),
+        detail: super::detail::detail(samples),
     }
 }
 
