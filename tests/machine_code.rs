@@ -106,7 +106,8 @@ fn native_ranges_tile_the_code_in_every_tier() {
         let rest = &code.ranges[body.len() + 1..];
         assert!(!rest.is_empty(), "{what}: no out-of-line code");
         assert!(
-            rest.iter().all(|r| !r.exact || offsets.contains(&r.wasm_offset)),
+            rest.iter()
+                .all(|r| !r.exact || offsets.contains(&r.wasm_offset)),
             "{what}: out-of-line code under no instruction"
         );
         // The division's trap path is shown under the division.
@@ -155,7 +156,10 @@ fn native_ranges_tile_the_code_in_every_tier() {
     let all = code.ranges.iter().flat_map(|r| &r.insns).count();
     assert!(all > 30, "{all}");
     // Imported or missing functions: one clear error.
-    assert!(s.machine_code(99, Tier::Debug, true).unwrap_err().contains("no function #99"));
+    assert!(s
+        .machine_code(99, Tier::Debug, true)
+        .unwrap_err()
+        .contains("no function #99"));
 }
 
 /// Runs console lines and collects their text (and the events they wait for).
@@ -199,8 +203,14 @@ fn console_disas_m_shows_native_code_under_wasm() {
     let stop = run(&s, &mut c, "continue").join("\n");
     assert!(stop.contains(&format!("at {div:#x}")), "{stop}");
     let text = run(&s, &mut c, "disas /m").join("\n");
-    assert!(text.contains("kernel (#1): baseline·debug code at 0x"), "{text}");
-    assert!(text.contains(&format!("=> {div:#08x}  i32.div_s")), "{text}");
+    assert!(
+        text.contains("kernel (#1): baseline·debug code at 0x"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("=> {div:#08x}  i32.div_s")),
+        "{text}"
+    );
     assert!(text.contains("idiv "), "{text}");
     // The native pc is marked, and it lies in the division's code.
     let pc_line = text
@@ -218,7 +228,10 @@ fn console_disas_m_shows_native_code_under_wasm() {
     assert!(opt.contains("no wasm origin of its own"), "{opt}");
     assert!(opt.lines().any(|l| l.starts_with("  ~")), "{opt}");
     let helper = run(&s, &mut c, "disas /m $helper tier=baseline").join("\n");
-    assert!(helper.contains("error: no function named `$helper`"), "{helper}");
+    assert!(
+        helper.contains("error: no function named `$helper`"),
+        "{helper}"
+    );
     let helper = run(&s, &mut c, "disas /m #0 tier=baseline").join("\n");
     assert!(helper.contains("helper (#0): baseline code"), "{helper}");
     assert!(helper.contains("i32.mul"), "{helper}");

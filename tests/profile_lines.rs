@@ -72,7 +72,10 @@ fn loop_range(s: &Session, func: u32) -> (u32, u32) {
         } else if t.starts_with("end") {
             depth -= 1;
             if depth == 0 {
-                return (lines[start].offset.expect("offset"), l.offset.expect("offset"));
+                return (
+                    lines[start].offset.expect("offset"),
+                    l.offset.expect("offset"),
+                );
             }
         }
     }
@@ -149,7 +152,9 @@ fn samples_land_on_the_hot_loop_instructions_and_lines() {
         .nth(1)
         .unwrap_or_default();
     assert!(
-        LOOP_LINES.clone().any(|n| hottest_line.contains(&format!("debugme.c:{n} "))),
+        LOOP_LINES
+            .clone()
+            .any(|n| hottest_line.contains(&format!("debugme.c:{n} "))),
         "the hottest line is in the loop: {hottest_line}\n{lines}"
     );
 
@@ -170,7 +175,10 @@ fn samples_land_on_the_hot_loop_instructions_and_lines() {
     let (bad, wait) = c.execute(&s, "profile annotate no_such_function");
     assert_eq!(wait, Wait::Nothing);
     assert_eq!(bad.len(), 1, "{bad:?}");
-    assert!(bad[0].contains("no function named `no_such_function`"), "{bad:?}");
+    assert!(
+        bad[0].contains("no function named `no_such_function`"),
+        "{bad:?}"
+    );
 }
 
 /// Builds the `wdb` binary once (it is another package) and returns its path.
@@ -233,16 +241,32 @@ fn profile_out_writes_a_speedscope_file() {
         "speedscope's schema rejects the file:\n{}",
         String::from_utf8_lossy(&check.stderr)
     );
-    for want in ["\"smooth_step\"", "\"simulate\"", "\"main\"", "debugme.c:12"] {
+    for want in [
+        "\"smooth_step\"",
+        "\"simulate\"",
+        "\"main\"",
+        "debugme.c:12",
+    ] {
         assert!(summary.contains(want), "missing {want} in {summary}");
     }
     // The checker itself rejects what is not speedscope's format.
     let bad = dir.join("bad.json");
-    std::fs::write(&bad, br#"{"shared":{"frames":[]},"profiles":[{"type":"sampled"}]}"#).unwrap();
+    std::fs::write(
+        &bad,
+        br#"{"shared":{"frames":[]},"profiles":[{"type":"sampled"}]}"#,
+    )
+    .unwrap();
     assert!(!speedscope_check(&bad).status.success());
     // An unwritable --out is one error line before anything runs.
     let out = Process::new(wdb_path())
-        .args(["profile", DEBUGME, "--out", "/no/such/dir/p.json", "--", "1"])
+        .args([
+            "profile",
+            DEBUGME,
+            "--out",
+            "/no/such/dir/p.json",
+            "--",
+            "1",
+        ])
         .current_dir(root())
         .output()
         .expect("run wdb");

@@ -91,7 +91,9 @@ pub fn machine_text(
                 .position(|r| r.exact && r.wasm_offset == a)
                 .or_else(|| {
                     let c = cur?;
-                    code.ranges.iter().position(|r| r.insns.iter().any(|i| i.addr == c))
+                    code.ranges
+                        .iter()
+                        .position(|r| r.insns.iter().any(|i| i.addr == c))
                 })
                 .unwrap_or(0);
             (k.saturating_sub(BEFORE), (k + AFTER).min(code.ranges.len()))
@@ -99,7 +101,10 @@ pub fn machine_text(
     };
     let mut shown: Vec<&NativeRange> = code.ranges[lo..hi].iter().collect();
     let extra = cur.and_then(|c| {
-        let r = code.ranges.iter().find(|r| r.insns.iter().any(|i| i.addr == c))?;
+        let r = code
+            .ranges
+            .iter()
+            .find(|r| r.insns.iter().any(|i| i.addr == c))?;
         (!shown.iter().any(|s| std::ptr::eq(*s, r))).then_some(r)
     });
     let mut out = vec![format!(
@@ -157,16 +162,19 @@ fn source_of(session: &Session, offset: u32) -> Option<(String, u32, String)> {
     let p = session.source_pos(offset)?;
     let text = session
         .source_text(&p.file)
-        .and_then(|t| t.get(p.line as usize - 1).map(|l| l.trim().to_string()))
+        .and_then(|t| {
+            t.get((p.line as usize).saturating_sub(1))
+                .map(|l| l.trim().to_string())
+        })
         .unwrap_or_default();
     Some((p.file, p.line, text))
 }
 
+/// (file, line), samples, the line's text.
+type LineRow = ((String, u32), u64, String);
+
 /// Sums samples by source line, hottest first.
-fn by_line(
-    session: &Session,
-    by_offset: &[(u32, u64)],
-) -> Vec<((String, u32), u64, String)> {
+fn by_line(session: &Session, by_offset: &[(u32, u64)]) -> Vec<LineRow> {
     let mut lines: HashMap<(String, u32), (u64, String)> = HashMap::new();
     for &(off, n) in by_offset {
         if let Some((file, line, text)) = source_of(session, off) {
@@ -179,7 +187,7 @@ fn by_line(
     v
 }
 
-fn line_rows(lines: &[((String, u32), u64, String)], total: u64) -> Vec<String> {
+fn line_rows(lines: &[LineRow], total: u64) -> Vec<String> {
     lines
         .iter()
         .take(HOTTEST)
@@ -358,7 +366,11 @@ pub fn annotate(session: &Session, r: &ProfileReport, func: u32) -> Vec<String> 
         for r in c.ranges.iter().filter(|r| r.wasm_offset == off) {
             for i in &r.insns {
                 let k = per_pc.get(&i.addr).copied().unwrap_or(0);
-                out.push(format!("{:>7}{}", cell(k), native_line(c, r, i, false, false)));
+                out.push(format!(
+                    "{:>7}{}",
+                    cell(k),
+                    native_line(c, r, i, false, false)
+                ));
             }
         }
     }

@@ -197,7 +197,9 @@ fn parse_disas(rest: &str) -> Result<View, String> {
         } else if what.is_none() {
             what = Some(word.to_string());
         } else {
-            return Err("usage: disas [/m|/r] [FUNC|0xOFFSET] [tier=debug|baseline|optimized]".into());
+            return Err(
+                "usage: disas [/m|/r] [FUNC|0xOFFSET] [tier=debug|baseline|optimized]".into(),
+            );
         }
     }
     if native || raw || tier.is_some() {
@@ -385,7 +387,12 @@ mod tests {
             parse("profile annotate mean").unwrap(),
             Parsed::Show(View::ProfileAnnotate("mean".into()))
         );
-        for bad in ["disas /x", "disas /m f tier=fast", "disas a b", "profile annotate"] {
+        for bad in [
+            "disas /x",
+            "disas /m f tier=fast",
+            "disas a b",
+            "profile annotate",
+        ] {
             let err = parse(bad).unwrap_err();
             assert!(!err.contains('\n') && !err.is_empty(), "{bad}: {err}");
         }
@@ -886,7 +893,10 @@ impl Console {
                 let (s, f) = self.current()?;
                 let running = match f.tier {
                     FrameTier::Host => {
-                        return Err(format!("{} is a host function: no machine code", f.func_name))
+                        return Err(format!(
+                            "{} is a host function: no machine code",
+                            f.func_name
+                        ))
                     }
                     FrameTier::Debug => Tier::Debug,
                     FrameTier::Baseline => Tier::Baseline,
@@ -920,7 +930,11 @@ impl Console {
                         let row = session.functions().into_iter().find(|r| r.index == func);
                         let current = row.and_then(|r| super::machine_code::parse_tier(&r.tier));
                         let mut found = None;
-                        for t in current.into_iter().chain([Tier::Debug, Tier::Baseline, Tier::Optimized]) {
+                        for t in current.into_iter().chain([
+                            Tier::Debug,
+                            Tier::Baseline,
+                            Tier::Optimized,
+                        ]) {
                             if let Ok(c) = session.machine_code(func, t, false) {
                                 found = Some(c);
                                 break;

@@ -102,7 +102,11 @@ pub fn machine_code(
     // The prologue comes before the first entry.
     let head = map.first().map_or(len, |e| e.0.min(len));
     if head > 0 || map.is_empty() {
-        let w = map.first().map(|e| e.1).filter(|&w| is_insn(w)).unwrap_or(first);
+        let w = map
+            .first()
+            .map(|e| e.1)
+            .filter(|&w| is_insn(w))
+            .unwrap_or(first);
         cuts.push((0, w, false));
     }
     for (i, &(start, w)) in map.iter().enumerate() {
@@ -153,7 +157,12 @@ impl Session {
     /// The machine code of function `func` in `tier`, by wasm instruction.
     /// With `compile`, code of a tier the function has not been compiled to
     /// yet is compiled now (the running program keeps the code it has).
-    pub fn machine_code(&self, func: u32, tier: Tier, compile: bool) -> Result<MachineCode, String> {
+    pub fn machine_code(
+        &self,
+        func: u32,
+        tier: Tier,
+        compile: bool,
+    ) -> Result<MachineCode, String> {
         let module = self.module();
         let info = module.info();
         if func >= info.num_funcs() {
@@ -171,11 +180,19 @@ impl Session {
         let ptr = match module.code_ptr(func, tier) {
             Some(p) => p,
             None if compile => {
-                module
-                    .ensure_tier(&[func], tier, 1)
-                    .map_err(|e| format!("cannot compile {} ({}): {e}", self.func_name(func), tier.name()))?;
+                module.ensure_tier(&[func], tier, 1).map_err(|e| {
+                    format!(
+                        "cannot compile {} ({}): {e}",
+                        self.func_name(func),
+                        tier.name()
+                    )
+                })?;
                 module.code_ptr(func, tier).ok_or_else(|| {
-                    format!("no {} code for {} after compiling it", tier.name(), self.func_name(func))
+                    format!(
+                        "no {} code for {} after compiling it",
+                        tier.name(),
+                        self.func_name(func)
+                    )
                 })?
             }
             None => {

@@ -3,8 +3,8 @@
 //! function down to baseline debug code; profile mode tiers everything up.
 //! The TUI and the batch console (`console`) are clients of `Session`.
 
-mod api;
 pub mod annotate;
+mod api;
 pub mod console;
 pub mod dwarf;
 pub mod machine_code;

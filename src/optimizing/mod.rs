@@ -312,7 +312,10 @@ pub(crate) fn finish(
 /// this: a real entry never repeats its predecessor's offset (consecutive
 /// ranges of one instruction merge, and so does a gap between two of them),
 /// and the prologue, before the first entry, gets none.
-fn offset_map(srclocs: &[cranelift_codegen::MachSrcLoc<cranelift_codegen::Final>], len: u32) -> Vec<(u32, u32)> {
+fn offset_map(
+    srclocs: &[cranelift_codegen::MachSrcLoc<cranelift_codegen::Final>],
+    len: u32,
+) -> Vec<(u32, u32)> {
     let mut map: Vec<(u32, u32)> = Vec::new();
     // Whether the last entry starts code without an origin.
     let mut in_gap = false;

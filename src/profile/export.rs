@@ -12,7 +12,8 @@ use crate::debugger::{ProfileDetail, StackFrame};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-/// Where a frame's code came from in the source (from DWARF).
+/// Where a frame's code came from in the source (from DWARF); frames are
+/// written per line (the column is dropped).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FrameSource {
     pub file: String,
@@ -67,7 +68,8 @@ pub fn speedscope(detail: &ProfileDetail, name: &str, ms_per_sample: f64, names:
                     wasm_offset,
                 } => (
                     (names.function)(module_id, func_index),
-                    (names.source)(module_id, wasm_offset),
+                    // One frame per line: columns would split a line's samples.
+                    (names.source)(module_id, wasm_offset).map(|s| FrameSource { column: 0, ..s }),
                 ),
             };
             let id = match index.get(&key) {
@@ -98,7 +100,12 @@ pub fn speedscope(detail: &ProfileDetail, name: &str, ms_per_sample: f64, names:
         }
         let _ = write!(out, "{{\"name\":{}", json_string(fname));
         if let Some(s) = src {
-            let _ = write!(out, ",\"file\":{},\"line\":{}", json_string(&s.file), s.line);
+            let _ = write!(
+                out,
+                ",\"file\":{},\"line\":{}",
+                json_string(&s.file),
+                s.line
+            );
             if s.column > 0 {
                 let _ = write!(out, ",\"col\":{}", s.column);
             }

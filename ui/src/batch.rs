@@ -287,9 +287,10 @@ fn write_speedscope(
                 column: p.column,
             })
     };
-    let name = file
-        .file_name()
-        .map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let text = speedscope(
         &report.detail,
         &name,

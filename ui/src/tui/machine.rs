@@ -138,7 +138,9 @@ impl App {
         if self.state == wdb::debugger::RunState::Running {
             return None;
         }
-        let fr = self.selected_frame().filter(|fr| fr.func_index == code.func_index)?;
+        let fr = self
+            .selected_frame()
+            .filter(|fr| fr.func_index == code.func_index)?;
         let pc = self
             .snapshot
             .as_ref()

@@ -165,7 +165,12 @@ impl Debuggee for Fake {
     fn has_dwarf(&self) -> bool {
         self.dwarf
     }
-    fn machine_code(&self, func: u32, tier: wdb::Tier, _compile: bool) -> Result<MachineCode, String> {
+    fn machine_code(
+        &self,
+        func: u32,
+        tier: wdb::Tier,
+        _compile: bool,
+    ) -> Result<MachineCode, String> {
         fake_machine_code(func, tier).ok_or_else(|| format!("no code for #{func}"))
     }
     fn machine_code_at(&self, pc: u64) -> Option<MachineCode> {
@@ -180,7 +185,10 @@ impl Debuggee for Fake {
         ]
     }
     fn hot_lines(&self, report: &ProfileReport) -> Vec<String> {
-        vec![format!("Profile: {} samples, by wasm instruction", report.samples)]
+        vec![format!(
+            "Profile: {} samples, by wasm instruction",
+            report.samples
+        )]
     }
 }
 
@@ -188,7 +196,9 @@ impl Debuggee for Fake {
 /// own, then two instructions per wasm instruction; `mean`'s pc (0x10e) is
 /// the second instruction of its range.
 fn fake_machine_code(func: u32, tier: wdb::Tier) -> Option<MachineCode> {
-    let row = fake_functions().into_iter().find(|f| f.index == func && !f.imported)?;
+    let row = fake_functions()
+        .into_iter()
+        .find(|f| f.index == func && !f.imported)?;
     let addr = 0x7f00_dead_beaf_u64;
     let insn = |at: u32, text: String| NativeInsn {
         addr: addr + u64::from(at),
@@ -211,7 +221,10 @@ fn fake_machine_code(func: u32, tier: wdb::Tier) -> Option<MachineCode> {
             start,
             end: start + 0x10,
             insns: vec![
-                insn(start, format!("mov eax, dword ptr [rbp-{:#x}]", 8 * (i + 1))),
+                insn(
+                    start,
+                    format!("mov eax, dword ptr [rbp-{:#x}]", 8 * (i + 1)),
+                ),
                 insn(start + 8, format!("add ecx, {i}")),
             ],
         });
@@ -1053,7 +1066,9 @@ fn m_shows_native_code_under_each_wasm_instruction() {
     // The native pc (0x7f00deadbeef, inside 0x10e's code) is highlighted.
     let row = row_of(&s, "0x7f00deadbeef").unwrap_or_else(|| panic!("no pc line\n{s}"));
     let line = s.lines().nth(row).unwrap_or_default();
-    let x = line[..line.find("0x7f00deadbeef").unwrap_or(0)].chars().count() as u16;
+    let x = line[..line.find("0x7f00deadbeef").unwrap_or(0)]
+        .chars()
+        .count() as u16;
     let cell = buf.cell(Position::new(x, row as u16)).expect("cell");
     assert_eq!(cell.bg, Color::Yellow, "native pc not highlighted\n{s}");
     assert!(line.contains('▶'), "{line}");

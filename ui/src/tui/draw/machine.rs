@@ -42,7 +42,9 @@ pub(super) fn draw_native(f: &mut Frame, app: &App, area: Rect, active: bool, co
     for (n, row) in rows.iter().enumerate().skip(top).take(h) {
         match *row {
             NativeRow::Wasm(i) => {
-                let Some(l) = app.code.lines.get(i) else { continue };
+                let Some(l) = app.code.lines.get(i) else {
+                    continue;
+                };
                 let bp = l
                     .offset
                     .and_then(|o| app.breakpoints.iter().find(|b| b.offset == o));
@@ -67,7 +69,9 @@ pub(super) fn draw_native(f: &mut Frame, app: &App, area: Rect, active: bool, co
                 out.push(code_line(bp_mark, &body, style, cursor, active, w));
             }
             NativeRow::Insn(k, j) => {
-                let Some(r) = code.ranges.get(k) else { continue };
+                let Some(r) = code.ranges.get(k) else {
+                    continue;
+                };
                 let Some(insn) = r.insns.get(j) else { continue };
                 let here = native_pc == Some(insn.addr);
                 let mark = if here { "▶" } else { " " };
