@@ -1104,12 +1104,12 @@ impl App {
             self.prompt_key(key);
             return;
         }
-        if self.message.is_some() && key.code == KeyCode::Esc && self.focus != Pane::Functions {
-            self.message = None;
-            return;
-        }
         if key.code == KeyCode::Esc && self.focus == Pane::Code && self.annotated.is_some() {
             self.annotated = None;
+            return;
+        }
+        if self.message.is_some() && key.code == KeyCode::Esc && self.focus != Pane::Functions {
+            self.message = None;
             return;
         }
         let shift = key.modifiers.contains(KeyModifiers::SHIFT);
