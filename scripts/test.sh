@@ -15,6 +15,8 @@ cd "$(dirname "$0")/.."
 TOOLS=(
   "tmux              tmux"
   "gdb               gdb"
+  "node              nodejs"
+  "npm               npm"
 )
 
 need=()

@@ -206,6 +206,11 @@ impl CodeObject {
     pub fn code_len(&self) -> usize {
         self.map.len()
     }
+
+    /// The machine code of `f`, one of this object's functions (for disassembly).
+    pub fn func_bytes(&self, f: &PublishedFunc) -> &[u8] {
+        self.map.get(f.start..f.start + f.len).unwrap_or(&[])
+    }
 }
 
 /// Bytes of executable code currently mapped (all code objects).

@@ -525,3 +525,109 @@ pub fn format_hex(ty: ValType, bits: u64) -> String {
         format!("{:#010x}", bits as u32)
     }
 }
+
+// ---- machine code and the per-instruction profile --------------------------------
+
+/// One native instruction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NativeInsn {
+    /// Absolute address.
+    pub addr: u64,
+    pub bytes: Vec<u8>,
+    /// Intel syntax (`mov eax, [rbp-18h]`); `(bad)` for bytes that decode to nothing.
+    pub text: String,
+}
+
+/// The native code of one wasm instruction, or a piece of it: optimized code
+/// may split an instruction's code, and out-of-line paths of baseline code
+/// (traps, interrupt checks, the debug hook) come after the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NativeRange {
+    /// Module byte offset of the wasm instruction shown above this code.
+    pub wasm_offset: u32,
+    /// False when this code has no single wasm origin of its own (prologue,
+    /// register moves, constants) and is shown under the nearest instruction.
+    pub exact: bool,
+    /// Offsets into the function's code: [start, end).
+    pub start: u32,
+    pub end: u32,
+    pub insns: Vec<NativeInsn>,
+}
+
+/// The machine code of one function in one tier, by wasm instruction. The
+/// ranges are in address order and tile the code: each starts where the
+/// previous one ends, the first at 0, the last at `len`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineCode {
+    pub func_index: u32,
+    pub tier: Tier,
+    /// Absolute address of the function's first byte.
+    pub addr: u64,
+    pub len: u32,
+    pub ranges: Vec<NativeRange>,
+}
+
+impl MachineCode {
+    /// The range holding absolute address `pc`.
+    pub fn range_at(&self, pc: u64) -> Option<&NativeRange> {
+        let off = pc.checked_sub(self.addr)?;
+        if off >= u64::from(self.len) {
+            return None;
+        }
+        self.ranges
+            .iter()
+            .find(|r| u64::from(r.start) <= off && off < u64::from(r.end))
+    }
+
+    /// The instruction holding absolute address `pc`.
+    pub fn insn_at(&self, pc: u64) -> Option<&NativeInsn> {
+        self.range_at(pc)?
+            .insns
+            .iter()
+            .find(|i| i.addr <= pc && pc < i.addr + i.bytes.len() as u64)
+    }
+}
+
+/// Samples whose leaf pc was one native instruction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstructionSamples {
+    pub module_id: u64,
+    pub func_index: u32,
+    pub tier: Tier,
+    /// Module byte offset of the wasm instruction the pc belongs to.
+    pub wasm_offset: u32,
+    /// Absolute address of the sampled instruction.
+    pub pc: u64,
+    pub samples: u64,
+}
+
+/// One frame of a sampled call stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StackFrame {
+    /// Not wasm code (runtime, host function, trampoline) — only as a leaf.
+    Host,
+    /// A wasm function at an instruction (the call, for callers).
+    Wasm {
+        module_id: u64,
+        func_index: u32,
+        wasm_offset: u32,
+    },
+}
+
+/// One distinct call stack, outermost frame first, and how often it was sampled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackSamples {
+    pub frames: Vec<StackFrame>,
+    pub samples: u64,
+}
+
+/// The profile below function level: samples by native instruction (and so
+/// by wasm instruction and source line), and the distinct stacks (for
+/// flame graphs and `wdb profile --out`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProfileDetail {
+    /// Sorted by samples, largest first.
+    pub instructions: Vec<InstructionSamples>,
+    /// Sorted by samples, largest first.
+    pub stacks: Vec<StackSamples>,
+}

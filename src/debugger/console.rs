@@ -36,6 +36,19 @@ pub enum View {
     InfoBreakpoints,
     /// Wait this many milliseconds (batch scripts attaching to a running program).
     Sleep(u64),
+    /// Native code under each wasm instruction (`disas /m`; `/r` adds raw
+    /// bytes), of the selected frame or of a function (`what`), in the tier
+    /// its code runs or in `tier` (compiled on demand).
+    Machine {
+        what: Option<String>,
+        tier: Option<crate::code::Tier>,
+        raw: bool,
+    },
+    /// The hottest wasm instructions and source lines (`profile report --lines`).
+    ProfileLines,
+    /// One function's instructions with their samples and native code
+    /// (`profile annotate FUNC`).
+    ProfileAnnotate(String),
 }
 
 /// One line per command, for `help`.
@@ -50,6 +63,8 @@ pub const HELP: &[&str] = &[
     "info locals|args (source)   info wasm-locals   locals (wasm)",
     "set $localN=V | $globalN=V | mem ADDR=BYTE[,BYTE...]",
     "info functions|breakpoints   profile on|off|report   sleep MS   help   quit|q",
+    "disas /m|/r [FUNC|0xOFF] [tier=debug|baseline|optimized]   native code under each wasm instruction",
+    "profile report --lines   profile annotate FUNC   hottest instructions and source lines",
 ];
 
 fn parse_u64(s: &str) -> Option<u64> {
@@ -195,6 +210,41 @@ fn parse_set(rest: &str) -> Result<Command, String> {
     Err(usage.into())
 }
 
+/// `disas [/m|/r|/mr] [FUNC|0xOFF] [tier=T]`: wasm text, or native code by
+/// wasm instruction when a flag or a tier is given.
+fn parse_disas(rest: &str) -> Result<View, String> {
+    let mut native = false;
+    let mut raw = false;
+    let mut tier = None;
+    let mut what: Option<String> = None;
+    for word in rest.split_whitespace() {
+        if let Some(flags) = word.strip_prefix('/') {
+            for c in flags.chars() {
+                match c {
+                    'm' | 's' => native = true,
+                    'r' => raw = true,
+                    _ => return Err(format!("unknown disas flag `/{c}` (use /m or /r)")),
+                }
+            }
+        } else if let Some(t) = word.strip_prefix("tier=") {
+            tier = Some(super::machine_code::parse_tier(t).ok_or_else(|| {
+                format!("unknown tier `{t}` (use tier=debug, tier=baseline or tier=optimized)")
+            })?);
+        } else if what.is_none() {
+            what = Some(word.to_string());
+        } else {
+            return Err(
+                "usage: disas [/m|/r] [FUNC|0xOFFSET] [tier=debug|baseline|optimized]".into(),
+            );
+        }
+    }
+    if native || raw || tier.is_some() {
+        Ok(View::Machine { what, tier, raw })
+    } else {
+        Ok(View::Disas(what))
+    }
+}
+
 /// Parses one console line.
 pub fn parse(line: &str) -> Result<Parsed, String> {
     let line = line.trim();
@@ -291,9 +341,7 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
         "tables" => no_args(Parsed::Show(View::Tables)),
         "detach" => no_args(e(C::Detach)),
         "list" | "l" => no_args(Parsed::Show(View::List)),
-        "disas" | "disassemble" => Ok(Parsed::Show(View::Disas(
-            (!rest.is_empty()).then(|| rest.to_string()),
-        ))),
+        "disas" | "disassemble" => parse_disas(rest).map(Parsed::Show),
         "x" => {
             let mut it = rest.split_whitespace();
             let addr = it
@@ -363,11 +411,14 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
             "tables" => Ok(Parsed::Show(View::Tables)),
             _ => Err("usage: info functions | breakpoints | locals | args | wasm-locals | frame | registers | tables".into()),
         },
-        "profile" => match rest {
-            "on" => Ok(e(C::ProfileOn)),
-            "off" => Ok(e(C::ProfileOff)),
-            "report" => Ok(e(C::ProfileReport)),
-            _ => Err("usage: profile on | off | report".into()),
+        "profile" => match rest.split_whitespace().collect::<Vec<_>>()[..] {
+            ["on"] => Ok(e(C::ProfileOn)),
+            ["off"] => Ok(e(C::ProfileOff)),
+            ["report"] => Ok(e(C::ProfileReport)),
+            ["report", "--lines"] => Ok(Parsed::Show(View::ProfileLines)),
+            ["annotate", func] => Ok(Parsed::Show(View::ProfileAnnotate(func.to_string()))),
+            ["annotate"] => Err("usage: profile annotate FUNC (a name, #INDEX or 0xOFFSET)".into()),
+            _ => Err("usage: profile on | off | report [--lines] | annotate FUNC".into()),
         },
         "sleep" => rest
             .parse()
@@ -378,9 +429,67 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
     }
 }
 
+/// The function a `disas`/`annotate` argument names: `0xOFFSET` inside its
+/// body, `#INDEX` or a name.
+pub fn resolve_function(session: &super::Session, w: &str) -> Result<u32, String> {
+    let n = session.module().info().num_funcs();
+    match parse_location(w)? {
+        BreakAt::Offset(o) => session
+            .func_at_offset(o)
+            .ok_or_else(|| format!("{o:#x} is not inside a function body")),
+        BreakAt::FunctionIndex(i) if i < n => Ok(i),
+        BreakAt::FunctionIndex(i) => Err(format!("no function #{i} (the module has {n})")),
+        BreakAt::FunctionName(name) => session
+            .functions()
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.index)
+            .ok_or_else(|| format!("no function named `{name}` (see `info functions`)")),
+        BreakAt::Line { .. } => Err(format!("`{w}`: give a function or an offset, not a line")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_disas_and_profile_views() {
+        assert_eq!(parse("disas").unwrap(), Parsed::Show(View::Disas(None)));
+        assert_eq!(
+            parse("disas /m").unwrap(),
+            Parsed::Show(View::Machine {
+                what: None,
+                tier: None,
+                raw: false
+            })
+        );
+        assert_eq!(
+            parse("disas /r mean tier=optimized").unwrap(),
+            Parsed::Show(View::Machine {
+                what: Some("mean".into()),
+                tier: Some(crate::code::Tier::Optimized),
+                raw: true
+            })
+        );
+        assert_eq!(
+            parse("profile report --lines").unwrap(),
+            Parsed::Show(View::ProfileLines)
+        );
+        assert_eq!(
+            parse("profile annotate mean").unwrap(),
+            Parsed::Show(View::ProfileAnnotate("mean".into()))
+        );
+        for bad in [
+            "disas /x",
+            "disas /m f tier=fast",
+            "disas a b",
+            "profile annotate",
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(!err.contains('\n') && !err.is_empty(), "{bad}: {err}");
+        }
+    }
 
     #[test]
     fn parses_the_command_language() {
@@ -477,6 +586,8 @@ pub struct Console {
     /// The program was resumed by this console: the next pause is a stop (not the refreshed
     /// pause after `set`).
     resumed: bool,
+    /// How to show the profile report asked for (`--lines`, `annotate`).
+    profile_view: Option<View>,
 }
 
 fn frame_line(i: usize, f: &Frame) -> String {
@@ -629,6 +740,16 @@ impl Console {
             Parsed::Nothing => (Vec::new(), Wait::Nothing),
             Parsed::Help => (HELP.iter().map(|s| s.to_string()).collect(), Wait::Nothing),
             Parsed::Show(View::Sleep(ms)) => (Vec::new(), Wait::Sleep(ms)),
+            Parsed::Show(v @ (View::ProfileLines | View::ProfileAnnotate(_))) => {
+                if let View::ProfileAnnotate(f) = &v {
+                    if let Err(e) = resolve_function(session, f) {
+                        return (vec![format!("error: {e}")], Wait::Nothing);
+                    }
+                }
+                self.profile_view = Some(v);
+                session.send(Command::ProfileReport);
+                (Vec::new(), Wait::Profile)
+            }
             Parsed::Show(v) => match self.view(session, v) {
                 Ok(lines) => (lines, Wait::Nothing),
                 Err(e) => (vec![format!("error: {e}")], Wait::Nothing),
@@ -814,6 +935,10 @@ impl Console {
                 out
             }
             View::Disas(what) => self.disas(session, what)?,
+            View::Machine { what, tier, raw } => self.machine(session, what, tier, raw)?,
+            View::ProfileLines | View::ProfileAnnotate(_) => {
+                return Err("this view needs a profile report (`profile report --lines`)".into())
+            }
             View::List => {
                 let (_, f) = self.current()?;
                 let pos = f
@@ -883,24 +1008,7 @@ impl Console {
                 let (_, f) = self.current()?;
                 (f.func_index, Some(f.offset))
             }
-            Some(w) => {
-                let f = match parse_location(&w)? {
-                    BreakAt::Offset(o) => session
-                        .func_at_offset(o)
-                        .ok_or_else(|| format!("{o:#x} is not inside a function body"))?,
-                    BreakAt::FunctionIndex(i) => i,
-                    BreakAt::FunctionName(n) => session
-                        .functions()
-                        .iter()
-                        .find(|f| f.name == n)
-                        .map(|f| f.index)
-                        .ok_or_else(|| format!("no function named `{n}`"))?,
-                    BreakAt::Line { .. } => {
-                        return Err("disas takes a function or an offset".into())
-                    }
-                };
-                (f, None)
-            }
+            Some(w) => (resolve_function(session, &w)?, None),
         };
         let lines = session.disassemble(func);
         if lines.is_empty() {
@@ -934,6 +1042,84 @@ impl Console {
                 }
             })
             .collect())
+    }
+
+    /// `disas /m`: native code by wasm instruction, around the selected
+    /// frame's position or of a whole function.
+    fn machine(
+        &self,
+        session: &super::Session,
+        what: Option<String>,
+        tier: Option<crate::code::Tier>,
+        raw: bool,
+    ) -> Result<Vec<String>, String> {
+        use super::machine_code::tier_word;
+        use crate::code::Tier;
+        let (code, at, pc) = match what {
+            None => {
+                let (s, f) = self.current()?;
+                let running = match f.tier {
+                    FrameTier::Host => {
+                        return Err(format!(
+                            "{} is a host function: no machine code",
+                            f.func_name
+                        ))
+                    }
+                    FrameTier::Debug => Tier::Debug,
+                    FrameTier::Baseline => Tier::Baseline,
+                    FrameTier::Optimized => Tier::Optimized,
+                };
+                // The innermost frame's pc says exactly which code runs.
+                let pc = (self.frame == 0)
+                    .then(|| s.regs.as_ref().map(|r| r.pc))
+                    .flatten()
+                    .filter(|&p| p != 0);
+                let by_pc = pc
+                    .filter(|_| tier.is_none_or(|t| t == running))
+                    .and_then(|p| session.machine_code_at(p))
+                    .filter(|c| c.func_index == f.func_index);
+                let code = match by_pc {
+                    Some(c) => c,
+                    None => session.machine_code(
+                        f.func_index,
+                        tier.unwrap_or(running),
+                        tier.is_some(),
+                    )?,
+                };
+                let pc = pc.filter(|&p| code.range_at(p).is_some());
+                (code, Some(f.offset), pc)
+            }
+            Some(w) => {
+                let func = resolve_function(session, &w)?;
+                let code = match tier {
+                    Some(t) => session.machine_code(func, t, true)?,
+                    None => {
+                        let row = session.functions().into_iter().find(|r| r.index == func);
+                        let current = row.and_then(|r| super::machine_code::parse_tier(&r.tier));
+                        let mut found = None;
+                        for t in current.into_iter().chain([
+                            Tier::Debug,
+                            Tier::Baseline,
+                            Tier::Optimized,
+                        ]) {
+                            if let Ok(c) = session.machine_code(func, t, false) {
+                                found = Some(c);
+                                break;
+                            }
+                        }
+                        found.ok_or_else(|| {
+                            format!(
+                                "{} has no machine code yet (add tier={} to compile it)",
+                                session.func_name(func),
+                                tier_word(Tier::Optimized)
+                            )
+                        })?
+                    }
+                };
+                (code, None, None)
+            }
+        };
+        Ok(super::annotate::machine_text(session, &code, at, pc, raw))
     }
 
     /// Text for an event (and remembers pauses for the views).
@@ -1020,6 +1206,15 @@ impl Console {
             }],
             Event::Breakpoints(_) => Vec::new(),
             Event::Memory { addr, bytes } => hexdump(*addr, bytes),
+            Event::Profile(r) if self.profile_view.is_some() => {
+                match self.profile_view.take() {
+                    Some(View::ProfileAnnotate(f)) => match resolve_function(session, &f) {
+                        Ok(func) => super::annotate::annotate(session, r, func),
+                        Err(e) => vec![format!("error: {e}")],
+                    },
+                    _ => super::annotate::hot_lines(session, r),
+                }
+            }
             Event::Profile(r) => {
                 let mut out = vec![format!(
                     "Profile: {} samples over {:.2} s",

@@ -289,17 +289,7 @@ pub(crate) fn finish(
         let value = (stub as i64).wrapping_add(r.addend) as u64;
         bytes[at..at + 8].copy_from_slice(&value.to_le_bytes());
     }
-    let mut offset_map: Vec<(u32, u32)> = Vec::new();
-    for s in buf.get_srclocs_sorted() {
-        if s.loc.is_default() || s.start == s.end {
-            continue;
-        }
-        match offset_map.last_mut() {
-            Some(last) if last.0 == s.start => last.1 = s.loc.bits(),
-            Some(last) if last.1 == s.loc.bits() => {}
-            _ => offset_map.push((s.start, s.loc.bits())),
-        }
-    }
+    let offset_map = offset_map(buf.get_srclocs_sorted(), bytes.len() as u32);
     let wasm_at = |native: u32| -> u32 {
         let i = offset_map.partition_point(|&(n, _)| n <= native);
         offset_map.get(i.saturating_sub(1)).map_or(0, |&(_, w)| w)
@@ -325,6 +315,69 @@ pub(crate) fn finish(
         debug: None,
         checks: Default::default(),
     })
+}
+
+/// The offset map of optimized code from Cranelift's source-location ranges:
+/// one entry where each wasm instruction's code starts. Code with no wasm
+/// origin of its own (register moves, spills, the epilogue's tail, the
+/// constant pool; any range without a location or not covered by one) gets
+/// an entry that repeats the previous entry's wasm offset, so lookups
+/// attribute it to the instruction before it, as ever, and
+/// `debugger::machine_code` can show it marked. The invariants that encode
+/// this: a real entry never repeats its predecessor's offset (consecutive
+/// ranges of one instruction merge, and so does a gap between two of them),
+/// and the prologue, before the first entry, gets none.
+fn offset_map(
+    srclocs: &[cranelift_codegen::MachSrcLoc<cranelift_codegen::Final>],
+    len: u32,
+) -> Vec<(u32, u32)> {
+    let mut map: Vec<(u32, u32)> = Vec::new();
+    // Whether the last entry starts code without an origin.
+    let mut in_gap = false;
+    let gap = |map: &mut Vec<(u32, u32)>, in_gap: &mut bool, at: u32| {
+        if let Some(&(_, w)) = map.last() {
+            if !*in_gap && at < len {
+                map.push((at, w));
+                *in_gap = true;
+            }
+        }
+    };
+    let mut covered = 0;
+    for s in srclocs {
+        if s.start == s.end {
+            continue;
+        }
+        if s.start > covered {
+            gap(&mut map, &mut in_gap, covered);
+        }
+        covered = covered.max(s.end);
+        if s.loc.is_default() {
+            gap(&mut map, &mut in_gap, s.start);
+            continue;
+        }
+        let w = s.loc.bits();
+        if in_gap && map.len() >= 2 && map[map.len() - 2].1 == w {
+            // A gap between two ranges of one instruction is that instruction's.
+            map.pop();
+            in_gap = false;
+            continue;
+        }
+        match map.last_mut() {
+            Some(last) if last.0 == s.start => {
+                last.1 = w;
+                in_gap = false;
+            }
+            Some(last) if !in_gap && last.1 == w => {}
+            _ => {
+                map.push((s.start, w));
+                in_gap = false;
+            }
+        }
+    }
+    if covered < len {
+        gap(&mut map, &mut in_gap, covered);
+    }
+    map
 }
 
 /// The source location of a module byte offset.

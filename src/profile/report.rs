@@ -29,6 +29,8 @@ pub struct ProfileReport {
     pub tree: Vec<String>,
     /// Samples per 100 ms since profiling began (for a sparkline).
     pub timeline: Vec<u64>,
+    /// By instruction and by stack.
+    pub detail: super::ProfileDetail,
 }
 
 /// Name of the row that collects samples whose leaf is not wasm code
@@ -222,6 +224,7 @@ pub fn report(
         flat,
         tree,
         timeline: timeline(samples, elapsed),
+        detail: super::detail::detail(samples),
     }
 }
 

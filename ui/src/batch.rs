@@ -188,8 +188,13 @@ pub fn profile(
     file: PathBuf,
     invoke: Option<String>,
     args: Vec<String>,
+    out: Option<PathBuf>,
 ) -> Result<ExitCode, String> {
     let wasm = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    // Fail before running when the profile could not be written.
+    if let Some(o) = &out {
+        std::fs::write(o, b"").map_err(|e| format!("cannot write {}: {e}", o.display()))?;
+    }
     if let Err(e) = wdb::profile::perf_map::enable() {
         eprintln!("wdb: no perf map: {e}");
     }
@@ -246,9 +251,59 @@ pub fn profile(
             for l in console.render_event(&session, &ev) {
                 eprintln!("{l}");
             }
+            if let (Some(o), Event::Profile(r)) = (&out, &ev) {
+                write_speedscope(&session, r, &file, o)?;
+                eprintln!("profile written to {} (speedscope format)", o.display());
+            }
             break;
         }
     }
     eprintln!("perf map: {}", wdb::profile::perf_map::path().display());
     Ok(ExitCode::from(code))
+}
+
+/// Milliseconds of CPU time one sample stands for (the session samples at 1 kHz).
+const SAMPLE_MS: f64 = 1.0;
+
+/// Writes `report`'s stacks to `out` in speedscope's format, with function
+/// names and (with DWARF) source lines.
+fn write_speedscope(
+    session: &Session,
+    report: &wdb::debugger::ProfileReport,
+    file: &std::path::Path,
+    out: &std::path::Path,
+) -> Result<(), String> {
+    use wdb::profile::export::{speedscope, FrameSource, Names};
+    let own = session.module().info().id;
+    let function = |m: u64, f: u32| {
+        if m == own {
+            session.func_name(f)
+        } else {
+            format!("wasm[{m}]::func[{f}]")
+        }
+    };
+    let source = |m: u64, off: u32| {
+        (m == own)
+            .then(|| session.source_pos(off))
+            .flatten()
+            .map(|p| FrameSource {
+                file: p.file,
+                line: p.line,
+                column: p.column,
+            })
+    };
+    let name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let text = speedscope(
+        &report.detail,
+        &name,
+        SAMPLE_MS,
+        &Names {
+            function: &function,
+            source: &source,
+        },
+    );
+    std::fs::write(out, text).map_err(|e| format!("cannot write {}: {e}", out.display()))
 }

@@ -65,6 +65,10 @@ struct ProfileArgs {
     file: PathBuf,
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
+    /// Also write the samples to FILE in speedscope's format (flame graphs
+    /// by wasm function and source line; open it at speedscope.app).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
     #[arg(last = true, allow_hyphen_values = true)]
     args: Vec<String>,
 }
@@ -127,7 +131,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, String> {
         Command::Wast(a) => wast(a),
         Command::Compile(a) => compile(a),
         Command::Debug(a) => crate::batch::debug(a),
-        Command::Profile(a) => crate::batch::profile(a.file, a.invoke, a.args),
+        Command::Profile(a) => crate::batch::profile(a.file, a.invoke, a.args, a.out),
     }
 }
 
