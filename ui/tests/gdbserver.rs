@@ -91,13 +91,8 @@ si
 register read pc
 memory read --format x --size 4 --count 17 ds
 breakpoint delete --force
-script lldb.debugger.SetAsync(True)
-process continue
 script import time
-script time.sleep(1)
-process interrupt
-script while lldb.process.GetState() != lldb.eStateStopped: time.sleep(0.05)
-script lldb.debugger.SetAsync(False)
+script exec(\"lldb.debugger.SetAsync(True)\\nlldb.process.Continue()\\ntime.sleep(1)\\nlldb.debugger.HandleCommand('process interrupt')\\nwhile lldb.process.GetState() != lldb.eStateStopped: time.sleep(0.05)\\nlldb.debugger.SetAsync(False)\")
 process status
 kill
 "
@@ -130,12 +125,12 @@ kill
     at = after(&text, at, "frame #0: 0x4000000000");
     at = after(&text, at, "debugme-g.wasm`mean(ds=");
     at = after(&text, at, "at debugme.c:75");
-    // bt: mean <- compute_stats <- main.
+    // bt: mean <- compute_stats <- main (wasi-libc names it __main_argc_argv).
     at = after(&text, at, "(lldb) bt");
     at = after(&text, at, "`mean(ds=");
     at = after(&text, at, "`compute_stats(ds=");
     at = after(&text, at, "debugme.c:109");
-    at = after(&text, at, "`main(argc=2,");
+    at = after(&text, at, "`__main_argc_argv(argc=2,");
     // frame variable: the parameter and both locals, read through qWasmLocal and memory.
     at = after(&text, at, "(lldb) frame variable");
     at = after(&text, at, "(const dataset *) ds = 0x");
@@ -161,7 +156,6 @@ kill
     at = after(&text, at, "0x0000000c 0x0000002d 0x00000007 0x0000001e");
     at = after(&text, at, "0x00000010");
     // Interrupting the running program.
-    at = after(&text, at, "(lldb) process interrupt");
     at = after(&text, at, "(lldb) process status");
     at = after(&text, at, "stop reason = signal SIGINT");
     at = after(&text, at, "(lldb) kill");
