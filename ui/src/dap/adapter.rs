@@ -429,7 +429,8 @@ impl Adapter {
                 self.event("exited", json!({ "exitCode": code }));
                 self.event("terminated", json!({}));
             }
-            Event::Closed => self.done = true,
+            // The session is over (after `terminate`); the client still
+            // sends `disconnect`, or goes away.
             _ => {}
         }
     }
