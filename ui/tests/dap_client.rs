@@ -30,6 +30,9 @@ fn debug_client_scenarios_pass() {
         String::from_utf8_lossy(&out.stderr)
     );
     println!("{text}");
-    assert!(out.status.success(), "DebugClient scenarios failed:\n{text}");
+    assert!(
+        out.status.success(),
+        "DebugClient scenarios failed:\n{text}"
+    );
     assert!(text.contains("pass 3"), "expected 3 passing tests:\n{text}");
 }

@@ -82,7 +82,8 @@ impl Dap {
     fn request(&mut self, command: &str, arguments: Value) -> Value {
         self.seq += 1;
         let seq = self.seq;
-        let body = json!({"seq": seq, "type": "request", "command": command, "arguments": arguments});
+        let body =
+            json!({"seq": seq, "type": "request", "command": command, "arguments": arguments});
         self.raw(body.to_string().as_bytes());
         self.response(Some(seq))
     }
@@ -123,14 +124,20 @@ fn malformed_and_out_of_order_requests_get_errors_and_the_session_goes_on() {
     assert!(r["message"].as_str().unwrap().contains("launch"), "{r}");
     let r = d.request("configurationDone", json!({}));
     assert_eq!(r["success"], false, "{r}");
-    let r = d.request("setBreakpoints", json!({"source": {"path": "debugme.c"}, "breakpoints": [{"line": 75}]}));
+    let r = d.request(
+        "setBreakpoints",
+        json!({"source": {"path": "debugme.c"}, "breakpoints": [{"line": 75}]}),
+    );
     assert_eq!(r["success"], false, "{r}");
 
     // Wrong types.
     let r = d.request("launch", json!({"program": 42}));
     assert_eq!(r["success"], false);
     assert!(
-        r["message"].as_str().unwrap().contains("invalid arguments for `launch`"),
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid arguments for `launch`"),
         "{r}"
     );
     let r = d.request("initialize", json!({"linesStartAt1": "yes"}));
@@ -145,7 +152,10 @@ fn malformed_and_out_of_order_requests_get_errors_and_the_session_goes_on() {
     let r = d.request("initialize", json!({"adapterID": "wdb"}));
     assert_eq!(r["success"], true, "{r}");
     assert_eq!(r["body"]["supportsSteppingGranularity"], true);
-    let r = d.request("launch", json!({"program": sample(), "args": ["0"], "stopOnEntry": true}));
+    let r = d.request(
+        "launch",
+        json!({"program": sample(), "args": ["0"], "stopOnEntry": true}),
+    );
     assert_eq!(r["success"], true, "{r}");
     let r = d.request("launch", json!({"program": sample()}));
     assert_eq!(r["success"], false, "a second launch is refused: {r}");
@@ -180,16 +190,18 @@ fn client_gone_mid_run_ends_the_adapter() {
     let mut d = Dap::start();
     d.request("initialize", json!({"adapterID": "wdb"}));
     // Long enough to be running when the client leaves.
-    let r = d.request("launch", json!({"program": sample(), "args": ["1000000000"]}));
+    let r = d.request(
+        "launch",
+        json!({"program": sample(), "args": ["1000000000"]}),
+    );
     assert_eq!(r["success"], true, "{r}");
     let r = d.request("configurationDone", json!({}));
     assert_eq!(r["success"], true, "{r}");
     // Wait until it runs (its first output), then vanish.
     loop {
-        let v = d
-            .rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("output from the program");
+        let v =
+            d.rx.recv_timeout(Duration::from_secs(60))
+                .expect("output from the program");
         if v["event"] == "output" {
             break;
         }

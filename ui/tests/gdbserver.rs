@@ -260,7 +260,10 @@ fn bad_packets_get_errors_and_the_session_goes_on() {
             .collect::<String>()
     )));
     let libs = c.ask("qXfer:libraries:read::0,1000");
-    assert!(libs.starts_with("l<library-list><library name=\""), "{libs}");
+    assert!(
+        libs.starts_with("l<library-list><library name=\""),
+        "{libs}"
+    );
     assert!(libs.contains("debugme-g.wasm\"><section address=\"0x4000000000000000\"/>"));
     // Module bytes by code address: the wasm magic.
     assert_eq!(c.ask("m4000000000000000,4"), "0061736d");

@@ -21,9 +21,14 @@ use wdb::debugger::{
 /// What a variables reference stands for (valid until the program resumes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VarRef {
-    Scope { frame: usize, kind: ScopeKind },
+    Scope {
+        frame: usize,
+        kind: ScopeKind,
+    },
     /// The general-purpose or the xmm registers (children of Registers).
-    RegGroup { xmm: bool },
+    RegGroup {
+        xmm: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,7 +160,11 @@ impl Adapter {
         if req["type"] != "request" || command.is_empty() {
             self.respond(
                 seq,
-                if command.is_empty() { "unknown" } else { &command },
+                if command.is_empty() {
+                    "unknown"
+                } else {
+                    &command
+                },
                 Err("expected a request: {\"type\":\"request\",\"command\":...}".into()),
             );
             return;
@@ -523,7 +532,10 @@ impl Adapter {
         Ok(json!({ "breakpoints": out }))
     }
 
-    fn set_function_breakpoints(&mut self, a: SetFunctionBreakpointsArguments) -> Result<Value, Fail> {
+    fn set_function_breakpoints(
+        &mut self,
+        a: SetFunctionBreakpointsArguments,
+    ) -> Result<Value, Fail> {
         self.link()?;
         let old = std::mem::take(&mut self.function_bps);
         self.delete(old)?;
@@ -549,7 +561,8 @@ impl Adapter {
         for bp in &a.breakpoints {
             let r = parse_reference(&bp.instruction_reference).and_then(|base| {
                 let off = (base as i64 + bp.offset) as u64;
-                let off = u32::try_from(off).map_err(|_| format!("offset {off:#x} is too large"))?;
+                let off =
+                    u32::try_from(off).map_err(|_| format!("offset {off:#x} is too large"))?;
                 self.add(Command::Break {
                     at: BreakAt::Offset(off),
                     condition: None,
@@ -607,7 +620,10 @@ impl Adapter {
     /// Runs a console line for the repl: its text, waiting for its answer.
     pub fn console_line(&mut self, line: &str) -> Result<String, Fail> {
         use wdb::debugger::console::Wait;
-        let link = self.link.as_mut().ok_or("no program yet: send `launch` first")?;
+        let link = self
+            .link
+            .as_mut()
+            .ok_or("no program yet: send `launch` first")?;
         let (mut lines, wait) = self.console.execute(&link.session, line);
         let limit = match wait {
             Wait::Nothing => Duration::from_millis(30),
@@ -623,15 +639,21 @@ impl Adapter {
         }
         let start = std::time::Instant::now();
         while start.elapsed() < limit {
-            let Some(link) = self.link.as_mut() else { break };
+            let Some(link) = self.link.as_mut() else {
+                break;
+            };
             let Some(ev) = link.next_event(Duration::from_millis(10)) else {
                 continue;
             };
             let answer = matches!(
                 (&ev, wait),
-                (Event::Memory { .. } | Event::Message(_) | Event::Error(_), Wait::Answer)
-                    | (Event::ModeChanged { .. } | Event::Error(_), Wait::ModeChange)
-                    | (Event::Profile(_) | Event::Error(_), Wait::Profile)
+                (
+                    Event::Memory { .. } | Event::Message(_) | Event::Error(_),
+                    Wait::Answer
+                ) | (
+                    Event::ModeChanged { .. } | Event::Error(_),
+                    Wait::ModeChange
+                ) | (Event::Profile(_) | Event::Error(_), Wait::Profile)
             );
             match &ev {
                 Event::Message(_)

@@ -156,11 +156,7 @@ impl Adapter {
                     .collect()
             }
             VarRef::Scope { frame, kind } => {
-                let f = snap
-                    .frames
-                    .get(frame)
-                    .cloned()
-                    .ok_or("the frame is gone")?;
+                let f = snap.frames.get(frame).cloned().ok_or("the frame is gone")?;
                 match kind {
                     ScopeKind::Locals | ScopeKind::Arguments => {
                         self.source_variables(frame, &f, kind == ScopeKind::Arguments)?
@@ -300,7 +296,10 @@ impl Adapter {
         self.link()?.message(cmd)?;
         // The session sends the refreshed pause right after its answer.
         for _ in 0..100 {
-            match self.link()?.next_event(std::time::Duration::from_millis(10)) {
+            match self
+                .link()?
+                .next_event(std::time::Duration::from_millis(10))
+            {
                 Some(wdb::debugger::Event::Paused(_)) => break,
                 Some(ev) => self.session_event(ev),
                 None => {}
@@ -439,8 +438,7 @@ impl Adapter {
         let bytes = base64_decode(&a.data)?;
         let n = bytes.len();
         self.snapshot()?;
-        self.link()?
-            .message(Command::WriteMemory { addr, bytes })?;
+        self.link()?.message(Command::WriteMemory { addr, bytes })?;
         Ok(json!({ "bytesWritten": n }))
     }
 }

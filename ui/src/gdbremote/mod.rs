@@ -50,7 +50,9 @@ pub fn serve(a: DebugArgs, spec: &str) -> Result<ExitCode, String> {
         .clone()
         .ok_or("--gdbserver needs the module to debug: wdb debug --gdbserver PORT FILE")?;
     if a.run || a.batch || a.commands.is_some() {
-        return Err("--gdbserver takes no --run, --batch or -x: the client drives the program".into());
+        return Err(
+            "--gdbserver takes no --run, --batch or -x: the client drives the program".into(),
+        );
     }
     let cfg = crate::batch::session_config(&a)?;
     let session = Session::start(cfg).map_err(|e| e.to_string())?;

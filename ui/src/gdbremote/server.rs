@@ -387,10 +387,9 @@ impl<W: Write> Server<W> {
         if let Some(rest) = base.strip_prefix("z0,") {
             let off = self.code_offset(rest)?;
             for id in self.breakpoints.remove(&off).unwrap_or_default() {
-                self.link
-                    .ask(Command::Delete(Some(id)), |e| {
-                        matches!(e, Event::Breakpoints(_))
-                    })?;
+                self.link.ask(Command::Delete(Some(id)), |e| {
+                    matches!(e, Event::Breakpoints(_))
+                })?;
             }
             return t("OK");
         }
@@ -419,7 +418,11 @@ impl<W: Write> Server<W> {
             let frames = self.wasm_frames();
             let mut bytes = Vec::with_capacity(frames.len() * 8);
             for (i, f) in frames.iter().enumerate() {
-                let off = if i == 0 { f.offset } else { self.return_offset(f) };
+                let off = if i == 0 {
+                    f.offset
+                } else {
+                    self.return_offset(f)
+                };
                 bytes.extend_from_slice(&WasmAddr::code(off).raw().to_le_bytes());
             }
             return Ok(Reply::Text(to_hex(&bytes)));
@@ -559,10 +562,9 @@ impl<W: Write> Server<W> {
                     .as_ref()
                     .ok_or("this frame keeps no record of its operand stack")?;
                 // DW_OP_WASM_location 2 counts from the top, as wdb's DWARF reader does.
-                let i = stack
-                    .len()
-                    .checked_sub(1 + index)
-                    .ok_or_else(|| format!("no operand {index} (the stack holds {})", stack.len()))?;
+                let i = stack.len().checked_sub(1 + index).ok_or_else(|| {
+                    format!("no operand {index} (the stack holds {})", stack.len())
+                })?;
                 stack[i]
             }
             Var::Global => {
