@@ -295,3 +295,53 @@ fn bad_packets_get_errors_and_the_session_goes_on() {
     let status = wait_exit(&mut wdb);
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn lldb_wasm_platform_launches_wdb() {
+    assert!(
+        lldb_present(),
+        "lldb-22 not found: install the Debian package lldb-22 (scripts/test.sh does)"
+    );
+    let wdb = env!("CARGO_BIN_EXE_wdb");
+    let module = root().join("samples/debugme-g.wasm");
+    let out = Command::new("lldb-22")
+        .arg("-b")
+        .arg("-x")
+        .args(["-o", "platform select wasm"])
+        .args([
+            "-o",
+            &format!("settings set platform.plugin.wasm.runtime-path {wdb}"),
+        ])
+        .args([
+            "-o",
+            "settings set -- platform.plugin.wasm.port-arg --gdbserver=",
+        ])
+        .args(["-o", &format!("file {}", module.display())])
+        .args([
+            "-o",
+            "b debugme.c:75",
+            "-o",
+            "run 0",
+            "-o",
+            "frame variable",
+            "-o",
+            "kill",
+        ])
+        .output()
+        .expect("run lldb-22");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{text}");
+    let mut at = after(&text, 0, "(lldb) run 0");
+    at = after(&text, at, "wdb: listening on 127.0.0.1:");
+    at = after(&text, at, "stop reason = breakpoint 1.1");
+    at = after(&text, at, "debugme-g.wasm`mean(ds=");
+    at = after(&text, at, "(lldb) frame variable");
+    at = after(&text, at, "(int) i = 0");
+    at = after(&text, at, "(lldb) kill");
+    after(&text, at, "exited with status = 9");
+    assert!(out.status.success(), "lldb failed:\n{text}");
+}
