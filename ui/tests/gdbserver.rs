@@ -345,3 +345,22 @@ fn lldb_wasm_platform_launches_wdb() {
     after(&text, at, "exited with status = 9");
     assert!(out.status.success(), "lldb failed:\n{text}");
 }
+
+#[test]
+fn detach_lets_the_program_run_to_its_end() {
+    let (mut wdb, port) = server(&["0"]);
+    let mut c = Client::connect(port);
+    assert_eq!(c.ask("D"), "OK");
+    drop(c);
+    let mut stdout = String::new();
+    wdb.stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert!(
+        stdout.contains("average 31.00, variance 317.00"),
+        "{stdout}"
+    );
+    assert!(wait_exit(&mut wdb).success());
+}
