@@ -16,7 +16,7 @@ const SAMPLE_SOURCE: &str = include_str!("../../samples/c/debugme.c");
 /// Iterations of the sample's simulation: a few seconds in debug code.
 const SAMPLE_ARGS: &[&str] = &["2000000"];
 
-fn session_config(a: &DebugArgs) -> Result<SessionConfig, String> {
+pub(crate) fn session_config(a: &DebugArgs) -> Result<SessionConfig, String> {
     let mut cfg = SessionConfig {
         invoke: a.invoke.clone(),
         args: a.args.clone(),

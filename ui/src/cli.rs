@@ -31,6 +31,15 @@ enum Command {
     Debug(DebugArgs),
     /// Run a module with every function optimized and print a profile.
     Profile(ProfileArgs),
+    /// Serve the Debug Adapter Protocol (VS Code, nvim-dap) on stdio or a TCP port.
+    Dap(DapArgs),
+}
+
+#[derive(Args)]
+pub struct DapArgs {
+    /// Listen on this TCP port (127.0.0.1) instead of speaking on stdio; 0 picks one.
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
 }
 
 #[derive(Args)]
@@ -49,6 +58,9 @@ pub struct DebugArgs {
     /// Run the debugger commands in this file first.
     #[arg(short = 'x', value_name = "COMMANDS")]
     pub commands: Option<PathBuf>,
+    /// Serve LLDB's gdb-remote protocol on [HOST:]PORT (127.0.0.1; port 0 picks one).
+    #[arg(long, value_name = "[HOST:]PORT")]
+    pub gdbserver: Option<String>,
     /// Preopen a host directory for WASI, optionally under another guest path.
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     pub dirs: Vec<String>,
@@ -130,9 +142,51 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, String> {
         Command::Run(a) => run(a),
         Command::Wast(a) => wast(a),
         Command::Compile(a) => compile(a),
-        Command::Debug(a) => crate::batch::debug(a),
+        Command::Debug(a) => match a.gdbserver.clone() {
+            Some(spec) => crate::gdbremote::serve(a, &spec),
+            None => crate::batch::debug(a),
+        },
+        Command::Dap(a) => crate::dap::serve(a.port),
         Command::Profile(a) => crate::batch::profile(a.file, a.invoke, a.args, a.out),
     }
+}
+
+/// LLDB's wasm platform launches `RUNTIME PORT-ARG+PORT [RUNTIME-ARGS] FILE
+/// [ARGS]`; with `runtime-path` = wdb and `port-arg` = `--gdbserver=` that is
+/// `wdb --gdbserver=PORT [OPTIONS] FILE [ARGS]`, which this rewrites to
+/// `wdb debug --gdbserver PORT [OPTIONS] FILE -- [ARGS]`. Other command lines
+/// pass unchanged.
+pub fn platform_form(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let Some(port) = args
+        .get(1)
+        .and_then(|a| a.to_str())
+        .and_then(|a| a.strip_prefix("--gdbserver="))
+    else {
+        return args;
+    };
+    let mut out: Vec<std::ffi::OsString> = vec![
+        args[0].clone(),
+        "debug".into(),
+        "--gdbserver".into(),
+        port.into(),
+    ];
+    let mut rest = args[2..].iter();
+    // Options of `wdb debug` up to the module; these take a separate value.
+    while let Some(a) = rest.next() {
+        let s = a.to_string_lossy();
+        out.push(a.clone());
+        if !s.starts_with("--") {
+            out.push("--".into());
+            break;
+        }
+        if matches!(s.as_ref(), "--dir" | "--env" | "--invoke") {
+            if let Some(v) = rest.next() {
+                out.push(v.clone());
+            }
+        }
+    }
+    out.extend(rest.cloned());
+    out
 }
 
 /// Splits `--dir HOST[::GUEST]` values.
