@@ -196,6 +196,15 @@ impl DebugContext<'_> {
         }
     }
 
+    /// Operand-stack entries the paused function's debug side table stores
+    /// for all its breakable positions together; `None` outside debug code.
+    pub fn side_table_entries(&self) -> Option<usize> {
+        match self.site {
+            Site::Debug { table, .. } => Some(table.stored_entries()),
+            _ => None,
+        }
+    }
+
     /// The operand stack, bottom first.
     pub fn stack(&self) -> Option<Vec<DebugValue>> {
         match self.site {
@@ -236,10 +245,10 @@ impl DebugContext<'_> {
             Site::Debug { point, table, .. } => {
                 // Return address and position index, and the saved flags
                 // (16 bytes) when a compare result waits in them.
-                let flags = table
-                    .stack_at(point as usize)
-                    .iter()
-                    .any(|(_, l)| matches!(l, ValueLoc::Flags(_)));
+                let flags = matches!(
+                    table.top_at(point as usize),
+                    Some((_, ValueLoc::Flags(_)))
+                );
                 DEBUG_REGS_SIZE as usize + 16 + if flags { 16 } else { 0 }
             }
             _ => DEBUG_REGS_SIZE as usize,
