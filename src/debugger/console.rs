@@ -67,14 +67,6 @@ fn parse_i64(s: &str) -> Option<i64> {
     }
 }
 
-/// Parses a value for `set`: integer (decimal/hex, may be negative) or float.
-fn parse_bits(s: &str) -> Option<u64> {
-    if let Some(v) = parse_i64(s) {
-        return Some(v as u64);
-    }
-    s.trim().parse::<f64>().ok().map(f64::to_bits)
-}
-
 fn parse_location(s: &str) -> Result<BreakAt, String> {
     if s.starts_with("0x") || s.starts_with("0X") {
         return parse_u64(s)
@@ -142,19 +134,19 @@ fn parse_set(rest: &str) -> Result<Command, String> {
         return Ok(Command::WriteMemory { addr, bytes });
     }
     let (lhs, rhs) = rest.split_once('=').ok_or(usage)?;
-    let bits = parse_bits(rhs).ok_or_else(|| format!("bad value `{}`", rhs.trim()))?;
+    let value = SetValue::parse(rhs)?;
     let lhs = lhs.trim();
     if let Some(n) = lhs.strip_prefix("$local") {
         let index = n.parse().map_err(|_| usage.to_string())?;
         return Ok(Command::SetLocal {
             frame: 0,
             index,
-            bits,
+            value,
         });
     }
     if let Some(n) = lhs.strip_prefix("$global") {
         let index = n.parse().map_err(|_| usage.to_string())?;
-        return Ok(Command::SetGlobal { index, bits });
+        return Ok(Command::SetGlobal { index, value });
     }
     Err(usage.into())
 }
@@ -325,7 +317,14 @@ mod tests {
             Parsed::Engine(Command::SetLocal {
                 frame: 0,
                 index: 1,
-                bits: (-3i64) as u64
+                value: SetValue::Int(-3)
+            })
+        );
+        assert_eq!(
+            parse("set $global2 = 1.5").unwrap(),
+            Parsed::Engine(Command::SetGlobal {
+                index: 2,
+                value: SetValue::Float(1.5)
             })
         );
         assert_eq!(parse("  # comment").unwrap(), Parsed::Nothing);
@@ -341,6 +340,8 @@ mod tests {
             "frame x",
             "si 3",
             "set $local=1",
+            "set $local0=x1",
+            "set $local0=1.5.2",
             "b 12",
         ] {
             let err = parse(bad).unwrap_err();

@@ -520,34 +520,49 @@ fn serve(shared: &Shared, ctx: &DebugContext<'_>, snap: &Snapshot, cmd: Command)
                 false
             }
         },
-        Command::SetLocal { frame, index, bits } => {
+        Command::SetLocal {
+            frame,
+            index,
+            value,
+        } => {
             if frame != 0 {
                 shared.emit(Event::Error(
                     "only the innermost frame's locals can be set".into(),
                 ));
                 return false;
             }
-            match ctx.set_local(index, bits) {
-                Ok(()) => {
-                    shared.emit(Event::Message(format!("$local{index} set")));
-                    true
-                }
-                Err(e) => {
-                    shared.emit(Event::Error(e));
-                    false
-                }
-            }
+            let done = snap
+                .frames
+                .first()
+                .and_then(|f| f.locals.as_ref())
+                .ok_or_else(|| "this frame's code keeps no record of its locals".to_string())
+                .and_then(|locals| {
+                    let ty = locals.get(index as usize).map(|v| v.ty).ok_or_else(|| {
+                        format!("no local {index} (the function has {})", locals.len())
+                    })?;
+                    let bits = value
+                        .to_bits(ty)
+                        .map_err(|e| format!("$local{index}: {e}"))?;
+                    ctx.set_local(index, bits)?;
+                    Ok(format!("$local{index} set to {}", format_bits(ty, bits)))
+                });
+            answer(shared, done)
         }
-        Command::SetGlobal { index, bits } => match ctx.set_global(index, bits) {
-            Ok(()) => {
-                shared.emit(Event::Message(format!("$global{index} set")));
-                true
-            }
-            Err(e) => {
-                shared.emit(Event::Error(e));
-                false
-            }
-        },
+        Command::SetGlobal { index, value } => {
+            let done = snap
+                .globals
+                .get(index as usize)
+                .map(|g| g.ty)
+                .ok_or_else(|| format!("no global {index} (the module has {})", snap.globals.len()))
+                .and_then(|ty| {
+                    let bits = value
+                        .to_bits(ty)
+                        .map_err(|e| format!("$global{index}: {e}"))?;
+                    ctx.set_global(index, bits)?;
+                    Ok(format!("$global{index} set to {}", format_bits(ty, bits)))
+                });
+            answer(shared, done)
+        }
         Command::Print { frame, expr } => {
             match print(shared, ctx, snap, frame, expr.trim()) {
                 Ok(s) => shared.emit(Event::Message(s)),
@@ -561,6 +576,20 @@ fn serve(shared: &Shared, ctx: &DebugContext<'_>, snap: &Snapshot, cmd: Command)
         }
         other => {
             shared.emit(Event::Error(format!("{other:?} is not available here")));
+            false
+        }
+    }
+}
+
+/// Emits the outcome of a modification; true when it changed the state.
+fn answer(shared: &Shared, done: Result<String, String>) -> bool {
+    match done {
+        Ok(m) => {
+            shared.emit(Event::Message(m));
+            true
+        }
+        Err(e) => {
+            shared.emit(Event::Error(e));
             false
         }
     }
