@@ -856,3 +856,29 @@ fn every_tier_names_the_first_faulting_access() {
         });
     }
 }
+
+/// Issue 18: a trap backtrace stops at its limit; it now says how many
+/// frames it left out (1001 frames of recursion: 256 kept, 745 counted).
+#[test]
+fn deep_trap_backtrace_counts_the_frames_left_out() {
+    let wat = r#"(module
+      (func $r (export "r") (param i32)
+        local.get 0
+        i32.eqz
+        if unreachable end
+        local.get 0
+        i32.const 1
+        i32.sub
+        call $r))"#;
+    for tier in [Strategy::Baseline, Strategy::Debug, Strategy::Optimized] {
+        let mut s = setup(tier, wat);
+        for (depth, kept, omitted) in [(1000, 256, 745), (100, 101, 0)] {
+            let t = s.trap("r", &[i32v(depth)], TrapCode::Unreachable);
+            assert_eq!(
+                (t.backtrace.len(), t.frames_omitted),
+                (kept, omitted),
+                "[{tier:?}] r({depth}): frames kept and left out"
+            );
+        }
+    }
+}

@@ -391,7 +391,10 @@ pub struct GlobalValue {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     pub reason: StopReason,
+    /// Innermost first, at most [`MAX_FRAMES_SHOWN`].
     pub frames: Vec<Frame>,
+    /// Frames of the stack beyond `frames` (a deep recursion).
+    pub frames_omitted: usize,
     /// Register file at the pause (of the innermost frame).
     pub regs: Option<Registers>,
     pub globals: Vec<GlobalValue>,
@@ -410,6 +413,9 @@ pub struct TableView {
     /// The first entries (at most `TABLE_ENTRIES_SHOWN`).
     pub entries: Vec<Option<u64>>,
 }
+
+/// How many frames a snapshot carries (the innermost ones).
+pub const MAX_FRAMES_SHOWN: usize = 4097;
 
 /// How many entries of each table a snapshot carries.
 pub const TABLE_ENTRIES_SHOWN: usize = 256;

@@ -50,6 +50,9 @@ pub const HELP: &[&str] = &[
     "info functions|breakpoints   profile on|off|report   sleep MS   help   quit|q",
 ];
 
+/// The longest `sleep` (a script waiting for a running program).
+pub const MAX_SLEEP_MS: u64 = 60_000;
+
 fn parse_u64(s: &str) -> Option<u64> {
     let s = s.trim();
     if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
@@ -268,10 +271,13 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
             "report" => Ok(e(C::ProfileReport)),
             _ => Err("usage: profile on | off | report".into()),
         },
-        "sleep" => rest
-            .parse()
-            .map(|ms| Parsed::Show(View::Sleep(ms)))
-            .map_err(|_| "usage: sleep MILLISECONDS".into()),
+        "sleep" => match rest.parse::<u64>() {
+            Ok(ms) if ms <= MAX_SLEEP_MS => Ok(Parsed::Show(View::Sleep(ms))),
+            Ok(ms) => Err(format!(
+                "sleep takes at most {MAX_SLEEP_MS} ms (one minute), got {ms}"
+            )),
+            Err(_) => Err("usage: sleep MILLISECONDS".into()),
+        },
         "help" | "h" | "?" => Ok(Parsed::Help),
         _ => Err(format!("unknown command `{word}` (try `help`)")),
     }
@@ -514,7 +520,8 @@ impl Console {
         Ok(match v {
             View::Backtrace => {
                 let (s, _) = self.current()?;
-                s.frames
+                let mut lines: Vec<String> = s
+                    .frames
                     .iter()
                     .enumerate()
                     .flat_map(|(i, f)| {
@@ -524,13 +531,28 @@ impl Console {
                         }
                         v
                     })
-                    .collect()
+                    .collect();
+                if s.frames_omitted > 0 {
+                    let shown = s.frames.len();
+                    lines.push(format!(
+                        "({} more frames not shown: the backtrace stops at {shown} of {} frames)",
+                        s.frames_omitted,
+                        shown + s.frames_omitted
+                    ));
+                }
+                lines
             }
             View::Frame(n) => {
-                let count = self.current()?.0.frames.len();
+                let (s, _) = self.current()?;
+                let (count, total) = (s.frames.len(), s.frames.len() + s.frames_omitted);
                 let n = if n == usize::MAX { self.frame } else { n };
+                if n >= total {
+                    return Err(format!("no frame {n} (the stack has {total})"));
+                }
                 if n >= count {
-                    return Err(format!("no frame {n} (the stack has {count})"));
+                    return Err(format!(
+                        "frame {n} is beyond the {count} frames shown (the stack has {total})"
+                    ));
                 }
                 self.frame = n;
                 let (_, f) = self.current()?;

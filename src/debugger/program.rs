@@ -281,6 +281,41 @@ fn should_stop(shared: &Shared, c: &mut Control, ctx: &DebugContext<'_>) -> Opti
     Some(reason)
 }
 
+/// Checks a breakpoint condition against function `func` (named `name`),
+/// where it is evaluated: the local must exist and hold a number.
+pub(crate) fn check_condition(
+    info: &crate::module::ModuleInfo,
+    func: u32,
+    name: &str,
+    condition: Option<&Condition>,
+) -> Result<(), String> {
+    let Some(k) = condition else {
+        return Ok(());
+    };
+    let locals = info
+        .read_body(func, None)
+        .map_err(|_| format!("cannot read the locals of {name}"))?
+        .locals;
+    match locals.get(k.local as usize) {
+        None => {
+            let list = match locals.len() {
+                0 => String::new(),
+                1 => ": $local0".to_string(),
+                n => format!(": $local0..$local{}", n - 1),
+            };
+            Err(format!(
+                "no local {} in {name} (it has {}{list})",
+                k.local,
+                locals.len()
+            ))
+        }
+        Some(t @ (crate::types::ValType::FuncRef | crate::types::ValType::ExternRef)) => Err(
+            format!("$local{} of {name} is a {t}; conditions compare numbers", k.local),
+        ),
+        Some(_) => Ok(()),
+    }
+}
+
 fn compare(v: &DebugValue, k: &Condition) -> bool {
     let x: i64 = match v.ty {
         crate::types::ValType::I32 => v.bits as u32 as i32 as i64,
@@ -375,7 +410,8 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
         stack: ctx.stack().map(values),
         note: note_for(top_tier, true),
     }];
-    for c in ctx.callers() {
+    let (callers, frames_omitted) = ctx.callers_limited(MAX_FRAMES_SHOWN - 1);
+    for c in callers {
         let tier = c.tier.map(FrameTier::from_tier).unwrap_or(FrameTier::Host);
         let offset = c.wasm_offset.unwrap_or(0);
         let ours = c.module_id == info.id;
@@ -419,6 +455,7 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
     Snapshot {
         reason,
         frames,
+        frames_omitted,
         regs: ctx.registers().map(|(gpr, xmm)| Registers {
             gpr,
             xmm,

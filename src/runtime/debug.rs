@@ -384,8 +384,14 @@ impl DebugContext<'_> {
             .collect()
     }
 
-    /// Frames of the callers, innermost first, along the frame-pointer chain.
+    /// Frames of the callers, innermost first, along the frame-pointer chain
+    /// (at most 4096).
     pub fn callers(&self) -> Vec<CallerFrame> {
+        self.callers_limited(4096).0
+    }
+
+    /// The innermost `limit` callers, and how many more frames the chain has.
+    pub fn callers_limited(&self, limit: usize) -> (Vec<CallerFrame>, usize) {
         let act = traps::current();
         let stop = if act.is_null() {
             0
@@ -394,8 +400,9 @@ impl DebugContext<'_> {
             unsafe { (*act).saved_rbp }
         };
         let mut out = Vec::new();
+        let mut omitted = 0;
         let mut fp = self.fp;
-        while out.len() < 4096 && fp != 0 && fp != stop && fp.is_multiple_of(8) {
+        while fp != 0 && fp != stop && fp.is_multiple_of(8) {
             // SAFETY: wasm code and trampolines keep the rbp chain; the walk
             // stops at the entry trampoline's frame and at non-wasm return addresses.
             let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
@@ -406,6 +413,14 @@ impl DebugContext<'_> {
                 break;
             };
             let Some(f) = obj.func_at(ret) else { break };
+            if out.len() >= limit {
+                omitted += 1;
+                if next <= fp {
+                    break;
+                }
+                fp = next;
+                continue;
+            }
             let native = (ret - 1 - obj.start() - f.start) as u32;
             let wasm_offset = f.wasm_offset_at(native);
             let locals = match (&f.debug, wasm_offset) {
@@ -453,7 +468,7 @@ impl DebugContext<'_> {
             }
             fp = next;
         }
-        out
+        (out, omitted)
     }
 }
 
