@@ -26,6 +26,24 @@ pub struct WastReport {
     pub failures: Vec<String>,
 }
 
+/// Tier-up budget of scripts under the dynamic tier: tiny, so functions tier
+/// up in the middle of a script and scripts run through baseline code,
+/// background tier-ups and optimized code alike.
+pub const DYNAMIC_BUDGET: i32 = 64;
+
+/// The engine configuration `wdb wast --tier T` and the spec tests use:
+/// the defaults, with [`DYNAMIC_BUDGET`] under the dynamic tier.
+pub fn config_for(strategy: crate::Strategy) -> Config {
+    let mut config = Config {
+        strategy,
+        ..Config::default()
+    };
+    if strategy == crate::Strategy::Dynamic {
+        config.tiering_budget = DYNAMIC_BUDGET;
+    }
+    config
+}
+
 impl WastReport {
     fn pass(&mut self) {
         self.passed += 1;

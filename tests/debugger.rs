@@ -293,7 +293,7 @@ fn locals_stack_and_registers_agree_with_independent_values() {
     s.send(Command::SetLocal {
         frame: 0,
         index: 0,
-        bits: 5,
+        value: SetValue::Int(5),
     });
     wait(&s, "the set answer", |e| match e {
         Event::Message(m) if m.contains("set") => Some(()),
@@ -459,7 +459,7 @@ fn bad_commands_answer_with_one_line_and_the_session_goes_on() {
         Command::SetLocal {
             frame: 0,
             index: 99,
-            bits: 0,
+            value: SetValue::Int(0),
         },
         Command::Print {
             frame: 7,

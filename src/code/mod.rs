@@ -8,6 +8,10 @@
 
 mod registry;
 
+mod debug_table;
+
+pub use debug_table::{DebugSideTable, StackRecorder};
+
 use crate::error::TrapCode;
 use memmap2::Mmap;
 use std::sync::{Arc, RwLock};
@@ -82,32 +86,6 @@ pub fn eval_condition(cc: u8, rflags: u64) -> bool {
         _ => zf || sf != of,
     };
     base != (cc & 1 == 1)
-}
-
-/// One breakable position of debug code.
-#[derive(Debug, Clone)]
-pub struct DebugPoint {
-    pub wasm_offset: u32,
-    /// Range into `DebugSideTable::stack` for the operand stack (bottom first).
-    pub stack_start: u32,
-    pub stack_len: u32,
-}
-
-/// For each breakable position: where each local and operand-stack value lives.
-#[derive(Debug, Clone, Default)]
-pub struct DebugSideTable {
-    /// Local `i` lives at `locals[i]` during the whole function.
-    pub locals: Vec<(crate::types::ValType, ValueLoc)>,
-    /// Breakable positions in instruction order; `points[k]` is position `k`.
-    pub points: Vec<DebugPoint>,
-    pub stack: Vec<(crate::types::ValType, ValueLoc)>,
-}
-
-impl DebugSideTable {
-    pub fn stack_at(&self, k: usize) -> &[(crate::types::ValType, ValueLoc)] {
-        let p = &self.points[k];
-        &self.stack[p.stack_start as usize..(p.stack_start + p.stack_len) as usize]
-    }
 }
 
 /// Where locals and operand-stack values live at the interrupt checks of

@@ -65,6 +65,96 @@ pub struct Breakpoint {
     pub spec: String,
 }
 
+/// A value for `set`, as written; it takes the type of what it is written to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SetValue {
+    /// A decimal integer (or a negative hex one).
+    Int(i128),
+    /// A number with a fraction or exponent, `inf` or `nan`.
+    Float(f64),
+    /// `0x…`: an explicit bit pattern, at most as wide as the target.
+    Bits(u64),
+}
+
+impl SetValue {
+    /// Parses `2`, `-3`, `4294967295`, `1.5`, `-2e-3`, `inf`, `nan`, `0x3ff0000000000000`.
+    pub fn parse(s: &str) -> Result<SetValue, String> {
+        let s = s.trim();
+        let bad = || format!("bad value `{s}` (expected an integer, a float, or 0x bits)");
+        let (neg, digits) = match s.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, s.strip_prefix('+').unwrap_or(s)),
+        };
+        if let Some(h) = digits
+            .strip_prefix("0x")
+            .or_else(|| digits.strip_prefix("0X"))
+        {
+            let v = u64::from_str_radix(h, 16).map_err(|_| bad())?;
+            return Ok(if neg {
+                SetValue::Int(-(v as i128))
+            } else {
+                SetValue::Bits(v)
+            });
+        }
+        if let Ok(v) = s.parse::<i128>() {
+            return Ok(SetValue::Int(v));
+        }
+        // Rust's float syntax, without its words other than inf/nan.
+        let word = digits.to_ascii_lowercase();
+        if !digits.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+            && !matches!(word.as_str(), "inf" | "infinity" | "nan")
+        {
+            return Err(bad());
+        }
+        s.parse::<f64>().map(SetValue::Float).map_err(|_| bad())
+    }
+
+    /// The raw bits of this value as a `ty`, or why it does not fit: integers
+    /// must be in range (signed or unsigned), floats only go to float
+    /// targets, integers to floats convert, `0x` bits must fit the width.
+    pub fn to_bits(self, ty: ValType) -> Result<u64, String> {
+        let range = |lo: i128, hi: i128, v: i128| {
+            if v < lo || v > hi {
+                Err(format!("{v} does not fit in {ty} (range {lo}..={hi})"))
+            } else {
+                Ok(v as u64)
+            }
+        };
+        let width = |b: u64, bits: u32| {
+            if bits < 64 && b >> bits != 0 {
+                Err(format!("{b:#x} is wider than {ty} ({bits} bits)"))
+            } else {
+                Ok(b)
+            }
+        };
+        match (ty, self) {
+            (ValType::I32, SetValue::Int(v)) => {
+                range(i32::MIN as i128, u32::MAX as i128, v).map(|b| b & 0xffff_ffff)
+            }
+            (ValType::I64, SetValue::Int(v)) => range(i64::MIN as i128, u64::MAX as i128, v),
+            (ValType::I32 | ValType::F32, SetValue::Bits(b)) => width(b, 32),
+            (ValType::I64 | ValType::F64, SetValue::Bits(b)) => Ok(b),
+            (ValType::I32 | ValType::I64, SetValue::Float(f)) => Err(format!(
+                "{ty} takes an integer, not {f:?} (write 0x… for raw bits)"
+            )),
+            (ValType::F32, SetValue::Int(v)) => Ok((v as f32).to_bits() as u64),
+            (ValType::F64, SetValue::Int(v)) => Ok((v as f64).to_bits()),
+            (ValType::F32, SetValue::Float(f)) => {
+                let x = f as f32;
+                if f.is_finite() && x.is_infinite() {
+                    Err(format!("{f:e} is out of range for f32"))
+                } else {
+                    Ok(x.to_bits() as u64)
+                }
+            }
+            (ValType::F64, SetValue::Float(f)) => Ok(f.to_bits()),
+            (ValType::FuncRef | ValType::ExternRef, _) => {
+                Err(format!("a {ty} cannot be set from the debugger"))
+            }
+        }
+    }
+}
+
 /// Commands in. `Session::send` never blocks on the program.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -105,15 +195,16 @@ pub enum Command {
         addr: u64,
         bytes: Vec<u8>,
     },
-    /// Set local `index` of frame `frame` (0 = innermost) to raw bits.
+    /// Set local `index` of frame `frame` (0 = innermost); the value is
+    /// converted to the local's type (see [`SetValue::to_bits`]).
     SetLocal {
         frame: usize,
         index: u32,
-        bits: u64,
+        value: SetValue,
     },
     SetGlobal {
         index: u32,
-        bits: u64,
+        value: SetValue,
     },
     /// Evaluate a source variable (DWARF) or `$localN`/`$globalN` in a frame.
     Print {
@@ -370,7 +461,10 @@ pub struct GlobalValue {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     pub reason: StopReason,
+    /// Innermost first, at most [`MAX_FRAMES_SHOWN`].
     pub frames: Vec<Frame>,
+    /// Frames of the stack beyond `frames` (a deep recursion).
+    pub frames_omitted: usize,
     /// Register file at the pause (of the innermost frame).
     pub regs: Option<Registers>,
     pub globals: Vec<GlobalValue>,
@@ -389,6 +483,9 @@ pub struct TableView {
     /// The first entries (at most `TABLE_ENTRIES_SHOWN`).
     pub entries: Vec<Option<u64>>,
 }
+
+/// How many frames a snapshot carries (the innermost ones).
+pub const MAX_FRAMES_SHOWN: usize = 4097;
 
 /// How many entries of each table a snapshot carries.
 pub const TABLE_ENTRIES_SHOWN: usize = 256;
@@ -588,46 +685,4 @@ impl MachineCode {
     }
 }
 
-/// Samples whose leaf pc was one native instruction.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstructionSamples {
-    pub module_id: u64,
-    pub func_index: u32,
-    pub tier: Tier,
-    /// Module byte offset of the wasm instruction the pc belongs to.
-    pub wasm_offset: u32,
-    /// Absolute address of the sampled instruction.
-    pub pc: u64,
-    pub samples: u64,
-}
-
-/// One frame of a sampled call stack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StackFrame {
-    /// Not wasm code (runtime, host function, trampoline) — only as a leaf.
-    Host,
-    /// A wasm function at an instruction (the call, for callers).
-    Wasm {
-        module_id: u64,
-        func_index: u32,
-        wasm_offset: u32,
-    },
-}
-
-/// One distinct call stack, outermost frame first, and how often it was sampled.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StackSamples {
-    pub frames: Vec<StackFrame>,
-    pub samples: u64,
-}
-
-/// The profile below function level: samples by native instruction (and so
-/// by wasm instruction and source line), and the distinct stacks (for
-/// flame graphs and `wdb profile --out`).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ProfileDetail {
-    /// Sorted by samples, largest first.
-    pub instructions: Vec<InstructionSamples>,
-    /// Sorted by samples, largest first.
-    pub stacks: Vec<StackSamples>,
-}
+pub use crate::profile::{InstructionSamples, ProfileDetail, StackFrame, StackSamples};

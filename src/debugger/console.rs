@@ -67,6 +67,9 @@ pub const HELP: &[&str] = &[
     "profile report --lines   profile annotate FUNC   hottest instructions and source lines",
 ];
 
+/// The longest `sleep` (a script waiting for a running program).
+pub const MAX_SLEEP_MS: u64 = 60_000;
+
 fn parse_u64(s: &str) -> Option<u64> {
     let s = s.trim();
     if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
@@ -82,14 +85,6 @@ fn parse_i64(s: &str) -> Option<i64> {
         Some(rest) => parse_u64(rest).map(|v| (v as i64).wrapping_neg()),
         None => parse_u64(s).map(|v| v as i64),
     }
-}
-
-/// Parses a value for `set`: integer (decimal/hex, may be negative) or float.
-fn parse_bits(s: &str) -> Option<u64> {
-    if let Some(v) = parse_i64(s) {
-        return Some(v as u64);
-    }
-    s.trim().parse::<f64>().ok().map(f64::to_bits)
 }
 
 fn parse_location(s: &str) -> Result<BreakAt, String> {
@@ -194,18 +189,18 @@ fn parse_set(rest: &str) -> Result<Command, String> {
             request: SourceRequest::Assign(rest.trim().to_string()),
         });
     }
-    let bits = parse_bits(rhs).ok_or_else(|| format!("bad value `{}`", rhs.trim()))?;
+    let value = SetValue::parse(rhs)?;
     if let Some(n) = lhs.strip_prefix("$local") {
         let index = n.parse().map_err(|_| usage.to_string())?;
         return Ok(Command::SetLocal {
             frame: 0,
             index,
-            bits,
+            value,
         });
     }
     if let Some(n) = lhs.strip_prefix("$global") {
         let index = n.parse().map_err(|_| usage.to_string())?;
-        return Ok(Command::SetGlobal { index, bits });
+        return Ok(Command::SetGlobal { index, value });
     }
     Err(usage.into())
 }
@@ -420,10 +415,13 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
             ["annotate"] => Err("usage: profile annotate FUNC (a name, #INDEX or 0xOFFSET)".into()),
             _ => Err("usage: profile on | off | report [--lines] | annotate FUNC".into()),
         },
-        "sleep" => rest
-            .parse()
-            .map(|ms| Parsed::Show(View::Sleep(ms)))
-            .map_err(|_| "usage: sleep MILLISECONDS".into()),
+        "sleep" => match rest.parse::<u64>() {
+            Ok(ms) if ms <= MAX_SLEEP_MS => Ok(Parsed::Show(View::Sleep(ms))),
+            Ok(ms) => Err(format!(
+                "sleep takes at most {MAX_SLEEP_MS} ms (one minute), got {ms}"
+            )),
+            Err(_) => Err("usage: sleep MILLISECONDS".into()),
+        },
         "help" | "h" | "?" => Ok(Parsed::Help),
         _ => Err(format!("unknown command `{word}` (try `help`)")),
     }
@@ -527,7 +525,14 @@ mod tests {
             Parsed::Engine(Command::SetLocal {
                 frame: 0,
                 index: 1,
-                bits: (-3i64) as u64
+                value: SetValue::Int(-3)
+            })
+        );
+        assert_eq!(
+            parse("set $global2 = 1.5").unwrap(),
+            Parsed::Engine(Command::SetGlobal {
+                index: 2,
+                value: SetValue::Float(1.5)
             })
         );
         assert_eq!(parse("  # comment").unwrap(), Parsed::Nothing);
@@ -543,6 +548,8 @@ mod tests {
             "frame x",
             "si 3",
             "set $local=1",
+            "set $local0=x1",
+            "set $local0=1.5.2",
             "b 12",
         ] {
             let err = parse(bad).unwrap_err();
@@ -801,7 +808,8 @@ impl Console {
         Ok(match v {
             View::Backtrace => {
                 let (s, _) = self.current()?;
-                s.frames
+                let mut lines: Vec<String> = s
+                    .frames
                     .iter()
                     .enumerate()
                     .flat_map(|(i, f)| {
@@ -811,13 +819,28 @@ impl Console {
                         }
                         v
                     })
-                    .collect()
+                    .collect();
+                if s.frames_omitted > 0 {
+                    let shown = s.frames.len();
+                    lines.push(format!(
+                        "({} more frames not shown: the backtrace stops at {shown} of {} frames)",
+                        s.frames_omitted,
+                        shown + s.frames_omitted
+                    ));
+                }
+                lines
             }
             View::Frame(n) => {
-                let count = self.current()?.0.frames.len();
+                let (s, _) = self.current()?;
+                let (count, total) = (s.frames.len(), s.frames.len() + s.frames_omitted);
                 let n = if n == usize::MAX { self.frame } else { n };
+                if n >= total {
+                    return Err(format!("no frame {n} (the stack has {total})"));
+                }
                 if n >= count {
-                    return Err(format!("no frame {n} (the stack has {count})"));
+                    return Err(format!(
+                        "frame {n} is beyond the {count} frames shown (the stack has {total})"
+                    ));
                 }
                 self.frame = n;
                 let (_, f) = self.current()?;

@@ -180,7 +180,7 @@ impl Session {
         let ptr = match module.code_ptr(func, tier) {
             Some(p) => p,
             None if compile => {
-                module.ensure_tier(&[func], tier, 1).map_err(|e| {
+                module.inner.ensure_tier(&[func], tier, 1).map_err(|e| {
                     format!(
                         "cannot compile {} ({}): {e}",
                         self.func_name(func),

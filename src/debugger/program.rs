@@ -282,6 +282,44 @@ fn should_stop(shared: &Shared, c: &mut Control, ctx: &DebugContext<'_>) -> Opti
     Some(reason)
 }
 
+/// Checks a breakpoint condition against function `func` (named `name`),
+/// where it is evaluated: the local must exist and hold a number.
+pub(crate) fn check_condition(
+    info: &crate::module::ModuleInfo,
+    func: u32,
+    name: &str,
+    condition: Option<&Condition>,
+) -> Result<(), String> {
+    let Some(k) = condition else {
+        return Ok(());
+    };
+    let locals = info
+        .read_body(func, None)
+        .map_err(|_| format!("cannot read the locals of {name}"))?
+        .locals;
+    match locals.get(k.local as usize) {
+        None => {
+            let list = match locals.len() {
+                0 => String::new(),
+                1 => ": $local0".to_string(),
+                n => format!(": $local0..$local{}", n - 1),
+            };
+            Err(format!(
+                "no local {} in {name} (it has {}{list})",
+                k.local,
+                locals.len()
+            ))
+        }
+        Some(t @ (crate::types::ValType::FuncRef | crate::types::ValType::ExternRef)) => {
+            Err(format!(
+                "$local{} of {name} is a {t}; conditions compare numbers",
+                k.local
+            ))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
 fn compare(v: &DebugValue, k: &Condition) -> bool {
     let x: i64 = match v.ty {
         crate::types::ValType::I32 => v.bits as u32 as i32 as i64,
@@ -379,7 +417,8 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
         stack: ctx.stack().map(values),
         note: note_for(top_tier, true),
     }];
-    for c in ctx.callers() {
+    let (callers, frames_omitted) = ctx.callers_limited(MAX_FRAMES_SHOWN - 1);
+    for c in callers {
         let tier = c.tier.map(FrameTier::from_tier).unwrap_or(FrameTier::Host);
         let offset = c.wasm_offset.unwrap_or(0);
         let ours = c.module_id == info.id;
@@ -423,6 +462,7 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
     Snapshot {
         reason,
         frames,
+        frames_omitted,
         regs: ctx.registers().map(|(gpr, xmm)| Registers {
             gpr,
             xmm,
@@ -524,34 +564,49 @@ fn serve(shared: &Shared, ctx: &DebugContext<'_>, snap: &Snapshot, cmd: Command)
                 false
             }
         },
-        Command::SetLocal { frame, index, bits } => {
+        Command::SetLocal {
+            frame,
+            index,
+            value,
+        } => {
             if frame != 0 {
                 shared.emit(Event::Error(
                     "only the innermost frame's locals can be set".into(),
                 ));
                 return false;
             }
-            match ctx.set_local(index, bits) {
-                Ok(()) => {
-                    shared.emit(Event::Message(format!("$local{index} set")));
-                    true
-                }
-                Err(e) => {
-                    shared.emit(Event::Error(e));
-                    false
-                }
-            }
+            let done = snap
+                .frames
+                .first()
+                .and_then(|f| f.locals.as_ref())
+                .ok_or_else(|| "this frame's code keeps no record of its locals".to_string())
+                .and_then(|locals| {
+                    let ty = locals.get(index as usize).map(|v| v.ty).ok_or_else(|| {
+                        format!("no local {index} (the function has {})", locals.len())
+                    })?;
+                    let bits = value
+                        .to_bits(ty)
+                        .map_err(|e| format!("$local{index}: {e}"))?;
+                    ctx.set_local(index, bits)?;
+                    Ok(format!("$local{index} set to {}", format_bits(ty, bits)))
+                });
+            answer(shared, done)
         }
-        Command::SetGlobal { index, bits } => match ctx.set_global(index, bits) {
-            Ok(()) => {
-                shared.emit(Event::Message(format!("$global{index} set")));
-                true
-            }
-            Err(e) => {
-                shared.emit(Event::Error(e));
-                false
-            }
-        },
+        Command::SetGlobal { index, value } => {
+            let done = snap
+                .globals
+                .get(index as usize)
+                .map(|g| g.ty)
+                .ok_or_else(|| format!("no global {index} (the module has {})", snap.globals.len()))
+                .and_then(|ty| {
+                    let bits = value
+                        .to_bits(ty)
+                        .map_err(|e| format!("$global{index}: {e}"))?;
+                    ctx.set_global(index, bits)?;
+                    Ok(format!("$global{index} set to {}", format_bits(ty, bits)))
+                });
+            answer(shared, done)
+        }
         Command::Print { frame, expr } => shared.source_request(
             ctx,
             snap,
@@ -568,6 +623,20 @@ fn serve(shared: &Shared, ctx: &DebugContext<'_>, snap: &Snapshot, cmd: Command)
         }
         other => {
             shared.emit(Event::Error(format!("{other:?} is not available here")));
+            false
+        }
+    }
+}
+
+/// Emits the outcome of a modification; true when it changed the state.
+fn answer(shared: &Shared, done: Result<String, String>) -> bool {
+    match done {
+        Ok(m) => {
+            shared.emit(Event::Message(m));
+            true
+        }
+        Err(e) => {
+            shared.emit(Event::Error(e));
             false
         }
     }

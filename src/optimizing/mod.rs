@@ -25,7 +25,9 @@
 //!   load is kept apart from the instruction that uses its value (x64 isel
 //!   would fold it into the user, and the fault would name the user's offset);
 //!   this costs up to ~20% on load-heavy loops (matmul) and buys exact trap
-//!   offsets.
+//!   offsets. A store is followed by the same barrier: Cranelift's dead-store
+//!   elimination would otherwise remove a store that a later store to the
+//!   same address overwrites, and the fault would name the later store.
 //! - Function entries and loop headers check the stack/interrupt limit; the
 //!   cold path calls a stub that preserves every register (`env.rs`), so the
 //!   check does not force loop values out of registers. The cold path writes
@@ -34,8 +36,8 @@
 //!   grows the frame nor keeps dead locals alive.
 
 mod control;
-mod guard;
 mod env;
+mod guard;
 mod liveness;
 mod memory;
 mod translate;

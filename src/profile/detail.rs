@@ -9,8 +9,51 @@
 
 use super::RawSample;
 use crate::code::{self, CodeKind, Tier};
-use crate::debugger::{InstructionSamples, ProfileDetail, StackFrame, StackSamples};
 use std::collections::HashMap;
+
+/// Samples whose leaf pc was one native instruction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstructionSamples {
+    pub module_id: u64,
+    pub func_index: u32,
+    pub tier: Tier,
+    /// Module byte offset of the wasm instruction the pc belongs to.
+    pub wasm_offset: u32,
+    /// Absolute address of the sampled instruction.
+    pub pc: u64,
+    pub samples: u64,
+}
+
+/// One frame of a sampled call stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StackFrame {
+    /// Not wasm code (runtime, host function, trampoline) — only as a leaf.
+    Host,
+    /// A wasm function at an instruction (the call, for callers).
+    Wasm {
+        module_id: u64,
+        func_index: u32,
+        wasm_offset: u32,
+    },
+}
+
+/// One distinct call stack, outermost frame first, and how often it was sampled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackSamples {
+    pub frames: Vec<StackFrame>,
+    pub samples: u64,
+}
+
+/// The profile below function level: samples by native instruction (and so
+/// by wasm instruction and source line), and the distinct stacks (for
+/// flame graphs and `wdb profile --out`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProfileDetail {
+    /// Sorted by samples, largest first.
+    pub instructions: Vec<InstructionSamples>,
+    /// Sorted by samples, largest first.
+    pub stacks: Vec<StackSamples>,
+}
 
 /// What one pc stands for: the wasm instruction, and the tier of its code.
 #[derive(Clone, Copy)]

@@ -8,7 +8,7 @@
 //! through [`json_string`], so names from the module cannot break the file.
 
 use super::report::HOST_ROW;
-use crate::debugger::{ProfileDetail, StackFrame};
+use super::{ProfileDetail, StackFrame};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 

@@ -14,6 +14,7 @@ pub mod perf_map;
 mod report;
 mod sampler;
 
+pub use detail::{InstructionSamples, ProfileDetail, StackFrame, StackSamples};
 pub use report::{report, ProfileReport, ProfileRow, HOST_ROW};
 pub use sampler::{Sampler, MAX_FRAMES, MAX_HZ};
 

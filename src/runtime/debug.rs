@@ -227,6 +227,15 @@ impl DebugContext<'_> {
         }
     }
 
+    /// Operand-stack entries the paused function's debug side table stores
+    /// for all its breakable positions together; `None` outside debug code.
+    pub fn side_table_entries(&self) -> Option<usize> {
+        match self.site {
+            Site::Debug { table, .. } => Some(table.stored_entries()),
+            _ => None,
+        }
+    }
+
     /// The operand stack, bottom first.
     pub fn stack(&self) -> Option<Vec<DebugValue>> {
         match self.site {
@@ -267,10 +276,7 @@ impl DebugContext<'_> {
             Site::Debug { point, table, .. } => {
                 // Return address and position index, and the saved flags
                 // (16 bytes) when a compare result waits in them.
-                let flags = table
-                    .stack_at(point as usize)
-                    .iter()
-                    .any(|(_, l)| matches!(l, ValueLoc::Flags(_)));
+                let flags = matches!(table.top_at(point as usize), Some((_, ValueLoc::Flags(_))));
                 DEBUG_REGS_SIZE as usize + 16 + if flags { 16 } else { 0 }
             }
             _ => DEBUG_REGS_SIZE as usize,
@@ -406,8 +412,14 @@ impl DebugContext<'_> {
             .collect()
     }
 
-    /// Frames of the callers, innermost first, along the frame-pointer chain.
+    /// Frames of the callers, innermost first, along the frame-pointer chain
+    /// (at most 4096).
     pub fn callers(&self) -> Vec<CallerFrame> {
+        self.callers_limited(4096).0
+    }
+
+    /// The innermost `limit` callers, and how many more frames the chain has.
+    pub fn callers_limited(&self, limit: usize) -> (Vec<CallerFrame>, usize) {
         let act = traps::current();
         let stop = if act.is_null() {
             0
@@ -416,8 +428,9 @@ impl DebugContext<'_> {
             unsafe { (*act).saved_rbp }
         };
         let mut out = Vec::new();
+        let mut omitted = 0;
         let mut fp = self.fp;
-        while out.len() < 4096 && fp != 0 && fp != stop && fp.is_multiple_of(8) {
+        while fp != 0 && fp != stop && fp.is_multiple_of(8) {
             // SAFETY: wasm code and trampolines keep the rbp chain; the walk
             // stops at the entry trampoline's frame and at non-wasm return addresses.
             let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
@@ -428,6 +441,14 @@ impl DebugContext<'_> {
                 break;
             };
             let Some(f) = obj.func_at(ret) else { break };
+            if out.len() >= limit {
+                omitted += 1;
+                if next <= fp {
+                    break;
+                }
+                fp = next;
+                continue;
+            }
             let native = (ret - 1 - obj.start() - f.start) as u32;
             let wasm_offset = f.wasm_offset_at(native);
             let locals = match (&f.debug, wasm_offset) {
@@ -475,7 +496,7 @@ impl DebugContext<'_> {
             }
             fp = next;
         }
-        out
+        (out, omitted)
     }
 }
 

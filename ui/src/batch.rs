@@ -2,8 +2,8 @@
 //! it to the TUI or drive it from a command script (`--batch`, `-x FILE`,
 //! standard input), printing the console's stable text.
 
-use crate::cli::{parse_dirs, parse_envs, DebugArgs};
-use std::io::{BufRead, Write};
+use crate::cli::{parse_dirs, parse_envs, read_input, DebugArgs};
+use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -20,7 +20,7 @@ pub(crate) fn session_config(a: &DebugArgs) -> Result<SessionConfig, String> {
     let mut cfg = SessionConfig {
         invoke: a.invoke.clone(),
         args: a.args.clone(),
-        dirs: parse_dirs(&a.dirs),
+        dirs: parse_dirs(&a.dirs)?,
         env: parse_envs(&a.envs)?,
         run: a.run,
         ..SessionConfig::default()
@@ -28,7 +28,7 @@ pub(crate) fn session_config(a: &DebugArgs) -> Result<SessionConfig, String> {
     match &a.file {
         Some(f) => {
             cfg.name = f.display().to_string();
-            cfg.wasm = std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+            cfg.wasm = read_input(f)?;
         }
         None => {
             cfg.name = "debugme.wasm (bundled sample)".into();
@@ -56,17 +56,28 @@ pub fn debug(a: DebugArgs) -> Result<ExitCode, String> {
     if !a.run {
         out.wait(&session, &mut console, Wait::Stop);
     }
-    let mut lines: Vec<String> = Vec::new();
-    if let Some(path) = &a.commands {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        lines.extend(text.lines().map(str::to_string));
-    }
-    let script = lines.into_iter();
-    let stdin = std::io::stdin();
-    let from_stdin = stdin.lock().lines().map_while(Result::ok);
+    let script: Option<Lines> = match &a.commands {
+        Some(path) => {
+            let file = std::fs::File::open(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            // A script is read as it is executed (a pipe or even a device works).
+            Some(Lines::new(
+                Box::new(std::io::BufReader::new(file)),
+                path.display().to_string(),
+            ))
+        }
+        None => None,
+    };
+    let stdin = Lines::new(Box::new(std::io::stdin().lock()), "standard input".into());
     let mut closed = false;
-    for line in script.chain(from_stdin) {
+    for line in script.into_iter().flatten().chain(stdin) {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                out.line(&format!("error: {e}"));
+                continue;
+            }
+        };
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
@@ -86,6 +97,70 @@ pub fn debug(a: DebugArgs) -> Result<ExitCode, String> {
         out.wait(&session, &mut console, Wait::Closed);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The longest console line.
+const MAX_LINE: usize = 1 << 16;
+
+/// Console lines from a script or standard input. A line that is not UTF-8
+/// is an error item (the session goes on); a read error ends the input.
+struct Lines {
+    source: Box<dyn BufRead>,
+    name: String,
+    number: usize,
+    done: bool,
+}
+
+impl Lines {
+    fn new(source: Box<dyn BufRead>, name: String) -> Lines {
+        Lines {
+            source,
+            name,
+            number: 0,
+            done: false,
+        }
+    }
+}
+
+impl Iterator for Lines {
+    type Item = Result<String, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut buf = Vec::new();
+        match (&mut self.source)
+            .take(MAX_LINE as u64)
+            .read_until(b'\n', &mut buf)
+        {
+            Ok(0) => {
+                self.done = true;
+                None
+            }
+            Ok(n) if n == MAX_LINE && buf.last() != Some(&b'\n') => {
+                self.done = true;
+                Some(Err(format!(
+                    "line {} of {} is longer than {MAX_LINE} bytes; the rest is not read",
+                    self.number + 1,
+                    self.name
+                )))
+            }
+            Ok(_) => {
+                self.number += 1;
+                Some(String::from_utf8(buf).map_err(|_| {
+                    format!(
+                        "line {} of {} is not valid UTF-8 (skipped)",
+                        self.number, self.name
+                    )
+                }))
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(format!("cannot read {}: {e}", self.name)))
+            }
+        }
+    }
 }
 
 /// Prints console text and program output in arrival order.
@@ -190,7 +265,7 @@ pub fn profile(
     args: Vec<String>,
     out: Option<PathBuf>,
 ) -> Result<ExitCode, String> {
-    let wasm = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let wasm = read_input(&file)?;
     // Fail before running when the profile could not be written.
     if let Some(o) = &out {
         std::fs::write(o, b"").map_err(|e| format!("cannot write {}: {e}", o.display()))?;

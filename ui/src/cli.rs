@@ -2,7 +2,7 @@
 //! (`debug` and `profile` are in `batch`).
 
 use clap::{Args, Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 use wdb::wasi::command::{self, CommandSpec, Prepared};
@@ -189,25 +189,84 @@ pub fn platform_form(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     out
 }
 
-/// Splits `--dir HOST[::GUEST]` values.
-pub fn parse_dirs(dirs: &[String]) -> Vec<(PathBuf, String)> {
+/// Splits `--dir HOST[::GUEST]` values; both parts must be non-empty.
+pub fn parse_dirs(dirs: &[String]) -> Result<Vec<(PathBuf, String)>, String> {
     dirs.iter()
-        .map(|d| match d.split_once("::") {
-            Some((h, g)) => (PathBuf::from(h), g.to_string()),
-            None => (PathBuf::from(d), d.clone()),
+        .map(|d| {
+            let (host, guest) = d.split_once("::").unwrap_or((d, d));
+            if host.is_empty() || guest.is_empty() {
+                return Err(format!(
+                    "--dir expects HOST or HOST::GUEST (both non-empty), got `{d}`"
+                ));
+            }
+            Ok((PathBuf::from(host), guest.to_string()))
         })
         .collect()
 }
 
-/// Splits `--env K=V` values.
+/// Splits `--env K=V` values; the name K must be non-empty.
 pub fn parse_envs(envs: &[String]) -> Result<Vec<(String, String)>, String> {
     envs.iter()
-        .map(|kv| {
-            kv.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .ok_or_else(|| format!("--env expects K=V, got `{kv}`"))
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            Some(_) => Err(format!(
+                "--env expects K=V with a non-empty name K, got `{kv}`"
+            )),
+            None => Err(format!("--env expects K=V, got `{kv}`")),
         })
         .collect()
+}
+
+/// The largest module or script file `wdb` reads.
+pub const MAX_INPUT_BYTES: u64 = 1 << 30;
+
+/// Reads a module (or script) file: a regular file or a pipe, not empty, at
+/// most [`MAX_INPUT_BYTES`]. Devices and directories are refused before
+/// reading (`/dev/zero` would be read forever).
+pub fn read_input(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let ft = meta.file_type();
+    if !ft.is_file() && !ft.is_fifo() {
+        let what = if ft.is_dir() {
+            "a directory"
+        } else if ft.is_char_device() {
+            "a character device"
+        } else if ft.is_block_device() {
+            "a block device"
+        } else if ft.is_socket() {
+            "a socket"
+        } else {
+            "a special file"
+        };
+        return Err(format!(
+            "{shown}: not a regular file ({what}); wdb reads modules from files and pipes"
+        ));
+    }
+    let too_large = |n: String| {
+        format!(
+            "{shown}: too large ({n} bytes; wdb reads inputs of at most {MAX_INPUT_BYTES} bytes)"
+        )
+    };
+    if ft.is_file() && meta.len() > MAX_INPUT_BYTES {
+        return Err(too_large(meta.len().to_string()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_large(format!("more than {MAX_INPUT_BYTES}")));
+    }
+    if bytes.is_empty() {
+        return Err(format!(
+            "{shown}: empty file, not a module (expected a wasm binary or .wat text)"
+        ));
+    }
+    Ok(bytes)
 }
 
 fn strategy(tier: &str) -> Result<Strategy, String> {
@@ -261,8 +320,8 @@ fn trace_tiering(engine: &Engine) {
     });
 }
 
-fn load(engine: &Engine, file: &PathBuf) -> Result<Module, String> {
-    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+fn load(engine: &Engine, file: &Path) -> Result<Module, String> {
+    let bytes = read_input(file)?;
     Module::new(engine, bytes).map_err(|e| format!("{}: {e}", file.display()))
 }
 
@@ -313,7 +372,7 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
         name: &name,
         invoke: a.invoke.as_deref(),
         args: &a.args,
-        dirs: &parse_dirs(&a.dirs),
+        dirs: &parse_dirs(&a.dirs)?,
         env: &parse_envs(&a.envs)?,
     };
     let Prepared {
@@ -346,6 +405,9 @@ fn report_trap(file: &std::path::Path, t: &Trap) {
     for f in &t.backtrace {
         eprintln!("    at {f}");
     }
+    if t.frames_omitted > 0 {
+        eprintln!("    ... {} more frames", t.frames_omitted);
+    }
 }
 
 fn show(v: &Val) -> String {
@@ -358,16 +420,13 @@ fn wast(a: WastArgs) -> Result<ExitCode, String> {
     let strategy = strategy(&a.tier)?;
     let (mut passed, mut failed) = (0, 0);
     for file in &a.files {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let text = String::from_utf8(read_input(file)?)
+            .map_err(|e| format!("{}: not UTF-8 text: {e}", file.display()))?;
         let name = file
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        let config = Config {
-            strategy,
-            ..Config::default()
-        };
+        let config = wdb::wast::config_for(strategy);
         match wdb::wast::run_wast(&name, &text, config) {
             Ok(r) => {
                 println!(
@@ -401,8 +460,7 @@ fn wast(a: WastArgs) -> Result<ExitCode, String> {
 
 fn compile(a: CompileArgs) -> Result<ExitCode, String> {
     let engine = engine(&a.tier, a.threads)?;
-    let bytes =
-        std::fs::read(&a.file).map_err(|e| format!("cannot read {}: {e}", a.file.display()))?;
+    let bytes = read_input(&a.file)?;
     let bytes = wdb::wasm_bytes(&bytes).map_err(|e| format!("{}: {e}", a.file.display()))?;
     let start = Instant::now();
     let module =

@@ -146,7 +146,18 @@ impl Shared {
         }
         let mut c = self.control();
         match cmd {
-            Command::Break { at, condition } => match self.resolve(&at) {
+            Command::Break { at, condition } => match self.resolve(&at).and_then(|places| {
+                for &(_, f) in &places {
+                    let info = self.module.info();
+                    crate::debugger::program::check_condition(
+                        info,
+                        f,
+                        &self.func_name(f),
+                        condition.as_ref(),
+                    )?;
+                }
+                Ok(places)
+            }) {
                 Ok(places) => {
                     for (offset, func) in places {
                         c.next_id += 1;

@@ -291,7 +291,7 @@ impl Adapter {
             wasm,
             invoke: a.invoke.clone(),
             args: a.args.clone(),
-            dirs: parse_dirs(&a.dirs),
+            dirs: parse_dirs(&a.dirs)?,
             env: a.env.into_iter().collect(),
             run: run || a.no_debug,
             ..SessionConfig::default()

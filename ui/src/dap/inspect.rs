@@ -287,8 +287,12 @@ impl Adapter {
         };
         let name = a.name.split(' ').next().unwrap_or(&a.name);
         let cmd = match console::parse(&format!("set {name}={}", a.value))? {
-            Parsed::Engine(Command::SetLocal { index, bits, .. }) if !global => {
-                Command::SetLocal { frame, index, bits }
+            Parsed::Engine(Command::SetLocal { index, value, .. }) if !global => {
+                Command::SetLocal {
+                    frame,
+                    index,
+                    value,
+                }
             }
             Parsed::Engine(c @ Command::SetGlobal { .. }) if global => c,
             _ => return Err(format!("cannot set `{}`", a.name)),

@@ -939,9 +939,13 @@ impl App {
                     let frame = self.frames.sel;
                     self.send(Command::Print { frame, expr });
                 }
-                Command::SetLocal { index, bits, .. } => {
+                Command::SetLocal { index, value, .. } => {
                     let frame = self.frames.sel;
-                    self.send(Command::SetLocal { frame, index, bits });
+                    self.send(Command::SetLocal {
+                        frame,
+                        index,
+                        value,
+                    });
                 }
                 Command::ReadMemory { addr, len } => {
                     self.focus(Pane::Memory);

@@ -258,6 +258,7 @@ fn snapshot(dwarf: bool) -> Arc<Snapshot> {
     xmm[0] = 2.5f64.to_bits();
     Arc::new(Snapshot {
         reason: StopReason::Breakpoint(1),
+        frames_omitted: 0,
         frames: vec![
             Frame {
                 func_index: 3,
