@@ -756,9 +756,10 @@ set $local1=0x3fc00000\nset $local9=1\nprint $local0\nprint $local1\nprint $glob
         "error: $local1: 1e300 is out of range for f32",
         "$local1 set to 1.5",
         "error: no local 9 (the function has 3)",
-        "$local0 = 2.0 (f64)",
-        "$local1 = 1.5 (f32)",
-        "$global0 = -0.0025 (f64)",
+        // print answers in gdb's shape: value history number, C value.
+        "$1 = 2\n",
+        "$2 = 1.5\n",
+        "$3 = -0.0025000000000000001\n",
         "Program returned: 2, 1.5, -1, -0.0025, 3, -7",
     ] {
         assert!(text.contains(want), "missing {want:?} in:\n{text}");
@@ -945,7 +946,7 @@ fn debug_batch_rejects_meaningless_input_and_goes_on() {
         "error: line 4 of standard input is not valid UTF-8",
         "Stopped (breakpoint",
         "#4096 ",
-        "(4904 more frames not shown: the backtrace stops at 4097 of 5001 frames)",
+        "(904 more frames not shown: the backtrace stops at 4097 of 5001 frames)",
         "error: frame 4500 is beyond the 4097 frames shown (the stack has 5001)",
         "error: no frame 6000 (the stack has 5001)",
         "#3  ",

@@ -263,7 +263,7 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, String> {
     }
     if bytes.is_empty() {
         return Err(format!(
-            "{shown}: empty file, not a module (expected a wasm binary or .wat text)"
+            "{shown}: empty file, not a module (a binary module starts with \\0asm)"
         ));
     }
     Ok(bytes)
