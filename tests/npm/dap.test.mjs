@@ -80,8 +80,9 @@ test('breakpoint, stack, scopes, variables, steps, evaluate, instruction breakpo
     assert.equal(locals.i.value, '0');
     assert.equal(locals.sum.type, 'int');
     const args = await variables(dc, sc.Arguments);
-    assert.match(args.ds.value, /^0x[0-9a-f]+$/);
-    const ds = parseInt(args.ds.value, 16);
+    // gdb's shape: the pointer's type, then its address.
+    assert.match(args.ds.value, /^\(const struct dataset \*\) 0x[0-9a-f]+$/);
+    const ds = parseInt(args.ds.value.match(/0x[0-9a-f]+$/)[0], 16);
     const wasmLocals = await variables(dc, sc['Wasm locals']);
     assert.ok('$local0' in wasmLocals);
     assert.match(wasmLocals.$local0.type, /^i32 @ /);

@@ -449,6 +449,9 @@ impl Adapter {
 
 /// The value part of the session's `name = value (type)` answer.
 fn print_value(message: &str, name: &str, ty: &str) -> String {
+    if let Some(v) = strip_history(message) {
+        return v.to_string();
+    }
     let v = message
         .strip_prefix(&format!("{name} = "))
         .unwrap_or(message);
@@ -457,6 +460,9 @@ fn print_value(message: &str, name: &str, ty: &str) -> String {
 
 /// Splits `expr = value (type)` into value and type.
 fn split_print(message: &str, expr: &str) -> (String, Option<String>) {
+    if let Some(v) = strip_history(message) {
+        return (v.to_string(), None);
+    }
     let v = message
         .strip_prefix(&format!("{expr} = "))
         .unwrap_or(message);
@@ -464,4 +470,15 @@ fn split_print(message: &str, expr: &str) -> (String, Option<String>) {
         (Some(i), true) => (v[..i].to_string(), Some(v[i + 2..v.len() - 1].to_string())),
         _ => (v.to_string(), None),
     }
+}
+
+/// The value of gdb's `$N = value` answer (`print` numbers its results), or
+/// `None` for other answers.
+fn strip_history(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix('$')?;
+    let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if digits == 0 {
+        return None;
+    }
+    rest[digits..].strip_prefix(" = ")
 }
