@@ -675,7 +675,7 @@ fn side_table_is_linear_in_stack_depth() {
             // them and p − depth adds done.
             let want_len = if p < depth { p } else { depth - (p - depth) };
             assert_eq!(len, want_len, "[{depth}] stack depth at position {p}");
-            let want_top = if p < depth || p == depth {
+            let want_top = if p <= depth {
                 1
             } else {
                 (p - depth + 1) as u64

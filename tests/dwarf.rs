@@ -469,7 +469,10 @@ fn malformed_input_does_not_panic() {
 
 use wdb::debugger::dwarf_types::{Aggregate, TypeKind, TypeView};
 
-fn members(info: &DwarfInfo, name: &str) -> Vec<(String, u64, Option<(u32, u32)>, String)> {
+/// (name, offset, bitfield (offset, size), type) of each member.
+type Member = (String, u64, Option<(u32, u32)>, String);
+
+fn members(info: &DwarfInfo, name: &str) -> Vec<Member> {
     let t = info.types();
     let id = t.lookup(name).unwrap_or_else(|| panic!("no type {name}"));
     match &t.get(t.strip(id)).kind {
@@ -494,7 +497,8 @@ fn c_types_structs_bitfields_arrays_enums_typedefs() {
         .unwrap()
         .unwrap();
     let t = info.types();
-    let s = |v: &[(&str, u64, Option<(u32, u32)>, &str)]| -> Vec<(String, u64, Option<(u32, u32)>, String)> {
+    type Want<'a> = (&'a str, u64, Option<(u32, u32)>, &'a str);
+    let s = |v: &[Want]| -> Vec<Member> {
         v.iter()
             .map(|(a, b, c, d)| (a.to_string(), *b, *c, d.to_string()))
             .collect()

@@ -251,7 +251,7 @@ impl ValueStack {
     // ---- materialising --------------------------------------------------------
 
     /// Brings a popped value into a GPR the caller then owns.
-    pub fn to_gpr(&mut self, masm: &mut Masm, p: Popped) -> Gpr {
+    pub fn in_gpr(&mut self, masm: &mut Masm, p: Popped) -> Gpr {
         if let Loc::Gpr(r) = p.loc {
             return r;
         }
@@ -275,7 +275,7 @@ impl ValueStack {
         }
     }
 
-    pub fn to_xmm(&mut self, masm: &mut Masm, p: Popped) -> Xmm {
+    pub fn in_xmm(&mut self, masm: &mut Masm, p: Popped) -> Xmm {
         if let Loc::Xmm(x) = p.loc {
             return x;
         }

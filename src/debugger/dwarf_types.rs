@@ -712,9 +712,7 @@ impl<'a> TypeReader<'_, 'a> {
                             .attr_value(constants::DW_AT_bit_offset)
                             .and_then(|v| v.udata_value())
                             .unwrap_or(0);
-                        let lsb = (storage * 8)
-                            .checked_sub(from_msb + u64::from(bits))
-                            .unwrap_or(0);
+                        let lsb = (storage * 8).saturating_sub(from_msb + u64::from(bits));
                         offset += lsb / 8;
                         Some(((lsb % 8) as u32, bits))
                     }

@@ -560,7 +560,7 @@ mod tests {
 
     #[test]
     fn g_format_matches_c() {
-        assert_eq!(format_g(3.14159, 17), "3.1415899999999999");
+        assert_eq!(format_g(1.1, 17), "1.1000000000000001");
         assert_eq!(format_g(12.5, 17), "12.5");
         assert_eq!(format_g(0.75, 9), "0.75");
         assert_eq!(format_g(1.0 / 3.0, 17), "0.33333333333333331");

@@ -64,6 +64,7 @@ pub(crate) struct Translator<'m, 'b> {
 }
 
 impl<'m, 'b> Translator<'m, 'b> {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         mut b: FunctionBuilder<'b>,
         module: &'m ModuleInfo,

@@ -275,13 +275,8 @@ fn bad_packets_get_errors_and_the_session_goes_on() {
     // Run, interrupt, run again, and vanish mid-run.
     c.send(&frame("vCont;c"));
     // Output packets may come first; wait for the program's first line.
-    loop {
-        let p = c.packet();
-        if p.starts_with('O') {
-            break;
-        }
-        panic!("unexpected {p}");
-    }
+    let p = c.packet();
+    assert!(p.starts_with('O'), "unexpected {p}");
     c.send(b"\x03");
     let stop = loop {
         let p = c.packet();

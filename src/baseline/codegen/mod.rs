@@ -616,20 +616,20 @@ impl<'a> CodeGen<'a> {
 
     fn pop_gpr(&mut self) -> Gpr {
         let p = self.stack.pop();
-        self.stack.to_gpr(&mut self.masm, p)
+        self.stack.in_gpr(&mut self.masm, p)
     }
 
     fn pop_xmm(&mut self) -> Xmm {
         let p = self.stack.pop();
-        self.stack.to_xmm(&mut self.masm, p)
+        self.stack.in_xmm(&mut self.masm, p)
     }
 
     fn take_gpr(&mut self, p: Popped) -> Gpr {
-        self.stack.to_gpr(&mut self.masm, p)
+        self.stack.in_gpr(&mut self.masm, p)
     }
 
     fn take_xmm(&mut self, p: Popped) -> Xmm {
-        self.stack.to_xmm(&mut self.masm, p)
+        self.stack.in_xmm(&mut self.masm, p)
     }
 
     fn push_gpr(&mut self, ty: ValType, r: Gpr) {

@@ -333,10 +333,7 @@ impl Parser<'_> {
         let mut signedness: Option<&str> = None;
         let mut core: Vec<String> = Vec::new();
         let mut named: Option<String> = None;
-        loop {
-            let Tok::Ident(word) = self.peek().clone() else {
-                break;
-            };
+        while let Tok::Ident(word) = self.peek().clone() {
             match word.as_str() {
                 "const" | "volatile" => {
                     self.bump();

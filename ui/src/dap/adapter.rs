@@ -404,14 +404,13 @@ impl Adapter {
                 self.running = false;
                 self.stopped(snap.reason.clone());
             }
-            Event::Resumed => {
-                if std::mem::take(&mut self.repl_resumed) {
-                    self.event(
-                        "continued",
-                        json!({"threadId": 1, "allThreadsContinued": true}),
-                    );
-                }
+            Event::Resumed if std::mem::take(&mut self.repl_resumed) => {
+                self.event(
+                    "continued",
+                    json!({"threadId": 1, "allThreadsContinued": true}),
+                );
             }
+            Event::Resumed => {}
             Event::Ended { outcome, .. } => {
                 if self.restarting && outcome == Outcome::Killed {
                     return;

@@ -132,7 +132,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 
 /// Bytes from hex; `None` on an odd length or a non-hex digit.
 pub fn from_hex(s: &[u8]) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     s.chunks(2)
