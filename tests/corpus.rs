@@ -23,8 +23,9 @@ fn manifest() -> Vec<[String; 4]> {
         .skip(1) // header
         .map(|l| {
             let cols: Vec<String> = l.split('\t').map(str::to_string).collect();
-            cols.try_into()
-                .unwrap_or_else(|c| panic!("manifest line {l:?}: {} columns, want 4", c.len()))
+            cols.try_into().unwrap_or_else(|c: Vec<String>| {
+                panic!("manifest line {l:?}: {} columns, want 4", c.len())
+            })
         })
         .collect();
     assert!(rows.len() >= 8, "{}: {} rows", path.display(), rows.len());
