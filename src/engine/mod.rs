@@ -109,6 +109,8 @@ pub(crate) struct EngineInner {
     pool: std::sync::OnceLock<pool::CompilePool>,
     events: Mutex<Vec<std::sync::mpsc::Sender<TierEvent>>>,
     pub started: std::time::Instant,
+    /// Tier-up requests so far (budgets that ran out), see [`Engine::tier_up_requests`].
+    pub tier_up_requests: std::sync::atomic::AtomicU64,
 }
 
 static LANDING: std::sync::OnceLock<Arc<CodeObject>> = std::sync::OnceLock::new();
@@ -134,6 +136,7 @@ impl Engine {
                 pool: std::sync::OnceLock::new(),
                 events: Mutex::new(Vec::new()),
                 started: std::time::Instant::now(),
+                tier_up_requests: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
@@ -159,6 +162,14 @@ impl Engine {
             };
             pool::CompilePool::new(n)
         })
+    }
+
+    /// How many times a function's tier-up budget ran out in code of this
+    /// engine (each is a request to the optimizing tier, whatever came of it).
+    pub fn tier_up_requests(&self) -> u64 {
+        self.inner
+            .tier_up_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Receives one [`TierEvent`] per tier change from now on.

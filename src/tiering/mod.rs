@@ -157,6 +157,12 @@ fn compile_lazily(shared: &Arc<InstanceShared>, func: u32) -> Result<*const u8> 
 
 /// Called (through the `TierUpCheck` builtin) when a function's budget runs out.
 fn budget_exhausted(shared: &Arc<InstanceShared>, func: u32) {
+    shared
+        .module
+        .engine()
+        .inner
+        .tier_up_requests
+        .fetch_add(1, Ordering::Relaxed);
     if let Some(b) = shared.table.budgets.get(func as usize) {
         // Not again until the optimized code is in (or a tier switch resets it).
         b.store(i32::MAX, Ordering::SeqCst);
