@@ -417,8 +417,10 @@ fn trap_matches(code: TrapCode, message: &str) -> bool {
     ok.contains(&code)
 }
 
-/// The `spectest` module every spec script may import.
-fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) -> Result<(), Error> {
+/// Defines in `linker` the `spectest` module every spec script may import
+/// (print functions that do nothing, four constant globals, a table and a
+/// memory); the fuzzer instantiates mutated spec modules with it too.
+pub fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) -> Result<(), Error> {
     use ValType::*;
     let prints: [(&str, Vec<ValType>); 7] = [
         ("print", vec![]),
