@@ -233,5 +233,6 @@ fn code_of(m: Masm, traps: Vec<TrapSite>) -> FuncCode {
         traps,
         debug: None,
         checks: Default::default(),
+        opt_frame: None,
     }
 }

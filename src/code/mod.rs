@@ -100,6 +100,49 @@ pub struct CheckTable {
     pub locals: Vec<(crate::types::ValType, ValueLoc)>,
     /// Loop-header checks: wasm offset and the operand stack there.
     pub loops: Vec<(u32, Vec<(crate::types::ValType, ValueLoc)>)>,
+    /// Bytes the prologue reserves below the saved r15/r14 (`sub rsp, N`).
+    /// Plain baseline and debug code of one function reserve the same, so a
+    /// frame can move between them at a check (on-stack replacement).
+    pub frame_size: u32,
+    /// Native offset, in the function, of the instruction right after the
+    /// entry check's call into the runtime (where an on-stack replacement
+    /// resumes: the save area is restored from there on).
+    pub entry_resume: Option<u32>,
+    /// The same for each loop-header check: (wasm offset, native offset).
+    pub loop_resume: Vec<(u32, u32)>,
+}
+
+impl CheckTable {
+    /// Where the check at `wasm_offset` (the entry check when `entry`)
+    /// resumes after its runtime call.
+    pub fn resume_at(&self, wasm_offset: u32, entry: bool) -> Option<u32> {
+        if entry {
+            return self.entry_resume;
+        }
+        self.loop_resume
+            .iter()
+            .find(|(w, _)| *w == wasm_offset)
+            .map(|&(_, n)| n)
+    }
+
+    /// The operand stack at the loop-header check at `wasm_offset`.
+    pub fn loop_stack(&self, wasm_offset: u32) -> Option<&[(crate::types::ValType, ValueLoc)]> {
+        self.loops
+            .iter()
+            .find(|(w, _)| *w == wasm_offset)
+            .map(|(_, s)| &s[..])
+    }
+}
+
+/// What the runtime needs to know about an optimized function's frame to
+/// take it apart at an interrupt check (on-stack replacement): its size and
+/// where its prologue saved the caller's callee-saved registers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OptFrame {
+    /// `fp - sp` in the body (Cranelift keeps `sp` fixed after the prologue).
+    pub sp_to_fp: u32,
+    /// (hardware register number, offset from fp) of each saved register.
+    pub saved: Vec<(u8, i32)>,
 }
 
 /// Machine code of one function plus its metadata, before publishing.
@@ -112,6 +155,8 @@ pub struct FuncCode {
     pub debug: Option<DebugSideTable>,
     /// Baseline code: the state at its interrupt checks.
     pub checks: CheckTable,
+    /// Optimized code: its frame (None for other code).
+    pub opt_frame: Option<OptFrame>,
 }
 
 /// A published function inside a [`CodeObject`].
@@ -125,6 +170,8 @@ pub struct PublishedFunc {
     pub debug: Option<DebugSideTable>,
     /// Baseline code: the state at its interrupt checks.
     pub checks: CheckTable,
+    /// Optimized code: its frame.
+    pub opt_frame: Option<OptFrame>,
 }
 
 impl PublishedFunc {
@@ -251,6 +298,7 @@ pub fn publish(
             traps: f.traps,
             debug: f.debug,
             checks: f.checks,
+            opt_frame: f.opt_frame,
         });
         at += padded;
     }

@@ -383,6 +383,26 @@ fn values(v: Vec<DebugValue>) -> Vec<Value> {
 }
 
 fn note_for(tier: FrameTier, top: bool) -> Option<String> {
+    note_for_frame(tier, top, false)
+}
+
+/// The note on a frame that runs code from before the attach; `moves`: the
+/// top frame continues in debug code when it resumes (on-stack replacement).
+fn note_for_frame(tier: FrameTier, top: bool, moves: bool) -> Option<String> {
+    let code = match tier {
+        FrameTier::Optimized => "optimized",
+        _ => "baseline",
+    };
+    if top && moves && matches!(tier, FrameTier::Optimized | FrameTier::Baseline) {
+        let what = match tier {
+            FrameTier::Optimized => "live locals and stack as handed over by its interrupt check",
+            _ => "locals and stack as at its interrupt check",
+        };
+        return Some(format!(
+            "{code} code from before the attach, paused at its interrupt check; \
+             it continues in debug code from here (on-stack replacement); {what}"
+        ));
+    }
     match tier {
         FrameTier::Optimized if top => Some(
             "optimized code from before the attach: it runs on until it returns; \
@@ -415,7 +435,7 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
         source: shared.source_pos(ctx.wasm_offset),
         locals: ctx.locals().map(values),
         stack: ctx.stack().map(values),
-        note: note_for(top_tier, true),
+        note: note_for_frame(top_tier, true, ctx.continues_in_debug_code()),
     }];
     let (callers, frames_omitted) = ctx.callers_limited(MAX_FRAMES_SHOWN - 1);
     for c in callers {

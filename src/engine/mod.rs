@@ -62,6 +62,10 @@ pub struct Config {
     pub tiering_budget: i32,
     /// Background compile threads for tier-up (0 = cores − 1, at least 1).
     pub tiering_threads: usize,
+    /// Test-only: every Nth loop-header check moves its frame to other code
+    /// (on-stack replacement, see `runtime::osr`); 0 = off. Every check then
+    /// calls the runtime, so code runs far slower.
+    pub osr_stress: u32,
 }
 
 /// Default tier-up budget: tuned on the samples (see BENCHMARKS.md) so that hot
@@ -76,6 +80,7 @@ impl Default for Config {
             compile_threads: 1,
             tiering_budget: DEFAULT_TIERING_BUDGET,
             tiering_threads: 0,
+            osr_stress: 0,
         }
     }
 }

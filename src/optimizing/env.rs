@@ -258,7 +258,8 @@ impl Translator<'_, '_> {
         let func = self.b.ins().iconst(I64, self.func_index as i64);
         let offset = self.b.ins().iconst(I64, self.offset as i64);
         let fp = self.b.ins().get_frame_pointer(I64);
-        let optimized = self.b.ins().iconst(I64, 1);
+        // Kind bits (`runtime::osr`): optimized code, and the entry check.
+        let optimized = self.b.ins().iconst(I64, if entry { 1 | 4 } else { 1 });
         self.b
             .ins()
             .call(callee, &[vmctx, func, offset, fp, state, optimized]);
@@ -305,6 +306,12 @@ impl Translator<'_, '_> {
         };
         store_word(self, live.len() as u64 | (self.stack.len() as u64) << 32, 0);
         store_word(self, self.locals.len() as u64, 1);
+        match self.retptr {
+            Some(area) => {
+                self.b.ins().store(flags, area, base, 16);
+            }
+            None => store_word(self, 0, 2),
+        }
         for (w, pair) in tags.chunks(2).enumerate() {
             let word = pair[0] as u64 | pair.get(1).map_or(0, |&t| (t as u64) << 32);
             store_word(self, word, HEADER_WORDS + w);

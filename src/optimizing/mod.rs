@@ -38,13 +38,13 @@
 mod control;
 mod env;
 mod guard;
-mod liveness;
+pub(crate) mod liveness;
 mod memory;
 mod translate;
 
 pub use guard::too_large_to_optimize;
 
-use crate::code::{FuncCode, TrapSite};
+use crate::code::{FuncCode, OptFrame, TrapSite};
 use crate::error::{Error, Result, TrapCode};
 use crate::module::ModuleInfo;
 use crate::types::ValType;
@@ -96,8 +96,10 @@ fn ir_type(t: ValType) -> ir::Type {
 static ISA: OnceLock<std::result::Result<OwnedTargetIsa, String>> = OnceLock::new();
 
 /// The host ISA with wdb's flags: frame pointers kept (stack walks), no stack
-/// probes (the prologue check guards the stack), no unwind info (traps unwind
-/// by the saved activation, not by tables).
+/// probes (the prologue check guards the stack). Unwind records are kept
+/// only to learn where each prologue saves callee-saved registers
+/// ([`opt_frame`], for on-stack replacement); traps unwind by the saved
+/// activation, not by tables.
 fn isa() -> Result<&'static OwnedTargetIsa> {
     let isa = ISA.get_or_init(|| {
         let mut flags = settings::builder();
@@ -110,7 +112,7 @@ fn isa() -> Result<&'static OwnedTargetIsa> {
             ("opt_level", "speed"),
             ("preserve_frame_pointers", "true"),
             ("enable_probestack", "false"),
-            ("unwind_info", "false"),
+            ("unwind_info", "true"),
             ("enable_verifier", verifier),
         ] {
             flags
@@ -316,7 +318,33 @@ pub(crate) fn finish(
         traps,
         debug: None,
         checks: Default::default(),
+        opt_frame: Some(opt_frame(buf)),
     })
+}
+
+/// The frame size and the callee-saved registers' slots, from Cranelift's
+/// frame layout and its unwind records (on-stack replacement reads them).
+fn opt_frame(buf: &cranelift_codegen::MachBufferFinalized<cranelift_codegen::Final>) -> OptFrame {
+    use cranelift_codegen::isa::unwind::UnwindInst;
+    let sp_to_fp = buf.frame_layout().map_or(0, |l| l.frame_to_fp_offset);
+    let mut down = 0i32;
+    let mut saved = Vec::new();
+    for (_, u) in &buf.unwind_info {
+        match u {
+            UnwindInst::DefineNewFrame {
+                offset_downward_to_clobbers,
+                ..
+            } => down = *offset_downward_to_clobbers as i32,
+            UnwindInst::SaveReg {
+                clobber_offset,
+                reg,
+            } if reg.class() == cranelift_codegen::RegClass::Int => {
+                saved.push((reg.hw_enc(), *clobber_offset as i32 - down));
+            }
+            _ => {}
+        }
+    }
+    OptFrame { sp_to_fp, saved }
 }
 
 /// The offset map of optimized code from Cranelift's source-location ranges:

@@ -225,6 +225,21 @@ extern "C" fn stack_check_slow(
         // (at entry r13 is still the caller's).
         super::debug::refresh_debug_flag(vmctx, func as u32, state);
     }
+    if status == 0 {
+        // A debugger attached (or the stress setting): the frame may move
+        // to debug code here (on-stack replacement).
+        super::osr::at_check(
+            vmctx,
+            func as u32,
+            wasm_offset as u32,
+            fp,
+            state,
+            optimized as u32,
+        );
+    }
+    if super::osr::stress_every(vmctx) > 0 {
+        limits.stack_limit.store(usize::MAX, Ordering::SeqCst);
+    }
     status
 }
 

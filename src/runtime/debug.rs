@@ -56,6 +56,9 @@ pub struct DebugContext<'a> {
     /// Native pc of the paused position (0 when unknown).
     pc: usize,
     site: Site<'a>,
+    /// Paused at a check of plain baseline or optimized code that continues
+    /// in debug code when it resumes (on-stack replacement, `runtime::osr`).
+    moves_down: bool,
 }
 
 /// A value as the debugger reports it: type, raw bits, where it lives
@@ -116,6 +119,12 @@ impl DebugContext<'_> {
             Site::BaselineCheck { tier, .. } => tier,
             Site::OptimizedCheck { .. } => Tier::Optimized,
         }
+    }
+
+    /// True when the paused frame runs plain baseline or optimized code and
+    /// continues in its debug code from this check on (on-stack replacement).
+    pub fn continues_in_debug_code(&self) -> bool {
+        self.moves_down
     }
 
     /// Index of the breakable position (debug code only).
@@ -576,6 +585,7 @@ pub(crate) fn run_hook(vmctx: *mut u8, func: u32, point: u32, regs: *mut u64, fp
         fp,
         pc: ret,
         site: Site::Debug { point, regs, table },
+        moves_down: false,
     };
     let status = call_store_hook(&ctx);
     refresh_debug_flag(vmctx, func, regs);
@@ -601,16 +611,19 @@ pub(crate) fn run_pause(
     } else {
         Tier::Baseline
     };
-    // The code of this function in that tier says where things are.
-    let obj = (kind != 1)
-        .then(|| inst.module.code_ptr(func, tier))
-        .flatten()
-        .and_then(|p| code::object_at(p as usize).map(|o| (o, p as usize)));
+    // The running code says where things are: baseline code's call into
+    // the runtime returns into it (just below its save area).
+    let optimized = kind & super::osr::KIND_OPTIMIZED != 0;
+    let obj = (!optimized)
+        // SAFETY: baseline checks pass their save area, right above the
+        // return address of their runtime call.
+        .then(|| unsafe { *(state as *const usize).sub(1) })
+        .and_then(|p| code::object_at(p).map(|o| (o, p)));
     let checks = obj
         .as_ref()
         .and_then(|(o, p)| o.func_at(*p))
         .map(|f| &f.checks);
-    let site = if kind == 1 {
+    let site = if optimized {
         Site::OptimizedCheck { state }
     } else {
         let at = checks.and_then(|c| {
@@ -638,6 +651,7 @@ pub(crate) fn run_pause(
         fp,
         pc: 0,
         site,
+        moves_down: super::osr::moves_down_on_resume(vmctx, kind),
     };
     call_store_hook(&ctx)
 }

@@ -262,7 +262,10 @@ fn invoke_wasm<T>(
         let limit = (low + HOST_STACK_RESERVE).max(here.saturating_sub(max));
         let limits = &store.inner.limits;
         limits.real_stack_limit.store(limit, Ordering::SeqCst);
-        if limits.interrupt_flags.load(Ordering::SeqCst) == 0 {
+        if store.engine().config().osr_stress > 0 {
+            // Every check calls the runtime (`runtime::osr` stress).
+            limits.stack_limit.store(usize::MAX, Ordering::SeqCst);
+        } else if limits.interrupt_flags.load(Ordering::SeqCst) == 0 {
             limits.stack_limit.store(limit, Ordering::SeqCst);
         }
     }

@@ -6,6 +6,7 @@ pub mod func;
 pub mod instance;
 pub mod linker;
 pub mod module;
+pub mod osr;
 pub mod store;
 pub mod values;
 

@@ -180,6 +180,9 @@ pub const DEBUG_REGS_SIZE: i32 = 16 * 8 + 16 * 16;
 /// Words (`n = recorded + stack`):
 /// - `[0]`: number of recorded locals | number of operand-stack values << 32;
 /// - `[1]`: number of locals of the function (parameters included);
+/// - `[2]`: the results area of a function with two or more results (the
+///   pointer its caller passed in `rdx`; 0 otherwise), so that a debug frame
+///   built from the record returns its results to the same place;
 /// - then `n` 32-bit tags, two per word (the first in the low half), padded
 ///   to a word: recorded locals in ascending index order, then the stack
 ///   bottom first. A tag is `local index | type code << 24` (the index is 0
@@ -191,7 +194,7 @@ pub mod interrupt_state {
     use crate::types::ValType;
 
     /// Header words before the tags.
-    pub const HEADER_WORDS: usize = 2;
+    pub const HEADER_WORDS: usize = 3;
 
     pub fn type_code(t: ValType) -> u8 {
         match t {
@@ -240,6 +243,8 @@ pub mod interrupt_state {
         pub locals: Vec<(u32, ValType, u64)>,
         /// The operand stack, bottom first: type and raw bits.
         pub stack: Vec<(ValType, u64)>,
+        /// The results area (0 when the function has fewer than two results).
+        pub results_area: u64,
     }
 
     /// Decodes the record at `p`.
@@ -260,6 +265,7 @@ pub mod interrupt_state {
                 num_locals: *p.add(1) as u32,
                 locals: Vec::with_capacity(nl),
                 stack: Vec::with_capacity(ns),
+                results_area: *p.add(2),
             };
             for i in 0..n {
                 let t = *tags.add(i);

@@ -4,5 +4,6 @@
 pub mod code_table;
 pub mod layout;
 pub mod memory;
+pub mod osr;
 pub mod table;
 pub mod traps;

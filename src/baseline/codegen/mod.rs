@@ -386,12 +386,14 @@ impl<'a> CodeGen<'a> {
         for &(at, v) in &self.patches {
             bytes[at as usize..at as usize + 4].copy_from_slice(&v.to_le_bytes());
         }
+        self.checks.frame_size = size as u32;
         Ok(FuncCode {
             bytes,
             offset_map,
             traps,
             debug,
             checks: std::mem::take(&mut self.checks),
+            opt_frame: None,
         })
     }
 
@@ -435,6 +437,13 @@ impl<'a> CodeGen<'a> {
                     let kind = if self.debug.is_some() { 2 } else { 0 } | if entry { 4 } else { 0 };
                     self.masm.mov_imm(false, R9, kind);
                     self.call_builtin_raw(Builtin::StackCheckSlow);
+                    // On-stack replacement resumes here (`runtime::osr`).
+                    let resume = self.masm.offset();
+                    if entry {
+                        self.checks.entry_resume = Some(resume);
+                    } else {
+                        self.checks.loop_resume.push((wasm, resume));
+                    }
                     self.masm.store(true, RSP, SCRATCH as i32 * 8, RAX);
                     self.masm.restore_all_regs();
                     self.masm.test_rr(false, SCRATCH, SCRATCH);

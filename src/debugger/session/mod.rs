@@ -40,6 +40,9 @@ pub struct SessionConfig {
     pub env: Vec<(String, String)>,
     /// Start at full speed under dynamic tiering instead of paused at entry.
     pub run: bool,
+    /// How code is compiled before an attach (`wdb debug --tier`); None =
+    /// dynamic tiering.
+    pub strategy: Option<Strategy>,
     /// The guest's stdin (the terminal belongs to the debugger).
     pub stdin: Vec<u8>,
     /// Directories to look for source files in (besides the paths DWARF names).
@@ -67,7 +70,7 @@ impl Session {
     /// first instruction, or running at full speed with `cfg.run`.
     pub fn start(cfg: SessionConfig) -> crate::Result<Session> {
         let engine = Engine::new(Config {
-            strategy: Strategy::Dynamic,
+            strategy: cfg.strategy.unwrap_or(Strategy::Dynamic),
             ..Config::default()
         })?;
         let module = Module::new(&engine, &cfg.wasm).map_err(|e| match e {

