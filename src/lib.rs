@@ -54,5 +54,5 @@ pub use types::{FuncType, ValType};
 #[doc(hidden)]
 pub mod testing {
     pub use crate::code::with_registry_writer_held;
-    pub use crate::runtime::osr::check_layouts_agree;
+    pub use crate::runtime::osr::{check_layouts_agree, moves as osr_moves};
 }

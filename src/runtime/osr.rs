@@ -31,7 +31,7 @@ use crate::vm::layout::{
 };
 use crate::vm::osr::{self as mach, FrameImage};
 use std::cell::Cell;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Bits of the `kind` argument of `Builtin::StackCheckSlow`.
@@ -95,6 +95,15 @@ thread_local! {
     static STRESS_COUNT: Cell<u64> = const { Cell::new(0) };
 }
 
+/// Moves made, process-wide, by kind: plain → debug, optimized → debug,
+/// debug → plain (stress), debug → debug (stress with a debugger).
+static MOVES: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+
+/// Moves made so far by kind (see `MOVES`; tests).
+pub fn moves() -> [u64; 4] {
+    MOVES.each_ref().map(|m| m.load(Ordering::Relaxed))
+}
+
 /// True when a paused frame in code of kind `kind` continues in debug code
 /// when it resumes (the debugger says so in its note).
 pub(crate) fn moves_down_on_resume(vmctx: *mut u8, kind: u32) -> bool {
@@ -136,14 +145,17 @@ pub(crate) fn at_check(
             n.set(n.get() + 1);
             n.get().is_multiple_of(every)
         });
-    let _ = match (c.debug(), c.optimized()) {
-        (true, _) if stress && debugging => rebuild_debug(inst, &c),
-        (true, _) if stress => debug_to_plain(inst, &c),
+    let moved = match (c.debug(), c.optimized()) {
+        (true, _) if stress && debugging => rebuild_debug(inst, &c).map(|()| 3),
+        (true, _) if stress => debug_to_plain(inst, &c).map(|()| 2),
         (true, _) => None,
-        (false, true) if debugging || stress => optimized_to_debug(inst, &c),
-        (false, false) if debugging || stress => plain_to_debug(inst, &c),
+        (false, true) if debugging || stress => optimized_to_debug(inst, &c).map(|()| 1),
+        (false, false) if debugging || stress => plain_to_debug(inst, &c).map(|()| 0),
         _ => None,
     };
+    if let Some(k) = moved {
+        MOVES[k].fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// The code object and start address of `func`'s code at `ptr`.
