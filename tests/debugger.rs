@@ -11,12 +11,19 @@ use wdb::debugger::*;
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 fn start(wat: &str, invoke: &str, args: &[&str], run: bool) -> Session {
+    start_stressed(wat, invoke, args, run, 0)
+}
+
+/// A session whose engine moves frames at every `osr_stress`th loop-header
+/// check (0 = never; see `Config::osr_stress`).
+fn start_stressed(wat: &str, invoke: &str, args: &[&str], run: bool, osr_stress: u32) -> Session {
     Session::start(SessionConfig {
         name: "test.wat".into(),
         wasm: wat.as_bytes().to_vec(),
         invoke: Some(invoke.into()),
         args: args.iter().map(|s| s.to_string()).collect(),
         run,
+        osr_stress,
         ..SessionConfig::default()
     })
     .expect("session starts")
@@ -145,7 +152,16 @@ const SPEC_LIKE: &str = r#"
 type Trace = Vec<(u32, Vec<(wdb::ValType, u64)>)>;
 
 fn step_everything(wat: &str, invoke: &str, args: &[&str]) -> (Trace, Outcome) {
-    let s = start(wat, invoke, args, false);
+    step_everything_stressed(wat, invoke, args, 0)
+}
+
+fn step_everything_stressed(
+    wat: &str,
+    invoke: &str,
+    args: &[&str],
+    osr_stress: u32,
+) -> (Trace, Outcome) {
+    let s = start_stressed(wat, invoke, args, false, osr_stress);
     let mut trace = Vec::new();
     let mut p = paused(&s);
     assert_eq!(p.reason, StopReason::Entry);
@@ -173,6 +189,25 @@ fn stepping_every_instruction_gives_the_normal_results() {
         assert_eq!(got, want, "{f}{args:?}: stepped result");
         assert!(trace.len() > 5, "{f}: {} steps", trace.len());
     }
+}
+
+/// OSR stress while stepping: at every second loop-header check the debug
+/// frame is torn down and rebuilt from a record of its live state (the path
+/// optimized frames take; dead locals poisoned). Every step still stops,
+/// with the same operand stacks, and the results are the normal ones.
+#[test]
+fn stepping_every_instruction_under_osr_stress_sees_the_same_states() {
+    let before = wdb::testing::osr_moves()[3];
+    for (wat, f, args) in cases() {
+        let (want, want_out) = step_everything(wat, f, &args);
+        let (got, got_out) = step_everything_stressed(wat, f, &args, 2);
+        assert_eq!(got_out, want_out, "{f}{args:?}: result under stress");
+        assert_eq!(got, want, "{f}{args:?}: stepped states under stress");
+    }
+    assert!(
+        wdb::testing::osr_moves()[3] > before,
+        "no debug frame was rebuilt under stress"
+    );
 }
 
 #[test]

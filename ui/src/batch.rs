@@ -23,6 +23,7 @@ pub(crate) fn session_config(a: &DebugArgs) -> Result<SessionConfig, String> {
         dirs: parse_dirs(&a.dirs)?,
         env: parse_envs(&a.envs)?,
         run: a.run,
+        strategy: a.tier.as_deref().map(crate::cli::strategy).transpose()?,
         ..SessionConfig::default()
     };
     match &a.file {

@@ -52,6 +52,10 @@ pub struct DebugArgs {
     /// Start running at full speed (dynamic tiering); attach later with `pause`.
     #[arg(long)]
     pub run: bool,
+    /// How code runs before an attach: baseline, optimized or dynamic (the
+    /// default). A pause moves the running frame to debug code either way.
+    #[arg(long, value_name = "TIER")]
+    pub tier: Option<String>,
     /// No TUI: read commands from -x FILE and then standard input, print text.
     #[arg(long)]
     pub batch: bool,
@@ -269,7 +273,7 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn strategy(tier: &str) -> Result<Strategy, String> {
+pub(crate) fn strategy(tier: &str) -> Result<Strategy, String> {
     Strategy::parse(tier).ok_or_else(|| {
         format!(
             "unknown tier `{tier}` (available: {})",

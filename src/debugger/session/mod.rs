@@ -43,6 +43,8 @@ pub struct SessionConfig {
     /// How code is compiled before an attach (`wdb debug --tier`); None =
     /// dynamic tiering.
     pub strategy: Option<Strategy>,
+    /// Test-only: `Config::osr_stress` of the session's engine.
+    pub osr_stress: u32,
     /// The guest's stdin (the terminal belongs to the debugger).
     pub stdin: Vec<u8>,
     /// Directories to look for source files in (besides the paths DWARF names).
@@ -71,6 +73,7 @@ impl Session {
     pub fn start(cfg: SessionConfig) -> crate::Result<Session> {
         let engine = Engine::new(Config {
             strategy: cfg.strategy.unwrap_or(Strategy::Dynamic),
+            osr_stress: cfg.osr_stress,
             ..Config::default()
         })?;
         let module = Module::new(&engine, &cfg.wasm).map_err(|e| match e {
