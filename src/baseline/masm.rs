@@ -226,15 +226,27 @@ impl Masm {
         at
     }
 
-    pub fn epilogue(&mut self) {
+    /// Restores r14/r15/rbp and returns, popping `pop` bytes of stack
+    /// arguments (the callee pops them: see `crate::abi`).
+    pub fn epilogue(&mut self, pop: i32) {
         dynasm!(self.ops
             ; .arch x64
             ; lea rsp, [rbp - 16]
             ; pop r14
             ; pop r15
             ; pop rbp
-            ; ret
         );
+        self.ret_pop(pop);
+    }
+
+    /// `ret` or `ret pop`.
+    pub fn ret_pop(&mut self, pop: i32) {
+        if pop == 0 {
+            dynasm!(self.ops ; .arch x64 ; ret);
+        } else {
+            let pop = u16::try_from(pop).expect("stack arguments fit in 64 KiB");
+            dynasm!(self.ops ; .arch x64 ; ret pop as _);
+        }
     }
 
     // ---- moves ----------------------------------------------------------
