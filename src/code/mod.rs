@@ -143,6 +143,10 @@ pub struct OptFrame {
     pub sp_to_fp: u32,
     /// (hardware register number, offset from fp) of each saved register.
     pub saved: Vec<(u8, i32)>,
+    /// True when the prologue grew the incoming stack-argument area (for
+    /// tail calls that need more): the frame then does not have the shape
+    /// of a baseline frame above `fp`, and stays optimized.
+    pub grows_incoming: bool,
 }
 
 /// Machine code of one function plus its metadata, before publishing.

@@ -329,12 +329,18 @@ fn opt_frame(buf: &cranelift_codegen::MachBufferFinalized<cranelift_codegen::Fin
     let sp_to_fp = buf.frame_layout().map_or(0, |l| l.frame_to_fp_offset);
     let mut down = 0i32;
     let mut saved = Vec::new();
+    let mut grows_incoming = false;
     for (_, u) in &buf.unwind_info {
         match u {
             UnwindInst::DefineNewFrame {
                 offset_downward_to_clobbers,
-                ..
-            } => down = *offset_downward_to_clobbers as i32,
+                offset_upward_to_caller_sp,
+            } => {
+                down = *offset_downward_to_clobbers as i32;
+                // The setup area is the return address and saved rbp; more
+                // means the incoming area was grown.
+                grows_incoming = *offset_upward_to_caller_sp != 16;
+            }
             UnwindInst::SaveReg {
                 clobber_offset,
                 reg,
@@ -344,7 +350,11 @@ fn opt_frame(buf: &cranelift_codegen::MachBufferFinalized<cranelift_codegen::Fin
             _ => {}
         }
     }
-    OptFrame { sp_to_fp, saved }
+    OptFrame {
+        sp_to_fp,
+        saved,
+        grows_incoming,
+    }
 }
 
 /// The offset map of optimized code from Cranelift's source-location ranges:

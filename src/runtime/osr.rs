@@ -263,7 +263,7 @@ struct Handover {
 fn optimized_to_debug(inst: &InstanceData, c: &Check) -> Option<()> {
     let (oobj, ostart) = code_at(inst.module.code_ptr(c.func, Tier::Optimized)? as usize)?;
     let of = oobj.func_at(ostart)?;
-    let frame: &OptFrame = of.opt_frame.as_ref()?;
+    let frame: &OptFrame = of.opt_frame.as_ref().filter(|f| !f.grows_incoming)?;
     // The stub's return address into the optimized code sits right below
     // the optimized frame (Cranelift keeps rsp fixed in the body).
     let ret_slot = c.fp.checked_sub(frame.sp_to_fp as usize + 8)?;
