@@ -66,6 +66,46 @@ fn attach_latency(name: &str, args: &[&str], after: Duration) -> Option<(Duratio
     got.map(|t| (dt, t))
 }
 
+/// On-stack replacement at an attach: `pause` → `Paused` (at the running
+/// frame's interrupt check), then `stepi` → `Paused` in debug code of the same
+/// function (the frame moved; its debug code compiled if it was not).
+/// Returns both latencies and the tiers before and after, or None when the
+/// program ended first.
+fn osr_latency(
+    name: &str,
+    args: &[&str],
+    strategy: Strategy,
+    after: Duration,
+) -> Option<(Duration, Duration, FrameTier, FrameTier, bool)> {
+    let s = Session::start(SessionConfig {
+        name: name.into(),
+        wasm: sample(name),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        run: true,
+        strategy: Some(strategy),
+        ..SessionConfig::default()
+    })
+    .unwrap();
+    std::thread::sleep(after);
+    let paused = |s: &Session| {
+        wait(s, |e| match e {
+            Event::Paused(p) => Some(Some(p.clone())),
+            Event::Ended { .. } => Some(None),
+            _ => None,
+        })
+    };
+    let t0 = Instant::now();
+    s.send(Command::Pause);
+    let p = paused(&s)?;
+    let a = t0.elapsed();
+    let t1 = Instant::now();
+    s.send(Command::StepInstruction);
+    let q = paused(&s)?;
+    let b = t1.elapsed();
+    let same = q.frames[0].func_index == p.frames[0].func_index;
+    Some((a, b, p.frames[0].tier, q.frames[0].tier, same))
+}
+
 fn run_program(engine: &Engine, wasm: &[u8], args: &[&str]) -> Duration {
     let module = Module::new(engine, wasm).unwrap();
     let mut wasi = WasiCtx::new();
@@ -99,6 +139,72 @@ fn main() {
     let only = std::env::var("WDB_BENCH_ONLY").ok();
     let want = |k: &str| only.as_ref().is_none_or(|o| o.split(',').any(|x| x == k));
     let runs = 7;
+    if want("osr") {
+        println!(
+            "## OSR down at an attach (median of {runs}): `pause` → paused at the running frame's check, then `stepi` → paused in debug code\n"
+        );
+        println!("| program | tier before | pause ms | stepi ms | total ms | frame tier at the pause → after stepi | same function |");
+        println!("|---|---|---:|---:|---:|---|---|");
+        for (name, args, strategy, after) in [
+            (
+                "big.wasm",
+                vec![],
+                Strategy::Baseline,
+                Duration::from_millis(2),
+            ),
+            (
+                "big.wasm",
+                vec![],
+                Strategy::Dynamic,
+                Duration::from_millis(2),
+            ),
+            (
+                "debugme.wasm",
+                vec!["100000000"],
+                Strategy::Baseline,
+                Duration::from_millis(300),
+            ),
+            (
+                "debugme.wasm",
+                vec!["100000000"],
+                Strategy::Optimized,
+                Duration::from_millis(300),
+            ),
+            (
+                "debugme.wasm",
+                vec!["100000000"],
+                Strategy::Dynamic,
+                Duration::from_millis(1500),
+            ),
+        ] {
+            let (mut pa, mut st, mut tot, mut tiers, mut same) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new(), true);
+            for _ in 0..runs {
+                if let Some((a, b, t0, t1, s)) = osr_latency(name, &args, strategy, after) {
+                    pa.push(a);
+                    st.push(b);
+                    tot.push(a + b);
+                    tiers.push(format!("{} → {}", t0.name(), t1.name()));
+                    same &= s;
+                }
+            }
+            tiers.sort();
+            tiers.dedup();
+            if pa.is_empty() {
+                println!("| {name} | {strategy:?} | (ended first) | | | | |");
+            } else {
+                println!(
+                    "| {name} | {strategy:?} | {} | {} | {} | {} | {} |",
+                    ms(median(pa)),
+                    ms(median(st)),
+                    ms(median(tot)),
+                    tiers.join(", "),
+                    if same { "yes" } else { "not always" }
+                );
+            }
+        }
+        println!();
+    }
     if want("attach") {
         println!(
             "## Attach latency (pause request → paused, tier-down included; median of {runs})\n"

@@ -167,3 +167,44 @@ fn plain_baseline_and_debug_code_share_the_frame_at_every_check() {
     assert!(modules > 500, "only {modules} spec modules compiled");
     assert!(checks > 5_000, "only {checks} checks compared");
 }
+
+/// `work` runs a long loop and is called again and again, so under dynamic
+/// tiering it moves up to optimized code while the program runs.
+const HOT: &str = r#"
+(module
+  (func $work (export "work") (param $n i32) (result i32)
+    (local $i i32) (local $acc i32)
+    (block
+      (loop
+        (br_if 1 (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $acc (i32.add (i32.mul (local.get $acc) (i32.const 31)) (local.get $i)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br 0)))
+    (local.get $acc))
+  (func (export "main") (param $rounds i32) (result i32)
+    (local $r i32) (local $x i32)
+    (block
+      (loop
+        (br_if 1 (i32.ge_u (local.get $r) (local.get $rounds)))
+        (local.set $x (i32.xor (local.get $x) (call $work (i32.const 2000000))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br 0)))
+    (local.get $x))
+)
+"#;
+
+#[test]
+fn pause_in_a_function_that_tiered_up_then_step_the_same_function() {
+    let s = start(HOT.into(), Some("main"), &["100000"], Strategy::Dynamic);
+    let until = Instant::now() + TIMEOUT;
+    while !s
+        .functions()
+        .iter()
+        .any(|f| f.name == "work" && f.tier == "optimized")
+    {
+        assert!(Instant::now() < until, "work never tiered up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // `work` runs 2,000,000 loop iterations per check of `main`'s loop.
+    pause_and_step(&s, "work", FrameTier::Optimized, 1);
+}
