@@ -664,6 +664,48 @@ fn debug_batch_attaches_to_a_running_program() {
     assert!(out.stdout.contains("Program returned: "), "{out:?}");
 }
 
+/// The attach flow of issue 11 in the batch console: `pause` lands in the
+/// running loop of plain baseline or optimized code, and `si` then steps that
+/// same function in debug code (on-stack replacement).
+#[test]
+fn debug_batch_pause_steps_the_running_frame() {
+    let script = temp_file("osr.cmds", b"sleep 300\npause\nsi\nsi\nsi\nsi\nsi\nquit\n");
+    for (tier, label) in [("baseline", "[baseline]"), ("optimized", "[optimized]")] {
+        let out = wdb(&[
+            "debug",
+            "--batch",
+            "--run",
+            "--tier",
+            tier,
+            "-x",
+            &script,
+            "samples/loop.wat",
+            "--invoke",
+            "sum_to",
+            "--",
+            "2000000000",
+        ]);
+        let text = &out.stdout;
+        let paused: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("Stopped (paused) in sum_to"))
+            .collect();
+        assert_eq!(paused.len(), 1, "{tier}: {out:?}");
+        assert!(paused[0].ends_with(label), "{tier}: {}", paused[0]);
+        let steps: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("Stopped (step)"))
+            .collect();
+        assert_eq!(steps.len(), 5, "{tier}: {out:?}");
+        for s in steps {
+            assert!(
+                s.starts_with("Stopped (step) in sum_to (#0)") && s.ends_with("[baseline·debug]"),
+                "{tier}: {s}"
+            );
+        }
+    }
+}
+
 #[test]
 fn debug_errors_are_one_line() {
     wdb(&["debug", "--batch", "no/such/file.wasm"])
