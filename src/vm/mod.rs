@@ -6,3 +6,4 @@ pub mod layout;
 pub mod memory;
 pub mod table;
 pub mod traps;
+pub mod watch;
