@@ -351,14 +351,17 @@ fn on_hook(
     if shared.quit.load(Ordering::SeqCst) || shared.restart.load(Ordering::SeqCst) {
         return Err(Trap::host(KILLED));
     }
-    let reason = {
-        let mut c = shared.control();
-        should_stop(shared, &mut c, ctx)
-    };
-    match reason {
-        Some(r) => paused(shared, commands, ctx, r),
-        None => Ok(()),
-    }
+    // The debugger's own reads of watched memory are no watchpoint hits.
+    crate::vm::watch::quietly(|| {
+        let reason = {
+            let mut c = shared.control();
+            should_stop(shared, &mut c, ctx)
+        };
+        match reason {
+            Some(r) => paused(shared, commands, ctx, r),
+            None => Ok(()),
+        }
+    })
 }
 
 fn place(d: &DebugValue) -> Place {

@@ -182,6 +182,11 @@ impl Slot {
             self.hit_host_ptr.store(p, Release);
             self.hit_host_len.store(l, Release);
         }
+        self.request_stop();
+    }
+
+    /// Makes the instance stop at its next breakable position or interrupt check.
+    fn request_stop(&self) {
         let flags = self.flags.load(Acquire);
         for i in 0..self.flag_count.load(Acquire) {
             // SAFETY: the stop target stays valid while the slot is armed
@@ -320,15 +325,18 @@ pub fn suspend(slot: usize) {
     }
 }
 
-/// The program resumes: clears the hit, snapshots the watched bytes (the
-/// "old value" of the next hit) and protects the pages again.
+/// The program resumes: snapshots the watched bytes (the "old value" of the
+/// next hit) and protects the pages again. A hit not reported yet (several
+/// watchpoints hit before one stop) asks for the next stop at once.
 pub fn resume(slot: usize) {
     let Some(s) = TABLE.get(slot) else { return };
     let _w = WRITER.lock().unwrap_or_else(|e| e.into_inner());
     if s.state.load(Acquire) != ACTIVE {
         return;
     }
-    s.hit.store(HIT_NONE, Release);
+    if s.hit.load(Acquire) != HIT_NONE {
+        s.request_stop();
+    }
     if s.suspended.load(Acquire) != 0 {
         // SAFETY: suspended pages are readable.
         unsafe { s.take_snapshot() };
@@ -511,6 +519,18 @@ struct Stepping {
 
 thread_local! {
     static STEP: Cell<Option<Stepping>> = const { Cell::new(None) };
+    /// Set while the debugger itself runs on this thread (its reads of
+    /// watched bytes are no hits).
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` (the debugger's own work on the program thread) with accesses to
+/// watched pages stepped over silently.
+pub fn quietly<R>(f: impl FnOnce() -> R) -> R {
+    let was = QUIET.with(|q| q.replace(true));
+    let r = f();
+    QUIET.with(|q| q.set(was));
+    r
 }
 
 const TRAP_FLAG: i64 = 0x100;
@@ -605,7 +625,11 @@ pub(crate) unsafe fn on_segv(fault: usize, gregs: &mut [i64; 23]) -> bool {
         return false;
     }
     let write = gregs[libc::REG_ERR as usize] & 2 != 0;
-    let (lo, hi) = access_range(pc, fault, gregs);
+    let (lo, hi) = if QUIET.with(|q| q.get()) {
+        (0, 0)
+    } else {
+        access_range(pc, fault, gregs)
+    };
     let mut hits = 0u64;
     let mut certain = 0u64;
     for (i, s) in TABLE.iter().enumerate() {

@@ -164,6 +164,8 @@ impl Shared {
         if !list.iter().any(|e| e.slot.is_some_and(watch::has_hit)) {
             return None;
         }
+        // One watchpoint per stop; another one hit meanwhile stops again at
+        // once when the program resumes (`watch::resume`).
         let mut first = None;
         for e in list.iter_mut() {
             let Some(slot) = e.slot else { continue };
@@ -171,9 +173,8 @@ impl Shared {
                 continue;
             };
             e.wp.hits += 1;
-            if first.is_none() {
-                first = Some((e.wp.clone(), hit, watch::snapshot(slot)));
-            }
+            first = Some((e.wp.clone(), hit, watch::snapshot(slot)));
+            break;
         }
         drop(list);
         let (wp, hit, old) = first?;
