@@ -223,6 +223,13 @@ pub enum Command {
         frame: usize,
         request: SourceRequest,
     },
+    /// A watchpoint on the lvalue `expr` (evaluated in frame `frame`), in
+    /// linear memory, at most 64 bytes (`watch`, `rwatch`, `awatch`).
+    Watch {
+        frame: usize,
+        kind: WatchKind,
+        expr: String,
+    },
     /// Profile mode on: breakpoints suspended, everything tiered up, sampling.
     ProfileOn,
     /// Profile mode off: everything tiered down again, breakpoints restored.
@@ -298,7 +305,122 @@ pub enum SourceRequest {
     Displays(Vec<(u32, PrintFormat, String)>),
 }
 
-/// Why the program stopped./// Why the program stopped.
+/// Why the program stopped./// What a watchpoint stops for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchKind {
+    /// `watch`: a write that changes the value (gdb's rule).
+    Write,
+    /// `rwatch`: a read.
+    Read,
+    /// `awatch`: a read or a write.
+    Access,
+}
+
+impl WatchKind {
+    /// gdb's words for it: `Hardware watchpoint 2: total`.
+    pub fn title(self) -> &'static str {
+        match self {
+            WatchKind::Write => "Hardware watchpoint",
+            WatchKind::Read => "Hardware read watchpoint",
+            WatchKind::Access => "Hardware access (read/write) watchpoint",
+        }
+    }
+
+    /// The Type column of `info watchpoints`.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            WatchKind::Write => "hw watchpoint",
+            WatchKind::Read => "read watchpoint",
+            WatchKind::Access => "acc watchpoint",
+        }
+    }
+}
+
+/// A watchpoint as the debugger keeps it (numbered with the breakpoints).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watchpoint {
+    pub id: u32,
+    pub kind: WatchKind,
+    /// The expression as written.
+    pub expr: String,
+    /// Linear-memory address and length of the watched bytes.
+    pub addr: u64,
+    pub len: u32,
+    pub hits: u64,
+}
+
+/// A stop at a watchpoint: what was accessed, by which instruction, and the values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchStop {
+    pub id: u32,
+    pub kind: WatchKind,
+    pub expr: String,
+    pub addr: u64,
+    pub len: u32,
+    /// True for a write.
+    pub write: bool,
+    /// The value before the write (writes only).
+    pub old: Option<String>,
+    /// The value now.
+    pub value: String,
+    /// Module offset and function of the instruction that accessed it
+    /// (`None` for a host function or a bulk memory instruction's runtime call).
+    pub offset: Option<u32>,
+    pub func: Option<String>,
+    /// The tier of the code that accessed it.
+    pub tier: Option<FrameTier>,
+    /// Source position of that instruction.
+    pub source: Option<SourcePos>,
+    /// The host function that made the access, if one did.
+    pub host: Option<String>,
+}
+
+impl WatchStop {
+    /// gdb's lines (`Hardware watchpoint 2: total`, blank, `Old value = 5`,
+    /// `New value = 7`), then the instruction that made the access.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![
+            format!("{} {}: {}", self.kind.title(), self.id, self.expr),
+            String::new(),
+        ];
+        match &self.old {
+            Some(old) => {
+                out.push(format!("Old value = {old}"));
+                out.push(format!("New value = {}", self.value));
+            }
+            None => out.push(format!("Value = {}", self.value)),
+        }
+        let verb = if self.write { "written" } else { "read" };
+        let by = match (&self.host, self.offset, &self.func) {
+            (Some(h), _, _) => format!("{verb} by host function {h}"),
+            (None, Some(o), Some(f)) => {
+                let src = self
+                    .source
+                    .as_ref()
+                    .map(|p| {
+                        format!(
+                            ", {}:{}",
+                            p.file.rsplit('/').next().unwrap_or(&p.file),
+                            p.line
+                        )
+                    })
+                    .unwrap_or_default();
+                let tier = self
+                    .tier
+                    .map(|t| format!(" [{}]", t.name()))
+                    .unwrap_or_default();
+                format!("{verb} by the instruction at {o:#x} in {f}{src}{tier}")
+            }
+            _ => format!(
+                "{verb} by a bulk memory instruction (memory.copy, memory.fill or memory.init)"
+            ),
+        };
+        out.push(by);
+        out
+    }
+}
+
+/// Why the program stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StopReason {
     /// Before the first instruction.
@@ -309,6 +431,8 @@ pub enum StopReason {
     Finish,
     /// `pause` (attach).
     Pause,
+    /// A watchpoint saw an access.
+    Watchpoint(Box<WatchStop>),
 }
 
 impl StopReason {
@@ -319,6 +443,7 @@ impl StopReason {
             StopReason::Step => "step".into(),
             StopReason::Finish => "finish".into(),
             StopReason::Pause => "paused".into(),
+            StopReason::Watchpoint(w) => format!("watchpoint {}", w.id),
         }
     }
 }

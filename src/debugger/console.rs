@@ -34,6 +34,7 @@ pub enum View {
     List,
     InfoFunctions,
     InfoBreakpoints,
+    InfoWatchpoints,
     /// Wait this many milliseconds (batch scripts attaching to a running program).
     Sleep(u64),
     /// Native code under each wasm instruction (`disas /m`; `/r` adds raw
@@ -62,7 +63,8 @@ pub const HELP: &[&str] = &[
     "ptype EXPR|TYPE   whatis EXPR   display[/F] EXPR   undisplay [N]   set var LHS = VALUE",
     "info locals|args (source)   info wasm-locals   locals (wasm)",
     "set $localN=V | $globalN=V | mem ADDR=BYTE[,BYTE...]",
-    "info functions|breakpoints   profile on|off|report   sleep MS   help   quit|q",
+    "watch|rwatch|awatch EXPR                 stop when an lvalue in linear memory (<= 64 bytes) is written/read/either",
+    "info functions|breakpoints|watchpoints   profile on|off|report   sleep MS   help   quit|q",
     "disas /m|/r [FUNC|0xOFF] [tier=debug|baseline|optimized]   native code under each wasm instruction",
     "profile report --lines   profile annotate FUNC   hottest instructions and source lines",
 ];
@@ -394,17 +396,36 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
                 Err("usage: undisplay [N...]".into())
             }
         }
+        "watch" | "rwatch" | "awatch" => {
+            let kind = match word {
+                "watch" => WatchKind::Write,
+                "rwatch" => WatchKind::Read,
+                _ => WatchKind::Access,
+            };
+            if rest.is_empty() {
+                Err(format!(
+                    "usage: {word} EXPR (an lvalue in linear memory, e.g. `{word} total` or `{word} *(int *)0x1000`)"
+                ))
+            } else {
+                Ok(e(C::Watch {
+                    frame: 0,
+                    kind,
+                    expr: rest.to_string(),
+                }))
+            }
+        }
         "set" => parse_set(rest).map(e),
         "info" | "i" => match rest {
             "functions" | "func" | "f" => Ok(Parsed::Show(View::InfoFunctions)),
             "breakpoints" | "break" | "b" => Ok(Parsed::Show(View::InfoBreakpoints)),
+            "watchpoints" | "watch" => Ok(Parsed::Show(View::InfoWatchpoints)),
             "frame" => Ok(Parsed::Show(View::Frame(usize::MAX))),
             "locals" => Ok(source(SourceRequest::Locals)),
             "args" => Ok(source(SourceRequest::Args)),
             "wasm-locals" => Ok(Parsed::Show(View::Locals)),
             "registers" | "regs" => Ok(Parsed::Show(View::Regs)),
             "tables" => Ok(Parsed::Show(View::Tables)),
-            _ => Err("usage: info functions | breakpoints | locals | args | wasm-locals | frame | registers | tables".into()),
+            _ => Err("usage: info functions | breakpoints | watchpoints | locals | args | wasm-locals | frame | registers | tables".into()),
         },
         "profile" => match rest.split_whitespace().collect::<Vec<_>>()[..] {
             ["on"] => Ok(e(C::ProfileOn)),
@@ -771,6 +792,11 @@ impl Console {
                         frame: self.frame,
                         request,
                     },
+                    Command::Watch { kind, expr, .. } => Command::Watch {
+                        frame: self.frame,
+                        kind,
+                        expr,
+                    },
                     c => c,
                 };
                 let running = session.state() == RunState::Running;
@@ -784,6 +810,7 @@ impl Console {
                     | Command::SetGlobal { .. }
                     | Command::Print { .. }
                     | Command::Source { .. }
+                    | Command::Watch { .. }
                         if !running =>
                     {
                         Wait::Answer
@@ -1021,6 +1048,7 @@ impl Console {
                     v
                 }
             }
+            View::InfoWatchpoints => watch_table(&session.watchpoints()),
             View::Sleep(_) => Vec::new(),
         })
     }
@@ -1161,22 +1189,31 @@ impl Console {
                     });
                     self.displays_due = true;
                 }
+                let mut out = match &s.reason {
+                    StopReason::Watchpoint(w) => {
+                        let mut v = vec![String::new()];
+                        v.extend(w.lines());
+                        v
+                    }
+                    _ => Vec::new(),
+                };
                 let Some(f) = s.frames.first() else {
-                    return vec![format!("{} (no frames)", s.reason.describe())];
+                    out.push(format!("{} (no frames)", s.reason.describe()));
+                    return out;
                 };
                 let src = f
                     .source
                     .as_ref()
                     .map(|p| format!(", {}:{}", super::session::short_file(&p.file), p.line))
                     .unwrap_or_default();
-                let mut out = vec![format!(
+                out.push(format!(
                     "Stopped ({}) in {} (#{}) at {:#x}{src} [{}]",
                     s.reason.describe(),
                     f.func_name,
                     f.func_index,
                     f.offset,
                     f.tier.name()
-                )];
+                ));
                 if let Some(n) = &f.note {
                     out.push(format!("note: {n}"));
                 }
@@ -1270,4 +1307,26 @@ impl Console {
             Event::Closed => Vec::new(),
         }
     }
+}
+
+/// `info watchpoints`, in gdb's columns (plus the linear-memory range).
+fn watch_table(list: &[Watchpoint]) -> Vec<String> {
+    if list.is_empty() {
+        return vec!["No watchpoints.".into()];
+    }
+    let mut v = vec!["Num     Type            Disp Enb Address            What".to_string()];
+    for w in list {
+        v.push(format!(
+            "{:<7} {:<15} keep y   {:<18} {}",
+            w.id,
+            w.kind.type_name(),
+            format!("{:#x}+{}", w.addr, w.len),
+            w.expr
+        ));
+        if w.hits > 0 {
+            let s = if w.hits == 1 { "" } else { "s" };
+            v.push(format!("\tbreakpoint already hit {} time{s}", w.hits));
+        }
+    }
+    v
 }

@@ -113,6 +113,7 @@ pub(crate) fn main(
             first = false;
         }
         let result = p.func.call(&mut p.store, &p.params, &mut p.results);
+        shared.watches_ended();
         let killed = shared.quit.load(Ordering::SeqCst) || shared.restart.load(Ordering::SeqCst);
         let outcome = match result {
             Ok(()) if cfg.invoke.is_some() => {
@@ -202,6 +203,11 @@ fn read_memory(shared: &Shared, memory: Option<&[u8]>, addr: u64, len: u32) {
 
 /// Decides whether the program stops here, and why.
 fn should_stop(shared: &Shared, c: &mut Control, ctx: &DebugContext<'_>) -> Option<StopReason> {
+    if let Some(w) = shared.watch_stop(ctx) {
+        c.pause_requested = false;
+        c.step = None;
+        return Some(w);
+    }
     if ctx.kind == HookKind::PauseRequest {
         if c.pause_requested || c.stop_at_entry {
             c.pause_requested = false;
@@ -345,14 +351,17 @@ fn on_hook(
     if shared.quit.load(Ordering::SeqCst) || shared.restart.load(Ordering::SeqCst) {
         return Err(Trap::host(KILLED));
     }
-    let reason = {
-        let mut c = shared.control();
-        should_stop(shared, &mut c, ctx)
-    };
-    match reason {
-        Some(r) => paused(shared, commands, ctx, r),
-        None => Ok(()),
-    }
+    // The debugger's own reads of watched memory are no watchpoint hits.
+    crate::vm::watch::quietly(|| {
+        let reason = {
+            let mut c = shared.control();
+            should_stop(shared, &mut c, ctx)
+        };
+        match reason {
+            Some(r) => paused(shared, commands, ctx, r),
+            None => Ok(()),
+        }
+    })
 }
 
 fn place(d: &DebugValue) -> Place {
@@ -514,6 +523,7 @@ fn paused(
     if let Some(live) = shared.live() {
         live.interrupt.cancel_pause();
     }
+    shared.watches_stopped(ctx);
     let mut snap = Arc::new(snapshot(shared, ctx, reason.clone()));
     shared.set_state(RunState::Paused);
     shared.emit(Event::Paused(snap.clone()));
@@ -556,6 +566,7 @@ fn paused(
                 c.step = step;
                 shared.apply_flags(&c);
             }
+            shared.watches_resumed();
             shared.set_state(RunState::Running);
             shared.emit(Event::Resumed);
             return Ok(());
@@ -637,6 +648,10 @@ fn serve(shared: &Shared, ctx: &DebugContext<'_>, snap: &Snapshot, cmd: Command)
             },
         ),
         Command::Source { frame, request } => shared.source_request(ctx, snap, frame, request),
+        Command::Watch { frame, kind, expr } => {
+            shared.watch_command(ctx, snap, frame, kind, expr);
+            false
+        }
         Command::Pause => {
             shared.emit(Event::Message("already paused".into()));
             false

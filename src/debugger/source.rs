@@ -7,7 +7,7 @@
 use super::api::*;
 use super::dwarf::{DwarfEnv, DwarfInfo, Variable};
 use super::dwarf_types::{TypeKind, TypeView};
-use super::expr::eval::{Evaluator, Machine};
+use super::expr::eval::{Evaluator, Loc, Machine};
 use super::expr::{self, Ast, ExprError};
 use super::session::{short_file, Shared};
 use super::values::Printer;
@@ -422,6 +422,100 @@ impl Shared {
             }
         }
         out.join("\n")
+    }
+}
+
+impl Shared {
+    /// Where `watch EXPR` watches: the linear-memory address and size of the
+    /// lvalue `text` in frame `frame` (at most `vm::watch::MAX_LEN` bytes).
+    pub(crate) fn watch_target(
+        &self,
+        ctx: &DebugContext<'_>,
+        snap: &Snapshot,
+        frame: usize,
+        text: &str,
+    ) -> Result<(u64, u64), String> {
+        let f = snap
+            .frames
+            .get(frame)
+            .ok_or_else(|| format!("no frame {frame}"))?;
+        let d = dwarf(self);
+        let vars = if f.tier != FrameTier::Host {
+            d.variables_at(f.offset)
+        } else {
+            Vec::new()
+        };
+        let m = FrameMachine::of_frame(ctx, snap, frame);
+        let mut ev = Evaluator::new(d, &vars, &m);
+        let e = parse(&ev, text)?;
+        let v = ev.eval(&e).map_err(expr_error)?;
+        let max = crate::vm::watch::MAX_LEN as u64;
+        let (addr, size) = match v.loc {
+            Loc::Memory(a) => (a, ev.types.size(v.ty)),
+            Loc::Bits { addr, bit, bits } => (addr, u64::from((bit + bits).div_ceil(8))),
+            Loc::Wasm(_) => {
+                return Err(
+                    "it lives in a wasm local or global, not in linear memory; only linear memory can be watched"
+                        .into(),
+                )
+            }
+            Loc::Gone(why) => return Err(format!("it has no location here ({why})")),
+            Loc::Bytes(_) => return Err("not an lvalue (a computed value has no address)".into()),
+        };
+        if size == 0 {
+            return Err("it has no size".into());
+        }
+        if size > max {
+            return Err(format!(
+                "it is {size} bytes; a watchpoint covers at most {max} (watch a member or an element, or `*(T *)ADDR`)"
+            ));
+        }
+        Ok((addr, size))
+    }
+
+    /// `bytes` of watchpoint `wp` as its expression's type (evaluated in the
+    /// innermost frame of this stop), or as an integer / bytes when the
+    /// expression means something else here.
+    pub(crate) fn watch_value(
+        &self,
+        ctx: &DebugContext<'_>,
+        wp: &Watchpoint,
+        bytes: &[u8],
+    ) -> String {
+        let d = dwarf(self);
+        let vars = d.variables_at(ctx.wasm_offset);
+        let m = FrameMachine::of_context(ctx);
+        let mut ev = Evaluator::new(d, &vars, &m);
+        let typed = parse(&ev, &wp.expr)
+            .ok()
+            .and_then(|e| ev.eval(&e).ok())
+            .filter(|v| v.loc == Loc::Memory(wp.addr) && ev.types.size(v.ty) == wp.len as u64);
+        if let Some(v) = typed {
+            let shown = super::expr::eval::Val {
+                ty: v.ty,
+                loc: Loc::Bytes(bytes.to_vec()),
+            };
+            return Printer {
+                ev: &ev,
+                format: PrintFormat::Natural,
+            }
+            .value(&shown, true);
+        }
+        match bytes.len() {
+            1 | 2 | 4 | 8 => {
+                let mut raw = [0u8; 8];
+                raw[..bytes.len()].copy_from_slice(bytes);
+                u64::from_le_bytes(raw).to_string()
+            }
+            _ => format!(
+                "{{{}}}",
+                bytes
+                    .iter()
+                    .map(|b| format!("{b:#04x}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
     }
 }
 

@@ -368,6 +368,14 @@ impl DebugContext<'_> {
         Some(unsafe { (*mem).data() })
     }
 
+    /// Linear memory 0 itself (to arm watchpoints in it).
+    pub(crate) fn linear_memory(&self) -> Option<&crate::vm::memory::LinearMemory> {
+        let inst = self.instance()?;
+        let mem = inst.memory_ptr()?;
+        // SAFETY: the memory is owned by the store and outlives the pause.
+        Some(unsafe { &*mem })
+    }
+
     /// Writes `bytes` at `addr` of linear memory 0.
     pub fn write_memory(&self, addr: u64, bytes: &[u8]) -> Result<(), String> {
         let inst = self.instance().ok_or("no instance")?;

@@ -539,6 +539,13 @@ impl DebugFlags {
         byte.store(on as u8, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// The first debug byte and how many there are (for the watchpoint
+    /// table, which sets them from a signal handler; valid while `self` lives).
+    pub fn raw(&self) -> (*const u8, u32) {
+        let base = self.buf.0.as_ptr() as *const u8;
+        (base.wrapping_add(VMCTX_DEBUG_FLAGS as usize), self.count)
+    }
+
     pub fn set_all(&self, on: bool) {
         for f in 0..self.count {
             self.set(f, on);

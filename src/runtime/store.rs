@@ -9,7 +9,7 @@ use crate::module::GlobalType;
 use crate::vm::layout::VMRuntimeLimits;
 use crate::vm::memory::LinearMemory;
 use crate::vm::table::Table as TableObj;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
@@ -132,6 +132,12 @@ impl InterruptHandle {
     /// loop header or call (after breakpoints change while it runs).
     pub fn refresh(&self) {
         self.limits.stack_limit.store(usize::MAX, Ordering::SeqCst);
+    }
+
+    /// The interrupt flags and the interrupt word (for the watchpoint
+    /// table's signal handler; valid while `self` lives).
+    pub fn raw(&self) -> (*const AtomicUsize, *const AtomicUsize) {
+        (&self.limits.interrupt_flags, &self.limits.stack_limit)
     }
 
     /// Withdraws a pause request that has not been seen yet.

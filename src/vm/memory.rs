@@ -136,3 +136,10 @@ impl LinearMemory {
         self.reservation.len()
     }
 }
+
+impl Drop for LinearMemory {
+    fn drop(&mut self) {
+        // Watchpoints inside this memory go with it (their pages are unmapped).
+        super::watch::forget_range(self.vm.base, RESERVATION);
+    }
+}

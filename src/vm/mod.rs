@@ -7,3 +7,4 @@ pub mod memory;
 pub mod osr;
 pub mod table;
 pub mod traps;
+pub mod watch;

@@ -188,6 +188,7 @@ struct PrevHandlers {
     bus: libc::sigaction,
     ill: libc::sigaction,
     fpe: libc::sigaction,
+    trap: libc::sigaction,
 }
 
 static PREV: OnceLock<PrevHandlers> = OnceLock::new();
@@ -213,6 +214,7 @@ pub fn install_handlers(landing: usize) {
                 bus: install(libc::SIGBUS),
                 ill: install(libc::SIGILL),
                 fpe: install(libc::SIGFPE),
+                trap: install(libc::SIGTRAP),
             }
         }
     });
@@ -223,8 +225,24 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     let uc = unsafe { &mut *(ctx as *mut libc::ucontext_t) };
     let gregs = &mut uc.uc_mcontext.gregs;
     let pc = gregs[libc::REG_RIP as usize] as usize;
+    // Watchpoints (vm/watch.rs): a fault on a watched page single-steps the
+    // access; the SIGTRAP after that step ends it.
+    if sig == libc::SIGTRAP {
+        // SAFETY: the saved registers of this thread, from the kernel.
+        if unsafe { super::watch::on_trap(gregs) } {
+            return;
+        }
+    } else if sig == libc::SIGSEGV {
+        // SAFETY: the kernel fills si_addr for SIGSEGV.
+        let fault = unsafe { (*info).si_addr() } as usize;
+        // SAFETY: as above.
+        if unsafe { super::watch::on_segv(fault, gregs) } {
+            return;
+        }
+    }
+    super::watch::abort_step(gregs);
     let act = current();
-    if !act.is_null() && code::is_wasm_pc(pc) {
+    if sig != libc::SIGTRAP && !act.is_null() && code::is_wasm_pc(pc) {
         if let Some(&landing) = LANDING.get() {
             // SAFETY: the activation is alive while its wasm code runs.
             let act = unsafe { &mut *act };
@@ -245,6 +263,7 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
         libc::SIGSEGV => &prev.segv,
         libc::SIGBUS => &prev.bus,
         libc::SIGILL => &prev.ill,
+        libc::SIGTRAP => &prev.trap,
         _ => &prev.fpe,
     };
     // SAFETY: re-dispatch to the handler that was installed before ours, with
@@ -258,9 +277,11 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
         } else if old.sa_sigaction > 1 {
             let f: extern "C" fn(libc::c_int) = std::mem::transmute(old.sa_sigaction);
             f(sig);
-        } else {
+        } else if sig != libc::SIGTRAP {
             libc::signal(sig, libc::SIG_DFL);
         }
+        // (A stray SIGTRAP with no handler before ours is ignored: resetting
+        // it would take the watchpoint single steps down with it.)
     }
 }
 

@@ -4,14 +4,21 @@
 //! computed in `u64` so `ptr + len` can never wrap. A range outside the
 //! memory is `EFAULT`, an invalid UTF-8 string is `EILSEQ`. Nothing here can
 //! panic, whatever the guest passes.
+//!
+//! Every access goes through [`GuestMem::slice`] or [`GuestMem::slice_mut`],
+//! which report it to the watchpoints of the memory ([`HostAccess`]): a host
+//! function's reads and writes stop the program like the guest's own.
 
 use super::abi::IOVEC_SIZE;
 use super::errno::{self, Errno};
+use crate::vm::watch::HostAccess;
 
 /// A view of the calling instance's linear memory for the duration of one
 /// host call (empty when the instance has no memory, so every access faults).
 pub struct GuestMem<'a> {
     bytes: &'a mut [u8],
+    /// The watchpoints of this memory while the call runs (lifted, checked).
+    watch: HostAccess,
 }
 
 /// One guest `iovec`/`ciovec`: a pointer and a length, already bounds-checked.
@@ -22,8 +29,15 @@ pub struct IoVec {
 }
 
 impl<'a> GuestMem<'a> {
-    pub fn new(bytes: &'a mut [u8]) -> GuestMem<'a> {
-        GuestMem { bytes }
+    /// The view for one call of host function `name`, checked against the
+    /// memory's watchpoints.
+    pub fn for_call(bytes: &'a mut [u8], name: &'static str) -> GuestMem<'a> {
+        let watch = HostAccess::begin(bytes.as_ptr(), bytes.len(), name);
+        GuestMem { bytes, watch }
+    }
+
+    fn note(&self, ptr: u32, len: u64, write: bool) {
+        self.watch.note(ptr as u64, len, write);
     }
 
     /// The range `ptr .. ptr + len` as host indices, or EFAULT.
@@ -43,11 +57,13 @@ impl<'a> GuestMem<'a> {
 
     pub fn slice(&self, ptr: u32, len: u32) -> Result<&[u8], Errno> {
         let r = self.range(ptr, len as u64)?;
+        self.note(ptr, len as u64, false);
         self.bytes.get(r).ok_or(errno::FAULT)
     }
 
     pub fn slice_mut(&mut self, ptr: u32, len: u32) -> Result<&mut [u8], Errno> {
         let r = self.range(ptr, len as u64)?;
+        self.note(ptr, len as u64, true);
         self.bytes.get_mut(r).ok_or(errno::FAULT)
     }
 

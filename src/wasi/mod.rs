@@ -287,7 +287,7 @@ pub fn add_to_linker<T: 'static>(
             move |mut caller, params, results| {
                 let (data, memory) = caller.data_and_memory_mut();
                 let ctx = get(data);
-                let mut mem = GuestMem::new(memory.unwrap_or_default());
+                let mut mem = GuestMem::for_call(memory.unwrap_or_default(), name);
                 let errno = match imp(ctx, &mut mem, &Args(params)) {
                     Ok(()) => errno::SUCCESS,
                     Err(e) => e,

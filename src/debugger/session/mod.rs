@@ -8,6 +8,7 @@ mod breakpoints;
 mod disassembly;
 mod profile_mode;
 mod shared;
+mod watchpoints;
 
 pub use disassembly::DisasLine;
 use shared::{lock, mode_code, Profiling, STATE_RUNNING};
@@ -114,6 +115,7 @@ impl Session {
             source: Default::default(),
             disas: OnceLock::new(),
             source_cache: Mutex::new(Default::default()),
+            watches: Mutex::new(Vec::new()),
         });
         {
             let module = shared.module.clone();
@@ -159,6 +161,28 @@ impl Session {
     pub fn send(&self, cmd: Command) {
         let s = &self.shared;
         match cmd {
+            // Watchpoints change only while the program is stopped.
+            Command::Delete(Some(id)) if s.is_watchpoint(id) => {
+                if s.state() == RunState::Running {
+                    s.emit(Event::Error(
+                        "the program is running; `pause` it before deleting a watchpoint".into(),
+                    ));
+                } else {
+                    s.delete_watches(Some(id));
+                    s.emit(Event::Message(format!("Deleted watchpoint {id}")));
+                }
+            }
+            Command::Delete(None) if !s.watchpoints().is_empty() => {
+                if s.state() == RunState::Running {
+                    s.emit(Event::Error(
+                        "the program is running; `pause` it before deleting watchpoints".into(),
+                    ));
+                } else {
+                    let n = s.delete_watches(None);
+                    s.emit(Event::Message(format!("Deleted {n} watchpoint(s)")));
+                    s.breakpoint_command(cmd);
+                }
+            }
             Command::Break { .. } | Command::Delete(_) | Command::Enable { .. } => {
                 s.breakpoint_command(cmd)
             }
@@ -294,6 +318,11 @@ impl Session {
 
     pub fn breakpoints(&self) -> Vec<Breakpoint> {
         self.shared.control().breakpoints.clone()
+    }
+
+    /// The watchpoints (`watch`, `rwatch`, `awatch`), with their hit counts.
+    pub fn watchpoints(&self) -> Vec<Watchpoint> {
+        self.shared.watchpoints()
     }
 
     /// Index of the function whose body holds module offset `offset`.

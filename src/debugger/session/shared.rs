@@ -91,6 +91,8 @@ pub(crate) struct Shared {
     pub source: crate::debugger::source::SourceState,
     pub(super) disas: OnceLock<Vec<(u32, Vec<DisasLine>)>>,
     pub(super) source_cache: Mutex<std::collections::HashMap<String, Option<Arc<Vec<String>>>>>,
+    /// Watchpoints (watchpoints.rs).
+    pub(super) watches: Mutex<Vec<super::watchpoints::WatchEntry>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

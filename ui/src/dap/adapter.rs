@@ -359,6 +359,7 @@ impl Adapter {
             StopReason::Breakpoint(id) => ("breakpoint", vec![id]),
             StopReason::Step | StopReason::Finish => ("step", vec![]),
             StopReason::Pause => ("pause", vec![]),
+            StopReason::Watchpoint(ref w) => ("data breakpoint", vec![w.id]),
         };
         let body = StoppedEvent {
             reason: r,

@@ -176,6 +176,7 @@ impl<W: Write> Server<W> {
             StopReason::Step | StopReason::Finish => (SIGTRAP, "reason:trace;"),
             StopReason::Pause if self.interrupted => (SIGINT, "reason:signal;"),
             StopReason::Pause | StopReason::Entry => (SIGTRAP, ""),
+            StopReason::Watchpoint(_) => (SIGTRAP, ""),
         };
         format!(
             "T{signal:02x}thread:1;threads:1;thread-pcs:{pc:x};00:{};{reason}",

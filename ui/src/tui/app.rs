@@ -1044,6 +1044,8 @@ impl App {
             }
             View::InfoFunctions => self.focus(Pane::Functions),
             View::InfoBreakpoints => self.focus(Pane::Breakpoints),
+            // (The TUI lists no watchpoints yet: the batch console's table.)
+            View::InfoWatchpoints => self.set_message("`info watchpoints` is a batch-console view"),
             View::Sleep(_) => self.set_message("`sleep` is for batch scripts"),
             View::Machine { what, tier, .. } => {
                 self.focus(Pane::Code);

@@ -1,0 +1,376 @@
+//! Watchpoints on linear memory (`watch`, `rwatch`, `awatch`): the stop names
+//! the instruction that made the access, its source line and the old/new
+//! values, for code of every tier the program can be running while attached
+//! (debug code, and baseline/optimized frames from before the attach), for
+//! bulk memory instructions, and for writes made by host functions (WASI
+//! `fd_read`). Bad input gives one clear line.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+use wdb::debugger::console::{Console, Wait};
+use wdb::debugger::*;
+
+const INVENTORY: &str = include_str!("../samples/c/inventory.c");
+
+fn line_of(text: &str) -> u32 {
+    INVENTORY
+        .lines()
+        .position(|l| l.contains(text))
+        .map(|i| i as u32 + 1)
+        .unwrap_or_else(|| panic!("no `{text}` in inventory.c"))
+}
+
+fn start(cfg: SessionConfig) -> (Session, Console) {
+    let s = Session::start(cfg).expect("session starts");
+    let mut c = Console::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(ev) = s.recv_timeout(Duration::from_millis(50)) {
+            c.render_event(&s, &ev);
+            if matches!(ev, Event::Paused(_)) {
+                return (s, c);
+            }
+        }
+    }
+    panic!("no entry stop");
+}
+
+fn inventory() -> (Session, Console) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/inventory-g.wasm");
+    start(SessionConfig {
+        name: path.display().to_string(),
+        wasm: std::fs::read(&path).unwrap(),
+        ..SessionConfig::default()
+    })
+}
+
+fn wat(text: &str, invoke: Option<&str>, args: &[&str], run: bool, stdin: &[u8]) -> Session {
+    Session::start(SessionConfig {
+        name: "watch.wat".into(),
+        wasm: text.as_bytes().to_vec(),
+        invoke: invoke.map(str::to_string),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        run,
+        stdin: stdin.to_vec(),
+        ..SessionConfig::default()
+    })
+    .expect("session starts")
+}
+
+/// Runs one console line to completion; returns its text and the last pause.
+fn run(
+    s: &Session,
+    c: &mut Console,
+    line: &str,
+) -> (Vec<String>, Option<std::sync::Arc<Snapshot>>) {
+    let (mut out, wait) = c.execute(s, line);
+    let mut pause = None;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    if wait == Wait::Nothing {
+        while let Some(ev) = s.recv_timeout(Duration::from_millis(100)) {
+            out.extend(c.render_event(s, &ev));
+        }
+        return (out, pause);
+    }
+    while Instant::now() < deadline {
+        let Some(ev) = s.recv_timeout(Duration::from_millis(50)) else {
+            continue;
+        };
+        if matches!(ev, Event::Output { .. } | Event::TierProgress { .. }) {
+            continue;
+        }
+        out.extend(c.render_event(s, &ev));
+        if let Event::Paused(p) = &ev {
+            pause = Some(p.clone());
+        }
+        match (&ev, wait) {
+            (Event::Paused(_) | Event::Ended { .. }, Wait::Stop) => return (out, pause),
+            (Event::Message(_) | Event::Error(_), Wait::Answer) => return (out, pause),
+            _ => {}
+        }
+    }
+    panic!("no answer to `{line}`: {out:?}");
+}
+
+fn watch_stop(p: &Option<std::sync::Arc<Snapshot>>) -> WatchStop {
+    match p.as_ref().map(|p| &p.reason) {
+        Some(StopReason::Watchpoint(w)) => (**w).clone(),
+        other => panic!("expected a watchpoint stop, got {other:?}"),
+    }
+}
+
+/// The wasm text of the instruction at `offset` of function `func`.
+fn instruction(s: &Session, func: u32, offset: u32) -> String {
+    s.disassemble(func)
+        .into_iter()
+        .find(|l| l.offset == Some(offset))
+        .map(|l| l.text.trim().to_string())
+        .unwrap_or_else(|| panic!("no instruction at {offset:#x}"))
+}
+
+#[test]
+fn watch_catches_the_store_that_corrupts_the_global_in_debug_code() {
+    let (s, mut c) = inventory();
+    let (out, _) = run(&s, &mut c, "watch settings.reorder_level");
+    assert_eq!(out, ["Hardware watchpoint 1: settings.reorder_level"]);
+    let (out, p) = run(&s, &mut c, "continue");
+    let w = watch_stop(&p);
+    assert_eq!(w.old.as_deref(), Some("5"));
+    assert_eq!(w.value, "0");
+    assert!(w.write);
+    assert_eq!(w.func.as_deref(), Some("restock"));
+    assert_eq!(w.tier, Some(FrameTier::Debug));
+    let line = line_of("settings.last_label[i] = i < 7");
+    assert_eq!(w.source.as_ref().map(|p| p.line), Some(line));
+    let f = s.func_at_offset(w.offset.unwrap()).unwrap();
+    assert!(
+        instruction(&s, f, w.offset.unwrap()).starts_with("i32.store8"),
+        "the accessing instruction is the byte store"
+    );
+    // gdb's shape, then where it stopped.
+    let text = out.join("\n");
+    assert!(
+        text.contains(
+            "Hardware watchpoint 1: settings.reorder_level\n\nOld value = 5\nNew value = 0\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("Stopped (watchpoint 1) in restock"), "{text}");
+    let top = &p.as_ref().unwrap().frames[0];
+    assert_eq!(top.func_name, "restock");
+    let (out, _) = run(&s, &mut c, "info watchpoints");
+    assert!(
+        out[1].starts_with("1       hw watchpoint   keep y"),
+        "{out:?}"
+    );
+    assert_eq!(out[2], "\tbreakpoint already hit 1 time");
+    // Nothing else writes it: the program runs to its end.
+    let (out, _) = run(&s, &mut c, "continue");
+    assert_eq!(
+        out.last().map(String::as_str),
+        Some("Program exited with code 0"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn rwatch_and_awatch_in_debug_code() {
+    let (s, mut c) = inventory();
+    let (out, _) = run(&s, &mut c, "rwatch settings.reorder_level");
+    assert_eq!(out, ["Hardware read watchpoint 1: settings.reorder_level"]);
+    let (out, _) = run(&s, &mut c, "info watchpoints");
+    assert!(out[1].contains("read watchpoint"), "{out:?}");
+    let (_, p) = run(&s, &mut c, "continue");
+    let w = watch_stop(&p);
+    assert!(!w.write);
+    assert_eq!((w.old, w.value.as_str()), (None, "0"));
+    assert_eq!(w.func.as_deref(), Some("report"));
+    assert_eq!(w.source.map(|p| p.line), Some(line_of("line REPORT")));
+    let (out, _) = run(&s, &mut c, "delete 1");
+    assert_eq!(out, ["Deleted watchpoint 1"]);
+
+    // awatch: the corrupting write (old/new), then the read in report().
+    let (s, mut c) = inventory();
+    let (out, _) = run(&s, &mut c, "awatch settings.reorder_level");
+    assert_eq!(
+        out,
+        ["Hardware access (read/write) watchpoint 1: settings.reorder_level"]
+    );
+    let (out, p) = run(&s, &mut c, "continue");
+    let w = watch_stop(&p);
+    assert!(w.write, "{out:?}");
+    assert_eq!((w.old.as_deref(), w.value.as_str()), (Some("5"), "0"));
+    assert_eq!(w.func.as_deref(), Some("restock"));
+    let (_, p) = run(&s, &mut c, "continue");
+    let w = watch_stop(&p);
+    assert!(!w.write);
+    assert_eq!(w.func.as_deref(), Some("report"));
+}
+
+#[test]
+fn several_watchpoints_at_once_and_a_quiet_page_neighbour() {
+    let (s, mut c) = inventory();
+    // `ticks` shares the data page with the settings but is written later.
+    run(&s, &mut c, "watch ticks");
+    run(&s, &mut c, "watch settings.reorder_level");
+    let (out, _) = run(&s, &mut c, "info watchpoints");
+    assert_eq!(out.len(), 3, "{out:?}");
+    let (_, p) = run(&s, &mut c, "continue");
+    let w = watch_stop(&p);
+    assert_eq!((w.id, w.func.as_deref()), (2, Some("restock")));
+    let (_, p) = run(&s, &mut c, "continue");
+    let w = watch_stop(&p);
+    assert_eq!(
+        (w.id, w.old.as_deref(), w.value.as_str()),
+        (1, Some("0"), "1")
+    );
+    assert_eq!(w.source.map(|p| p.line), Some(line_of("ticks++;")));
+}
+
+/// A loop that stores its counter at 0x2000 and reads 0x3000, at full speed.
+const SPIN: &str = r#"(module
+  (memory (export "memory") 1)
+  (func $spin (export "spin") (param $n i32) (result i32)
+    (local $i i32)
+    (loop $l
+      (i32.store (i32.const 0x2000) (local.get $i))
+      (drop (i32.load (i32.const 0x3000)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $i)))"#;
+
+#[test]
+fn watch_in_a_frame_of_baseline_or_optimized_code_from_before_the_attach() {
+    let s = wat(SPIN, Some("spin"), &["2000000000"], true, b"");
+    let mut c = Console::new();
+    std::thread::sleep(Duration::from_millis(200));
+    let (_, p) = run(&s, &mut c, "pause");
+    let tier = p.as_ref().expect("paused").frames[0].tier;
+    assert!(
+        matches!(tier, FrameTier::Baseline | FrameTier::Optimized),
+        "{tier:?}"
+    );
+    run(&s, &mut c, "watch *(int *)0x2000");
+    let (out, p) = run(&s, &mut c, "continue");
+    let w = watch_stop(&p);
+    assert!(
+        matches!(w.tier, Some(FrameTier::Baseline | FrameTier::Optimized)),
+        "{out:?}"
+    );
+    assert_eq!(w.func.as_deref(), Some("spin"));
+    assert!(
+        instruction(&s, 0, w.offset.unwrap()).starts_with("i32.store"),
+        "{out:?}"
+    );
+    let old: u64 = w.old.unwrap().parse().unwrap();
+    let new: u64 = w.value.parse().unwrap();
+    assert_eq!(new, old + 1, "{out:?}");
+
+    // A read watch on the other address, in the same old frame.
+    run(&s, &mut c, "delete 1");
+    run(&s, &mut c, "rwatch *(int *)0x3000");
+    let (out, p) = run(&s, &mut c, "continue");
+    let w = watch_stop(&p);
+    assert!(!w.write, "{out:?}");
+    assert!(
+        instruction(&s, 0, w.offset.unwrap()).starts_with("i32.load"),
+        "{out:?}"
+    );
+    s.send(Command::Quit);
+}
+
+#[test]
+fn bulk_memory_instructions_are_caught() {
+    let text = r#"(module
+      (memory (export "memory") 1)
+      (func $bulk
+        (memory.fill (i32.const 0x1ff0) (i32.const 7) (i32.const 64))
+        (memory.copy (i32.const 0x4000) (i32.const 0x1ff0) (i32.const 16)))
+      (func (export "fill") (result i32)
+        (call $bulk)
+        (i32.load (i32.const 0x4000))))"#;
+    let s = wat(text, Some("fill"), &[], false, b"");
+    let mut c = Console::new();
+    // The entry stop.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(ev) = s.recv_timeout(Duration::from_millis(50)) {
+            if matches!(ev, Event::Paused(_)) {
+                c.render_event(&s, &ev);
+                break;
+            }
+        }
+    }
+    run(&s, &mut c, "watch *(int *)0x2000");
+    run(&s, &mut c, "rwatch *(char *)0x1ff4");
+    let (out, p) = run(&s, &mut c, "continue");
+    let w = watch_stop(&p);
+    assert_eq!(
+        (w.id, w.old.as_deref(), w.value.as_str()),
+        (1, Some("0"), "117901063"),
+        "{out:?}"
+    );
+    assert!(
+        out.iter()
+            .any(|l| l.contains("written by a bulk memory instruction")),
+        "{out:?}"
+    );
+    // memory.copy reads the watched byte.
+    let (out, p) = run(&s, &mut c, "continue");
+    let w = watch_stop(&p);
+    assert_eq!(
+        (w.id, w.write, w.value.as_str()),
+        (2, false, "7 '\\a'"),
+        "{out:?}"
+    );
+    let (out, _) = run(&s, &mut c, "continue");
+    assert_eq!(
+        out.last().map(String::as_str),
+        Some("Program returned: 117901063"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_host_function_writing_a_watched_buffer_stops_too() {
+    // fd_read(stdin) into a buffer at 0x1000 (iovec at 0x100), then exit.
+    let text = r#"(module
+      (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "_start")
+        (i32.store (i32.const 0x100) (i32.const 0x1000))
+        (i32.store (i32.const 0x104) (i32.const 16))
+        (drop (call $fd_read (i32.const 0) (i32.const 0x100) (i32.const 1) (i32.const 0x200)))
+        (drop (i32.load (i32.const 0x1000)))))"#;
+    let s = wat(text, None, &[], false, b"wdb!rest of input");
+    let mut c = Console::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(ev) = s.recv_timeout(Duration::from_millis(50)) {
+            if matches!(ev, Event::Paused(_)) {
+                c.render_event(&s, &ev);
+                break;
+            }
+        }
+    }
+    run(&s, &mut c, "watch *(int *)0x1000");
+    let (out, p) = run(&s, &mut c, "continue");
+    let w = watch_stop(&p);
+    assert_eq!(w.host.as_deref(), Some("fd_read"), "{out:?}");
+    assert_eq!(w.old.as_deref(), Some("0"));
+    assert_eq!(w.value, u32::from_le_bytes(*b"wdb!").to_string());
+    assert!(
+        out.iter().any(|l| l == "written by host function fd_read"),
+        "{out:?}"
+    );
+    // The stop is in the caller, right after the call.
+    let top = &p.as_ref().unwrap().frames[0];
+    assert_eq!(top.tier, FrameTier::Debug);
+    let (out, _) = run(&s, &mut c, "continue");
+    assert_eq!(
+        out.last().map(String::as_str),
+        Some("Program exited with code 0"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn bad_watch_input_is_one_clear_line() {
+    let (s, mut c) = inventory();
+    let cases = [
+        ("watch", "error: usage: watch EXPR"),
+        ("watch 1 + 2", "error: cannot watch `1 + 2`: not an lvalue"),
+        ("watch nosuch", "error: cannot watch `nosuch`: no symbol `nosuch`"),
+        ("watch pool", "error: cannot watch `pool`: it is 192 bytes; a watchpoint covers at most 64"),
+        ("rwatch $global0", "error: cannot watch `$global0`: it lives in a wasm local or global"),
+        ("watch *(int *)0xfffffff0", "error: cannot watch `*(int *)0xfffffff0`: 4 bytes at 0xfffffff0 are outside linear memory"),
+        ("delete 99", "error: no breakpoint 99"),
+    ];
+    for (line, want) in cases {
+        let (out, _) = run(&s, &mut c, line);
+        assert_eq!(out.len(), 1, "`{line}`: {out:?}");
+        assert!(out[0].starts_with(want), "`{line}`: {out:?}");
+    }
+    let (out, _) = run(&s, &mut c, "info watchpoints");
+    assert_eq!(out, ["No watchpoints."]);
+}
