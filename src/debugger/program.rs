@@ -83,6 +83,7 @@ pub(crate) fn main(
             *c = Control {
                 breakpoints: std::mem::take(&mut c.breakpoints),
                 next_id: c.next_id,
+                stop_at_traps: c.stop_at_traps,
                 ..Control::default()
             };
             for b in &mut c.breakpoints {
@@ -251,6 +252,12 @@ fn should_stop(shared: &Shared, c: &mut Control, ctx: &DebugContext<'_>) -> Opti
         if let Some(id) = hit {
             c.step = None;
             return Some(StopReason::Breakpoint(id));
+        }
+        if c.stop_at_traps && ctx.kind == HookKind::Instruction {
+            if let Some(t) = super::trap_check::predict(&shared.module.info().bytes, ctx) {
+                c.step = None;
+                return Some(StopReason::Trap(t.message().to_string()));
+            }
         }
     }
     let s = c.step.as_ref()?;

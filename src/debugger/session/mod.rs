@@ -160,6 +160,7 @@ impl Session {
             Command::ProfileOn => s.profile_on(),
             Command::ProfileOff => s.profile_off(),
             Command::ProfileReport => s.emit(Event::Profile(s.profile_report())),
+            Command::StopAtTraps(on) => s.stop_at_traps(on),
             Command::Detach => match s.state() {
                 RunState::Ended => s.emit(Event::Error("the program has ended".into())),
                 state => {

@@ -50,6 +50,8 @@ pub(crate) struct Control {
     pub stop_at_entry: bool,
     /// Profile mode: breakpoints and steps suspended.
     pub profile: bool,
+    /// Stop before an instruction that would trap.
+    pub stop_at_traps: bool,
 }
 
 /// Handles into the running instance, valid while it exists.

@@ -41,6 +41,9 @@ pub enum ScopeKind {
     Globals,
 }
 
+/// The exception filter that stops at traps.
+const TRAPS_FILTER: &str = "traps";
+
 /// The failure of a request: its message goes back in the error response.
 pub type Fail = String;
 
@@ -191,20 +194,17 @@ impl Adapter {
             "setBreakpoints" => self.set_breakpoints(args(req)?),
             "setFunctionBreakpoints" => self.set_function_breakpoints(args(req)?),
             "setInstructionBreakpoints" => self.set_instruction_breakpoints(args(req)?),
-            "setExceptionBreakpoints" => {
-                let a: SetExceptionBreakpointsArguments = args(req)?;
-                self.link()?;
-                // Traps end the program (the session reports them with the
-                // exit); they are not places to stop at yet.
-                let bps: Vec<Value> = a
-                    .filters
-                    .iter()
-                    .map(|f| {
-                        json!({"verified": false,
-                        "message": format!("`{f}`: wdb reports a trap when the program ends; it does not stop at traps")})
-                    })
-                    .collect();
-                Ok(json!({ "breakpoints": bps }))
+            "setExceptionBreakpoints" => self.set_exception_breakpoints(args(req)?),
+            "exceptionInfo" => {
+                let a: ThreadArguments = args(req)?;
+                thread(a.thread_id)?;
+                let snap = self.link()?.snapshot.clone();
+                match snap.as_ref().map(|s| &s.reason) {
+                    Some(StopReason::Trap(m)) if self.link()?.state() == RunState::Paused => Ok(
+                        json!({"exceptionId": "trap", "description": m, "breakMode": "always"}),
+                    ),
+                    _ => Err("the program is not stopped at a trap".into()),
+                }
             }
             "configurationDone" => self.configuration_done(),
             "threads" => Ok(json!({"threads": [{"id": 1, "name": "main"}]})),
@@ -359,9 +359,15 @@ impl Adapter {
             StopReason::Breakpoint(id) => ("breakpoint", vec![id]),
             StopReason::Step | StopReason::Finish => ("step", vec![]),
             StopReason::Pause => ("pause", vec![]),
+            StopReason::Trap(_) => ("exception", vec![]),
+        };
+        let text = match &reason {
+            StopReason::Trap(m) => Some(m.clone()),
+            _ => None,
         };
         let body = StoppedEvent {
             reason: r,
+            text,
             description: Some(reason.describe()),
             thread_id: 1,
             all_threads_stopped: true,
@@ -531,6 +537,27 @@ impl Adapter {
         Ok(json!({ "breakpoints": out }))
     }
 
+    /// The one filter, `traps`: stop before an instruction that traps.
+    fn set_exception_breakpoints(
+        &mut self,
+        a: SetExceptionBreakpointsArguments,
+    ) -> Result<Value, Fail> {
+        let link = self.link()?;
+        let mut traps = false;
+        let mut out = Vec::new();
+        for f in &a.filters {
+            if f == TRAPS_FILTER {
+                traps = true;
+                out.push(json!({"verified": true}));
+            } else {
+                out.push(json!({"verified": false,
+                    "message": format!("unknown filter `{f}` (wdb has `{TRAPS_FILTER}`)")}));
+            }
+        }
+        link.message(Command::StopAtTraps(traps))?;
+        Ok(json!({ "breakpoints": out }))
+    }
+
     fn set_function_breakpoints(
         &mut self,
         a: SetFunctionBreakpointsArguments,
@@ -690,6 +717,14 @@ fn capabilities() -> Capabilities {
         supports_read_memory_request: true,
         supports_write_memory_request: true,
         supports_value_formatting_options: false,
-        exception_breakpoint_filters: vec![],
+        supports_exception_info_request: true,
+        exception_breakpoint_filters: vec![ExceptionBreakpointsFilter {
+            filter: TRAPS_FILTER,
+            label: "Traps",
+            description: "Stop before an instruction that traps (out-of-bounds access, \
+                          division by zero, unreachable, ...). While on, every instruction \
+                          is checked before it runs, so the program runs slower.",
+            default: false,
+        }],
     }
 }

@@ -12,12 +12,16 @@ use std::io::Write;
 use wdb::debugger::{
     BreakAt, Command, Event, Frame, FrameTier, Outcome, RunState, Snapshot, StopReason,
 };
+use wdb::TrapCode;
 
 const TRIPLE: &str = "wasm32-unknown-unknown-wasm";
 /// Largest packet we take (hex): LLDB sizes its memory reads by it.
 const PACKET_SIZE: usize = 0x20000;
 const SIGINT: u8 = 2;
+const SIGILL: u8 = 4;
 const SIGTRAP: u8 = 5;
+const SIGFPE: u8 = 8;
+const SIGSEGV: u8 = 11;
 /// SIGABRT: what a wasm trap ends the program with (exit status 134).
 const SIGABRT: u8 = 6;
 const SIGKILL: u8 = 9;
@@ -176,6 +180,23 @@ impl<W: Write> Server<W> {
             StopReason::Step | StopReason::Finish => (SIGTRAP, "reason:trace;"),
             StopReason::Pause if self.interrupted => (SIGINT, "reason:signal;"),
             StopReason::Pause | StopReason::Entry => (SIGTRAP, ""),
+            StopReason::Trap(m) => {
+                // The signal a native program would get for this fault.
+                let signal = match (1..=14).filter_map(TrapCode::from_u8).find(|c| c.message() == m) {
+                    Some(TrapCode::Unreachable) => SIGILL,
+                    Some(
+                        TrapCode::IntegerDivideByZero
+                        | TrapCode::IntegerOverflow
+                        | TrapCode::BadConversionToInteger,
+                    ) => SIGFPE,
+                    Some(_) | None => SIGSEGV,
+                };
+                return format!(
+                    "T{signal:02x}thread:1;threads:1;thread-pcs:{pc:x};00:{};reason:signal;description:{};",
+                    to_hex(&pc.to_le_bytes()),
+                    to_hex(format!("wasm trap: {m}").as_bytes())
+                );
+            }
         };
         format!(
             "T{signal:02x}thread:1;threads:1;thread-pcs:{pc:x};00:{};{reason}",
