@@ -64,6 +64,8 @@ pub struct Adapter {
     function_bps: Vec<u32>,
     instruction_bps: Vec<u32>,
     pub var_refs: Vec<VarRef>,
+    /// `WDB_DAP_LOG=FILE`: every message in (`->`) and out (`<-`), one a line.
+    log: Option<std::fs::File>,
     /// The adapter is done (disconnect, or the session closed).
     pub done: bool,
 }
@@ -118,13 +120,22 @@ impl Adapter {
             function_bps: Vec::new(),
             instruction_bps: Vec::new(),
             var_refs: Vec::new(),
+            log: std::env::var_os("WDB_DAP_LOG").and_then(|p| std::fs::File::create(p).ok()),
             done: false,
+        }
+    }
+
+    /// Appends one message to the `WDB_DAP_LOG` file, if there is one.
+    pub fn log(&mut self, dir: &str, v: &Value) {
+        if let Some(f) = &mut self.log {
+            let _ = writeln!(f, "{dir} {v}");
         }
     }
 
     fn send(&mut self, mut v: Value) {
         self.seq += 1;
         v["seq"] = json!(self.seq);
+        self.log("<-", &v);
         if super::wire::write_message(&mut self.out, &v).is_err() {
             // The client is gone.
             self.done = true;
@@ -158,6 +169,7 @@ impl Adapter {
     }
 
     pub fn request(&mut self, req: Value) {
+        self.log("->", &req);
         let seq = req["seq"].as_i64().unwrap_or(0);
         let command = req["command"].as_str().unwrap_or("").to_string();
         if req["type"] != "request" || command.is_empty() {
