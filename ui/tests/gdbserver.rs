@@ -12,11 +12,17 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Starts the server on a free port; returns it and the port it reports.
+/// Starts the server on the C sample on a free port; returns it and the port it reports.
 fn server(args: &[&str]) -> (Child, u16) {
+    server_for("samples/debugme-g.wasm", &[], args)
+}
+
+/// Starts the server on `sample` with `options` before `--` and `args` after it.
+fn server_for(sample: &str, options: &[&str], args: &[&str]) -> (Child, u16) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wdb"))
         .args(["debug", "--gdbserver", "127.0.0.1:0"])
-        .arg(root().join("samples/debugme-g.wasm"))
+        .arg(root().join(sample))
+        .args(options)
         .arg("--")
         .args(args)
         .stdout(Stdio::piped())
@@ -163,6 +169,50 @@ kill
     assert!(out.status.success(), "lldb failed:\n{text}");
     let status = wait_exit(&mut wdb);
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn lldb_stops_at_a_trap_with_a_signal() {
+    assert!(
+        lldb_present(),
+        "lldb-22 not found: install the Debian package lldb-22 (scripts/test.sh does)"
+    );
+    // boom -> inner -> innermost, which executes `unreachable`.
+    let (mut wdb, port) = server_for("samples/trap.wat", &["--invoke", "boom"], &[]);
+    let out = Command::new("lldb-22")
+        .arg("-b")
+        .arg("-x")
+        .args([
+            "-o",
+            &format!("process connect --plugin wasm connect://127.0.0.1:{port}"),
+        ])
+        .args(["-o", "c"])
+        // Batch mode treats a signal stop as a crash: these run after it.
+        .args(["-k", "bt", "-k", "register read pc", "-k", "c"])
+        .output()
+        .expect("run lldb-22");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{text}");
+    // Stopped before the trapping instruction, as a native program stops at SIGILL.
+    let mut at = after(&text, 0, "(lldb) c");
+    at = after(&text, at, "stop reason = wasm trap: unreachable");
+    at = after(&text, at, "frame #0: 0x400000000000009a trap.wat`innermost");
+    at = after(&text, at, "->  0x400000000000009a <+1>: unreachable");
+    at = after(&text, at, "(lldb) bt");
+    at = after(&text, at, "* frame #0: 0x400000000000009a trap.wat`innermost");
+    at = after(&text, at, "frame #1: 0x40000000000000a0 trap.wat`inner");
+    at = after(&text, at, "frame #2: 0x40000000000000a7 trap.wat`boom");
+    at = after(&text, at, "(lldb) register read pc");
+    at = after(&text, at, "pc = 0x400000000000009a");
+    // Continuing runs the instruction: the trap ends the program.
+    at = after(&text, at, "(lldb) c");
+    after(&text, at, "exited with status = 6");
+    assert!(out.status.success(), "lldb failed:\n{text}");
+    wait_exit(&mut wdb);
 }
 
 // ---- raw packets ------------------------------------------------------------------------
