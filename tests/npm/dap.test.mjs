@@ -4,6 +4,7 @@
 //   WDB=target/debug/wdb node --test tests/npm/dap.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -65,6 +66,8 @@ test('breakpoint, stack, scopes, variables, steps, evaluate, instruction breakpo
     assert.match(frames[0].name, /^mean \[baseline·debug\]$/);
     assert.equal(frames[0].line, 75);
     assert.equal(frames[0].source.name, 'debugme.c');
+    // A path the editor can open on this machine (DWARF names the build machine's).
+    assert.ok(fs.existsSync(frames[0].source.path), frames[0].source.path);
     assert.match(frames[0].instructionPointerReference, /^0x[0-9a-f]+$/);
     assert.match(frames[1].name, /^compute_stats /);
     assert.equal(frames[1].line, 109);

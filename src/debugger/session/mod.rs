@@ -335,6 +335,15 @@ impl Session {
             .clone()
     }
 
+    /// Where a source file named by DWARF is on this machine (the path as
+    /// given, or found by suffix in the program's directory and the source dirs).
+    pub fn source_path(&self, file: &str) -> Option<PathBuf> {
+        self.shared
+            .dwarf
+            .as_ref()?
+            .source_path(file, &self.shared.source_dirs)
+    }
+
     /// True when the module has DWARF line info.
     pub fn has_dwarf(&self) -> bool {
         self.shared.dwarf.is_some()

@@ -636,9 +636,8 @@ impl Adapter {
                     id: first,
                     verified: first.is_some(),
                     message: None,
-                    source: pos.as_ref().map(|p| SourceOut {
-                        name: file_name(&p.file).to_string(),
-                        path: Some(p.file.clone()),
+                    source: pos.as_ref().and_then(|p| {
+                        Some(super::inspect::source_out(&self.link.as_ref()?.session, &p.file))
                     }),
                     line: pos.map(|p| p.line),
                     instruction_reference: bp.map(|b| format!("{:#x}", b.offset)),

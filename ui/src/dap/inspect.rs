@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use wdb::debugger::console::{self, Parsed};
 use wdb::debugger::{
-    format_bits, Command, Frame, FrameTier, Place, RunState, Snapshot, SourceRequest, GPR_NAMES,
-    XMM_NAMES,
+    format_bits, Command, Frame, FrameTier, Place, RunState, Session, Snapshot, SourceRequest,
+    GPR_NAMES, XMM_NAMES,
 };
 
 /// How many bytes one `readMemory` returns at most.
@@ -19,6 +19,20 @@ const MAX_READ: u64 = 1 << 20;
 
 fn file_name(path: &str) -> &str {
     path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// A source file for the client: where it is on this machine (found as the
+/// TUI finds it), or the path DWARF names when it is nowhere to be found.
+pub fn source_out(session: &Session, file: &str) -> SourceOut {
+    let path = session
+        .source_path(file)
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| file.to_string());
+    SourceOut {
+        name: file_name(file).to_string(),
+        path: Some(path),
+    }
 }
 
 impl Adapter {
@@ -49,6 +63,7 @@ impl Adapter {
     pub fn stack_trace(&mut self, a: StackTraceArguments) -> Result<Value, Fail> {
         super::adapter::thread(a.thread_id)?;
         let snap = self.snapshot()?;
+        let session = &self.link()?.session;
         let start = a.start_frame.unwrap_or(0);
         let levels = match a.levels {
             Some(0) | None => usize::MAX,
@@ -63,10 +78,7 @@ impl Adapter {
             .map(|(i, f)| StackFrameOut {
                 id: i as i64 + 1,
                 name: format!("{} [{}]", f.func_name, f.tier.name()),
-                source: f.source.as_ref().map(|p| SourceOut {
-                    name: file_name(&p.file).to_string(),
-                    path: Some(p.file.clone()),
-                }),
+                source: f.source.as_ref().map(|p| source_out(session, &p.file)),
                 line: f.source.as_ref().map(|p| p.line).unwrap_or(0),
                 column: f.source.as_ref().map(|p| p.column.max(1)).unwrap_or(0),
                 instruction_pointer_reference: format!("{:#x}", f.offset),
@@ -355,7 +367,11 @@ impl Adapter {
             expr: expr.clone(),
         })?;
         let (value, ty) = split_print(&m, &expr);
-        Ok(json!({"result": value, "type": ty, "variablesReference": 0}))
+        let mut body = json!({"result": value, "variablesReference": 0});
+        if let Some(t) = ty {
+            body["type"] = json!(t);
+        }
+        Ok(body)
     }
 
     pub fn disassemble(&mut self, a: DisassembleArguments) -> Result<Value, Fail> {
@@ -411,10 +427,7 @@ impl Adapter {
                             address: format!("{off:#x}"),
                             instruction: text.clone(),
                             instruction_bytes: None,
-                            location: pos.as_ref().map(|p| SourceOut {
-                                name: file_name(&p.file).to_string(),
-                                path: Some(p.file.clone()),
-                            }),
+                            location: pos.as_ref().map(|p| source_out(session, &p.file)),
                             line: pos.map(|p| p.line),
                             presentation_hint: None,
                         }
