@@ -254,7 +254,16 @@ fn should_stop(shared: &Shared, c: &mut Control, ctx: &DebugContext<'_>) -> Opti
             return Some(StopReason::Breakpoint(id));
         }
         if c.stop_at_traps && ctx.kind == HookKind::Instruction {
-            if let Some(t) = super::trap_check::predict(&shared.module.info().bytes, ctx) {
+            let info = shared.module.info();
+            let sites = shared
+                .trap_sites
+                .get_or_init(|| super::trap_check::trap_sites(info));
+            let at = ctx.wasm_offset as usize;
+            let may_trap = sites.get(at / 64).is_some_and(|w| w >> (at % 64) & 1 != 0);
+            if let Some(t) = may_trap
+                .then(|| super::trap_check::predict(&info.bytes, ctx))
+                .flatten()
+            {
                 c.step = None;
                 return Some(StopReason::Trap(t.message().to_string()));
             }

@@ -9,9 +9,10 @@
 //! program as before.
 
 use crate::error::TrapCode;
+use crate::module::ModuleInfo;
 use crate::runtime::debug::{DebugContext, DebugValue};
 use crate::types::ValType;
-use wasmparser::{BinaryReader, MemArg, MemArgTarget, OperatorsReader, Operator};
+use wasmparser::{BinaryReader, MemArg, MemArgTarget, Operator, OperatorsReader};
 
 /// The trap the instruction at `ctx.wasm_offset` of `module_bytes` is about to raise.
 pub(crate) fn predict(module_bytes: &[u8], ctx: &DebugContext<'_>) -> Option<TrapCode> {
@@ -20,6 +21,9 @@ pub(crate) fn predict(module_bytes: &[u8], ctx: &DebugContext<'_>) -> Option<Tra
     let op = OperatorsReader::new(reader).read().ok()?;
     if matches!(op, Operator::Unreachable) {
         return Some(TrapCode::Unreachable);
+    }
+    if !can_trap(&op) {
+        return None;
     }
     let stack = ctx.stack()?;
     // The operand `k` places below the top (0 = top), when it can be read.
@@ -107,6 +111,44 @@ pub(crate) fn predict(module_bytes: &[u8], ctx: &DebugContext<'_>) -> Option<Tra
         }
         _ => None,
     }
+}
+
+/// A bit for each module offset holding an instruction that can trap, so
+/// that the hook decodes and reads operands only there.
+pub(crate) fn trap_sites(info: &ModuleInfo) -> Vec<u64> {
+    let mut bits = vec![0u64; info.bytes.len().div_ceil(64)];
+    for f in info.num_imported_funcs..info.num_funcs() {
+        let Ok(mut body) = info.read_body(f, None) else {
+            continue;
+        };
+        while !body.ops.eof() {
+            let Ok((op, at)) = body.ops.read_with_offset() else {
+                break;
+            };
+            let Ok(at) = usize::try_from(at) else {
+                break;
+            };
+            if can_trap(&op) {
+                if let Some(w) = bits.get_mut(at / 64) {
+                    *w |= 1 << (at % 64);
+                }
+            }
+        }
+    }
+    bits
+}
+
+/// The instructions `predict` knows how to check.
+fn can_trap(op: &Operator<'_>) -> bool {
+    matches!(
+        op,
+        Operator::Unreachable
+            | Operator::CallIndirect { .. }
+            | Operator::MemoryFill { .. }
+            | Operator::MemoryCopy { .. }
+    ) || access(op).is_some()
+        || division(op).is_some()
+        || truncation(op).is_some()
 }
 
 /// Out of bounds when `end` lies past linear memory 0.

@@ -176,7 +176,10 @@ fn malformed_and_out_of_order_requests_get_errors_and_the_session_goes_on() {
     assert_eq!(r["success"], false, "{r}");
     let r = d.request("setExceptionBreakpoints", json!({"filters": "traps"}));
     assert_eq!(r["success"], false, "{r}");
-    let r = d.request("writeMemory", json!({"memoryReference": "0x0", "data": "!!"}));
+    let r = d.request(
+        "writeMemory",
+        json!({"memoryReference": "0x0", "data": "!!"}),
+    );
     assert_eq!(r["success"], false, "{r}");
     let r = d.request("next", json!({"threadId": 2}));
     assert_eq!(r["success"], false, "{r}");

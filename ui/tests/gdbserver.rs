@@ -159,7 +159,10 @@ kill
     // mean's `local.get 3` at 0xd6b, then the `i32.load` at 0xd6d (the
     // sample's code; wasm-objdump shows the same offsets).
     assert_eq!(pc1, 0x4000_0000_0000_0d6b, "{text}");
-    assert_eq!(pc2, 0x4000_0000_0000_0d6d, "si moves one instruction: {text}");
+    assert_eq!(
+        pc2, 0x4000_0000_0000_0d6d,
+        "si moves one instruction: {text}"
+    );
     // Linear memory: ds->values[] and count as parsed.
     at = after(&text, pc_at, "memory read");
     at = after(&text, at, "0x0000000c 0x0000002d 0x00000007 0x0000001e");
@@ -206,7 +209,11 @@ fn lldb_stops_at_a_trap_with_a_signal() {
     at = after(&text, at, "frame #0: 0x400000000000009a trap.wat`innermost");
     at = after(&text, at, "->  0x400000000000009a <+1>: unreachable");
     at = after(&text, at, "(lldb) bt");
-    at = after(&text, at, "* frame #0: 0x400000000000009a trap.wat`innermost");
+    at = after(
+        &text,
+        at,
+        "* frame #0: 0x400000000000009a trap.wat`innermost",
+    );
     at = after(&text, at, "frame #1: 0x40000000000000a0 trap.wat`inner");
     at = after(&text, at, "frame #2: 0x40000000000000a7 trap.wat`boom");
     at = after(&text, at, "(lldb) register read pc");
@@ -324,6 +331,22 @@ fn bad_packets_get_errors_and_the_session_goes_on() {
     let cs = c.ask("qWasmCallStack:1");
     assert_eq!(cs.len() % 16, 0);
     assert!(cs[..16].ends_with("00000040"), "{cs}");
+    // monitor traps off/on: the answer as an `O` packet, then OK.
+    let hex = |t: &str| t.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+    assert_eq!(
+        c.ask(&format!("qRcmd,{}", hex("traps off"))),
+        format!("O{}", hex("traps end the program\n"))
+    );
+    assert_eq!(c.packet(), "OK");
+    c.send(b"+");
+    assert_eq!(
+        c.ask(&format!("qRcmd,{}", hex("traps on"))),
+        format!("O{}", hex("stopping before an instruction that traps\n"))
+    );
+    assert_eq!(c.packet(), "OK");
+    c.send(b"+");
+    assert_eq!(c.ask(&format!("qRcmd,{}", hex("frobnicate"))), "E01");
+    assert_eq!(c.ask("qRcmd,zz"), "E01");
     assert_eq!(c.ask("QStartNoAckMode"), "OK");
     // Run, interrupt, run again, and vanish mid-run.
     c.send(&frame("vCont;c"));

@@ -107,6 +107,7 @@ impl Session {
             switching: AtomicBool::new(false),
             source: Default::default(),
             disas: OnceLock::new(),
+            trap_sites: OnceLock::new(),
             source_cache: Mutex::new(Default::default()),
         });
         {

@@ -92,6 +92,9 @@ pub(crate) struct Shared {
     /// Breakpoint conditions on source expressions, `print`'s `$N` (source.rs).
     pub source: crate::debugger::source::SourceState,
     pub(super) disas: OnceLock<Vec<(u32, Vec<DisasLine>)>>,
+    /// Module offsets of instructions that can trap (a bit each), built the
+    /// first time trap stops look at one.
+    pub trap_sites: OnceLock<Vec<u64>>,
     pub(super) source_cache: Mutex<std::collections::HashMap<String, Option<Arc<Vec<String>>>>>,
 }
 

@@ -212,9 +212,9 @@ impl Adapter {
                 thread(a.thread_id)?;
                 let snap = self.link()?.snapshot.clone();
                 match snap.as_ref().map(|s| &s.reason) {
-                    Some(StopReason::Trap(m)) if self.link()?.state() == RunState::Paused => Ok(
-                        json!({"exceptionId": "trap", "description": m, "breakMode": "always"}),
-                    ),
+                    Some(StopReason::Trap(m)) if self.link()?.state() == RunState::Paused => {
+                        Ok(json!({"exceptionId": "trap", "description": m, "breakMode": "always"}))
+                    }
                     _ => Err("the program is not stopped at a trap".into()),
                 }
             }
@@ -637,7 +637,10 @@ impl Adapter {
                     verified: first.is_some(),
                     message: None,
                     source: pos.as_ref().and_then(|p| {
-                        Some(super::inspect::source_out(&self.link.as_ref()?.session, &p.file))
+                        Some(super::inspect::source_out(
+                            &self.link.as_ref()?.session,
+                            &p.file,
+                        ))
                     }),
                     line: pos.map(|p| p.line),
                     instruction_reference: bp.map(|b| format!("{:#x}", b.offset)),
