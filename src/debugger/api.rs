@@ -236,6 +236,10 @@ pub enum Command {
     ProfileOff,
     /// Ask for the profile so far (answered with `Event::Profile`).
     ProfileReport,
+    /// Stop before an instruction that is about to trap (on), or let traps
+    /// end the program (off, the default). While on, debug code runs its
+    /// hook at every instruction, as during a step. Answered with a `Message`.
+    StopAtTraps(bool),
     /// End the program and the session.
     Quit,
 }
@@ -433,6 +437,9 @@ pub enum StopReason {
     Pause,
     /// A watchpoint saw an access.
     Watchpoint(Box<WatchStop>),
+    /// The instruction about to run traps (trap stops on): the spec's
+    /// message. Resuming runs it, and the program ends with the trap.
+    Trap(String),
 }
 
 impl StopReason {
@@ -444,6 +451,7 @@ impl StopReason {
             StopReason::Finish => "finish".into(),
             StopReason::Pause => "paused".into(),
             StopReason::Watchpoint(w) => format!("watchpoint {}", w.id),
+            StopReason::Trap(m) => format!("trap: {m}"),
         }
     }
 }

@@ -329,6 +329,14 @@ impl DwarfInfo {
 
     /// Reads a source file named by DWARF (path suffix match against files()), trying the path as given, then relative to `search_dirs`, then by file name in `search_dirs`. Lines without '\n'.
     pub fn source_lines(&self, file: &str, search_dirs: &[PathBuf]) -> Option<Vec<String>> {
+        let bytes = std::fs::read(self.source_path(file, search_dirs)?).ok()?;
+        let text = String::from_utf8_lossy(&bytes);
+        Some(text.lines().map(str::to_string).collect())
+    }
+
+    /// Where a source file named by DWARF is on this machine (the search of
+    /// [`DwarfInfo::source_lines`]): a path that exists, or `None`.
+    pub fn source_path(&self, file: &str, search_dirs: &[PathBuf]) -> Option<PathBuf> {
         let wanted = clean_path(file);
         let mut names: Vec<&str> = self
             .files
@@ -358,11 +366,8 @@ impl DwarfInfo {
                     candidates.push(dir.join(suffix));
                 }
             }
-            for candidate in candidates {
-                if let Ok(bytes) = std::fs::read(&candidate) {
-                    let text = String::from_utf8_lossy(&bytes);
-                    return Some(text.lines().map(str::to_string).collect());
-                }
+            if let Some(found) = candidates.into_iter().find(|c| c.is_file()) {
+                return Some(found);
             }
         }
         None

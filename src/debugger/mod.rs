@@ -13,6 +13,7 @@ pub mod machine_code;
 mod program;
 mod session;
 mod source;
+mod trap_check;
 pub mod values;
 
 pub use api::*;

@@ -83,6 +83,7 @@ pub(crate) fn main(
             *c = Control {
                 breakpoints: std::mem::take(&mut c.breakpoints),
                 next_id: c.next_id,
+                stop_at_traps: c.stop_at_traps,
                 ..Control::default()
             };
             for b in &mut c.breakpoints {
@@ -257,6 +258,21 @@ fn should_stop(shared: &Shared, c: &mut Control, ctx: &DebugContext<'_>) -> Opti
         if let Some(id) = hit {
             c.step = None;
             return Some(StopReason::Breakpoint(id));
+        }
+        if c.stop_at_traps && ctx.kind == HookKind::Instruction {
+            let info = shared.module.info();
+            let sites = shared
+                .trap_sites
+                .get_or_init(|| super::trap_check::trap_sites(info));
+            let at = ctx.wasm_offset as usize;
+            let may_trap = sites.get(at / 64).is_some_and(|w| w >> (at % 64) & 1 != 0);
+            if let Some(t) = may_trap
+                .then(|| super::trap_check::predict(&info.bytes, ctx))
+                .flatten()
+            {
+                c.step = None;
+                return Some(StopReason::Trap(t.message().to_string()));
+            }
         }
     }
     let s = c.step.as_ref()?;

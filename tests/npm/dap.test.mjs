@@ -4,6 +4,7 @@
 //   WDB=target/debug/wdb node --test tests/npm/dap.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -65,6 +66,8 @@ test('breakpoint, stack, scopes, variables, steps, evaluate, instruction breakpo
     assert.match(frames[0].name, /^mean \[baseline·debug\]$/);
     assert.equal(frames[0].line, 75);
     assert.equal(frames[0].source.name, 'debugme.c');
+    // A path the editor can open on this machine (DWARF names the build machine's).
+    assert.ok(fs.existsSync(frames[0].source.path), frames[0].source.path);
     assert.match(frames[0].instructionPointerReference, /^0x[0-9a-f]+$/);
     assert.match(frames[1].name, /^compute_stats /);
     assert.equal(frames[1].line, 109);
@@ -96,6 +99,11 @@ test('breakpoint, stack, scopes, variables, steps, evaluate, instruction breakpo
     // Evaluate: a source variable (watch) and a console command (repl).
     let ev = await dc.evaluateRequest({ expression: 'sum', frameId: frames[0].id, context: 'watch' });
     assert.equal(ev.body.result, '0');
+    // A C expression through DWARF (the engine's expression evaluator), as a watch and a hover.
+    ev = await dc.evaluateRequest({ expression: 'ds->count', frameId: frames[0].id, context: 'watch' });
+    assert.equal(ev.body.result, '16');
+    ev = await dc.evaluateRequest({ expression: 'ds->values[1] * 2 + sum', frameId: frames[0].id, context: 'hover' });
+    assert.equal(ev.body.result, '90');
     ev = await dc.evaluateRequest({ expression: 'info breakpoints', frameId: frames[0].id, context: 'repl' });
     assert.match(ev.body.result, /debugme\.c:75/);
     await assert.rejects(dc.evaluateRequest({ expression: 'no_such_var', frameId: frames[0].id, context: 'watch' }));
@@ -124,6 +132,15 @@ test('breakpoint, stack, scopes, variables, steps, evaluate, instruction breakpo
     locals = await variables(dc, sc.Locals);
     assert.equal(locals.i.value, '1');
     assert.equal(locals.sum.value, '12');
+
+    // setVariable on a source variable (C assignment through DWARF), then
+    // undo it: the program's result below is unchanged.
+    let set = await dc.setVariableRequest({ variablesReference: sc.Locals, name: 'sum', value: '100' });
+    assert.equal(set.body.value, '100');
+    ev = await dc.evaluateRequest({ expression: 'sum', frameId: frames[0].id, context: 'watch' });
+    assert.equal(ev.body.result, '100');
+    set = await dc.setVariableRequest({ variablesReference: sc.Locals, name: 'sum', value: '12' });
+    assert.equal(set.body.value, '12');
 
     // Step by instruction: exactly one wasm instruction further.
     const dis = await dc.disassembleRequest({
@@ -171,6 +188,65 @@ test('a failing run reports its exit code', async () => {
     await dc.configurationDoneRequest();
     await output;
     assert.equal((await exited).body.exitCode, 1);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('stop at a trap (exception filter "traps"), then the trap ends the program', async () => {
+  const dc = await start();
+  try {
+    const init = await dc.initializeRequest({ adapterID: 'wdb' });
+    assert.deepEqual(init.body.exceptionBreakpointFilters.map((f) => f.filter), ['traps']);
+    const initialized = dc.waitForEvent('initialized');
+    await dc.launchRequest({ program: path.join(root, 'samples/trap.wat'), invoke: 'boom' });
+    await initialized;
+    const eb = await dc.setExceptionBreakpointsRequest({ filters: ['traps'] });
+    assert.equal(eb.body.breakpoints[0].verified, true);
+    const s = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    const stop = (await s).body;
+    assert.equal(stop.reason, 'exception');
+    assert.equal(stop.text, 'unreachable');
+    // Stopped before the `unreachable`, two calls deep, with the frame intact.
+    const frames = await top(dc);
+    assert.deepEqual(frames.slice(0, 3).map((f) => f.name.split(' ')[0]), ['innermost', 'inner', 'boom']);
+    const info = await dc.customRequest('exceptionInfo', { threadId: 1 });
+    assert.equal(info.body.description, 'unreachable');
+    const dis = await dc.disassembleRequest({
+      memoryReference: frames[0].instructionPointerReference, instructionCount: 1,
+    });
+    assert.equal(dis.body.instructions[0].instruction, 'unreachable');
+    // Continuing runs the instruction: the trap ends the program (exit code 134).
+    let stderr = '';
+    dc.on('output', (e) => { if (e.body.category === 'stderr') stderr += e.body.output; });
+    const exited = dc.waitForEvent('exited');
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal((await exited).body.exitCode, 134);
+    assert.match(stderr, /wasm trap: unreachable in innermost \(func 4\) at 0x9a/);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('the repl takes console commands: profile on and off', async () => {
+  const dc = await start();
+  try {
+    await launch(dc, ['0'], [75]);
+    const s = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    await s;
+    let ev = await dc.evaluateRequest({ expression: 'profile on', context: 'repl' });
+    assert.match(ev.body.result, /profile/i);
+    ev = await dc.evaluateRequest({ expression: 'info functions', context: 'repl' });
+    assert.match(ev.body.result, /optimized/);
+    ev = await dc.evaluateRequest({ expression: 'profile off', context: 'repl' });
+    assert.match(ev.body.result, /debug/i);
+    ev = await dc.evaluateRequest({ expression: 'p ds->count', context: 'repl' });
+    assert.match(ev.body.result, /= 16$/);
+    const terminated = dc.waitForEvent('terminated');
+    await dc.terminateRequest();
+    await terminated;
   } finally {
     await dc.stop();
   }

@@ -167,6 +167,24 @@ fn malformed_and_out_of_order_requests_get_errors_and_the_session_goes_on() {
     assert_eq!(r["success"], false, "{r}");
     let r = d.request("readMemory", json!({"memoryReference": "0xzz", "count": 4}));
     assert_eq!(r["success"], false, "{r}");
+    // Wrong types and bad values while paused; the session still answers.
+    let r = d.request("stackTrace", json!({"threadId": "one"}));
+    assert_eq!(r["success"], false, "{r}");
+    let r = d.request("scopes", json!({"frameId": 99}));
+    assert_eq!(r["success"], false, "{r}");
+    let r = d.request("evaluate", json!({"expression": 7}));
+    assert_eq!(r["success"], false, "{r}");
+    let r = d.request("setExceptionBreakpoints", json!({"filters": "traps"}));
+    assert_eq!(r["success"], false, "{r}");
+    let r = d.request(
+        "writeMemory",
+        json!({"memoryReference": "0x0", "data": "!!"}),
+    );
+    assert_eq!(r["success"], false, "{r}");
+    let r = d.request("next", json!({"threadId": 2}));
+    assert_eq!(r["success"], false, "{r}");
+    let r = d.request("stackTrace", json!({"threadId": 1}));
+    assert_eq!(r["success"], true, "{r}");
     let r = d.request("disconnect", json!({"terminateDebuggee": true}));
     assert_eq!(r["success"], true, "{r}");
     let status = wait_exit(&mut d.child);

@@ -12,11 +12,17 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Starts the server on a free port; returns it and the port it reports.
+/// Starts the server on the C sample on a free port; returns it and the port it reports.
 fn server(args: &[&str]) -> (Child, u16) {
+    server_for("samples/debugme-g.wasm", &[], args)
+}
+
+/// Starts the server on `sample` with `options` before `--` and `args` after it.
+fn server_for(sample: &str, options: &[&str], args: &[&str]) -> (Child, u16) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wdb"))
         .args(["debug", "--gdbserver", "127.0.0.1:0"])
-        .arg(root().join("samples/debugme-g.wasm"))
+        .arg(root().join(sample))
+        .args(options)
         .arg("--")
         .args(args)
         .stdout(Stdio::piped())
@@ -150,7 +156,13 @@ kill
     at = after(&text, at, "(lldb) register read pc");
     let pc_at = after(&text, at, "pc = 0x");
     let pc2 = u64::from_str_radix(&text[pc_at..pc_at + 16], 16).unwrap();
-    assert!(pc2 > pc1, "si moves the pc forward: {pc1:#x} -> {pc2:#x}");
+    // mean's `local.get 3` at 0xd6b, then the `i32.load` at 0xd6d (the
+    // sample's code; wasm-objdump shows the same offsets).
+    assert_eq!(pc1, 0x4000_0000_0000_0d6b, "{text}");
+    assert_eq!(
+        pc2, 0x4000_0000_0000_0d6d,
+        "si moves one instruction: {text}"
+    );
     // Linear memory: ds->values[] and count as parsed.
     at = after(&text, pc_at, "memory read");
     at = after(&text, at, "0x0000000c 0x0000002d 0x00000007 0x0000001e");
@@ -163,6 +175,54 @@ kill
     assert!(out.status.success(), "lldb failed:\n{text}");
     let status = wait_exit(&mut wdb);
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn lldb_stops_at_a_trap_with_a_signal() {
+    assert!(
+        lldb_present(),
+        "lldb-22 not found: install the Debian package lldb-22 (scripts/test.sh does)"
+    );
+    // boom -> inner -> innermost, which executes `unreachable`.
+    let (mut wdb, port) = server_for("samples/trap.wat", &["--invoke", "boom"], &[]);
+    let out = Command::new("lldb-22")
+        .arg("-b")
+        .arg("-x")
+        .args([
+            "-o",
+            &format!("process connect --plugin wasm connect://127.0.0.1:{port}"),
+        ])
+        .args(["-o", "c"])
+        // Batch mode treats a signal stop as a crash: these run after it.
+        .args(["-k", "bt", "-k", "register read pc", "-k", "c"])
+        .output()
+        .expect("run lldb-22");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{text}");
+    // Stopped before the trapping instruction, as a native program stops at SIGILL.
+    let mut at = after(&text, 0, "(lldb) c");
+    at = after(&text, at, "stop reason = wasm trap: unreachable");
+    at = after(&text, at, "frame #0: 0x400000000000009a trap.wat`innermost");
+    at = after(&text, at, "->  0x400000000000009a <+1>: unreachable");
+    at = after(&text, at, "(lldb) bt");
+    at = after(
+        &text,
+        at,
+        "* frame #0: 0x400000000000009a trap.wat`innermost",
+    );
+    at = after(&text, at, "frame #1: 0x40000000000000a0 trap.wat`inner");
+    at = after(&text, at, "frame #2: 0x40000000000000a7 trap.wat`boom");
+    at = after(&text, at, "(lldb) register read pc");
+    at = after(&text, at, "pc = 0x400000000000009a");
+    // Continuing runs the instruction: the trap ends the program.
+    at = after(&text, at, "(lldb) c");
+    after(&text, at, "exited with status = 6");
+    assert!(out.status.success(), "lldb failed:\n{text}");
+    wait_exit(&mut wdb);
 }
 
 // ---- raw packets ------------------------------------------------------------------------
@@ -271,6 +331,22 @@ fn bad_packets_get_errors_and_the_session_goes_on() {
     let cs = c.ask("qWasmCallStack:1");
     assert_eq!(cs.len() % 16, 0);
     assert!(cs[..16].ends_with("00000040"), "{cs}");
+    // monitor traps off/on: the answer as an `O` packet, then OK.
+    let hex = |t: &str| t.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+    assert_eq!(
+        c.ask(&format!("qRcmd,{}", hex("traps off"))),
+        format!("O{}", hex("traps end the program\n"))
+    );
+    assert_eq!(c.packet(), "OK");
+    c.send(b"+");
+    assert_eq!(
+        c.ask(&format!("qRcmd,{}", hex("traps on"))),
+        format!("O{}", hex("stopping before an instruction that traps\n"))
+    );
+    assert_eq!(c.packet(), "OK");
+    c.send(b"+");
+    assert_eq!(c.ask(&format!("qRcmd,{}", hex("frobnicate"))), "E01");
+    assert_eq!(c.ask("qRcmd,zz"), "E01");
     assert_eq!(c.ask("QStartNoAckMode"), "OK");
     // Run, interrupt, run again, and vanish mid-run.
     c.send(&frame("vCont;c"));

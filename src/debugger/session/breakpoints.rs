@@ -19,6 +19,7 @@ impl Shared {
         }
         let all = c.pause_requested
             || c.stop_at_entry
+            || c.stop_at_traps
             || matches!(
                 c.step.as_ref().map(|s| &s.kind),
                 Some(StepKind::Into | StepKind::LineInto)
@@ -136,6 +137,24 @@ impl Shared {
     }
 
     /// Break / Delete / Enable: handled at once, whatever the program is doing.
+    /// Trap stops on or off; turning them on attaches like a breakpoint does.
+    pub(crate) fn stop_at_traps(&self, on: bool) {
+        if on && self.mode() == DebugMode::Running {
+            if let Some(live) = self.live() {
+                self.attach(&live);
+            }
+        }
+        let mut c = self.control();
+        c.stop_at_traps = on;
+        self.apply_flags(&c);
+        drop(c);
+        self.emit(Event::Message(if on {
+            "stopping before an instruction that traps".into()
+        } else {
+            "traps end the program".into()
+        }));
+    }
+
     pub(crate) fn breakpoint_command(&self, cmd: Command) {
         // A breakpoint set while the program runs detached attaches: every
         // later execution of the instruction runs debug code.

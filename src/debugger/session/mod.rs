@@ -114,6 +114,7 @@ impl Session {
             switching: AtomicBool::new(false),
             source: Default::default(),
             disas: OnceLock::new(),
+            trap_sites: OnceLock::new(),
             source_cache: Mutex::new(Default::default()),
             watches: Mutex::new(Vec::new()),
         });
@@ -190,6 +191,7 @@ impl Session {
             Command::ProfileOn => s.profile_on(),
             Command::ProfileOff => s.profile_off(),
             Command::ProfileReport => s.emit(Event::Profile(s.profile_report())),
+            Command::StopAtTraps(on) => s.stop_at_traps(on),
             Command::Detach => match s.state() {
                 RunState::Ended => s.emit(Event::Error("the program has ended".into())),
                 state => {
@@ -367,6 +369,15 @@ impl Session {
                     .map(Arc::new)
             })
             .clone()
+    }
+
+    /// Where a source file named by DWARF is on this machine (the path as
+    /// given, or found by suffix in the program's directory and the source dirs).
+    pub fn source_path(&self, file: &str) -> Option<PathBuf> {
+        self.shared
+            .dwarf
+            .as_ref()?
+            .source_path(file, &self.shared.source_dirs)
     }
 
     /// True when the module has DWARF line info.

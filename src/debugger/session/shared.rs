@@ -50,6 +50,8 @@ pub(crate) struct Control {
     pub stop_at_entry: bool,
     /// Profile mode: breakpoints and steps suspended.
     pub profile: bool,
+    /// Stop before an instruction that would trap.
+    pub stop_at_traps: bool,
 }
 
 /// Handles into the running instance, valid while it exists.
@@ -90,6 +92,9 @@ pub(crate) struct Shared {
     /// Breakpoint conditions on source expressions, `print`'s `$N` (source.rs).
     pub source: crate::debugger::source::SourceState,
     pub(super) disas: OnceLock<Vec<(u32, Vec<DisasLine>)>>,
+    /// Module offsets of instructions that can trap (a bit each), built the
+    /// first time trap stops look at one.
+    pub trap_sites: OnceLock<Vec<u64>>,
     pub(super) source_cache: Mutex<std::collections::HashMap<String, Option<Arc<Vec<String>>>>>,
     /// Watchpoints (watchpoints.rs).
     pub(super) watches: Mutex<Vec<super::watchpoints::WatchEntry>>,

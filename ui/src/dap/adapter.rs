@@ -41,6 +41,9 @@ pub enum ScopeKind {
     Globals,
 }
 
+/// The exception filter that stops at traps.
+const TRAPS_FILTER: &str = "traps";
+
 /// The failure of a request: its message goes back in the error response.
 pub type Fail = String;
 
@@ -61,6 +64,8 @@ pub struct Adapter {
     function_bps: Vec<u32>,
     instruction_bps: Vec<u32>,
     pub var_refs: Vec<VarRef>,
+    /// `WDB_DAP_LOG=FILE`: every message in (`->`) and out (`<-`), one a line.
+    log: Option<std::fs::File>,
     /// The adapter is done (disconnect, or the session closed).
     pub done: bool,
 }
@@ -115,13 +120,22 @@ impl Adapter {
             function_bps: Vec::new(),
             instruction_bps: Vec::new(),
             var_refs: Vec::new(),
+            log: std::env::var_os("WDB_DAP_LOG").and_then(|p| std::fs::File::create(p).ok()),
             done: false,
+        }
+    }
+
+    /// Appends one message to the `WDB_DAP_LOG` file, if there is one.
+    pub fn log(&mut self, dir: &str, v: &Value) {
+        if let Some(f) = &mut self.log {
+            let _ = writeln!(f, "{dir} {v}");
         }
     }
 
     fn send(&mut self, mut v: Value) {
         self.seq += 1;
         v["seq"] = json!(self.seq);
+        self.log("<-", &v);
         if super::wire::write_message(&mut self.out, &v).is_err() {
             // The client is gone.
             self.done = true;
@@ -155,6 +169,7 @@ impl Adapter {
     }
 
     pub fn request(&mut self, req: Value) {
+        self.log("->", &req);
         let seq = req["seq"].as_i64().unwrap_or(0);
         let command = req["command"].as_str().unwrap_or("").to_string();
         if req["type"] != "request" || command.is_empty() {
@@ -191,20 +206,17 @@ impl Adapter {
             "setBreakpoints" => self.set_breakpoints(args(req)?),
             "setFunctionBreakpoints" => self.set_function_breakpoints(args(req)?),
             "setInstructionBreakpoints" => self.set_instruction_breakpoints(args(req)?),
-            "setExceptionBreakpoints" => {
-                let a: SetExceptionBreakpointsArguments = args(req)?;
-                self.link()?;
-                // Traps end the program (the session reports them with the
-                // exit); they are not places to stop at yet.
-                let bps: Vec<Value> = a
-                    .filters
-                    .iter()
-                    .map(|f| {
-                        json!({"verified": false,
-                        "message": format!("`{f}`: wdb reports a trap when the program ends; it does not stop at traps")})
-                    })
-                    .collect();
-                Ok(json!({ "breakpoints": bps }))
+            "setExceptionBreakpoints" => self.set_exception_breakpoints(args(req)?),
+            "exceptionInfo" => {
+                let a: ThreadArguments = args(req)?;
+                thread(a.thread_id)?;
+                let snap = self.link()?.snapshot.clone();
+                match snap.as_ref().map(|s| &s.reason) {
+                    Some(StopReason::Trap(m)) if self.link()?.state() == RunState::Paused => {
+                        Ok(json!({"exceptionId": "trap", "description": m, "breakMode": "always"}))
+                    }
+                    _ => Err("the program is not stopped at a trap".into()),
+                }
             }
             "configurationDone" => self.configuration_done(),
             "threads" => Ok(json!({"threads": [{"id": 1, "name": "main"}]})),
@@ -360,9 +372,15 @@ impl Adapter {
             StopReason::Step | StopReason::Finish => ("step", vec![]),
             StopReason::Pause => ("pause", vec![]),
             StopReason::Watchpoint(ref w) => ("data breakpoint", vec![w.id]),
+            StopReason::Trap(_) => ("exception", vec![]),
+        };
+        let text = match &reason {
+            StopReason::Trap(m) => Some(m.clone()),
+            _ => None,
         };
         let body = StoppedEvent {
             reason: r,
+            text,
             description: Some(reason.describe()),
             thread_id: 1,
             all_threads_stopped: true,
@@ -532,6 +550,27 @@ impl Adapter {
         Ok(json!({ "breakpoints": out }))
     }
 
+    /// The one filter, `traps`: stop before an instruction that traps.
+    fn set_exception_breakpoints(
+        &mut self,
+        a: SetExceptionBreakpointsArguments,
+    ) -> Result<Value, Fail> {
+        let link = self.link()?;
+        let mut traps = false;
+        let mut out = Vec::new();
+        for f in &a.filters {
+            if f == TRAPS_FILTER {
+                traps = true;
+                out.push(json!({"verified": true}));
+            } else {
+                out.push(json!({"verified": false,
+                    "message": format!("unknown filter `{f}` (wdb has `{TRAPS_FILTER}`)")}));
+            }
+        }
+        link.message(Command::StopAtTraps(traps))?;
+        Ok(json!({ "breakpoints": out }))
+    }
+
     fn set_function_breakpoints(
         &mut self,
         a: SetFunctionBreakpointsArguments,
@@ -598,9 +637,11 @@ impl Adapter {
                     id: first,
                     verified: first.is_some(),
                     message: None,
-                    source: pos.as_ref().map(|p| SourceOut {
-                        name: file_name(&p.file).to_string(),
-                        path: Some(p.file.clone()),
+                    source: pos.as_ref().and_then(|p| {
+                        Some(super::inspect::source_out(
+                            &self.link.as_ref()?.session,
+                            &p.file,
+                        ))
                     }),
                     line: pos.map(|p| p.line),
                     instruction_reference: bp.map(|b| format!("{:#x}", b.offset)),
@@ -691,6 +732,14 @@ fn capabilities() -> Capabilities {
         supports_read_memory_request: true,
         supports_write_memory_request: true,
         supports_value_formatting_options: false,
-        exception_breakpoint_filters: vec![],
+        supports_exception_info_request: true,
+        exception_breakpoint_filters: vec![ExceptionBreakpointsFilter {
+            filter: TRAPS_FILTER,
+            label: "Traps",
+            description: "Stop before an instruction that traps (out-of-bounds access, \
+                          division by zero, unreachable, ...). While on, every instruction \
+                          is checked before it runs, so the program runs slower.",
+            default: false,
+        }],
     }
 }

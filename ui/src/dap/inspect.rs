@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use wdb::debugger::console::{self, Parsed};
 use wdb::debugger::{
-    format_bits, Command, Frame, FrameTier, Place, RunState, Snapshot, GPR_NAMES, XMM_NAMES,
+    format_bits, Command, Frame, FrameTier, Place, RunState, Session, Snapshot, SourceRequest,
+    GPR_NAMES, XMM_NAMES,
 };
 
 /// How many bytes one `readMemory` returns at most.
@@ -18,6 +19,20 @@ const MAX_READ: u64 = 1 << 20;
 
 fn file_name(path: &str) -> &str {
     path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// A source file for the client: where it is on this machine (found as the
+/// TUI finds it), or the path DWARF names when it is nowhere to be found.
+pub fn source_out(session: &Session, file: &str) -> SourceOut {
+    let path = session
+        .source_path(file)
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| file.to_string());
+    SourceOut {
+        name: file_name(file).to_string(),
+        path: Some(path),
+    }
 }
 
 impl Adapter {
@@ -48,6 +63,7 @@ impl Adapter {
     pub fn stack_trace(&mut self, a: StackTraceArguments) -> Result<Value, Fail> {
         super::adapter::thread(a.thread_id)?;
         let snap = self.snapshot()?;
+        let session = &self.link()?.session;
         let start = a.start_frame.unwrap_or(0);
         let levels = match a.levels {
             Some(0) | None => usize::MAX,
@@ -62,10 +78,7 @@ impl Adapter {
             .map(|(i, f)| StackFrameOut {
                 id: i as i64 + 1,
                 name: format!("{} [{}]", f.func_name, f.tier.name()),
-                source: f.source.as_ref().map(|p| SourceOut {
-                    name: file_name(&p.file).to_string(),
-                    path: Some(p.file.clone()),
-                }),
+                source: f.source.as_ref().map(|p| source_out(session, &p.file)),
                 line: f.source.as_ref().map(|p| p.line).unwrap_or(0),
                 column: f.source.as_ref().map(|p| p.column.max(1)).unwrap_or(0),
                 instruction_pointer_reference: format!("{:#x}", f.offset),
@@ -274,30 +287,39 @@ impl Adapter {
             .ok()
             .and_then(|i| self.var_refs.get(i).copied())
             .ok_or("no such variables reference at this stop")?;
-        let (frame, global) = match r {
-            VarRef::Scope {
-                frame,
-                kind: ScopeKind::WasmLocals,
-            } => (frame, false),
-            VarRef::Scope {
-                kind: ScopeKind::Globals,
-                ..
-            } => (0, true),
-            _ => return Err("only wasm locals and globals can be set".into()),
+        let (frame, kind) = match r {
+            VarRef::Scope { frame, kind } => (frame, kind),
+            VarRef::RegGroup { .. } => return Err("registers cannot be set".into()),
         };
-        let name = a.name.split(' ').next().unwrap_or(&a.name);
-        let cmd = match console::parse(&format!("set {name}={}", a.value))? {
-            Parsed::Engine(Command::SetLocal { index, value, .. }) if !global => {
-                Command::SetLocal {
-                    frame,
-                    index,
-                    value,
+        let name = a.name.split(' ').next().unwrap_or(&a.name).to_string();
+        let cmd = match kind {
+            // Source variables: the engine's `set var` (C assignment, DWARF types).
+            ScopeKind::Locals | ScopeKind::Arguments => Command::Source {
+                frame,
+                request: SourceRequest::Assign(format!("{name} = {}", a.value)),
+            },
+            ScopeKind::WasmLocals | ScopeKind::Globals => {
+                match console::parse(&format!("set {name}={}", a.value))? {
+                    Parsed::Engine(Command::SetLocal { index, value, .. })
+                        if kind == ScopeKind::WasmLocals =>
+                    {
+                        Command::SetLocal {
+                            frame,
+                            index,
+                            value,
+                        }
+                    }
+                    Parsed::Engine(c @ Command::SetGlobal { .. }) if kind == ScopeKind::Globals => {
+                        c
+                    }
+                    _ => return Err(format!("cannot set `{}`", a.name)),
                 }
             }
-            Parsed::Engine(c @ Command::SetGlobal { .. }) if global => c,
-            _ => return Err(format!("cannot set `{}`", a.name)),
+            ScopeKind::Stack | ScopeKind::Registers => {
+                return Err("operand-stack values and registers cannot be set".into())
+            }
         };
-        self.link()?.message(cmd)?;
+        let answer = self.link()?.message(cmd)?;
         // The session sends the refreshed pause right after its answer.
         for _ in 0..100 {
             match self
@@ -310,16 +332,23 @@ impl Adapter {
             }
         }
         let snap = self.snapshot()?;
-        let value = if global {
-            let i: usize = name.trim_start_matches("$global").parse().unwrap_or(0);
-            snap.globals.get(i).map(|g| format_bits(g.ty, g.bits))
-        } else {
-            let i: usize = name.trim_start_matches("$local").parse().unwrap_or(0);
-            snap.frames
-                .get(frame)
-                .and_then(|f| f.locals.as_ref()?.get(i).map(|v| format_bits(v.ty, v.bits)))
+        let value = match kind {
+            ScopeKind::Globals => {
+                let i: usize = name.trim_start_matches("$global").parse().unwrap_or(0);
+                snap.globals.get(i).map(|g| format_bits(g.ty, g.bits))
+            }
+            ScopeKind::WasmLocals => {
+                let i: usize = name.trim_start_matches("$local").parse().unwrap_or(0);
+                snap.frames
+                    .get(frame)
+                    .and_then(|f| f.locals.as_ref()?.get(i).map(|v| format_bits(v.ty, v.bits)))
+            }
+            // `name = value` as the engine printed it.
+            _ => answer
+                .strip_prefix(&format!("{name} = "))
+                .map(str::to_string),
         };
-        Ok(json!({ "value": value.unwrap_or(a.value) }))
+        Ok(json!({ "value": value.unwrap_or(answer) }))
     }
 
     pub fn evaluate(&mut self, a: EvaluateArguments) -> Result<Value, Fail> {
@@ -338,7 +367,11 @@ impl Adapter {
             expr: expr.clone(),
         })?;
         let (value, ty) = split_print(&m, &expr);
-        Ok(json!({"result": value, "type": ty, "variablesReference": 0}))
+        let mut body = json!({"result": value, "variablesReference": 0});
+        if let Some(t) = ty {
+            body["type"] = json!(t);
+        }
+        Ok(body)
     }
 
     pub fn disassemble(&mut self, a: DisassembleArguments) -> Result<Value, Fail> {
@@ -394,10 +427,7 @@ impl Adapter {
                             address: format!("{off:#x}"),
                             instruction: text.clone(),
                             instruction_bytes: None,
-                            location: pos.as_ref().map(|p| SourceOut {
-                                name: file_name(&p.file).to_string(),
-                                path: Some(p.file.clone()),
-                            }),
+                            location: pos.as_ref().map(|p| source_out(session, &p.file)),
                             line: pos.map(|p| p.line),
                             presentation_hint: None,
                         }

@@ -4,7 +4,8 @@
 //! requests to session commands and events, `inspect` answers inspection
 //! requests, `types` holds the typed protocol messages, `wire` the framing.
 //! When the client goes away (end of input, closed socket, `disconnect`),
-//! the program is ended and the adapter exits.
+//! the program is ended and the adapter exits. With `WDB_DAP_LOG=FILE` the
+//! adapter writes every message it reads and sends to FILE.
 
 mod adapter;
 mod inspect;

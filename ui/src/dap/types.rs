@@ -215,6 +215,7 @@ pub struct Capabilities {
     pub supports_read_memory_request: bool,
     pub supports_write_memory_request: bool,
     pub supports_value_formatting_options: bool,
+    pub supports_exception_info_request: bool,
     pub exception_breakpoint_filters: Vec<ExceptionBreakpointsFilter>,
 }
 
@@ -297,6 +298,8 @@ pub struct InstructionOut {
 #[serde(rename_all = "camelCase")]
 pub struct StoppedEvent {
     pub reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub thread_id: i64,

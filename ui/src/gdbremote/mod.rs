@@ -11,6 +11,8 @@
 //! `qWasmGlobal` and `qWasmStackValue`. Addresses use LLDB's 64-bit wasm
 //! encoding (`addr`). The server is a client of the debugger session like the
 //! TUI: the program waits paused at its entry until the client resumes it.
+//! Trap stops are on: an instruction about to trap stops the program with
+//! the signal a native program would get (SIGSEGV, SIGFPE, SIGILL).
 
 mod addr;
 pub mod packet;
@@ -70,7 +72,11 @@ pub fn serve(a: DebugArgs, spec: &str) -> Result<ExitCode, String> {
         .unwrap_or(file)
         .display()
         .to_string();
-    run(Link::new(session), stream, path)
+    let mut link = Link::new(session);
+    // A native debugger stops at a fatal signal; LLDB sees a trap the same
+    // way (a signal stop before the trapping instruction runs).
+    link.message(Command::StopAtTraps(true))?;
+    run(link, stream, path)
 }
 
 /// Reads client bytes on a thread of its own (so that `\x03` arrives while

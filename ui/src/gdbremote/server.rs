@@ -12,12 +12,16 @@ use std::io::Write;
 use wdb::debugger::{
     BreakAt, Command, Event, Frame, FrameTier, Outcome, RunState, Snapshot, StopReason,
 };
+use wdb::TrapCode;
 
 const TRIPLE: &str = "wasm32-unknown-unknown-wasm";
 /// Largest packet we take (hex): LLDB sizes its memory reads by it.
 const PACKET_SIZE: usize = 0x20000;
 const SIGINT: u8 = 2;
+const SIGILL: u8 = 4;
 const SIGTRAP: u8 = 5;
+const SIGFPE: u8 = 8;
+const SIGSEGV: u8 = 11;
 /// SIGABRT: what a wasm trap ends the program with (exit status 134).
 const SIGABRT: u8 = 6;
 const SIGKILL: u8 = 9;
@@ -177,11 +181,52 @@ impl<W: Write> Server<W> {
             StopReason::Pause if self.interrupted => (SIGINT, "reason:signal;"),
             StopReason::Pause | StopReason::Entry => (SIGTRAP, ""),
             StopReason::Watchpoint(_) => (SIGTRAP, ""),
+            StopReason::Trap(m) => {
+                // The signal a native program would get for this fault.
+                let signal = match (1..=14)
+                    .filter_map(TrapCode::from_u8)
+                    .find(|c| c.message() == m)
+                {
+                    Some(TrapCode::Unreachable) => SIGILL,
+                    Some(
+                        TrapCode::IntegerDivideByZero
+                        | TrapCode::IntegerOverflow
+                        | TrapCode::BadConversionToInteger,
+                    ) => SIGFPE,
+                    Some(_) | None => SIGSEGV,
+                };
+                return format!(
+                    "T{signal:02x}thread:1;threads:1;thread-pcs:{pc:x};00:{};reason:signal;description:{};",
+                    to_hex(&pc.to_le_bytes()),
+                    to_hex(format!("wasm trap: {m}").as_bytes())
+                );
+            }
         };
         format!(
             "T{signal:02x}thread:1;threads:1;thread-pcs:{pc:x};00:{};{reason}",
             to_hex(&pc.to_le_bytes())
         )
+    }
+
+    /// `monitor CMD` (LLDB: `process plugin packet monitor CMD`): `traps on`
+    /// and `traps off` switch trap stops (on from the start). Its text goes
+    /// out as `O` packets before the reply.
+    fn monitor(&mut self, hex: &str) -> Result<Reply, String> {
+        let cmd = from_hex(hex.as_bytes())
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or("qRcmd needs a hex-encoded command")?;
+        let on = match cmd.trim() {
+            "traps on" => true,
+            "traps off" => false,
+            other => {
+                return Err(format!(
+                    "unknown monitor command `{other}` (wdb has `traps on`, `traps off`)"
+                ))
+            }
+        };
+        let text = self.link.message(Command::StopAtTraps(on))?;
+        self.send_str(&format!("O{}", to_hex(format!("{text}\n").as_bytes())));
+        Ok(Reply::Text("OK".into()))
     }
 
     fn status_reply(&self) -> String {
@@ -318,6 +363,9 @@ impl<W: Write> Server<W> {
             return Ok(Reply::Text(format!(
                 "PacketSize={PACKET_SIZE:x};QStartNoAckMode+;qXfer:libraries:read+;vContSupported+"
             )));
+        }
+        if let Some(rest) = base.strip_prefix("qRcmd,") {
+            return self.monitor(rest);
         }
         if base.starts_with("qThreadStopInfo") {
             return Ok(Reply::Text(self.status_reply()));
