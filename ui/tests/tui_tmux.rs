@@ -179,6 +179,38 @@ fn disas_offsets(screen: &str) -> Vec<(usize, u32, bool)> {
     v
 }
 
+/// A wasm instruction line of the code pane (`0x10e i32.add`) directly
+/// followed by a native instruction (`0x7f… <+16> mov eax, …`).
+fn native_under_wasm(screen: &str) -> bool {
+    let left = usize::from(WIDTH) * 55 / 100;
+    let rows: Vec<String> = screen
+        .lines()
+        .map(|l| l.chars().take(left).collect())
+        .collect();
+    let is_wasm = |l: &str| {
+        l.split_whitespace()
+            .skip_while(|w| !w.starts_with("0x"))
+            .take(2)
+            .collect::<Vec<_>>()
+            .as_slice()
+            .last()
+            .is_some_and(|w| w.contains('.') || *w == "block" || *w == "loop")
+    };
+    let is_native = |l: &str| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        words.windows(3).any(|w| {
+            w[0].starts_with("0x")
+                && w[1].starts_with("<+")
+                && w[1].ends_with('>')
+                && w[2]
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+    };
+    rows.windows(2)
+        .any(|w| is_wasm(&w[0]) && !is_native(&w[0]) && is_native(&w[1]))
+}
+
 /// The row after the "operand stack" heading holds a value (not "(empty)").
 fn stack_has_values(screen: &str) -> bool {
     let lines: Vec<&str> = screen.lines().collect();
@@ -264,6 +296,34 @@ fn debug_session_in_tmux() {
     );
     assert!(s.contains("i32"), "{s}");
 
+    // `m`: native instructions under each wasm instruction of the debug
+    // code the frame runs; then the optimized code of the same function.
+    t.command("disas /m");
+    let s = t.wait_for("native code under wasm instructions", native_under_wasm);
+    assert!(s.contains("native baseline·debug"), "{s}");
+    // `m` (the code pane has the focus now) hides it and shows it again.
+    t.keys(&["m"]);
+    t.wait_for("native code hidden", |s| {
+        !s.contains(" · native ") && !native_under_wasm(s)
+    });
+    t.keys(&["m"]);
+    t.wait_for("native code shown by m", |s| {
+        s.contains("native baseline·debug") && native_under_wasm(s)
+    });
+    t.command("disas /m mean tier=optimized");
+    let s = t.wait_for("optimized code of mean", |s| {
+        s.contains("native optimized") && native_under_wasm(s)
+    });
+    assert!(!s.contains("native baseline·debug"), "{s}");
+    t.command("disas /m mean tier=baseline");
+    t.wait_for("baseline code of mean", |s| {
+        s.contains("native baseline ") && native_under_wasm(s)
+    });
+    t.keys(&["m"]);
+    t.wait_for("native code hidden", |s| {
+        !s.contains(" · native ") && !native_under_wasm(s)
+    });
+
     // Profile mode: everything tiered up.
     t.keys(&["p"]);
     t.wait_text("PROFILE — tiered up");
@@ -301,4 +361,10 @@ fn offsets_are_read_off_a_code_pane() {
         "operand stack (top first)\n[1]▸  i32  42  rcx\n"
     ));
     assert!(!stack_has_values("operand stack (top first)\n(empty)\n"));
+    assert!(native_under_wasm(
+        "│    0x10e i32.add        │\n│      0x7f00deadbeef <+16> add eax, ecx │\n"
+    ));
+    assert!(!native_under_wasm(
+        "│    0x10e i32.add        │\n│    0x112 local.set 2 │\n"
+    ));
 }
