@@ -450,6 +450,7 @@ impl App {
             Event::Closed => {
                 self.closed = true;
             }
+            Event::Values(_) => {}
         }
     }
 
