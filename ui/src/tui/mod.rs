@@ -4,15 +4,21 @@
 //! the console language, and a profile view. The UI talks to the engine only
 //! through the `Debuggee` trait, so it runs in tests over a fake.
 
-mod app;
+mod action;
 mod draw;
+mod events;
+mod layout;
 mod machine;
+mod model;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_variables;
 mod text;
+mod update;
+mod variables;
 
-pub use app::App;
-pub use draw::draw;
+pub use model::App;
 
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event as TermEvent};
 use crossterm::execute;
@@ -160,7 +166,7 @@ pub fn event_loop<B: Backend>(
             }
             timeout = Duration::ZERO;
         }
-        backlog = app.drain(app::EVENTS_PER_FRAME);
+        backlog = app.drain(model::EVENTS_PER_FRAME);
         app.tick(Instant::now());
     }
 }
