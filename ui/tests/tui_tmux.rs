@@ -1,8 +1,9 @@
 //! End to end: the real `wdb debug` terminal UI driven through tmux. Opens a
 //! program, sets breakpoints from the command line (by name and by a byte
-//! offset read off the code pane), continues, steps, switches to profile
-//! mode and quits, reading the screen with `tmux capture-pane` after each
-//! step. Fails, naming the package, when tmux is not installed.
+//! offset read off the code pane), continues, steps, shows native code
+//! under wasm (`m`, every tier), opens a struct in the Variables pane,
+//! switches to profile mode and quits, reading the screen with `tmux
+//! capture-pane` after each step. Fails, naming the package, when tmux is not installed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -323,6 +324,42 @@ fn debug_session_in_tmux() {
     t.wait_for("native code hidden", |s| {
         !s.contains(" · native ") && !native_under_wasm(s)
     });
+
+    // The Variables pane (Tab from the code pane) at debugme.c:75: `ds`
+    // opens with → into the struct it points to, ← closes it again.
+    t.command("break debugme.c:75");
+    t.keys(&["c"]);
+    t.wait_for("the stop at debugme.c:75", |s| {
+        s.lines()
+            .last_non_empty()
+            .is_some_and(|l| l.contains("breakpoint 3"))
+    });
+    t.keys(&["Tab"]);
+    t.wait_for("ds in the Variables pane", |s| {
+        s.contains("Variables") && s.contains("▸ ds") && s.contains("0x11508")
+    });
+    t.keys(&["Right"]);
+    let s = t.wait_for("ds opened", |s| s.contains("▾ ds"));
+    let rows: Vec<&str> = s.lines().collect();
+    let at = rows
+        .iter()
+        .position(|l| l.contains("▾ ds"))
+        .unwrap_or_else(|| panic!("{s}"));
+    let below = rows[at + 1..].iter().take(2).copied().collect::<Vec<_>>();
+    assert!(
+        below
+            .first()
+            .is_some_and(|l| l.contains("▸ values") && l.contains("{12, 45, 7")),
+        "{s}"
+    );
+    assert!(
+        below
+            .get(1)
+            .is_some_and(|l| l.contains("count") && l.contains("16")),
+        "{s}"
+    );
+    t.keys(&["Left"]);
+    t.wait_for("ds closed", |s| s.contains("▸ ds") && !s.contains("▾ ds"));
 
     // Profile mode: everything tiered up.
     t.keys(&["p"]);

@@ -1101,6 +1101,9 @@ const KEYS: &[&str] = &[
     "d e       delete / enable breakpoint (Breakpoints pane)",
     "m         native code under each wasm instruction (Code pane)",
     "Enter     in the profile: annotate the function (Esc: back)",
+    "→ ← Enter open / close a struct, array or pointer (Variables, Watch)",
+    "w         watchpoint on the selected variable (Variables pane)",
+    "a d       add / delete a watch expression (Watch; :watch-expr EXPR)",
     "Functions pane: type to filter, Esc clears     q  quit",
 ];
 

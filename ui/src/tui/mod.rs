@@ -1,8 +1,11 @@
 //! The full-screen terminal debugger (ratatui + crossterm), a client of
-//! `wdb::debugger::Session`: panes for code, values, registers, the call
+//! `wdb::debugger::Session`: panes for code, source variables, watch
+//! expressions, wasm locals and the operand stack, registers, the call
 //! stack, memory, functions, breakpoints and output, a `:` command line in
 //! the console language, and a profile view. The UI talks to the engine only
-//! through the `Debuggee` trait, so it runs in tests over a fake.
+//! through the `Debuggee` trait, so it runs in tests over a fake. Keys become
+//! `action::Action`s, `update` applies them to the `model`, engine events
+//! arrive in `events`, and `draw` (placed by `layout`) only reads the model.
 
 mod action;
 mod draw;
