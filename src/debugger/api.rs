@@ -307,6 +307,13 @@ pub enum SourceRequest {
     Backtrace,
     /// The `display` list at a stop: (number, format, expression).
     Displays(Vec<(u32, PrintFormat, String)>),
+    /// The variables in scope, the children of each `expand` expression and
+    /// the value of each `watch` expression, answered with `Event::Values`
+    /// (the TUI's Variables and Watch panes).
+    Inspect {
+        expand: Vec<String>,
+        watch: Vec<String>,
+    },
 }
 
 /// Why the program stopped./// What a watchpoint stops for.
@@ -716,6 +723,8 @@ pub enum Event {
     Message(String),
     /// A command could not be carried out; the session goes on.
     Error(String),
+    /// Answer to `SourceRequest::Inspect`: values as trees.
+    Values(super::inspect::Inspection),
     /// The session is over (after `quit`).
     Closed,
 }

@@ -1304,7 +1304,7 @@ impl Console {
             }
             Event::Message(m) => m.lines().map(str::to_string).collect(),
             Event::Error(e) => vec![format!("error: {e}")],
-            Event::Closed => Vec::new(),
+            Event::Closed | Event::Values(_) => Vec::new(),
         }
     }
 }

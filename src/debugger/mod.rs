@@ -9,6 +9,7 @@ pub mod console;
 pub mod dwarf;
 pub mod dwarf_types;
 pub mod expr;
+pub mod inspect;
 pub mod machine_code;
 mod program;
 mod session;

@@ -233,6 +233,20 @@ impl Shared {
             )));
             return false;
         }
+        if let SourceRequest::Inspect { expand, watch } = &request {
+            let d = dwarf(self);
+            let f = &snap.frames[frame];
+            let vars = if f.tier != FrameTier::Host {
+                d.variables_at(f.offset)
+            } else {
+                Vec::new()
+            };
+            let m = FrameMachine::of_frame(ctx, snap, frame);
+            let mut ev = Evaluator::new(d, &vars, &m);
+            let answer = super::inspect::inspect(&mut ev, &vars, frame, expand, watch);
+            self.emit(Event::Values(answer));
+            return false;
+        }
         let changed = matches!(request, SourceRequest::Assign(_));
         match self.answer(ctx, snap, frame, request) {
             Ok(text) => {
@@ -342,6 +356,8 @@ impl Shared {
                     .join("\n"))
             }
             SourceRequest::Backtrace => Ok(self.backtrace(ctx, snap)),
+            // Answered with `Event::Values` by `source_request`.
+            SourceRequest::Inspect { .. } => Err("inspect has no text answer".into()),
             SourceRequest::Displays(list) => Ok(list
                 .iter()
                 .map(|(n, format, text)| {

@@ -1,8 +1,9 @@
 //! End to end: the real `wdb debug` terminal UI driven through tmux. Opens a
 //! program, sets breakpoints from the command line (by name and by a byte
-//! offset read off the code pane), continues, steps, switches to profile
-//! mode and quits, reading the screen with `tmux capture-pane` after each
-//! step. Fails, naming the package, when tmux is not installed.
+//! offset read off the code pane), continues, steps, shows native code
+//! under wasm (`m`, every tier), opens a struct in the Variables pane,
+//! switches to profile mode and quits, reading the screen with `tmux
+//! capture-pane` after each step. Fails, naming the package, when tmux is not installed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -179,6 +180,38 @@ fn disas_offsets(screen: &str) -> Vec<(usize, u32, bool)> {
     v
 }
 
+/// A wasm instruction line of the code pane (`0x10e i32.add`) directly
+/// followed by a native instruction (`0x7f… <+16> mov eax, …`).
+fn native_under_wasm(screen: &str) -> bool {
+    let left = usize::from(WIDTH) * 55 / 100;
+    let rows: Vec<String> = screen
+        .lines()
+        .map(|l| l.chars().take(left).collect())
+        .collect();
+    let is_wasm = |l: &str| {
+        l.split_whitespace()
+            .skip_while(|w| !w.starts_with("0x"))
+            .take(2)
+            .collect::<Vec<_>>()
+            .as_slice()
+            .last()
+            .is_some_and(|w| w.contains('.') || *w == "block" || *w == "loop")
+    };
+    let is_native = |l: &str| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        words.windows(3).any(|w| {
+            w[0].starts_with("0x")
+                && w[1].starts_with("<+")
+                && w[1].ends_with('>')
+                && w[2]
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+    };
+    rows.windows(2)
+        .any(|w| is_wasm(&w[0]) && !is_native(&w[0]) && is_native(&w[1]))
+}
+
 /// The row after the "operand stack" heading holds a value (not "(empty)").
 fn stack_has_values(screen: &str) -> bool {
     let lines: Vec<&str> = screen.lines().collect();
@@ -264,6 +297,70 @@ fn debug_session_in_tmux() {
     );
     assert!(s.contains("i32"), "{s}");
 
+    // `m`: native instructions under each wasm instruction of the debug
+    // code the frame runs; then the optimized code of the same function.
+    t.command("disas /m");
+    let s = t.wait_for("native code under wasm instructions", native_under_wasm);
+    assert!(s.contains("native baseline·debug"), "{s}");
+    // `m` (the code pane has the focus now) hides it and shows it again.
+    t.keys(&["m"]);
+    t.wait_for("native code hidden", |s| {
+        !s.contains(" · native ") && !native_under_wasm(s)
+    });
+    t.keys(&["m"]);
+    t.wait_for("native code shown by m", |s| {
+        s.contains("native baseline·debug") && native_under_wasm(s)
+    });
+    t.command("disas /m mean tier=optimized");
+    let s = t.wait_for("optimized code of mean", |s| {
+        s.contains("native optimized") && native_under_wasm(s)
+    });
+    assert!(!s.contains("native baseline·debug"), "{s}");
+    t.command("disas /m mean tier=baseline");
+    t.wait_for("baseline code of mean", |s| {
+        s.contains("native baseline ") && native_under_wasm(s)
+    });
+    t.keys(&["m"]);
+    t.wait_for("native code hidden", |s| {
+        !s.contains(" · native ") && !native_under_wasm(s)
+    });
+
+    // The Variables pane (Tab from the code pane) at debugme.c:75: `ds`
+    // opens with → into the struct it points to, ← closes it again.
+    t.command("break debugme.c:75");
+    t.keys(&["c"]);
+    t.wait_for("the stop at debugme.c:75", |s| {
+        s.lines()
+            .last_non_empty()
+            .is_some_and(|l| l.contains("breakpoint 3"))
+    });
+    t.keys(&["Tab"]);
+    t.wait_for("ds in the Variables pane", |s| {
+        s.contains("Variables") && s.contains("▸ ds") && s.contains("0x11508")
+    });
+    t.keys(&["Right"]);
+    let s = t.wait_for("ds opened", |s| s.contains("▾ ds"));
+    let rows: Vec<&str> = s.lines().collect();
+    let at = rows
+        .iter()
+        .position(|l| l.contains("▾ ds"))
+        .unwrap_or_else(|| panic!("{s}"));
+    let below = rows[at + 1..].iter().take(2).copied().collect::<Vec<_>>();
+    assert!(
+        below
+            .first()
+            .is_some_and(|l| l.contains("▸ values") && l.contains("{12, 45, 7")),
+        "{s}"
+    );
+    assert!(
+        below
+            .get(1)
+            .is_some_and(|l| l.contains("count") && l.contains("16")),
+        "{s}"
+    );
+    t.keys(&["Left"]);
+    t.wait_for("ds closed", |s| s.contains("▸ ds") && !s.contains("▾ ds"));
+
     // Profile mode: everything tiered up.
     t.keys(&["p"]);
     t.wait_text("PROFILE — tiered up");
@@ -301,4 +398,10 @@ fn offsets_are_read_off_a_code_pane() {
         "operand stack (top first)\n[1]▸  i32  42  rcx\n"
     ));
     assert!(!stack_has_values("operand stack (top first)\n(empty)\n"));
+    assert!(native_under_wasm(
+        "│    0x10e i32.add        │\n│      0x7f00deadbeef <+16> add eax, ecx │\n"
+    ));
+    assert!(!native_under_wasm(
+        "│    0x10e i32.add        │\n│    0x112 local.set 2 │\n"
+    ));
 }

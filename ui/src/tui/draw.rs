@@ -3,7 +3,8 @@
 //! line and the help overlay. Everything is clipped to its area, so any
 //! terminal size draws without panicking.
 
-use super::app::{App, OutKind, Pane, PromptKind, VarRow};
+use super::layout::{screen, Slot};
+use super::model::{App, OutKind, Pane, PromptKind, VarRow};
 use super::text::{clean, fit, global_text, pad, pad_left, value_text};
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -14,123 +15,12 @@ use std::collections::BTreeMap;
 use wdb::debugger::{console, DebugMode, RunState, GPR_NAMES, XMM_NAMES};
 
 mod machine;
-
-static PANES: [Pane; 8] = Pane::ALL;
-/// The lower right tab group on large screens.
-static AUX: [Pane; 3] = [Pane::Memory, Pane::Functions, Pane::Breakpoints];
-/// The right column as one tab group on small screens.
-static SIDE: [Pane; 6] = [
-    Pane::Vars,
-    Pane::Registers,
-    Pane::Frames,
-    Pane::Memory,
-    Pane::Functions,
-    Pane::Breakpoints,
-];
-/// Everything but the code as one tab group on narrow screens.
-static NARROW: &[Pane] = Pane::ALL.split_at(1).1;
+mod variables;
 
 const PC_STYLE: Style = Style::new().fg(Color::Black).bg(Color::Yellow);
 const CALLER_STYLE: Style = Style::new().fg(Color::Black).bg(Color::Cyan);
 const DIM: Style = Style::new().fg(Color::DarkGray);
 const ERR: Style = Style::new().fg(Color::Red);
-
-/// One pane's place on the screen; `group` are the panes sharing it as tabs.
-#[derive(Debug, Clone)]
-pub struct Slot {
-    pub rect: Rect,
-    pub pane: Pane,
-    pub group: &'static [Pane],
-}
-
-#[derive(Debug, Clone)]
-pub struct Screen {
-    pub slots: Vec<Slot>,
-    pub command: Rect,
-    pub status: Rect,
-}
-
-fn alone(p: Pane) -> &'static [Pane] {
-    let i = p.index();
-    PANES.get(i..=i).unwrap_or(&[])
-}
-
-/// The member of `group` focused most recently.
-fn pick(app: &App, group: &'static [Pane]) -> Pane {
-    app.recent
-        .iter()
-        .copied()
-        .find(|p| group.contains(p))
-        .or_else(|| group.first().copied())
-        .unwrap_or(Pane::Code)
-}
-
-fn weight(app: &App, p: Pane) -> Constraint {
-    Constraint::Fill(app.weights.get(p.index()).copied().unwrap_or(1).max(1))
-}
-
-/// Where every pane goes in `area`.
-pub fn screen(app: &App, area: Rect) -> Screen {
-    let [main, command, status] = Layout::vertical([
-        Constraint::Min(0),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    let mut slots = Vec::new();
-    let mut slot = |rect: Rect, group: &'static [Pane]| {
-        slots.push(Slot {
-            rect,
-            pane: pick(app, group),
-            group,
-        })
-    };
-    if app.zoom {
-        slot(main, alone(app.focus));
-    } else if main.width < 60 {
-        let [code, rest] =
-            Layout::vertical([weight(app, Pane::Code), Constraint::Fill(2)]).areas(main);
-        slot(code, alone(Pane::Code));
-        slot(rest, NARROW);
-    } else {
-        let [left, right] = Layout::horizontal([
-            Constraint::Percentage(app.left_pct.clamp(20, 85)),
-            Constraint::Fill(1),
-        ])
-        .areas(main);
-        let [code, out] =
-            Layout::vertical([weight(app, Pane::Code), weight(app, Pane::Output)]).areas(left);
-        slot(code, alone(Pane::Code));
-        slot(out, alone(Pane::Output));
-        if main.height >= 60 {
-            let parts: Vec<Constraint> = SIDE.iter().map(|p| weight(app, *p)).collect();
-            let rects = Layout::vertical(parts).split(right);
-            for (p, r) in SIDE.iter().zip(rects.iter()) {
-                slot(*r, alone(*p));
-            }
-        } else if main.width >= 100 && main.height >= 26 {
-            let aux = pick(app, &AUX);
-            let [vars, regs, frames, rest] = Layout::vertical([
-                weight(app, Pane::Vars),
-                weight(app, Pane::Registers),
-                weight(app, Pane::Frames),
-                weight(app, aux),
-            ])
-            .areas(right);
-            slot(vars, alone(Pane::Vars));
-            slot(regs, alone(Pane::Registers));
-            slot(frames, alone(Pane::Frames));
-            slot(rest, &AUX);
-        } else {
-            slot(right, &SIDE);
-        }
-    }
-    Screen {
-        slots,
-        command,
-        status,
-    }
-}
 
 /// Draws the whole UI.
 pub fn draw(f: &mut Frame, app: &App) {
@@ -195,6 +85,8 @@ fn draw_slot(f: &mut Frame, app: &App, slot: &Slot) {
         Pane::Code if app.show_profile() => draw_profile(f, app, slot),
         Pane::Code => draw_code(f, app, slot),
         Pane::Vars => draw_vars(f, app, slot),
+        Pane::Variables => variables::draw_variables(f, app, slot),
+        Pane::Watch => variables::draw_watch(f, app, slot),
         Pane::Registers => draw_registers(f, app, slot),
         Pane::Frames => draw_frames(f, app, slot),
         Pane::Memory => draw_memory(f, app, slot),
@@ -1209,6 +1101,9 @@ const KEYS: &[&str] = &[
     "d e       delete / enable breakpoint (Breakpoints pane)",
     "m         native code under each wasm instruction (Code pane)",
     "Enter     in the profile: annotate the function (Esc: back)",
+    "→ ← Enter open / close a struct, array or pointer (Variables, Watch)",
+    "w         watchpoint on the selected variable (Variables pane)",
+    "a d       add / delete a watch expression (Watch; :watch-expr EXPR)",
     "Functions pane: type to filter, Esc clears     q  quit",
 ];
 

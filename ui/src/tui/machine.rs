@@ -3,7 +3,7 @@
 //! runs) and the profile view's annotated function (Enter on a hot function).
 //! Drawing is in `draw::machine`.
 
-use super::app::{App, Pane, Scroll};
+use super::model::{App, Pane, Scroll};
 use std::sync::Arc;
 use wdb::debugger::machine_code::parse_tier;
 use wdb::debugger::{MachineCode, ProfileReport};

@@ -1,18 +1,27 @@
 //! The full-screen terminal debugger (ratatui + crossterm), a client of
-//! `wdb::debugger::Session`: panes for code, values, registers, the call
+//! `wdb::debugger::Session`: panes for code, source variables, watch
+//! expressions, wasm locals and the operand stack, registers, the call
 //! stack, memory, functions, breakpoints and output, a `:` command line in
 //! the console language, and a profile view. The UI talks to the engine only
-//! through the `Debuggee` trait, so it runs in tests over a fake.
+//! through the `Debuggee` trait, so it runs in tests over a fake. Keys become
+//! `action::Action`s, `update` applies them to the `model`, engine events
+//! arrive in `events`, and `draw` (placed by `layout`) only reads the model.
 
-mod app;
+mod action;
 mod draw;
+mod events;
+mod layout;
 mod machine;
+mod model;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_variables;
 mod text;
+mod update;
+mod variables;
 
-pub use app::App;
-pub use draw::draw;
+pub use model::App;
 
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event as TermEvent};
 use crossterm::execute;
@@ -160,7 +169,7 @@ pub fn event_loop<B: Backend>(
             }
             timeout = Duration::ZERO;
         }
-        backlog = app.drain(app::EVENTS_PER_FRAME);
+        backlog = app.drain(model::EVENTS_PER_FRAME);
         app.tick(Instant::now());
     }
 }

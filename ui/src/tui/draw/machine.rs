@@ -4,8 +4,8 @@
 //! function (hot lines coloured by their share of the samples).
 
 use super::{code_line, lines_in, pc_offset, CALLER_STYLE, DIM, PC_STYLE};
-use crate::tui::app::{App, Pane};
 use crate::tui::machine::{Annotated, NativeRow};
+use crate::tui::model::{App, Pane};
 use crate::tui::text::{clean, fit, pad, pad_left};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
