@@ -19,6 +19,14 @@ pub const MEM_BASE: Gpr = R14;
 pub const VMCTX: Gpr = R15;
 /// Scratch xmm register.
 pub const XSCRATCH: Xmm = 15;
+/// Integer division: the dividend goes in here and the quotient comes out.
+pub const DIV_QUOTIENT: Gpr = RAX;
+/// Integer division: the remainder comes out here (clobbered either way).
+pub const DIV_REMAINDER: Gpr = RDX;
+/// Integer division: where the divisor goes (the scratch register).
+pub const DIVISOR: Gpr = SCRATCH;
+/// The count of a shift or rotate by a register.
+pub const SHIFT_COUNT: Gpr = RCX;
 
 /// A source operand.
 #[derive(Debug, Clone, Copy)]
@@ -263,19 +271,81 @@ impl Masm {
         self.asm.cmovz(w, dst, src)
     }
 
-    /// Signed or unsigned division of rax (by `divisor`), result in rax/rdx.
-    pub fn div(&mut self, signed: bool, w: bool, divisor: Gpr) {
-        self.asm.div(signed, w, divisor)
+    /// Wasm integer division or remainder of `DIV_QUOTIENT` by `DIVISOR`:
+    /// the quotient lands in `DIV_QUOTIENT`, the remainder in
+    /// `DIV_REMAINDER`. Jumps to `div0` on a zero divisor and, for signed
+    /// division (`ovf` given), to `ovf` on MIN / -1; signed remainder by -1
+    /// is 0.
+    pub fn wasm_div(
+        &mut self,
+        signed: bool,
+        rem: bool,
+        w: bool,
+        div0: DynamicLabel,
+        ovf: Option<DynamicLabel>,
+    ) {
+        self.asm.test_rr(w, DIVISOR, DIVISOR);
+        self.asm.jcc(Cond::Eq, div0);
+        let done = self.new_label();
+        if signed {
+            let normal = self.new_label();
+            self.asm.alu(Alu::Cmp, w, DIVISOR, Src::Imm(-1));
+            self.asm.jcc(Cond::Ne, normal);
+            if rem {
+                self.asm.mov_imm(true, DIV_REMAINDER, 0);
+            } else {
+                let ovf = ovf.expect("signed division needs an overflow trap");
+                self.asm.neg(w, DIV_QUOTIENT);
+                self.asm.jo(ovf);
+            }
+            self.asm.jmp(done);
+            self.asm.bind(normal);
+        }
+        self.asm.div(signed, w, DIVISOR);
+        self.asm.bind(done);
     }
 
-    /// `r = -r`, jumping to `l` on overflow (exactly for the minimum value).
-    pub fn neg_jo(&mut self, w: bool, r: Gpr, l: DynamicLabel) {
-        self.asm.neg(w, r);
-        self.asm.jo(l);
-    }
-
-    pub fn jo(&mut self, l: DynamicLabel) {
-        self.asm.jo(l)
+    /// Wasm's trapping float → signed integer truncation (`w`: 64-bit
+    /// result): inline, with the range check after a jump over it; jumps to
+    /// `nan` for NaN and `ovf` for values out of range.
+    pub fn wasm_trunc_signed(
+        &mut self,
+        f64: bool,
+        w: bool,
+        dst: Gpr,
+        src: Xmm,
+        nan: DynamicLabel,
+        ovf: DynamicLabel,
+    ) {
+        self.asm.cvtt_float_to_int(f64, w, dst, src);
+        // `cmp d, 1` overflows exactly when d is the minimum (the failure value).
+        let check = self.new_label();
+        let back = self.new_label();
+        self.asm.alu(Alu::Cmp, w, dst, Src::Imm(1));
+        self.asm.jo(check);
+        self.asm.bind(back);
+        // The slow path lives inline after a jump over it (it is rare and short).
+        let over = self.new_label();
+        self.asm.jmp(over);
+        self.asm.bind(check);
+        self.asm.ucomi(f64, src, src);
+        self.asm.jcc(Cond::Parity, nan);
+        // Lower bound: the result is the minimum iff x > MIN - 1 (exact compare per type).
+        let (bound_bits, strict) = match (f64, w) {
+            (true, false) => ((-2147483649.0f64).to_bits(), true),
+            (true, true) => ((-9223372036854775808.0f64).to_bits(), false),
+            (false, false) => ((-2147483648.0f32).to_bits() as u64, false),
+            (false, true) => ((-9223372036854775808.0f32).to_bits() as u64, false),
+        };
+        self.fconst(f64, XSCRATCH, bound_bits);
+        self.asm.ucomi(f64, src, XSCRATCH);
+        self.asm
+            .jcc(if strict { Cond::LeU } else { Cond::LtU }, ovf);
+        self.fconst(f64, XSCRATCH, 0);
+        self.asm.ucomi(f64, src, XSCRATCH);
+        self.asm.jcc(Cond::GtU, ovf);
+        self.asm.jmp(back);
+        self.asm.bind(over);
     }
 
     pub fn ud2(&mut self) {
@@ -304,6 +374,92 @@ impl Masm {
 
     pub fn wasm_store_float(&mut self, f64: bool, src: Xmm, addr: Gpr, disp: i32) {
         self.asm.store_heap_float(f64, src, MEM_BASE, addr, disp)
+    }
+
+    /// `addr += offset` for a memory offset that does not fit a displacement.
+    pub fn add_offset64(&mut self, addr: Gpr, offset: i64) {
+        self.asm.mov_imm(true, SCRATCH, offset);
+        self.asm.alu(Alu::Add, true, addr, Src::Reg(SCRATCH));
+    }
+
+    /// `dst = memory.size` (in pages) of memory 0.
+    pub fn memory_size(&mut self, dst: Gpr) {
+        use crate::vm::layout::{MEMORY_LENGTH, VMCTX_MEMORY};
+        self.asm.load(true, dst, VMCTX, VMCTX_MEMORY);
+        self.asm.load(true, dst, dst, MEMORY_LENGTH);
+        self.asm.shift_imm(Shift::ShrU, true, dst, 16);
+    }
+
+    // ---- globals, tables, function references ---------------------------------
+
+    /// The scratch register points at global `g`'s value.
+    fn global_ptr(&mut self, g: u32) {
+        self.asm
+            .load(true, SCRATCH, VMCTX, crate::vm::layout::VMCTX_GLOBALS);
+        self.asm.load(true, SCRATCH, SCRATCH, 8 * g as i32);
+    }
+
+    pub fn global_get(&mut self, w: bool, dst: Gpr, g: u32) {
+        self.global_ptr(g);
+        self.asm.load(w, dst, SCRATCH, 0);
+    }
+
+    pub fn global_get_float(&mut self, f64: bool, dst: Xmm, g: u32) {
+        self.global_ptr(g);
+        self.asm.fload(f64, dst, SCRATCH, 0);
+    }
+
+    pub fn global_set(&mut self, w: bool, g: u32, src: Gpr) {
+        self.global_ptr(g);
+        self.asm.store(w, SCRATCH, 0, src);
+    }
+
+    pub fn global_set_float(&mut self, f64: bool, g: u32, src: Xmm) {
+        self.global_ptr(g);
+        self.asm.fstore(f64, SCRATCH, 0, src);
+    }
+
+    /// `dst` = the vmctx's pointer to table `table`.
+    pub fn load_table_ptr(&mut self, dst: Gpr, table: u32) {
+        self.asm
+            .load(true, dst, VMCTX, crate::vm::layout::VMCTX_TABLES);
+        self.asm.load(true, dst, dst, 8 * table as i32);
+    }
+
+    pub fn table_size(&mut self, dst: Gpr, table: u32) {
+        self.load_table_ptr(dst, table);
+        self.asm
+            .load(false, dst, dst, crate::vm::layout::TABLE_LENGTH);
+    }
+
+    /// The scratch register points at table `table`'s elements, after
+    /// jumping to `oob` unless `index` is in bounds.
+    fn table_elements(&mut self, index: Gpr, table: u32, oob: DynamicLabel) {
+        use crate::vm::layout::{TABLE_ELEMENTS, TABLE_LENGTH};
+        self.load_table_ptr(SCRATCH, table);
+        self.asm
+            .alu(Alu::Cmp, true, index, Src::Mem(SCRATCH, TABLE_LENGTH));
+        self.asm.jcc(Cond::GeU, oob);
+        self.asm.load(true, SCRATCH, SCRATCH, TABLE_ELEMENTS);
+    }
+
+    /// `index = table[index]`, trapping to `oob`.
+    pub fn table_get(&mut self, index: Gpr, table: u32, oob: DynamicLabel) {
+        self.table_elements(index, table, oob);
+        self.asm.load_indexed8(index, SCRATCH, index);
+    }
+
+    /// `table[index] = src`, trapping to `oob`.
+    pub fn table_set(&mut self, index: Gpr, src: Gpr, table: u32, oob: DynamicLabel) {
+        self.table_elements(index, table, oob);
+        self.asm.store_indexed8(SCRATCH, index, src);
+    }
+
+    /// `dst` = the VMFuncRef of function `f`.
+    pub fn ref_func(&mut self, dst: Gpr, f: u32) {
+        self.asm
+            .load(true, dst, VMCTX, crate::vm::layout::VMCTX_FUNCREFS);
+        self.asm.load(true, dst, dst, 8 * f as i32);
     }
 
     // ---- floats -----------------------------------------------------------
@@ -443,12 +599,6 @@ impl Masm {
         self.asm.cvt_float(to_f64, dst)
     }
 
-    /// Truncating float → signed integer (`w`: 64-bit result). Result is the
-    /// "integer indefinite" value (min int) on overflow or NaN.
-    pub fn cvtt_float_to_int(&mut self, f64: bool, w: bool, dst: Gpr, src: Xmm) {
-        self.asm.cvtt_float_to_int(f64, w, dst, src)
-    }
-
     // ---- calls ------------------------------------------------------------
 
     /// `call [base + disp]`
@@ -507,11 +657,6 @@ impl Masm {
     /// `dst = [base + index*8]`
     pub fn load_indexed8(&mut self, dst: Gpr, base: Gpr, index: Gpr) {
         self.asm.load_indexed8(dst, base, index)
-    }
-
-    /// `[base + index*8] = src`
-    pub fn store_indexed8(&mut self, base: Gpr, index: Gpr, src: Gpr) {
-        self.asm.store_indexed8(base, index, src)
     }
 
     /// Emits a jump table dispatch on `index` (already bounds-checked): each
