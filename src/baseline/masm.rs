@@ -167,13 +167,15 @@ impl Masm {
         a.sub_rsp_patchable()
     }
 
-    pub fn epilogue(&mut self) {
+    /// Restores r14/r15/rbp and returns, popping `pop` bytes of stack
+    /// arguments (the callee pops them: see `crate::abi`).
+    pub fn epilogue(&mut self, pop: i32) {
         let a = &mut self.asm;
         a.lea8(RSP, RBP, -16);
         a.pop(R14);
         a.pop(R15);
         a.pop(RBP);
-        a.ret();
+        a.ret_pop(pop);
     }
 
     // ---- moves ----------------------------------------------------------

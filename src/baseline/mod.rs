@@ -10,4 +10,3 @@ pub mod trampolines;
 pub mod x64;
 
 pub use codegen::{compile_function, CompileOptions};
-#[cfg(test)]

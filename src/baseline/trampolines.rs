@@ -44,8 +44,8 @@ pub fn entry_trampoline(ty: &FuncType) -> FuncCode {
         ; mov r13, rsi
         ; mov rbx, rdi
     );
-    let area = ((8 * abi.stack_slots as i32) + 15) & !15;
-    m.sub_rsp(area);
+    // The callee pops this area; the exit restores rsp from rbp.
+    m.sub_rsp(abi.stack_arg_bytes());
     for (i, loc) in abi.params.iter().enumerate() {
         let t = ty.params()[i];
         let src = 8 * i as i32;
@@ -146,7 +146,9 @@ pub fn host_trampoline(ty: &FuncType, host_entry: HostEntryFn) -> FuncCode {
             }
         }
     }
-    dynasm!(m.ops ; .arch x64 ; mov rsp, rbp ; pop rbp ; ret ; trap:);
+    dynasm!(m.ops ; .arch x64 ; mov rsp, rbp ; pop rbp);
+    m.ret_pop(abi.stack_arg_bytes());
+    dynasm!(m.ops ; .arch x64 ; trap:);
     let trap = TrapSite {
         native: m.offset(),
         code: None,

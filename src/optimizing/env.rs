@@ -33,9 +33,9 @@ use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use std::sync::{Arc, OnceLock};
 
-/// The native signature of a wasm function type (see `vm::layout`).
+/// The native signature of a wasm function type (see `crate::abi`).
 pub(crate) fn wasm_signature(ty: &FuncType) -> Signature {
-    let mut sig = Signature::new(CallConv::SystemV);
+    let mut sig = Signature::new(CallConv::Tail);
     sig.params.push(AbiParam::new(I64)); // callee vmctx
     sig.params.push(AbiParam::new(I64)); // caller vmctx
     if ty.results().len() >= 2 {

@@ -1,20 +1,12 @@
-//! The VMContext layout and the native calling convention, in one place.
+//! The VMContext layout in one place (the calling convention is in `crate::abi`).
 //!
 //! Both compilers (baseline and optimizing) and the runtime read every offset
 //! from here; nothing else may hard-code a layout.
 //!
 //! # Calling convention (wasm → wasm, any tier to any tier)
-//! System V AMD64, with these leading arguments:
-//! 1. `rdi` = callee VMContext (or host-function context),
-//! 2. `rsi` = caller VMContext (null when called from the host),
-//! 3. if the function has two or more results: `rdx` = pointer to a results
-//!    area; result `i` is stored at `area + 8 * i` before returning,
-//!
-//! then the wasm parameters: integer-class values (i32, i64, funcref, externref)
-//! in the remaining integer argument registers, floats in `xmm0..xmm7`, the rest
-//! on the stack in 8-byte slots, in order. A single result comes back in `rax`
-//! (integers and references) or `xmm0` (floats). The upper 32 bits of an i32 in
-//! a register are unspecified at a call boundary; the receiver zero-extends.
+//! Cranelift's `tail` convention with the VMContexts (and a results-area
+//! pointer for two or more results) as leading arguments; the callee pops
+//! its stack arguments. Defined, with every location, in `crate::abi`.
 //!
 //! # Code table
 //! Every function index of an instance has a pointer to a [`VMFuncRef`]

@@ -271,24 +271,25 @@ impl CodeGen<'_> {
         if self.debug.is_some() {
             self.masm.load(true, DEBUG_FLAG, RBP, DEBUG_FLAG_SLOT);
         }
-        self.masm.epilogue();
+        let pop = abi_for(&self.ty).stack_arg_bytes();
+        self.masm.epilogue(pop);
     }
 
     // ---- calls ---------------------------------------------------------------------
 
     /// Loads the top `ty.params().len()` values (all spilled) into argument
-    /// locations and reserves the outgoing area; returns the area size.
+    /// locations: below a results area (two or more results), the
+    /// stack-argument area, which the callee pops. Returns the size of the
+    /// results area, which `finish_call` releases.
     pub(super) fn setup_call_args(&mut self, ty: &FuncType) -> i32 {
         let abi = abi_for(ty);
         let nres = ty.results().len();
-        let stack_bytes = 8 * abi.stack_slots as i32;
-        let area = if abi.retptr {
-            stack_bytes + 8 * nres as i32
+        let results_area = if abi.retptr {
+            (8 * nres as i32 + 15) & !15
         } else {
-            stack_bytes
+            0
         };
-        let area = (area + 15) & !15;
-        self.masm.sub_rsp(area);
+        self.masm.sub_rsp(results_area + abi.stack_arg_bytes());
         let first = self.stack.len() - ty.params().len();
         for (k, loc) in abi.params.iter().enumerate() {
             let t = ty.params()[k];
@@ -300,13 +301,14 @@ impl CodeGen<'_> {
             }
         }
         if abi.retptr {
-            self.masm.lea(RDX, RSP, stack_bytes);
+            self.masm.lea(RDX, RSP, abi.stack_arg_bytes());
         }
-        area
+        results_area
     }
 
-    /// After the call: drop arguments, push results, release the area.
-    pub(super) fn finish_call(&mut self, ty: &FuncType, area: i32) {
+    /// After the call (the callee popped its stack arguments): drop the
+    /// arguments, push the results, release the results area.
+    pub(super) fn finish_call(&mut self, ty: &FuncType, results_area: i32) {
         for _ in 0..ty.params().len() {
             self.stack.pop();
         }
@@ -325,15 +327,13 @@ impl CodeGen<'_> {
                 self.push_gpr(t, RAX);
             }
         } else if results.len() > 1 {
-            let stack_bytes = 8 * abi_for(ty).stack_slots as i32;
             for (k, &t) in results.iter().enumerate() {
                 let home = self.stack.home(self.stack.len());
-                self.masm
-                    .copy_slot(RBP, home, RSP, stack_bytes + 8 * k as i32);
+                self.masm.copy_slot(RBP, home, RSP, 8 * k as i32);
                 self.stack.push(t, Loc::Stack);
             }
         }
-        self.masm.add_rsp(area);
+        self.masm.add_rsp(results_area);
     }
 
     pub(super) fn visit_call(&mut self, f: u32) {

@@ -537,6 +537,16 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; ret);
     }
 
+    /// `ret` or `ret pop` (the callee pops `pop` bytes of stack arguments).
+    pub fn ret_pop(&mut self, pop: i32) {
+        if pop == 0 {
+            dynasm!(self.ops ; .arch x64 ; ret);
+        } else {
+            let pop = u16::try_from(pop).expect("stack arguments fit in 64 KiB");
+            dynasm!(self.ops ; .arch x64 ; ret pop as _);
+        }
+    }
+
     // ---- linear memory: [heap + addr + disp] -------------------------------
 
     /// Load from `[heap + addr + disp]` into a GPR.

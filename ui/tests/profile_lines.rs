@@ -5,9 +5,8 @@
 //! code under each; `wdb profile --out` writes a file that speedscope's own
 //! file-format schema accepts (checked with ajv, tests/npm).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command as Process;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use wdb::debugger::console::{Console, Wait};
 use wdb::debugger::{Command, Event, ProfileReport, Session, SessionConfig};
@@ -20,6 +19,8 @@ const LOOP_LINES: std::ops::RangeInclusive<u32> = 118..=125;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the ui package sits inside the workspace root")
 }
 
 /// Runs debugme in profile mode to the end; returns the session (still
@@ -181,25 +182,9 @@ fn samples_land_on_the_hot_loop_instructions_and_lines() {
     );
 }
 
-/// Builds the `wdb` binary once (it is another package) and returns its path.
+/// The `wdb` binary Cargo built for these tests.
 fn wdb_path() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let out = Process::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "wdb-ui"])
-            .current_dir(root())
-            .output()
-            .expect("cannot run cargo");
-        assert!(
-            out.status.success(),
-            "building wdb failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root().join("target"));
-        target.join("debug").join("wdb")
-    })
+    Path::new(env!("CARGO_BIN_EXE_wdb"))
 }
 
 /// Validates `file` with speedscope's schema; returns the validator's summary.

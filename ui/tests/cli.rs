@@ -3,39 +3,21 @@
 //! against `samples/expected/wat.tsv`, and the WASI samples against
 //! `samples/expected/manifest.tsv`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
 
 /// Exit status of a trap (128 + SIGABRT, as Wasmtime).
 const TRAP_EXIT: i32 = 134;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the ui package sits inside the workspace root")
 }
 
-/// Builds the binary once (the `wdb-ui` package is not a dependency of this
-/// one, so Cargo does not build it for these tests) and returns its path.
+/// The `wdb` binary Cargo built for these tests.
 fn wdb_path() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let out = Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "wdb-ui"])
-            .current_dir(root())
-            .output()
-            .expect("cannot run cargo");
-        assert!(
-            out.status.success(),
-            "building wdb failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root().join("target"));
-        let bin = target.join("debug").join("wdb");
-        assert!(bin.exists(), "{} not found after building", bin.display());
-        bin
-    })
+    Path::new(env!("CARGO_BIN_EXE_wdb"))
 }
 
 struct Out {
@@ -312,7 +294,7 @@ fn run_invalid_binary_names_byte_offset() {
         .err_has(&["bad2.wasm", "byte offset"]);
     // A function body that does not validate names its offset.
     let bytes =
-        wat::parse_str("(module (func (export \"f\") (result i32) i32.const 1 i32.const 2))")
+        wdb::wasm_bytes(b"(module (func (export \"f\") (result i32) i32.const 1 i32.const 2))")
             .unwrap();
     let f = temp_file("bad3.wasm", &bytes);
     wdb(&["run", &f, "--invoke", "f"])
