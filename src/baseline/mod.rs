@@ -4,7 +4,9 @@
 
 pub mod codegen;
 pub mod masm;
+pub mod regalloc;
 pub mod stack;
 pub mod trampolines;
+pub mod x64;
 
 pub use codegen::{compile_function, CompileOptions};

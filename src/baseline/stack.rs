@@ -3,17 +3,13 @@
 //! Each operand-stack entry lives in a register, in its home frame slot, is a
 //! constant not yet materialised, or is a lazy reference to a local. Every
 //! depth has a fixed home slot, so control-flow merges only need everything
-//! in its home slot. The allocator is a free bitset per register class; when
-//! it runs out it spills the deepest register-held entry.
+//! in its home slot. Registers come from `regalloc.rs`; when a class runs
+//! out, the stack spills its deepest register-held entry of that class.
 
-use super::masm::{Gpr, Masm, Xmm, R10, R8, R9, RAX, RBP, RCX, RDI, RDX, RSI};
+use super::masm::{Gpr, Masm, Xmm, R8, R9, RBP, RCX, RDI, RDX, RSI};
+use super::regalloc::RegAlloc;
 use crate::code::ValueLoc;
 use crate::types::ValType;
-
-/// Allocatable general-purpose registers (all caller-saved; r11 is scratch).
-pub const ALLOCATABLE_GPRS: [Gpr; 8] = [RAX, RCX, RDX, RSI, RDI, R8, R9, R10];
-/// Allocatable xmm registers (xmm15 is scratch).
-pub const ALLOCATABLE_XMMS: u16 = 0x7fff;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Loc {
@@ -52,16 +48,43 @@ pub struct ValueStack {
     /// Entries below this depth are unchanged since the last `take_unchanged`.
     unchanged: usize,
     pub max_depth: usize,
-    gpr_free: u16,
-    xmm_free: u16,
+    regs: RegAlloc,
     /// Frame offset of local 0; local i is at `locals_base - 8 i`.
     locals_base: i32,
     /// Frame offset of the home slot of depth 0.
     homes_base: i32,
 }
 
-fn gpr_mask() -> u16 {
-    ALLOCATABLE_GPRS.iter().fold(0u16, |m, &r| m | (1 << r))
+/// Moves entry `i` to its home slot (`homes_base - 8 i`). Uses only `mov`
+/// (flags survive). A free function so the allocator's spill callback can
+/// call it while the allocator itself is borrowed.
+fn spill_entry(
+    entries: &mut [Entry],
+    unchanged: &mut usize,
+    (homes_base, locals_base): (i32, i32),
+    regs: &mut RegAlloc,
+    masm: &mut Masm,
+    i: usize,
+) {
+    let e = entries[i];
+    let home = homes_base - 8 * i as i32;
+    let w = e.ty.is_64bit();
+    match e.loc {
+        Loc::Stack => return,
+        Loc::Flags(_) => unreachable!("flags are materialised before anything can spill them"),
+        Loc::Gpr(r) => {
+            masm.store(w, RBP, home, r);
+            regs.free_gpr(r);
+        }
+        Loc::Xmm(x) => {
+            masm.fstore(e.ty == ValType::F64, RBP, home, x);
+            regs.free_xmm(x);
+        }
+        Loc::Const(c) => masm.store_imm(w, RBP, home, c as i64),
+        Loc::Local(l) => masm.copy_slot(RBP, home, RBP, locals_base - 8 * l as i32),
+    }
+    *unchanged = (*unchanged).min(i);
+    entries[i].loc = Loc::Stack;
 }
 
 impl ValueStack {
@@ -70,8 +93,7 @@ impl ValueStack {
             entries: Vec::with_capacity(32),
             unchanged: 0,
             max_depth: 0,
-            gpr_free: gpr_mask(),
-            xmm_free: ALLOCATABLE_XMMS,
+            regs: RegAlloc::default(),
             locals_base: -40,
             homes_base: -40 - 8 * num_locals as i32,
         }
@@ -129,21 +151,16 @@ impl ValueStack {
 
     // ---- registers ----------------------------------------------------------
 
-    pub fn is_gpr_free(&self, r: Gpr) -> bool {
-        self.gpr_free & (1 << r) != 0
-    }
-
     pub fn claim_gpr(&mut self, r: Gpr) {
-        debug_assert!(self.is_gpr_free(r));
-        self.gpr_free &= !(1 << r);
+        self.regs.claim_gpr(r);
     }
 
     pub fn free_gpr(&mut self, r: Gpr) {
-        self.gpr_free |= 1 << r;
+        self.regs.free_gpr(r);
     }
 
     pub fn free_xmm(&mut self, x: Xmm) {
-        self.xmm_free |= 1 << x;
+        self.regs.free_xmm(x);
     }
 
     pub fn free_loc(&mut self, loc: Loc) {
@@ -158,48 +175,50 @@ impl ValueStack {
         self.alloc_gpr_except(masm, 0)
     }
 
-    /// Allocates a GPR not in `avoid` (bit mask), spilling if needed.
+    /// Allocates a GPR not in `avoid` (bit mask), spilling the deepest entry
+    /// held in an acceptable GPR while none is free.
     pub fn alloc_gpr_except(&mut self, masm: &mut Masm, avoid: u16) -> Gpr {
-        loop {
-            let avail = self.gpr_free & !avoid;
-            if avail != 0 {
-                // Prefer the order of ALLOCATABLE_GPRS.
-                for &r in &ALLOCATABLE_GPRS {
-                    if avail & (1 << r) != 0 {
-                        self.gpr_free &= !(1 << r);
-                        return r;
-                    }
-                }
-            }
-            // Spill the deepest entry held in an acceptable GPR.
-            let victim = self
-                .entries
+        let ValueStack {
+            entries,
+            unchanged,
+            regs,
+            homes_base,
+            locals_base,
+            ..
+        } = self;
+        let bases = (*homes_base, *locals_base);
+        regs.alloc_gpr(avoid, &mut |regs, avoid| {
+            let victim = entries
                 .iter()
                 .position(|e| matches!(e.loc, Loc::Gpr(r) if avoid & (1 << r) == 0))
                 .expect("register allocator: nothing to spill");
-            self.spill(masm, victim);
-        }
+            spill_entry(entries, unchanged, bases, regs, masm, victim);
+        })
     }
 
+    /// Allocates an xmm register, spilling the deepest xmm-held entry while
+    /// none is free.
     pub fn alloc_xmm(&mut self, masm: &mut Masm) -> Xmm {
-        loop {
-            if self.xmm_free != 0 {
-                let x = self.xmm_free.trailing_zeros() as Xmm;
-                self.xmm_free &= !(1 << x);
-                return x;
-            }
-            let victim = self
-                .entries
+        let ValueStack {
+            entries,
+            unchanged,
+            regs,
+            homes_base,
+            locals_base,
+            ..
+        } = self;
+        let bases = (*homes_base, *locals_base);
+        regs.alloc_xmm(&mut |regs| {
+            let victim = entries
                 .iter()
                 .position(|e| matches!(e.loc, Loc::Xmm(_)))
                 .expect("register allocator: nothing to spill");
-            self.spill(masm, victim);
-        }
+            spill_entry(entries, unchanged, bases, regs, masm, victim);
+        })
     }
 
     pub fn alloc_xmm_specific(&mut self, x: Xmm) {
-        debug_assert!(self.xmm_free & (1 << x) != 0);
-        self.xmm_free &= !(1 << x);
+        self.regs.claim_xmm(x);
     }
 
     /// Makes sure no stack entry holds `r` (spilling it) and claims nothing.
@@ -213,24 +232,14 @@ impl ValueStack {
 
     /// Moves entry `i` to its home slot. Uses only `mov` (flags survive).
     pub fn spill(&mut self, masm: &mut Masm, i: usize) {
-        let e = self.entries[i];
-        let home = self.home(i);
-        let w = e.ty.is_64bit();
-        match e.loc {
-            Loc::Stack => return,
-            Loc::Flags(_) => unreachable!("flags are materialised before anything can spill them"),
-            Loc::Gpr(r) => {
-                masm.store(w, RBP, home, r);
-                self.free_gpr(r);
-            }
-            Loc::Xmm(x) => {
-                masm.fstore(e.ty == ValType::F64, RBP, home, x);
-                self.free_xmm(x);
-            }
-            Loc::Const(c) => masm.store_imm(w, RBP, home, c as i64),
-            Loc::Local(l) => masm.copy_slot(RBP, home, RBP, self.local_slot(l)),
-        }
-        self.set_loc(i, Loc::Stack);
+        spill_entry(
+            &mut self.entries,
+            &mut self.unchanged,
+            (self.homes_base, self.locals_base),
+            &mut self.regs,
+            masm,
+            i,
+        );
     }
 
     pub fn spill_all(&mut self, masm: &mut Masm) {
@@ -325,8 +334,7 @@ impl ValueStack {
 
     /// Resets the register file: everything is free (entries must all be on the stack).
     pub fn reset_regs(&mut self) {
-        self.gpr_free = gpr_mask();
-        self.xmm_free = ALLOCATABLE_XMMS;
+        self.regs.reset();
     }
 }
 

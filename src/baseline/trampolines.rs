@@ -9,7 +9,7 @@
 // dynasm! expands register operands through `u8::from`, which clippy flags.
 #![allow(clippy::useless_conversion)]
 
-use super::masm::{Masm, RAX, RBP, RSP};
+use super::x64::asm::{Assembler as Masm, RAX, RBP, RSP};
 use crate::abi::{abi_for, ArgLoc};
 use crate::code::{FuncCode, TrapSite};
 use crate::types::{FuncType, ValType};

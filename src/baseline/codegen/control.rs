@@ -368,7 +368,7 @@ impl CodeGen<'_> {
         let oob = self.trap_label(TrapCode::TableOutOfBounds, self.wasm);
         let null = self.trap_label(TrapCode::IndirectCallToNull, self.wasm);
         let bad_sig = self.trap_label(TrapCode::BadSignature, self.wasm);
-        self.load_table_ptr(SCRATCH, table);
+        self.masm.load_table_ptr(SCRATCH, table);
         self.masm
             .alu(Alu::Cmp, true, RAX, Src::Mem(SCRATCH, TABLE_LENGTH));
         self.masm.jcc(Cond::GeU, oob);

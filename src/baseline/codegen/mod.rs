@@ -764,9 +764,7 @@ impl<'a> CodeGen<'a> {
             O::I64Store32 { memarg } => self.store(memarg, 4),
             O::MemorySize { .. } => {
                 let r = self.stack.alloc_gpr(&mut self.masm);
-                self.masm.load(true, r, VMCTX, VMCTX_MEMORY);
-                self.masm.load(true, r, r, MEMORY_LENGTH);
-                self.masm.shift_imm(Shift::ShrU, true, r, 16);
+                self.masm.memory_size(r);
                 self.push_gpr(ValType::I32, r);
             }
             O::MemoryGrow { .. } => self.builtin(
@@ -987,16 +985,14 @@ impl<'a> CodeGen<'a> {
             O::RefIsNull => self.eqz(true),
             O::RefFunc { function_index } => {
                 let r = self.stack.alloc_gpr(&mut self.masm);
-                self.masm.load(true, r, VMCTX, VMCTX_FUNCREFS);
-                self.masm.load(true, r, r, 8 * function_index as i32);
+                self.masm.ref_func(r, function_index);
                 self.push_gpr(ValType::FuncRef, r);
             }
             O::TableGet { table } => self.table_get(table),
             O::TableSet { table } => self.table_set(table),
             O::TableSize { table } => {
                 let r = self.stack.alloc_gpr(&mut self.masm);
-                self.load_table_ptr(r, table);
-                self.masm.load(false, r, r, TABLE_LENGTH);
+                self.masm.table_size(r, table);
                 self.push_gpr(ValType::I32, r);
             }
             O::TableGrow { table } => self.builtin(
@@ -1138,22 +1134,15 @@ impl<'a> CodeGen<'a> {
         }
     }
 
-    fn global_ptr(&mut self, g: u32) {
-        self.masm.load(true, SCRATCH, VMCTX, VMCTX_GLOBALS);
-        self.masm.load(true, SCRATCH, SCRATCH, 8 * g as i32);
-    }
-
     fn visit_global_get(&mut self, g: u32) {
         let t = self.module.globals[g as usize].ty;
         if t.is_float() {
             let x = self.stack.alloc_xmm(&mut self.masm);
-            self.global_ptr(g);
-            self.masm.fload(t == ValType::F64, x, SCRATCH, 0);
+            self.masm.global_get_float(t == ValType::F64, x, g);
             self.push_xmm(t, x);
         } else {
             let r = self.stack.alloc_gpr(&mut self.masm);
-            self.global_ptr(g);
-            self.masm.load(w_of(t), r, SCRATCH, 0);
+            self.masm.global_get(w_of(t), r, g);
             self.push_gpr(t, r);
         }
     }
@@ -1162,13 +1151,11 @@ impl<'a> CodeGen<'a> {
         let p = self.pop();
         if p.ty.is_float() {
             let x = self.take_xmm(p);
-            self.global_ptr(g);
-            self.masm.fstore(p.ty == ValType::F64, SCRATCH, 0, x);
+            self.masm.global_set_float(p.ty == ValType::F64, g, x);
             self.stack.free_xmm(x);
         } else {
             let r = self.take_gpr(p);
-            self.global_ptr(g);
-            self.masm.store(w_of(p.ty), SCRATCH, 0, r);
+            self.masm.global_set(w_of(p.ty), g, r);
             self.stack.free_gpr(r);
         }
     }
@@ -1207,8 +1194,7 @@ impl<'a> CodeGen<'a> {
         if memarg.offset <= i32::MAX as u64 {
             (a, memarg.offset as i32)
         } else {
-            self.masm.mov_imm(true, SCRATCH, memarg.offset as i64);
-            self.masm.alu(Alu::Add, true, a, Src::Reg(SCRATCH));
+            self.masm.add_offset64(a, memarg.offset as i64);
             (a, 0)
         }
     }
@@ -1255,21 +1241,11 @@ impl<'a> CodeGen<'a> {
 
     // ---- tables -----------------------------------------------------------------------
 
-    fn load_table_ptr(&mut self, dst: Gpr, table: u32) {
-        self.masm.load(true, dst, VMCTX, VMCTX_TABLES);
-        self.masm.load(true, dst, dst, 8 * table as i32);
-    }
-
     fn table_get(&mut self, table: u32) {
         let ty = self.module.tables[table as usize].elem;
         let i = self.pop_gpr();
         let oob = self.trap_label(TrapCode::TableOutOfBounds, self.wasm);
-        self.load_table_ptr(SCRATCH, table);
-        self.masm
-            .alu(Alu::Cmp, true, i, Src::Mem(SCRATCH, TABLE_LENGTH));
-        self.masm.jcc(Cond::GeU, oob);
-        self.masm.load(true, SCRATCH, SCRATCH, TABLE_ELEMENTS);
-        self.masm.load_indexed8(i, SCRATCH, i);
+        self.masm.table_get(i, table, oob);
         self.push_gpr(ty, i);
     }
 
@@ -1277,12 +1253,7 @@ impl<'a> CodeGen<'a> {
         let v = self.pop_gpr();
         let i = self.pop_gpr();
         let oob = self.trap_label(TrapCode::TableOutOfBounds, self.wasm);
-        self.load_table_ptr(SCRATCH, table);
-        self.masm
-            .alu(Alu::Cmp, true, i, Src::Mem(SCRATCH, TABLE_LENGTH));
-        self.masm.jcc(Cond::GeU, oob);
-        self.masm.load(true, SCRATCH, SCRATCH, TABLE_ELEMENTS);
-        self.masm.store_indexed8(SCRATCH, i, v);
+        self.masm.table_set(i, v, table, oob);
         self.stack.free_gpr(i);
         self.stack.free_gpr(v);
     }

@@ -68,21 +68,23 @@ impl CodeGen<'_> {
             self.push_gpr(ty, dst);
             return;
         }
-        self.stack.evict_gpr(&mut self.masm, RCX);
+        self.stack.evict_gpr(&mut self.masm, SHIFT_COUNT);
         let mut cnt = self.take_gpr(rhs);
         let mut dst = self.take_gpr(lhs);
-        if dst == RCX {
-            // The value may not live in rcx: move it out.
-            let nd = self.stack.alloc_gpr_except(&mut self.masm, 1 << RCX);
-            self.masm.mov_rr(true, nd, RCX);
-            self.stack.free_gpr(RCX);
+        if dst == SHIFT_COUNT {
+            // The value may not live in the count register: move it out.
+            let nd = self
+                .stack
+                .alloc_gpr_except(&mut self.masm, 1 << SHIFT_COUNT);
+            self.masm.mov_rr(true, nd, SHIFT_COUNT);
+            self.stack.free_gpr(SHIFT_COUNT);
             dst = nd;
         }
-        if cnt != RCX {
-            self.stack.claim_gpr(RCX);
-            self.masm.mov_rr(true, RCX, cnt);
+        if cnt != SHIFT_COUNT {
+            self.stack.claim_gpr(SHIFT_COUNT);
+            self.masm.mov_rr(true, SHIFT_COUNT, cnt);
             self.stack.free_gpr(cnt);
-            cnt = RCX;
+            cnt = SHIFT_COUNT;
         }
         self.masm.shift_cl(op, w, dst);
         self.stack.free_gpr(cnt);
@@ -93,41 +95,25 @@ impl CodeGen<'_> {
         let ty = if w { ValType::I64 } else { ValType::I32 };
         let rhs = self.pop();
         let lhs = self.pop();
-        self.stack.evict_gpr(&mut self.masm, RAX);
-        self.stack.evict_gpr(&mut self.masm, RDX);
+        self.stack.evict_gpr(&mut self.masm, DIV_QUOTIENT);
+        self.stack.evict_gpr(&mut self.masm, DIV_REMAINDER);
         let d = self.take_gpr(rhs);
-        self.masm.mov_rr(true, SCRATCH, d);
+        self.masm.mov_rr(true, DIVISOR, d);
         self.stack.free_gpr(d);
         let n = self.take_gpr(lhs);
-        self.masm.mov_rr(true, RAX, n);
+        self.masm.mov_rr(true, DIV_QUOTIENT, n);
         self.stack.free_gpr(n);
-        self.stack.claim_gpr(RAX);
-        self.stack.claim_gpr(RDX);
+        self.stack.claim_gpr(DIV_QUOTIENT);
+        self.stack.claim_gpr(DIV_REMAINDER);
         let div0 = self.trap_label(TrapCode::IntegerDivideByZero, self.wasm);
-        self.masm.test_rr(w, SCRATCH, SCRATCH);
-        self.masm.jcc(Cond::Eq, div0);
-        let done = self.masm.new_label();
-        if signed {
-            let normal = self.masm.new_label();
-            self.masm.alu(Alu::Cmp, w, SCRATCH, Src::Imm(-1));
-            self.masm.jcc(Cond::Ne, normal);
-            if rem {
-                self.masm.mov_imm(true, RDX, 0);
-            } else {
-                let ovf = self.trap_label(TrapCode::IntegerOverflow, self.wasm);
-                self.masm.neg_jo(w, RAX, ovf);
-            }
-            self.masm.jmp(done);
-            self.masm.bind(normal);
-        }
-        self.masm.div(signed, w, SCRATCH);
-        self.masm.bind(done);
+        let ovf = (signed && !rem).then(|| self.trap_label(TrapCode::IntegerOverflow, self.wasm));
+        self.masm.wasm_div(signed, rem, w, div0, ovf);
         if rem {
-            self.stack.free_gpr(RAX);
-            self.push_gpr(ty, RDX);
+            self.stack.free_gpr(DIV_QUOTIENT);
+            self.push_gpr(ty, DIV_REMAINDER);
         } else {
-            self.stack.free_gpr(RDX);
-            self.push_gpr(ty, RAX);
+            self.stack.free_gpr(DIV_REMAINDER);
+            self.push_gpr(ty, DIV_QUOTIENT);
         }
     }
 
@@ -249,37 +235,9 @@ impl CodeGen<'_> {
         let ty = if w { ValType::I64 } else { ValType::I32 };
         let x = self.pop_xmm();
         let d = self.stack.alloc_gpr(&mut self.masm);
-        self.masm.cvtt_float_to_int(f64, w, d, x);
-        // `cmp d, 1` overflows exactly when d is the minimum (the failure value).
-        let check = self.masm.new_label();
-        let back = self.masm.new_label();
-        self.masm.alu(Alu::Cmp, w, d, Src::Imm(1));
-        self.masm.jo(check);
-        self.masm.bind(back);
-        // The slow path lives inline after a jump over it (it is rare and short).
-        let over = self.masm.new_label();
-        self.masm.jmp(over);
-        self.masm.bind(check);
         let conv = self.trap_label(TrapCode::BadConversionToInteger, self.wasm);
         let ovf = self.trap_label(TrapCode::IntegerOverflow, self.wasm);
-        self.masm.ucomi(f64, x, x);
-        self.masm.jcc(Cond::Parity, conv);
-        // Lower bound: the result is the minimum iff x > MIN - 1 (exact compare per type).
-        let (bound_bits, strict) = match (f64, w) {
-            (true, false) => ((-2147483649.0f64).to_bits(), true),
-            (true, true) => ((-9223372036854775808.0f64).to_bits(), false),
-            (false, false) => ((-2147483648.0f32).to_bits() as u64, false),
-            (false, true) => ((-9223372036854775808.0f32).to_bits() as u64, false),
-        };
-        self.masm.fconst(f64, XSCRATCH, bound_bits);
-        self.masm.ucomi(f64, x, XSCRATCH);
-        self.masm
-            .jcc(if strict { Cond::LeU } else { Cond::LtU }, ovf);
-        self.masm.fconst(f64, XSCRATCH, 0);
-        self.masm.ucomi(f64, x, XSCRATCH);
-        self.masm.jcc(Cond::GtU, ovf);
-        self.masm.jmp(back);
-        self.masm.bind(over);
+        self.masm.wasm_trunc_signed(f64, w, d, x, conv, ovf);
         self.stack.free_xmm(x);
         self.push_gpr(ty, d);
     }
