@@ -4,9 +4,11 @@
 //! protection makes cheap and dear:
 //! - `watch K[0]`: a write watch on a table the program only reads (its page
 //!   is read-only; reads run at full speed);
-//! - `watch` of a word on a page the program never touches;
+//! - `watch` of the last word of memory (the heap's page; written a few
+//!   times, each a stop);
 //! - `rwatch K[0]`: a read watch on the table read in every round (every read
-//!   of that page faults and is single-stepped);
+//!   of that page faults and is single-stepped, and every read of K[0] stops:
+//!   this case measures stops more than the mechanism);
 //! - `watch` of a word of the shadow-stack page (every store there faults).
 //!
 //! Prints one table: median of 3 runs, and the ratio to the run without.
@@ -103,14 +105,14 @@ fn main() {
     );
     let k0 = |_: &Snapshot| "K[0]".to_string();
     let far = |s: &Snapshot| {
-        // Last word of the first memory page beyond the data (never touched).
+        // The last word of memory.
         let pages = s.memory_pages.unwrap_or(2);
         format!("*(int *){:#x}", pages * 65536 - 4)
     };
     let cases: Vec<Case> = vec![
         ("no watchpoint", None),
         ("watch K[0] (read-only page)", Some((WatchKind::Write, &k0))),
-        ("watch, untouched page", Some((WatchKind::Write, &far))),
+        ("watch, last word of memory", Some((WatchKind::Write, &far))),
         (
             "rwatch K[0] (page read every round)",
             Some((WatchKind::Read, &k0)),

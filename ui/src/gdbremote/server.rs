@@ -4,6 +4,8 @@
 //! beyond what the protocol needs: the ack mode, which breakpoint ids stand
 //! for an address, and whether a resume is waiting for its stop.
 
+mod watch;
+
 use super::addr::WasmAddr;
 use super::packet::{from_hex, parse_hex_u64, to_hex};
 use crate::link::Link;
@@ -175,12 +177,16 @@ impl<W: Write> Server<W> {
             .first()
             .map(|f| WasmAddr::code(f.offset).raw())
             .unwrap_or(0);
+        let field;
         let (signal, reason) = match &snap.reason {
             StopReason::Breakpoint(_) => (SIGTRAP, "reason:breakpoint;"),
             StopReason::Step | StopReason::Finish => (SIGTRAP, "reason:trace;"),
             StopReason::Pause if self.interrupted => (SIGINT, "reason:signal;"),
             StopReason::Pause | StopReason::Entry => (SIGTRAP, ""),
-            StopReason::Watchpoint(_) => (SIGTRAP, ""),
+            StopReason::Watchpoint(w) => {
+                field = watch::stop_field(w);
+                (SIGTRAP, field.as_str())
+            }
             StopReason::Trap(m) => {
                 // The signal a native program would get for this fault.
                 let signal = match (1..=14)
@@ -442,8 +448,11 @@ impl<W: Write> Server<W> {
             }
             return t("OK");
         }
+        if let Some(r) = self.watch_packet(base) {
+            return r;
+        }
         if base.starts_with('Z') || base.starts_with('z') {
-            // Hardware breakpoints and watchpoints: not offered.
+            // Hardware breakpoints: not offered.
             return t("");
         }
         if let Some(rest) = base.strip_prefix("vCont;") {
