@@ -16,9 +16,10 @@ use wasmparser::{
     ValidatorResources, WasmFeatures,
 };
 
-/// Wasm 2.0 without SIMD.
+/// Wasm 2.0 without SIMD, plus tail calls.
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2.difference(WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD)
+        | WasmFeatures::TAIL_CALL
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
