@@ -209,3 +209,159 @@ fn a_trap_after_tail_calls_shows_no_replaced_frames() {
         assert_eq!(funcs, [5, 7], "[{strategy:?}] {t}");
     }
 }
+
+// ---- the debugger ------------------------------------------------------------
+
+mod debugger {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    use wdb::debugger::*;
+
+    /// `outer` calls `mid`, which tail-calls `leaf`.
+    const PROGRAM: &str = r#"
+(module
+  (func $leaf (param i32) (result i32)
+    local.get 0
+    i32.const 100
+    i32.add)
+  (func $mid (param i32) (result i32)
+    local.get 0
+    i32.const 1
+    i32.add
+    return_call $leaf)
+  (func $outer (export "outer") (param i32) (result i32)
+    local.get 0
+    call $mid
+    i32.const 2
+    i32.mul)
+)
+"#;
+
+    fn start() -> Session {
+        Session::start(SessionConfig {
+            name: "tail.wat".into(),
+            wasm: PROGRAM.as_bytes().to_vec(),
+            invoke: Some("outer".into()),
+            args: vec!["5".into()],
+            run: false,
+            ..SessionConfig::default()
+        })
+        .expect("session starts")
+    }
+
+    enum Stop {
+        Paused(Arc<Snapshot>),
+        Ended(Outcome),
+    }
+
+    fn next_stop(s: &Session) -> Stop {
+        let until = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < until {
+            match s.recv_timeout(Duration::from_millis(50)) {
+                Some(Event::Paused(p)) => return Stop::Paused(p),
+                Some(Event::Ended { outcome, .. }) => return Stop::Ended(outcome),
+                Some(Event::Error(e)) => panic!("{e}"),
+                _ => {}
+            }
+        }
+        panic!("timed out waiting for a stop");
+    }
+
+    fn paused(s: &Session) -> Arc<Snapshot> {
+        match next_stop(s) {
+            Stop::Paused(p) => p,
+            Stop::Ended(o) => panic!("expected a pause, the program ended: {o:?}"),
+        }
+    }
+
+    fn names(p: &Snapshot) -> Vec<&str> {
+        p.frames.iter().map(|f| f.func_name.as_str()).collect()
+    }
+
+    fn ends_with_212(s: &Session) {
+        s.send(Command::Delete(None));
+        s.send(Command::Continue);
+        loop {
+            match next_stop(s) {
+                Stop::Ended(o) => {
+                    assert_eq!(o, Outcome::Returned(vec!["212".into()]));
+                    return;
+                }
+                Stop::Paused(_) => s.send(Command::Continue),
+            }
+        }
+    }
+
+    /// Pauses at the first instruction of `mid`.
+    fn at_mid() -> Session {
+        let s = start();
+        assert_eq!(paused(&s).reason, StopReason::Entry);
+        s.send(Command::Break {
+            at: BreakAt::FunctionName("mid".into()),
+            condition: None,
+        });
+        s.send(Command::Continue);
+        let p = paused(&s);
+        assert_eq!(names(&p), ["mid", "outer"]);
+        s
+    }
+
+    #[test]
+    fn backtrace_in_a_tail_callee_skips_the_replaced_frame_and_says_so() {
+        let s = start();
+        assert_eq!(paused(&s).reason, StopReason::Entry);
+        s.send(Command::Break {
+            at: BreakAt::FunctionName("leaf".into()),
+            condition: None,
+        });
+        s.send(Command::Continue);
+        let p = paused(&s);
+        assert_eq!(p.reason, StopReason::Breakpoint(1));
+        assert_eq!(names(&p), ["leaf", "outer"], "{:?}", p.frames);
+        let note = p.frames[1].note.as_deref().unwrap_or("");
+        assert!(
+            note.contains("called mid") && note.contains("replaced by tail calls"),
+            "{note:?}"
+        );
+        assert!(p.frames[0].note.is_none(), "{:?}", p.frames[0].note);
+        // outer's frame still shows its own local.
+        assert_eq!(p.frames[1].locals.as_ref().unwrap()[0].bits, 5);
+        ends_with_212(&s);
+    }
+
+    #[test]
+    fn stepping_into_return_call_enters_the_callee() {
+        let s = at_mid();
+        let mut p;
+        loop {
+            s.send(Command::StepInstruction);
+            p = paused(&s);
+            if p.frames[0].func_name != "mid" {
+                break;
+            }
+        }
+        assert_eq!(names(&p), ["leaf", "outer"]);
+        assert_eq!(p.frames[0].locals.as_ref().unwrap()[0].bits, 6);
+        ends_with_212(&s);
+    }
+
+    #[test]
+    fn next_over_return_call_and_finish_return_to_the_caller() {
+        for cmd in [Command::NextInstruction, Command::Finish] {
+            let s = at_mid();
+            let mut p;
+            loop {
+                s.send(cmd.clone());
+                p = paused(&s);
+                if p.frames[0].func_name != "mid" {
+                    break;
+                }
+            }
+            assert_eq!(names(&p), ["outer"], "{cmd:?}");
+            // Stopped after the call, with leaf's result on the stack.
+            let stack = p.frames[0].stack.as_ref().unwrap();
+            assert_eq!(stack.last().map(|v| v.bits), Some(106), "{cmd:?}");
+            ends_with_212(&s);
+        }
+    }
+}
