@@ -98,12 +98,15 @@ macro_rules! all_tiers {
 all_tiers! {
     tail_call_return_call "proposals/tail-call/return_call.wast",
     tail_call_return_call_indirect "proposals/tail-call/return_call_indirect.wast",
+    extended_const_data "proposals/extended-const/data.wast",
+    extended_const_elem "proposals/extended-const/elem.wast",
+    extended_const_global "proposals/extended-const/global.wast",
     v3_return_call "wasm-v3/return_call.wast",
     v3_return_call_indirect "wasm-v3/return_call_indirect.wast",
 }
 
 /// Proposal sets run whole: every file of each must be in the list above.
-const WHOLE_SETS: &[&str] = &["tail-call"];
+const WHOLE_SETS: &[&str] = &["tail-call", "extended-const"];
 
 #[test]
 fn whole_sets_are_run() {

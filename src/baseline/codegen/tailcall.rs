@@ -5,12 +5,12 @@
 //!
 //! The callee's stack arguments must end where this function's own
 //! incoming area ends (the callee pops them: see `crate::abi`), and that
-//! area may be larger or smaller than ours; the new area may overlap our
-//! frame. So the sequence is: stage the stack arguments (and the saved
-//! `rbp`) below both the frame and the new area, load the register
-//! arguments, restore the callee-saved registers, copy the staged
-//! arguments into place, put the return address just below them, restore
-//! `rbp` and jump.
+//! area may be larger or smaller than ours. A larger one overlaps our frame,
+//! so then the sequence is: stage the stack arguments (and the saved `rbp`)
+//! below both the frame and the new area, load the register arguments,
+//! restore the callee-saved registers, copy the staged arguments into place,
+//! put the return address just below them, restore `rbp` and jump. A new
+//! area no larger than ours is written directly.
 
 use super::*;
 
@@ -42,17 +42,28 @@ impl CodeGen<'_> {
         let inn = abi_for(&self.ty).stack_arg_bytes();
         // The new stack-argument area: it ends where ours ends.
         let dst = 16 + inn - out;
-        // Staging: `out` bytes of arguments, then the saved rbp (16 more
-        // keeps rsp aligned), below both the frame and the new area.
-        self.masm.tail_staging(dst, out + 16);
+        // When it is no larger than ours it lies above rbp + 8, clear of the
+        // frame: the arguments go straight there. Otherwise stage them with
+        // the saved rbp (16 more keeps rsp aligned) below both the frame and
+        // the new area.
+        let staged = out > inn;
+        if staged {
+            self.masm.tail_staging(dst, out + 16);
+        }
         let first = self.stack.len() - ty.params().len();
         for (k, loc) in abi.params.iter().enumerate() {
             if let ArgLoc::Stack(n) = *loc {
                 let home = self.stack.home(first + k);
-                self.masm.copy_slot(RSP, 8 * n as i32, RBP, home);
+                if staged {
+                    self.masm.copy_slot(RSP, 8 * n as i32, RBP, home);
+                } else {
+                    self.masm.copy_slot(RBP, dst + 8 * n as i32, RBP, home);
+                }
             }
         }
-        self.masm.copy_slot(RSP, out, RBP, 0);
+        if staged {
+            self.masm.copy_slot(RSP, out, RBP, 0);
+        }
         if abi.retptr {
             // Same results as ours: the callee writes our caller's area.
             self.masm.load(true, RDX, RBP, RETPTR_SLOT);
@@ -76,10 +87,14 @@ impl CodeGen<'_> {
         self.masm.load(true, MEM_BASE, RBP, SAVED_R14);
         self.masm.load(true, VMCTX, RBP, SAVED_R15);
         self.masm.load(true, R10, RBP, 8);
-        for k in 0..out / 8 {
-            self.masm.copy_slot(RBP, dst + 8 * k, RSP, 8 * k);
+        if staged {
+            for k in 0..out / 8 {
+                self.masm.copy_slot(RBP, dst + 8 * k, RSP, 8 * k);
+            }
+            self.masm.load(true, SCRATCH, RSP, out);
+        } else {
+            self.masm.load(true, SCRATCH, RBP, 0);
         }
-        self.masm.load(true, SCRATCH, RSP, out);
         self.masm.lea(RSP, RBP, dst - 8);
         self.masm.store(true, RSP, 0, R10);
         self.masm.mov_rr(true, RBP, SCRATCH);
