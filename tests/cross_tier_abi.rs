@@ -3,7 +3,9 @@
 //! arguments are used) and 0–5 results, called with `call` and `call_indirect`
 //! from baseline and optimized callers into baseline and optimized callees,
 //! into host functions (wasm → host, and wasm → host → wasm re-entry), and
-//! from the host into both tiers.
+//! from the host into both tiers; and tail-called (`return_call`,
+//! `return_call_indirect`) into all of these from baseline and optimized
+//! functions with fewer and with more stack arguments than the target.
 //!
 //! One engine with `Strategy::Mixed` provides the pairs: even defined
 //! functions are baseline code, odd ones optimized code, and each module lays
@@ -145,15 +147,63 @@ const TARGETS: [(&str, u32); 5] = [
 enum Mech {
     Call,
     CallIndirect,
+    /// The caller calls a function of its own tier that tail-calls the
+    /// target: `Grow` from a function with no stack arguments (the target's
+    /// stack arguments need more room than it has), `Shrink` from one with
+    /// [`SHRINK_PARAMS`] i64 parameters (more than any target has).
+    ReturnCallGrow,
+    ReturnCallShrink,
+    ReturnCallIndirectGrow,
+    ReturnCallIndirectShrink,
+}
+
+const MECHS: [Mech; 6] = [
+    Mech::Call,
+    Mech::CallIndirect,
+    Mech::ReturnCallGrow,
+    Mech::ReturnCallShrink,
+    Mech::ReturnCallIndirectGrow,
+    Mech::ReturnCallIndirectShrink,
+];
+
+/// Parameters of the tail callers of the `Shrink` kinds.
+const SHRINK_PARAMS: usize = 30;
+
+impl Mech {
+    fn name(self) -> &'static str {
+        match self {
+            Mech::Call => "call",
+            Mech::CallIndirect => "ind",
+            Mech::ReturnCallGrow => "rcgrow",
+            Mech::ReturnCallShrink => "rcshrink",
+            Mech::ReturnCallIndirectGrow => "rcigrow",
+            Mech::ReturnCallIndirectShrink => "rcishrink",
+        }
+    }
+
+    fn is_tail(self) -> bool {
+        !matches!(self, Mech::Call | Mech::CallIndirect)
+    }
+
+    fn indirect(self) -> bool {
+        matches!(
+            self,
+            Mech::CallIndirect | Mech::ReturnCallIndirectGrow | Mech::ReturnCallIndirectShrink
+        )
+    }
+
+    /// Parameters of the tail caller (`Shrink`: that many i64).
+    fn tail_params(self) -> usize {
+        match self {
+            Mech::ReturnCallShrink | Mech::ReturnCallIndirectShrink => SHRINK_PARAMS,
+            _ => 0,
+        }
+    }
 }
 
 /// Name of the caller in `tier` ("b"/"o") that reaches target `t` with `mech`.
 fn caller_name(tier: &str, t: usize, mech: Mech) -> String {
-    format!(
-        "{}_{tier}_to_{}",
-        if mech == Mech::Call { "call" } else { "ind" },
-        TARGETS[t].0
-    )
+    format!("{}_{tier}_to_{}", mech.name(), TARGETS[t].0)
 }
 
 /// The module for one signature. Imports 0..3 are host functions; defined
@@ -183,26 +233,48 @@ fn module_text(ty: &FuncType) -> String {
         .enumerate()
         .map(|(j, &t)| format!("    {}\n", const_of(arg(j, t))))
         .collect();
-    for mech in [Mech::Call, Mech::CallIndirect] {
+    // The tail callers (defined after the callers, in the same tier order).
+    let mut tail_callers = String::new();
+    for mech in MECHS {
         for (t, target) in TARGETS.iter().enumerate() {
             for tier in ["b", "o"] {
-                let call = match mech {
-                    Mech::Call => format!("    call {}\n", target.1),
-                    Mech::CallIndirect => {
-                        format!("    i32.const {t}\n    call_indirect (type $S)\n")
-                    }
+                let (instr, table) = match mech.indirect() {
+                    false => ("call", target.1.to_string()),
+                    true => ("call_indirect", "(type $S)".to_string()),
+                };
+                let slot = if mech.indirect() {
+                    format!("    i32.const {t}\n")
+                } else {
+                    String::new()
+                };
+                let call = if mech.is_tail() {
+                    let name = format!("$tail_{}", caller_name(tier, t, mech));
+                    let n = mech.tail_params();
+                    let tparams: String = " i64".repeat(n);
+                    tail_callers += &format!(
+                        "  (func {name} (param{tparams}) (result{results})\n\
+                         {args}{slot}    return_{instr} {table}\n  )\n"
+                    );
+                    let targs: String = (0..n)
+                        .map(|j| format!("    i64.const {}\n", j * 7 + 1))
+                        .collect();
+                    format!("{targs}    call {name}\n")
+                } else {
+                    format!("{slot}    {instr} {table}\n")
                 };
                 s += &format!(
                     "  (func (export \"{}\") (param i64 f64 i32) (result i64 f64 i32{results})\n\
                      \x20   local.get 0 i64.const 3 i64.mul\n\
                      \x20   local.get 1 f64.const 1 f64.add\n\
                      \x20   local.get 2 i32.const 0x55 i32.xor\n\
-                     {args}{call}  )\n",
-                    caller_name(tier, t, mech)
+                     {}{call}  )\n",
+                    caller_name(tier, t, mech),
+                    if mech.is_tail() { "" } else { &args },
                 );
             }
         }
     }
+    s += &tail_callers;
     // Table slot t holds target t.
     let elems: String = TARGETS.iter().map(|(_, f)| format!(" {f}")).collect();
     s += &format!(
@@ -318,8 +390,10 @@ fn layout_puts_callers_in_both_tiers() {
     let s = instantiate(&engine, &ty);
     assert_eq!(s.module.func_tier(3), Tier::Baseline);
     assert_eq!(s.module.func_tier(4), Tier::Optimized);
-    // Callers follow the callees in (baseline, optimized) pairs.
-    for k in 0..(2 * 2 * TARGETS.len()) as u32 {
+    // Callers, then tail callers, follow the callees in (baseline,
+    // optimized) pairs.
+    let tail_mechs = MECHS.iter().filter(|m| m.is_tail()).count();
+    for k in 0..(2 * (MECHS.len() + tail_mechs) * TARGETS.len()) as u32 {
         let want = if k % 2 == 0 {
             Tier::Baseline
         } else {
@@ -345,6 +419,19 @@ fn signatures_cover_the_shapes() {
     assert!(sigs
         .iter()
         .any(|t| t.params().iter().filter(|p| p.is_float()).count() > 8));
+}
+
+#[test]
+fn return_call_between_all_tier_pairs() {
+    // Into wasm callees of both tiers, host functions and re-entry.
+    check_callers(Mech::ReturnCallGrow, &[0, 1, 2, 3, 4]);
+    check_callers(Mech::ReturnCallShrink, &[0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn return_call_indirect_between_all_tier_pairs() {
+    check_callers(Mech::ReturnCallIndirectGrow, &[0, 1, 2, 3, 4]);
+    check_callers(Mech::ReturnCallIndirectShrink, &[0, 1, 2, 3, 4]);
 }
 
 #[test]

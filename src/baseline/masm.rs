@@ -608,6 +608,23 @@ impl Masm {
         self.asm.call_mem(base, disp)
     }
 
+    /// `jmp reg`
+    pub fn jmp_reg(&mut self, r: Gpr) {
+        dynasm!(self.ops ; .arch x64 ; jmp Rq(r));
+    }
+
+    /// For a tail call: `rsp = min(rbp + disp, rsp) - size` (through r10),
+    /// a staging area below both the frame and `[rbp + disp]`.
+    pub fn tail_staging(&mut self, disp: i32, size: i32) {
+        dynasm!(self.ops ; .arch x64
+            ; lea r10, [rbp + disp]
+            ; cmp r10, rsp
+            ; cmova r10, rsp
+            ; sub r10, size
+            ; mov rsp, r10
+        );
+    }
+
     pub fn call_label(&mut self, l: DynamicLabel) {
         self.asm.call_label(l)
     }

@@ -449,6 +449,41 @@ fn note_for_frame(tier: FrameTier, top: bool, moves: bool) -> Option<String> {
     }
 }
 
+/// A frame replaced by a tail call leaves no trace on the stack, but where a
+/// caller's `call` names another function than the frame below it, tail
+/// calls ran in between: say so on the caller (`return_call` from a
+/// `call_indirect` target cannot be told apart and gets no note).
+fn note_tail_calls(info: &crate::module::ModuleInfo, frames: &mut [Frame]) {
+    for i in 1..frames.len() {
+        if frames[i].tier == FrameTier::Host || frames[i - 1].tier == FrameTier::Host {
+            continue;
+        }
+        let at = frames[i].offset as usize;
+        let Some(code) = info.bytes.get(at..) else {
+            continue;
+        };
+        // `call` is opcode 0x10 with the function index as a LEB128 u32.
+        let mut r = wasmparser::BinaryReader::new(code, at as u64);
+        if r.read_u8().ok() != Some(0x10) {
+            continue;
+        }
+        let Ok(function_index) = r.read_var_u32() else {
+            continue;
+        };
+        let callee = frames[i - 1].func_index;
+        if function_index != callee && function_index >= info.num_imported_funcs {
+            let note = format!(
+                "called {} (#{function_index}); frames replaced by tail calls are not shown",
+                info.func_name(function_index).unwrap_or("?")
+            );
+            frames[i].note = Some(match frames[i].note.take() {
+                Some(n) => format!("{n}; {note}"),
+                None => note,
+            });
+        }
+    }
+}
+
 fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snapshot {
     let info = shared.module.info();
     let top_tier = FrameTier::from_tier(ctx.tier());
@@ -486,6 +521,7 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
             note: note_for(tier, false),
         });
     }
+    note_tail_calls(info, &mut frames);
     let export_names: std::collections::HashMap<u32, &str> = info
         .exports
         .iter()

@@ -16,12 +16,14 @@ use wasmparser::{
     ValidatorResources, WasmFeatures,
 };
 
-/// Wasm 2.0 without SIMD.
+/// Wasm 2.0 without SIMD, plus tail calls and extended constant expressions.
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2.difference(WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD)
+        | WasmFeatures::TAIL_CALL
+        | WasmFeatures::EXTENDED_CONST
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ConstExpr {
     I32(i32),
     I64(i64),
@@ -30,6 +32,53 @@ pub enum ConstExpr {
     RefNull(ValType),
     RefFunc(u32),
     GlobalGet(u32),
+    /// An extended constant expression (more than one operator: integer
+    /// `add`/`sub`/`mul` over constants and `global.get`), in order.
+    Ops(std::sync::Arc<[ConstOp]>),
+}
+
+/// One operator of an extended constant expression (validation has
+/// checked the types and the stack).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstOp {
+    I32(i32),
+    I64(i64),
+    GlobalGet(u32),
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I64Add,
+    I64Sub,
+    I64Mul,
+}
+
+impl ConstOp {
+    /// Runs `ops` on a stack of raw values; `global` reads a global's bits.
+    pub fn eval(ops: &[ConstOp], mut global: impl FnMut(u32) -> u64) -> u64 {
+        let mut stack: Vec<u64> = Vec::with_capacity(4);
+        for op in ops {
+            let v = match *op {
+                ConstOp::I32(v) => v as u32 as u64,
+                ConstOp::I64(v) => v as u64,
+                ConstOp::GlobalGet(g) => global(g),
+                bin => {
+                    let b = stack.pop().unwrap_or(0);
+                    let a = stack.pop().unwrap_or(0);
+                    let (a32, b32) = (a as u32, b as u32);
+                    match bin {
+                        ConstOp::I32Add => a32.wrapping_add(b32) as u64,
+                        ConstOp::I32Sub => a32.wrapping_sub(b32) as u64,
+                        ConstOp::I32Mul => a32.wrapping_mul(b32) as u64,
+                        ConstOp::I64Add => a.wrapping_add(b),
+                        ConstOp::I64Sub => a.wrapping_sub(b),
+                        _ => a.wrapping_mul(b),
+                    }
+                }
+            };
+            stack.push(v);
+        }
+        stack.pop().unwrap_or(0)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -471,6 +520,11 @@ fn convert_const_expr(e: &wasmparser::ConstExpr<'_>) -> wasmparser::Result<Const
     use wasmparser::Operator as O;
     let mut r = e.get_operators_reader();
     let op = r.read()?;
+    let mut rest = e.get_operators_reader();
+    rest.read()?;
+    if !matches!(rest.read()?, O::End) {
+        return extended_const_expr(e);
+    }
     Ok(match op {
         O::I32Const { value } => ConstExpr::I32(value),
         O::I64Const { value } => ConstExpr::I64(value),
@@ -492,9 +546,36 @@ fn convert_const_expr(e: &wasmparser::ConstExpr<'_>) -> wasmparser::Result<Const
         O::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
         O::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
         _ => {
-            // Validation (Wasm 2.0 without extended-const) admits nothing else.
+            // Validation admits nothing else as a single operator.
             let _ = r.original_position();
             ConstExpr::I32(0)
         }
     })
+}
+
+/// An extended constant expression (validated: only the operators of
+/// [`ConstOp`]).
+fn extended_const_expr(e: &wasmparser::ConstExpr<'_>) -> wasmparser::Result<ConstExpr> {
+    use wasmparser::Operator as O;
+    let mut r = e.get_operators_reader();
+    let mut ops = Vec::new();
+    loop {
+        let op = match r.read()? {
+            O::End => break,
+            O::I32Const { value } => ConstOp::I32(value),
+            O::I64Const { value } => ConstOp::I64(value),
+            O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            O::I32Add => ConstOp::I32Add,
+            O::I32Sub => ConstOp::I32Sub,
+            O::I32Mul => ConstOp::I32Mul,
+            O::I64Add => ConstOp::I64Add,
+            O::I64Sub => ConstOp::I64Sub,
+            O::I64Mul => ConstOp::I64Mul,
+            // The section was validated before it is read: validation
+            // admits no other operator in a constant expression.
+            _ => ConstOp::I32(0),
+        };
+        ops.push(op);
+    }
+    Ok(ConstExpr::Ops(ops.into()))
 }

@@ -302,7 +302,7 @@ impl Translator<'_, '_> {
 
     // ---- calls ---------------------------------------------------------------------
 
-    pub(crate) fn visit_call(&mut self, f: u32) -> Res {
+    pub(crate) fn visit_call(&mut self, f: u32, tail: bool) -> Res {
         let type_index = *self
             .module
             .funcs
@@ -311,17 +311,34 @@ impl Translator<'_, '_> {
         let funcref = self.funcref(f)?;
         let sig = self.sig_ref(type_index);
         let ty = self.module.types[type_index as usize].clone();
-        self.call_funcref(funcref, &ty, sig, true);
+        if tail {
+            self.tail_call_funcref(funcref, &ty, sig, true);
+        } else {
+            self.call_funcref(funcref, &ty, sig, true);
+        }
         Ok(())
     }
 
-    pub(crate) fn visit_call_indirect(&mut self, type_index: u32, table: u32) -> Res {
+    pub(crate) fn visit_call_indirect(&mut self, type_index: u32, table: u32, tail: bool) -> Res {
         let ty = self
             .module
             .types
             .get(type_index as usize)
             .ok_or("no such type")?
             .clone();
+        let funcref = self.indirect_funcref(type_index, table)?;
+        let sig = self.sig_ref(type_index);
+        if tail {
+            self.tail_call_funcref(funcref, &ty, sig, false);
+        } else {
+            self.call_funcref(funcref, &ty, sig, false);
+        }
+        Ok(())
+    }
+
+    /// Pops the table index and returns the checked `VMFuncRef` of slot
+    /// `index` of `table` (in bounds, not null, signature `type_index`).
+    fn indirect_funcref(&mut self, type_index: u32, table: u32) -> Res<Value> {
         let expected = *self
             .sig_ids
             .get(type_index as usize)
@@ -338,9 +355,28 @@ impl Translator<'_, '_> {
             .ins()
             .icmp_imm_u(IntCC::NotEqual, sig_id, expected as i64);
         self.b.ins().trapnz(bad, user_trap(TrapCode::BadSignature));
-        let sig = self.sig_ref(type_index);
-        self.call_funcref(funcref, &ty, sig, false);
-        Ok(())
+        Ok(funcref)
+    }
+
+    /// Tail-calls through a `VMFuncRef`: the frame is replaced (Cranelift's
+    /// `return_call_indirect` in the `tail` convention), a results area is
+    /// passed on (the callee has this function's results).
+    fn tail_call_funcref(&mut self, funcref: Value, ty: &FuncType, sig: SigRef, fixed: bool) {
+        let code_flags = self.mutable(self.regions.vmctx);
+        let code = self.b.ins().load(I64, code_flags, funcref, FUNCREF_CODE);
+        let flags = if fixed { self.fixed() } else { self.readonly() };
+        let callee_vmctx = self.b.ins().load(I64, flags, funcref, FUNCREF_VMCTX);
+        let nparams = ty.params().len();
+        let mut call_args = Vec::with_capacity(nparams + 3);
+        call_args.push(callee_vmctx);
+        call_args.push(self.vmctx);
+        if let Some(area) = self.retptr {
+            call_args.push(area);
+        }
+        let first = self.stack.len() - nparams;
+        call_args.extend(self.stack.drain(first..));
+        self.b.ins().return_call_indirect(sig, code, &call_args);
+        self.reachable = false;
     }
 
     /// Calls through a `VMFuncRef` (the code table entry): pops the arguments,

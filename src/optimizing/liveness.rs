@@ -216,7 +216,10 @@ fn decode(ops: wasmparser::OperatorsReader<'_>, num_locals: u32) -> Option<Event
                 out.tables.truncate(n);
                 Ev::BrTable(start as u32, (n - start) as u32)
             }
-            Operator::Return | Operator::Unreachable => Ev::Exit,
+            Operator::Return
+            | Operator::Unreachable
+            | Operator::ReturnCall { .. }
+            | Operator::ReturnCallIndirect { .. } => Ev::Exit,
             _ => continue,
         };
         out.evs.push(ev);

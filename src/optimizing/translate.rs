@@ -222,11 +222,16 @@ impl<'m, 'b> Translator<'m, 'b> {
                 self.visit_br_table(&ts, targets.default());
             }
             O::Return => self.visit_br(self.frames.len() as u32 - 1),
-            O::Call { function_index } => self.visit_call(function_index)?,
+            O::Call { function_index } => self.visit_call(function_index, false)?,
             O::CallIndirect {
                 type_index,
                 table_index,
-            } => self.visit_call_indirect(type_index, table_index)?,
+            } => self.visit_call_indirect(type_index, table_index, false)?,
+            O::ReturnCall { function_index } => self.visit_call(function_index, true)?,
+            O::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => self.visit_call_indirect(type_index, table_index, true)?,
             O::Drop => {
                 self.pop();
             }

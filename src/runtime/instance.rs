@@ -103,6 +103,10 @@ impl InstanceData {
 
     pub fn const_value(&self, e: &ConstExpr) -> u64 {
         match *e {
+            ConstExpr::Ops(ref ops) => crate::module::ConstOp::eval(ops, |g| {
+                // SAFETY: global pointers refer to store-owned cells.
+                unsafe { *self.global_ptrs[g as usize] }
+            }),
             ConstExpr::I32(v) => v as u32 as u64,
             ConstExpr::I64(v) => v as u64,
             ConstExpr::F32(b) => b as u64,

@@ -360,6 +360,15 @@ impl CodeGen<'_> {
 
     pub(super) fn visit_call_indirect(&mut self, type_index: u32, table: u32) {
         let ty = self.module.types[type_index as usize].clone();
+        self.load_indirect_funcref(type_index, table);
+        let area = self.setup_call_args(&ty);
+        self.emit_call_funcref();
+        self.finish_call(&ty, area);
+    }
+
+    /// Pops the table index, spills the stack and leaves the checked
+    /// `VMFuncRef` (in bounds, not null, signature `type_index`) in rax.
+    pub(super) fn load_indirect_funcref(&mut self, type_index: u32, table: u32) {
         let idx = self.pop();
         self.stack.spill_all(&mut self.masm);
         // The index goes to rax before arguments take their registers.
@@ -379,9 +388,6 @@ impl CodeGen<'_> {
         self.masm
             .cmp_mem32_imm(RAX, FUNCREF_SIG, self.sig_ids[type_index as usize] as i32);
         self.masm.jcc(Cond::Ne, bad_sig);
-        let area = self.setup_call_args(&ty);
-        self.emit_call_funcref();
-        self.finish_call(&ty, area);
     }
 
     /// Calls a runtime builtin with `args` (Stack(k) = k-th of the top `npop`

@@ -10,6 +10,7 @@
 
 mod control;
 mod numeric;
+mod tailcall;
 
 use super::masm::*;
 use super::stack::{Loc, Popped, ValueStack, ARG_GPRS};
@@ -724,6 +725,11 @@ impl<'a> CodeGen<'a> {
                 type_index,
                 table_index,
             } => self.visit_call_indirect(type_index, table_index),
+            O::ReturnCall { function_index } => self.visit_return_call(function_index),
+            O::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => self.visit_return_call_indirect(type_index, table_index),
             O::Drop => {
                 let p = self.pop();
                 self.stack.free_loc(p.loc);
