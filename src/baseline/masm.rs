@@ -6,6 +6,7 @@
 // dynasm! expands register operands through `u8::from`, which clippy flags.
 #![allow(clippy::useless_conversion)]
 
+use crate::types::ValType;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 
@@ -576,6 +577,32 @@ impl Masm {
             dynasm!(self.ops ; .arch x64 ; movsd QWORD [Rq(base) + disp], Rx(src));
         } else {
             dynasm!(self.ops ; .arch x64 ; movss DWORD [Rq(base) + disp], Rx(src));
+        }
+    }
+
+    /// Loads a whole v128 (unaligned).
+    pub fn vload(&mut self, dst: Xmm, base: Gpr, disp: i32) {
+        dynasm!(self.ops ; .arch x64 ; movdqu Rx(dst), [Rq(base) + disp]);
+    }
+
+    /// Stores a whole v128 (unaligned).
+    pub fn vstore(&mut self, base: Gpr, disp: i32, src: Xmm) {
+        dynasm!(self.ops ; .arch x64 ; movdqu [Rq(base) + disp], Rx(src));
+    }
+
+    /// Loads a value of a type that lives in xmm registers.
+    pub fn xload(&mut self, ty: ValType, dst: Xmm, base: Gpr, disp: i32) {
+        match ty {
+            ValType::V128 => self.vload(dst, base, disp),
+            t => self.fload(t == ValType::F64, dst, base, disp),
+        }
+    }
+
+    /// Stores a value of a type that lives in xmm registers.
+    pub fn xstore(&mut self, ty: ValType, base: Gpr, disp: i32, src: Xmm) {
+        match ty {
+            ValType::V128 => self.vstore(base, disp, src),
+            t => self.fstore(t == ValType::F64, base, disp, src),
         }
     }
 

@@ -240,6 +240,8 @@ pub struct Value {
     pub ty: ValType,
     /// Raw bits (32-bit types in the low half). Meaningless when `place` is `Unavailable`.
     pub bits: u64,
+    /// The upper 64 bits of a v128 (0 for other types).
+    pub hi: u64,
     pub place: Place,
 }
 
@@ -294,6 +296,8 @@ pub struct GlobalValue {
     pub ty: ValType,
     pub mutable: bool,
     pub bits: u64,
+    /// The upper 64 bits of a v128 (0 for other types).
+    pub hi: u64,
 }
 
 /// Everything a client needs to draw a pause.
@@ -464,6 +468,18 @@ pub fn format_bits(ty: ValType, bits: u64) -> String {
         ValType::F64 => format!("{:?}", f64::from_bits(bits)),
         ValType::FuncRef | ValType::ExternRef if bits == 0 => "null".into(),
         ValType::FuncRef | ValType::ExternRef => format!("{bits:#x}"),
+        ValType::V128 => format!("v128 (low half {bits:#018x})"),
+    }
+}
+
+/// A value of any type as text: `format_bits`, or hex and lanes for a v128
+/// (in the shape `v128::lanes()` says).
+pub fn format_value(ty: ValType, bits: u64, hi: u64) -> String {
+    match ty {
+        ValType::V128 => {
+            super::v128::format_v128(super::v128::join(bits, hi), super::v128::lanes())
+        }
+        _ => format_bits(ty, bits),
     }
 }
 

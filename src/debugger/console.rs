@@ -36,6 +36,8 @@ pub enum View {
     InfoBreakpoints,
     /// Wait this many milliseconds (batch scripts attaching to a running program).
     Sleep(u64),
+    /// Show v128 values in this lane shape (`None`: say which one is used).
+    Lanes(Option<super::v128::Lanes>),
 }
 
 /// One line per command, for `help`.
@@ -45,6 +47,7 @@ pub const HELP: &[&str] = &[
     "stepi|si  nexti|ni  step|s  next|n  finish  continue|c  pause  restart  detach",
     "backtrace|bt  frame|f N  locals  stack  regs  globals  tables  list|l  disas [FUNC|0xOFF]",
     "x ADDR [LEN]                             memory, hex and ASCII",
+    "lanes [i8x16|i16x8|i32x4|i64x2|f32x4|f64x2]   how v128 values are split (default i32x4)",
     "print|p NAME|$localN|$globalN            a source variable (DWARF) or a wasm value",
     "set $localN=V | $globalN=V | mem ADDR=BYTE[,BYTE...]",
     "info functions|breakpoints   profile on|off|report   sleep MS   help   quit|q",
@@ -280,6 +283,12 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
             .parse()
             .map(|ms| Parsed::Show(View::Sleep(ms)))
             .map_err(|_| "usage: sleep MILLISECONDS".into()),
+        "lanes" => match rest {
+            "" => Ok(Parsed::Show(View::Lanes(None))),
+            l => super::v128::Lanes::parse(l)
+                .map(|l| Parsed::Show(View::Lanes(Some(l))))
+                .ok_or_else(|| "usage: lanes i8x16|i16x8|i32x4|i64x2|f32x4|f64x2".into()),
+        },
         "help" | "h" | "?" => Ok(Parsed::Help),
         _ => Err(format!("unknown command `{word}` (try `help`)")),
     }
@@ -400,7 +409,7 @@ fn value_line(name: &str, v: &Value) -> String {
     format!(
         "{name:<10} {:<4} {:<24} {}",
         v.ty.to_string(),
-        format_bits(v.ty, v.bits),
+        format_value(v.ty, v.bits, v.hi),
         v.place.describe()
     )
 }
@@ -612,7 +621,7 @@ impl Console {
                                 g.index,
                                 g.ty.to_string(),
                                 if g.mutable { "mut" } else { "const" },
-                                format_bits(g.ty, g.bits),
+                                format_value(g.ty, g.bits, g.hi),
                                 g.name
                                     .as_ref()
                                     .map(|n| format!("  ({n})"))
@@ -707,6 +716,12 @@ impl Console {
                 }
             }
             View::Sleep(_) => Vec::new(),
+            View::Lanes(l) => {
+                if let Some(l) = l {
+                    super::v128::set_lanes(l);
+                }
+                vec![format!("v128 lanes: {}", super::v128::lanes().name())]
+            }
         })
     }
 

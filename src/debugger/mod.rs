@@ -8,6 +8,7 @@ pub mod console;
 pub mod dwarf;
 mod program;
 mod session;
+pub mod v128;
 
 pub use api::*;
 pub use session::{DisasLine, Session, SessionConfig};

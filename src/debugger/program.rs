@@ -335,6 +335,7 @@ fn values(v: Vec<DebugValue>) -> Vec<Value> {
         .map(|d| Value {
             ty: d.ty,
             bits: d.bits,
+            hi: d.hi,
             place: place(d),
         })
         .collect()
@@ -405,7 +406,7 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
         .map(|e| (e.index, e.name.as_str()))
         .collect();
     let globals = ctx
-        .globals()
+        .globals_wide()
         .into_iter()
         .enumerate()
         .map(|(i, (t, bits))| GlobalValue {
@@ -413,7 +414,8 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
             name: export_names.get(&(i as u32)).map(|s| s.to_string()),
             ty: t.ty,
             mutable: t.mutable,
-            bits,
+            bits: bits as u64,
+            hi: (bits >> 64) as u64,
         })
         .collect();
     Snapshot {
@@ -591,7 +593,7 @@ fn print(
         }
         return Ok(format!(
             "$local{i} = {} ({})",
-            format_bits(v.ty, v.bits),
+            format_value(v.ty, v.bits, v.hi),
             v.ty
         ));
     }
@@ -603,7 +605,7 @@ fn print(
             .ok_or_else(|| format!("no global {i} (the module has {})", snap.globals.len()))?;
         return Ok(format!(
             "$global{i} = {} ({})",
-            format_bits(g.ty, g.bits),
+            format_value(g.ty, g.bits, g.hi),
             g.ty
         ));
     }

@@ -16,9 +16,9 @@ use wasmparser::{
     ValidatorResources, WasmFeatures,
 };
 
-/// Wasm 2.0 without SIMD.
+/// Wasm 2.0 (with its 128-bit SIMD) and relaxed SIMD.
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2.difference(WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD)
+    WasmFeatures::WASM2 | WasmFeatures::RELAXED_SIMD
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,6 +27,7 @@ pub enum ConstExpr {
     I64(i64),
     F32(u32),
     F64(u64),
+    V128(u128),
     RefNull(ValType),
     RefFunc(u32),
     GlobalGet(u32),
@@ -476,6 +477,7 @@ fn convert_const_expr(e: &wasmparser::ConstExpr<'_>) -> wasmparser::Result<Const
         O::I64Const { value } => ConstExpr::I64(value),
         O::F32Const { value } => ConstExpr::F32(value.bits()),
         O::F64Const { value } => ConstExpr::F64(value.bits()),
+        O::V128Const { value } => ConstExpr::V128(u128::from_le_bytes(*value.bytes())),
         O::RefNull { hty } => ConstExpr::RefNull(
             if matches!(
                 hty,

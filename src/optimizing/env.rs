@@ -281,11 +281,14 @@ impl Translator<'_, '_> {
                 I32 => 0,
                 I64 => 1,
                 ir::types::F32 => 2,
-                _ => 3,
+                ir::types::F64 => 3,
+                _ => type_code(crate::types::ValType::V128),
             });
         }
         let n = types.len();
-        let words = 1 + type_words(n) + n;
+        let v128 = type_code(crate::types::ValType::V128);
+        let value_words: usize = types.iter().map(|&t| 1 + (t == v128) as usize).sum();
+        let words = 1 + type_words(n) + value_words;
         let slot = self.b.create_sized_stack_slot(ir::StackSlotData::new(
             ir::StackSlotKind::ExplicitSlot,
             (words * 8) as u32,
@@ -308,8 +311,10 @@ impl Translator<'_, '_> {
         let locals: Vec<Variable> = self.locals.iter().map(|&(v, _)| v).collect();
         let mut values: Vec<Value> = locals.into_iter().map(|v| self.b.use_var(v)).collect();
         values.extend_from_slice(&self.stack);
-        for (i, v) in values.into_iter().enumerate() {
-            self.b.ins().store(flags, v, base, first + 8 * i as i32);
+        let mut at = first;
+        for (v, t) in values.into_iter().zip(types) {
+            self.b.ins().store(flags, v, base, at);
+            at += if t == v128 { 16 } else { 8 };
         }
         base
     }

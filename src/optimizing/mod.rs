@@ -10,7 +10,8 @@
 //!   seam between IR building and the runtime;
 //! - `translate.rs`: the operator match and the numeric operators;
 //! - `control.rs`: blocks, loops, ifs, branches, returns and calls;
-//! - `memory.rs`: linear-memory and table operators.
+//! - `memory.rs`: linear-memory and table operators;
+//! - `simd.rs`: the 128-bit vector operators (SIMD and relaxed SIMD).
 //!
 //! Invariants kept here:
 //! - Code follows the one calling convention of `vm::layout` (System V, callee
@@ -32,6 +33,7 @@
 mod control;
 mod env;
 mod memory;
+mod simd;
 mod translate;
 
 use crate::code::{FuncCode, TrapSite};
@@ -80,6 +82,7 @@ fn ir_type(t: ValType) -> ir::Type {
         ValType::I64 | ValType::FuncRef | ValType::ExternRef => ir::types::I64,
         ValType::F32 => ir::types::F32,
         ValType::F64 => ir::types::F64,
+        ValType::V128 => ir::types::I8X16,
     }
 }
 

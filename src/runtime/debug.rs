@@ -64,6 +64,8 @@ pub struct DebugContext<'a> {
 pub struct DebugValue {
     pub ty: ValType,
     pub bits: u64,
+    /// The upper 64 bits of a v128 (0 for other types).
+    pub hi: u64,
     pub loc: Option<ValueLoc>,
     /// False when the value cannot be recovered (a caller's register).
     pub available: bool,
@@ -133,9 +135,20 @@ impl DebugContext<'_> {
                 }
             }
         };
+        // SAFETY: as above; a v128 fills 16 bytes of its slot or register.
+        let hi = unsafe {
+            match loc {
+                ValueLoc::Xmm(x) if ty.is_v128() => *regs.add(17 + 2 * x as usize),
+                ValueLoc::Frame(off) if ty.is_v128() => {
+                    *((self.fp as isize + off as isize + 8) as *const u64)
+                }
+                _ => 0,
+            }
+        };
         DebugValue {
             ty,
             bits: mask(ty, raw),
+            hi,
             loc: Some(loc),
             available: true,
         }
@@ -162,15 +175,30 @@ impl DebugContext<'_> {
 
     fn record_values(&self, locals: bool) -> Option<Vec<DebugValue>> {
         let (nl, types, values) = self.record()?;
+        // Word of each value: one per value, two for a v128.
+        let mut at = Vec::with_capacity(types.len());
+        let mut w = 0;
+        for t in &types {
+            at.push(w);
+            w += t.words();
+        }
         let range = if locals { 0..nl } else { nl..types.len() };
         Some(
             range
                 .map(|i| {
-                    // SAFETY: the record holds one word per value.
-                    let raw = unsafe { *values.add(i) };
+                    // SAFETY: the record holds one word per value, two per v128.
+                    let (raw, hi) = unsafe {
+                        let hi = if types[i].is_v128() {
+                            *values.add(at[i] + 1)
+                        } else {
+                            0
+                        };
+                        (*values.add(at[i]), hi)
+                    };
                     DebugValue {
                         ty: types[i],
                         bits: mask(types[i], raw),
+                        hi,
                         loc: None,
                         available: true,
                     }
@@ -288,6 +316,14 @@ impl DebugContext<'_> {
 
     /// Every global of the paused instance (imported ones first): type and raw bits.
     pub fn globals(&self) -> Vec<(GlobalType, u64)> {
+        self.globals_wide()
+            .into_iter()
+            .map(|(t, v)| (t, v as u64))
+            .collect()
+    }
+
+    /// Every global with all 128 bits of its cell (a v128 fills them).
+    pub fn globals_wide(&self) -> Vec<(GlobalType, u128)> {
         let Some(inst) = self.instance() else {
             return Vec::new();
         };
@@ -295,8 +331,16 @@ impl DebugContext<'_> {
         info.globals
             .iter()
             .zip(inst.global_ptrs.iter())
-            // SAFETY: global pointers refer to store-owned cells.
-            .map(|(t, &p)| (*t, mask(t.ty, unsafe { *p })))
+            // SAFETY: global pointers refer to store-owned 16-byte cells.
+            .map(|(t, &p)| {
+                let v = unsafe { *(p as *const u128) };
+                let v = if t.ty.is_v128() {
+                    v
+                } else {
+                    mask(t.ty, v as u64) as u128
+                };
+                (*t, v)
+            })
             .collect()
     }
 
@@ -412,18 +456,26 @@ impl DebugContext<'_> {
                                 bits: mask(ty, unsafe {
                                     *((next as isize + off as isize) as *const u64)
                                 }),
+                                // SAFETY: as above (a v128 slot is 16 bytes).
+                                hi: if ty.is_v128() {
+                                    unsafe { *((next as isize + off as isize + 8) as *const u64) }
+                                } else {
+                                    0
+                                },
                                 loc: Some(loc),
                                 available: true,
                             },
                             ValueLoc::Const(c) => DebugValue {
                                 ty,
                                 bits: c,
+                                hi: 0,
                                 loc: Some(loc),
                                 available: true,
                             },
                             _ => DebugValue {
                                 ty,
                                 bits: 0,
+                                hi: 0,
                                 loc: Some(loc),
                                 available: false,
                             },

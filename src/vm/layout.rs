@@ -8,12 +8,14 @@
 //! 1. `rdi` = callee VMContext (or host-function context),
 //! 2. `rsi` = caller VMContext (null when called from the host),
 //! 3. if the function has two or more results: `rdx` = pointer to a results
-//!    area; result `i` is stored at `area + 8 * i` before returning,
+//!    area; result `i` is stored at `area + value_offsets(results)[i]` before
+//!    returning (8 bytes per value, 16 for a v128),
 //!
 //! then the wasm parameters: integer-class values (i32, i64, funcref, externref)
-//! in the remaining integer argument registers, floats in `xmm0..xmm7`, the rest
-//! on the stack in 8-byte slots, in order. A single result comes back in `rax`
-//! (integers and references) or `xmm0` (floats). The upper 32 bits of an i32 in
+//! in the remaining integer argument registers, floats and v128 in `xmm0..xmm7`,
+//! the rest on the stack in 8-byte slots, in order (a v128 in a 16-byte aligned
+//! pair). A single result comes back in `rax` (integers and references) or
+//! `xmm0` (floats and v128). The upper 32 bits of an i32 in
 //! a register are unspecified at a call boundary; the receiver zero-extends.
 //!
 //! # Code table
@@ -76,6 +78,26 @@ pub struct VMTable {
 pub const TABLE_ELEMENTS: i32 = 0;
 pub const TABLE_LENGTH: i32 = 8;
 
+/// Byte offset of each value in a values array or results area: values are
+/// packed in order, 8 bytes each, 16 for a v128 (`ValType::words`). The
+/// trampolines' values arrays and the results area of a call use this layout.
+pub fn value_offsets(types: &[crate::types::ValType]) -> Vec<i32> {
+    let mut at = 0;
+    types
+        .iter()
+        .map(|t| {
+            let o = at;
+            at += 8 * t.words() as i32;
+            o
+        })
+        .collect()
+}
+
+/// Bytes a values array or results area for `types` takes.
+pub fn values_size(types: &[crate::types::ValType]) -> i32 {
+    types.iter().map(|t| 8 * t.words() as i32).sum()
+}
+
 // ---- VMContext header (fixed offsets) --------------------------------------
 /// `*const VMRuntimeLimits`
 pub const VMCTX_LIMITS: i32 = 0;
@@ -83,7 +105,8 @@ pub const VMCTX_LIMITS: i32 = 0;
 pub const VMCTX_MEMORY: i32 = 8;
 /// `*const *const VMFuncRef`, indexed by function index.
 pub const VMCTX_FUNCREFS: i32 = 16;
-/// `*const *mut u64`: pointer to each global's 8-byte cell.
+/// `*const *mut u64`: pointer to each global's cell (16 bytes, 16-aligned;
+/// scalars in the low 8).
 pub const VMCTX_GLOBALS: i32 = 24;
 /// `*const *mut VMTable`, indexed by table index.
 pub const VMCTX_TABLES: i32 = 32;
@@ -169,7 +192,7 @@ pub const DEBUG_REGS_SIZE: i32 = 16 * 8 + 16 * 16;
 /// and operand stack. Words: `[0]` = locals count | stack count << 32, then
 /// one type byte per value (`interrupt_state::type_code`), padded to words,
 /// then one word per value (locals first, then the stack bottom first; 32-bit
-/// values in the low half).
+/// values in the low half; a v128 takes two words, low half first).
 pub mod interrupt_state {
     use crate::types::ValType;
 
@@ -181,6 +204,7 @@ pub mod interrupt_state {
             ValType::F64 => 3,
             ValType::FuncRef => 4,
             ValType::ExternRef => 5,
+            ValType::V128 => 6,
         }
     }
 
@@ -191,6 +215,7 @@ pub mod interrupt_state {
             2 => ValType::F32,
             3 => ValType::F64,
             4 => ValType::FuncRef,
+            6 => ValType::V128,
             _ => ValType::ExternRef,
         }
     }

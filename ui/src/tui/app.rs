@@ -1027,6 +1027,13 @@ impl App {
             View::InfoFunctions => self.focus(Pane::Functions),
             View::InfoBreakpoints => self.focus(Pane::Breakpoints),
             View::Sleep(_) => self.set_message("`sleep` is for batch scripts"),
+            View::Lanes(l) => {
+                if let Some(l) = l {
+                    wdb::debugger::v128::set_lanes(l);
+                }
+                let name = wdb::debugger::v128::lanes().name();
+                self.set_message(&format!("v128 lanes: {name}"));
+            }
         }
     }
 

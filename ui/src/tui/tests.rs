@@ -168,7 +168,12 @@ impl Debuggee for Fake {
 }
 
 fn val(ty: ValType, bits: u64, place: Place) -> Value {
-    Value { ty, bits, place }
+    Value {
+        ty,
+        bits,
+        hi: 0,
+        place,
+    }
 }
 
 fn snapshot(dwarf: bool) -> Arc<Snapshot> {
@@ -237,6 +242,7 @@ fn snapshot(dwarf: bool) -> Arc<Snapshot> {
             ty: ValType::I32,
             mutable: true,
             bits: 65536,
+            hi: 0,
         }],
         memory_pages: Some(2),
         tables: Vec::new(),
