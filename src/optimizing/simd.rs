@@ -134,7 +134,7 @@ impl<'b> Translator<'_, 'b> {
     fn vshift(&mut self, ty: Type, f: impl FnOnce(Bld<'_, 'b>, Value, Value) -> Value) {
         let n = self.pop();
         let x = self.pop_as(ty);
-        let n = self.b.ins().band_imm(n, i64::from(ty.lane_bits() - 1));
+        let n = self.b.ins().band_imm_u(n, i64::from(ty.lane_bits() - 1));
         let v = f(&mut self.b, x, n);
         self.push_v(v);
     }
@@ -588,7 +588,7 @@ impl<'b> Translator<'_, 'b> {
                 let w = b.ins().uwiden_low(x);
                 b.ins().fcvt_from_uint(F64X2, w)
             }),
-            O::F32x4DemoteF64x2Zero => self.vun(F64X2, |b, x| b.ins().fvdemote(F32X4, x)),
+            O::F32x4DemoteF64x2Zero => self.vun(F64X2, |b, x| b.ins().fvdemote(x)),
             O::F64x2PromoteLowF32x4 => self.vun(F32X4, |b, x| b.ins().fvpromote_low(x)),
 
             _ => return Ok(false),

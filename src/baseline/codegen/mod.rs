@@ -164,7 +164,7 @@ pub fn compile_function(
             .chain(&locals)
             .any(|t| t.is_v128())
         {
-            return Err(BodyError::at(start, NO_V128.into()));
+            return Err(BodyError::at(start, NO_V128));
         }
         let mut cg = CodeGen::new(module, sig_ids, func_index, ty, locals, opts, len);
         // The prologue (stack check, budget) is attributed to the body's first byte.
