@@ -8,6 +8,8 @@
     python3 benches/harness.py --no-compile           # run-time tables only
     python3 benches/harness.py --no-run               # compile-time table only
     python3 benches/harness.py --write                # also update BENCHMARKS.md (marked section)
+    python3 benches/harness.py --corpus --wdb-tiers baseline,debug,optimized,mixed,dynamic --write
+                                                      # the real-program corpus (benches/corpus)
 
 Run time: every C sample (samples/<name>.wasm, built by samples/build.sh) is run as a
 process under every selected engine, interleaved round-robin (run 1 of every benchmark
@@ -15,6 +17,11 @@ under every engine, then run 2, ...), so that drift of the machine hits all engi
 alike. Each program times its own main computation and prints `kernel_ms`; the harness
 also times the whole process (start-up, compile, instantiate, run). Cells are medians.
 Checksums are compared with native gcc -O2 at the same scale; a mismatch is marked `!`.
+
+--corpus: the same for the corpus of real programs (benches/corpus, built by its
+build.sh): SQLite, zstd, zlib and Lua with our drivers, each at -O2 (`NAME`) and at
+-O0 -g (`NAME-g`), native `benches/corpus/build/NAME`; --write replaces the section
+between `<!-- corpus:begin -->` and `<!-- corpus:end -->` instead.
 
 Engines (names accepted by --only; a group name selects all its members):
   wdb-<tier>     target/release/wdb run --tier <tier> samples/X.wasm -- SCALE   (group: wdb)
@@ -59,6 +66,22 @@ WT_RUNNER = os.path.join(HERE, "runners", "wasmtime_wasi.py")
 NODE_BASE = ["node", "--no-warnings", "--no-turbo-fast-api-calls"]
 ALL_BENCHES = ["fib", "nbody", "matmul", "sha256", "sieve", "qsort", "interp", "memstr"]
 BEGIN, END = "<!-- harness:begin -->", "<!-- harness:end -->"
+CORPUS = os.path.join(HERE, "corpus")
+CORPUS_PROGRAMS = ["sqlite", "zstd", "zlib", "lua"]
+CORPUS_BENCHES = [p + v for p in CORPUS_PROGRAMS for v in ("", "-g")]
+CORPUS_BEGIN, CORPUS_END = "<!-- corpus:begin -->", "<!-- corpus:end -->"
+
+
+def module_path(opts, bench):
+    """The .wasm of a benchmark: samples/<b>.wasm, or benches/corpus/<b>.wasm with --corpus."""
+    return os.path.join(CORPUS if opts.corpus else SAMPLES, bench + ".wasm")
+
+
+def native_path(opts, bench):
+    """The native gcc -O2 build of a benchmark (a corpus NAME-g shares NAME's)."""
+    if opts.corpus:
+        return os.path.join(CORPUS, "build", bench[:-2] if bench.endswith("-g") else bench)
+    return os.path.join(SAMPLES, "build", bench)
 
 WDB_COMPILE_RE = re.compile(
     r"functions:\s*(\d+),\s*code:\s*(\d+)\s*bytes,\s*time:\s*([0-9.]+)\s*ms,\s*throughput:\s*([0-9.]+)\s*MB/s")
@@ -84,7 +107,7 @@ class Engine:
 
 
 def run_engines(opts):
-    wasm = lambda b: os.path.join(SAMPLES, b + ".wasm")
+    wasm = lambda b: module_path(opts, b)
     node_run = lambda flags: (lambda b, s: NODE_BASE + flags + [NODE_RUNNER, "run", wasm(b), s])
     wt_run = lambda eng: (lambda b, s: [sys.executable, WT_RUNNER, "--engine", eng, "run", wasm(b), s])
     engines = []
@@ -98,7 +121,7 @@ def run_engines(opts):
         Engine("v8-default", ["node", "v8"], node_run([])),
         Engine("wt-cranelift", ["wasmtime", "wt"], wt_run("cranelift")),
         Engine("wt-winch", ["wasmtime", "wt"], wt_run("winch")),
-        Engine("native", ["native", "gcc"], lambda b, s: [os.path.join(SAMPLES, "build", b), s]),
+        Engine("native", ["native", "gcc"], lambda b, s: [native_path(opts, b), s]),
     ]
     return engines
 
@@ -290,7 +313,7 @@ def measure_runs(opts, engines, benches, scale, failures):
 def measure_compiles(opts, comps, modules, failures):
     """Returns results[compiler][module] = {"ms": [..], "bytes": B, "functions": F}."""
     results = {c[0]: {m: {"ms": []} for m in modules} for c in comps}
-    sizes = {m: code_section_size(os.path.join(SAMPLES, m + ".wasm")) for m in modules}
+    sizes = {m: code_section_size(module_path(opts, m)) for m in modules}
     dead = {}
     for name, _, _, kind in comps:
         if kind == "wdb" and not os.access(opts.wdb, os.X_OK):
@@ -299,7 +322,7 @@ def measure_compiles(opts, comps, modules, failures):
     n = 0
     for r in range(opts.runs):
         for m in modules:
-            path = os.path.join(SAMPLES, m + ".wasm")
+            path = module_path(opts, m)
             for name, _, argv_fn, kind in comps:
                 n += 1
                 cell = results[name][m]
@@ -468,7 +491,7 @@ def run_tables(opts, engines, benches, results, scale):
 
 def compile_tables(opts, comps, modules, results):
     names = [c[0] for c in comps]
-    sizes = {m: code_section_size(os.path.join(SAMPLES, m + ".wasm")) for m in modules}
+    sizes = {m: code_section_size(module_path(opts, m)) for m in modules}
     header = ["compiler"]
     for m in modules:
         header += [f"{m} ms", f"{m} MB/s"]
@@ -499,7 +522,8 @@ def compile_tables(opts, comps, modules, results):
 
 
 def render(opts, env, run_md, compile_md, failures, argv):
-    parts = [f"## Benchmark results ({env['date']})",
+    title = "Corpus results" if opts.corpus else "Benchmark results"
+    parts = [f"## {title} ({env['date']})",
              "",
              f"- machine: {env['machine']}; load average at start: {env['load']}",
              "- versions: " + "; ".join(f"{k} {v}" for k, v in env["versions"].items()),
@@ -520,14 +544,14 @@ def render(opts, env, run_md, compile_md, failures, argv):
     return "\n".join(parts) + "\n"
 
 
-def write_benchmarks_md(path, section):
-    block = f"{BEGIN}\n{section}{END}"
+def write_benchmarks_md(path, section, begin=BEGIN, end=END):
+    block = f"{begin}\n{section}{end}"
     if os.path.exists(path):
         with open(path) as f:
             text = f.read()
-        if BEGIN in text and END in text:
-            a = text.index(BEGIN)
-            b = text.index(END) + len(END)
+        if begin in text and end in text:
+            a = text.index(begin)
+            b = text.index(end) + len(end)
             text = text[:a] + block + text[b:]
         else:
             text = text.rstrip("\n") + "\n\n" + block + "\n"
@@ -548,14 +572,18 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="runs per cell (median); default 5")
     ap.add_argument("--scale", default="1", help="scale argument of the programs; default 1 (~1 s native)")
     ap.add_argument("--quick", action="store_true", help="smoke test: --runs 1 --scale 0.05 --compile-iters 1")
-    ap.add_argument("--benches", default=",".join(ALL_BENCHES), help="comma list of C samples")
+    ap.add_argument("--benches", default=None,
+                    help="comma list of C samples (with --corpus: of corpus modules, e.g. sqlite,lua-g)")
+    ap.add_argument("--corpus", action="store_true",
+                    help="run the corpus of real programs (benches/corpus) instead of the C samples")
     ap.add_argument("--only", default="", help="comma list of engines or groups (wdb,node,v8,wasmtime,wt,native)")
     ap.add_argument("--wdb", default=os.path.join(ROOT, "target", "release", "wdb"), help="wdb binary")
     ap.add_argument("--wdb-tiers", default="baseline", help="comma list of wdb tiers; default baseline")
     ap.add_argument("--no-compile", action="store_true", help="skip the compile-time table")
     ap.add_argument("--no-run", action="store_true", help="skip the run-time tables")
-    ap.add_argument("--compile-modules", default="big",
-                    help="modules for the compile table (samples/<name>.wasm); 'benches' adds the C samples; default big")
+    ap.add_argument("--compile-modules", default=None,
+                    help="modules for the compile table (samples/<name>.wasm, with --corpus benches/corpus/<name>.wasm);"
+                         " 'benches' adds every benchmark; default big (--corpus: the -O0 -g modules)")
     ap.add_argument("--compile-iters", type=int, default=3, help="timed compiles per anchor process; default 3")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per process; default 600")
     ap.add_argument("--write", action="store_true", help="replace the harness section of BENCHMARKS.md")
@@ -568,7 +596,11 @@ def main():
         if opts.scale == "1":
             opts.scale = "0.05"
         opts.compile_iters = 1
+    if opts.benches is None:
+        opts.benches = ",".join(CORPUS_BENCHES if opts.corpus else ALL_BENCHES)
     opts.benches = [b for b in opts.benches.split(",") if b]
+    if opts.compile_modules is None:
+        opts.compile_modules = ",".join(p + "-g" for p in CORPUS_PROGRAMS) if opts.corpus else "big"
     opts.wdb_tiers = [t for t in opts.wdb_tiers.split(",") if t]
     opts.wdb = os.path.abspath(opts.wdb)
     only = [o for o in opts.only.split(",") if o]
@@ -581,8 +613,9 @@ def main():
     if unknown:
         sys.exit(f"--only: unknown engine(s) {','.join(unknown)}; known: {','.join(sorted(known))}")
     for b in opts.benches:
-        if not os.path.exists(os.path.join(SAMPLES, b + ".wasm")):
-            sys.exit(f"samples/{b}.wasm is missing: run samples/build.sh")
+        if not os.path.exists(module_path(opts, b)):
+            sys.exit(f"{os.path.relpath(module_path(opts, b), ROOT)} is missing: run "
+                     + ("benches/corpus/build.sh" if opts.corpus else "samples/build.sh"))
 
     env = environment(opts)
     failures = []
@@ -592,8 +625,8 @@ def main():
     if not opts.no_run:
         engines = [e for e in run_engines(opts) if selected(e.name, e.groups, only)]
         if any(e.name == "native" for e in engines) and not os.path.exists(
-                os.path.join(SAMPLES, "build", opts.benches[0])):
-            log("native builds missing (samples/build/): run samples/build.sh")
+                native_path(opts, opts.benches[0])):
+            log("native builds missing: run " + ("benches/corpus/build.sh" if opts.corpus else "samples/build.sh"))
         if engines:
             results = measure_runs(opts, engines, opts.benches, opts.scale, failures)
             run_md = run_tables(opts, engines, opts.benches, results, opts.scale)
@@ -604,7 +637,7 @@ def main():
         modules = []
         for m in opts.compile_modules.split(","):
             modules += opts.benches if m == "benches" else [m] if m else []
-        modules = [m for m in modules if os.path.exists(os.path.join(SAMPLES, m + ".wasm"))]
+        modules = [m for m in modules if os.path.exists(module_path(opts, m))]
         if comps and modules:
             cres = measure_compiles(opts, comps, modules, failures)
             compile_md = compile_tables(opts, comps, modules, cres)
@@ -616,7 +649,10 @@ def main():
         with open(opts.json, "w") as f:
             json.dump(raw, f, indent=1)
     if opts.write:
-        write_benchmarks_md(opts.benchmarks_md, md)
+        if opts.corpus:
+            write_benchmarks_md(opts.benchmarks_md, md, CORPUS_BEGIN, CORPUS_END)
+        else:
+            write_benchmarks_md(opts.benchmarks_md, md)
     return 0
 
 

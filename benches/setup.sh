@@ -35,6 +35,7 @@ cd "$(dirname "$0")/.."
 echo "building samples (native builds are needed by the harness)..." >&2
 if command -v clang-14 >/dev/null; then
     samples/build.sh
+    benches/corpus/build.sh     # the corpus: fetches its crates with cargo (harness.py --corpus)
 else
     # no wasm toolchain: build only the native baselines from the committed sources
     mkdir -p samples/build

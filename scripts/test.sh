@@ -15,6 +15,9 @@ cd "$(dirname "$0")/.."
 TOOLS=(
   "tmux              tmux"
   "gdb               gdb"
+  "lldb-22           lldb-22"
+  "node              nodejs"
+  "npm               npm"
 )
 
 need=()

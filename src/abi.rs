@@ -2,7 +2,7 @@
 //! calling convention (see `vm::layout` for the convention itself). Both
 //! compilers and the trampolines use this one function.
 
-use crate::types::{FuncType, ValType};
+use crate::types::FuncType;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArgLoc {
@@ -63,9 +63,4 @@ pub fn abi_for(ty: &FuncType) -> Abi {
         retptr,
         stack_slots: ns,
     }
-}
-
-/// Register of a single result: `xmm0` for floats and vectors, else `rax`.
-pub fn result_in_xmm(ty: ValType) -> bool {
-    ty.in_xmm()
 }

@@ -108,8 +108,10 @@ pub struct Trap {
     /// Function index where the trap happened (None if outside wasm code).
     pub func: Option<u32>,
     pub wasm_offset: Option<u32>,
-    /// Innermost frame first.
+    /// Innermost frame first (at most `vm::traps::MAX_BACKTRACE`).
     pub backtrace: Vec<FrameInfo>,
+    /// Wasm frames beyond `backtrace` (a deep recursion).
+    pub frames_omitted: usize,
     /// For host errors and exits: the message or exit status.
     pub message: Option<String>,
     pub exit_code: Option<i32>,
@@ -122,6 +124,7 @@ impl Trap {
             func: None,
             wasm_offset: None,
             backtrace: Vec::new(),
+            frames_omitted: 0,
             message: None,
             exit_code: None,
         }

@@ -24,6 +24,26 @@ pub struct WastReport {
     pub failed: usize,
     /// One line per failure: `file:line: what`.
     pub failures: Vec<String>,
+    /// Tier-up budgets that ran out while the script ran (dynamic tier).
+    pub tier_up_requests: u64,
+}
+
+/// Tier-up budget of scripts under the dynamic tier: tiny, so functions tier
+/// up in the middle of a script and scripts run through baseline code,
+/// background tier-ups and optimized code alike.
+pub const DYNAMIC_BUDGET: i32 = 64;
+
+/// The engine configuration `wdb wast --tier T` and the spec tests use:
+/// the defaults, with [`DYNAMIC_BUDGET`] under the dynamic tier.
+pub fn config_for(strategy: crate::Strategy) -> Config {
+    let mut config = Config {
+        strategy,
+        ..Config::default()
+    };
+    if strategy == crate::Strategy::Dynamic {
+        config.tiering_budget = DYNAMIC_BUDGET;
+    }
+    config
 }
 
 impl WastReport {
@@ -48,6 +68,7 @@ pub fn run_wast(file: &str, text: &str, config: Config) -> Result<WastReport, Er
     for d in script.directives {
         runner.directive(d);
     }
+    runner.report.tier_up_requests = runner.engine.tier_up_requests();
     Ok(runner.report)
 }
 
@@ -437,8 +458,10 @@ fn trap_matches(code: TrapCode, message: &str) -> bool {
     ok.contains(&code)
 }
 
-/// The `spectest` module every spec script may import.
-fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) -> Result<(), Error> {
+/// Defines in `linker` the `spectest` module every spec script may import
+/// (print functions that do nothing, four constant globals, a table and a
+/// memory); the fuzzer instantiates mutated spec modules with it too.
+pub fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) -> Result<(), Error> {
     use ValType::*;
     let prints: [(&str, Vec<ValType>); 7] = [
         ("print", vec![]),

@@ -648,7 +648,7 @@ fn debug_batch_steps_breaks_and_inspects() {
         "Stopped (breakpoint 1) in fib (#0) at 0x30 [baseline·debug]",
         "#1  0x000031 in fib (#0) [baseline·debug]",
         "$n         i32  3",
-        "$local0 = 3 (i32)",
+        "$1 = 3",
         "error: unknown command `frobnicate` (try `help`)",
         "error: no frame 9",
         "=> 0x000030  i32.sub",
@@ -712,4 +712,285 @@ fn profile_prints_results_and_a_profile() {
     ] {
         assert!(out.stderr.contains(want), "missing {want:?}: {out:?}");
     }
+}
+
+/// Issue 18: `set` wrote the parsed bits whatever the target's type (`2` into
+/// an f64 gave 1e-323, `1.5` into an f32 gave 0.0) and wrapped integers that
+/// do not fit. Values now take the type of the local or global they go to.
+#[test]
+fn debug_batch_set_converts_to_the_targets_type() {
+    let wat = temp_file(
+        "set.wat",
+        br#"(module
+          (global (mut f64) (f64.const 0))
+          (global (mut f32) (f32.const 0))
+          (global (mut i64) (i64.const 0))
+          (func (export "f") (param f64 f32 i32) (result f64 f32 i32 f64 f32 i64)
+            local.get 0 local.get 1 local.get 2
+            global.get 0 global.get 1 global.get 2))"#,
+    );
+    let script = temp_file(
+        "set.cmds",
+        b"set $local0=2\nset $local1=1.5\nset $local2=4294967296\nset $local2=-2147483649\n\
+set $local2=1.5\nset $local2=0x1ffffffff\nset $local2=4294967295\nset $global0=-2.5e-3\n\
+set $global1=3\nset $global2=18446744073709551616\nset $global2=-7\nset $local1=1e300\n\
+set $local1=0x3fc00000\nset $local9=1\nprint $local0\nprint $local1\nprint $global0\nc\n",
+    );
+    let out = wdb(&[
+        "debug", "--batch", "-x", &script, &wat, "--invoke", "f", "--", "9", "9", "9",
+    ])
+    .ok();
+    let text = &out.stdout;
+    for want in [
+        "$local0 set to 2.0",
+        "$local1 set to 1.5",
+        "error: $local2: 4294967296 does not fit in i32 (range -2147483648..=4294967295)",
+        "error: $local2: -2147483649 does not fit in i32",
+        "error: $local2: i32 takes an integer, not 1.5",
+        "error: $local2: 0x1ffffffff is wider than i32 (32 bits)",
+        "$local2 set to -1",
+        "$global0 set to -0.0025",
+        "$global1 set to 3.0",
+        "error: $global2: 18446744073709551616 does not fit in i64",
+        "$global2 set to -7",
+        "error: $local1: 1e300 is out of range for f32",
+        "$local1 set to 1.5",
+        "error: no local 9 (the function has 3)",
+        // print answers in gdb's shape: value history number, C value.
+        "$1 = 2\n",
+        "$2 = 1.5\n",
+        "$3 = -0.0025000000000000001\n",
+        "Program returned: 2, 1.5, -1, -0.0025, 3, -7",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+}
+
+/// Issue 18: inputs that were accepted but meaningless, or that hung.
+#[test]
+fn hostile_inputs_get_one_clear_error() {
+    // An empty .wasm is an empty module file, not a text-format error.
+    let empty = temp_file("empty.wasm", b"");
+    for cmd in ["run", "compile"] {
+        let out = wdb(&[cmd, &empty])
+            .error()
+            .err_has(&["empty.wasm", "empty"]);
+        assert!(!out.stderr.contains("text"), "{out:?}");
+    }
+    wdb(&["debug", "--batch", &empty])
+        .error()
+        .err_has(&["empty.wasm", "empty"]);
+    // Devices and directories are not read (reading /dev/zero never ends).
+    for path in ["/dev/zero", "/dev/null", "samples"] {
+        wdb(&["run", path])
+            .error()
+            .err_has(&[path, "not a regular file"]);
+        wdb(&["debug", "--batch", path])
+            .error()
+            .err_has(&[path, "not a regular file"]);
+    }
+    // A module file beyond the size limit is refused before reading (sparse).
+    let huge = temp_file("huge.wasm", b"");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&huge)
+        .unwrap()
+        .set_len(8 << 30)
+        .unwrap();
+    wdb(&["run", &huge])
+        .error()
+        .err_has(&["huge.wasm", "too large", "8589934592 bytes"]);
+    // A pipe is fine (bash process substitution is the common case).
+    let fifo = std::env::temp_dir().join(format!("wdb-cli-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo (coreutils)");
+    assert!(made.success());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            std::fs::write(
+                fifo,
+                "(module (func (export \"f\") (result i32) i32.const 7))",
+            )
+        })
+    };
+    let out = wdb(&["run", fifo.to_str().unwrap(), "--invoke", "f"]).ok();
+    assert_eq!(out.stdout.trim(), "7", "{out:?}");
+    writer.join().unwrap().unwrap();
+    let _ = std::fs::remove_file(&fifo);
+    // Bad --dir and --env values are echoed and rejected.
+    for bad in ["::/", "::", "/tmp::"] {
+        wdb(&[
+            "run",
+            "--dir",
+            bad,
+            "samples/fib.wat",
+            "--invoke",
+            "fib",
+            "--",
+            "3",
+        ])
+        .error()
+        .err_has(&["--dir", &format!("`{bad}`")]);
+    }
+    for bad in ["=v", "=", "noequals"] {
+        wdb(&[
+            "run",
+            "--env",
+            bad,
+            "samples/fib.wat",
+            "--invoke",
+            "fib",
+            "--",
+            "3",
+        ])
+        .error()
+        .err_has(&["--env", &format!("`{bad}`")]);
+        wdb(&["debug", "--batch", "--env", bad, "samples/fib.wat"])
+            .error()
+            .err_has(&["--env", &format!("`{bad}`")]);
+    }
+}
+
+/// Issue 18: extreme floats printed as 300-digit decimals.
+#[test]
+fn extreme_floats_print_compactly() {
+    let wat = temp_file(
+        "floats.wat",
+        br#"(module
+          (func (export "tiny") (result f64) f64.const 0x1p-1074)
+          (func (export "huge") (result f64) f64.const 0x1.fffffffffffffp+1023)
+          (func (export "small") (result f64) f64.const 1.5e-300)
+          (func (export "tiny32") (result f32) f32.const 0x1p-149)
+          (func (export "huge32") (result f32) f32.const 0x1.fffffep+127)
+          (func (export "plain") (result f64) f64.const 1234.5))"#,
+    );
+    for (f, want) in [
+        ("tiny", "5e-324"),
+        ("huge", "1.7976931348623157e308"),
+        ("small", "1.5e-300"),
+        ("tiny32", "1e-45"),
+        ("huge32", "3.4028235e38"),
+        ("plain", "1234.5"),
+    ] {
+        let out = wdb(&["run", &wat, "--invoke", f]).ok();
+        assert_eq!(out.stdout.trim(), want, "{f}: {out:?}");
+    }
+}
+
+/// Runs `wdb` with `input` on its standard input.
+fn wdb_stdin(args: &[&str], input: &[u8]) -> Out {
+    use std::io::Write;
+    let mut child = Command::new(wdb_path())
+        .args(args)
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("cannot run wdb");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("wdb did not finish");
+    feeder.join().unwrap();
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Issue 18: console input that was accepted but meaningless, or that ended
+/// or hung the session.
+#[test]
+fn debug_batch_rejects_meaningless_input_and_goes_on() {
+    let wat = temp_file(
+        "deep.wat",
+        br#"(module
+          (func $r (export "r") (param i32) (result i32)
+            local.get 0
+            i32.eqz
+            if (result i32)
+              i32.const 0
+            else
+              local.get 0
+              i32.const 1
+              i32.sub
+              call $r
+              i32.const 1
+              i32.add
+            end))"#,
+    );
+    let mut input = Vec::new();
+    input.extend_from_slice(b"b r if $local99 == 1\nb 0x0 if $local0 == 1\n");
+    input.extend_from_slice(b"sleep 999999999\n");
+    input.extend_from_slice(b"bad \xff\xfe utf-8\n");
+    input.extend_from_slice(
+        b"b r if $local0 == 0\nc\nbt\nframe 4500\nframe 6000\nframe 3\ndelete\nc\n",
+    );
+    let out = wdb_stdin(
+        &["debug", "--batch", &wat, "--invoke", "r", "--", "5000"],
+        &input,
+    )
+    .ok();
+    let text = &out.stdout;
+    for want in [
+        "error: no local 99 in r (it has 1: $local0)",
+        "error: sleep takes at most",
+        "error: line 4 of standard input is not valid UTF-8",
+        "Stopped (breakpoint",
+        "#4096 ",
+        "(904 more frames not shown: the backtrace stops at 4097 of 5001 frames)",
+        "error: frame 4500 is beyond the 4097 frames shown (the stack has 5001)",
+        "error: no frame 6000 (the stack has 5001)",
+        "#3  ",
+        "Program returned: 5000",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{}", tail(text));
+    }
+    // The rejected breakpoints took no number: the good one is the first.
+    assert!(
+        text.contains("Breakpoint 1 at 0x20: r if $local0 == 0") && !text.contains("Breakpoint 2"),
+        "a bad condition was accepted:\n{}",
+        tail(text)
+    );
+}
+
+/// The first and last lines of a long output.
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= 60 {
+        return text.to_string();
+    }
+    format!(
+        "{}\n[...]\n{}",
+        lines[..30].join("\n"),
+        lines[lines.len() - 30..].join("\n")
+    )
+}
+
+/// Issue 18: a trap backtrace beyond its limit says how many frames it left out.
+#[test]
+fn run_trap_backtrace_says_how_many_frames_it_left_out() {
+    let wat = temp_file(
+        "deeptrap.wat",
+        br#"(module (func $r (export "r") (param i32)
+          local.get 0 i32.eqz if unreachable end
+          local.get 0 i32.const 1 i32.sub call $r))"#,
+    );
+    let out = wdb(&["run", &wat, "--invoke", "r", "--", "1000"]);
+    assert_eq!(out.code, TRAP_EXIT, "{out:?}");
+    let frames = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("    at "))
+        .count();
+    assert_eq!(frames, 256, "{out:?}");
+    assert!(out.stderr.contains("    ... 745 more frames"), "{out:?}");
 }

@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 use wasmparser::{Operator, Parser, Payload, ValidPayload, Validator};
-use wdb::code::ValueLoc;
+use wdb::ValueLoc;
 use wdb::*;
 
 /// One hook call.
@@ -587,4 +587,104 @@ fn hook_error_stops_execution_with_that_trap() {
     f.call(&mut store, &[Val::I32(5)], &mut []).unwrap();
     assert_eq!(&mem.data(&store)[..8], &[5, 0, 0, 0, 5, 0, 0, 0]);
     assert_eq!(calls.lock().unwrap().len(), 4);
+}
+
+/// A binary module with one exported function `deep`: `depth` × `i32.const 1`
+/// then `depth − 1` × `i32.add` (operand stack `depth` deep).
+fn deep_stack_module(depth: usize) -> Vec<u8> {
+    let mut body = vec![0u8]; // no locals
+    for _ in 0..depth {
+        body.extend_from_slice(&[0x41, 0x01]);
+    }
+    body.extend(std::iter::repeat_n(0x6a, depth - 1));
+    body.push(0x0b);
+    let leb = |mut v: usize, out: &mut Vec<u8>| loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            break;
+        }
+        out.push(b | 0x80);
+    };
+    let section = |id: u8, content: &[u8], out: &mut Vec<u8>| {
+        out.push(id);
+        leb(content.len(), out);
+        out.extend_from_slice(content);
+    };
+    let mut m = b"\0asm\x01\0\0\0".to_vec();
+    section(1, &[1, 0x60, 0, 1, 0x7f], &mut m); // type () -> i32
+    section(3, &[1, 0], &mut m);
+    section(7, &[1, 4, b'd', b'e', b'e', b'p', 0, 0], &mut m);
+    let mut code = vec![1u8];
+    leb(body.len(), &mut code);
+    code.extend_from_slice(&body);
+    section(10, &code, &mut m);
+    m
+}
+
+/// Issue 18: the side table stored a full operand-stack snapshot per
+/// position, so debug code of a deep stack took memory (and time) quadratic
+/// in the depth; 50,000 deep did not finish. The table's stack entries must
+/// stay linear in the number of instructions, and the hook must still read
+/// the right stacks.
+#[test]
+fn side_table_is_linear_in_stack_depth() {
+    for depth in [2_000usize, 50_000] {
+        let engine = Engine::new(Config {
+            strategy: Strategy::Debug,
+            ..Config::default()
+        })
+        .unwrap();
+        let module = Module::new(&engine, deep_stack_module(depth)).unwrap();
+        let mut store = Store::new(&engine, ());
+        let inst = Instance::new(&mut store, &module, &[]).unwrap();
+        // (point, stack depth, top value, table entries) at a few positions.
+        type Seen = Vec<(u32, usize, Option<DebugValue>, Option<usize>)>;
+        let seen: Arc<Mutex<Seen>> = Arc::default();
+        let s = seen.clone();
+        store.set_debug_hook(Some(Box::new(move |ctx: &DebugContext<'_>| {
+            let point = ctx.point().unwrap();
+            let p = point as usize;
+            if p == depth || p == depth + depth / 2 || p == 2 * depth - 1 || p == 7 {
+                let stack = ctx.stack().unwrap();
+                let top = stack.last().cloned();
+                s.lock()
+                    .unwrap()
+                    .push((point, stack.len(), top, ctx.side_table_entries()));
+            }
+            Ok(())
+        })));
+        let idx = module.info().export("deep").unwrap().index;
+        inst.set_debug_flag(&mut store, idx, true);
+        let f = inst.get_func(&store, "deep").unwrap();
+        let mut results = [Val::I32(0)];
+        f.call(&mut store, &[], &mut results).unwrap();
+        assert_eq!(results[0].i32(), Some(depth as i32));
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 4, "[{depth}] positions seen: {seen:?}");
+        let instructions = 2 * depth; // consts, adds and the final `end`
+        for (point, len, top, entries) in seen {
+            let entries = entries.expect("debug code reports its side table");
+            assert!(
+                entries <= 4 * instructions,
+                "[{depth}] side table stores {entries} stack entries for {instructions} instructions"
+            );
+            let p = point as usize;
+            // Before instruction p: p constants pushed (p < depth), or all of
+            // them and p − depth adds done.
+            let want_len = if p < depth { p } else { depth - (p - depth) };
+            assert_eq!(len, want_len, "[{depth}] stack depth at position {p}");
+            let want_top = if p <= depth {
+                1
+            } else {
+                (p - depth + 1) as u64
+            };
+            assert_eq!(
+                top.map(|v| v.bits),
+                Some(want_top),
+                "[{depth}] top of the stack at position {p}"
+            );
+        }
+    }
 }

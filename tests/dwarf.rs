@@ -212,6 +212,7 @@ fn evaluate_variables_with_a_fake_env() {
         name: "x".into(),
         ty,
         location,
+        type_id: 0,
         is_param: false,
     };
     let ty = |name: &str, size: u32, kind: ScalarKind| VarType {
@@ -356,7 +357,7 @@ fn other_functions_and_types() {
     let (_, start, _) = find("compute_stats");
     let vars = info.variables_at(start + 1);
     let sorted = vars.iter().find(|v| v.name == "sorted").unwrap();
-    assert_eq!(sorted.ty.name, "int[16]");
+    assert_eq!(sorted.ty.name, "int [16]");
     assert_eq!(sorted.ty.size, 64);
     let st = vars.iter().find(|v| v.name == "st").unwrap();
     assert_eq!(
@@ -462,4 +463,194 @@ fn malformed_input_does_not_panic() {
             let _ = info.offsets_for_line("debugme.c", 75);
         }
     }
+}
+
+// ---- the type table -------------------------------------------------------------
+
+use wdb::debugger::dwarf_types::{Aggregate, TypeKind, TypeView};
+
+/// (name, offset, bitfield (offset, size), type) of each member.
+type Member = (String, u64, Option<(u32, u32)>, String);
+
+fn members(info: &DwarfInfo, name: &str) -> Vec<Member> {
+    let t = info.types();
+    let id = t.lookup(name).unwrap_or_else(|| panic!("no type {name}"));
+    match &t.get(t.strip(id)).kind {
+        TypeKind::Struct { members, .. } => members
+            .iter()
+            .map(|m| {
+                (
+                    m.name.clone().unwrap_or_default(),
+                    m.offset,
+                    m.bits,
+                    t.name(m.ty),
+                )
+            })
+            .collect(),
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+#[test]
+fn c_types_structs_bitfields_arrays_enums_typedefs() {
+    let info = DwarfInfo::parse(&sample("inventory-g.wasm"))
+        .unwrap()
+        .unwrap();
+    let t = info.types();
+    type Want<'a> = (&'a str, u64, Option<(u32, u32)>, &'a str);
+    let s = |v: &[Want]| -> Vec<Member> {
+        v.iter()
+            .map(|(a, b, c, d)| (a.to_string(), *b, *c, d.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        members(&info, "struct item"),
+        s(&[
+            ("name", 0, None, "char [12]"),
+            ("cat", 12, None, "enum category"),
+            ("count", 16, None, "int"),
+            ("price", 24, None, "double"),
+            ("fl", 32, None, "struct flags"),
+            ("tag", 36, None, "union number"),
+            ("next", 40, None, "struct item *"),
+        ])
+    );
+    assert_eq!(t.size(t.lookup("struct item").unwrap()), 48);
+    // Bitfields: (first bit, width) from the least significant bit.
+    assert_eq!(
+        members(&info, "struct flags"),
+        s(&[
+            ("fragile", 0, Some((0, 1)), "unsigned int"),
+            ("heavy", 0, Some((1, 1)), "unsigned int"),
+            ("shelf", 0, Some((2, 4)), "unsigned int"),
+            ("level", 0, Some((6, 5)), "int"),
+        ])
+    );
+    let number = t.lookup("union number").unwrap();
+    assert!(matches!(
+        t.get(number).kind,
+        TypeKind::Struct {
+            kind: Aggregate::Union,
+            size: 4,
+            ..
+        }
+    ));
+    assert_eq!(
+        members(&info, "struct grid")[0],
+        ("cells".to_string(), 0, None, "short [3][4]".to_string())
+    );
+    let category = t.lookup("enum category").unwrap();
+    match &t.get(category).kind {
+        TypeKind::Enum { values, size, .. } => {
+            assert_eq!(*size, 4);
+            assert_eq!(
+                values,
+                &[
+                    ("CAT_TOOL".to_string(), 1),
+                    ("CAT_PART".to_string(), 2),
+                    ("CAT_SPARE".to_string(), 4)
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let u32_ = t.lookup("u32").unwrap();
+    assert_eq!(t.name(u32_), "u32");
+    assert_eq!(t.name(t.strip(u32_)), "unsigned int");
+
+    // Globals and file statics, with their addresses; unused ones are gone from the module.
+    let global = |n: &str| {
+        info.globals()
+            .iter()
+            .find(|g| g.name == n)
+            .unwrap_or_else(|| panic!("no global {n}"))
+    };
+    assert!(matches!(global("settings").location, VarLocation::Address(a) if a > 0));
+    assert!(matches!(
+        global("pool_used").location,
+        VarLocation::Address(_)
+    ));
+    assert_eq!(global("pool").ty.name, "struct item [4]");
+    assert_eq!(global("greeting").ty.name, "const char *");
+    assert_eq!(global("ticks").ty.name, "volatile int");
+
+    // Locals of nested blocks in fill_board: c (inner), r, then the parameter g.
+    let off = info.offsets_for_line(
+        "inventory.c",
+        line_in("inventory.c", "g->cells[r][c] = (short)(r * 10 + c);"),
+    )[0];
+    let names: Vec<String> = info.variables_at(off).into_iter().map(|v| v.name).collect();
+    assert_eq!(names, ["c", "r", "g"]);
+    let params: Vec<String> = info.params_at(off).into_iter().map(|v| v.name).collect();
+    assert_eq!(params, ["g"]);
+}
+
+fn line_in(file: &str, text: &str) -> u32 {
+    let src = std::fs::read_to_string(format!("{}/samples/c/{file}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap();
+    src.lines().position(|l| l.contains(text)).unwrap() as u32 + 1
+}
+
+#[test]
+fn cplus_types_namespaces_classes_and_static_members() {
+    let info = DwarfInfo::parse(&sample("shapes-g.wasm")).unwrap().unwrap();
+    let t = info.types();
+    let rect = t.lookup("geo::Rect").expect("geo::Rect");
+    match &t.get(rect).kind {
+        TypeKind::Struct { kind, members, .. } => {
+            assert_eq!(*kind, Aggregate::Class);
+            assert!(
+                members[0].is_base && t.name(members[0].ty) == "geo::Shape",
+                "{members:?}"
+            );
+            let width = members
+                .iter()
+                .find(|m| m.name.as_deref() == Some("width"))
+                .unwrap();
+            assert_eq!(t.name(width.ty), "int");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(t.name(t.lookup("geo::Point").unwrap()), "geo::Point");
+    let kind = t.lookup("geo::Kind").expect("geo::Kind");
+    assert!(
+        matches!(&t.get(kind).kind, TypeKind::Enum { values, .. } if values[1].0 == "geo::Kind::Rect")
+    );
+    assert!(info.globals().iter().any(|g| g.name == "geo::Shape::count"));
+    // A reference parameter: shift(const geo::Point &p, int dx, int &moves).
+    let off = info.offsets_for_line("shapes.cpp", line_in("shapes.cpp", "// line SHIFT"))[0];
+    let params: Vec<(String, String)> = info
+        .params_at(off)
+        .into_iter()
+        .map(|v| (v.name, v.ty.name))
+        .collect();
+    assert_eq!(
+        params,
+        [
+            ("p".to_string(), "const geo::Point &".to_string()),
+            ("dx".to_string(), "int".to_string()),
+            ("moves".to_string(), "int &".to_string())
+        ]
+    );
+}
+
+#[test]
+fn optimized_code_has_location_lists_and_gaps() {
+    let info = DwarfInfo::parse(&sample("inventory-O2g.wasm"))
+        .unwrap()
+        .unwrap();
+    // Somewhere in the program a variable is a wasm local at one offset and has no location
+    // at another (a location list), rather than one fixed place.
+    let mut located = 0;
+    let mut gone = 0;
+    for row in info.rows() {
+        for v in info.variables_at(row.offset) {
+            match v.location {
+                VarLocation::Unsupported(_) => gone += 1,
+                VarLocation::WasmLocal(_) => located += 1,
+                _ => {}
+            }
+        }
+    }
+    assert!(located > 0 && gone > 0, "located {located}, gone {gone}");
 }

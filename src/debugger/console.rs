@@ -38,20 +38,40 @@ pub enum View {
     Sleep(u64),
     /// Show v128 values in this lane shape (`None`: say which one is used).
     Lanes(Option<super::v128::Lanes>),
+    /// Native code under each wasm instruction (`disas /m`; `/r` adds raw
+    /// bytes), of the selected frame or of a function (`what`), in the tier
+    /// its code runs or in `tier` (compiled on demand).
+    Machine {
+        what: Option<String>,
+        tier: Option<crate::code::Tier>,
+        raw: bool,
+    },
+    /// The hottest wasm instructions and source lines (`profile report --lines`).
+    ProfileLines,
+    /// One function's instructions with their samples and native code
+    /// (`profile annotate FUNC`).
+    ProfileAnnotate(String),
 }
 
 /// One line per command, for `help`.
 pub const HELP: &[&str] = &[
-    "break|b LOCATION [if $localN OP VALUE]   LOCATION: 0x1a2 (module offset), FUNC, #INDEX, FILE:LINE",
+    "break|b LOCATION [if EXPR]               LOCATION: 0x1a2 (module offset), FUNC, #INDEX, FILE:LINE",
     "delete [N]   enable N   disable N        breakpoints",
     "stepi|si  nexti|ni  step|s  next|n  finish  continue|c  pause  restart  detach",
     "backtrace|bt  frame|f N  locals  stack  regs  globals  tables  list|l  disas [FUNC|0xOFF]",
     "x ADDR [LEN]                             memory, hex and ASCII",
     "lanes [i8x16|i16x8|i32x4|i64x2|f32x4|f64x2]   how v128 values are split (default i32x4)",
-    "print|p NAME|$localN|$globalN            a source variable (DWARF) or a wasm value",
+    "print|p[/x|/d|/u|/c|/f] EXPR             C/C++ expression (DWARF names, $localN, $globalN)",
+    "ptype EXPR|TYPE   whatis EXPR   display[/F] EXPR   undisplay [N]   set var LHS = VALUE",
+    "info locals|args (source)   info wasm-locals   locals (wasm)",
     "set $localN=V | $globalN=V | mem ADDR=BYTE[,BYTE...]",
     "info functions|breakpoints   profile on|off|report   sleep MS   help   quit|q",
+    "disas /m|/r [FUNC|0xOFF] [tier=debug|baseline|optimized]   native code under each wasm instruction",
+    "profile report --lines   profile annotate FUNC   hottest instructions and source lines",
 ];
+
+/// The longest `sleep` (a script waiting for a running program).
+pub const MAX_SLEEP_MS: u64 = 60_000;
 
 fn parse_u64(s: &str) -> Option<u64> {
     let s = s.trim();
@@ -68,14 +88,6 @@ fn parse_i64(s: &str) -> Option<i64> {
         Some(rest) => parse_u64(rest).map(|v| (v as i64).wrapping_neg()),
         None => parse_u64(s).map(|v| v as i64),
     }
-}
-
-/// Parses a value for `set`: integer (decimal/hex, may be negative) or float.
-fn parse_bits(s: &str) -> Option<u64> {
-    if let Some(v) = parse_i64(s) {
-        return Some(v as u64);
-    }
-    s.trim().parse::<f64>().ok().map(f64::to_bits)
 }
 
 fn parse_location(s: &str) -> Result<BreakAt, String> {
@@ -132,8 +144,36 @@ fn parse_condition(s: &str) -> Result<Condition, String> {
     Ok(Condition { local, op, value })
 }
 
+/// `print/x` -> (`x` format); `print` -> natural.
+fn parse_format(word: &str) -> Result<PrintFormat, String> {
+    let Some((_, f)) = word.split_once('/') else {
+        return Ok(PrintFormat::Natural);
+    };
+    Ok(match f {
+        "x" => PrintFormat::Hex,
+        "d" => PrintFormat::Decimal,
+        "u" => PrintFormat::Unsigned,
+        "c" => PrintFormat::Char,
+        "f" => PrintFormat::Float,
+        _ => return Err(format!("unknown format `/{f}` (use /x /d /u /c /f)")),
+    })
+}
+
+fn source(request: SourceRequest) -> Parsed {
+    Parsed::Engine(Command::Source { frame: 0, request })
+}
+
 fn parse_set(rest: &str) -> Result<Command, String> {
-    let usage = "usage: set $localN=V | set $globalN=V | set mem ADDR=BYTE[,BYTE...]";
+    let usage =
+        "usage: set var LHS = VALUE | set $localN=V | set $globalN=V | set mem ADDR=BYTE[,BYTE...]";
+    for prefix in ["variable ", "var "] {
+        if let Some(assignment) = rest.strip_prefix(prefix) {
+            return Ok(Command::Source {
+                frame: 0,
+                request: SourceRequest::Assign(assignment.trim().to_string()),
+            });
+        }
+    }
     if let Some(m) = rest.strip_prefix("mem") {
         let (addr, bytes) = m.split_once('=').ok_or(usage)?;
         let addr = parse_u64(addr).ok_or(usage)?;
@@ -145,21 +185,62 @@ fn parse_set(rest: &str) -> Result<Command, String> {
         return Ok(Command::WriteMemory { addr, bytes });
     }
     let (lhs, rhs) = rest.split_once('=').ok_or(usage)?;
-    let bits = parse_bits(rhs).ok_or_else(|| format!("bad value `{}`", rhs.trim()))?;
     let lhs = lhs.trim();
+    if !lhs.starts_with('$') {
+        return Ok(Command::Source {
+            frame: 0,
+            request: SourceRequest::Assign(rest.trim().to_string()),
+        });
+    }
+    let value = SetValue::parse(rhs)?;
     if let Some(n) = lhs.strip_prefix("$local") {
         let index = n.parse().map_err(|_| usage.to_string())?;
         return Ok(Command::SetLocal {
             frame: 0,
             index,
-            bits,
+            value,
         });
     }
     if let Some(n) = lhs.strip_prefix("$global") {
         let index = n.parse().map_err(|_| usage.to_string())?;
-        return Ok(Command::SetGlobal { index, bits });
+        return Ok(Command::SetGlobal { index, value });
     }
     Err(usage.into())
+}
+
+/// `disas [/m|/r|/mr] [FUNC|0xOFF] [tier=T]`: wasm text, or native code by
+/// wasm instruction when a flag or a tier is given.
+fn parse_disas(rest: &str) -> Result<View, String> {
+    let mut native = false;
+    let mut raw = false;
+    let mut tier = None;
+    let mut what: Option<String> = None;
+    for word in rest.split_whitespace() {
+        if let Some(flags) = word.strip_prefix('/') {
+            for c in flags.chars() {
+                match c {
+                    'm' | 's' => native = true,
+                    'r' => raw = true,
+                    _ => return Err(format!("unknown disas flag `/{c}` (use /m or /r)")),
+                }
+            }
+        } else if let Some(t) = word.strip_prefix("tier=") {
+            tier = Some(super::machine_code::parse_tier(t).ok_or_else(|| {
+                format!("unknown tier `{t}` (use tier=debug, tier=baseline or tier=optimized)")
+            })?);
+        } else if what.is_none() {
+            what = Some(word.to_string());
+        } else {
+            return Err(
+                "usage: disas [/m|/r] [FUNC|0xOFFSET] [tier=debug|baseline|optimized]".into(),
+            );
+        }
+    }
+    if native || raw || tier.is_some() {
+        Ok(View::Machine { what, tier, raw })
+    } else {
+        Ok(View::Disas(what))
+    }
 }
 
 /// Parses one console line.
@@ -171,6 +252,13 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
     let (word, rest) = match line.split_once(char::is_whitespace) {
         Some((w, r)) => (w, r.trim()),
         None => (line, ""),
+    };
+    // `print/x`, `display/x`: the format belongs to the command word.
+    let (word, format) = match word.split_once('/') {
+        Some((w, _)) if matches!(w, "print" | "p" | "display" | "output" | "call") => {
+            (w, parse_format(word)?)
+        }
+        _ => (word, PrintFormat::Natural),
     };
     let no_args = |p: Parsed| {
         if rest.is_empty() {
@@ -189,13 +277,28 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
                 );
             }
             let (loc, cond) = match rest.split_once(" if ") {
-                Some((l, c)) => (l.trim(), Some(parse_condition(c)?)),
+                Some((l, c)) => (l.trim(), Some(c.trim())),
                 None => (rest, None),
             };
-            Ok(e(C::Break {
-                at: parse_location(loc)?,
-                condition: cond,
-            }))
+            let at = parse_location(loc)?;
+            match cond {
+                None => Ok(e(C::Break {
+                    at,
+                    condition: None,
+                })),
+                Some("") => Err("`if` needs a condition".into()),
+                // `$localN OP VALUE` is checked by the engine without DWARF.
+                Some(c) => match parse_condition(c) {
+                    Ok(k) => Ok(e(C::Break {
+                        at,
+                        condition: Some(k),
+                    })),
+                    Err(_) => Ok(e(C::BreakIf {
+                        at,
+                        condition: c.to_string(),
+                    })),
+                },
+            }
         }
         "delete" | "d" => {
             if rest.is_empty() {
@@ -236,9 +339,7 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
         "tables" => no_args(Parsed::Show(View::Tables)),
         "detach" => no_args(e(C::Detach)),
         "list" | "l" => no_args(Parsed::Show(View::List)),
-        "disas" | "disassemble" => Ok(Parsed::Show(View::Disas(
-            (!rest.is_empty()).then(|| rest.to_string()),
-        ))),
+        "disas" | "disassemble" => parse_disas(rest).map(Parsed::Show),
         "x" => {
             let mut it = rest.split_whitespace();
             let addr = it
@@ -253,14 +354,47 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
             };
             Ok(e(C::ReadMemory { addr, len }))
         }
-        "print" | "p" => {
+        "print" | "p" | "output" | "call" => {
             if rest.is_empty() {
-                Err("usage: print NAME | $localN | $globalN".into())
-            } else {
+                Err("usage: print[/x|/d|/u|/c|/f] EXPR".into())
+            } else if format == PrintFormat::Natural {
                 Ok(e(C::Print {
                     frame: 0,
                     expr: rest.to_string(),
                 }))
+            } else {
+                Ok(source(SourceRequest::Print {
+                    expr: rest.to_string(),
+                    format,
+                }))
+            }
+        }
+        "ptype" | "whatis" => {
+            if rest.is_empty() {
+                Err(format!("usage: {word} EXPR | TYPE"))
+            } else {
+                Ok(source(SourceRequest::Ptype {
+                    expr: rest.to_string(),
+                    expand: word == "ptype",
+                }))
+            }
+        }
+        "display" => {
+            if rest.is_empty() {
+                Err("usage: display[/x|/d|/u|/c|/f] EXPR".into())
+            } else {
+                Ok(source(SourceRequest::Displays(vec![(
+                    0,
+                    format,
+                    rest.to_string(),
+                )])))
+            }
+        }
+        "undisplay" => {
+            if rest.split_whitespace().all(|n| n.parse::<u32>().is_ok()) {
+                Ok(Parsed::Nothing)
+            } else {
+                Err("usage: undisplay [N...]".into())
             }
         }
         "set" => parse_set(rest).map(e),
@@ -268,21 +402,29 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
             "functions" | "func" | "f" => Ok(Parsed::Show(View::InfoFunctions)),
             "breakpoints" | "break" | "b" => Ok(Parsed::Show(View::InfoBreakpoints)),
             "frame" => Ok(Parsed::Show(View::Frame(usize::MAX))),
-            "locals" => Ok(Parsed::Show(View::Locals)),
+            "locals" => Ok(source(SourceRequest::Locals)),
+            "args" => Ok(source(SourceRequest::Args)),
+            "wasm-locals" => Ok(Parsed::Show(View::Locals)),
             "registers" | "regs" => Ok(Parsed::Show(View::Regs)),
             "tables" => Ok(Parsed::Show(View::Tables)),
-            _ => Err("usage: info functions | info breakpoints".into()),
+            _ => Err("usage: info functions | breakpoints | locals | args | wasm-locals | frame | registers | tables".into()),
         },
-        "profile" => match rest {
-            "on" => Ok(e(C::ProfileOn)),
-            "off" => Ok(e(C::ProfileOff)),
-            "report" => Ok(e(C::ProfileReport)),
-            _ => Err("usage: profile on | off | report".into()),
+        "profile" => match rest.split_whitespace().collect::<Vec<_>>()[..] {
+            ["on"] => Ok(e(C::ProfileOn)),
+            ["off"] => Ok(e(C::ProfileOff)),
+            ["report"] => Ok(e(C::ProfileReport)),
+            ["report", "--lines"] => Ok(Parsed::Show(View::ProfileLines)),
+            ["annotate", func] => Ok(Parsed::Show(View::ProfileAnnotate(func.to_string()))),
+            ["annotate"] => Err("usage: profile annotate FUNC (a name, #INDEX or 0xOFFSET)".into()),
+            _ => Err("usage: profile on | off | report [--lines] | annotate FUNC".into()),
         },
-        "sleep" => rest
-            .parse()
-            .map(|ms| Parsed::Show(View::Sleep(ms)))
-            .map_err(|_| "usage: sleep MILLISECONDS".into()),
+        "sleep" => match rest.parse::<u64>() {
+            Ok(ms) if ms <= MAX_SLEEP_MS => Ok(Parsed::Show(View::Sleep(ms))),
+            Ok(ms) => Err(format!(
+                "sleep takes at most {MAX_SLEEP_MS} ms (one minute), got {ms}"
+            )),
+            Err(_) => Err("usage: sleep MILLISECONDS".into()),
+        },
         "lanes" => match rest {
             "" => Ok(Parsed::Show(View::Lanes(None))),
             l => super::v128::Lanes::parse(l)
@@ -294,9 +436,67 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
     }
 }
 
+/// The function a `disas`/`annotate` argument names: `0xOFFSET` inside its
+/// body, `#INDEX` or a name.
+pub fn resolve_function(session: &super::Session, w: &str) -> Result<u32, String> {
+    let n = session.module().info().num_funcs();
+    match parse_location(w)? {
+        BreakAt::Offset(o) => session
+            .func_at_offset(o)
+            .ok_or_else(|| format!("{o:#x} is not inside a function body")),
+        BreakAt::FunctionIndex(i) if i < n => Ok(i),
+        BreakAt::FunctionIndex(i) => Err(format!("no function #{i} (the module has {n})")),
+        BreakAt::FunctionName(name) => session
+            .functions()
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.index)
+            .ok_or_else(|| format!("no function named `{name}` (see `info functions`)")),
+        BreakAt::Line { .. } => Err(format!("`{w}`: give a function or an offset, not a line")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_disas_and_profile_views() {
+        assert_eq!(parse("disas").unwrap(), Parsed::Show(View::Disas(None)));
+        assert_eq!(
+            parse("disas /m").unwrap(),
+            Parsed::Show(View::Machine {
+                what: None,
+                tier: None,
+                raw: false
+            })
+        );
+        assert_eq!(
+            parse("disas /r mean tier=optimized").unwrap(),
+            Parsed::Show(View::Machine {
+                what: Some("mean".into()),
+                tier: Some(crate::code::Tier::Optimized),
+                raw: true
+            })
+        );
+        assert_eq!(
+            parse("profile report --lines").unwrap(),
+            Parsed::Show(View::ProfileLines)
+        );
+        assert_eq!(
+            parse("profile annotate mean").unwrap(),
+            Parsed::Show(View::ProfileAnnotate("mean".into()))
+        );
+        for bad in [
+            "disas /x",
+            "disas /m f tier=fast",
+            "disas a b",
+            "profile annotate",
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(!err.contains('\n') && !err.is_empty(), "{bad}: {err}");
+        }
+    }
 
     #[test]
     fn parses_the_command_language() {
@@ -334,7 +534,14 @@ mod tests {
             Parsed::Engine(Command::SetLocal {
                 frame: 0,
                 index: 1,
-                bits: (-3i64) as u64
+                value: SetValue::Int(-3)
+            })
+        );
+        assert_eq!(
+            parse("set $global2 = 1.5").unwrap(),
+            Parsed::Engine(Command::SetGlobal {
+                index: 2,
+                value: SetValue::Float(1.5)
             })
         );
         assert_eq!(parse("  # comment").unwrap(), Parsed::Nothing);
@@ -350,6 +557,8 @@ mod tests {
             "frame x",
             "si 3",
             "set $local=1",
+            "set $local0=x1",
+            "set $local0=1.5.2",
             "b 12",
         ] {
             let err = parse(bad).unwrap_err();
@@ -385,6 +594,16 @@ pub enum Wait {
 pub struct Console {
     last: Option<std::sync::Arc<Snapshot>>,
     frame: usize,
+    /// `display` expressions: (number, format, text).
+    displays: Vec<(u32, PrintFormat, String)>,
+    next_display: u32,
+    /// The displays were asked for at the last stop; their answer is due.
+    displays_due: bool,
+    /// The program was resumed by this console: the next pause is a stop (not the refreshed
+    /// pause after `set`).
+    resumed: bool,
+    /// How to show the profile report asked for (`--lines`, `annotate`).
+    profile_view: Option<View>,
 }
 
 fn frame_line(i: usize, f: &Frame) -> String {
@@ -403,8 +622,12 @@ fn frame_line(i: usize, f: &Frame) -> String {
 }
 
 fn value_line(name: &str, v: &Value) -> String {
-    if v.place == Place::Unavailable {
-        return format!("{name:<10} {:<4} <unavailable>", v.ty.to_string());
+    if !v.place.has_value() {
+        return format!(
+            "{name:<10} {:<4} <{}>",
+            v.ty.to_string(),
+            v.place.describe()
+        );
     }
     format!(
         "{name:<10} {:<4} {:<24} {}",
@@ -467,16 +690,82 @@ impl Console {
         Ok((s, f))
     }
 
+    /// True once after a stop at which the `display` list was sent for evaluation: the client
+    /// should wait for that answer too.
+    pub fn take_displays_due(&mut self) -> bool {
+        std::mem::take(&mut self.displays_due)
+    }
+
+    /// `undisplay [N...]`.
+    fn undisplay(&mut self, rest: &str) -> Vec<String> {
+        if rest.is_empty() {
+            self.displays.clear();
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for n in rest
+            .split_whitespace()
+            .filter_map(|n| n.parse::<u32>().ok())
+        {
+            let before = self.displays.len();
+            self.displays.retain(|d| d.0 != n);
+            if self.displays.len() == before {
+                out.push(format!("error: no display number {n}"));
+            }
+        }
+        out
+    }
+
     /// Runs one line: sends engine commands, answers views from the last pause.
     pub fn execute(&mut self, session: &super::Session, line: &str) -> (Vec<String>, Wait) {
         let parsed = match parse(line) {
             Ok(p) => p,
             Err(e) => return (vec![format!("error: {e}")], Wait::Nothing),
         };
+        let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix("undisplay") {
+            return (self.undisplay(rest.trim()), Wait::Nothing);
+        }
+        // `display EXPR`: remembered here, shown now and at every stop.
+        let parsed = match parsed {
+            Parsed::Engine(Command::Source {
+                request: SourceRequest::Displays(mut list),
+                ..
+            }) if list.len() == 1 => {
+                self.next_display += 1;
+                list[0].0 = self.next_display;
+                self.displays.push(list[0].clone());
+                if self.last.is_none() {
+                    return (Vec::new(), Wait::Nothing);
+                }
+                Parsed::Engine(Command::Source {
+                    frame: 0,
+                    request: SourceRequest::Displays(list),
+                })
+            }
+            // With DWARF, `bt` shows each frame's arguments (the engine reads them).
+            Parsed::Show(View::Backtrace) if session.has_dwarf() && self.last.is_some() => {
+                Parsed::Engine(Command::Source {
+                    frame: 0,
+                    request: SourceRequest::Backtrace,
+                })
+            }
+            p => p,
+        };
         match parsed {
             Parsed::Nothing => (Vec::new(), Wait::Nothing),
             Parsed::Help => (HELP.iter().map(|s| s.to_string()).collect(), Wait::Nothing),
             Parsed::Show(View::Sleep(ms)) => (Vec::new(), Wait::Sleep(ms)),
+            Parsed::Show(v @ (View::ProfileLines | View::ProfileAnnotate(_))) => {
+                if let View::ProfileAnnotate(f) = &v {
+                    if let Err(e) = resolve_function(session, f) {
+                        return (vec![format!("error: {e}")], Wait::Nothing);
+                    }
+                }
+                self.profile_view = Some(v);
+                session.send(Command::ProfileReport);
+                (Vec::new(), Wait::Profile)
+            }
             Parsed::Show(v) => match self.view(session, v) {
                 Ok(lines) => (lines, Wait::Nothing),
                 Err(e) => (vec![format!("error: {e}")], Wait::Nothing),
@@ -486,6 +775,10 @@ impl Console {
                     Command::Print { expr, .. } => Command::Print {
                         frame: self.frame,
                         expr,
+                    },
+                    Command::Source { request, .. } => Command::Source {
+                        frame: self.frame,
+                        request,
                     },
                     c => c,
                 };
@@ -499,6 +792,7 @@ impl Console {
                     | Command::SetLocal { .. }
                     | Command::SetGlobal { .. }
                     | Command::Print { .. }
+                    | Command::Source { .. }
                         if !running =>
                     {
                         Wait::Answer
@@ -511,6 +805,7 @@ impl Console {
                 if wait == Wait::Stop {
                     self.last = None;
                     self.frame = 0;
+                    self.resumed = true;
                 }
                 session.send(cmd);
                 (Vec::new(), wait)
@@ -522,7 +817,8 @@ impl Console {
         Ok(match v {
             View::Backtrace => {
                 let (s, _) = self.current()?;
-                s.frames
+                let mut lines: Vec<String> = s
+                    .frames
                     .iter()
                     .enumerate()
                     .flat_map(|(i, f)| {
@@ -532,13 +828,28 @@ impl Console {
                         }
                         v
                     })
-                    .collect()
+                    .collect();
+                if s.frames_omitted > 0 {
+                    let shown = s.frames.len();
+                    lines.push(format!(
+                        "({} more frames not shown: the backtrace stops at {shown} of {} frames)",
+                        s.frames_omitted,
+                        shown + s.frames_omitted
+                    ));
+                }
+                lines
             }
             View::Frame(n) => {
-                let count = self.current()?.0.frames.len();
+                let (s, _) = self.current()?;
+                let (count, total) = (s.frames.len(), s.frames.len() + s.frames_omitted);
                 let n = if n == usize::MAX { self.frame } else { n };
+                if n >= total {
+                    return Err(format!("no frame {n} (the stack has {total})"));
+                }
                 if n >= count {
-                    return Err(format!("no frame {n} (the stack has {count})"));
+                    return Err(format!(
+                        "frame {n} is beyond the {count} frames shown (the stack has {total})"
+                    ));
                 }
                 self.frame = n;
                 let (_, f) = self.current()?;
@@ -656,6 +967,10 @@ impl Console {
                 out
             }
             View::Disas(what) => self.disas(session, what)?,
+            View::Machine { what, tier, raw } => self.machine(session, what, tier, raw)?,
+            View::ProfileLines | View::ProfileAnnotate(_) => {
+                return Err("this view needs a profile report (`profile report --lines`)".into())
+            }
             View::List => {
                 let (_, f) = self.current()?;
                 let pos = f
@@ -731,24 +1046,7 @@ impl Console {
                 let (_, f) = self.current()?;
                 (f.func_index, Some(f.offset))
             }
-            Some(w) => {
-                let f = match parse_location(&w)? {
-                    BreakAt::Offset(o) => session
-                        .func_at_offset(o)
-                        .ok_or_else(|| format!("{o:#x} is not inside a function body"))?,
-                    BreakAt::FunctionIndex(i) => i,
-                    BreakAt::FunctionName(n) => session
-                        .functions()
-                        .iter()
-                        .find(|f| f.name == n)
-                        .map(|f| f.index)
-                        .ok_or_else(|| format!("no function named `{n}`"))?,
-                    BreakAt::Line { .. } => {
-                        return Err("disas takes a function or an offset".into())
-                    }
-                };
-                (f, None)
-            }
+            Some(w) => (resolve_function(session, &w)?, None),
         };
         let lines = session.disassemble(func);
         if lines.is_empty() {
@@ -784,12 +1082,100 @@ impl Console {
             .collect())
     }
 
+    /// `disas /m`: native code by wasm instruction, around the selected
+    /// frame's position or of a whole function.
+    fn machine(
+        &self,
+        session: &super::Session,
+        what: Option<String>,
+        tier: Option<crate::code::Tier>,
+        raw: bool,
+    ) -> Result<Vec<String>, String> {
+        use super::machine_code::tier_word;
+        use crate::code::Tier;
+        let (code, at, pc) = match what {
+            None => {
+                let (s, f) = self.current()?;
+                let running = match f.tier {
+                    FrameTier::Host => {
+                        return Err(format!(
+                            "{} is a host function: no machine code",
+                            f.func_name
+                        ))
+                    }
+                    FrameTier::Debug => Tier::Debug,
+                    FrameTier::Baseline => Tier::Baseline,
+                    FrameTier::Optimized => Tier::Optimized,
+                };
+                // The innermost frame's pc says exactly which code runs.
+                let pc = (self.frame == 0)
+                    .then(|| s.regs.as_ref().map(|r| r.pc))
+                    .flatten()
+                    .filter(|&p| p != 0);
+                let by_pc = pc
+                    .filter(|_| tier.is_none_or(|t| t == running))
+                    .and_then(|p| session.machine_code_at(p))
+                    .filter(|c| c.func_index == f.func_index);
+                let code = match by_pc {
+                    Some(c) => c,
+                    None => session.machine_code(
+                        f.func_index,
+                        tier.unwrap_or(running),
+                        tier.is_some(),
+                    )?,
+                };
+                let pc = pc.filter(|&p| code.range_at(p).is_some());
+                (code, Some(f.offset), pc)
+            }
+            Some(w) => {
+                let func = resolve_function(session, &w)?;
+                let code = match tier {
+                    Some(t) => session.machine_code(func, t, true)?,
+                    None => {
+                        let row = session.functions().into_iter().find(|r| r.index == func);
+                        let current = row.and_then(|r| super::machine_code::parse_tier(&r.tier));
+                        let mut found = None;
+                        for t in current.into_iter().chain([
+                            Tier::Debug,
+                            Tier::Baseline,
+                            Tier::Optimized,
+                        ]) {
+                            if let Ok(c) = session.machine_code(func, t, false) {
+                                found = Some(c);
+                                break;
+                            }
+                        }
+                        found.ok_or_else(|| {
+                            format!(
+                                "{} has no machine code yet (add tier={} to compile it)",
+                                session.func_name(func),
+                                tier_word(Tier::Optimized)
+                            )
+                        })?
+                    }
+                };
+                (code, None, None)
+            }
+        };
+        Ok(super::annotate::machine_text(session, &code, at, pc, raw))
+    }
+
     /// Text for an event (and remembers pauses for the views).
     pub fn render_event(&mut self, session: &super::Session, ev: &Event) -> Vec<String> {
         match ev {
             Event::Paused(s) => {
                 self.last = Some(s.clone());
                 self.frame = 0;
+                if std::mem::take(&mut self.resumed)
+                    && !self.displays.is_empty()
+                    && !s.frames.is_empty()
+                {
+                    session.send(Command::Source {
+                        frame: 0,
+                        request: SourceRequest::Displays(self.displays.clone()),
+                    });
+                    self.displays_due = true;
+                }
                 let Some(f) = s.frames.first() else {
                     return vec![format!("{} (no frames)", s.reason.describe())];
                 };
@@ -858,6 +1244,15 @@ impl Console {
             }],
             Event::Breakpoints(_) => Vec::new(),
             Event::Memory { addr, bytes } => hexdump(*addr, bytes),
+            Event::Profile(r) if self.profile_view.is_some() => {
+                match self.profile_view.take() {
+                    Some(View::ProfileAnnotate(f)) => match resolve_function(session, &f) {
+                        Ok(func) => super::annotate::annotate(session, r, func),
+                        Err(e) => vec![format!("error: {e}")],
+                    },
+                    _ => super::annotate::hot_lines(session, r),
+                }
+            }
             Event::Profile(r) => {
                 let mut out = vec![format!(
                     "Profile: {} samples over {:.2} s",
@@ -885,7 +1280,7 @@ impl Console {
                 }
                 out
             }
-            Event::Message(m) => vec![m.clone()],
+            Event::Message(m) => m.lines().map(str::to_string).collect(),
             Event::Error(e) => vec![format!("error: {e}")],
             Event::Closed => Vec::new(),
         }

@@ -19,13 +19,17 @@ use gimli::constants;
 use gimli::{AttributeValue, DebuggingInformationEntry, EndianSlice, LittleEndian, UnitOffset};
 use wasmparser::{Encoding, Parser, Payload};
 
+use super::dwarf_types::{
+    self as types, Builtins, TypeId, TypeKind, TypeReader, TypeTable, TypeView,
+};
+
 type Slice<'a> = EndianSlice<'a, LittleEndian>;
 type Dwarf<'a> = gimli::Dwarf<Slice<'a>>;
 type Unit<'a> = gimli::Unit<Slice<'a>>;
 type Entry<'a> = DebuggingInformationEntry<Slice<'a>>;
 
-/// Nesting of DIEs (types through qualifiers, scopes) followed before giving up.
-const MAX_DEPTH: u32 = 32;
+/// wasm-ld's address for data it removed ("tombstone").
+const TOMBSTONE: u64 = 0xffff_ffff;
 /// Pointer dereferences accepted in one location expression.
 const MAX_DEREFS: usize = 8;
 /// Bytes shown when formatting a struct or an array.
@@ -46,6 +50,11 @@ pub struct DwarfInfo {
     functions: Vec<Function>,
     /// Every (start, end, index into `functions`) range, sorted by start.
     func_ranges: Vec<(u32, u32, usize)>,
+    /// Every type the variables refer to, and the named ones.
+    types: TypeTable,
+    builtins: Builtins,
+    /// Variables with static storage (globals, file statics, C++ static members), by name.
+    globals: Vec<Variable>,
 }
 
 /// One row of the line table.
@@ -108,6 +117,8 @@ pub enum VarLocation {
 pub struct Variable {
     pub name: String,
     pub ty: VarType,
+    /// The full type, in [`DwarfInfo::types`].
+    pub type_id: TypeId,
     pub location: VarLocation,
     pub is_param: bool,
 }
@@ -151,6 +162,7 @@ impl Scope {
 struct RawVar {
     name: String,
     ty: VarType,
+    type_id: TypeId,
     location: RawLocation,
     is_param: bool,
 }
@@ -223,6 +235,8 @@ impl DwarfInfo {
             rows: Vec::new(),
             seq_ends: Vec::new(),
             functions: Vec::new(),
+            types: TypeTable::new(),
+            globals: Vec::new(),
         };
         let mut headers = dwarf.units();
         while let Some(header) = headers
@@ -241,6 +255,23 @@ impl DwarfInfo {
                 .map_err(|e| format!("malformed DWARF: unit at .debug_info+{at:#x}: {e}"))?;
         }
         Ok(Some(builder.finish()))
+    }
+
+    /// No DWARF: no lines, functions or variables; only the built-in types.
+    pub fn empty() -> DwarfInfo {
+        let mut types = TypeTable::new();
+        let builtins = types.builtins();
+        DwarfInfo {
+            rows: Vec::new(),
+            row_seq: Vec::new(),
+            seq_ends: Vec::new(),
+            files: Vec::new(),
+            functions: Vec::new(),
+            func_ranges: Vec::new(),
+            types,
+            builtins,
+            globals: Vec::new(),
+        }
     }
 
     /// All line-table rows, sorted by offset (sequence ends excluded).
@@ -369,8 +400,44 @@ impl DwarfInfo {
             .map(|v| Variable {
                 name: v.name.clone(),
                 ty: v.ty.clone(),
+                type_id: v.type_id,
                 location: v.location.at(offset),
                 is_param: v.is_param,
+            })
+            .collect()
+    }
+
+    /// Every type the module's variables use, and its named types.
+    pub fn types(&self) -> &TypeTable {
+        &self.types
+    }
+
+    /// `int`, `double`... for literals and arithmetic.
+    pub fn builtins(&self) -> Builtins {
+        self.builtins
+    }
+
+    /// Variables with static storage: globals, file statics, C++ static members.
+    pub fn globals(&self) -> &[Variable] {
+        &self.globals
+    }
+
+    /// The innermost function's parameters, in order, at module offset `offset`.
+    pub fn params_at(&self, offset: u32) -> Vec<Variable> {
+        let Some(function) = self.function_at(offset) else {
+            return Vec::new();
+        };
+        function
+            .scope
+            .vars
+            .iter()
+            .filter(|v| v.is_param)
+            .map(|v| Variable {
+                name: v.name.clone(),
+                ty: v.ty.clone(),
+                type_id: v.type_id,
+                location: v.location.at(offset),
+                is_param: true,
             })
             .collect()
     }
@@ -533,6 +600,13 @@ fn value_of(location: &VarLocation, env: &dyn DwarfEnv) -> Result<u64, String> {
     }
 }
 
+impl VarLocation {
+    /// The linear-memory address of a memory location.
+    pub fn address(&self, env: &dyn DwarfEnv) -> Result<u64, String> {
+        address_of(self, env)
+    }
+}
+
 /// The linear-memory address of a memory location.
 fn address_of(location: &VarLocation, env: &dyn DwarfEnv) -> Result<u64, String> {
     match location {
@@ -621,6 +695,8 @@ struct Builder {
     rows: Vec<(LineRow, u32)>,
     seq_ends: Vec<u32>,
     functions: Vec<Function>,
+    types: TypeTable,
+    globals: Vec<Variable>,
 }
 
 impl Builder {
@@ -688,19 +764,29 @@ impl Builder {
     }
 
     fn read_functions(&mut self, dwarf: &Dwarf<'_>, unit: &Unit<'_>) -> gimli::Result<()> {
+        let prefixes = scope_prefixes(dwarf, unit)?;
+        let cplus = is_cplus(unit);
         let mut ctx = UnitCtx {
             dwarf,
             unit,
             code: self.code,
-            types: HashMap::new(),
+            reader: TypeReader {
+                dwarf,
+                unit,
+                memo: HashMap::new(),
+                prefixes: &prefixes,
+                cplus,
+            },
+            table: &mut self.types,
         };
+        let mut globals = Vec::new();
         let mut stack: Vec<Open> = Vec::new();
         let mut cursor = unit.entries();
         while let Some(entry) = cursor.next_dfs()? {
             let depth = entry.depth();
             while stack.last().is_some_and(|o| o.depth >= depth) {
                 if let Some(open) = stack.pop() {
-                    self.close(open, &mut stack);
+                    close(&mut self.functions, open, &mut stack);
                 }
             }
             let in_code_scope = stack
@@ -708,6 +794,18 @@ impl Builder {
                 .is_some_and(|o| !matches!(o.kind, OpenKind::Opaque));
             let tag = entry.tag();
             match tag {
+                constants::DW_TAG_variable if !in_function(&stack) => {
+                    if let Some(var) = ctx.global(entry) {
+                        globals.push(var);
+                    }
+                    if entry.has_children() {
+                        stack.push(Open {
+                            depth,
+                            kind: OpenKind::Opaque,
+                            scope: Scope::default(),
+                        });
+                    }
+                }
                 constants::DW_TAG_subprogram => {
                     let name = ctx.die_name(entry, 0).unwrap_or_else(|| "<unknown>".into());
                     let frame_base = match entry.attr_value(constants::DW_AT_frame_base) {
@@ -767,20 +865,23 @@ impl Builder {
             }
         }
         while let Some(open) = stack.pop() {
-            self.close(open, &mut stack);
+            close(&mut self.functions, open, &mut stack);
         }
+        self.globals.append(&mut globals);
         Ok(())
     }
+}
 
-    /// Finishes a scope: a function with code is kept, a block goes into its parent.
-    fn close(&mut self, open: Open, stack: &mut [Open]) {
+/// Finishes a scope: a function with code is kept, a block goes into its parent.
+fn close(functions: &mut Vec<Function>, open: Open, stack: &mut [Open]) {
+    {
         match open.kind {
             OpenKind::Function { name, .. } => {
                 let Some(start) = open.scope.ranges.iter().map(|r| r.0).min() else {
                     return;
                 };
                 let end = open.scope.ranges.iter().map(|r| r.1).max().unwrap_or(start);
-                self.functions.push(Function {
+                functions.push(Function {
                     name,
                     start,
                     end,
@@ -797,7 +898,77 @@ impl Builder {
             OpenKind::Opaque => {}
         }
     }
+}
 
+/// Whether the scopes being read include a function (its variables are not globals).
+fn in_function(stack: &[Open]) -> bool {
+    stack
+        .iter()
+        .any(|o| matches!(o.kind, OpenKind::Function { .. } | OpenKind::Block))
+}
+
+/// Whether a unit is C++ (type names without `struct`/`enum`).
+fn is_cplus(unit: &Unit<'_>) -> bool {
+    let mut cursor = unit.entries();
+    let Ok(Some(root)) = cursor.next_dfs() else {
+        return false;
+    };
+    matches!(
+        root.attr_value(constants::DW_AT_language),
+        Some(AttributeValue::Language(
+            constants::DW_LANG_C_plus_plus
+                | constants::DW_LANG_C_plus_plus_03
+                | constants::DW_LANG_C_plus_plus_11
+                | constants::DW_LANG_C_plus_plus_14
+        ))
+    )
+}
+
+/// `ns::Class::` for every DIE nested in named namespaces, classes, structs, unions or enums.
+fn scope_prefixes(
+    dwarf: &Dwarf<'_>,
+    unit: &Unit<'_>,
+) -> gimli::Result<HashMap<UnitOffset, String>> {
+    let mut out = HashMap::new();
+    let mut scopes: Vec<(isize, String)> = Vec::new();
+    let mut cursor = unit.entries();
+    while let Some(entry) = cursor.next_dfs()? {
+        let depth = entry.depth();
+        while scopes.last().is_some_and(|(d, _)| *d >= depth) {
+            scopes.pop();
+        }
+        if !scopes.is_empty() {
+            let prefix: String = scopes.iter().map(|(_, n)| format!("{n}::")).collect();
+            out.insert(entry.offset(), prefix);
+        }
+        let scope = matches!(
+            entry.tag(),
+            constants::DW_TAG_namespace
+                | constants::DW_TAG_class_type
+                | constants::DW_TAG_structure_type
+                | constants::DW_TAG_union_type
+        );
+        if scope && entry.has_children() {
+            let name = match entry.attr_value(constants::DW_AT_name) {
+                Some(v) => dwarf
+                    .attr_string(unit, v)
+                    .ok()
+                    .map(|s| s.to_string_lossy().into_owned()),
+                None if entry.tag() == constants::DW_TAG_namespace => {
+                    Some("(anonymous namespace)".to_string())
+                }
+                None => None,
+            };
+            // Members of unnamed types are not qualified by them.
+            if let Some(name) = name {
+                scopes.push((depth, name));
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl Builder {
     fn finish(self) -> DwarfInfo {
         let mut rows = self.rows;
         rows.sort_by_key(|(r, _)| r.offset);
@@ -812,6 +983,17 @@ impl Builder {
             .flat_map(|(i, f)| f.scope.ranges.iter().map(move |&(s, e)| (s, e, i)))
             .collect();
         func_ranges.sort_unstable();
+        let mut types = self.types;
+        let builtins = types.builtins();
+        // One global per name: a definition with a location wins over a declaration.
+        let mut globals: Vec<Variable> = Vec::new();
+        for g in self.globals {
+            match globals.iter_mut().find(|h| h.name == g.name) {
+                Some(h) if matches!(h.location, VarLocation::Unsupported(_)) => *h = g,
+                Some(_) => {}
+                None => globals.push(g),
+            }
+        }
         DwarfInfo {
             rows,
             row_seq,
@@ -819,6 +1001,9 @@ impl Builder {
             files,
             functions,
             func_ranges,
+            types,
+            builtins,
+            globals,
         }
     }
 }
@@ -907,7 +1092,8 @@ struct UnitCtx<'d, 'a> {
     dwarf: &'d Dwarf<'a>,
     unit: &'d Unit<'a>,
     code: CodeMap,
-    types: HashMap<usize, VarType>,
+    reader: TypeReader<'d, 'a>,
+    table: &'d mut TypeTable,
 }
 
 impl<'a> UnitCtx<'_, 'a> {
@@ -916,13 +1102,17 @@ impl<'a> UnitCtx<'_, 'a> {
         Some(s.to_string_lossy().into_owned())
     }
 
-    /// DW_AT_name, else the name of the DIE this one is an instance or a definition of.
+    /// DW_AT_name (qualified with its C++ namespaces and classes), else the name of the DIE
+    /// this one is an instance or a definition of.
     fn die_name(&self, entry: &Entry<'a>, hops: u32) -> Option<String> {
         if let Some(name) = entry
             .attr_value(constants::DW_AT_name)
             .and_then(|v| self.string(v))
         {
-            return Some(name);
+            return Some(match self.reader.prefixes.get(&entry.offset()) {
+                Some(p) => format!("{p}{name}"),
+                None => name,
+            });
         }
         if hops >= 4 {
             return None;
@@ -967,13 +1157,47 @@ impl<'a> UnitCtx<'_, 'a> {
         out
     }
 
+    /// The type of a variable DIE (through its abstract origin or specification).
+    fn var_type(&mut self, entry: &Entry<'a>) -> (TypeId, VarType) {
+        let type_ref = entry.attr_value(constants::DW_AT_type).or_else(|| {
+            [
+                constants::DW_AT_abstract_origin,
+                constants::DW_AT_specification,
+            ]
+            .into_iter()
+            .find_map(|at| {
+                let origin = self.entry_ref(entry.attr_value(at)?)?;
+                origin.attr_value(constants::DW_AT_type)
+            })
+        });
+        let id = self.reader.type_ref(self.table, type_ref, 0);
+        (id, summary(self.table, id))
+    }
+
+    /// A variable with static storage outside functions (a global, a file static, a C++
+    /// static member's definition); None for declarations.
+    fn global(&mut self, entry: &Entry<'a>) -> Option<Variable> {
+        let AttributeValue::Exprloc(expr) = entry.attr_value(constants::DW_AT_location)? else {
+            return None;
+        };
+        let name = self.die_name(entry, 0)?;
+        let (type_id, ty) = self.var_type(entry);
+        let location = match self.location(expr, None) {
+            VarLocation::Address(TOMBSTONE) => VarLocation::Unsupported("optimized out".into()),
+            loc => loc,
+        };
+        Some(Variable {
+            name,
+            ty,
+            type_id,
+            location,
+            is_param: false,
+        })
+    }
+
     fn variable(&mut self, entry: &Entry<'a>, frame_base: Option<Sym>) -> Option<RawVar> {
         let name = self.die_name(entry, 0)?;
-        let type_ref = entry.attr_value(constants::DW_AT_type).or_else(|| {
-            let origin = self.entry_ref(entry.attr_value(constants::DW_AT_abstract_origin)?)?;
-            origin.attr_value(constants::DW_AT_type)
-        });
-        let ty = self.type_of(type_ref, 0);
+        let (type_id, ty) = self.var_type(entry);
         let location = match entry.attr_value(constants::DW_AT_location) {
             Some(AttributeValue::Exprloc(expr)) => {
                 RawLocation::Fixed(self.location(expr, frame_base.as_ref()))
@@ -1009,6 +1233,7 @@ impl<'a> UnitCtx<'_, 'a> {
         Some(RawVar {
             name,
             ty,
+            type_id,
             location,
             is_param: entry.tag() == constants::DW_TAG_formal_parameter,
         })
@@ -1126,231 +1351,28 @@ impl<'a> UnitCtx<'_, 'a> {
             Sym::Const(c) => VarLocation::Unsupported(format!("constant {c}")),
         }
     }
+}
 
-    /// Resolves DW_AT_type (None: void).
-    fn type_of(&mut self, value: Option<AttributeValue<Slice<'a>>>, depth: u32) -> VarType {
-        let Some(value) = value else {
-            return VarType {
-                name: "void".to_string(),
-                size: 0,
-                kind: ScalarKind::Other,
-            };
-        };
-        let unknown = || VarType {
-            name: "?".to_string(),
-            size: 0,
-            kind: ScalarKind::Other,
-        };
-        let Some(offset) = self.unit_offset(value) else {
-            return unknown();
-        };
-        if let Some(ty) = self.types.get(&offset.0) {
-            return ty.clone();
-        }
-        if depth > MAX_DEPTH {
-            return unknown();
-        }
-        let Ok(entry) = self.unit.entry(offset) else {
-            return unknown();
-        };
-        let ty = self.type_of_entry(&entry, offset, depth);
-        self.types.insert(offset.0, ty.clone());
-        ty
-    }
-
-    fn type_of_entry(&mut self, entry: &Entry<'a>, offset: UnitOffset, depth: u32) -> VarType {
-        let name = entry
-            .attr_value(constants::DW_AT_name)
-            .and_then(|v| self.string(v));
-        let byte_size = entry
-            .attr_value(constants::DW_AT_byte_size)
-            .and_then(|v| v.udata_value())
-            .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
-        let inner =
-            |ctx: &mut Self| ctx.type_of(entry.attr_value(constants::DW_AT_type), depth + 1);
-        let pointer_size = u32::from(self.unit.encoding().address_size);
-        match entry.tag() {
-            constants::DW_TAG_base_type => {
-                let kind = match entry.attr_value(constants::DW_AT_encoding) {
-                    Some(AttributeValue::Encoding(e)) => match e {
-                        constants::DW_ATE_signed => ScalarKind::Signed,
-                        constants::DW_ATE_unsigned => ScalarKind::Unsigned,
-                        constants::DW_ATE_float => ScalarKind::Float,
-                        constants::DW_ATE_boolean => ScalarKind::Bool,
-                        constants::DW_ATE_signed_char
-                        | constants::DW_ATE_unsigned_char
-                        | constants::DW_ATE_UTF => ScalarKind::Char,
-                        _ => ScalarKind::Other,
-                    },
-                    _ => ScalarKind::Other,
-                };
-                VarType {
-                    name: name.unwrap_or_else(|| "?".to_string()),
-                    size: byte_size.unwrap_or(0),
-                    kind,
-                }
-            }
-            constants::DW_TAG_typedef => {
-                let t = inner(self);
-                VarType {
-                    name: name.unwrap_or(t.name),
-                    ..t
-                }
-            }
-            constants::DW_TAG_const_type
-            | constants::DW_TAG_volatile_type
-            | constants::DW_TAG_restrict_type
-            | constants::DW_TAG_atomic_type => {
-                let q = match entry.tag() {
-                    constants::DW_TAG_const_type => "const",
-                    constants::DW_TAG_volatile_type => "volatile",
-                    constants::DW_TAG_restrict_type => "restrict",
-                    _ => "_Atomic",
-                };
-                let t = inner(self);
-                let name = if t.name.ends_with('*') || t.name.ends_with('&') {
-                    format!("{}{q}", t.name)
-                } else {
-                    format!("{q} {}", t.name)
-                };
-                VarType { name, ..t }
-            }
-            constants::DW_TAG_pointer_type
-            | constants::DW_TAG_reference_type
-            | constants::DW_TAG_rvalue_reference_type => {
-                let sigil = match entry.tag() {
-                    constants::DW_TAG_pointer_type => "*",
-                    constants::DW_TAG_reference_type => "&",
-                    _ => "&&",
-                };
-                // Break cycles through pointers (a struct holding a pointer to itself is fine,
-                // but malformed DWARF may loop): the placeholder is replaced below.
-                self.types.insert(
-                    offset.0,
-                    VarType {
-                        name: format!("?{sigil}"),
-                        size: pointer_size,
-                        kind: ScalarKind::Pointer,
-                    },
-                );
-                let t = inner(self);
-                let name = if t.name.ends_with('*') || t.name.ends_with('&') {
-                    format!("{}{sigil}", t.name)
-                } else if let Some(i) = t.name.find('[') {
-                    format!("{} ({sigil}){}", t.name[..i].trim_end(), &t.name[i..])
-                } else {
-                    format!("{} {sigil}", t.name)
-                };
-                VarType {
-                    name,
-                    size: byte_size.unwrap_or(pointer_size),
-                    kind: ScalarKind::Pointer,
-                }
-            }
-            constants::DW_TAG_structure_type
-            | constants::DW_TAG_union_type
-            | constants::DW_TAG_class_type => {
-                let keyword = match entry.tag() {
-                    constants::DW_TAG_structure_type => "struct ",
-                    constants::DW_TAG_union_type => "union ",
-                    _ => "",
-                };
-                VarType {
-                    name: format!(
-                        "{keyword}{}",
-                        name.unwrap_or_else(|| "<anonymous>".to_string())
-                    ),
-                    size: byte_size.unwrap_or(0),
-                    kind: ScalarKind::Other,
-                }
-            }
-            constants::DW_TAG_enumeration_type => {
-                let kind = match entry.attr_value(constants::DW_AT_type) {
-                    Some(_) => match inner(self).kind {
-                        ScalarKind::Unsigned => ScalarKind::Unsigned,
-                        _ => ScalarKind::Signed,
-                    },
-                    None => ScalarKind::Unsigned,
-                };
-                VarType {
-                    name: format!("enum {}", name.unwrap_or_else(|| "<anonymous>".to_string())),
-                    size: byte_size.unwrap_or(4),
-                    kind,
-                }
-            }
-            constants::DW_TAG_array_type => {
-                let elem = inner(self);
-                let dims = self.array_dims(offset);
-                let mut name = elem.name.clone();
-                let mut count: u64 = 1;
-                for d in &dims {
-                    match d {
-                        Some(n) => {
-                            name.push_str(&format!("[{n}]"));
-                            count = count.saturating_mul(*n);
-                        }
-                        None => {
-                            name.push_str("[]");
-                            count = 0;
-                        }
-                    }
-                }
-                let computed = count.saturating_mul(u64::from(elem.size));
-                VarType {
-                    name,
-                    size: byte_size.unwrap_or(u32::try_from(computed).unwrap_or(u32::MAX)),
-                    kind: ScalarKind::Other,
-                }
-            }
-            constants::DW_TAG_subroutine_type => VarType {
-                name: "<function>".to_string(),
-                size: 0,
-                kind: ScalarKind::Other,
-            },
-            constants::DW_TAG_unspecified_type => VarType {
-                name: name.unwrap_or_else(|| "void".to_string()),
-                size: byte_size.unwrap_or(0),
-                kind: ScalarKind::Other,
-            },
-            _ => VarType {
-                name: name.unwrap_or_else(|| "?".to_string()),
-                size: byte_size.unwrap_or(0),
-                kind: ScalarKind::Other,
-            },
-        }
-    }
-
-    /// Element counts of an array type's subranges (None: unknown).
-    fn array_dims(&self, offset: UnitOffset) -> Vec<Option<u64>> {
-        let mut dims = Vec::new();
-        let Ok(mut tree) = self.unit.entries_tree(Some(offset)) else {
-            return dims;
-        };
-        let Ok(root) = tree.root() else {
-            return dims;
-        };
-        let mut children = root.children();
-        while let Ok(Some(child)) = children.next() {
-            let e = child.entry();
-            if e.tag() != constants::DW_TAG_subrange_type {
-                continue;
-            }
-            let count = e
-                .attr_value(constants::DW_AT_count)
-                .and_then(|v| v.udata_value())
-                .or_else(|| {
-                    let upper = e.attr_value(constants::DW_AT_upper_bound)?.sdata_value()?;
-                    let lower = e
-                        .attr_value(constants::DW_AT_lower_bound)
-                        .and_then(|v| v.sdata_value())
-                        .unwrap_or(0);
-                    u64::try_from(upper.checked_sub(lower)?.checked_add(1)?).ok()
-                });
-            dims.push(count);
-            if dims.len() > 64 {
-                break;
-            }
-        }
-        dims
+/// The short description of a type that [`Variable::format`] uses.
+fn summary(table: &TypeTable, id: TypeId) -> VarType {
+    let stripped = table.strip(id);
+    let kind = match &table.get(stripped).kind {
+        TypeKind::Base { enc, .. } => match enc {
+            types::Encoding::Signed => ScalarKind::Signed,
+            types::Encoding::Unsigned => ScalarKind::Unsigned,
+            types::Encoding::Float => ScalarKind::Float,
+            types::Encoding::Bool => ScalarKind::Bool,
+            types::Encoding::SignedChar | types::Encoding::UnsignedChar => ScalarKind::Char,
+            types::Encoding::Other => ScalarKind::Other,
+        },
+        TypeKind::Enum { signed: true, .. } => ScalarKind::Signed,
+        TypeKind::Enum { .. } => ScalarKind::Unsigned,
+        TypeKind::Pointer { .. } | TypeKind::Reference { .. } => ScalarKind::Pointer,
+        _ => ScalarKind::Other,
+    };
+    VarType {
+        name: table.name(id),
+        size: u32::try_from(table.size(id)).unwrap_or(u32::MAX),
+        kind,
     }
 }

@@ -3,12 +3,18 @@
 //! function down to baseline debug code; profile mode tiers everything up.
 //! The TUI and the batch console (`console`) are clients of `Session`.
 
+pub mod annotate;
 mod api;
 pub mod console;
 pub mod dwarf;
+pub mod dwarf_types;
+pub mod expr;
+pub mod machine_code;
 mod program;
 mod session;
 pub mod v128;
+mod source;
+pub mod values;
 
 pub use api::*;
 pub use session::{DisasLine, Session, SessionConfig};

@@ -4,7 +4,7 @@
 //! `restart` or `quit`.
 
 use super::api::*;
-use super::session::{short_file, Control, FrameEnv, Live, SessionConfig, Shared, Step, StepKind};
+use super::session::{Control, Live, SessionConfig, Shared, Step, StepKind};
 use crate::code::ValueLoc;
 use crate::engine::Engine;
 use crate::error::{Error, Trap, TrapCode};
@@ -242,6 +242,7 @@ fn should_stop(shared: &Shared, c: &mut Control, ctx: &DebugContext<'_>) -> Opti
                     }
                 }
             };
+            let ok = ok && shared.source_condition(b.id, ctx);
             if ok {
                 b.hits += 1;
                 hit.get_or_insert(b.id);
@@ -281,6 +282,44 @@ fn should_stop(shared: &Shared, c: &mut Control, ctx: &DebugContext<'_>) -> Opti
     Some(reason)
 }
 
+/// Checks a breakpoint condition against function `func` (named `name`),
+/// where it is evaluated: the local must exist and hold a number.
+pub(crate) fn check_condition(
+    info: &crate::module::ModuleInfo,
+    func: u32,
+    name: &str,
+    condition: Option<&Condition>,
+) -> Result<(), String> {
+    let Some(k) = condition else {
+        return Ok(());
+    };
+    let locals = info
+        .read_body(func, None)
+        .map_err(|_| format!("cannot read the locals of {name}"))?
+        .locals;
+    match locals.get(k.local as usize) {
+        None => {
+            let list = match locals.len() {
+                0 => String::new(),
+                1 => ": $local0".to_string(),
+                n => format!(": $local0..$local{}", n - 1),
+            };
+            Err(format!(
+                "no local {} in {name} (it has {}{list})",
+                k.local,
+                locals.len()
+            ))
+        }
+        Some(t @ (crate::types::ValType::FuncRef | crate::types::ValType::ExternRef)) => {
+            Err(format!(
+                "$local{} of {name} is a {t}; conditions compare numbers",
+                k.local
+            ))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
 fn compare(v: &DebugValue, k: &Condition) -> bool {
     let x: i64 = match v.ty {
         crate::types::ValType::I32 => v.bits as u32 as i32 as i64,
@@ -317,6 +356,9 @@ fn on_hook(
 }
 
 fn place(d: &DebugValue) -> Place {
+    if d.is_optimized_out() {
+        return Place::OptimizedOut;
+    }
     if !d.available {
         return Place::Unavailable;
     }
@@ -376,7 +418,8 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
         stack: ctx.stack().map(values),
         note: note_for(top_tier, true),
     }];
-    for c in ctx.callers() {
+    let (callers, frames_omitted) = ctx.callers_limited(MAX_FRAMES_SHOWN - 1);
+    for c in callers {
         let tier = c.tier.map(FrameTier::from_tier).unwrap_or(FrameTier::Host);
         let offset = c.wasm_offset.unwrap_or(0);
         let ours = c.module_id == info.id;
@@ -421,6 +464,7 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
     Snapshot {
         reason,
         frames,
+        frames_omitted,
         regs: ctx.registers().map(|(gpr, xmm)| Registers {
             gpr,
             xmm,
@@ -522,41 +566,59 @@ fn serve(shared: &Shared, ctx: &DebugContext<'_>, snap: &Snapshot, cmd: Command)
                 false
             }
         },
-        Command::SetLocal { frame, index, bits } => {
+        Command::SetLocal {
+            frame,
+            index,
+            value,
+        } => {
             if frame != 0 {
                 shared.emit(Event::Error(
                     "only the innermost frame's locals can be set".into(),
                 ));
                 return false;
             }
-            match ctx.set_local(index, bits) {
-                Ok(()) => {
-                    shared.emit(Event::Message(format!("$local{index} set")));
-                    true
-                }
-                Err(e) => {
-                    shared.emit(Event::Error(e));
-                    false
-                }
-            }
+            let done = snap
+                .frames
+                .first()
+                .and_then(|f| f.locals.as_ref())
+                .ok_or_else(|| "this frame's code keeps no record of its locals".to_string())
+                .and_then(|locals| {
+                    let ty = locals.get(index as usize).map(|v| v.ty).ok_or_else(|| {
+                        format!("no local {index} (the function has {})", locals.len())
+                    })?;
+                    let bits = value
+                        .to_bits(ty)
+                        .map_err(|e| format!("$local{index}: {e}"))?;
+                    ctx.set_local(index, bits)?;
+                    Ok(format!("$local{index} set to {}", format_bits(ty, bits)))
+                });
+            answer(shared, done)
         }
-        Command::SetGlobal { index, bits } => match ctx.set_global(index, bits) {
-            Ok(()) => {
-                shared.emit(Event::Message(format!("$global{index} set")));
-                true
-            }
-            Err(e) => {
-                shared.emit(Event::Error(e));
-                false
-            }
-        },
-        Command::Print { frame, expr } => {
-            match print(shared, ctx, snap, frame, expr.trim()) {
-                Ok(s) => shared.emit(Event::Message(s)),
-                Err(e) => shared.emit(Event::Error(e)),
-            }
-            false
+        Command::SetGlobal { index, value } => {
+            let done = snap
+                .globals
+                .get(index as usize)
+                .map(|g| g.ty)
+                .ok_or_else(|| format!("no global {index} (the module has {})", snap.globals.len()))
+                .and_then(|ty| {
+                    let bits = value
+                        .to_bits(ty)
+                        .map_err(|e| format!("$global{index}: {e}"))?;
+                    ctx.set_global(index, bits)?;
+                    Ok(format!("$global{index} set to {}", format_bits(ty, bits)))
+                });
+            answer(shared, done)
         }
+        Command::Print { frame, expr } => shared.source_request(
+            ctx,
+            snap,
+            frame,
+            SourceRequest::Print {
+                expr,
+                format: PrintFormat::Natural,
+            },
+        ),
+        Command::Source { frame, request } => shared.source_request(ctx, snap, frame, request),
         Command::Pause => {
             shared.emit(Event::Message("already paused".into()));
             false
@@ -568,77 +630,16 @@ fn serve(shared: &Shared, ctx: &DebugContext<'_>, snap: &Snapshot, cmd: Command)
     }
 }
 
-fn print(
-    shared: &Shared,
-    ctx: &DebugContext<'_>,
-    snap: &Snapshot,
-    frame: usize,
-    expr: &str,
-) -> Result<String, String> {
-    let f = snap
-        .frames
-        .get(frame)
-        .ok_or_else(|| format!("no frame {frame} (the stack has {})", snap.frames.len()))?;
-    if let Some(n) = expr.strip_prefix("$local") {
-        let i: usize = n.parse().map_err(|_| format!("bad local `{expr}`"))?;
-        let locals = f
-            .locals
-            .as_ref()
-            .ok_or("this frame's code keeps no record of its locals")?;
-        let v = locals
-            .get(i)
-            .ok_or_else(|| format!("no local {i} (the function has {})", locals.len()))?;
-        if v.place == Place::Unavailable {
-            return Err(format!("$local{i} is not recoverable in this frame"));
+/// Emits the outcome of a modification; true when it changed the state.
+fn answer(shared: &Shared, done: Result<String, String>) -> bool {
+    match done {
+        Ok(m) => {
+            shared.emit(Event::Message(m));
+            true
         }
-        return Ok(format!(
-            "$local{i} = {} ({})",
-            format_value(v.ty, v.bits, v.hi),
-            v.ty
-        ));
+        Err(e) => {
+            shared.emit(Event::Error(e));
+            false
+        }
     }
-    if let Some(n) = expr.strip_prefix("$global") {
-        let i: usize = n.parse().map_err(|_| format!("bad global `{expr}`"))?;
-        let g = snap
-            .globals
-            .get(i)
-            .ok_or_else(|| format!("no global {i} (the module has {})", snap.globals.len()))?;
-        return Ok(format!(
-            "$global{i} = {} ({})",
-            format_value(g.ty, g.bits, g.hi),
-            g.ty
-        ));
-    }
-    let d = shared.dwarf.as_ref().ok_or_else(|| {
-        format!("no DWARF in this module: print $localN or $globalN instead of `{expr}`")
-    })?;
-    let var = d
-        .variables_at(f.offset)
-        .into_iter()
-        .find(|v| v.name == expr)
-        .ok_or_else(|| {
-            format!(
-                "no variable `{expr}` in scope at {:#x} ({})",
-                f.offset,
-                f.source
-                    .as_ref()
-                    .map(|p| format!("{}:{}", short_file(&p.file), p.line))
-                    .unwrap_or_else(|| f.func_name.clone())
-            )
-        })?;
-    let locals = f.locals.clone().unwrap_or_default();
-    let stack = if frame == 0 {
-        f.stack.clone().unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    let mem = ctx.memory();
-    let env = FrameEnv {
-        locals: &locals,
-        globals: &snap.globals,
-        stack: &stack,
-        memory: mem,
-    };
-    let value = var.format(&env)?;
-    Ok(format!("{} = {value} ({})", var.name, var.ty.name))
 }

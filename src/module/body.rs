@@ -11,6 +11,7 @@ use wasmparser::{FuncValidator, OperatorsReader, ValidatorResources};
 const MAX_LOCALS: usize = 50_000;
 
 /// Why a function body could not be compiled.
+#[derive(Debug)]
 pub enum BodyError {
     /// Malformed or invalid: a validation error with its byte offset.
     Invalid(wasmparser::BinaryReaderError),

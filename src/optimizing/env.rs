@@ -18,7 +18,7 @@ use super::translate::Translator;
 use super::{ir_type, user_trap, RUNTIME_TRAP};
 use crate::code::{publish, CodeKind, CodeObject};
 use crate::error::TrapCode;
-use crate::types::FuncType;
+use crate::types::{FuncType, ValType};
 use crate::vm::layout::*;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -30,7 +30,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::ir::{ExtFuncData, ExternalName, UserExternalName, UserFuncName};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::Context;
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use std::sync::{Arc, OnceLock};
 
 /// The native signature of a wasm function type (see `vm::layout`).
@@ -254,7 +254,7 @@ impl Translator<'_, '_> {
             }
         };
         let vmctx = self.vmctx;
-        let state = self.interrupt_state();
+        let state = self.interrupt_state(entry);
         let func = self.b.ins().iconst(I64, self.func_index as i64);
         let offset = self.b.ins().iconst(I64, self.offset as i64);
         let fp = self.b.ins().get_frame_pointer(I64);
@@ -269,54 +269,84 @@ impl Translator<'_, '_> {
 }
 
 impl Translator<'_, '_> {
-    /// Builds the `interrupt_state` record of this point (locals, then the
-    /// operand stack) in a stack slot and returns its address. Emitted only
-    /// on the cold path, so the values stay in registers on the hot one.
-    fn interrupt_state(&mut self) -> Value {
-        use crate::vm::layout::interrupt_state::{type_code, type_words};
-        let mut types: Vec<u8> = self.locals.iter().map(|&(_, t)| type_code(t)).collect();
+    /// Writes the `interrupt_state` record of this check (the locals live
+    /// here, then the operand stack; layout in `vm::layout`) into the
+    /// function's one record slot and returns its address. Emitted only on
+    /// the cold path, so the values stay in registers on the hot one, and
+    /// it names only values that are live here anyway.
+    fn interrupt_state(&mut self, entry: bool) -> Value {
+        use crate::vm::layout::interrupt_state::{record_words, tag, tag_words, HEADER_WORDS};
+        let live = if entry {
+            self.liveness.at_entry()
+        } else {
+            self.liveness.at_loop(self.offset)
+        }
+        .into_owned();
+        let mut types: Vec<ValType> = live.iter().map(|&i| self.locals[i as usize].1).collect();
         for &v in &self.stack {
-            let t = self.b.func.dfg.value_type(v);
-            types.push(match t {
-                I32 => 0,
-                I64 => 1,
-                ir::types::F32 => 2,
-                ir::types::F64 => 3,
-                _ => type_code(crate::types::ValType::V128),
+            types.push(match self.b.func.dfg.value_type(v) {
+                I32 => ValType::I32,
+                I64 => ValType::I64,
+                ir::types::F32 => ValType::F32,
+                ir::types::F64 => ValType::F64,
+                _ => ValType::V128,
             });
         }
-        let n = types.len();
-        let v128 = type_code(crate::types::ValType::V128);
-        let value_words: usize = types.iter().map(|&t| 1 + (t == v128) as usize).sum();
-        let words = 1 + type_words(n) + value_words;
-        let slot = self.b.create_sized_stack_slot(ir::StackSlotData::new(
-            ir::StackSlotKind::ExplicitSlot,
-            (words * 8) as u32,
-            3,
-        ));
+        let tags: Vec<u32> = types
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| tag(live.get(k).copied().unwrap_or(0), t))
+            .collect();
+        let n = tags.len();
+        let slot = self.record_slot(record_words(&types));
         let base = self.b.ins().stack_addr(I64, slot, 0);
         let flags = MemFlagsData::trusted();
-        let counts = (self.locals.len() as u64) | ((self.stack.len() as u64) << 32);
-        let c = self.b.ins().iconst(I64, counts as i64);
-        self.b.ins().store(flags, c, base, 0);
-        for (w, chunk) in types.chunks(8).enumerate() {
-            let mut word = 0u64;
-            for (i, &t) in chunk.iter().enumerate() {
-                word |= (t as u64) << (8 * i);
-            }
-            let c = self.b.ins().iconst(I64, word as i64);
-            self.b.ins().store(flags, c, base, (8 + 8 * w) as i32);
+        let store_word = |t: &mut Self, word: u64, at: usize| {
+            let c = t.b.ins().iconst(I64, word as i64);
+            t.b.ins().store(flags, c, base, 8 * at as i32);
+        };
+        store_word(self, live.len() as u64 | (self.stack.len() as u64) << 32, 0);
+        store_word(self, self.locals.len() as u64, 1);
+        for (w, pair) in tags.chunks(2).enumerate() {
+            let word = pair[0] as u64 | pair.get(1).map_or(0, |&t| (t as u64) << 32);
+            store_word(self, word, HEADER_WORDS + w);
         }
-        let first = 8 * (1 + type_words(n)) as i32;
-        let locals: Vec<Variable> = self.locals.iter().map(|&(v, _)| v).collect();
-        let mut values: Vec<Value> = locals.into_iter().map(|v| self.b.use_var(v)).collect();
+        // Values in tag order; a v128 takes two words (the slot is only
+        // 8-aligned, so vectors are stored unaligned).
+        let mut values: Vec<Value> = live
+            .iter()
+            .map(|&i| self.b.use_var(self.locals[i as usize].0))
+            .collect();
         values.extend_from_slice(&self.stack);
-        let mut at = first;
+        let unaligned = MemFlagsData::new().with_notrap();
+        let mut at = HEADER_WORDS + tag_words(n);
         for (v, t) in values.into_iter().zip(types) {
-            self.b.ins().store(flags, v, base, at);
-            at += if t == v128 { 16 } else { 8 };
+            let f = if t.is_v128() { unaligned } else { flags };
+            self.b.ins().store(f, v, base, 8 * at as i32);
+            at += t.words();
         }
         base
+    }
+
+    /// The function's record slot, grown to at least `words` words.
+    fn record_slot(&mut self, words: usize) -> ir::StackSlot {
+        let size = (8 * words) as u32;
+        match self.record_slot {
+            Some(s) => {
+                let data = &mut self.b.func.sized_stack_slots[s];
+                data.size = data.size.max(size);
+                s
+            }
+            None => {
+                let s = self.b.create_sized_stack_slot(ir::StackSlotData::new(
+                    ir::StackSlotKind::ExplicitSlot,
+                    size,
+                    3,
+                ));
+                self.record_slot = Some(s);
+                s
+            }
+        }
     }
 }
 

@@ -85,6 +85,10 @@ impl Translator<'_, '_> {
             Some(16) => ins.istore16(flags, v, addr, off),
             _ => ins.istore32(flags, v, addr, off),
         };
+        // Cranelift's dead-store elimination would drop this store when a
+        // later store to the same address (same trap code) overwrites it, and
+        // a fault would then name the later store; the barrier keeps it.
+        self.b.ins().sequence_point();
         Ok(())
     }
 

@@ -6,8 +6,9 @@
 //!   the host ISA, and turning Cranelift's output (trap records, source
 //!   locations) into wdb's trap sites and offset map;
 //! - `env.rs`: everything that knows the VMContext layout (loads of header
-//!   fields, signatures, builtin calls, the stack/interrupt check) — the one
-//!   seam between IR building and the runtime;
+//!   fields, signatures, builtin calls, the stack/interrupt check and its
+//!   state record) — the one seam between IR building and the runtime;
+//! - `liveness.rs`: which locals are live at each interrupt check;
 //! - `translate.rs`: the operator match and the numeric operators;
 //! - `control.rs`: blocks, loops, ifs, branches, returns and calls;
 //! - `memory.rs`: linear-memory and table operators;
@@ -25,16 +26,25 @@
 //!   load is kept apart from the instruction that uses its value (x64 isel
 //!   would fold it into the user, and the fault would name the user's offset);
 //!   this costs up to ~20% on load-heavy loops (matmul) and buys exact trap
-//!   offsets.
+//!   offsets. A store is followed by the same barrier: Cranelift's dead-store
+//!   elimination would otherwise remove a store that a later store to the
+//!   same address overwrites, and the fault would name the later store.
 //! - Function entries and loop headers check the stack/interrupt limit; the
 //!   cold path calls a stub that preserves every register (`env.rs`), so the
-//!   check does not force loop values out of registers.
+//!   check does not force loop values out of registers. The cold path writes
+//!   the check's state record (`vm::layout::interrupt_state`) into one stack
+//!   slot per function, with only the locals live there: a check neither
+//!   grows the frame nor keeps dead locals alive.
 
 mod control;
 mod env;
+mod guard;
+mod liveness;
 mod memory;
 mod simd;
 mod translate;
+
+pub use guard::too_large_to_optimize;
 
 use crate::code::{FuncCode, TrapSite};
 use crate::error::{Error, Result, TrapCode};
@@ -224,12 +234,19 @@ fn translate_body(
     let crate::module::FuncBodyReader {
         locals, mut ops, ..
     } = module.read_body(func_index, validator.as_mut())?;
+    // The locals each interrupt check records (a second, unvalidated read of
+    // the operators; the validating pass below reports bad bodies).
+    let live = match module.read_body(func_index, None) {
+        Ok(pre) => liveness::analyze(pre.ops, pre.locals.len()),
+        Err(_) => liveness::Liveness::everything(locals.len()),
+    };
     let mut t = Translator::new(
         builder,
         module,
         sig_ids,
         ty,
         &locals,
+        live,
         func_index,
         range.start as u32,
     );
@@ -277,17 +294,7 @@ pub(crate) fn finish(
         let value = (stub as i64).wrapping_add(r.addend) as u64;
         bytes[at..at + 8].copy_from_slice(&value.to_le_bytes());
     }
-    let mut offset_map: Vec<(u32, u32)> = Vec::new();
-    for s in buf.get_srclocs_sorted() {
-        if s.loc.is_default() || s.start == s.end {
-            continue;
-        }
-        match offset_map.last_mut() {
-            Some(last) if last.0 == s.start => last.1 = s.loc.bits(),
-            Some(last) if last.1 == s.loc.bits() => {}
-            _ => offset_map.push((s.start, s.loc.bits())),
-        }
-    }
+    let offset_map = offset_map(buf.get_srclocs_sorted(), bytes.len() as u32);
     let wasm_at = |native: u32| -> u32 {
         let i = offset_map.partition_point(|&(n, _)| n <= native);
         offset_map.get(i.saturating_sub(1)).map_or(0, |&(_, w)| w)
@@ -313,6 +320,69 @@ pub(crate) fn finish(
         debug: None,
         checks: Default::default(),
     })
+}
+
+/// The offset map of optimized code from Cranelift's source-location ranges:
+/// one entry where each wasm instruction's code starts. Code with no wasm
+/// origin of its own (register moves, spills, the epilogue's tail, the
+/// constant pool; any range without a location or not covered by one) gets
+/// an entry that repeats the previous entry's wasm offset, so lookups
+/// attribute it to the instruction before it, as ever, and
+/// `debugger::machine_code` can show it marked. The invariants that encode
+/// this: a real entry never repeats its predecessor's offset (consecutive
+/// ranges of one instruction merge, and so does a gap between two of them),
+/// and the prologue, before the first entry, gets none.
+fn offset_map(
+    srclocs: &[cranelift_codegen::MachSrcLoc<cranelift_codegen::Final>],
+    len: u32,
+) -> Vec<(u32, u32)> {
+    let mut map: Vec<(u32, u32)> = Vec::new();
+    // Whether the last entry starts code without an origin.
+    let mut in_gap = false;
+    let gap = |map: &mut Vec<(u32, u32)>, in_gap: &mut bool, at: u32| {
+        if let Some(&(_, w)) = map.last() {
+            if !*in_gap && at < len {
+                map.push((at, w));
+                *in_gap = true;
+            }
+        }
+    };
+    let mut covered = 0;
+    for s in srclocs {
+        if s.start == s.end {
+            continue;
+        }
+        if s.start > covered {
+            gap(&mut map, &mut in_gap, covered);
+        }
+        covered = covered.max(s.end);
+        if s.loc.is_default() {
+            gap(&mut map, &mut in_gap, s.start);
+            continue;
+        }
+        let w = s.loc.bits();
+        if in_gap && map.len() >= 2 && map[map.len() - 2].1 == w {
+            // A gap between two ranges of one instruction is that instruction's.
+            map.pop();
+            in_gap = false;
+            continue;
+        }
+        match map.last_mut() {
+            Some(last) if last.0 == s.start => {
+                last.1 = w;
+                in_gap = false;
+            }
+            Some(last) if !in_gap && last.1 == w => {}
+            _ => {
+                map.push((s.start, w));
+                in_gap = false;
+            }
+        }
+    }
+    if covered < len {
+        gap(&mut map, &mut in_gap, covered);
+    }
+    map
 }
 
 /// The source location of a module byte offset.

@@ -10,6 +10,7 @@
 
 use super::control::Frame;
 use super::env::Regions;
+use super::liveness::Liveness;
 use super::{ir_type, srcloc, user_trap};
 use crate::error::TrapCode;
 use crate::module::ModuleInfo;
@@ -56,15 +57,21 @@ pub(crate) struct Translator<'m, 'b> {
     pub func_index: u32,
     /// Module offset of the operator being translated.
     pub offset: u32,
+    /// Locals live at each interrupt check.
+    pub liveness: Liveness,
+    /// The one stack slot every check's state record is written to.
+    pub record_slot: Option<StackSlot>,
 }
 
 impl<'m, 'b> Translator<'m, 'b> {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         mut b: FunctionBuilder<'b>,
         module: &'m ModuleInfo,
         sig_ids: &'m [u32],
         ty: FuncType,
         local_types: &[ValType],
+        liveness: Liveness,
         func_index: u32,
         body_offset: u32,
     ) -> Translator<'m, 'b> {
@@ -119,6 +126,8 @@ impl<'m, 'b> Translator<'m, 'b> {
             stub_ref: None,
             func_index,
             offset: body_offset,
+            liveness,
+            record_slot: None,
         };
         if !module.memories.is_empty() {
             t.mem_base = Some(t.load_memory_base());

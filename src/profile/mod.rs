@@ -4,13 +4,18 @@
 //! thread's CPU clock (SIGPROF, frame-pointer walk in the handler, lock-free
 //! ring); [`report`] symbolizes the samples against the code registry into a
 //! flat profile, a call tree and a timeline by wasm function.
+//! [`detail`] attributes samples to native and wasm instructions and keeps
+//! the distinct stacks, which [`export`] writes for flame-graph viewers.
 //! [`perf_map`] writes `/tmp/perf-PID.map` so Linux `perf` can name JIT code.
 
+mod detail;
+pub mod export;
 pub mod perf_map;
 mod report;
 mod sampler;
 
-pub use report::{report, HOST_ROW};
+pub use detail::{InstructionSamples, ProfileDetail, StackFrame, StackSamples};
+pub use report::{report, ProfileReport, ProfileRow, HOST_ROW};
 pub use sampler::{Sampler, MAX_FRAMES, MAX_HZ};
 
 use crate::error::{Error, Result};

@@ -77,6 +77,7 @@ pub fn enable() -> Result<()> {
                 source: e,
             })?;
         st.file = Some(file);
+        code::add_publish_hook(on_publish);
         // Set before walking the registry: code published from here on is
         // written by its publish; code published before is seen by the walk
         // (an object may be written twice, which perf tolerates).
@@ -116,10 +117,8 @@ pub fn unregister_names(module_id: u64) {
     lock(&NAMES).remove(&module_id);
 }
 
-/// Called by [`code::publish`] for every new code object: one atomic load
-/// when the map is off.
-#[inline]
-pub fn on_publish(obj: &CodeObject) {
+/// The publish hook [`enable`] registers: writes every new code object.
+fn on_publish(obj: &CodeObject) {
     if ENABLED.load(Ordering::SeqCst) {
         write_object(obj);
     }

@@ -6,9 +6,32 @@
 
 use super::RawSample;
 use crate::code::{self, CodeKind, Tier};
-use crate::debugger::{ProfileReport, ProfileRow};
 use std::collections::HashMap;
 use std::time::Duration;
+
+/// One row of the profile (by wasm function).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileRow {
+    pub func_index: Option<u32>,
+    pub name: String,
+    pub tier: String,
+    pub self_samples: u64,
+    pub total_samples: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileReport {
+    pub samples: u64,
+    pub duration: Duration,
+    /// Sorted by self samples, largest first.
+    pub flat: Vec<ProfileRow>,
+    /// Call tree as indented text lines ("  62.1%  main > simulate > smooth_step").
+    pub tree: Vec<String>,
+    /// Samples per 100 ms since profiling began (for a sparkline).
+    pub timeline: Vec<u64>,
+    /// By instruction and by stack.
+    pub detail: super::ProfileDetail,
+}
 
 /// Name of the row that collects samples whose leaf is not wasm code
 /// (runtime, host functions, trampolines).
@@ -201,6 +224,7 @@ pub fn report(
         flat,
         tree,
         timeline: timeline(samples, elapsed),
+        detail: super::detail::detail(samples),
     }
 }
 

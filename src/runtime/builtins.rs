@@ -5,11 +5,18 @@
 
 use super::instance::{instance_of_vmctx, InstanceData};
 use crate::error::{Trap, TrapCode};
+use crate::tiering;
 use crate::vm::layout::{self, Builtin, BUILTIN_COUNT};
 use crate::vm::traps;
 use std::sync::atomic::Ordering;
 
-pub fn table() -> [usize; BUILTIN_COUNT] {
+/// The builtins table every VMContext points to (built once per process).
+pub fn table() -> &'static [usize; BUILTIN_COUNT] {
+    static TABLE: std::sync::OnceLock<[usize; BUILTIN_COUNT]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(make_table)
+}
+
+fn make_table() -> [usize; BUILTIN_COUNT] {
     let mut t = [0usize; BUILTIN_COUNT];
     t[Builtin::MemoryGrow as usize] = memory_grow as *const () as usize;
     t[Builtin::MemoryFill as usize] = memory_fill as *const () as usize;
@@ -227,7 +234,7 @@ extern "C" fn debug_hook(vmctx: *mut u8, func: u32, point: u32, regs: *mut u64, 
 
 extern "C" fn lazy_debug_compile(vmctx: *mut u8, func: u32) -> *const u8 {
     let i = inst(vmctx);
-    match crate::tiering::compile_lazily(&i.shared, func) {
+    match tiering::on_request(&i.shared, tiering::Request::DebugCode(func)) {
         Ok(code) => code,
         Err(e) => {
             traps::set_pending(Trap::host(format!("cannot compile debug code: {e}")));
@@ -238,7 +245,8 @@ extern "C" fn lazy_debug_compile(vmctx: *mut u8, func: u32) -> *const u8 {
 
 extern "C" fn tier_up_check(vmctx: *mut u8, func: u32) -> u32 {
     let i = inst(vmctx);
-    crate::tiering::budget_exhausted(&i.shared, func);
+    // Budget requests cannot fail; the result carries no code.
+    let _ = tiering::on_request(&i.shared, tiering::Request::BudgetExhausted(func));
     0
 }
 

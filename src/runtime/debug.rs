@@ -67,8 +67,28 @@ pub struct DebugValue {
     /// The upper 64 bits of a v128 (0 for other types).
     pub hi: u64,
     pub loc: Option<ValueLoc>,
-    /// False when the value cannot be recovered (a caller's register).
+    /// False when the value cannot be recovered: a caller's register
+    /// (`loc` says which), or a local optimized code did not keep because it
+    /// is dead there (`loc` is `None`: see [`DebugValue::is_optimized_out`]).
     pub available: bool,
+}
+
+impl DebugValue {
+    /// A local that optimized code did not keep (dead at the paused check).
+    pub fn optimized_out(ty: ValType) -> DebugValue {
+        DebugValue {
+            ty,
+            bits: 0,
+            hi: 0,
+            loc: None,
+            available: false,
+        }
+    }
+
+    /// Dead where optimized code paused, so not kept (gdb's `<optimized out>`).
+    pub fn is_optimized_out(&self) -> bool {
+        !self.available && self.loc.is_none()
+    }
 }
 
 /// A frame further up the call stack.
@@ -154,54 +174,53 @@ impl DebugContext<'_> {
         }
     }
 
-    /// (locals count, value types, values) of an optimized state record.
-    fn record(&self) -> Option<(usize, Vec<ValType>, *const u64)> {
+    /// The optimized state record, decoded.
+    fn record(&self) -> Option<interrupt_state::Record> {
         let Site::OptimizedCheck { state } = self.site else {
             return None;
         };
-        // SAFETY: `state` is the record optimized code built in its frame
-        // (layout in `interrupt_state`); it lives until the check returns.
-        unsafe {
-            let counts = *state;
-            let (nl, ns) = ((counts & 0xffff_ffff) as usize, (counts >> 32) as usize);
-            let n = nl + ns;
-            let bytes = state.add(1) as *const u8;
-            let types = (0..n)
-                .map(|i| interrupt_state::from_code(*bytes.add(i)))
-                .collect();
-            Some((nl, types, state.add(1 + interrupt_state::type_words(n))))
-        }
+        // SAFETY: `state` is the record optimized code built in its frame for
+        // this check; it lives until the check returns.
+        Some(unsafe { interrupt_state::read(state) })
     }
 
-    fn record_values(&self, locals: bool) -> Option<Vec<DebugValue>> {
-        let (nl, types, values) = self.record()?;
-        // Word of each value: one per value, two for a v128.
-        let mut at = Vec::with_capacity(types.len());
-        let mut w = 0;
-        for t in &types {
-            at.push(w);
-            w += t.words();
+    /// Locals from the optimized record: the live ones with their values,
+    /// the dead ones `<optimized out>` (types from the function's declaration).
+    fn record_locals(&self) -> Option<Vec<DebugValue>> {
+        let r = self.record()?;
+        let types = self
+            .instance()
+            .and_then(|i| i.module.info().read_body(self.func_index, None).ok())
+            .map(|b| b.locals)
+            .unwrap_or_default();
+        let mut out: Vec<DebugValue> = (0..r.num_locals as usize)
+            .map(|i| DebugValue::optimized_out(types.get(i).copied().unwrap_or(ValType::I32)))
+            .collect();
+        for (i, ty, raw) in r.locals {
+            if let Some(slot) = out.get_mut(i as usize) {
+                *slot = DebugValue {
+                    ty,
+                    bits: mask(ty, raw as u64),
+                    hi: (raw >> 64) as u64,
+                    loc: None,
+                    available: true,
+                };
+            }
         }
-        let range = if locals { 0..nl } else { nl..types.len() };
+        Some(out)
+    }
+
+    fn record_stack(&self) -> Option<Vec<DebugValue>> {
+        let r = self.record()?;
         Some(
-            range
-                .map(|i| {
-                    // SAFETY: the record holds one word per value, two per v128.
-                    let (raw, hi) = unsafe {
-                        let hi = if types[i].is_v128() {
-                            *values.add(at[i] + 1)
-                        } else {
-                            0
-                        };
-                        (*values.add(at[i]), hi)
-                    };
-                    DebugValue {
-                        ty: types[i],
-                        bits: mask(types[i], raw),
-                        hi,
-                        loc: None,
-                        available: true,
-                    }
+            r.stack
+                .into_iter()
+                .map(|(ty, raw)| DebugValue {
+                    ty,
+                    bits: mask(ty, raw as u64),
+                    hi: (raw >> 64) as u64,
+                    loc: None,
+                    available: true,
                 })
                 .collect(),
         )
@@ -217,10 +236,19 @@ impl DebugContext<'_> {
                     .map(|&(t, l)| self.read(regs, t, l))
                     .collect(),
             ),
-            Site::OptimizedCheck { .. } => self.record_values(true),
+            Site::OptimizedCheck { .. } => self.record_locals(),
             Site::BaselineCheck { regs, at, .. } => {
                 at.map(|(locals, _)| locals.iter().map(|&(t, l)| self.read(regs, t, l)).collect())
             }
+        }
+    }
+
+    /// Operand-stack entries the paused function's debug side table stores
+    /// for all its breakable positions together; `None` outside debug code.
+    pub fn side_table_entries(&self) -> Option<usize> {
+        match self.site {
+            Site::Debug { table, .. } => Some(table.stored_entries()),
+            _ => None,
         }
     }
 
@@ -234,7 +262,7 @@ impl DebugContext<'_> {
                     .map(|&(t, l)| self.read(regs, t, l))
                     .collect(),
             ),
-            Site::OptimizedCheck { .. } => self.record_values(false),
+            Site::OptimizedCheck { .. } => self.record_stack(),
             Site::BaselineCheck { regs, at, .. } => {
                 at.map(|(_, stack)| stack.iter().map(|&(t, l)| self.read(regs, t, l)).collect())
             }
@@ -264,10 +292,7 @@ impl DebugContext<'_> {
             Site::Debug { point, table, .. } => {
                 // Return address and position index, and the saved flags
                 // (16 bytes) when a compare result waits in them.
-                let flags = table
-                    .stack_at(point as usize)
-                    .iter()
-                    .any(|(_, l)| matches!(l, ValueLoc::Flags(_)));
+                let flags = matches!(table.top_at(point as usize), Some((_, ValueLoc::Flags(_))));
                 DEBUG_REGS_SIZE as usize + 16 + if flags { 16 } else { 0 }
             }
             _ => DEBUG_REGS_SIZE as usize,
@@ -419,8 +444,14 @@ impl DebugContext<'_> {
             .collect()
     }
 
-    /// Frames of the callers, innermost first, along the frame-pointer chain.
+    /// Frames of the callers, innermost first, along the frame-pointer chain
+    /// (at most 4096).
     pub fn callers(&self) -> Vec<CallerFrame> {
+        self.callers_limited(4096).0
+    }
+
+    /// The innermost `limit` callers, and how many more frames the chain has.
+    pub fn callers_limited(&self, limit: usize) -> (Vec<CallerFrame>, usize) {
         let act = traps::current();
         let stop = if act.is_null() {
             0
@@ -429,8 +460,9 @@ impl DebugContext<'_> {
             unsafe { (*act).saved_rbp }
         };
         let mut out = Vec::new();
+        let mut omitted = 0;
         let mut fp = self.fp;
-        while out.len() < 4096 && fp != 0 && fp != stop && fp.is_multiple_of(8) {
+        while fp != 0 && fp != stop && fp.is_multiple_of(8) {
             // SAFETY: wasm code and trampolines keep the rbp chain; the walk
             // stops at the entry trampoline's frame and at non-wasm return addresses.
             let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
@@ -441,6 +473,14 @@ impl DebugContext<'_> {
                 break;
             };
             let Some(f) = obj.func_at(ret) else { break };
+            if out.len() >= limit {
+                omitted += 1;
+                if next <= fp {
+                    break;
+                }
+                fp = next;
+                continue;
+            }
             let native = (ret - 1 - obj.start() - f.start) as u32;
             let wasm_offset = f.wasm_offset_at(native);
             let locals = match (&f.debug, wasm_offset) {
@@ -496,7 +536,7 @@ impl DebugContext<'_> {
             }
             fp = next;
         }
-        out
+        (out, omitted)
     }
 }
 

@@ -113,7 +113,7 @@ impl Func {
     ) -> Result<Func> {
         let engine = store.engine().clone();
         let sig = engine.intern(&ty);
-        let code = engine.host_trampoline(&ty)?;
+        let code = engine.host_trampoline(&ty, host_entry)?;
         let store_id = store.inner.id;
         let shim_ty = ty.clone();
         let call = Box::new(

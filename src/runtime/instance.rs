@@ -8,11 +8,11 @@ use super::values::Val;
 use crate::error::{Error, Result, Trap, TrapCode};
 use crate::module::{ConstExpr, ElemItem, ExportKind, ImportKind, SegmentMode};
 use crate::types::ValType;
+use crate::vm::code_table::{CodeTable, InitialSlot};
 use crate::vm::layout::*;
 use crate::vm::memory::LinearMemory;
 use crate::vm::table::Table as TableObj;
 use std::collections::HashMap;
-use std::sync::atomic::AtomicPtr;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,13 +262,31 @@ impl Instance {
 
         let nfuncs = info.funcs.len();
         let words = (VMCTX_HEADER_SIZE as usize + nfuncs).div_ceil(8);
+        let vmctx_buf = Arc::new(VmctxBuf(
+            (0..words).map(|_| std::cell::UnsafeCell::new(0)).collect(),
+        ));
+        let vmctx = vmctx_buf.0.as_ptr() as *mut u8;
+        let code = &module.inner.code;
+        let slots = (info.num_imported_funcs as usize..nfuncs)
+            .enumerate()
+            .map(|(k, f)| InitialSlot {
+                code: code.func_ptr(k),
+                tier: module.func_tier(f as u32),
+                sig: module.inner.sig_ids[info.funcs[f] as usize],
+                func_index: f as u32,
+            });
+        let table = CodeTable::new(vmctx, nfuncs, slots, store.engine().config().tiering_budget);
+        let shared = Arc::new(crate::tiering::InstanceShared::new(
+            module.inner.clone(),
+            table,
+            store.engine().config().tiering_budget,
+        ));
+        func_ptrs.extend(shared.table.slots().iter().map(|r| r as *const VMFuncRef));
         let mut data = Box::new(InstanceData {
-            vmctx: Arc::new(VmctxBuf(
-                (0..words).map(|_| std::cell::UnsafeCell::new(0)).collect(),
-            )),
+            vmctx: vmctx_buf,
             module: module.clone(),
-            shared: Arc::new(crate::tiering::InstanceShared::placeholder(module.clone())),
-            funcref_ptrs: Box::new([]),
+            shared,
+            funcref_ptrs: func_ptrs.into_boxed_slice(),
             table_ptrs: tables
                 .iter()
                 .map(|&t| store.inner.tables[t as usize].vm_ptr())
@@ -289,27 +307,6 @@ impl Instance {
             dropped_data: vec![false; info.data.len()],
             exports: HashMap::new(),
         });
-        let vmctx = data.vmctx_ptr();
-        let code = &module.inner.code;
-        let funcrefs: Box<[VMFuncRef]> = (info.num_imported_funcs as usize..nfuncs)
-            .enumerate()
-            .map(|(k, f)| VMFuncRef {
-                code: AtomicPtr::new(code.func_ptr(k) as *mut u8),
-                vmctx,
-                sig: module.inner.sig_ids[info.funcs[f] as usize],
-                func_index: f as u32,
-            })
-            .collect();
-        data.shared = Arc::new(crate::tiering::InstanceShared::new(
-            module.clone(),
-            funcrefs,
-            store.engine().config().tiering_budget,
-        ));
-        for r in data.shared.funcrefs.iter() {
-            func_ptrs.push(r as *const VMFuncRef);
-        }
-        data.funcref_ptrs = func_ptrs.into_boxed_slice();
-
         // The VMContext header.
         let hdr = data.vmctx_ptr();
         let put = |off: i32, v: usize| {
@@ -332,12 +329,12 @@ impl Instance {
         put(VMCTX_TABLES, data.table_ptrs.as_ptr() as usize);
         put(
             VMCTX_BUILTINS,
-            store.engine().inner.builtins.as_ptr() as usize,
+            crate::runtime::builtins::table().as_ptr() as usize,
         );
         put(VMCTX_INSTANCE, &mut *data as *mut InstanceData as usize);
-        put(VMCTX_BUDGETS, data.shared.budgets.as_ptr() as usize);
+        put(VMCTX_BUDGETS, data.shared.table.budgets.as_ptr() as usize);
         put(VMCTX_SIG_IDS, data.sig_ids.as_ptr() as usize);
-        put(VMCTX_CALLS, data.shared.calls.as_ptr() as usize);
+        put(VMCTX_CALLS, data.shared.table.calls.as_ptr() as usize);
 
         // Globals' initial values.
         for (k, init) in info.global_inits.iter().enumerate() {

@@ -149,13 +149,34 @@ impl Val {
     }
 }
 
+/// Whether a float magnitude prints in exponent form (as `%g` does): plain
+/// decimals of very small or very large values run to hundreds of digits.
+/// Both forms give the shortest digits that read back to the same value.
+fn extreme(abs: f64) -> bool {
+    abs != 0.0 && abs.is_finite() && !(1e-5..1e16).contains(&abs)
+}
+
 impl fmt::Display for Val {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Val::I32(v) => write!(f, "{v}"),
             Val::I64(v) => write!(f, "{v}"),
-            Val::F32(b) => write!(f, "{}", f32::from_bits(*b)),
-            Val::F64(b) => write!(f, "{}", f64::from_bits(*b)),
+            Val::F32(b) => {
+                let v = f32::from_bits(*b);
+                if extreme(v.abs() as f64) {
+                    write!(f, "{v:e}")
+                } else {
+                    write!(f, "{v}")
+                }
+            }
+            Val::F64(b) => {
+                let v = f64::from_bits(*b);
+                if extreme(v.abs()) {
+                    write!(f, "{v:e}")
+                } else {
+                    write!(f, "{v}")
+                }
+            }
             Val::V128(v) => write!(f, "0x{v:032x}"),
             Val::FuncRef(None) | Val::ExternRef(None) => write!(f, "null"),
             Val::FuncRef(Some(func)) => write!(f, "funcref:{:p}", func.raw),

@@ -8,14 +8,17 @@
 //! Invariants: code is never freed while its module lives (the module's code
 //! cache owns it), so a frame can always return into old code, and repeated
 //! tier switches reuse cached code instead of growing code memory.
-
-pub mod pool;
+//!
+//! Layering: the policy sits on the code cache ([`crate::codecache`]), the
+//! code table ([`crate::vm::code_table`]) and the engine's compile pool; it
+//! does not know the runtime, which reaches it through one hook
+//! ([`on_request`]) and hands out [`Tiering`] handles.
 
 use crate::code::Tier;
+use crate::codecache::CompiledModule;
 use crate::error::Result;
-use crate::runtime::Module;
-use crate::vm::layout::VMFuncRef;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, Ordering};
+use crate::vm::code_table::CodeTable;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,77 +35,29 @@ pub enum Mode {
     Optimized = 2,
 }
 
-/// One tier change, for `--trace-tiering` and the UI.
-#[derive(Debug, Clone)]
-pub struct TierEvent {
-    pub module_id: u64,
-    pub func_index: u32,
-    pub func_name: Option<String>,
-    pub from: Tier,
-    pub to: Tier,
-    /// Compile time spent for this change (zero when cached code was reused).
-    pub compile_time: Duration,
-    /// Since the engine was created.
-    pub at: Duration,
-}
+pub use crate::engine::TierEvent;
 
-/// The per-instance state compiled code and tier-up workers share.
+/// The per-instance state compiled code and tier-up workers share: the
+/// code table (in `vm`) plus the policy's own state.
 pub struct InstanceShared {
-    pub module: Module,
-    /// Code table entries of the defined functions.
-    pub funcrefs: Box<[VMFuncRef]>,
-    /// Tier-up budgets by function index (compiled code decrements them).
-    pub budgets: Box<[AtomicI32]>,
-    /// Calls by function index (compiled code of every tier counts them).
-    pub calls: Box<[AtomicU64]>,
-    /// Current tier of each defined function.
-    tiers: Box<[AtomicU8]>,
+    pub(crate) module: Arc<CompiledModule>,
+    /// Code table, budgets and call counts.
+    pub table: CodeTable,
     /// Queued for the optimizing tier (so a function is queued once).
     queued: Box<[AtomicBool]>,
     mode: AtomicU8,
     budget: i32,
 }
 
-// SAFETY: the raw pointers inside VMFuncRef (code, vmctx) are only read by
-// compiled code and written with atomic stores; the VMContext they point to
-// lives as long as the store owning the instance, and workers never
-// dereference it.
-unsafe impl Send for InstanceShared {}
-// SAFETY: as above; all mutable state is atomic.
-unsafe impl Sync for InstanceShared {}
-
-fn tier_code(t: Tier) -> u8 {
-    crate::runtime::module::tier_slot(t) as u8
-}
-
-fn tier_from(v: u8) -> Tier {
-    match v {
-        0 => Tier::Baseline,
-        1 => Tier::Debug,
-        _ => Tier::Optimized,
-    }
-}
-
 impl InstanceShared {
-    pub(crate) fn placeholder(module: Module) -> InstanceShared {
-        InstanceShared::new(module, Box::new([]), 0)
-    }
-
-    pub(crate) fn new(module: Module, funcrefs: Box<[VMFuncRef]>, budget: i32) -> InstanceShared {
-        let info = module.info();
-        let nfuncs = info.num_funcs() as usize;
-        let base = info.num_imported_funcs;
-        let tiers = (0..funcrefs.len())
-            .map(|k| AtomicU8::new(tier_code(module.func_tier(base + k as u32))))
-            .collect();
+    pub(crate) fn new(
+        module: Arc<CompiledModule>,
+        table: CodeTable,
+        budget: i32,
+    ) -> InstanceShared {
         InstanceShared {
-            budgets: (0..nfuncs).map(|_| AtomicI32::new(budget)).collect(),
-            calls: (0..nfuncs).map(|_| AtomicU64::new(0)).collect(),
-            queued: (0..funcrefs.len())
-                .map(|_| AtomicBool::new(false))
-                .collect(),
-            tiers,
-            funcrefs,
+            queued: (0..table.len()).map(|_| AtomicBool::new(false)).collect(),
+            table,
             mode: AtomicU8::new(Mode::Dynamic as u8),
             budget,
             module,
@@ -111,7 +66,7 @@ impl InstanceShared {
 
     fn defined(&self, func: u32) -> Option<usize> {
         let k = func.checked_sub(self.module.info().num_imported_funcs)? as usize;
-        (k < self.funcrefs.len()).then_some(k)
+        (k < self.table.len()).then_some(k)
     }
 
     pub fn mode(&self) -> Mode {
@@ -123,8 +78,7 @@ impl InstanceShared {
     }
 
     pub fn tier(&self, func: u32) -> Option<Tier> {
-        self.defined(func)
-            .map(|k| tier_from(self.tiers[k].load(Ordering::SeqCst)))
+        self.table.tier(self.defined(func)?)
     }
 
     /// Points function `func`'s code-table slot at its `tier` code (which must
@@ -138,13 +92,12 @@ impl InstanceShared {
 
     /// Points `func`'s slot at `code`, which runs (or leads to) `tier` code.
     fn install_code(&self, func: u32, tier: Tier, code: *const u8, compile_time: Duration) -> bool {
-        let Some(k) = self.defined(func) else {
+        let Some(from) = self
+            .defined(func)
+            .and_then(|k| self.table.set(k, code, tier))
+        else {
             return false;
         };
-        let from = tier_from(self.tiers[k].swap(tier_code(tier), Ordering::SeqCst));
-        self.funcrefs[k]
-            .code
-            .store(code as *mut u8, Ordering::Release);
         if from != tier {
             let engine = self.module.engine();
             engine.emit(TierEvent {
@@ -155,6 +108,7 @@ impl InstanceShared {
                 to: tier,
                 compile_time,
                 at: engine.inner.started.elapsed(),
+                note: None,
             });
         }
         true
@@ -162,13 +116,33 @@ impl InstanceShared {
 
     fn all_defined(&self) -> Vec<u32> {
         let base = self.module.info().num_imported_funcs;
-        (0..self.funcrefs.len() as u32).map(|k| base + k).collect()
+        (0..self.table.len() as u32).map(|k| base + k).collect()
+    }
+}
+
+/// What compiled code asks of the tiering through the runtime's builtins.
+pub(crate) enum Request {
+    /// A lazy tier-down stub ran: function `func` needs its debug code.
+    DebugCode(u32),
+    /// Function `func`'s tier-up budget ran out.
+    BudgetExhausted(u32),
+}
+
+/// The one hook through which the runtime reaches the tiering policy.
+/// Returns the code to continue in for [`Request::DebugCode`], null otherwise.
+pub(crate) fn on_request(shared: &Arc<InstanceShared>, request: Request) -> Result<*const u8> {
+    match request {
+        Request::DebugCode(func) => compile_lazily(shared, func),
+        Request::BudgetExhausted(func) => {
+            budget_exhausted(shared, func);
+            Ok(std::ptr::null())
+        }
     }
 }
 
 /// Called by a lazy tier-down stub: the function's debug code, compiled now
 /// if needed. The slot is pointed at it while the instance is still in debug mode.
-pub(crate) fn compile_lazily(shared: &Arc<InstanceShared>, func: u32) -> Result<*const u8> {
+fn compile_lazily(shared: &Arc<InstanceShared>, func: u32) -> Result<*const u8> {
     let t0 = Instant::now();
     shared.module.ensure_tier(&[func], Tier::Debug, 1)?;
     let code = shared
@@ -182,8 +156,14 @@ pub(crate) fn compile_lazily(shared: &Arc<InstanceShared>, func: u32) -> Result<
 }
 
 /// Called (through the `TierUpCheck` builtin) when a function's budget runs out.
-pub(crate) fn budget_exhausted(shared: &Arc<InstanceShared>, func: u32) {
-    if let Some(b) = shared.budgets.get(func as usize) {
+fn budget_exhausted(shared: &Arc<InstanceShared>, func: u32) {
+    shared
+        .module
+        .engine()
+        .inner
+        .tier_up_requests
+        .fetch_add(1, Ordering::Relaxed);
+    if let Some(b) = shared.table.budgets.get(func as usize) {
         // Not again until the optimized code is in (or a tier switch resets it).
         b.store(i32::MAX, Ordering::SeqCst);
     }
@@ -198,6 +178,23 @@ fn queue_optimize(shared: &Arc<InstanceShared>, func: u32) {
         return;
     };
     if shared.tier(func) == Some(Tier::Optimized) || shared.queued[k].swap(true, Ordering::SeqCst) {
+        return;
+    }
+    // Too large to optimize: it stays queued (so it is never asked again)
+    // and stays baseline; `--trace-tiering` says why.
+    if let Some(why) = crate::optimizing::too_large_to_optimize(shared.module.info(), func) {
+        let engine = shared.module.engine();
+        let tier = shared.tier(func).unwrap_or(Tier::Baseline);
+        engine.emit(TierEvent {
+            module_id: shared.module.info().id,
+            func_index: func,
+            func_name: shared.module.info().func_name(func).map(str::to_string),
+            from: tier,
+            to: tier,
+            compile_time: Duration::ZERO,
+            at: engine.inner.started.elapsed(),
+            note: Some(why),
+        });
         return;
     }
     let job_shared = shared.clone();
@@ -335,16 +332,16 @@ impl Tiering {
                 self.shared.install(f, home, Duration::ZERO);
             }
         }
-        for b in self.shared.budgets.iter() {
-            b.store(self.shared.budget, Ordering::SeqCst);
-        }
+        self.shared.table.reset_budgets(self.shared.budget);
     }
 
     /// Number of defined functions currently in each tier (baseline, debug, optimized).
     pub fn counts(&self) -> [usize; 3] {
         let mut c = [0; 3];
-        for t in self.shared.tiers.iter() {
-            c[t.load(Ordering::SeqCst) as usize] += 1;
+        for k in 0..self.shared.table.len() {
+            if let Some(t) = self.shared.table.tier(k) {
+                c[t as usize] += 1;
+            }
         }
         c
     }
@@ -353,12 +350,7 @@ impl Tiering {
     pub fn wait_all(&self, tier: Tier, timeout: Duration) -> bool {
         let until = Instant::now() + timeout;
         loop {
-            if self
-                .shared
-                .tiers
-                .iter()
-                .all(|t| tier_from(t.load(Ordering::SeqCst)) == tier)
-            {
+            if (0..self.shared.table.len()).all(|k| self.shared.table.tier(k) == Some(tier)) {
                 return true;
             }
             if Instant::now() >= until {
@@ -378,8 +370,8 @@ impl Tiering {
                 func_index: f,
                 name: module.info().func_name(f).map(str::to_string),
                 tier: self.shared.tier(f).unwrap_or(Tier::Baseline),
-                budget_left: self.shared.budgets[f as usize].load(Ordering::Relaxed),
-                calls: self.shared.calls[f as usize].load(Ordering::Relaxed),
+                budget_left: self.shared.table.budgets[f as usize].load(Ordering::Relaxed),
+                calls: self.shared.table.calls[f as usize].load(Ordering::Relaxed),
                 compile_times: module.compile_times(f),
             })
             .collect()

@@ -188,13 +188,33 @@ pub mod float_to_int {
 pub const DEBUG_REGS_SIZE: i32 = 16 * 8 + 16 * 16;
 
 /// The record optimized code hands to `Builtin::StackCheckSlow` (the
-/// interrupt check's slow path) so a pause there can show the frame's locals
-/// and operand stack. Words: `[0]` = locals count | stack count << 32, then
-/// one type byte per value (`interrupt_state::type_code`), padded to words,
-/// then one word per value (locals first, then the stack bottom first; 32-bit
-/// values in the low half; a v128 takes two words, low half first).
+/// interrupt check's slow path) so that a pause there can show the frame's
+/// locals and operand stack, and so that the frame's state can move to other
+/// code (on-stack replacement).
+///
+/// Each optimized function has ONE stack slot for it, sized for its largest
+/// check; a check writes it only on its cold path (when the check fails),
+/// just before calling the stub, and it is valid until the stub returns.
+/// Only the locals live at the check are recorded: a local is live when
+/// some path from the check may read it before writing it (see
+/// `optimizing::liveness`); the others are dead there (`<optimized out>`),
+/// and any value will do for them when the frame is rebuilt.
+///
+/// Words (`n = recorded + stack`):
+/// - `[0]`: number of recorded locals | number of operand-stack values << 32;
+/// - `[1]`: number of locals of the function (parameters included);
+/// - then `n` 32-bit tags, two per word (the first in the low half), padded
+///   to a word: recorded locals in ascending index order, then the stack
+///   bottom first. A tag is `local index | type code << 24` (the index is 0
+///   for stack values; see [`interrupt_state::tag`]); references on the
+///   operand stack are tagged i64;
+/// - then the values in tag order, one word each (32-bit values in the low
+///   half, the high half unspecified), two words for a v128 (low half first).
 pub mod interrupt_state {
     use crate::types::ValType;
+
+    /// Header words before the tags.
+    pub const HEADER_WORDS: usize = 2;
 
     pub fn type_code(t: ValType) -> u8 {
         match t {
@@ -220,8 +240,68 @@ pub mod interrupt_state {
         }
     }
 
-    /// Words taken by the type bytes of `n` values.
-    pub fn type_words(n: usize) -> usize {
-        n.div_ceil(8)
+    /// The tag of a value: `local` index (0 for stack values) and type.
+    pub fn tag(local: u32, t: ValType) -> u32 {
+        debug_assert!(local < 1 << 24, "wasm functions have at most 50,000 locals");
+        local | (type_code(t) as u32) << 24
+    }
+
+    /// Words taken by the tags of `n` values.
+    pub fn tag_words(n: usize) -> usize {
+        n.div_ceil(2)
+    }
+
+    /// Words of a record of values of `types` (a v128 takes two value words).
+    pub fn record_words(types: &[ValType]) -> usize {
+        HEADER_WORDS + tag_words(types.len()) + types.iter().map(|t| t.words()).sum::<usize>()
+    }
+
+    /// A record, decoded.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct Record {
+        /// Locals of the function (parameters included).
+        pub num_locals: u32,
+        /// Live locals: index, type, raw bits (ascending index; all 128
+        /// bits only for a v128).
+        pub locals: Vec<(u32, ValType, u128)>,
+        /// The operand stack, bottom first: type and raw bits.
+        pub stack: Vec<(ValType, u128)>,
+    }
+
+    /// Decodes the record at `p`.
+    ///
+    /// # Safety
+    /// `p` must point to a record optimized code wrote (the `state` argument
+    /// of `Builtin::StackCheckSlow` with kind 1) whose check has not returned.
+    pub unsafe fn read(p: *const u64) -> Record {
+        // SAFETY: the caller guarantees a complete record at `p`; its header
+        // gives the number of tag and value words that follow.
+        unsafe {
+            let counts = *p;
+            let (nl, ns) = ((counts & 0xffff_ffff) as usize, (counts >> 32) as usize);
+            let n = nl + ns;
+            let tags = p.add(HEADER_WORDS) as *const u32;
+            let mut values = p.add(HEADER_WORDS + tag_words(n));
+            let mut r = Record {
+                num_locals: *p.add(1) as u32,
+                locals: Vec::with_capacity(nl),
+                stack: Vec::with_capacity(ns),
+            };
+            for i in 0..n {
+                let t = *tags.add(i);
+                let ty = from_code((t >> 24) as u8);
+                let mut bits = *values as u128;
+                if ty.is_v128() {
+                    bits |= (*values.add(1) as u128) << 64;
+                }
+                values = values.add(ty.words());
+                if i < nl {
+                    r.locals.push((t & 0xff_ffff, ty, bits));
+                } else {
+                    r.stack.push((ty, bits));
+                }
+            }
+            r
+        }
     }
 }

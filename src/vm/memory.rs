@@ -103,10 +103,6 @@ impl LinearMemory {
         self.pages
     }
 
-    pub fn max_pages(&self) -> u64 {
-        self.max_pages
-    }
-
     /// The maximum the memory was declared with, if any.
     pub fn declared_max(&self) -> Option<u64> {
         self.declared_max

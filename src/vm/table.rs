@@ -39,26 +39,12 @@ impl Table {
         self.elements.len() as u64
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.elements.is_empty()
-    }
-
     pub fn max(&self) -> Option<u64> {
         self.max
     }
 
     pub fn get(&self, i: u64) -> Option<u64> {
         self.elements.get(i as usize).copied()
-    }
-
-    pub fn set(&mut self, i: u64, v: u64) -> bool {
-        match self.elements.get_mut(i as usize) {
-            Some(slot) => {
-                *slot = v;
-                true
-            }
-            None => false,
-        }
     }
 
     pub fn elements(&self) -> &[u64] {

@@ -31,6 +31,8 @@ pub struct Activation {
     pub fault_pc: usize,
     pub backtrace: [usize; MAX_BACKTRACE],
     pub backtrace_len: usize,
+    /// Wasm frames beyond `MAX_BACKTRACE` (counted, not recorded).
+    pub backtrace_omitted: usize,
     /// A trap raised by the runtime (builtins, host functions) before it
     /// returned failure to compiled code.
     pub pending: Option<Trap>,
@@ -48,6 +50,7 @@ impl Activation {
             fault_pc: 0,
             backtrace: [0; MAX_BACKTRACE],
             backtrace_len: 0,
+            backtrace_omitted: 0,
             pending: None,
         })
     }
@@ -139,9 +142,11 @@ pub fn take_trap(act: &mut Activation) -> Trap {
             trap.wasm_offset = top.wasm_offset;
         }
         trap.backtrace = frames;
+        trap.frames_omitted = act.backtrace_omitted;
     }
     act.faulted = false;
     act.backtrace_len = 0;
+    act.backtrace_omitted = 0;
     trap
 }
 
@@ -152,21 +157,28 @@ pub fn take_trap(act: &mut Activation) -> Trap {
 pub unsafe fn record_backtrace(act: &mut Activation, pc: usize, mut fp: usize) {
     act.backtrace[0] = pc;
     let mut n = 1;
-    while n < MAX_BACKTRACE && fp != 0 && fp != act.saved_rbp && fp.is_multiple_of(8) {
+    let mut omitted = 0;
+    while fp != 0 && fp != act.saved_rbp && fp.is_multiple_of(8) {
         // SAFETY: frames of wasm code and trampolines keep the rbp chain; the
         // walk stops at the entry trampoline's frame.
         let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
         if !code::is_wasm_pc(ret) {
             break;
         }
-        act.backtrace[n] = ret;
-        n += 1;
+        if n < MAX_BACKTRACE {
+            act.backtrace[n] = ret;
+            n += 1;
+        } else if next != act.saved_rbp {
+            // (A return into the entry trampoline is no wasm frame.)
+            omitted += 1;
+        }
         if next <= fp {
             break;
         }
         fp = next;
     }
     act.backtrace_len = n;
+    act.backtrace_omitted = omitted;
 }
 
 // ---- signal handling ------------------------------------------------------

@@ -2,8 +2,8 @@
 //! it to the TUI or drive it from a command script (`--batch`, `-x FILE`,
 //! standard input), printing the console's stable text.
 
-use crate::cli::{parse_dirs, parse_envs, DebugArgs};
-use std::io::{BufRead, Write};
+use crate::cli::{parse_dirs, parse_envs, read_input, DebugArgs};
+use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -16,11 +16,11 @@ const SAMPLE_SOURCE: &str = include_str!("../../samples/c/debugme.c");
 /// Iterations of the sample's simulation: a few seconds in debug code.
 const SAMPLE_ARGS: &[&str] = &["2000000"];
 
-fn session_config(a: &DebugArgs) -> Result<SessionConfig, String> {
+pub(crate) fn session_config(a: &DebugArgs) -> Result<SessionConfig, String> {
     let mut cfg = SessionConfig {
         invoke: a.invoke.clone(),
         args: a.args.clone(),
-        dirs: parse_dirs(&a.dirs),
+        dirs: parse_dirs(&a.dirs)?,
         env: parse_envs(&a.envs)?,
         run: a.run,
         ..SessionConfig::default()
@@ -28,7 +28,7 @@ fn session_config(a: &DebugArgs) -> Result<SessionConfig, String> {
     match &a.file {
         Some(f) => {
             cfg.name = f.display().to_string();
-            cfg.wasm = std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+            cfg.wasm = read_input(f)?;
         }
         None => {
             cfg.name = "debugme.wasm (bundled sample)".into();
@@ -56,17 +56,28 @@ pub fn debug(a: DebugArgs) -> Result<ExitCode, String> {
     if !a.run {
         out.wait(&session, &mut console, Wait::Stop);
     }
-    let mut lines: Vec<String> = Vec::new();
-    if let Some(path) = &a.commands {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        lines.extend(text.lines().map(str::to_string));
-    }
-    let script = lines.into_iter();
-    let stdin = std::io::stdin();
-    let from_stdin = stdin.lock().lines().map_while(Result::ok);
+    let script: Option<Lines> = match &a.commands {
+        Some(path) => {
+            let file = std::fs::File::open(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            // A script is read as it is executed (a pipe or even a device works).
+            Some(Lines::new(
+                Box::new(std::io::BufReader::new(file)),
+                path.display().to_string(),
+            ))
+        }
+        None => None,
+    };
+    let stdin = Lines::new(Box::new(std::io::stdin().lock()), "standard input".into());
     let mut closed = false;
-    for line in script.chain(from_stdin) {
+    for line in script.into_iter().flatten().chain(stdin) {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                out.line(&format!("error: {e}"));
+                continue;
+            }
+        };
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
@@ -86,6 +97,70 @@ pub fn debug(a: DebugArgs) -> Result<ExitCode, String> {
         out.wait(&session, &mut console, Wait::Closed);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The longest console line.
+const MAX_LINE: usize = 1 << 16;
+
+/// Console lines from a script or standard input. A line that is not UTF-8
+/// is an error item (the session goes on); a read error ends the input.
+struct Lines {
+    source: Box<dyn BufRead>,
+    name: String,
+    number: usize,
+    done: bool,
+}
+
+impl Lines {
+    fn new(source: Box<dyn BufRead>, name: String) -> Lines {
+        Lines {
+            source,
+            name,
+            number: 0,
+            done: false,
+        }
+    }
+}
+
+impl Iterator for Lines {
+    type Item = Result<String, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut buf = Vec::new();
+        match (&mut self.source)
+            .take(MAX_LINE as u64)
+            .read_until(b'\n', &mut buf)
+        {
+            Ok(0) => {
+                self.done = true;
+                None
+            }
+            Ok(n) if n == MAX_LINE && buf.last() != Some(&b'\n') => {
+                self.done = true;
+                Some(Err(format!(
+                    "line {} of {} is longer than {MAX_LINE} bytes; the rest is not read",
+                    self.number + 1,
+                    self.name
+                )))
+            }
+            Ok(_) => {
+                self.number += 1;
+                Some(String::from_utf8(buf).map_err(|_| {
+                    format!(
+                        "line {} of {} is not valid UTF-8 (skipped)",
+                        self.number, self.name
+                    )
+                }))
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(format!("cannot read {}: {e}", self.name)))
+            }
+        }
+    }
 }
 
 /// Prints console text and program output in arrival order.
@@ -116,7 +191,7 @@ impl Printer {
     }
 
     /// Shows events until `wait` is satisfied; true when the session closed.
-    fn wait(&mut self, session: &Session, console: &mut Console, wait: Wait) -> bool {
+    fn wait(&mut self, session: &Session, console: &mut Console, mut wait: Wait) -> bool {
         let start = Instant::now();
         let limit = match wait {
             Wait::Nothing => Duration::from_millis(30),
@@ -159,6 +234,11 @@ impl Printer {
             }
             let done = match (&ev, wait) {
                 (Event::Closed, _) => return true,
+                // The `display` list is shown after the stop.
+                (Event::Paused(_), Wait::Stop) if console.take_displays_due() => {
+                    wait = Wait::Answer;
+                    false
+                }
                 (Event::Paused(_), Wait::Stop) => true,
                 (Event::Ended { outcome, .. }, Wait::Stop) => *outcome != Outcome::Killed,
                 (Event::Memory { .. } | Event::Message(_) | Event::Error(_), Wait::Answer) => {
@@ -183,8 +263,13 @@ pub fn profile(
     file: PathBuf,
     invoke: Option<String>,
     args: Vec<String>,
+    out: Option<PathBuf>,
 ) -> Result<ExitCode, String> {
-    let wasm = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let wasm = read_input(&file)?;
+    // Fail before running when the profile could not be written.
+    if let Some(o) = &out {
+        std::fs::write(o, b"").map_err(|e| format!("cannot write {}: {e}", o.display()))?;
+    }
     if let Err(e) = wdb::profile::perf_map::enable() {
         eprintln!("wdb: no perf map: {e}");
     }
@@ -241,9 +326,59 @@ pub fn profile(
             for l in console.render_event(&session, &ev) {
                 eprintln!("{l}");
             }
+            if let (Some(o), Event::Profile(r)) = (&out, &ev) {
+                write_speedscope(&session, r, &file, o)?;
+                eprintln!("profile written to {} (speedscope format)", o.display());
+            }
             break;
         }
     }
     eprintln!("perf map: {}", wdb::profile::perf_map::path().display());
     Ok(ExitCode::from(code))
+}
+
+/// Milliseconds of CPU time one sample stands for (the session samples at 1 kHz).
+const SAMPLE_MS: f64 = 1.0;
+
+/// Writes `report`'s stacks to `out` in speedscope's format, with function
+/// names and (with DWARF) source lines.
+fn write_speedscope(
+    session: &Session,
+    report: &wdb::debugger::ProfileReport,
+    file: &std::path::Path,
+    out: &std::path::Path,
+) -> Result<(), String> {
+    use wdb::profile::export::{speedscope, FrameSource, Names};
+    let own = session.module().info().id;
+    let function = |m: u64, f: u32| {
+        if m == own {
+            session.func_name(f)
+        } else {
+            format!("wasm[{m}]::func[{f}]")
+        }
+    };
+    let source = |m: u64, off: u32| {
+        (m == own)
+            .then(|| session.source_pos(off))
+            .flatten()
+            .map(|p| FrameSource {
+                file: p.file,
+                line: p.line,
+                column: p.column,
+            })
+    };
+    let name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let text = speedscope(
+        &report.detail,
+        &name,
+        SAMPLE_MS,
+        &Names {
+            function: &function,
+            source: &source,
+        },
+    );
+    std::fs::write(out, text).map_err(|e| format!("cannot write {}: {e}", out.display()))
 }

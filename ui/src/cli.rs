@@ -2,7 +2,7 @@
 //! (`debug` and `profile` are in `batch`).
 
 use clap::{Args, Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 use wdb::wasi::command::{self, CommandSpec, Prepared};
@@ -31,6 +31,15 @@ enum Command {
     Debug(DebugArgs),
     /// Run a module with every function optimized and print a profile.
     Profile(ProfileArgs),
+    /// Serve the Debug Adapter Protocol (VS Code, nvim-dap) on stdio or a TCP port.
+    Dap(DapArgs),
+}
+
+#[derive(Args)]
+pub struct DapArgs {
+    /// Listen on this TCP port (127.0.0.1) instead of speaking on stdio; 0 picks one.
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
 }
 
 #[derive(Args)]
@@ -49,6 +58,9 @@ pub struct DebugArgs {
     /// Run the debugger commands in this file first.
     #[arg(short = 'x', value_name = "COMMANDS")]
     pub commands: Option<PathBuf>,
+    /// Serve LLDB's gdb-remote protocol on [HOST:]PORT (127.0.0.1; port 0 picks one).
+    #[arg(long, value_name = "[HOST:]PORT")]
+    pub gdbserver: Option<String>,
     /// Preopen a host directory for WASI, optionally under another guest path.
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     pub dirs: Vec<String>,
@@ -65,6 +77,10 @@ struct ProfileArgs {
     file: PathBuf,
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
+    /// Also write the samples to FILE in speedscope's format (flame graphs
+    /// by wasm function and source line; open it at speedscope.app).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
     #[arg(last = true, allow_hyphen_values = true)]
     args: Vec<String>,
 }
@@ -86,6 +102,10 @@ struct RunArgs {
     /// Tier-up budget per function, in wasm code bytes executed (dynamic tier).
     #[arg(long, value_name = "N")]
     tiering_budget: Option<i32>,
+    /// Write /tmp/perf-PID.map naming every function's machine code, of every
+    /// tier, for Linux `perf report`.
+    #[arg(long)]
+    perf_map: bool,
     /// Preopen a host directory for WASI, optionally under another guest path.
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     dirs: Vec<String>,
@@ -122,30 +142,131 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, String> {
         Command::Run(a) => run(a),
         Command::Wast(a) => wast(a),
         Command::Compile(a) => compile(a),
-        Command::Debug(a) => crate::batch::debug(a),
-        Command::Profile(a) => crate::batch::profile(a.file, a.invoke, a.args),
+        Command::Debug(a) => match a.gdbserver.clone() {
+            Some(spec) => crate::gdbremote::serve(a, &spec),
+            None => crate::batch::debug(a),
+        },
+        Command::Dap(a) => crate::dap::serve(a.port),
+        Command::Profile(a) => crate::batch::profile(a.file, a.invoke, a.args, a.out),
     }
 }
 
-/// Splits `--dir HOST[::GUEST]` values.
-pub fn parse_dirs(dirs: &[String]) -> Vec<(PathBuf, String)> {
+/// LLDB's wasm platform launches `RUNTIME PORT-ARG+PORT [RUNTIME-ARGS] FILE
+/// [ARGS]`; with `runtime-path` = wdb and `port-arg` = `--gdbserver=` that is
+/// `wdb --gdbserver=PORT [OPTIONS] FILE [ARGS]`, which this rewrites to
+/// `wdb debug --gdbserver PORT [OPTIONS] FILE -- [ARGS]`. Other command lines
+/// pass unchanged.
+pub fn platform_form(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let Some(port) = args
+        .get(1)
+        .and_then(|a| a.to_str())
+        .and_then(|a| a.strip_prefix("--gdbserver="))
+    else {
+        return args;
+    };
+    let mut out: Vec<std::ffi::OsString> = vec![
+        args[0].clone(),
+        "debug".into(),
+        "--gdbserver".into(),
+        port.into(),
+    ];
+    let mut rest = args[2..].iter();
+    // Options of `wdb debug` up to the module; these take a separate value.
+    while let Some(a) = rest.next() {
+        let s = a.to_string_lossy();
+        out.push(a.clone());
+        if !s.starts_with("--") {
+            out.push("--".into());
+            break;
+        }
+        if matches!(s.as_ref(), "--dir" | "--env" | "--invoke") {
+            if let Some(v) = rest.next() {
+                out.push(v.clone());
+            }
+        }
+    }
+    out.extend(rest.cloned());
+    out
+}
+
+/// Splits `--dir HOST[::GUEST]` values; both parts must be non-empty.
+pub fn parse_dirs(dirs: &[String]) -> Result<Vec<(PathBuf, String)>, String> {
     dirs.iter()
-        .map(|d| match d.split_once("::") {
-            Some((h, g)) => (PathBuf::from(h), g.to_string()),
-            None => (PathBuf::from(d), d.clone()),
+        .map(|d| {
+            let (host, guest) = d.split_once("::").unwrap_or((d, d));
+            if host.is_empty() || guest.is_empty() {
+                return Err(format!(
+                    "--dir expects HOST or HOST::GUEST (both non-empty), got `{d}`"
+                ));
+            }
+            Ok((PathBuf::from(host), guest.to_string()))
         })
         .collect()
 }
 
-/// Splits `--env K=V` values.
+/// Splits `--env K=V` values; the name K must be non-empty.
 pub fn parse_envs(envs: &[String]) -> Result<Vec<(String, String)>, String> {
     envs.iter()
-        .map(|kv| {
-            kv.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .ok_or_else(|| format!("--env expects K=V, got `{kv}`"))
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            Some(_) => Err(format!(
+                "--env expects K=V with a non-empty name K, got `{kv}`"
+            )),
+            None => Err(format!("--env expects K=V, got `{kv}`")),
         })
         .collect()
+}
+
+/// The largest module or script file `wdb` reads.
+pub const MAX_INPUT_BYTES: u64 = 1 << 30;
+
+/// Reads a module (or script) file: a regular file or a pipe, not empty, at
+/// most [`MAX_INPUT_BYTES`]. Devices and directories are refused before
+/// reading (`/dev/zero` would be read forever).
+pub fn read_input(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let ft = meta.file_type();
+    if !ft.is_file() && !ft.is_fifo() {
+        let what = if ft.is_dir() {
+            "a directory"
+        } else if ft.is_char_device() {
+            "a character device"
+        } else if ft.is_block_device() {
+            "a block device"
+        } else if ft.is_socket() {
+            "a socket"
+        } else {
+            "a special file"
+        };
+        return Err(format!(
+            "{shown}: not a regular file ({what}); wdb reads modules from files and pipes"
+        ));
+    }
+    let too_large = |n: String| {
+        format!(
+            "{shown}: too large ({n} bytes; wdb reads inputs of at most {MAX_INPUT_BYTES} bytes)"
+        )
+    };
+    if ft.is_file() && meta.len() > MAX_INPUT_BYTES {
+        return Err(too_large(meta.len().to_string()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_large(format!("more than {MAX_INPUT_BYTES}")));
+    }
+    if bytes.is_empty() {
+        return Err(format!(
+            "{shown}: empty file, not a module (a binary module starts with \\0asm)"
+        ));
+    }
+    Ok(bytes)
 }
 
 fn strategy(tier: &str) -> Result<Strategy, String> {
@@ -179,6 +300,14 @@ fn trace_tiering(engine: &Engine) {
                 .func_name
                 .clone()
                 .unwrap_or_else(|| format!("func {}", ev.func_index));
+            if let Some(note) = &ev.note {
+                eprintln!(
+                    "[tier {:>9.3} ms] {name} (func {}): {note}",
+                    ev.at.as_secs_f64() * 1000.0,
+                    ev.func_index
+                );
+                continue;
+            }
             eprintln!(
                 "[tier {:>9.3} ms] {name} (func {}): {} -> {} ({:.2} ms compile)",
                 ev.at.as_secs_f64() * 1000.0,
@@ -191,8 +320,8 @@ fn trace_tiering(engine: &Engine) {
     });
 }
 
-fn load(engine: &Engine, file: &PathBuf) -> Result<Module, String> {
-    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+fn load(engine: &Engine, file: &Path) -> Result<Module, String> {
+    let bytes = read_input(file)?;
     Module::new(engine, bytes).map_err(|e| format!("{}: {e}", file.display()))
 }
 
@@ -213,13 +342,37 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
     if a.trace_tiering {
         trace_tiering(&engine);
     }
+    if a.perf_map {
+        // On before the module compiles, so its first code is in the map too.
+        wdb::profile::perf_map::enable().map_err(|e| e.to_string())?;
+    }
     let module = load(&engine, &a.file)?;
+    if a.perf_map {
+        let info = module.info();
+        let names = info.func_names.clone();
+        let exports: std::collections::HashMap<u32, String> = info
+            .exports
+            .iter()
+            .filter(|e| matches!(e.kind, wdb::ExportKind::Func))
+            .map(|e| (e.index, e.name.clone()))
+            .collect();
+        wdb::profile::perf_map::register_names(
+            info.id,
+            std::sync::Arc::new(move |f: u32| {
+                names
+                    .get(&f)
+                    .or_else(|| exports.get(&f))
+                    .cloned()
+                    .unwrap_or_default()
+            }),
+        );
+    }
     let name = a.file.display().to_string();
     let spec = CommandSpec {
         name: &name,
         invoke: a.invoke.as_deref(),
         args: &a.args,
-        dirs: &parse_dirs(&a.dirs),
+        dirs: &parse_dirs(&a.dirs)?,
         env: &parse_envs(&a.envs)?,
     };
     let Prepared {
@@ -252,6 +405,9 @@ fn report_trap(file: &std::path::Path, t: &Trap) {
     for f in &t.backtrace {
         eprintln!("    at {f}");
     }
+    if t.frames_omitted > 0 {
+        eprintln!("    ... {} more frames", t.frames_omitted);
+    }
 }
 
 fn show(v: &Val) -> String {
@@ -264,16 +420,13 @@ fn wast(a: WastArgs) -> Result<ExitCode, String> {
     let strategy = strategy(&a.tier)?;
     let (mut passed, mut failed) = (0, 0);
     for file in &a.files {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let text = String::from_utf8(read_input(file)?)
+            .map_err(|e| format!("{}: not UTF-8 text: {e}", file.display()))?;
         let name = file
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        let config = Config {
-            strategy,
-            ..Config::default()
-        };
+        let config = wdb::wast::config_for(strategy);
         match wdb::wast::run_wast(&name, &text, config) {
             Ok(r) => {
                 println!(
@@ -307,10 +460,8 @@ fn wast(a: WastArgs) -> Result<ExitCode, String> {
 
 fn compile(a: CompileArgs) -> Result<ExitCode, String> {
     let engine = engine(&a.tier, a.threads)?;
-    let bytes =
-        std::fs::read(&a.file).map_err(|e| format!("cannot read {}: {e}", a.file.display()))?;
-    let bytes = wdb::runtime::module::wasm_bytes(&bytes)
-        .map_err(|e| format!("{}: {e}", a.file.display()))?;
+    let bytes = read_input(&a.file)?;
+    let bytes = wdb::wasm_bytes(&bytes).map_err(|e| format!("{}: {e}", a.file.display()))?;
     let start = Instant::now();
     let module =
         Module::from_binary(&engine, bytes).map_err(|e| format!("{}: {e}", a.file.display()))?;

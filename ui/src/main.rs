@@ -3,13 +3,16 @@
 
 mod batch;
 mod cli;
+mod dap;
+mod gdbremote;
+mod link;
 mod tui;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let args = cli::Cli::parse_from(cli::platform_form(std::env::args_os().collect()));
     match cli::dispatch(args) {
         Ok(code) => code,
         Err(e) => {

@@ -14,7 +14,7 @@ impl CodeGen<'_> {
             // Allocation may spill, which uses only flag-preserving moves.
             let r = self.stack.alloc_gpr(&mut self.masm);
             self.masm.setcc(c, r);
-            self.stack.entries[top].loc = Loc::Gpr(r);
+            self.stack.set_loc(top, Loc::Gpr(r));
         }
     }
 

@@ -14,7 +14,7 @@ mod numeric;
 use super::masm::*;
 use super::stack::{Loc, Popped, ValueStack, ARG_GPRS};
 use crate::abi::{abi_for, ArgLoc};
-use crate::code::{DebugPoint, DebugSideTable, FuncCode, TrapSite, ValueLoc};
+use crate::code::{DebugSideTable, FuncCode, StackRecorder, TrapSite, ValueLoc};
 use crate::error::{Result, TrapCode};
 use crate::module::{BodyError, FuncBodyReader, ModuleInfo};
 use crate::types::{FuncType, ValType};
@@ -121,6 +121,8 @@ pub struct CodeGen<'a> {
     /// Wasm offset of the operator being compiled.
     wasm: u32,
     debug: Option<DebugSideTable>,
+    /// Records the operand stack of each debug position into `debug`.
+    debug_stacks: StackRecorder,
     debug_common: Option<DynamicLabel>,
     /// Locals and stack at the interrupt checks (see `code::CheckTable`).
     checks: crate::code::CheckTable,
@@ -239,14 +241,14 @@ impl<'a> CodeGen<'a> {
         body_len: usize,
     ) -> CodeGen<'a> {
         let stack = ValueStack::new(locals.len());
-        let debug = opts.debug.then(|| DebugSideTable {
-            locals: locals
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (*t, ValueLoc::Frame(stack.local_slot(i as u32))))
-                .collect(),
-            points: Vec::new(),
-            stack: Vec::new(),
+        let debug = opts.debug.then(|| {
+            DebugSideTable::new(
+                locals
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| (*t, ValueLoc::Frame(stack.local_slot(i as u32))))
+                    .collect(),
+            )
         });
         let mut masm = Masm::for_body(body_len);
         let label = masm.new_label();
@@ -279,6 +281,7 @@ impl<'a> CodeGen<'a> {
             ool: Vec::new(),
             wasm: 0,
             debug,
+            debug_stacks: StackRecorder::default(),
             debug_common: None,
             last_debug_check: None,
             checks: Default::default(),
@@ -603,17 +606,15 @@ impl<'a> CodeGen<'a> {
             return;
         }
         if let Some(dt) = self.debug.as_mut() {
-            let index = {
-                let start = dt.stack.len() as u32;
-                self.stack.snapshot(&mut dt.stack);
-                let len = dt.stack.len() as u32 - start;
-                dt.points.push(DebugPoint {
-                    wasm_offset: self.wasm,
-                    stack_start: start,
-                    stack_len: len,
+            // Only the entries that changed since the last position are
+            // stored: the side table stays linear in the code size.
+            let unchanged = self.stack.take_unchanged();
+            let stack = &self.stack;
+            let index = self
+                .debug_stacks
+                .record(dt, self.wasm, unchanged, stack.len(), |i| {
+                    stack.value_loc(i)
                 });
-                dt.points.len() as u32 - 1
-            };
             let flags_live =
                 matches!(self.stack.entries.last(), Some(e) if matches!(e.loc, Loc::Flags(_)));
             // No code since the last check and no branch can land here:
@@ -662,20 +663,20 @@ impl<'a> CodeGen<'a> {
 
     fn pop_gpr(&mut self) -> Gpr {
         let p = self.stack.pop();
-        self.stack.to_gpr(&mut self.masm, p)
+        self.stack.in_gpr(&mut self.masm, p)
     }
 
     fn pop_xmm(&mut self) -> Xmm {
         let p = self.stack.pop();
-        self.stack.to_xmm(&mut self.masm, p)
+        self.stack.in_xmm(&mut self.masm, p)
     }
 
     fn take_gpr(&mut self, p: Popped) -> Gpr {
-        self.stack.to_gpr(&mut self.masm, p)
+        self.stack.in_gpr(&mut self.masm, p)
     }
 
     fn take_xmm(&mut self, p: Popped) -> Xmm {
-        self.stack.to_xmm(&mut self.masm, p)
+        self.stack.in_xmm(&mut self.masm, p)
     }
 
     fn push_gpr(&mut self, ty: ValType, r: Gpr) {

@@ -160,6 +160,14 @@ pub struct CodeView {
     pub src_file: Option<String>,
     pub src_lines: Option<Arc<Vec<String>>>,
     pub src_scroll: Scroll,
+    /// Native instructions under each wasm instruction (`m`).
+    pub native: bool,
+    /// Show this tier's code instead of the running one (`disas /m tier=…`).
+    pub native_tier: Option<wdb::Tier>,
+    pub machine: Option<Arc<wdb::debugger::MachineCode>>,
+    pub machine_err: Option<String>,
+    /// First row shown in native view (rows are wasm lines and native instructions).
+    pub native_top: Cell<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -242,6 +250,8 @@ pub struct App {
     pub memory: MemoryView,
     pub profile: Option<ProfileReport>,
     pub profile_scroll: Scroll,
+    /// The profile view's annotated function (Enter; Esc goes back).
+    pub annotated: Option<super::machine::Annotated>,
     /// A tier switch under way: mode, done, total.
     pub tier_progress: Option<(DebugMode, usize, usize)>,
     pub focus: Pane,
@@ -300,6 +310,7 @@ impl App {
             memory: MemoryView::default(),
             profile: None,
             profile_scroll: Scroll::default(),
+            annotated: None,
             tier_progress: None,
             focus: Pane::Code,
             recent: Pane::ALL.to_vec(),
@@ -421,6 +432,7 @@ impl App {
                 }
             }
             Event::Profile(report) => {
+                self.refresh_annotated(&report);
                 self.profile = Some(report);
             }
             Event::Message(text) => {
@@ -572,7 +584,7 @@ impl App {
         self.message = Some((text.to_string(), false));
     }
 
-    fn error(&mut self, text: &str) {
+    pub(super) fn error(&mut self, text: &str) {
         self.message = Some((text.to_string(), true));
     }
 
@@ -588,6 +600,7 @@ impl App {
     pub fn show_profile(&self) -> bool {
         self.mode == DebugMode::Profile
             || matches!(self.tier_progress, Some((DebugMode::Profile, _, _)))
+            || self.annotated.is_some()
     }
 
     /// The source view can be shown (DWARF and a readable file).
@@ -724,6 +737,7 @@ impl App {
         .unwrap_or(0);
         let h = self.pane_height(Pane::Code);
         self.code.scroll.center(line, lines.len(), h);
+        self.load_machine();
         if let Some(off) = at {
             if self.has_dwarf {
                 if let Some(sp) = self.dbg.source_pos(off) {
@@ -925,9 +939,13 @@ impl App {
                     let frame = self.frames.sel;
                     self.send(Command::Print { frame, expr });
                 }
-                Command::SetLocal { index, bits, .. } => {
+                Command::SetLocal { index, value, .. } => {
                     let frame = self.frames.sel;
-                    self.send(Command::SetLocal { frame, index, bits });
+                    self.send(Command::SetLocal {
+                        frame,
+                        index,
+                        value,
+                    });
                 }
                 Command::ReadMemory { addr, len } => {
                     self.focus(Pane::Memory);
@@ -1034,6 +1052,31 @@ impl App {
                 let name = wdb::debugger::v128::lanes().name();
                 self.set_message(&format!("v128 lanes: {name}"));
             }
+            View::Machine { what, tier, .. } => {
+                self.focus(Pane::Code);
+                self.code.native = true;
+                self.code.source = false;
+                self.code.native_tier = tier;
+                match what {
+                    Some(w) => self.goto(&w),
+                    None => {
+                        let i = self.frames.sel;
+                        self.select_frame(i);
+                    }
+                }
+                self.load_machine();
+                if let Some(e) = self.code.machine_err.clone() {
+                    self.error(&e);
+                }
+            }
+            View::ProfileLines => self.open_profile_text(None),
+            View::ProfileAnnotate(f) => match self.functions.iter().find(|r| r.name == f) {
+                Some(r) => {
+                    let i = r.index;
+                    self.open_profile_text(Some(i));
+                }
+                None => self.error(&format!("no function `{f}`")),
+            },
         }
     }
 
@@ -1070,6 +1113,10 @@ impl App {
         }
         if self.prompt.is_some() {
             self.prompt_key(key);
+            return;
+        }
+        if key.code == KeyCode::Esc && self.focus == Pane::Code && self.annotated.is_some() {
+            self.annotated = None;
             return;
         }
         if self.message.is_some() && key.code == KeyCode::Esc && self.focus != Pane::Functions {
@@ -1228,6 +1275,7 @@ impl App {
                 }
             }
             'z' => self.zoom = !self.zoom,
+            'm' if self.focus == Pane::Code => self.toggle_native(),
             '+' | '=' => {
                 let w = &mut self.weights[self.focus.index()];
                 *w = w.saturating_add(1).min(12);
@@ -1339,6 +1387,9 @@ impl App {
         self.dirty = true;
         match pane {
             Pane::Code if self.show_profile() => {
+                if self.scroll_annotated(delta) {
+                    return;
+                }
                 let n = self.profile.as_ref().map_or(0, |p| p.flat.len());
                 self.profile_scroll.move_by(delta, n);
             }
@@ -1438,6 +1489,7 @@ impl App {
                 }
             }
             Pane::Frames => self.focus(Pane::Code),
+            Pane::Code if self.show_profile() && self.annotated.is_none() => self.open_annotated(),
             Pane::Breakpoints => {
                 if let Some((f, off)) = self
                     .breakpoints

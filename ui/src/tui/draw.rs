@@ -13,6 +13,8 @@ use ratatui::Frame;
 use std::collections::BTreeMap;
 use wdb::debugger::{console, DebugMode, RunState, GPR_NAMES, XMM_NAMES};
 
+mod machine;
+
 static PANES: [Pane; 8] = Pane::ALL;
 /// The lower right tab group on large screens.
 static AUX: [Pane; 3] = [Pane::Memory, Pane::Functions, Pane::Breakpoints];
@@ -252,6 +254,12 @@ fn code_title(app: &App) -> String {
             t.push_str(&format!(" · {}", fit(file, 40)));
         }
     }
+    if app.code.native {
+        match &app.code.machine {
+            Some(c) => t.push_str(&format!(" · native {}", c.tier.name())),
+            None => t.push_str(" · no native code"),
+        }
+    }
     if app.state == RunState::Running {
         t.push_str(" (running)");
     }
@@ -308,6 +316,9 @@ fn pc_offset(app: &App) -> Option<(u32, bool)> {
 }
 
 fn draw_disas(f: &mut Frame, app: &App, area: Rect, active: bool) {
+    if let Some(code) = app.code.machine.as_ref().filter(|_| app.code.native) {
+        return machine::draw_native(f, app, area, active, code);
+    }
     let w = usize::from(area.width);
     let h = usize::from(area.height);
     let lines = &app.code.lines;
@@ -499,6 +510,13 @@ fn draw_profile(f: &mut Frame, app: &App, slot: &Slot) {
                 .data(data),
             spark,
         );
+    }
+    if let Some(a) = &app.annotated {
+        let area = Rect {
+            height: header.height + table.height,
+            ..header
+        };
+        return machine::draw_annotated(f, app, area, a);
     }
     let w = usize::from(table.width);
     // The samples column goes first when space is short.
@@ -1189,6 +1207,8 @@ const KEYS: &[&str] = &[
     "Enter     follow value into memory, open function/frame/breakpoint",
     "+ -       pane height         < >       column width     z  zoom",
     "d e       delete / enable breakpoint (Breakpoints pane)",
+    "m         native code under each wasm instruction (Code pane)",
+    "Enter     in the profile: annotate the function (Esc: back)",
     "Functions pane: type to filter, Esc clears     q  quit",
 ];
 

@@ -6,6 +6,7 @@
 
 mod app;
 mod draw;
+mod machine;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -24,8 +25,10 @@ use std::io::{self, Stdout};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wdb::debugger::{
-    Breakpoint, Command, DebugMode, DisasLine, Event, FunctionRow, RunState, Session, SourcePos,
+    Breakpoint, Command, DebugMode, DisasLine, Event, FunctionRow, MachineCode, ProfileReport,
+    RunState, Session, SourcePos,
 };
+use wdb::Tier;
 
 /// What the UI needs from a debugging session (implemented by `Session`).
 pub trait Debuggee {
@@ -41,6 +44,14 @@ pub trait Debuggee {
     fn source_pos(&self, offset: u32) -> Option<SourcePos>;
     fn source_text(&self, file: &str) -> Option<Arc<Vec<String>>>;
     fn has_dwarf(&self) -> bool;
+    /// Machine code of `func` in `tier` (compiled first with `compile`).
+    fn machine_code(&self, func: u32, tier: Tier, compile: bool) -> Result<MachineCode, String>;
+    /// Machine code of the function whose code holds `pc`.
+    fn machine_code_at(&self, pc: u64) -> Option<MachineCode>;
+    /// `profile annotate FUNC` text for `report`.
+    fn annotate(&self, report: &ProfileReport, func: u32) -> Vec<String>;
+    /// `profile report --lines` text for `report`.
+    fn hot_lines(&self, report: &ProfileReport) -> Vec<String>;
 }
 
 impl Debuggee for Session {
@@ -79,6 +90,18 @@ impl Debuggee for Session {
     }
     fn has_dwarf(&self) -> bool {
         Session::has_dwarf(self)
+    }
+    fn machine_code(&self, func: u32, tier: Tier, compile: bool) -> Result<MachineCode, String> {
+        Session::machine_code(self, func, tier, compile)
+    }
+    fn machine_code_at(&self, pc: u64) -> Option<MachineCode> {
+        Session::machine_code_at(self, pc)
+    }
+    fn annotate(&self, report: &ProfileReport, func: u32) -> Vec<String> {
+        wdb::debugger::annotate::annotate(self, report, func)
+    }
+    fn hot_lines(&self, report: &ProfileReport) -> Vec<String> {
+        wdb::debugger::annotate::hot_lines(self, report)
     }
 }
 

@@ -165,6 +165,77 @@ impl Debuggee for Fake {
     fn has_dwarf(&self) -> bool {
         self.dwarf
     }
+    fn machine_code(
+        &self,
+        func: u32,
+        tier: wdb::Tier,
+        _compile: bool,
+    ) -> Result<MachineCode, String> {
+        fake_machine_code(func, tier).ok_or_else(|| format!("no code for #{func}"))
+    }
+    fn machine_code_at(&self, pc: u64) -> Option<MachineCode> {
+        fake_machine_code(3, wdb::Tier::Debug).filter(|c| c.range_at(pc).is_some())
+    }
+    fn annotate(&self, report: &ProfileReport, func: u32) -> Vec<String> {
+        vec![
+            format!("mean (#{func}): {} samples", report.samples),
+            "  80.0%  0x00010e  i32.const 0".into(),
+            "  80.0%        0x7f00deadbeef <+64>:  add ecx, 3".into(),
+            "   2.5%  0x000112  local.set 2".into(),
+        ]
+    }
+    fn hot_lines(&self, report: &ProfileReport) -> Vec<String> {
+        vec![format!(
+            "Profile: {} samples, by wasm instruction",
+            report.samples
+        )]
+    }
+}
+
+/// Fake machine code of a function: a prologue with no wasm origin of its
+/// own, then two instructions per wasm instruction; `mean`'s pc (0x10e) is
+/// the second instruction of its range.
+fn fake_machine_code(func: u32, tier: wdb::Tier) -> Option<MachineCode> {
+    let row = fake_functions()
+        .into_iter()
+        .find(|f| f.index == func && !f.imported)?;
+    let addr = 0x7f00_dead_beaf_u64;
+    let insn = |at: u32, text: String| NativeInsn {
+        addr: addr + u64::from(at),
+        bytes: vec![0x90; 8],
+        text,
+    };
+    let first = row.body.0 + 2;
+    let mut ranges = vec![NativeRange {
+        wasm_offset: first,
+        exact: false,
+        start: 0,
+        end: 0x10,
+        insns: vec![insn(0, "push rbp".into()), insn(8, "mov rbp, rsp".into())],
+    }];
+    for i in 0..14u32 {
+        let start = 0x10 + 0x10 * i;
+        ranges.push(NativeRange {
+            wasm_offset: first + 4 * i,
+            exact: true,
+            start,
+            end: start + 0x10,
+            insns: vec![
+                insn(
+                    start,
+                    format!("mov eax, dword ptr [rbp-{:#x}]", 8 * (i + 1)),
+                ),
+                insn(start + 8, format!("add ecx, {i}")),
+            ],
+        });
+    }
+    Some(MachineCode {
+        func_index: func,
+        tier,
+        addr,
+        len: 0x10 + 0x10 * 14,
+        ranges,
+    })
 }
 
 fn val(ty: ValType, bits: u64, place: Place) -> Value {
@@ -192,6 +263,7 @@ fn snapshot(dwarf: bool) -> Arc<Snapshot> {
     xmm[0] = 2.5f64.to_bits();
     Arc::new(Snapshot {
         reason: StopReason::Breakpoint(1),
+        frames_omitted: 0,
         frames: vec![
             Frame {
                 func_index: 3,
@@ -703,6 +775,7 @@ fn profile_mode_shows_hot_functions_and_a_sparkline() {
         ],
         tree: vec!["  90.0%  main > smooth_step".into()],
         timeline: vec![1, 5, 9, 20, 40, 40, 38, 40, 41, 39],
+        detail: ProfileDetail::default(),
     }));
     for (w, h) in [(120, 40), (80, 24), (300, 100)] {
         let (s, _) = render(&app, w, h);
@@ -965,4 +1038,95 @@ fn a_wide_function_list_shows_call_counts() {
     let (s, _) = render(&app, 200, 50);
     assert!(s.contains("calls"), "{s}");
     assert!(s.contains("4000"), "{s}");
+}
+
+#[test]
+fn m_shows_native_code_under_each_wasm_instruction() {
+    let (mut app, _) = paused_app(false);
+    app.handle_key(key(KeyCode::Char('m')));
+    assert!(app.code.native, "m turns the native view on");
+    assert!(app.code.machine.is_some(), "{:?}", app.code.machine_err);
+    let (s, buf) = render(&app, 120, 60);
+    // The code pane, as a snapshot: wasm lines, the native code under each,
+    // the prologue marked as having no wasm origin of its own.
+    let pane: Vec<String> = s
+        .lines()
+        .filter_map(|l| l.split('│').nth(1))
+        .map(|l| l.trim().to_string())
+        .filter(|l| l.contains("<+") || l.starts_with("0x1"))
+        .take(9)
+        .collect();
+    let expected = [
+        "0x102 local.get 0",
+        "~    0x7f00deadbeaf <+0> push rbp",
+        "~    0x7f00deadbeb7 <+8> mov rbp, rsp",
+        "0x7f00deadbebf <+16> mov eax, dword ptr [rbp-0x8]",
+        "0x7f00deadbec7 <+24> add ecx, 0",
+        "0x106 i32.load offset=64",
+        "0x7f00deadbecf <+32> mov eax, dword ptr [rbp-0x10]",
+        "0x7f00deadbed7 <+40> add ecx, 1",
+        "0x10a local.set 1",
+    ];
+    assert_eq!(pane, expected, "\n{s}");
+    assert!(s.contains("native baseline·debug"), "{s}");
+    // The native pc (0x7f00deadbeef, inside 0x10e's code) is highlighted.
+    let row = row_of(&s, "0x7f00deadbeef").unwrap_or_else(|| panic!("no pc line\n{s}"));
+    let line = s.lines().nth(row).unwrap_or_default();
+    let x = line[..line.find("0x7f00deadbeef").unwrap_or(0)]
+        .chars()
+        .count() as u16;
+    let cell = buf.cell(Position::new(x, row as u16)).expect("cell");
+    assert_eq!(cell.bg, Color::Yellow, "native pc not highlighted\n{s}");
+    assert!(line.contains('▶'), "{line}");
+    for (w, h) in [(80, 24), (300, 100), (20, 6)] {
+        render(&app, w, h);
+    }
+    // Moving the cursor and m again: back to wasm only.
+    app.handle_key(key(KeyCode::Down));
+    app.handle_key(key(KeyCode::Char('m')));
+    let (s, _) = render(&app, 120, 40);
+    assert!(!s.contains("<+16>"), "{s}");
+}
+
+#[test]
+fn profile_view_opens_a_hot_function_annotated() {
+    let (mut app, shared) = paused_app(false);
+    app.handle_key(key(KeyCode::Char('p')));
+    app.handle_event(Event::ModeChanged {
+        mode: DebugMode::Profile,
+        functions: 4,
+        elapsed: Duration::from_millis(12),
+    });
+    app.handle_event(Event::Profile(ProfileReport {
+        samples: 400,
+        duration: Duration::from_millis(400),
+        flat: vec![ProfileRow {
+            func_index: Some(3),
+            name: "mean".into(),
+            tier: "optimized".into(),
+            self_samples: 320,
+            total_samples: 320,
+        }],
+        tree: Vec::new(),
+        timeline: vec![100; 4],
+        detail: ProfileDetail::default(),
+    }));
+    app.focus(Pane::Code);
+    app.handle_key(key(KeyCode::Enter));
+    assert_eq!(sent(&shared).last(), Some(&Command::ProfileReport));
+    let (s, buf) = render(&app, 120, 40);
+    assert!(s.contains("annotate mean"), "{s}");
+    assert!(s.contains("mean (#3): 400 samples"), "{s}");
+    let row = row_of(&s, "80.0%  0x00010e").unwrap_or_else(|| panic!("{s}"));
+    let line = s.lines().nth(row).unwrap_or_default();
+    let x = line[..line.find("80.0%").unwrap_or(0)].chars().count() as u16;
+    assert_eq!(
+        buf.cell(Position::new(x, row as u16)).map(|c| c.fg),
+        Some(Color::Red),
+        "hot lines stand out\n{s}"
+    );
+    // Esc goes back to the table of functions.
+    app.handle_key(key(KeyCode::Esc));
+    let (s, _) = render(&app, 120, 40);
+    assert!(!s.contains("annotate mean") && s.contains("80.0%"), "{s}");
 }

@@ -77,6 +77,7 @@ pub fn bits_text(ty: ValType, bits: u64, hex: bool) -> String {
 pub fn value_text(v: &Value, hex: bool) -> String {
     match v.place {
         Place::Unavailable => "<unavailable>".into(),
+        Place::OptimizedOut => "<optimized out>".into(),
         _ if v.ty == ValType::V128 => wdb::debugger::format_value(v.ty, v.bits, v.hi),
         _ => bits_text(v.ty, v.bits, hex),
     }
@@ -92,7 +93,7 @@ pub fn global_text(g: &GlobalValue, hex: bool) -> String {
 /// A value usable as a linear-memory address (integers only).
 pub fn value_address(v: &Value) -> Option<u64> {
     match (v.place, v.ty) {
-        (Place::Unavailable, _) => None,
+        (Place::Unavailable | Place::OptimizedOut, _) => None,
         (_, ValType::I32) => Some(u64::from(v.bits as u32)),
         (_, ValType::I64) => Some(v.bits),
         _ => None,

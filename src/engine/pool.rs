@@ -42,10 +42,6 @@ impl CompilePool {
             .max(1)
     }
 
-    pub fn threads(&self) -> usize {
-        self.threads
-    }
-
     /// Queues a job; returns false if no worker can run it.
     pub fn submit(&self, job: Job) -> bool {
         self.threads > 0

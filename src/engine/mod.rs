@@ -1,11 +1,14 @@
-//! The engine: configuration, the signature registry, trampolines and the
-//! builtins table shared by every store and module. Cheap to clone (an `Arc`).
+//! The engine: configuration, the signature registry, trampolines, the
+//! background compile pool and tier-change events, shared by every store and
+//! module. Cheap to clone (an `Arc`). It sits below the runtime and tiering:
+//! it imports neither.
+
+pub(crate) mod pool;
 
 use crate::baseline::trampolines;
-use crate::code::{self, CodeKind, CodeObject};
+use crate::code::{self, CodeKind, CodeObject, Tier};
 use crate::error::{Error, Result};
 use crate::types::{FuncType, SigId, SigRegistry};
-use crate::vm::layout::BUILTIN_COUNT;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -77,6 +80,22 @@ impl Default for Config {
     }
 }
 
+/// One tier change, for `--trace-tiering` and the UI.
+#[derive(Debug, Clone)]
+pub struct TierEvent {
+    pub module_id: u64,
+    pub func_index: u32,
+    pub func_name: Option<String>,
+    pub from: Tier,
+    pub to: Tier,
+    /// Compile time spent for this change (zero when cached code was reused).
+    pub compile_time: std::time::Duration,
+    /// Since the engine was created.
+    pub at: std::time::Duration,
+    /// Why nothing changed (`from == to`): the large-function guard kept it.
+    pub note: Option<String>,
+}
+
 #[derive(Clone)]
 pub struct Engine {
     pub(crate) inner: Arc<EngineInner>,
@@ -87,10 +106,11 @@ pub(crate) struct EngineInner {
     pub sigs: SigRegistry,
     entry: Mutex<HashMap<FuncType, Arc<CodeObject>>>,
     host: Mutex<HashMap<FuncType, Arc<CodeObject>>>,
-    pub builtins: Box<[usize; BUILTIN_COUNT]>,
-    pool: std::sync::OnceLock<crate::tiering::pool::CompilePool>,
-    events: Mutex<Vec<std::sync::mpsc::Sender<crate::tiering::TierEvent>>>,
+    pool: std::sync::OnceLock<pool::CompilePool>,
+    events: Mutex<Vec<std::sync::mpsc::Sender<TierEvent>>>,
     pub started: std::time::Instant,
+    /// Tier-up requests so far (budgets that ran out), see [`Engine::tier_up_requests`].
+    pub tier_up_requests: std::sync::atomic::AtomicU64,
 }
 
 static LANDING: std::sync::OnceLock<Arc<CodeObject>> = std::sync::OnceLock::new();
@@ -113,10 +133,10 @@ impl Engine {
                 sigs: SigRegistry::default(),
                 entry: Mutex::new(HashMap::new()),
                 host: Mutex::new(HashMap::new()),
-                builtins: Box::new(crate::runtime::builtins::table()),
                 pool: std::sync::OnceLock::new(),
                 events: Mutex::new(Vec::new()),
                 started: std::time::Instant::now(),
+                tier_up_requests: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
@@ -134,18 +154,26 @@ impl Engine {
     }
 
     /// The background compile pool (started on first use).
-    pub(crate) fn pool(&self) -> &crate::tiering::pool::CompilePool {
+    pub(crate) fn pool(&self) -> &pool::CompilePool {
         self.inner.pool.get_or_init(|| {
             let n = match self.inner.config.tiering_threads {
-                0 => crate::tiering::pool::CompilePool::default_threads(),
+                0 => pool::CompilePool::default_threads(),
                 n => n,
             };
-            crate::tiering::pool::CompilePool::new(n)
+            pool::CompilePool::new(n)
         })
     }
 
-    /// Receives one [`crate::tiering::TierEvent`] per tier change from now on.
-    pub fn subscribe_tiering(&self) -> std::sync::mpsc::Receiver<crate::tiering::TierEvent> {
+    /// How many times a function's tier-up budget ran out in code of this
+    /// engine (each is a request to the optimizing tier, whatever came of it).
+    pub fn tier_up_requests(&self) -> u64 {
+        self.inner
+            .tier_up_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Receives one [`TierEvent`] per tier change from now on.
+    pub fn subscribe_tiering(&self) -> std::sync::mpsc::Receiver<TierEvent> {
         let (tx, rx) = std::sync::mpsc::channel();
         self.inner
             .events
@@ -155,7 +183,7 @@ impl Engine {
         rx
     }
 
-    pub(crate) fn emit(&self, ev: crate::tiering::TierEvent) {
+    pub(crate) fn emit(&self, ev: TierEvent) {
         let mut subs = self.inner.events.lock().unwrap_or_else(|e| e.into_inner());
         subs.retain(|s| s.send(ev.clone()).is_ok());
     }
@@ -167,9 +195,15 @@ impl Engine {
         Ok(unsafe { std::mem::transmute::<*const u8, trampolines::EntryFn>(obj.func_ptr(0)) })
     }
 
-    pub(crate) fn host_trampoline(&self, ty: &FuncType) -> Result<*const u8> {
+    /// The trampoline through which compiled code calls a host function of
+    /// type `ty`; it enters the runtime at `host_entry`.
+    pub(crate) fn host_trampoline(
+        &self,
+        ty: &FuncType,
+        host_entry: trampolines::HostEntryFn,
+    ) -> Result<*const u8> {
         let obj = cached(&self.inner.host, ty, || {
-            trampolines::host_trampoline(ty, crate::runtime::func::host_entry)
+            trampolines::host_trampoline(ty, host_entry)
         })?;
         Ok(obj.func_ptr(0))
     }

@@ -1,0 +1,67 @@
+//! The module generator: wasm-smith with a configuration limited to what wdb
+//! implements (Wasm 2.0 without SIMD, no imports, every function exported,
+//! bounded memories and tables), driven by bytes derived from a seed.
+
+use crate::splitmix;
+
+#[allow(clippy::field_reassign_with_default)] // wasm_smith::Config has dozens of fields; set the few that matter
+pub fn config() -> wasm_smith::Config {
+    let mut c = wasm_smith::Config::default();
+    // Wasm 2.0 without SIMD: what wdb implements.
+    c.simd_enabled = false;
+    c.relaxed_simd_enabled = false;
+    c.threads_enabled = false;
+    c.shared_everything_threads_enabled = false;
+    c.gc_enabled = false;
+    c.exceptions_enabled = false;
+    c.tail_call_enabled = false;
+    c.memory64_enabled = false;
+    c.extended_const_enabled = false;
+    c.wide_arithmetic_enabled = false;
+    c.custom_page_sizes_enabled = false;
+    c.compact_imports_enabled = false;
+    c.max_memories = 1;
+    c.max_tables = 2;
+    // Deterministic NaNs wherever they become observable.
+    c.canonicalize_nans = true;
+    // No imports; every function exported.
+    c.max_imports = 0;
+    c.export_everything = true;
+    c.min_types = 1;
+    c.min_funcs = 1;
+    // Small modules with bounded memories and tables (so both engines agree
+    // on growth: the declared maximum is the only limit).
+    c.max_funcs = 12;
+    c.max_instructions = 300;
+    c.max_globals = 8;
+    c.max_types = 16;
+    c.max_data_segments = 4;
+    c.max_element_segments = 4;
+    c.max_elements = 16;
+    c.max_exports = 32;
+    c.max_nesting_depth = 8;
+    c.max_memory32_bytes = 1 << 20;
+    c.memory_max_size_required = true;
+    c.max_table_elements = 64;
+    c.table_max_size_required = true;
+    c
+}
+
+/// The module of `seed`, or None when the generator made none (it ran out of
+/// input bytes).
+pub fn generate(seed: u64) -> Option<Vec<u8>> {
+    let mut st = seed;
+    let len = 4096 + (splitmix(&mut st) % 12288) as usize;
+    let bytes: Vec<u8> = (0..len).map(|_| splitmix(&mut st) as u8).collect();
+    let mut u = arbitrary::Unstructured::new(&bytes);
+    let module = wasm_smith::Module::new(config(), &mut u).ok()?;
+    Some(module.to_bytes())
+}
+
+/// Whether wdb's validator accepts the module (the generator can stray
+/// outside wdb's feature set).
+pub fn in_wdb_features(wasm: &[u8]) -> bool {
+    wasmparser::Validator::new_with_features(wdb::wasm_features())
+        .validate_all(wasm)
+        .is_ok()
+}

@@ -1,0 +1,97 @@
+//! The wdb tiers a run checks, parsed from `--tiers`, and one engine per tier
+//! configured for fuzzing (the `dynamic` tier with a tiny tier-up budget so
+//! functions move up while a case runs).
+
+use std::sync::mpsc::Receiver;
+
+/// Tier-up budget of the `dynamic` tier: a few calls or loop iterations of a
+/// generated function, so most cases run code of both tiers.
+pub const DYNAMIC_BUDGET: i32 = 200;
+
+/// Every tier, in the order runs compare them (the first is the reference for
+/// trap places).
+pub const ALL: [wdb::Strategy; 5] = [
+    wdb::Strategy::Baseline,
+    wdb::Strategy::Debug,
+    wdb::Strategy::Optimized,
+    wdb::Strategy::Mixed,
+    wdb::Strategy::Dynamic,
+];
+
+/// The name `--tiers` and reports use.
+pub fn name(s: wdb::Strategy) -> &'static str {
+    match s {
+        wdb::Strategy::Baseline => "baseline",
+        wdb::Strategy::Debug => "debug",
+        wdb::Strategy::Optimized => "optimized",
+        wdb::Strategy::Mixed => "mixed",
+        wdb::Strategy::Dynamic => "dynamic",
+    }
+}
+
+/// Parses a comma-separated tier list (`baseline,debug,...`); order follows
+/// [`ALL`], duplicates collapse.
+pub fn parse(list: &str) -> Result<Vec<wdb::Strategy>, String> {
+    let mut want = Vec::new();
+    for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let s = wdb::Strategy::parse(part).ok_or_else(|| {
+            format!(
+                "unknown tier `{part}` in --tiers (expected some of {})",
+                wdb::Strategy::NAMES.join(",")
+            )
+        })?;
+        want.push(s);
+    }
+    if want.is_empty() {
+        return Err("--tiers names no tier".into());
+    }
+    Ok(ALL.iter().copied().filter(|s| want.contains(s)).collect())
+}
+
+/// The comma-separated form of a tier list.
+pub fn list(tiers: &[wdb::Strategy]) -> String {
+    tiers.iter().map(|&s| name(s)).collect::<Vec<_>>().join(",")
+}
+
+/// A tier's engine and, for `dynamic`, its tier-change events.
+pub struct TierEngine {
+    pub strategy: wdb::Strategy,
+    pub engine: wdb::Engine,
+    events: Option<Receiver<wdb::tiering::TierEvent>>,
+}
+
+impl TierEngine {
+    pub fn new(strategy: wdb::Strategy) -> Result<TierEngine, String> {
+        let engine = wdb::Engine::new(wdb::Config {
+            strategy,
+            tiering_budget: DYNAMIC_BUDGET,
+            tiering_threads: 1,
+            ..wdb::Config::default()
+        })
+        .map_err(|e| format!("{} engine: {e}", name(strategy)))?;
+        let events = (strategy == wdb::Strategy::Dynamic).then(|| engine.subscribe_tiering());
+        Ok(TierEngine {
+            strategy,
+            engine,
+            events,
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        name(self.strategy)
+    }
+
+    /// Tier-ups since the last call (background compiles that finished).
+    pub fn take_tierups(&self) -> u64 {
+        self.events.as_ref().map_or(0, |rx| {
+            rx.try_iter()
+                .filter(|ev| ev.to == wdb::Tier::Optimized)
+                .count() as u64
+        })
+    }
+}
+
+/// One engine per tier.
+pub fn engines(tiers: &[wdb::Strategy]) -> Result<Vec<TierEngine>, String> {
+    tiers.iter().map(|&s| TierEngine::new(s)).collect()
+}

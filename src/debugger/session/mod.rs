@@ -1,0 +1,368 @@
+//! The session: the program runs on its own thread; `Session::send` takes
+//! commands without ever waiting for it, and everything it reports comes back
+//! as `Event`s. The program thread stops inside the engine's debug hook (at a
+//! breakable position of debug code, or at an interrupt check after `pause`)
+//! and serves inspection commands from there until it is resumed.
+
+mod breakpoints;
+mod disassembly;
+mod profile_mode;
+mod shared;
+
+pub use disassembly::DisasLine;
+use shared::{lock, mode_code, Profiling, STATE_RUNNING};
+pub(crate) use shared::{Control, Live, Shared, Step, StepKind};
+
+use super::api::*;
+use super::dwarf::DwarfInfo;
+use super::program;
+use crate::code::Tier;
+use crate::engine::{Config, Engine, Strategy};
+use crate::runtime::Module;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// What to debug and how to start it.
+#[derive(Debug, Clone, Default)]
+pub struct SessionConfig {
+    /// Shown in messages (usually the file path).
+    pub name: String,
+    /// The module, binary or text.
+    pub wasm: Vec<u8>,
+    /// Exported function to call instead of `_start`.
+    pub invoke: Option<String>,
+    /// argv for `_start` (without the program name), or `--invoke` arguments.
+    pub args: Vec<String>,
+    pub dirs: Vec<(PathBuf, String)>,
+    pub env: Vec<(String, String)>,
+    /// Start at full speed under dynamic tiering instead of paused at entry.
+    pub run: bool,
+    /// The guest's stdin (the terminal belongs to the debugger).
+    pub stdin: Vec<u8>,
+    /// Directories to look for source files in (besides the paths DWARF names).
+    pub source_dirs: Vec<PathBuf>,
+    /// Source files carried in memory (file name, text), e.g. the bundled sample's.
+    pub sources: Vec<(String, String)>,
+}
+
+/// The last path component, for compact messages.
+pub(crate) fn short_file(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// A debugging session (see the module docs).
+pub struct Session {
+    shared: Arc<Shared>,
+    /// Commands for the program thread (served while paused or ended).
+    to_program: Sender<Command>,
+    events: Receiver<Event>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Session {
+    /// Loads the module and starts the program thread: paused before the
+    /// first instruction, or running at full speed with `cfg.run`.
+    pub fn start(cfg: SessionConfig) -> crate::Result<Session> {
+        let engine = Engine::new(Config {
+            strategy: Strategy::Dynamic,
+            ..Config::default()
+        })?;
+        let module = Module::new(&engine, &cfg.wasm).map_err(|e| match e {
+            crate::Error::Invalid { offset, message } => crate::Error::Usage(format!(
+                "{}: invalid module at byte offset {offset:#x}: {message}",
+                cfg.name
+            )),
+            e => crate::Error::Usage(format!("{}: {e}", cfg.name)),
+        })?;
+        // Malformed DWARF only costs source-level features.
+        let dwarf = DwarfInfo::parse(&module.info().bytes).unwrap_or_default();
+        let (etx, erx) = channel();
+        let (ctx, crx) = channel();
+        let mut source_dirs = cfg.source_dirs.clone();
+        if let Some(parent) = std::path::Path::new(&cfg.name).parent() {
+            source_dirs.push(parent.to_path_buf());
+            source_dirs.push(parent.join("c"));
+        }
+        let shared = Arc::new(Shared {
+            name: cfg.name.clone(),
+            module,
+            dwarf,
+            source_dirs,
+            sources: cfg.sources.clone(),
+            control: Mutex::new(Control::default()),
+            live: Mutex::new(None),
+            events: etx,
+            state: AtomicU8::new(STATE_RUNNING),
+            mode: AtomicU8::new(mode_code(if cfg.run {
+                DebugMode::Running
+            } else {
+                DebugMode::Debug
+            })),
+            quit: AtomicBool::new(false),
+            restart: AtomicBool::new(false),
+            profiling: Mutex::new(Profiling::default()),
+            switching: AtomicBool::new(false),
+            source: Default::default(),
+            disas: OnceLock::new(),
+            source_cache: Mutex::new(Default::default()),
+        });
+        {
+            let module = shared.module.clone();
+            let names: Arc<dyn Fn(u32) -> String + Send + Sync> = {
+                let s = shared.clone();
+                Arc::new(move |f| s.func_name(f))
+            };
+            crate::profile::perf_map::register_names(module.info().id, names);
+        }
+        let (rtx, rrx) = channel();
+        let thread = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("wdb-program".into())
+                .stack_size(64 << 20)
+                .spawn(move || program::main(shared, engine, cfg, crx, rtx))
+                .map_err(|e| {
+                    crate::Error::Internal(format!("cannot start the program thread: {e}"))
+                })?
+        };
+        match rrx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(crate::Error::Usage(e));
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(crate::Error::Internal(
+                    "the program thread ended early".into(),
+                ));
+            }
+        }
+        Ok(Session {
+            shared,
+            to_program: ctx,
+            events: erx,
+            thread: Some(thread),
+        })
+    }
+
+    /// Sends a command; never blocks on the program.
+    pub fn send(&self, cmd: Command) {
+        let s = &self.shared;
+        match cmd {
+            Command::Break { .. } | Command::Delete(_) | Command::Enable { .. } => {
+                s.breakpoint_command(cmd)
+            }
+            Command::BreakIf { at, condition } => s.break_if(at, condition),
+            Command::ProfileOn => s.profile_on(),
+            Command::ProfileOff => s.profile_off(),
+            Command::ProfileReport => s.emit(Event::Profile(s.profile_report())),
+            Command::Detach => match s.state() {
+                RunState::Ended => s.emit(Event::Error("the program has ended".into())),
+                state => {
+                    s.detach();
+                    if state == RunState::Paused {
+                        s.set_state(RunState::Running);
+                        let _ = self.to_program.send(Command::Continue);
+                    }
+                }
+            },
+            Command::Pause => match s.state() {
+                RunState::Running => s.request_pause(),
+                RunState::Paused => s.emit(Event::Message("already paused".into())),
+                RunState::Ended => s.emit(Event::Error(
+                    "the program has ended; `restart` runs it again".into(),
+                )),
+            },
+            Command::Quit | Command::Restart => {
+                if cmd == Command::Quit {
+                    s.quit.store(true, Ordering::SeqCst);
+                } else {
+                    s.restart.store(true, Ordering::SeqCst);
+                }
+                if s.state() == RunState::Running {
+                    if let Some(live) = s.live() {
+                        live.interrupt.interrupt();
+                    }
+                }
+                let _ = self.to_program.send(cmd);
+            }
+            cmd => match s.state() {
+                RunState::Running => s.emit(Event::Error(
+                    "the program is running; `pause` it first".into(),
+                )),
+                _ => {
+                    if cmd.resumes() && s.state() == RunState::Paused {
+                        // The client resumes; mark it now so that an
+                        // inspection command sent next is not queued behind the run.
+                        s.set_state(RunState::Running);
+                    }
+                    let _ = self.to_program.send(cmd);
+                }
+            },
+        }
+    }
+
+    /// The next event, waiting at most `timeout`.
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<Event> {
+        match self.events.recv_timeout(timeout) {
+            Ok(e) => Some(e),
+            Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => None,
+        }
+    }
+
+    pub fn try_recv(&self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+
+    pub fn state(&self) -> RunState {
+        self.shared.state()
+    }
+
+    pub fn mode(&self) -> DebugMode {
+        self.shared.mode()
+    }
+
+    /// Display name of the program.
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// The module being debugged.
+    pub fn module(&self) -> &Module {
+        &self.shared.module
+    }
+
+    /// Display name of function `f`.
+    pub fn func_name(&self, f: u32) -> String {
+        self.shared.func_name(f)
+    }
+
+    /// Every function with its current tier.
+    pub fn functions(&self) -> Vec<FunctionRow> {
+        let info = self.shared.module.info();
+        let live = self.shared.live();
+        let tiers: std::collections::HashMap<u32, (Tier, i32, u64)> = live
+            .map(|l| {
+                l.tiering
+                    .functions()
+                    .into_iter()
+                    .map(|f| (f.func_index, (f.tier, f.budget_left, f.calls)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (0..info.num_funcs())
+            .map(|f| {
+                let imported = f < info.num_imported_funcs;
+                let body = info
+                    .body(f)
+                    .map(|b| (b.range.start as u32, b.range.end as u32))
+                    .unwrap_or((0, 0));
+                let (tier, budget, calls) = match tiers.get(&f) {
+                    Some((t, b, c)) => (
+                        match crate::optimizing::too_large_to_optimize(info, f) {
+                            Some(_) if *t == Tier::Baseline => "baseline (too large)".to_string(),
+                            _ => FrameTier::from_tier(*t).name().to_string(),
+                        },
+                        Some(*b as i64),
+                        *c,
+                    ),
+                    None if imported => ("host".to_string(), None, 0),
+                    None => ("-".to_string(), None, 0),
+                };
+                FunctionRow {
+                    index: f,
+                    name: self.shared.func_name(f),
+                    tier,
+                    imported,
+                    calls,
+                    body,
+                    budget_left: budget,
+                }
+            })
+            .collect()
+    }
+
+    pub fn breakpoints(&self) -> Vec<Breakpoint> {
+        self.shared.control().breakpoints.clone()
+    }
+
+    /// Index of the function whose body holds module offset `offset`.
+    pub fn func_at_offset(&self, offset: u32) -> Option<u32> {
+        self.shared.module.info().func_at_offset(offset as usize)
+    }
+
+    /// Module offsets of every instruction of function `f`.
+    pub fn instruction_offsets(&self, f: u32) -> Vec<u32> {
+        self.shared.instruction_offsets(f)
+    }
+
+    /// wasmprinter text of one function, one instruction per line with offsets.
+    pub fn disassemble(&self, func: u32) -> Vec<DisasLine> {
+        self.shared
+            .disassembly()
+            .iter()
+            .find(|(f, _)| *f == func)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Source position of an instruction (DWARF).
+    pub fn source_pos(&self, offset: u32) -> Option<SourcePos> {
+        self.shared.source_pos(offset)
+    }
+
+    /// Lines of a source file named by DWARF, if it can be read.
+    pub fn source_text(&self, file: &str) -> Option<Arc<Vec<String>>> {
+        let d = self.shared.dwarf.as_ref()?;
+        let mut cache = lock(&self.shared.source_cache);
+        cache
+            .entry(file.to_string())
+            .or_insert_with(|| {
+                let name = short_file(file);
+                self.shared
+                    .sources
+                    .iter()
+                    .find(|(n, _)| short_file(n) == name)
+                    .map(|(_, text)| text.lines().map(str::to_string).collect())
+                    .or_else(|| d.source_lines(file, &self.shared.source_dirs))
+                    .map(Arc::new)
+            })
+            .clone()
+    }
+
+    /// True when the module has DWARF line info.
+    pub fn has_dwarf(&self) -> bool {
+        self.shared.dwarf.is_some()
+    }
+
+    /// The DWARF of the module, if any.
+    pub fn dwarf(&self) -> Option<&DwarfInfo> {
+        self.shared.dwarf.as_ref()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.shared.quit.store(true, Ordering::SeqCst);
+        if let Some(live) = self.shared.live() {
+            live.interrupt.interrupt();
+        }
+        let _ = self.to_program.send(Command::Quit);
+        self.shared.stop_profiler();
+        if let Some(t) = self.thread.take() {
+            // A program blocked in a host call (e.g. a long sleep) cannot be
+            // interrupted; do not hang the client on it.
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while !t.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if t.is_finished() {
+                let _ = t.join();
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+// Drives `wdb dap` with Microsoft's DebugClient (@vscode/debugadapter-testsupport),
+// the library VS Code's own debug adapters are tested with. Run by
+// ui/tests/dap_client.rs (which sets WDB to the binary under test):
+//   WDB=target/debug/wdb node --test tests/npm/dap.test.mjs
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+
+const WDB = process.env.WDB;
+if (!WDB) throw new Error('set WDB to the wdb binary');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const program = path.join(root, 'samples/debugme-g.wasm');
+const source = path.join(root, 'samples/c/debugme.c');
+
+async function start() {
+  const dc = new DebugClient(WDB, 'dap', 'wdb');
+  // The machine running the tests may be slow; nothing here measures time.
+  dc.defaultTimeout = 120000;
+  await dc.start();
+  return dc;
+}
+
+async function launch(dc, args, breakpointLines) {
+  const init = await dc.initializeRequest({ adapterID: 'wdb', linesStartAt1: true, columnsStartAt1: true });
+  assert.equal(init.body.supportsSteppingGranularity, true);
+  assert.equal(init.body.supportsInstructionBreakpoints, true);
+  const initialized = dc.waitForEvent('initialized');
+  await dc.launchRequest({ program, args });
+  await initialized;
+  const bps = await dc.setBreakpointsRequest({
+    source: { path: source },
+    breakpoints: breakpointLines.map((line) => ({ line })),
+  });
+  for (const bp of bps.body.breakpoints) assert.equal(bp.verified, true, JSON.stringify(bp));
+  await dc.setExceptionBreakpointsRequest({ filters: [] });
+}
+
+async function top(dc) {
+  const st = await dc.stackTraceRequest({ threadId: 1 });
+  return st.body.stackFrames;
+}
+
+async function variables(dc, ref) {
+  const r = await dc.variablesRequest({ variablesReference: ref });
+  return Object.fromEntries(r.body.variables.map((v) => [v.name, v]));
+}
+
+async function scopes(dc, frameId) {
+  const r = await dc.scopesRequest({ frameId });
+  return Object.fromEntries(r.body.scopes.map((s) => [s.name, s.variablesReference]));
+}
+
+test('breakpoint, stack, scopes, variables, steps, evaluate, instruction breakpoint, memory, exit', async () => {
+  const dc = await start();
+  try {
+    await launch(dc, ['0'], [75]);
+    const stopped = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    assert.equal((await stopped).body.reason, 'breakpoint');
+
+    // Stack: mean at debugme.c:75, called by compute_stats, called by main.
+    let frames = await top(dc);
+    assert.match(frames[0].name, /^mean \[baseline·debug\]$/);
+    assert.equal(frames[0].line, 75);
+    assert.equal(frames[0].source.name, 'debugme.c');
+    assert.match(frames[0].instructionPointerReference, /^0x[0-9a-f]+$/);
+    assert.match(frames[1].name, /^compute_stats /);
+    assert.equal(frames[1].line, 109);
+    assert.ok(frames.some((f) => /^main /.test(f.name) || /__main_argc_argv /.test(f.name)), JSON.stringify(frames.map((f) => f.name)));
+
+    // Scopes and variables of the top frame.
+    let sc = await scopes(dc, frames[0].id);
+    for (const name of ['Locals', 'Arguments', 'Wasm locals', 'Operand stack', 'Registers', 'Globals']) {
+      assert.ok(sc[name] > 0, `scope ${name} missing: ${JSON.stringify(sc)}`);
+    }
+    let locals = await variables(dc, sc.Locals);
+    assert.equal(locals.sum.value, '0');
+    assert.equal(locals.i.value, '0');
+    assert.equal(locals.sum.type, 'int');
+    const args = await variables(dc, sc.Arguments);
+    // gdb's shape: the pointer's type, then its address.
+    assert.match(args.ds.value, /^\(const struct dataset \*\) 0x[0-9a-f]+$/);
+    const ds = parseInt(args.ds.value.match(/0x[0-9a-f]+$/)[0], 16);
+    const wasmLocals = await variables(dc, sc['Wasm locals']);
+    assert.ok('$local0' in wasmLocals);
+    assert.match(wasmLocals.$local0.type, /^i32 @ /);
+    const regs = await variables(dc, sc.Registers);
+    assert.ok(regs['general purpose'].variablesReference > 0, 'registers are nested');
+    const gpr = await variables(dc, regs['general purpose'].variablesReference);
+    assert.match(gpr.rsp.value, /^0x[0-9a-f]{16}$/);
+    const globals = await variables(dc, sc.Globals);
+    assert.ok(Object.keys(globals).some((n) => n.startsWith('$global0')));
+
+    // Evaluate: a source variable (watch) and a console command (repl).
+    let ev = await dc.evaluateRequest({ expression: 'sum', frameId: frames[0].id, context: 'watch' });
+    assert.equal(ev.body.result, '0');
+    ev = await dc.evaluateRequest({ expression: 'info breakpoints', frameId: frames[0].id, context: 'repl' });
+    assert.match(ev.body.result, /debugme\.c:75/);
+    await assert.rejects(dc.evaluateRequest({ expression: 'no_such_var', frameId: frames[0].id, context: 'watch' }));
+
+    // Memory: ds->values[0..16] and ds->count, as the C program parsed them.
+    const mem = await dc.customRequest('readMemory', { memoryReference: `0x${ds.toString(16)}`, count: 68 });
+    const bytes = Buffer.from(mem.body.data, 'base64');
+    assert.equal(bytes.length, 68);
+    const ints = [...Array(17).keys()].map((k) => bytes.readInt32LE(4 * k));
+    assert.deepEqual(ints, [12, 45, 7, 30, 18, 52, 3, 41, 27, 36, 9, 60, 24, 15, 48, 53, 16]);
+
+    // Step by line: from line 75 to the loop's increment on line 74.
+    let s = dc.waitForEvent('stopped');
+    await dc.nextRequest({ threadId: 1 });
+    assert.equal((await s).body.reason, 'step');
+    frames = await top(dc);
+    assert.equal(frames[0].line, 74);
+    assert.match(frames[0].name, /^mean /);
+
+    // Back to the breakpoint: the second iteration has added values[0].
+    s = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal((await s).body.reason, 'breakpoint');
+    frames = await top(dc);
+    sc = await scopes(dc, frames[0].id);
+    locals = await variables(dc, sc.Locals);
+    assert.equal(locals.i.value, '1');
+    assert.equal(locals.sum.value, '12');
+
+    // Step by instruction: exactly one wasm instruction further.
+    const dis = await dc.disassembleRequest({
+      memoryReference: frames[0].instructionPointerReference, instructionOffset: 0, instructionCount: 4,
+    });
+    const next = dis.body.instructions.map((i) => i.address);
+    assert.equal(next[0], frames[0].instructionPointerReference);
+    s = dc.waitForEvent('stopped');
+    await dc.nextRequest({ threadId: 1, granularity: 'instruction' });
+    assert.equal((await s).body.reason, 'step');
+    frames = await top(dc);
+    assert.equal(frames[0].instructionPointerReference, next[1]);
+
+    // An instruction breakpoint by module offset, two instructions ahead.
+    await dc.setBreakpointsRequest({ source: { path: source }, breakpoints: [] });
+    const ib = await dc.customRequest('setInstructionBreakpoints', { breakpoints: [{ instructionReference: next[3] }] });
+    assert.equal(ib.body.breakpoints[0].verified, true);
+    s = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal((await s).body.reason, 'breakpoint');
+    frames = await top(dc);
+    assert.equal(frames[0].instructionPointerReference, next[3]);
+
+    // Off the breakpoints, run to the end: the program's output and exit code 0.
+    await dc.customRequest('setInstructionBreakpoints', { breakpoints: [] });
+    let stdout = '';
+    dc.on('output', (e) => { if (e.body.category === 'stdout') stdout += e.body.output; });
+    const exited = dc.waitForEvent('exited');
+    const terminated = dc.waitForEvent('terminated');
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal((await exited).body.exitCode, 0);
+    await terminated;
+    assert.match(stdout, /average 31\.00, variance 317\.00/);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('a failing run reports its exit code', async () => {
+  const dc = await start();
+  try {
+    await launch(dc, ['0', 'no digits here'], []);
+    const exited = dc.waitForEvent('exited');
+    const output = dc.assertOutput('stdout', 'no numbers in input');
+    await dc.configurationDoneRequest();
+    await output;
+    assert.equal((await exited).body.exitCode, 1);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('stop on entry, function breakpoint, step out, restart', async () => {
+  const dc = await start();
+  try {
+    await dc.initializeRequest({ adapterID: 'wdb' });
+    const initialized = dc.waitForEvent('initialized');
+    await dc.launchRequest({ program, args: ['0'], stopOnEntry: true });
+    await initialized;
+    const fb = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'variance' }] });
+    assert.equal(fb.body.breakpoints[0].verified, true);
+    let s = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    assert.equal((await s).body.reason, 'entry');
+    s = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal((await s).body.reason, 'breakpoint');
+    let frames = await top(dc);
+    assert.match(frames[0].name, /^variance /);
+    s = dc.waitForEvent('stopped');
+    await dc.stepOutRequest({ threadId: 1 });
+    assert.equal((await s).body.reason, 'step');
+    frames = await top(dc);
+    assert.match(frames[0].name, /^compute_stats /);
+    // restart: the program starts over (stopOnEntry holds) and stops at the entry again.
+    s = dc.waitForEvent('stopped');
+    await dc.restartRequest({});
+    assert.equal((await s).body.reason, 'entry');
+    const terminated = dc.waitForEvent('terminated');
+    await dc.terminateRequest();
+    await terminated;
+  } finally {
+    await dc.stop();
+  }
+});
