@@ -58,11 +58,15 @@ pub(crate) fn vconst(b: Bld<'_, '_>, ty: Type, bytes: [u8; 16]) -> Value {
 /// `pmin`/`pmax`: `b < a ? b : a` and `a < b ? b : a`, NaNs pass `a` through.
 fn pseudo_min(b: Bld<'_, '_>, x: Value, y: Value) -> Value {
     let c = b.ins().fcmp(FloatCC::LessThan, y, x);
+    let ty = b.func.dfg.value_type(x);
+    let c = cast(b, ty, c);
     b.ins().bitselect(c, y, x)
 }
 
 fn pseudo_max(b: Bld<'_, '_>, x: Value, y: Value) -> Value {
     let c = b.ins().fcmp(FloatCC::LessThan, x, y);
+    let ty = b.func.dfg.value_type(x);
+    let c = cast(b, ty, c);
     b.ins().bitselect(c, y, x)
 }
 
