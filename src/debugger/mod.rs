@@ -12,8 +12,8 @@ pub mod expr;
 pub mod machine_code;
 mod program;
 mod session;
-pub mod v128;
 mod source;
+pub mod v128;
 pub mod values;
 
 pub use api::*;
