@@ -3,6 +3,7 @@
 //! segments, names, custom sections, function body ranges).
 
 mod body;
+mod vector_use;
 
 pub use body::{BodyError, FuncBodyReader};
 
