@@ -104,6 +104,16 @@ fn pausing_vector_code_shows_v128_lanes() {
         format_v128(acc, Lanes::I8x16)
     );
     set_lanes(Lanes::I32x4);
+    s.send(Command::Print {
+        frame: 0,
+        expr: "$local2".into(),
+    });
+    let printed = wait(&s, "print $local2", |e| match e {
+        Event::Message(m) => Some(m.clone()),
+        Event::Error(e) => panic!("{e}"),
+        _ => None,
+    });
+    assert_eq!(printed, format!("$local2 = {text} (v128)"));
     // `set` on the v128 local: refused, with the reason.
     s.send(Command::SetLocal {
         frame: 0,

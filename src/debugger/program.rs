@@ -609,15 +609,21 @@ fn serve(shared: &Shared, ctx: &DebugContext<'_>, snap: &Snapshot, cmd: Command)
                 });
             answer(shared, done)
         }
-        Command::Print { frame, expr } => shared.source_request(
-            ctx,
-            snap,
-            frame,
-            SourceRequest::Print {
-                expr,
-                format: PrintFormat::Natural,
-            },
-        ),
+        Command::Print { frame, expr } => match super::v128::print_wasm_v128(snap, frame, &expr) {
+            Some(text) => {
+                shared.emit(Event::Message(text));
+                false
+            }
+            None => shared.source_request(
+                ctx,
+                snap,
+                frame,
+                SourceRequest::Print {
+                    expr,
+                    format: PrintFormat::Natural,
+                },
+            ),
+        },
         Command::Source { frame, request } => shared.source_request(ctx, snap, frame, request),
         Command::Pause => {
             shared.emit(Event::Message("already paused".into()));
