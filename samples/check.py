@@ -69,8 +69,9 @@ def run(cmd):
 def engine_run_cmd(engine, wdb, module, args):
     name = module[:-len(".wasm")]
     if engine == "native":
-        if name.endswith("-g"):
-            name = name[:-2]
+        for suffix in ("-g", "-simd"):
+            if name.endswith(suffix):
+                name = name[:-len(suffix)]
         exe = os.path.join(HERE, "build", name)
         return [exe] + args if os.path.exists(exe) else None
     if engine == "node":

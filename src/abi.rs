@@ -50,7 +50,8 @@ pub enum ArgLoc {
     Gpr(u8),
     Xmm(u8),
     /// 8-byte stack slot `n` above the return address (`[rsp + 8 + 8 n]` at
-    /// the callee's entry, `[rsp + 8 n]` at the caller's `call`).
+    /// the callee's entry, `[rsp + 8 n]` at the caller's `call`); a v128
+    /// takes slots `n` and `n + 1`, `n` even.
     Stack(u32),
 }
 
@@ -87,7 +88,7 @@ pub fn abi_for(ty: &FuncType) -> Abi {
         .params()
         .iter()
         .map(|t| {
-            if t.is_float() {
+            if t.in_xmm() {
                 if nf < 8 {
                     nf += 1;
                     return ArgLoc::Xmm(nf - 1);
@@ -95,6 +96,13 @@ pub fn abi_for(ty: &FuncType) -> Abi {
             } else if ni < int_regs.len() {
                 ni += 1;
                 return ArgLoc::Gpr(int_regs[ni - 1]);
+            }
+            if t.is_v128() {
+                // A vector on the stack takes a 16-byte aligned pair of slots
+                // (as Cranelift's System V lowering places it).
+                ns = (ns + 1) & !1;
+                ns += 2;
+                return ArgLoc::Stack(ns - 2);
             }
             ns += 1;
             ArgLoc::Stack(ns - 1)

@@ -8,13 +8,14 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-/// A WebAssembly value type (Wasm 2.0 without SIMD).
+/// A WebAssembly value type (Wasm 2.0, with the 128-bit vector type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ValType {
     I32,
     I64,
     F32,
     F64,
+    V128,
     FuncRef,
     ExternRef,
 }
@@ -27,7 +28,7 @@ impl ValType {
             W::I64 => ValType::I64,
             W::F32 => ValType::F32,
             W::F64 => ValType::F64,
-            W::V128 => return None,
+            W::V128 => ValType::V128,
             W::Ref(r) => {
                 if r.is_func_ref() {
                     ValType::FuncRef
@@ -48,9 +49,28 @@ impl ValType {
         matches!(self, ValType::FuncRef | ValType::ExternRef)
     }
 
-    /// Width in bytes of the value when it is stored in a register or slot.
+    /// True for types wider than 32 bits (64-bit scalars, references, v128).
     pub fn is_64bit(self) -> bool {
         !matches!(self, ValType::I32 | ValType::F32)
+    }
+
+    pub fn is_v128(self) -> bool {
+        self == ValType::V128
+    }
+
+    /// Values that travel in xmm registers at calls: floats and vectors.
+    pub fn in_xmm(self) -> bool {
+        matches!(self, ValType::F32 | ValType::F64 | ValType::V128)
+    }
+
+    /// 8-byte words the value takes in a values array, a results area or a
+    /// global cell (see `vm::layout::value_offsets`).
+    pub fn words(self) -> usize {
+        if self == ValType::V128 {
+            2
+        } else {
+            1
+        }
     }
 }
 
@@ -61,6 +81,7 @@ impl fmt::Display for ValType {
             ValType::I64 => "i64",
             ValType::F32 => "f32",
             ValType::F64 => "f64",
+            ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
         })

@@ -13,7 +13,7 @@ use crate::runtime::{
 use crate::types::{FuncType, ValType};
 use crate::Engine;
 use std::collections::HashMap;
-use wast::core::{NanPattern, WastArgCore, WastRetCore};
+use wast::core::{NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::parser::{self, ParseBuffer};
 use wast::{QuoteWat, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
 
@@ -328,6 +328,7 @@ fn arg_val(a: &WastArg<'_>) -> Result<Val, Error> {
         WastArgCore::I64(v) => Val::I64(*v),
         WastArgCore::F32(v) => Val::F32(v.bits),
         WastArgCore::F64(v) => Val::F64(v.bits),
+        WastArgCore::V128(v) => Val::V128(u128::from_le_bytes(v.to_le_bytes())),
         WastArgCore::RefNull(h) => {
             if matches!(
                 h,
@@ -365,16 +366,9 @@ fn matches_ret(g: &Val, w: &WastRetCore<'_>) -> bool {
     match (g, w) {
         (Val::I32(a), WastRetCore::I32(b)) => a == b,
         (Val::I64(a), WastRetCore::I64(b)) => a == b,
-        (Val::F32(a), WastRetCore::F32(p)) => match p {
-            NanPattern::CanonicalNan => a & 0x7fff_ffff == 0x7fc0_0000,
-            NanPattern::ArithmeticNan => a & 0x7fc0_0000 == 0x7fc0_0000,
-            NanPattern::Value(v) => *a == v.bits,
-        },
-        (Val::F64(a), WastRetCore::F64(p)) => match p {
-            NanPattern::CanonicalNan => a & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
-            NanPattern::ArithmeticNan => a & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
-            NanPattern::Value(v) => *a == v.bits,
-        },
+        (Val::F32(a), WastRetCore::F32(p)) => f32_matches(*a, p),
+        (Val::F64(a), WastRetCore::F64(p)) => f64_matches(*a, p),
+        (Val::V128(a), WastRetCore::V128(p)) => v128_matches(*a, p),
         (Val::FuncRef(f), WastRetCore::RefNull(_)) => f.is_none(),
         (Val::ExternRef(e), WastRetCore::RefNull(_)) => e.is_none(),
         (Val::ExternRef(e), WastRetCore::RefExtern(n)) => match (e, n) {
@@ -385,6 +379,53 @@ fn matches_ret(g: &Val, w: &WastRetCore<'_>) -> bool {
         (Val::FuncRef(f), WastRetCore::RefFunc(_)) => f.is_some(),
         (_, WastRetCore::Either(alts)) => alts.iter().any(|a| matches_ret(g, a)),
         _ => false,
+    }
+}
+
+fn f32_matches(a: u32, p: &NanPattern<wast::token::F32>) -> bool {
+    match p {
+        NanPattern::CanonicalNan => a & 0x7fff_ffff == 0x7fc0_0000,
+        NanPattern::ArithmeticNan => a & 0x7fc0_0000 == 0x7fc0_0000,
+        NanPattern::Value(v) => a == v.bits,
+    }
+}
+
+fn f64_matches(a: u64, p: &NanPattern<wast::token::F64>) -> bool {
+    match p {
+        NanPattern::CanonicalNan => a & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
+        NanPattern::ArithmeticNan => a & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
+        NanPattern::Value(v) => a == v.bits,
+    }
+}
+
+/// Lane by lane: integer lanes compare bits; float lanes may be NaN patterns.
+fn v128_matches(a: u128, p: &V128Pattern) -> bool {
+    let lane = |bits: u32, i: usize| (a >> (bits as usize * i)) & ((1u128 << bits) - 1);
+    match p {
+        V128Pattern::I8x16(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, v)| lane(8, i) == *v as u8 as u128),
+        V128Pattern::I16x8(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, v)| lane(16, i) == *v as u16 as u128),
+        V128Pattern::I32x4(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, v)| lane(32, i) == *v as u32 as u128),
+        V128Pattern::I64x2(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, v)| lane(64, i) == *v as u64 as u128),
+        V128Pattern::F32x4(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, p)| f32_matches(lane(32, i) as u32, p)),
+        V128Pattern::F64x2(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, p)| f64_matches(lane(64, i) as u64, p)),
     }
 }
 

@@ -16,6 +16,11 @@
 //! changes the values. Callers also keep three values of their own alive
 //! across the call and return them, which checks that callees preserve what
 //! the convention says they preserve.
+//!
+//! `v128` shapes (vectors in xmm registers, in 16-byte aligned pairs of stack
+//! slots, in the results area) run where the optimizing tier is on both sides
+//! (`Strategy::Optimized`; the baseline has no SIMD yet): wasm → wasm with
+//! `call` and `call_indirect`, wasm → host, host → wasm and re-entry.
 
 use wdb::*;
 
@@ -57,6 +62,7 @@ fn wat_type(t: ValType) -> &'static str {
         ValType::F64 => "f64",
         ValType::FuncRef => "funcref",
         ValType::ExternRef => "externref",
+        ValType::V128 => "v128",
     }
 }
 
@@ -68,6 +74,10 @@ fn arg(j: usize, t: ValType) -> Val {
         ValType::I64 => Val::I64(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(j64) as i64),
         ValType::F32 => Val::F32(((j as f32 - 7.0) * 1.25 + 0.5).to_bits()),
         ValType::F64 => Val::F64(((j as f64 - 9.0) * 1e9 + 0.375).to_bits()),
+        ValType::V128 => Val::V128(
+            (0x0123_4567_89ab_cdef_u128 * j as u128 + 0x5a5a) << 64
+                | 0xfedc_ba98_7654_3210_u128.wrapping_mul(j as u128 + 3) as u64 as u128,
+        ),
         _ => unreachable!(),
     }
 }
@@ -78,11 +88,17 @@ fn const_of(v: Val) -> String {
         Val::I64(x) => format!("i64.const {x}"),
         Val::F32(b) => format!("f32.const {:?}", f32::from_bits(b)),
         Val::F64(b) => format!("f64.const {:?}", f64::from_bits(b)),
+        Val::V128(v) => format!(
+            "v128.const i64x2 {} {}",
+            v as u64 as i64,
+            (v >> 64) as u64 as i64
+        ),
         _ => unreachable!(),
     }
 }
 
-/// The callee's results for `params`: result k folds every parameter.
+/// The callee's results for `params`: result k folds every parameter (a
+/// v128 as its two 64-bit lanes); a v128 result is `[acc, !acc]`.
 fn expected(ty: &FuncType, params: &[Val]) -> Vec<Val> {
     (0..ty.results().len())
         .map(|k| {
@@ -93,6 +109,10 @@ fn expected(ty: &FuncType, params: &[Val]) -> Vec<Val> {
                     Val::I64(x) => x,
                     Val::F32(b) => b as i64,
                     Val::F64(b) => b as i64,
+                    Val::V128(v) => {
+                        acc = acc.wrapping_mul(31).wrapping_add(v as u64 as i64);
+                        (v >> 64) as u64 as i64
+                    }
                     _ => unreachable!(),
                 };
                 acc = acc.wrapping_mul(31).wrapping_add(v);
@@ -102,6 +122,7 @@ fn expected(ty: &FuncType, params: &[Val]) -> Vec<Val> {
                 ValType::I64 => Val::I64(acc),
                 ValType::F32 => Val::F32((((acc >> 40) as i32) as f32).to_bits()),
                 ValType::F64 => Val::F64(((acc >> 11) as f64).to_bits()),
+                ValType::V128 => Val::V128((!acc as u64 as u128) << 64 | acc as u64 as u128),
                 _ => unreachable!(),
             }
         })
@@ -119,6 +140,12 @@ fn callee_body(ty: &FuncType) -> String {
                 ValType::I64 => "",
                 ValType::F32 => "i32.reinterpret_f32 i64.extend_i32_u",
                 ValType::F64 => "i64.reinterpret_f64",
+                ValType::V128 => {
+                    s += &format!(
+                        "    i64.const 31 i64.mul local.get {j} i64x2.extract_lane 0 i64.add\n"
+                    );
+                    "i64x2.extract_lane 1"
+                }
                 _ => unreachable!(),
             };
             s += &format!("    i64.const 31 i64.mul local.get {j} {widen} i64.add\n");
@@ -128,6 +155,7 @@ fn callee_body(ty: &FuncType) -> String {
             ValType::I64 => "",
             ValType::F32 => "    i64.const 40 i64.shr_s i32.wrap_i64 f32.convert_i32_s\n",
             ValType::F64 => "    i64.const 11 i64.shr_s f64.convert_i64_s\n",
+            ValType::V128 => "    i64x2.splat v128.const i64x2 0 -1 v128.xor\n",
             _ => unreachable!(),
         };
     }
@@ -337,13 +365,15 @@ fn same(a: &[Val], b: &[Val]) -> bool {
     a.len() == b.len()
         && a.iter()
             .zip(b)
-            .all(|(x, y)| x.ty() == y.ty() && x.to_raw() == y.to_raw())
+            .all(|(x, y)| x.ty() == y.ty() && x.to_raw128() == y.to_raw128())
 }
 
 /// Calls every caller using `mech` (restricted to `targets`) and checks its results.
 fn check_callers(mech: Mech, targets: &[usize]) {
-    let engine = mixed_engine();
-    let sigs = signatures();
+    check_callers_in(&mixed_engine(), &signatures(), mech, targets);
+}
+
+fn check_callers_in(engine: &Engine, sigs: &[FuncType], mech: Mech, targets: &[usize]) {
     let keep = [
         Val::I64(0x1234_5678_9abc_def0),
         Val::F64(2.5f64.to_bits()),
@@ -355,8 +385,8 @@ fn check_callers(mech: Mech, targets: &[usize]) {
         Val::I32(-77 ^ 0x55),
     ];
     let mut calls = 0;
-    for ty in &sigs {
-        let mut s = instantiate(&engine, ty);
+    for ty in sigs {
+        let mut s = instantiate(engine, ty);
         let args: Vec<Val> = ty
             .params()
             .iter()
@@ -484,5 +514,87 @@ fn host_to_wasm_in_both_tiers() {
                 );
             }
         }
+    }
+}
+
+/// Signatures with `v128` parameters and results among scalars: more than
+/// eight xmm-class parameters (vectors on the stack, in aligned pairs, after
+/// an odd number of 8-byte slots too) and up to four results (the results
+/// area, where a v128 takes 16 bytes).
+fn v128_signatures() -> Vec<FuncType> {
+    let patterns: [&[ValType]; 3] = [
+        &[ValType::V128],
+        &[ValType::V128, ValType::I32, ValType::F64],
+        &[
+            ValType::I64,
+            ValType::V128,
+            ValType::F32,
+            ValType::I32,
+            ValType::V128,
+        ],
+    ];
+    let results: [&[ValType]; 4] = [
+        &[ValType::V128],
+        &[],
+        &[ValType::I32, ValType::V128, ValType::F64],
+        &[ValType::V128, ValType::F32, ValType::V128, ValType::I64],
+    ];
+    let mut out = Vec::new();
+    for n in 0..=16usize {
+        for (p, pat) in patterns.iter().enumerate() {
+            let params: Vec<ValType> = (0..n).map(|j| pat[j % pat.len()]).collect();
+            out.push(FuncType::new(params, results[(n + p) % 4].iter().copied()));
+        }
+    }
+    out
+}
+
+fn optimized_engine() -> Engine {
+    Engine::new(Config {
+        strategy: Strategy::Optimized,
+        ..Config::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn v128_signatures_cover_the_shapes() {
+    let sigs = v128_signatures();
+    let xmm = |t: &FuncType| t.params().iter().filter(|p| p.in_xmm()).count();
+    assert!(sigs
+        .iter()
+        .any(|t| xmm(t) > 8 && t.params()[8..].contains(&ValType::V128)));
+    assert!(sigs
+        .iter()
+        .any(|t| t.results().iter().filter(|r| **r == ValType::V128).count() == 2));
+    assert!(sigs.iter().any(|t| t.results() == [ValType::V128]));
+}
+
+#[test]
+fn v128_between_optimized_functions_and_the_host() {
+    let engine = optimized_engine();
+    let sigs = v128_signatures();
+    for mech in [Mech::Call, Mech::CallIndirect] {
+        check_callers_in(&engine, &sigs, mech, &[0, 1, 2, 3, 4]);
+    }
+}
+
+#[test]
+fn v128_from_the_host_into_optimized_code() {
+    let engine = optimized_engine();
+    for ty in &v128_signatures() {
+        let mut s = instantiate(&engine, ty);
+        let args: Vec<Val> = ty
+            .params()
+            .iter()
+            .enumerate()
+            .map(|(j, &t)| arg(j, t))
+            .collect();
+        let want = expected(ty, &args);
+        let f = s.instance.get_func(&s.store, "callee_o").unwrap();
+        let mut out: Vec<Val> = want.iter().map(|v| Val::default_for(v.ty())).collect();
+        f.call(&mut s.store, &args, &mut out)
+            .unwrap_or_else(|e| panic!("{ty}: {e}"));
+        assert!(same(&out, &want), "{ty}:\n got {out:?}\nwant {want:?}");
     }
 }

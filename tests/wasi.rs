@@ -1658,13 +1658,17 @@ fn drop_timing(out: &str) -> String {
         .collect()
 }
 
-fn run_sample(test: &str) {
+fn run_sample(test: &str, strategy: Strategy) {
     let rows = manifest();
     let (_, module, args, exit) = rows
         .iter()
         .find(|r| r.0 == test)
         .unwrap_or_else(|| panic!("{test} in manifest"));
-    let engine = engine();
+    let engine = Engine::new(Config {
+        strategy,
+        ..Config::default()
+    })
+    .expect("engine");
     let module_path = samples_dir().join(module);
     let m = Module::from_file(&engine, &module_path).expect("sample module");
     let mut ctx = WasiCtx::new();
@@ -1705,9 +1709,14 @@ fn run_sample(test: &str) {
     }
 }
 
+/// The strategy a sample runs under: baseline unless its row names one.
+fn strategy_of(named: &[Strategy]) -> Strategy {
+    named.first().copied().unwrap_or(Strategy::Baseline)
+}
+
 macro_rules! samples {
-    ($($f:ident => $name:literal,)*) => {
-        $(#[test] fn $f() { run_sample($name); })*
+    ($($f:ident => $name:literal $(in $s:ident)?,)*) => {
+        $(#[test] fn $f() { run_sample($name, strategy_of(&[$(Strategy::$s)?])); })*
 
         #[test]
         fn samples_manifest_is_fully_covered() {
@@ -1734,4 +1743,13 @@ samples! {
     sample_debugme_g => "debugme-g",
     sample_fib_badarg => "fib-badarg",
     sample_big => "big",
+    // Vector code (-msimd128): the baseline has no SIMD yet, so these run
+    // dynamic (vector functions start optimized, the rest baseline).
+    sample_nbody_simd => "nbody-simd" in Dynamic,
+    sample_matmul_simd => "matmul-simd" in Dynamic,
+    sample_sha256_simd => "sha256-simd" in Dynamic,
+    sample_sieve_simd => "sieve-simd" in Dynamic,
+    sample_interp_simd => "interp-simd" in Dynamic,
+    sample_imgproc => "imgproc" in Dynamic,
+    sample_imgproc_g => "imgproc-g" in Dynamic,
 }

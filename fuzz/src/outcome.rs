@@ -11,6 +11,7 @@ pub enum V {
     F64(u64),
     /// A reference: only null-ness is comparable across engines.
     Ref(bool),
+    V128(u128),
 }
 
 impl PartialEq for V {
@@ -25,6 +26,7 @@ impl PartialEq for V {
                 a == b || (f64::from_bits(a).is_nan() && f64::from_bits(b).is_nan())
             }
             (V::Ref(a), V::Ref(b)) => a == b,
+            (V::V128(a), V::V128(b)) => a == b,
             _ => false,
         }
     }
@@ -119,6 +121,7 @@ pub fn from_wdb(v: &wdb::Val) -> V {
         wdb::Val::F64(x) => V::F64(x),
         wdb::Val::FuncRef(f) => V::Ref(f.is_none()),
         wdb::Val::ExternRef(r) => V::Ref(r.is_none()),
+        wdb::Val::V128(x) => V::V128(x),
     }
 }
 

@@ -9,6 +9,8 @@ use super::x64::asm::{Assembler, R11, R13, R14, R15};
 pub use super::x64::asm::{Gpr, Xmm, R10, R8, R9, RAX, RBP, RCX, RDI, RDX, RSI, RSP};
 use dynasmrt::DynamicLabel;
 
+use crate::types::ValType;
+
 /// Scratch register: never allocated, dead between operations.
 pub const SCRATCH: Gpr = R11;
 /// Debug code: a copy of the function's debug byte (see `load_debug_flag`).
@@ -474,6 +476,26 @@ impl Masm {
         self.asm.fstore(f64, base, disp, src)
     }
 
+    /// Loads a whole v128 (unaligned).
+    pub fn vload(&mut self, dst: Xmm, base: Gpr, disp: i32) {
+        self.asm.vload(dst, base, disp)
+    }
+
+    /// Stores a whole v128 (unaligned).
+    pub fn vstore(&mut self, base: Gpr, disp: i32, src: Xmm) {
+        self.asm.vstore(base, disp, src)
+    }
+
+    /// Loads a value of a type that lives in xmm registers.
+    pub fn xload(&mut self, ty: ValType, dst: Xmm, base: Gpr, disp: i32) {
+        self.asm.xload(ty, dst, base, disp)
+    }
+
+    /// Stores a value of a type that lives in xmm registers.
+    pub fn xstore(&mut self, ty: ValType, base: Gpr, disp: i32, src: Xmm) {
+        self.asm.xstore(ty, base, disp, src)
+    }
+
     pub fn fmov(&mut self, dst: Xmm, src: Xmm) {
         self.asm.fmov(dst, src)
     }
@@ -610,19 +632,13 @@ impl Masm {
 
     /// `jmp reg`
     pub fn jmp_reg(&mut self, r: Gpr) {
-        dynasm!(self.ops ; .arch x64 ; jmp Rq(r));
+        self.asm.jmp_reg(r)
     }
 
     /// For a tail call: `rsp = min(rbp + disp, rsp) - size` (through r10),
     /// a staging area below both the frame and `[rbp + disp]`.
     pub fn tail_staging(&mut self, disp: i32, size: i32) {
-        dynasm!(self.ops ; .arch x64
-            ; lea r10, [rbp + disp]
-            ; cmp r10, rsp
-            ; cmova r10, rsp
-            ; sub r10, size
-            ; mov rsp, r10
-        );
+        self.asm.tail_staging(disp, size)
     }
 
     pub fn call_label(&mut self, l: DynamicLabel) {

@@ -12,7 +12,8 @@
 use super::x64::asm::{Assembler as Masm, RAX, RBP, RSP};
 use crate::abi::{abi_for, ArgLoc};
 use crate::code::{FuncCode, TrapSite};
-use crate::types::{FuncType, ValType};
+use crate::types::FuncType;
+use crate::vm::layout::{value_offsets, values_size};
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
 /// `extern "C" fn(callee_vmctx, code, values, activation) -> u32` (0 ok, 1 trapped)
@@ -46,16 +47,19 @@ pub fn entry_trampoline(ty: &FuncType) -> FuncCode {
     );
     // The callee pops this area; the exit restores rsp from rbp.
     m.sub_rsp(abi.stack_arg_bytes());
+    let offs = value_offsets(ty.params());
     for (i, loc) in abi.params.iter().enumerate() {
         let t = ty.params()[i];
-        let src = 8 * i as i32;
+        let src = offs[i];
         match *loc {
             ArgLoc::Stack(n) => {
-                let d = 8 * n as i32;
-                dynasm!(m.ops ; .arch x64 ; mov r11, [r12 + src] ; mov [rsp + d], r11);
+                for w in 0..t.words() as i32 {
+                    let (d, s) = (8 * n as i32 + 8 * w, src + 8 * w);
+                    dynasm!(m.ops ; .arch x64 ; mov r11, [r12 + s] ; mov [rsp + d], r11);
+                }
             }
             ArgLoc::Gpr(r) => dynasm!(m.ops ; .arch x64 ; mov Rq(r), [r12 + src]),
-            ArgLoc::Xmm(x) => m.fload(t == ValType::F64, x, 12, src),
+            ArgLoc::Xmm(x) => m.xload(t, x, 12, src),
         }
     }
     if abi.retptr {
@@ -69,8 +73,8 @@ pub fn entry_trampoline(ty: &FuncType) -> FuncCode {
     );
     if ty.results().len() == 1 {
         let t = ty.results()[0];
-        if t.is_float() {
-            m.fstore(t == ValType::F64, 12, 0, 0);
+        if t.in_xmm() {
+            m.xstore(t, 12, 0, 0);
         } else {
             dynasm!(m.ops ; .arch x64 ; mov [r12], rax);
         }
@@ -104,20 +108,27 @@ pub fn landing_pad() -> FuncCode {
 
 pub fn host_trampoline(ty: &FuncType, host_entry: HostEntryFn) -> FuncCode {
     let abi = abi_for(ty);
-    let n = ty.params().len().max(ty.results().len()).max(1) as i32;
-    let frame = (8 * n + 8 + 15) & !15;
+    let n = values_size(ty.params())
+        .max(values_size(ty.results()))
+        .max(8);
+    let frame = (n + 8 + 15) & !15;
     let mut m = Masm::new();
     dynasm!(m.ops ; .arch x64 ; push rbp ; mov rbp, rsp ; sub rsp, frame);
     if abi.retptr {
         dynasm!(m.ops ; .arch x64 ; mov [rbp - 8], rdx);
     }
+    let offs = value_offsets(ty.params());
     for (i, loc) in abi.params.iter().enumerate() {
         let t = ty.params()[i];
-        let d = 8 * i as i32;
+        let d = offs[i];
         match *loc {
             ArgLoc::Gpr(r) => dynasm!(m.ops ; .arch x64 ; mov [rsp + d], Rq(r)),
-            ArgLoc::Xmm(x) => m.fstore(t == ValType::F64, RSP, d, x),
-            ArgLoc::Stack(s) => m.copy_slot(RSP, d, RBP, 16 + 8 * s as i32),
+            ArgLoc::Xmm(x) => m.xstore(t, RSP, d, x),
+            ArgLoc::Stack(s) => {
+                for w in 0..t.words() as i32 {
+                    m.copy_slot(RSP, d + 8 * w, RBP, 16 + 8 * s as i32 + 8 * w);
+                }
+            }
         }
     }
     let entry = host_entry as usize as i64;
@@ -133,15 +144,16 @@ pub fn host_trampoline(ty: &FuncType, host_entry: HostEntryFn) -> FuncCode {
         0 => {}
         1 => {
             let t = ty.results()[0];
-            if t.is_float() {
-                m.fload(t == ValType::F64, 0, RSP, 0);
+            if t.in_xmm() {
+                m.xload(t, 0, RSP, 0);
             } else {
                 m.load(true, RAX, RSP, 0);
             }
         }
-        nr => {
+        _ => {
+            // The values array and the results area share one layout.
             dynasm!(m.ops ; .arch x64 ; mov rax, [rbp - 8]);
-            for k in 0..nr as i32 {
+            for k in 0..values_size(ty.results()) / 8 {
                 m.copy_slot(RAX, 8 * k, RSP, 8 * k);
             }
         }

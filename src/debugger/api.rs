@@ -151,6 +151,10 @@ impl SetValue {
             (ValType::FuncRef | ValType::ExternRef, _) => {
                 Err(format!("a {ty} cannot be set from the debugger"))
             }
+            (ValType::V128, _) => Err(
+                "a v128 can be set only in baseline debug frames, and the baseline has no SIMD yet"
+                    .into(),
+            ),
         }
     }
 }
@@ -541,6 +545,8 @@ pub struct Value {
     pub ty: ValType,
     /// Raw bits (32-bit types in the low half). Meaningless when `place` is `Unavailable`.
     pub bits: u64,
+    /// The upper 64 bits of a v128 (0 for other types).
+    pub hi: u64,
     pub place: Place,
 }
 
@@ -595,6 +601,8 @@ pub struct GlobalValue {
     pub ty: ValType,
     pub mutable: bool,
     pub bits: u64,
+    /// The upper 64 bits of a v128 (0 for other types).
+    pub hi: u64,
 }
 
 /// Everything a client needs to draw a pause.
@@ -753,6 +761,18 @@ pub fn format_bits(ty: ValType, bits: u64) -> String {
         ValType::F64 => format!("{:?}", f64::from_bits(bits)),
         ValType::FuncRef | ValType::ExternRef if bits == 0 => "null".into(),
         ValType::FuncRef | ValType::ExternRef => format!("{bits:#x}"),
+        ValType::V128 => format!("v128 (low half {bits:#018x})"),
+    }
+}
+
+/// A value of any type as text: `format_bits`, or hex and lanes for a v128
+/// (in the shape `v128::lanes()` says).
+pub fn format_value(ty: ValType, bits: u64, hi: u64) -> String {
+    match ty {
+        ValType::V128 => {
+            super::v128::format_v128(super::v128::join(bits, hi), super::v128::lanes())
+        }
+        _ => format_bits(ty, bits),
     }
 }
 

@@ -37,6 +37,8 @@ pub enum View {
     InfoWatchpoints,
     /// Wait this many milliseconds (batch scripts attaching to a running program).
     Sleep(u64),
+    /// Show v128 values in this lane shape (`None`: say which one is used).
+    Lanes(Option<super::v128::Lanes>),
     /// Native code under each wasm instruction (`disas /m`; `/r` adds raw
     /// bytes), of the selected frame or of a function (`what`), in the tier
     /// its code runs or in `tier` (compiled on demand).
@@ -59,6 +61,7 @@ pub const HELP: &[&str] = &[
     "stepi|si  nexti|ni  step|s  next|n  finish  continue|c  pause  restart  detach",
     "backtrace|bt  frame|f N  locals  stack  regs  globals  tables  list|l  disas [FUNC|0xOFF]",
     "x ADDR [LEN]                             memory, hex and ASCII",
+    "lanes [i8x16|i16x8|i32x4|i64x2|f32x4|f64x2]   how v128 values are split (default i32x4)",
     "print|p[/x|/d|/u|/c|/f] EXPR             C/C++ expression (DWARF names, $localN, $globalN)",
     "ptype EXPR|TYPE   whatis EXPR   display[/F] EXPR   undisplay [N]   set var LHS = VALUE",
     "info locals|args (source)   info wasm-locals   locals (wasm)",
@@ -443,6 +446,12 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
             )),
             Err(_) => Err("usage: sleep MILLISECONDS".into()),
         },
+        "lanes" => match rest {
+            "" => Ok(Parsed::Show(View::Lanes(None))),
+            l => super::v128::Lanes::parse(l)
+                .map(|l| Parsed::Show(View::Lanes(Some(l))))
+                .ok_or_else(|| "usage: lanes i8x16|i16x8|i32x4|i64x2|f32x4|f64x2".into()),
+        },
         "help" | "h" | "?" => Ok(Parsed::Help),
         _ => Err(format!("unknown command `{word}` (try `help`)")),
     }
@@ -644,7 +653,7 @@ fn value_line(name: &str, v: &Value) -> String {
     format!(
         "{name:<10} {:<4} {:<24} {}",
         v.ty.to_string(),
-        format_bits(v.ty, v.bits),
+        format_value(v.ty, v.bits, v.hi),
         v.place.describe()
     )
 }
@@ -950,7 +959,7 @@ impl Console {
                                 g.index,
                                 g.ty.to_string(),
                                 if g.mutable { "mut" } else { "const" },
-                                format_bits(g.ty, g.bits),
+                                format_value(g.ty, g.bits, g.hi),
                                 g.name
                                     .as_ref()
                                     .map(|n| format!("  ({n})"))
@@ -1050,6 +1059,12 @@ impl Console {
             }
             View::InfoWatchpoints => watch_table(&session.watchpoints()),
             View::Sleep(_) => Vec::new(),
+            View::Lanes(l) => {
+                if let Some(l) = l {
+                    super::v128::set_lanes(l);
+                }
+                vec![format!("v128 lanes: {}", super::v128::lanes().name())]
+            }
         })
     }
 

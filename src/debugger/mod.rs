@@ -15,6 +15,7 @@ mod program;
 mod session;
 mod source;
 mod trap_check;
+pub mod v128;
 pub mod values;
 
 pub use api::*;

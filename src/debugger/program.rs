@@ -402,6 +402,7 @@ fn values(v: Vec<DebugValue>) -> Vec<Value> {
         .map(|d| Value {
             ty: d.ty,
             bits: d.bits,
+            hi: d.hi,
             place: place(d),
         })
         .collect()
@@ -529,7 +530,7 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
         .map(|e| (e.index, e.name.as_str()))
         .collect();
     let globals = ctx
-        .globals()
+        .globals_wide()
         .into_iter()
         .enumerate()
         .map(|(i, (t, bits))| GlobalValue {
@@ -537,7 +538,8 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
             name: export_names.get(&(i as u32)).map(|s| s.to_string()),
             ty: t.ty,
             mutable: t.mutable,
-            bits,
+            bits: bits as u64,
+            hi: (bits >> 64) as u64,
         })
         .collect();
     Snapshot {
@@ -690,15 +692,21 @@ fn serve(shared: &Shared, ctx: &DebugContext<'_>, snap: &Snapshot, cmd: Command)
                 });
             answer(shared, done)
         }
-        Command::Print { frame, expr } => shared.source_request(
-            ctx,
-            snap,
-            frame,
-            SourceRequest::Print {
-                expr,
-                format: PrintFormat::Natural,
-            },
-        ),
+        Command::Print { frame, expr } => match super::v128::print_wasm_v128(snap, frame, &expr) {
+            Some(text) => {
+                shared.emit(Event::Message(text));
+                false
+            }
+            None => shared.source_request(
+                ctx,
+                snap,
+                frame,
+                SourceRequest::Print {
+                    expr,
+                    format: PrintFormat::Natural,
+                },
+            ),
+        },
         Command::Source { frame, request } => shared.source_request(ctx, snap, frame, request),
         Command::Watch { frame, kind, expr } => {
             shared.watch_command(ctx, snap, frame, kind, expr);

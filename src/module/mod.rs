@@ -3,6 +3,7 @@
 //! segments, names, custom sections, function body ranges).
 
 mod body;
+mod vector_use;
 
 pub use body::{BodyError, FuncBodyReader};
 
@@ -16,9 +17,11 @@ use wasmparser::{
     ValidatorResources, WasmFeatures,
 };
 
-/// Wasm 2.0 without SIMD, plus tail calls and extended constant expressions.
+/// Wasm 2.0 (with its 128-bit SIMD), relaxed SIMD, tail calls and extended
+/// constant expressions.
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2.difference(WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD)
+    WasmFeatures::WASM2
+        | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::TAIL_CALL
         | WasmFeatures::EXTENDED_CONST
 }
@@ -29,6 +32,7 @@ pub enum ConstExpr {
     I64(i64),
     F32(u32),
     F64(u64),
+    V128(u128),
     RefNull(ValType),
     RefFunc(u32),
     GlobalGet(u32),
@@ -530,6 +534,7 @@ fn convert_const_expr(e: &wasmparser::ConstExpr<'_>) -> wasmparser::Result<Const
         O::I64Const { value } => ConstExpr::I64(value),
         O::F32Const { value } => ConstExpr::F32(value.bits()),
         O::F64Const { value } => ConstExpr::F64(value.bits()),
+        O::V128Const { value } => ConstExpr::V128(u128::from_le_bytes(*value.bytes())),
         O::RefNull { hty } => ConstExpr::RefNull(
             if matches!(
                 hty,

@@ -215,10 +215,9 @@ impl Translator<'_, '_> {
                 self.b.ins().return_(&vals);
             }
             (_, Some(area)) => {
-                for (i, v) in vals.into_iter().enumerate() {
-                    self.b
-                        .ins()
-                        .store(MemFlagsData::trusted(), v, area, 8 * i as i32);
+                let offs = value_offsets(self.ty.results());
+                for (v, off) in vals.into_iter().zip(offs) {
+                    self.b.ins().store(MemFlagsData::trusted(), v, area, off);
                 }
                 self.b.ins().return_(&[]);
             }
@@ -393,7 +392,7 @@ impl Translator<'_, '_> {
         let mut call_args = Vec::with_capacity(nparams + 3);
         call_args.push(callee_vmctx);
         call_args.push(self.vmctx);
-        let area = (nres >= 2).then(|| self.results_area(nres));
+        let area = (nres >= 2).then(|| self.results_area(values_size(ty.results()) as u32));
         if let Some(slot) = area {
             let p = self.b.ins().stack_addr(I64, slot, 0);
             call_args.push(p);
@@ -409,8 +408,8 @@ impl Translator<'_, '_> {
                 }
             }
             Some(slot) => {
-                for (i, &t) in ty.results().iter().enumerate() {
-                    let v = self.b.ins().stack_load(I64, ir_type(t), slot, 8 * i as i32);
+                for (&t, off) in ty.results().iter().zip(value_offsets(ty.results())) {
+                    let v = self.b.ins().stack_load(I64, ir_type(t), slot, off);
                     self.push(v);
                 }
             }
@@ -418,9 +417,8 @@ impl Translator<'_, '_> {
     }
 
     /// The stack slot callees store two or more results into (one per function,
-    /// as large as the largest call needs).
-    fn results_area(&mut self, n: usize) -> cranelift_codegen::ir::StackSlot {
-        let size = 8 * n as u32;
+    /// as large as the largest call needs: `size` bytes).
+    fn results_area(&mut self, size: u32) -> cranelift_codegen::ir::StackSlot {
         match self.results_slot {
             Some(s) => {
                 let data = &mut self.b.func.sized_stack_slots[s];

@@ -283,21 +283,23 @@ impl Translator<'_, '_> {
             self.liveness.at_loop(self.offset)
         }
         .into_owned();
-        let mut tags: Vec<u32> = live
-            .iter()
-            .map(|&i| tag(i, self.locals[i as usize].1))
-            .collect();
+        let mut types: Vec<ValType> = live.iter().map(|&i| self.locals[i as usize].1).collect();
         for &v in &self.stack {
-            let t = match self.b.func.dfg.value_type(v) {
+            types.push(match self.b.func.dfg.value_type(v) {
                 I32 => ValType::I32,
                 I64 => ValType::I64,
                 ir::types::F32 => ValType::F32,
-                _ => ValType::F64,
-            };
-            tags.push(tag(0, t));
+                ir::types::F64 => ValType::F64,
+                _ => ValType::V128,
+            });
         }
+        let tags: Vec<u32> = types
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| tag(live.get(k).copied().unwrap_or(0), t))
+            .collect();
         let n = tags.len();
-        let slot = self.record_slot(record_words(n));
+        let slot = self.record_slot(record_words(&types));
         let base = self.b.ins().stack_addr(I64, slot, 0);
         let flags = MemFlagsData::trusted();
         let store_word = |t: &mut Self, word: u64, at: usize| {
@@ -316,15 +318,19 @@ impl Translator<'_, '_> {
             let word = pair[0] as u64 | pair.get(1).map_or(0, |&t| (t as u64) << 32);
             store_word(self, word, HEADER_WORDS + w);
         }
-        let first = HEADER_WORDS + tag_words(n);
-        for (k, &i) in live.iter().enumerate() {
-            let v = self.b.use_var(self.locals[i as usize].0);
-            self.b.ins().store(flags, v, base, 8 * (first + k) as i32);
-        }
-        for k in 0..self.stack.len() {
-            let v = self.stack[k];
-            let at = first + live.len() + k;
-            self.b.ins().store(flags, v, base, 8 * at as i32);
+        // Values in tag order; a v128 takes two words (the slot is only
+        // 8-aligned, so vectors are stored unaligned).
+        let mut values: Vec<Value> = live
+            .iter()
+            .map(|&i| self.b.use_var(self.locals[i as usize].0))
+            .collect();
+        values.extend_from_slice(&self.stack);
+        let unaligned = MemFlagsData::new().with_notrap();
+        let mut at = HEADER_WORDS + tag_words(n);
+        for (v, t) in values.into_iter().zip(types) {
+            let f = if t.is_v128() { unaligned } else { flags };
+            self.b.ins().store(f, v, base, 8 * at as i32);
+            at += t.words();
         }
         base
     }

@@ -30,7 +30,7 @@ pub(crate) enum Ext {
 
 impl Translator<'_, '_> {
     /// Pops the index; returns the native address and the static displacement.
-    fn heap_address(&mut self, memarg: &MemArg) -> Res<(Value, i32)> {
+    pub(crate) fn heap_address(&mut self, memarg: &MemArg) -> Res<(Value, i32)> {
         if memarg.target != wasmparser::MemArgTarget::Memory(0) {
             return Err("multiple memories are not supported".into());
         }

@@ -11,7 +11,8 @@
 //! - `liveness.rs`: which locals are live at each interrupt check;
 //! - `translate.rs`: the operator match and the numeric operators;
 //! - `control.rs`: blocks, loops, ifs, branches, returns and calls;
-//! - `memory.rs`: linear-memory and table operators.
+//! - `memory.rs`: linear-memory and table operators;
+//! - `simd.rs`: the 128-bit vector operators (SIMD and relaxed SIMD).
 //!
 //! Invariants kept here:
 //! - Code follows the one calling convention of `vm::layout` (System V, callee
@@ -40,6 +41,7 @@ mod env;
 mod guard;
 pub(crate) mod liveness;
 mod memory;
+mod simd;
 mod translate;
 
 pub use guard::too_large_to_optimize;
@@ -90,6 +92,7 @@ fn ir_type(t: ValType) -> ir::Type {
         ValType::I64 | ValType::FuncRef | ValType::ExternRef => ir::types::I64,
         ValType::F32 => ir::types::F32,
         ValType::F64 => ir::types::F64,
+        ValType::V128 => ir::types::I8X16,
     }
 }
 

@@ -94,6 +94,7 @@ impl<'m, 'b> Translator<'m, 'b> {
                 match t {
                     ValType::F32 => b.ins().f32const(Ieee32::with_bits(0)),
                     ValType::F64 => b.ins().f64const(Ieee64::with_bits(0)),
+                    ValType::V128 => super::simd::vconst(&mut b, ir_type(t), [0; 16]),
                     t => b.ins().iconst(ir_type(t), 0),
                 }
             };
@@ -443,7 +444,11 @@ impl<'m, 'b> Translator<'m, 'b> {
             O::TableInit { elem_index, table } => self.table_init(elem_index, table),
             O::ElemDrop { elem_index } => self.elem_drop(elem_index),
 
-            _ => return Err(format!("unsupported instruction {op:?}")),
+            _ => {
+                if !self.visit_simd(op)? {
+                    return Err(format!("unsupported instruction {op:?}"));
+                }
+            }
         }
         Ok(())
     }

@@ -67,6 +67,8 @@ pub struct DebugContext<'a> {
 pub struct DebugValue {
     pub ty: ValType,
     pub bits: u64,
+    /// The upper 64 bits of a v128 (0 for other types).
+    pub hi: u64,
     pub loc: Option<ValueLoc>,
     /// False when the value cannot be recovered: a caller's register
     /// (`loc` says which), or a local optimized code did not keep because it
@@ -80,6 +82,7 @@ impl DebugValue {
         DebugValue {
             ty,
             bits: 0,
+            hi: 0,
             loc: None,
             available: false,
         }
@@ -161,9 +164,20 @@ impl DebugContext<'_> {
                 }
             }
         };
+        // SAFETY: as above; a v128 fills 16 bytes of its slot or register.
+        let hi = unsafe {
+            match loc {
+                ValueLoc::Xmm(x) if ty.is_v128() => *regs.add(17 + 2 * x as usize),
+                ValueLoc::Frame(off) if ty.is_v128() => {
+                    *((self.fp as isize + off as isize + 8) as *const u64)
+                }
+                _ => 0,
+            }
+        };
         DebugValue {
             ty,
             bits: mask(ty, raw),
+            hi,
             loc: Some(loc),
             available: true,
         }
@@ -195,7 +209,8 @@ impl DebugContext<'_> {
             if let Some(slot) = out.get_mut(i as usize) {
                 *slot = DebugValue {
                     ty,
-                    bits: mask(ty, raw),
+                    bits: mask(ty, raw as u64),
+                    hi: (raw >> 64) as u64,
                     loc: None,
                     available: true,
                 };
@@ -211,7 +226,8 @@ impl DebugContext<'_> {
                 .into_iter()
                 .map(|(ty, raw)| DebugValue {
                     ty,
-                    bits: mask(ty, raw),
+                    bits: mask(ty, raw as u64),
+                    hi: (raw >> 64) as u64,
                     loc: None,
                     available: true,
                 })
@@ -334,6 +350,14 @@ impl DebugContext<'_> {
 
     /// Every global of the paused instance (imported ones first): type and raw bits.
     pub fn globals(&self) -> Vec<(GlobalType, u64)> {
+        self.globals_wide()
+            .into_iter()
+            .map(|(t, v)| (t, v as u64))
+            .collect()
+    }
+
+    /// Every global with all 128 bits of its cell (a v128 fills them).
+    pub fn globals_wide(&self) -> Vec<(GlobalType, u128)> {
         let Some(inst) = self.instance() else {
             return Vec::new();
         };
@@ -341,8 +365,16 @@ impl DebugContext<'_> {
         info.globals
             .iter()
             .zip(inst.global_ptrs.iter())
-            // SAFETY: global pointers refer to store-owned cells.
-            .map(|(t, &p)| (*t, mask(t.ty, unsafe { *p })))
+            // SAFETY: global pointers refer to store-owned 16-byte cells.
+            .map(|(t, &p)| {
+                let v = unsafe { *(p as *const u128) };
+                let v = if t.ty.is_v128() {
+                    v
+                } else {
+                    mask(t.ty, v as u64) as u128
+                };
+                (*t, v)
+            })
             .collect()
     }
 
@@ -481,18 +513,26 @@ impl DebugContext<'_> {
                                 bits: mask(ty, unsafe {
                                     *((next as isize + off as isize) as *const u64)
                                 }),
+                                // SAFETY: as above (a v128 slot is 16 bytes).
+                                hi: if ty.is_v128() {
+                                    unsafe { *((next as isize + off as isize + 8) as *const u64) }
+                                } else {
+                                    0
+                                },
                                 loc: Some(loc),
                                 available: true,
                             },
                             ValueLoc::Const(c) => DebugValue {
                                 ty,
                                 bits: c,
+                                hi: 0,
                                 loc: Some(loc),
                                 available: true,
                             },
                             _ => DebugValue {
                                 ty,
                                 bits: 0,
+                                hi: 0,
                                 loc: Some(loc),
                                 available: false,
                             },

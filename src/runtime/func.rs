@@ -6,7 +6,7 @@ use super::store::Store;
 use super::values::Val;
 use crate::error::{Error, Result, Trap};
 use crate::types::{FuncType, SigId};
-use crate::vm::layout::VMFuncRef;
+use crate::vm::layout::{value_offsets, values_size, VMFuncRef};
 use crate::vm::traps::{self, Activation};
 use std::sync::atomic::Ordering;
 
@@ -121,14 +121,15 @@ impl Func {
                 // SAFETY: the activation's store pointer is the `Store<T>` that owns
                 // this function (functions never cross stores); `values` is sized for the signature.
                 let store = unsafe { &mut *(store as *mut Store<T>) };
-                let n = shim_ty.params().len().max(shim_ty.results().len()).max(1);
+                let n = values_words(&shim_ty);
                 // SAFETY: as above.
                 let raw = unsafe { std::slice::from_raw_parts_mut(values, n) };
+                let offs = value_offsets(shim_ty.params());
                 let params: Vec<Val> = shim_ty
                     .params()
                     .iter()
-                    .enumerate()
-                    .map(|(i, t)| Val::from_raw(*t, raw[i], store_id))
+                    .zip(offs)
+                    .map(|(t, o)| Val::read_words(*t, raw, o as usize / 8, store_id))
                     .collect();
                 let mut results: Vec<Val> = shim_ty
                     .results()
@@ -136,14 +137,15 @@ impl Func {
                     .map(|t| Val::default_for(*t))
                     .collect();
                 f(Caller { store, vmctx }, &params, &mut results)?;
-                for (i, (v, t)) in results.iter().zip(shim_ty.results()).enumerate() {
+                let offs = value_offsets(shim_ty.results());
+                for ((v, t), o) in results.iter().zip(shim_ty.results()).zip(offs) {
                     if v.ty() != *t {
                         return Err(Trap::host(format!(
                             "host function returned {} for a {t} result",
                             v.ty()
                         )));
                     }
-                    raw[i] = v.to_raw();
+                    v.write_words(raw, o as usize / 8);
                 }
                 Ok(())
             },
@@ -216,10 +218,9 @@ impl Func {
                 ty.results().len()
             )));
         }
-        let n = ty.params().len().max(ty.results().len()).max(1);
-        let mut values = vec![0u64; n];
-        for (i, p) in params.iter().enumerate() {
-            values[i] = p.to_raw();
+        let mut values = vec![0u64; values_words(&ty)];
+        for (p, o) in params.iter().zip(value_offsets(ty.params())) {
+            p.write_words(&mut values, o as usize / 8);
         }
         // SAFETY: the entry belongs to this store (checked above) and lives as long as it.
         let entry = unsafe { &*self.raw };
@@ -235,11 +236,22 @@ impl Func {
         } else {
             invoke_wasm(store, entry, &ty, &mut values)?;
         }
-        for (i, t) in ty.results().iter().enumerate() {
-            results[i] = Val::from_raw(*t, values[i], store.inner.id);
+        for ((r, t), o) in results
+            .iter_mut()
+            .zip(ty.results())
+            .zip(value_offsets(ty.results()))
+        {
+            *r = Val::read_words(*t, &values, o as usize / 8, store.inner.id);
         }
         Ok(())
     }
+}
+
+/// Words of the values array a call of `ty` goes through: the larger of
+/// the parameters' and the results' layouts (`vm::layout::value_offsets`), at least one.
+pub(crate) fn values_words(ty: &FuncType) -> usize {
+    let bytes = values_size(ty.params()).max(values_size(ty.results()));
+    (bytes as usize / 8).max(1)
 }
 
 /// Reserve kept below the wasm stack limit for host calls and the runtime.

@@ -97,24 +97,26 @@ impl InstanceData {
     pub fn elem_value(&self, item: &ElemItem) -> u64 {
         match item {
             ElemItem::Func(f) => self.funcref_ptrs[*f as usize] as u64,
-            ElemItem::Expr(e) => self.const_value(e),
+            ElemItem::Expr(e) => self.const_value(e) as u64,
         }
     }
 
-    pub fn const_value(&self, e: &ConstExpr) -> u64 {
+    /// The raw value of a constant expression (128 bits: a v128 fills them).
+    pub fn const_value(&self, e: &ConstExpr) -> u128 {
         match *e {
             ConstExpr::Ops(ref ops) => crate::module::ConstOp::eval(ops, |g| {
                 // SAFETY: global pointers refer to store-owned cells.
                 unsafe { *self.global_ptrs[g as usize] }
-            }),
-            ConstExpr::I32(v) => v as u32 as u64,
-            ConstExpr::I64(v) => v as u64,
-            ConstExpr::F32(b) => b as u64,
-            ConstExpr::F64(b) => b,
+            }) as u128,
+            ConstExpr::I32(v) => v as u32 as u128,
+            ConstExpr::I64(v) => v as u64 as u128,
+            ConstExpr::F32(b) => b as u128,
+            ConstExpr::F64(b) => b as u128,
+            ConstExpr::V128(v) => v,
             ConstExpr::RefNull(_) => 0,
-            ConstExpr::RefFunc(f) => self.funcref_ptrs[f as usize] as u64,
-            // SAFETY: global pointers refer to store-owned cells.
-            ConstExpr::GlobalGet(g) => unsafe { *self.global_ptrs[g as usize] },
+            ConstExpr::RefFunc(f) => self.funcref_ptrs[f as usize] as u128,
+            // SAFETY: global pointers refer to store-owned 16-byte cells.
+            ConstExpr::GlobalGet(g) => unsafe { *(self.global_ptrs[g as usize] as *const u128) },
         }
     }
 }
@@ -299,7 +301,7 @@ impl Instance {
                 .collect(),
             global_ptrs: globals
                 .iter()
-                .map(|&g| &mut store.inner.globals[g as usize].value as *mut u64)
+                .map(|&g| &mut store.inner.globals[g as usize].value as *mut u128 as *mut u64)
                 .collect(),
             memory: memories.first().map_or(std::ptr::null_mut(), |&m| {
                 &mut *store.inner.memories[m as usize] as *mut _
@@ -342,8 +344,8 @@ impl Instance {
         for (k, init) in info.global_inits.iter().enumerate() {
             let g = info.num_imported_globals as usize + k;
             let v = data.const_value(init);
-            // SAFETY: store-owned global cell.
-            unsafe { *data.global_ptrs[g] = v };
+            // SAFETY: store-owned 16-byte global cell.
+            unsafe { *(data.global_ptrs[g] as *mut u128) = v };
         }
 
         // Exports.
@@ -625,7 +627,7 @@ impl Global {
             return Err(Error::Usage("global value does not match its type".into()));
         }
         store.inner.globals.push(Box::new(GlobalCell {
-            value: v.to_raw(),
+            value: v.to_raw128(),
             ty,
         }));
         Ok(Global {
@@ -636,7 +638,7 @@ impl Global {
 
     pub fn get<T>(&self, store: &Store<T>) -> Val {
         let c = &store.inner.globals[self.index as usize];
-        Val::from_raw(c.ty.ty, c.value, store.inner.id)
+        Val::from_raw128(c.ty.ty, c.value, store.inner.id)
     }
 
     pub fn set<T>(&self, store: &mut Store<T>, v: Val) -> Result<()> {
@@ -646,7 +648,7 @@ impl Global {
                 "cannot set an immutable global or a value of another type".into(),
             ));
         }
-        c.value = v.to_raw();
+        c.value = v.to_raw128();
         Ok(())
     }
 }

@@ -17,7 +17,9 @@ static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 /// A global's storage. Compiled code points at `value`.
 #[repr(C)]
 pub struct GlobalCell {
-    pub value: u64,
+    /// The value's raw bits: scalars in the low 64, a v128 fills all 128
+    /// (compiled code reaches the cell through `VMCTX_GLOBALS`).
+    pub value: u128,
     pub ty: GlobalType,
 }
 

@@ -35,6 +35,8 @@ pub enum Val {
     /// Raw bits, so NaN payloads survive.
     F32(u32),
     F64(u64),
+    /// A 128-bit vector, lane 0 in the low bits (little-endian lanes).
+    V128(u128),
     FuncRef(Option<Func>),
     ExternRef(Option<ExternRef>),
 }
@@ -46,6 +48,7 @@ impl Val {
             Val::I64(_) => ValType::I64,
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
+            Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
         }
@@ -57,13 +60,16 @@ impl Val {
             ValType::I64 => Val::I64(0),
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
+            ValType::V128 => Val::V128(0),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
         }
     }
 
+    /// The raw 64-bit form (a v128 gives its low half: see [`Val::to_raw128`]).
     pub fn to_raw(&self) -> u64 {
         match *self {
+            Val::V128(v) => v as u64,
             Val::I32(v) => v as u32 as u64,
             Val::I64(v) => v as u64,
             Val::F32(v) => v as u64,
@@ -79,11 +85,50 @@ impl Val {
             ValType::I64 => Val::I64(raw as i64),
             ValType::F32 => Val::F32(raw as u32),
             ValType::F64 => Val::F64(raw),
+            ValType::V128 => Val::V128(raw as u128),
             ValType::FuncRef => Val::FuncRef((raw != 0).then_some(Func {
                 store: store_id,
                 raw: raw as *const VMFuncRef,
             })),
             ValType::ExternRef => Val::ExternRef(ExternRef::from_raw(raw)),
+        }
+    }
+
+    /// The raw form of any value, 128 bits wide (scalars in the low 64).
+    pub fn to_raw128(&self) -> u128 {
+        match *self {
+            Val::V128(v) => v,
+            _ => self.to_raw() as u128,
+        }
+    }
+
+    pub(crate) fn from_raw128(ty: ValType, raw: u128, store_id: u64) -> Val {
+        match ty {
+            ValType::V128 => Val::V128(raw),
+            _ => Val::from_raw(ty, raw as u64, store_id),
+        }
+    }
+
+    /// Stores the value at word `at` of a values array (two words for a v128).
+    pub(crate) fn write_words(&self, words: &mut [u64], at: usize) {
+        let raw = self.to_raw128();
+        words[at] = raw as u64;
+        if let Val::V128(_) = self {
+            words[at + 1] = (raw >> 64) as u64;
+        }
+    }
+
+    /// Reads a value of type `ty` from word `at` of a values array.
+    pub(crate) fn read_words(ty: ValType, words: &[u64], at: usize, store_id: u64) -> Val {
+        let hi = if ty.is_v128() { words[at + 1] } else { 0 };
+        Val::from_raw128(ty, (hi as u128) << 64 | words[at] as u128, store_id)
+    }
+
+    pub fn v128(&self) -> Option<u128> {
+        if let Val::V128(v) = self {
+            Some(*v)
+        } else {
+            None
         }
     }
 
@@ -132,6 +177,7 @@ impl fmt::Display for Val {
                     write!(f, "{v}")
                 }
             }
+            Val::V128(v) => write!(f, "0x{v:032x}"),
             Val::FuncRef(None) | Val::ExternRef(None) => write!(f, "null"),
             Val::FuncRef(Some(func)) => write!(f, "funcref:{:p}", func.raw),
             Val::ExternRef(Some(e)) => write!(f, "externref:{}", e.payload()),
@@ -173,6 +219,17 @@ impl Val {
             }
             ValType::F32 => Val::F32(s.parse::<f32>().map_err(|_| bad())?.to_bits()),
             ValType::F64 => Val::F64(s.parse::<f64>().map_err(|_| bad())?.to_bits()),
+            ValType::V128 => {
+                // 0x followed by up to 32 hex digits: the whole vector, lane 0 lowest.
+                let h = s
+                    .strip_prefix("0x")
+                    .or_else(|| s.strip_prefix("0X"))
+                    .ok_or_else(bad)?;
+                if h.is_empty() || h.len() > 32 {
+                    return Err(bad());
+                }
+                Val::V128(u128::from_str_radix(h, 16).map_err(|_| bad())?)
+            }
             ValType::FuncRef | ValType::ExternRef => {
                 if s == "null" {
                     Val::default_for(t)

@@ -263,11 +263,12 @@ impl Tiering {
     /// compiled before get it at once; the others get a lazy stub that compiles
     /// their debug code on their first call (so attaching to a large module
     /// costs one pointer store per function). Frames running other code keep
-    /// running it.
+    /// running it. Functions with vector code keep their optimized code (the
+    /// baseline has no SIMD yet; see [`Tiering::debuggable`]).
     pub fn tier_down_all(&self) -> Result<TierSwitch> {
         let t0 = Instant::now();
         self.shared.mode.store(Mode::Debug as u8, Ordering::SeqCst);
-        let funcs = self.shared.all_defined();
+        let funcs = self.debuggable();
         let mut lazy = 0;
         for &f in &funcs {
             if !self.shared.install(f, Tier::Debug, Duration::ZERO) {
@@ -287,7 +288,7 @@ impl Tiering {
     /// Like [`Tiering::tier_down_all`] but compiles all debug code now, in parallel.
     pub fn tier_down_all_eager(&self) -> Result<TierSwitch> {
         let t0 = Instant::now();
-        let funcs = self.shared.all_defined();
+        let funcs = self.debuggable();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let compiled = self
             .shared
@@ -299,6 +300,16 @@ impl Tiering {
             time: t0.elapsed(),
             ..s
         })
+    }
+
+    /// The defined functions the debug tier can compile: all but those with
+    /// `v128` values, which stay in optimized code (paused only at their
+    /// interrupt checks) until the baseline compiler has SIMD.
+    fn debuggable(&self) -> Vec<u32> {
+        let info = self.shared.module.info();
+        let mut funcs = self.shared.all_defined();
+        funcs.retain(|&f| !info.uses_v128(f));
+        funcs
     }
 
     /// Queues every function for the optimizing tier; each is swapped in as

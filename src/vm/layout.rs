@@ -7,6 +7,9 @@
 //! Cranelift's `tail` convention with the VMContexts (and a results-area
 //! pointer for two or more results) as leading arguments; the callee pops
 //! its stack arguments. Defined, with every location, in `crate::abi`.
+//! A v128 travels in an xmm register, or on the stack in a 16-byte aligned
+//! pair of slots; results areas and values arrays give it 16 bytes
+//! (`value_offsets`).
 //!
 //! # Code table
 //! Every function index of an instance has a pointer to a [`VMFuncRef`]
@@ -68,6 +71,26 @@ pub struct VMTable {
 pub const TABLE_ELEMENTS: i32 = 0;
 pub const TABLE_LENGTH: i32 = 8;
 
+/// Byte offset of each value in a values array or results area: values are
+/// packed in order, 8 bytes each, 16 for a v128 (`ValType::words`). The
+/// trampolines' values arrays and the results area of a call use this layout.
+pub fn value_offsets(types: &[crate::types::ValType]) -> Vec<i32> {
+    let mut at = 0;
+    types
+        .iter()
+        .map(|t| {
+            let o = at;
+            at += 8 * t.words() as i32;
+            o
+        })
+        .collect()
+}
+
+/// Bytes a values array or results area for `types` takes.
+pub fn values_size(types: &[crate::types::ValType]) -> i32 {
+    types.iter().map(|t| 8 * t.words() as i32).sum()
+}
+
 // ---- VMContext header (fixed offsets) --------------------------------------
 /// `*const VMRuntimeLimits`
 pub const VMCTX_LIMITS: i32 = 0;
@@ -75,7 +98,8 @@ pub const VMCTX_LIMITS: i32 = 0;
 pub const VMCTX_MEMORY: i32 = 8;
 /// `*const *const VMFuncRef`, indexed by function index.
 pub const VMCTX_FUNCREFS: i32 = 16;
-/// `*const *mut u64`: pointer to each global's 8-byte cell.
+/// `*const *mut u64`: pointer to each global's cell (16 bytes, 16-aligned;
+/// scalars in the low 8).
 pub const VMCTX_GLOBALS: i32 = 24;
 /// `*const *mut VMTable`, indexed by table index.
 pub const VMCTX_TABLES: i32 = 32;
@@ -180,8 +204,8 @@ pub const DEBUG_REGS_SIZE: i32 = 16 * 8 + 16 * 16;
 ///   bottom first. A tag is `local index | type code << 24` (the index is 0
 ///   for stack values; see [`interrupt_state::tag`]); references on the
 ///   operand stack are tagged i64;
-/// - then `n` value words in tag order (32-bit values in the low half, the
-///   high half unspecified).
+/// - then the values in tag order, one word each (32-bit values in the low
+///   half, the high half unspecified), two words for a v128 (low half first).
 pub mod interrupt_state {
     use crate::types::ValType;
 
@@ -196,6 +220,7 @@ pub mod interrupt_state {
             ValType::F64 => 3,
             ValType::FuncRef => 4,
             ValType::ExternRef => 5,
+            ValType::V128 => 6,
         }
     }
 
@@ -206,6 +231,7 @@ pub mod interrupt_state {
             2 => ValType::F32,
             3 => ValType::F64,
             4 => ValType::FuncRef,
+            6 => ValType::V128,
             _ => ValType::ExternRef,
         }
     }
@@ -221,9 +247,9 @@ pub mod interrupt_state {
         n.div_ceil(2)
     }
 
-    /// Words of a record of `n` values.
-    pub fn record_words(n: usize) -> usize {
-        HEADER_WORDS + tag_words(n) + n
+    /// Words of a record of values of `types` (a v128 takes two value words).
+    pub fn record_words(types: &[ValType]) -> usize {
+        HEADER_WORDS + tag_words(types.len()) + types.iter().map(|t| t.words()).sum::<usize>()
     }
 
     /// A record, decoded.
@@ -231,10 +257,11 @@ pub mod interrupt_state {
     pub struct Record {
         /// Locals of the function (parameters included).
         pub num_locals: u32,
-        /// Live locals: index, type, raw bits (ascending index).
-        pub locals: Vec<(u32, ValType, u64)>,
+        /// Live locals: index, type, raw bits (ascending index; all 128
+        /// bits only for a v128).
+        pub locals: Vec<(u32, ValType, u128)>,
         /// The operand stack, bottom first: type and raw bits.
-        pub stack: Vec<(ValType, u64)>,
+        pub stack: Vec<(ValType, u128)>,
         /// The results area (0 when the function has fewer than two results).
         pub results_area: u64,
     }
@@ -252,7 +279,7 @@ pub mod interrupt_state {
             let (nl, ns) = ((counts & 0xffff_ffff) as usize, (counts >> 32) as usize);
             let n = nl + ns;
             let tags = p.add(HEADER_WORDS) as *const u32;
-            let values = p.add(HEADER_WORDS + tag_words(n));
+            let mut values = p.add(HEADER_WORDS + tag_words(n));
             let mut r = Record {
                 num_locals: *p.add(1) as u32,
                 locals: Vec::with_capacity(nl),
@@ -262,7 +289,11 @@ pub mod interrupt_state {
             for i in 0..n {
                 let t = *tags.add(i);
                 let ty = from_code((t >> 24) as u8);
-                let bits = *values.add(i);
+                let mut bits = *values as u128;
+                if ty.is_v128() {
+                    bits |= (*values.add(1) as u128) << 64;
+                }
+                values = values.add(ty.words());
                 if i < nl {
                     r.locals.push((t & 0xff_ffff, ty, bits));
                 } else {

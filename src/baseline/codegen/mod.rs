@@ -160,6 +160,15 @@ pub fn compile_function(
             len,
         } = module.read_body(func_index, validator.as_mut())?;
         let mut err_at = start;
+        if ty
+            .params()
+            .iter()
+            .chain(ty.results())
+            .chain(&locals)
+            .any(|t| t.is_v128())
+        {
+            return Err(BodyError::at(start, NO_V128));
+        }
         let mut cg = CodeGen::new(module, sig_ids, func_index, ty, locals, opts, len);
         // The prologue (stack check, budget) is attributed to the body's first byte.
         cg.wasm = start as u32;
@@ -178,6 +187,44 @@ pub fn compile_function(
         cg.finish().map_err(|m| BodyError::at(err_at, m))
     })();
     res.map_err(|f| f.into_error(func_index))
+}
+
+/// Why the baseline refuses a function (vector code goes to the optimizing tier).
+const NO_V128: &str = "v128 values are not supported by the baseline tier yet";
+
+impl CodeGen<'_> {
+    /// Refuses operators that would carry a v128 value: vector operators fall
+    /// through to `unsupported instruction`, these are the scalar ones that
+    /// can move a v128 (calls, globals, blocks, typed select).
+    fn refuse_v128(&self, op: &Operator<'_>) -> Res {
+        use Operator as O;
+        let has = |ty: &FuncType| ty.params().iter().chain(ty.results()).any(|t| t.is_v128());
+        let uses = match *op {
+            O::Call { function_index } => has(self.module.func_type(function_index)),
+            O::CallIndirect { type_index, .. } => {
+                self.module.types.get(type_index as usize).is_some_and(has)
+            }
+            O::GlobalGet { global_index } | O::GlobalSet { global_index } => self
+                .module
+                .globals
+                .get(global_index as usize)
+                .is_some_and(|g| g.ty.is_v128()),
+            O::Block { blockty } | O::Loop { blockty } | O::If { blockty } => match blockty {
+                wasmparser::BlockType::Empty => false,
+                wasmparser::BlockType::Type(t) => t == wasmparser::ValType::V128,
+                wasmparser::BlockType::FuncType(i) => {
+                    self.module.types.get(i as usize).is_some_and(has)
+                }
+            },
+            O::TypedSelect { ty } => ty == wasmparser::ValType::V128,
+            _ => false,
+        };
+        if uses {
+            Err(NO_V128.into())
+        } else {
+            Ok(())
+        }
+    }
 }
 
 fn w_of(t: ValType) -> bool {
@@ -694,6 +741,7 @@ impl<'a> CodeGen<'a> {
                 self.materialize_flags();
             }
         }
+        self.refuse_v128(op)?;
         self.before_op();
         match *op {
             // ---- control ----

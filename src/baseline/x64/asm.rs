@@ -624,6 +624,44 @@ impl Assembler {
         }
     }
 
+    /// `rsp = min(rbp + disp, rsp) - size`, through r10 (a tail call's
+    /// staging area below both the frame and `[rbp + disp]`).
+    pub fn tail_staging(&mut self, disp: i32, size: i32) {
+        dynasm!(self.ops ; .arch x64
+            ; lea r10, [rbp + disp]
+            ; cmp r10, rsp
+            ; cmova r10, rsp
+            ; sub r10, size
+            ; mov rsp, r10
+        );
+    }
+
+    /// Loads a value of a type that lives in xmm registers (f32, f64, v128).
+    pub fn xload(&mut self, ty: crate::types::ValType, dst: Xmm, base: Gpr, disp: i32) {
+        match ty {
+            crate::types::ValType::V128 => self.vload(dst, base, disp),
+            t => self.fload(t == crate::types::ValType::F64, dst, base, disp),
+        }
+    }
+
+    /// Stores a value of a type that lives in xmm registers (f32, f64, v128).
+    pub fn xstore(&mut self, ty: crate::types::ValType, base: Gpr, disp: i32, src: Xmm) {
+        match ty {
+            crate::types::ValType::V128 => self.vstore(base, disp, src),
+            t => self.fstore(t == crate::types::ValType::F64, base, disp, src),
+        }
+    }
+
+    /// `movdqu xmm, [base + disp]`: a whole v128, unaligned.
+    pub fn vload(&mut self, dst: Xmm, base: Gpr, disp: i32) {
+        dynasm!(self.ops ; .arch x64 ; movdqu Rx(dst), [Rq(base) + disp]);
+    }
+
+    /// `movdqu [base + disp], xmm`: a whole v128, unaligned.
+    pub fn vstore(&mut self, base: Gpr, disp: i32, src: Xmm) {
+        dynasm!(self.ops ; .arch x64 ; movdqu [Rq(base) + disp], Rx(src));
+    }
+
     pub fn fstore(&mut self, f64: bool, base: Gpr, disp: i32, src: Xmm) {
         if f64 {
             dynasm!(self.ops ; .arch x64 ; movsd QWORD [Rq(base) + disp], Rx(src));

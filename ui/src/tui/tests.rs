@@ -240,7 +240,12 @@ fn fake_machine_code(func: u32, tier: wdb::Tier) -> Option<MachineCode> {
 }
 
 fn val(ty: ValType, bits: u64, place: Place) -> Value {
-    Value { ty, bits, place }
+    Value {
+        ty,
+        bits,
+        hi: 0,
+        place,
+    }
 }
 
 fn snapshot(dwarf: bool) -> Arc<Snapshot> {
@@ -310,6 +315,7 @@ fn snapshot(dwarf: bool) -> Arc<Snapshot> {
             ty: ValType::I32,
             mutable: true,
             bits: 65536,
+            hi: 0,
         }],
         memory_pages: Some(2),
         tables: Vec::new(),

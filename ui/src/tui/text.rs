@@ -69,6 +69,7 @@ pub fn bits_text(ty: ValType, bits: u64, hex: bool) -> String {
         ValType::F64 if hex => format!("{bits:#018x}"),
         ValType::F64 => format!("{:?}", f64::from_bits(bits)),
         ValType::FuncRef | ValType::ExternRef => format!("ref {bits:#x}"),
+        ValType::V128 => format!("v128 lo {bits:#018x}"),
     }
 }
 
@@ -77,11 +78,15 @@ pub fn value_text(v: &Value, hex: bool) -> String {
     match v.place {
         Place::Unavailable => "<unavailable>".into(),
         Place::OptimizedOut => "<optimized out>".into(),
+        _ if v.ty == ValType::V128 => wdb::debugger::format_value(v.ty, v.bits, v.hi),
         _ => bits_text(v.ty, v.bits, hex),
     }
 }
 
 pub fn global_text(g: &GlobalValue, hex: bool) -> String {
+    if g.ty == ValType::V128 {
+        return wdb::debugger::format_value(g.ty, g.bits, g.hi);
+    }
     bits_text(g.ty, g.bits, hex)
 }
 

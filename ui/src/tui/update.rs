@@ -395,6 +395,13 @@ impl App {
             // (The TUI lists no watchpoints yet: the batch console's table.)
             View::InfoWatchpoints => self.set_message("`info watchpoints` is a batch-console view"),
             View::Sleep(_) => self.set_message("`sleep` is for batch scripts"),
+            View::Lanes(l) => {
+                if let Some(l) = l {
+                    wdb::debugger::v128::set_lanes(l);
+                }
+                let name = wdb::debugger::v128::lanes().name();
+                self.set_message(&format!("v128 lanes: {name}"));
+            }
             View::Machine { what, tier, .. } => {
                 self.focus(Pane::Code);
                 self.code.native = true;

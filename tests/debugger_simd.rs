@@ -1,0 +1,128 @@
+//! The debugger on vector code. A function with `v128` values runs optimized
+//! code (the baseline has no SIMD yet, so it cannot be stepped); pausing it
+//! lands at its loop header, whose state record hands over its `v128` locals.
+//! The lanes of the vector accumulator must equal what the loop counter says
+//! they are (computed here independently), the text shows hex and lanes in
+//! the chosen shape, and `set` on a `v128` local is refused with a reason.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wdb::debugger::v128::{format_v128, join, set_lanes, Lanes};
+use wdb::debugger::*;
+use wdb::ValType;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `vsum` adds `splat(i)` to an accumulator that starts as `[1 2 3 4]`, so
+/// at the loop header `acc = [1+S 2+S 3+S 4+S]` with `S = i(i-1)/2` (i32
+/// lanes, wrapping). `main` (scalar, baseline code) calls it.
+const VSUM: &str = r#"
+(module
+  (func $vsum (param $n i32) (result i32)
+    (local $i i32) (local $acc v128)
+    (local.set $acc (v128.const i32x4 1 2 3 4))
+    (block
+      (loop
+        (br_if 1 (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $acc (i32x4.add (local.get $acc) (i32x4.splat (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br 0)))
+    (i32x4.extract_lane 3 (local.get $acc)))
+  (func (export "main") (param $n i32) (result i32)
+    (call $vsum (local.get $n)))
+)
+"#;
+
+fn wait<T>(s: &Session, what: &str, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+    let until = Instant::now() + TIMEOUT;
+    while Instant::now() < until {
+        if let Some(e) = s.recv_timeout(Duration::from_millis(50)) {
+            if let Some(t) = pick(&e) {
+                return t;
+            }
+        }
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn paused(s: &Session) -> Arc<Snapshot> {
+    wait(s, "a pause", |e| match e {
+        Event::Paused(p) => Some(p.clone()),
+        Event::Ended { outcome, .. } => panic!("the program ended: {outcome:?}"),
+        _ => None,
+    })
+}
+
+#[test]
+fn pausing_vector_code_shows_v128_lanes() {
+    let s = Session::start(SessionConfig {
+        name: "vsum.wat".into(),
+        wasm: VSUM.as_bytes().to_vec(),
+        invoke: Some("main".into()),
+        args: vec!["2000000000".into()],
+        run: true,
+        ..SessionConfig::default()
+    })
+    .expect("session starts");
+    std::thread::sleep(Duration::from_millis(100));
+    s.send(Command::Pause);
+    let p = paused(&s);
+    let f = &p.frames[0];
+    assert_eq!(f.func_name, "vsum", "{:?}", p.frames);
+    assert_eq!(f.tier, FrameTier::Optimized);
+    let locals = f.locals.as_ref().expect("the loop header's record");
+    assert_eq!(locals.len(), 3, "{locals:?}");
+    assert_eq!(locals[0].bits, 2_000_000_000, "$n");
+    assert_eq!(locals[2].ty, ValType::V128);
+    let i = locals[1].bits as u32;
+    assert!(i > 0, "the loop ran");
+    let sum = (i as u64 * (i as u64 - 1) / 2) as u32;
+    let acc = join(locals[2].bits, locals[2].hi);
+    let lanes: Vec<u32> = (0..4).map(|k| (acc >> (32 * k)) as u32).collect();
+    let want: Vec<u32> = (1..=4).map(|k: u32| k.wrapping_add(sum)).collect();
+    assert_eq!(lanes, want, "acc at i = {i}");
+    // Hex and lanes, in the default shape and after `lanes i8x16`.
+    let text = format_value(ValType::V128, locals[2].bits, locals[2].hi);
+    let lane_text: Vec<String> = want.iter().map(|v| (*v as i32).to_string()).collect();
+    assert_eq!(
+        text,
+        format!("{acc:#034x} i32x4 [{}]", lane_text.join(" ")),
+        "default shape"
+    );
+    set_lanes(Lanes::I8x16);
+    let bytes: Vec<String> = acc
+        .to_le_bytes()
+        .iter()
+        .map(|b| (*b as i8).to_string())
+        .collect();
+    assert_eq!(
+        format_v128(acc, Lanes::I8x16),
+        format!("{acc:#034x} i8x16 [{}]", bytes.join(" "))
+    );
+    assert_eq!(
+        format_value(ValType::V128, locals[2].bits, locals[2].hi),
+        format_v128(acc, Lanes::I8x16)
+    );
+    set_lanes(Lanes::I32x4);
+    s.send(Command::Print {
+        frame: 0,
+        expr: "$local2".into(),
+    });
+    let printed = wait(&s, "print $local2", |e| match e {
+        Event::Message(m) => Some(m.clone()),
+        Event::Error(e) => panic!("{e}"),
+        _ => None,
+    });
+    assert_eq!(printed, format!("$local2 = {text} (v128)"));
+    // `set` on the v128 local: refused, with the reason.
+    s.send(Command::SetLocal {
+        frame: 0,
+        index: 2,
+        value: SetValue::Bits(7),
+    });
+    let err = wait(&s, "the refusal", |e| match e {
+        Event::Error(e) => Some(e.clone()),
+        _ => None,
+    });
+    assert!(err.contains("v128"), "{err}");
+}

