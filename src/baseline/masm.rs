@@ -9,7 +9,6 @@ use super::x64::asm::{Assembler, R11, R13, R14, R15};
 pub use super::x64::asm::{Gpr, Xmm, R10, R8, R9, RAX, RBP, RCX, RDI, RDX, RSI, RSP};
 use dynasmrt::DynamicLabel;
 
-use crate::types::ValType;
 
 /// Scratch register: never allocated, dead between operations.
 pub const SCRATCH: Gpr = R11;
@@ -474,26 +473,6 @@ impl Masm {
 
     pub fn fstore(&mut self, f64: bool, base: Gpr, disp: i32, src: Xmm) {
         self.asm.fstore(f64, base, disp, src)
-    }
-
-    /// Loads a whole v128 (unaligned).
-    pub fn vload(&mut self, dst: Xmm, base: Gpr, disp: i32) {
-        self.asm.vload(dst, base, disp)
-    }
-
-    /// Stores a whole v128 (unaligned).
-    pub fn vstore(&mut self, base: Gpr, disp: i32, src: Xmm) {
-        self.asm.vstore(base, disp, src)
-    }
-
-    /// Loads a value of a type that lives in xmm registers.
-    pub fn xload(&mut self, ty: ValType, dst: Xmm, base: Gpr, disp: i32) {
-        self.asm.xload(ty, dst, base, disp)
-    }
-
-    /// Stores a value of a type that lives in xmm registers.
-    pub fn xstore(&mut self, ty: ValType, base: Gpr, disp: i32, src: Xmm) {
-        self.asm.xstore(ty, base, disp, src)
     }
 
     pub fn fmov(&mut self, dst: Xmm, src: Xmm) {

@@ -273,13 +273,21 @@ fn optimized_to_debug(inst: &InstanceData, c: &Check) -> Option<()> {
     }
     // SAFETY: optimized checks pass their record, complete until they return.
     let r = unsafe { interrupt_state::read(c.state) };
+    // Debug code has no v128 (functions using vectors stay optimized), so
+    // every value here fits a word; anything else refuses the move.
+    let word = |t: ValType, bits: u128| (t != ValType::V128).then_some(bits as u64);
     let mut locals = vec![None; r.num_locals as usize];
-    for &(i, _, bits) in &r.locals {
-        *locals.get_mut(i as usize)? = Some(bits);
+    for &(i, t, bits) in &r.locals {
+        *locals.get_mut(i as usize)? = Some(word(t, bits)?);
     }
+    let stack = r
+        .stack
+        .iter()
+        .map(|&(t, b)| word(t, b))
+        .collect::<Option<Vec<u64>>>()?;
     let h = Handover {
         locals,
-        stack: r.stack.iter().map(|&(_, b)| b).collect(),
+        stack,
         results_area: r.results_area,
     };
     let saved = frame.saved.clone();
