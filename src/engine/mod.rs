@@ -62,6 +62,10 @@ pub struct Config {
     pub tiering_budget: i32,
     /// Background compile threads for tier-up (0 = cores − 1, at least 1).
     pub tiering_threads: usize,
+    /// Lazy compilation (V8's default for wasm): a module's function bodies
+    /// are all validated when it is compiled, but each function is compiled
+    /// on its first call, through a stub in its code-table slot.
+    pub lazy: bool,
 }
 
 /// Default tier-up budget: tuned on the samples (see BENCHMARKS.md) so that hot
@@ -76,6 +80,7 @@ impl Default for Config {
             compile_threads: 1,
             tiering_budget: DEFAULT_TIERING_BUDGET,
             tiering_threads: 0,
+            lazy: false,
         }
     }
 }

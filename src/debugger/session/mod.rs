@@ -46,6 +46,10 @@ pub struct SessionConfig {
     pub source_dirs: Vec<PathBuf>,
     /// Source files carried in memory (file name, text), e.g. the bundled sample's.
     pub sources: Vec<(String, String)>,
+    /// Compile every function when the module loads. By default each is
+    /// compiled on its first call (lazy compilation; every body is still
+    /// validated at load), so attaching to a large module is instant.
+    pub eager: bool,
 }
 
 /// The last path component, for compact messages.
@@ -68,6 +72,7 @@ impl Session {
     pub fn start(cfg: SessionConfig) -> crate::Result<Session> {
         let engine = Engine::new(Config {
             strategy: Strategy::Dynamic,
+            lazy: !cfg.eager,
             ..Config::default()
         })?;
         let module = Module::new(&engine, &cfg.wasm).map_err(|e| match e {
