@@ -99,6 +99,13 @@ struct RunArgs {
     /// (every body is still validated first).
     #[arg(long)]
     lazy: bool,
+    /// Benchmarks: read the whole module before compiling (no streaming).
+    #[arg(long, hide = true)]
+    no_streaming: bool,
+    /// Benchmarks: print to stderr when the entry function is called (Unix
+    /// time) and, with --lazy, after the run, the compile time it took then.
+    #[arg(long, hide = true)]
+    startup_time: bool,
     /// Call this exported function instead of `_start`; ARGS are its arguments.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
@@ -433,7 +440,12 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
         // On before the module compiles, so its first code is in the map too.
         wdb::profile::perf_map::enable().map_err(|e| e.to_string())?;
     }
-    let module = load_streaming(&engine, &a.file)?;
+    let module = if a.no_streaming {
+        let bytes = read_input(&a.file)?;
+        Module::new(&engine, bytes).map_err(|e| format!("{}: {e}", input_name(&a.file)))?
+    } else {
+        load_streaming(&engine, &a.file)?
+    };
     if a.perf_map {
         let info = module.info();
         let names = info.func_names.clone();
@@ -469,7 +481,24 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
         mut results,
         ..
     } = command::prepare(&engine, &module, WasiCtx::new(), &spec)?;
-    match func.call(&mut store, &params, &mut results) {
+    if a.startup_time {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        eprintln!("wdb: startup: entry called at {:.6}", now.as_secs_f64());
+    }
+    let outcome = func.call(&mut store, &params, &mut results);
+    if a.startup_time && a.lazy {
+        let entry = a.invoke.as_deref().unwrap_or("_start");
+        let info = module.info();
+        if let Some(e) = info.exports.iter().find(|e| e.name == entry) {
+            let ms = |t: Option<std::time::Duration>| t.map_or(0.0, |t| t.as_secs_f64() * 1e3);
+            let times = module.compile_times(e.index);
+            let tier = module.func_tier(e.index) as usize;
+            eprintln!("wdb: startup: entry compile {:.3} ms", ms(times[tier]));
+        }
+    }
+    match outcome {
         Ok(()) => {
             for r in &results {
                 println!("{}", show(r));

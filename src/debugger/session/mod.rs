@@ -73,6 +73,8 @@ impl Session {
         let engine = Engine::new(Config {
             strategy: Strategy::Dynamic,
             lazy: !cfg.eager,
+            // Validation (lazy) or compilation (eager) up front uses every core.
+            compile_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             ..Config::default()
         })?;
         let module = Module::new(&engine, &cfg.wasm).map_err(|e| match e {
