@@ -1,6 +1,6 @@
 //! The per-module code cache: machine code of every defined function in each
-//! tier, compiled once and kept while the module lives, plus the lazy
-//! tier-down stubs. It sits below the runtime (which owns one per module) and
+//! tier, compiled once and kept while the module lives, plus the lazy stubs
+//! (lazy compilation and lazy tier-down). It sits below the runtime (which owns one per module) and
 //! knows nothing of instances or tiering policy.
 //!
 //! Invariant: code, once cached, is never replaced or freed while the module
@@ -81,7 +81,7 @@ fn io_error(e: std::io::Error) -> Error {
 }
 
 /// Compiles function `f` in `tier`, validating it first when `validator` is given.
-fn compile_one(
+pub(crate) fn compile_one(
     cx: CompileContext,
     f: u32,
     tier: Tier,
@@ -147,35 +147,61 @@ fn run_parallel<I: Send, R: Send>(
 
 impl CodeCache {
     /// Validates and compiles every defined function in the tier `cx.strategy`
-    /// gives it, publishes the code as one object and caches it. Returns the
-    /// cache and the object (a mixed module's object is labelled baseline;
-    /// [`tier_of`] says which compiler made each function).
+    /// gives it (with `lazy`: validates only; see [`CodeCache::assemble`]).
+    /// Returns the compiled functions in index order, or `None` when lazy.
     pub fn compile_module(
         cx: CompileContext,
         to_validate: Vec<ToValidate>,
         threads: usize,
-    ) -> Result<(CodeCache, Arc<CodeObject>)> {
-        let start = Instant::now();
+        lazy: bool,
+    ) -> Result<Option<Vec<(u32, FuncCode)>>> {
         let base = cx.info.num_imported_funcs;
+        if lazy {
+            run_parallel(to_validate, threads, |i, fv| {
+                let f = base + i as u32;
+                cx.info
+                    .validate_body(f, fv.into_validator(Default::default()))
+            })?;
+            return Ok(None);
+        }
         let funcs = run_parallel(to_validate, threads, |i, fv| {
             let f = base + i as u32;
             let tier = tier_of(cx.info, cx.strategy, i as u32);
             let code = compile_one(cx, f, tier, Some(fv.into_validator(Default::default())))?;
             Ok((f, code))
         })?;
+        Ok(Some(funcs))
+    }
+
+    /// Publishes the code of a newly compiled module as one object and
+    /// caches it: `funcs` holds every defined function in index order, each
+    /// compiled in the tier [`tier_of`] gives it, or is `None` under lazy
+    /// compilation (nothing compiled yet; each function gets its code on its
+    /// first call, through its lazy stub). Returns the cache and the object
+    /// (a mixed module's object is labelled baseline; [`tier_of`] says which
+    /// compiler made each function; a lazy module's object is empty).
+    pub fn assemble(
+        cx: CompileContext,
+        funcs: Option<Vec<(u32, FuncCode)>>,
+        spent: Duration,
+    ) -> Result<(CodeCache, Arc<CodeObject>)> {
         let label = match cx.strategy {
             Strategy::Baseline | Strategy::Mixed | Strategy::Dynamic => Tier::Baseline,
             Strategy::Debug => Tier::Debug,
             Strategy::Optimized => Tier::Optimized,
         };
-        let code = code::publish(CodeKind::Wasm(label), cx.info.id, funcs).map_err(io_error)?;
-        let per_func_time = start.elapsed() / cx.info.num_defined_funcs().max(1);
+        let compiled = funcs.is_some();
+        let code = code::publish(CodeKind::Wasm(label), cx.info.id, funcs.unwrap_or_default())
+            .map_err(io_error)?;
+        let per_func_time = spent / cx.info.num_defined_funcs().max(1);
         let funcs = (0..cx.info.num_defined_funcs())
             .map(|k| {
                 let mut c = FuncCodes::default();
-                let slot = tier_of(cx.info, cx.strategy, k) as usize;
-                c.code[slot] = Some((code.clone(), k as usize));
-                c.compile_time[slot] = Some(per_func_time);
+                if compiled {
+                    let slot = tier_of(cx.info, cx.strategy, k) as usize;
+                    c.code[slot] = Some((code.clone(), k as usize));
+                    c.compile_time[slot] = Some(per_func_time);
+                }
                 c
             })
             .collect();
@@ -206,7 +232,7 @@ impl CodeCache {
             .unwrap_or_default()
     }
 
-    /// The lazy tier-down stub of defined function `func`.
+    /// The lazy stub of defined function `func` (all made on first use).
     pub fn lazy_stub(&self, info: &ModuleInfo, func: u32) -> Result<*const u8> {
         let k = func
             .checked_sub(info.num_imported_funcs)
@@ -321,9 +347,20 @@ impl CompiledModule {
         )
     }
 
-    /// The lazy tier-down stub of defined function `func`.
+    /// The lazy stub of defined function `func`: compiles the code its
+    /// code-table slot's tier names on the first call (see `tiering`).
     pub fn lazy_stub(&self, func: u32) -> Result<*const u8> {
         self.cache.lazy_stub(&self.info, func)
+    }
+
+    /// What defined function `func`'s code-table slot points to in a new
+    /// instance: its code in [`CompiledModule::func_tier`], or (lazy
+    /// compilation) its lazy stub.
+    pub fn initial_code(&self, func: u32) -> Result<*const u8> {
+        match self.code_ptr(func, self.func_tier(func)) {
+            Some(code) => Ok(code),
+            None => self.lazy_stub(func),
+        }
     }
 
     /// Code of defined function `func` in `tier`, if compiled.

@@ -24,6 +24,7 @@ mod error;
 mod module;
 mod optimizing;
 mod runtime;
+mod streaming;
 mod types;
 mod vm;
 

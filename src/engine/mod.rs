@@ -66,6 +66,10 @@ pub struct Config {
     /// (on-stack replacement, see `runtime::osr`); 0 = off. Every check then
     /// calls the runtime, so code runs far slower.
     pub osr_stress: u32,
+    /// Lazy compilation (V8's default for wasm): a module's function bodies
+    /// are all validated when it is compiled, but each function is compiled
+    /// on its first call, through a stub in its code-table slot.
+    pub lazy: bool,
 }
 
 /// Default tier-up budget: tuned on the samples (see BENCHMARKS.md) so that hot
@@ -81,6 +85,7 @@ impl Default for Config {
             tiering_budget: DEFAULT_TIERING_BUDGET,
             tiering_threads: 0,
             osr_stress: 0,
+            lazy: false,
         }
     }
 }

@@ -64,13 +64,10 @@ impl ModuleInfo {
         func: u32,
         validator: Option<&mut FuncValidator<ValidatorResources>>,
     ) -> Result<FuncBodyReader<'_>, BodyError> {
-        let range = self
-            .body(func)
-            .ok_or_else(|| BodyError::at(0, format!("function {func} has no body")))?
-            .range
-            .clone();
-        let mut reader =
-            wasmparser::BinaryReader::new(&self.bytes[range.clone()], range.start as u64);
+        let (bytes, start) = self
+            .body_bytes(func)
+            .ok_or_else(|| BodyError::at(0, format!("function {func} has no body")))?;
+        let mut reader = wasmparser::BinaryReader::new(bytes, start as u64);
         // Parse with the validator's features, so encodings that later proposals
         // reinterpret (e.g. memory.grow's reserved byte) are rejected here too.
         reader.set_features(super::features());
@@ -95,8 +92,30 @@ impl ModuleInfo {
         Ok(FuncBodyReader {
             locals,
             ops,
-            start: range.start,
-            len: range.len(),
+            start,
+            len: bytes.len(),
         })
+    }
+
+    /// Validates defined function `func`'s body without compiling it (lazy
+    /// compilation validates every body up front, as V8 does with lazy
+    /// validation off). Reports the same errors, at the same offsets, as
+    /// compiling it with a validator would.
+    pub(crate) fn validate_body(
+        &self,
+        func: u32,
+        validator: FuncValidator<ValidatorResources>,
+    ) -> Result<(), crate::error::Error> {
+        let mut validator = validator;
+        let res = (|| -> Result<(), BodyError> {
+            let mut body = self.read_body(func, Some(&mut validator))?;
+            while !body.ops.eof() {
+                let (op, offset) = body.ops.read_with_offset()?;
+                validator.op(offset as u64, &op)?;
+            }
+            body.ops.finish()?;
+            Ok(())
+        })();
+        res.map_err(|e| e.into_error(func))
     }
 }

@@ -4,14 +4,17 @@
 
 mod body;
 mod vector_use;
+mod stream;
 
 pub use body::{BodyError, FuncBodyReader};
+pub(crate) use stream::{StreamEvent, StreamParser};
 
 use crate::error::{Error, Result};
 use crate::types::{FuncType, ValType};
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use wasmparser::{
     ExternalKind, FuncToValidate, Parser, Payload, TypeRef, ValidPayload, Validator,
     ValidatorResources, WasmFeatures,
@@ -168,6 +171,15 @@ pub struct FuncBody {
     pub range: Range<usize>,
 }
 
+/// A body that arrived while the module is still streaming in: its range in
+/// the module bytes and a copy of those bytes (the module's byte vector is
+/// still growing). Set once by the reader, read by the compile workers.
+#[derive(Debug)]
+pub(crate) struct StreamedBody {
+    pub body: FuncBody,
+    pub bytes: Box<[u8]>,
+}
+
 /// Everything known about a validated module.
 pub struct ModuleInfo {
     pub id: u64,
@@ -202,6 +214,10 @@ pub struct ModuleInfo {
     /// Functions that have `ref.func` references outside function bodies
     /// (not needed by the runtime; kept for the debugger).
     pub declared_refs: Vec<u32>,
+    /// While a module streams in (see [`StreamParser`]): one cell per defined
+    /// function, filled as its body arrives. Empty in a complete module, whose
+    /// bodies are in `bodies` and `bytes`.
+    pub(crate) streamed: Box<[OnceLock<StreamedBody>]>,
 }
 
 static NEXT_MODULE_ID: AtomicU64 = AtomicU64::new(1);
@@ -224,8 +240,23 @@ impl ModuleInfo {
     }
 
     pub fn body(&self, func: u32) -> Option<&FuncBody> {
-        func.checked_sub(self.num_imported_funcs)
-            .and_then(|i| self.bodies.get(i as usize))
+        let k = func.checked_sub(self.num_imported_funcs)? as usize;
+        match self.bodies.get(k) {
+            Some(b) => Some(b),
+            None => self.streamed.get(k)?.get().map(|s| &s.body),
+        }
+    }
+
+    /// The bytes of defined function `func`'s body and their module offset.
+    pub(crate) fn body_bytes(&self, func: u32) -> Option<(&[u8], usize)> {
+        let k = func.checked_sub(self.num_imported_funcs)? as usize;
+        match self.bodies.get(k) {
+            Some(b) => Some((self.bytes.get(b.range.clone())?, b.range.start)),
+            None => {
+                let s = self.streamed.get(k)?.get()?;
+                Some((&s.bytes, s.body.range.start))
+            }
+        }
     }
 
     pub fn export(&self, name: &str) -> Option<&Export> {
@@ -246,10 +277,9 @@ impl ModuleInfo {
         (offset < b.range.end).then_some(self.num_imported_funcs + (i - 1) as u32)
     }
 
-    /// Decodes and validates `bytes` (module-level; function bodies are
-    /// validated when they are compiled).
-    pub fn parse(bytes: Vec<u8>) -> Result<ModuleInfo> {
-        let mut info = ModuleInfo {
+    /// An empty module with a fresh id, to be filled payload by payload.
+    fn empty() -> ModuleInfo {
+        ModuleInfo {
             id: NEXT_MODULE_ID.fetch_add(1, Ordering::Relaxed),
             bytes: Vec::new(),
             types: Vec::new(),
@@ -275,25 +305,78 @@ impl ModuleInfo {
             code_section_size: 0,
             to_validate: Vec::new(),
             declared_refs: Vec::new(),
-        };
-        let mut validator = Validator::new_with_features(features());
-        let mut parser = Parser::new(0);
-        parser.set_features(features());
-        for payload in parser.parse_all(&bytes) {
+            streamed: Box::new([]),
+        }
+    }
+
+    /// Decodes and validates `bytes` (module-level; function bodies are
+    /// validated when they are compiled).
+    pub fn parse(bytes: Vec<u8>) -> Result<ModuleInfo> {
+        let mut info = ModuleInfo::empty();
+        let mut validator = new_validator();
+        for payload in new_parser().parse_all(&bytes) {
             let payload = payload.map_err(Error::invalid)?;
-            if let ValidPayload::Func(fv, body) =
-                validator.payload(&payload).map_err(Error::invalid)?
-            {
-                let r = body.range();
-                info.bodies.push(FuncBody {
-                    range: r.start as usize..r.end as usize,
-                });
+            if let Some(fv) = info.take_payload(&mut validator, payload)? {
                 info.to_validate.push(fv);
             }
-            info.read_payload(payload).map_err(Error::invalid)?;
         }
         info.bytes = bytes;
         Ok(info)
+    }
+
+    /// Validates one payload module-wide and records what it says. A code
+    /// section entry's range goes to `bodies`; its validator is returned.
+    fn take_payload(
+        &mut self,
+        validator: &mut Validator,
+        payload: Payload<'_>,
+    ) -> Result<Option<FuncToValidate<ValidatorResources>>> {
+        let mut func = None;
+        if let ValidPayload::Func(fv, body) = validator.payload(&payload).map_err(Error::invalid)? {
+            let r = body.range();
+            self.bodies.push(FuncBody {
+                range: r.start as usize..r.end as usize,
+            });
+            func = Some(fv);
+        }
+        self.read_payload(payload).map_err(Error::invalid)?;
+        Ok(func)
+    }
+
+    /// A copy of everything but the function bodies and what follows the
+    /// code section, for compiling bodies while the rest streams in: one
+    /// empty [`StreamedBody`] cell per defined function, and the same id.
+    fn header_copy(&self) -> ModuleInfo {
+        ModuleInfo {
+            id: self.id,
+            bytes: Vec::new(),
+            types: self.types.clone(),
+            imports: self.imports.clone(),
+            funcs: self.funcs.clone(),
+            num_imported_funcs: self.num_imported_funcs,
+            tables: self.tables.clone(),
+            num_imported_tables: self.num_imported_tables,
+            memories: self.memories.clone(),
+            num_imported_memories: self.num_imported_memories,
+            globals: self.globals.clone(),
+            num_imported_globals: self.num_imported_globals,
+            global_inits: self.global_inits.clone(),
+            exports: self.exports.clone(),
+            start: self.start,
+            elems: self.elems.clone(),
+            data: Vec::new(),
+            bodies: Vec::new(),
+            func_names: self.func_names.clone(),
+            local_names: self.local_names.clone(),
+            module_name: self.module_name.clone(),
+            custom_sections: Vec::new(),
+            code_section_size: self.code_section_size,
+            to_validate: Vec::new(),
+            declared_refs: self.declared_refs.clone(),
+            streamed: (0..self.num_defined_funcs())
+                .map(|_| OnceLock::new())
+                .collect(),
+        }
     }
 
     fn read_payload(&mut self, payload: Payload<'_>) -> wasmparser::Result<()> {
@@ -493,6 +576,16 @@ impl ModuleInfo {
         }
         Ok(())
     }
+}
+
+fn new_validator() -> Validator {
+    Validator::new_with_features(features())
+}
+
+fn new_parser() -> Parser {
+    let mut parser = Parser::new(0);
+    parser.set_features(features());
+    parser
 }
 
 pub fn convert_func_type(ft: &wasmparser::FuncType) -> FuncType {

@@ -249,10 +249,10 @@ extern "C" fn debug_hook(vmctx: *mut u8, func: u32, point: u32, regs: *mut u64, 
 
 extern "C" fn lazy_debug_compile(vmctx: *mut u8, func: u32) -> *const u8 {
     let i = inst(vmctx);
-    match tiering::on_request(&i.shared, tiering::Request::DebugCode(func)) {
+    match tiering::on_request(&i.shared, tiering::Request::LazyCode(func)) {
         Ok(code) => code,
         Err(e) => {
-            traps::set_pending(Trap::host(format!("cannot compile debug code: {e}")));
+            traps::set_pending(Trap::host(format!("cannot compile function {func}: {e}")));
             std::ptr::null()
         }
     }

@@ -270,15 +270,16 @@ impl Instance {
             (0..words).map(|_| std::cell::UnsafeCell::new(0)).collect(),
         ));
         let vmctx = vmctx_buf.0.as_ptr() as *mut u8;
-        let code = &module.inner.code;
         let slots = (info.num_imported_funcs as usize..nfuncs)
-            .enumerate()
-            .map(|(k, f)| InitialSlot {
-                code: code.func_ptr(k),
-                tier: module.func_tier(f as u32),
-                sig: module.inner.sig_ids[info.funcs[f] as usize],
-                func_index: f as u32,
-            });
+            .map(|f| {
+                Ok(InitialSlot {
+                    code: module.inner.initial_code(f as u32)?,
+                    tier: module.func_tier(f as u32),
+                    sig: module.inner.sig_ids[info.funcs[f] as usize],
+                    func_index: f as u32,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         let table = CodeTable::new(vmctx, nfuncs, slots, store.engine().config().tiering_budget);
         let shared = Arc::new(crate::tiering::InstanceShared::new(
             module.inner.clone(),

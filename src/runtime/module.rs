@@ -1,11 +1,12 @@
 //! A compiled module: validated metadata plus machine code of one tier (or,
 //! with [`Strategy::Mixed`], of both tiers alternating by function).
 
-use crate::code::{CodeKind, CodeObject, Tier};
+use crate::code::{CodeKind, CodeObject, FuncCode, Tier};
 use crate::codecache::{CodeCache, CompileContext, CompiledModule};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::module::ModuleInfo;
+use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -63,14 +64,66 @@ impl Module {
         let mut info = ModuleInfo::parse(bytes)?;
         let to_validate = std::mem::take(&mut info.to_validate);
         let sig_ids: Vec<u32> = info.types.iter().map(|t| engine.intern(t).0).collect();
-        let strategy = engine.config().strategy;
-        let threads = engine.config().compile_threads.max(1);
+        let config = engine.config();
         let cx = CompileContext {
             info: &info,
             sig_ids: &sig_ids,
-            strategy,
+            strategy: config.strategy,
         };
-        let (cache, code) = CodeCache::compile_module(cx, to_validate, threads)?;
+        let threads = config.compile_threads.max(1);
+        let funcs = CodeCache::compile_module(cx, to_validate, threads, config.lazy)?;
+        Module::assemble(engine, info, sig_ids, funcs, start)
+    }
+
+    /// Decodes, validates and compiles a module read from `reader` (a file, a
+    /// pipe, a socket), compiling each function as its body arrives, so
+    /// compilation overlaps reading (streaming compilation). The module is
+    /// the same, and errors are the same, as [`Module::new`] gives for the
+    /// same bytes. The text format is accepted too (read whole, then parsed).
+    pub fn from_reader(engine: &Engine, reader: impl std::io::Read) -> Result<Module> {
+        let start = Instant::now();
+        let mut reader = reader;
+        let mut magic = Vec::with_capacity(4);
+        (&mut reader)
+            .take(4)
+            .read_to_end(&mut magic)
+            .map_err(|e| Error::Io {
+                context: "reading the module".into(),
+                source: e,
+            })?;
+        if magic != b"\0asm" {
+            let mut bytes = magic;
+            reader.read_to_end(&mut bytes).map_err(|e| Error::Io {
+                context: "reading the module".into(),
+                source: e,
+            })?;
+            return Module::new(engine, bytes);
+        }
+        let streamed =
+            crate::streaming::compile(engine, std::io::Cursor::new(magic).chain(reader))?;
+        Module::assemble(
+            engine,
+            streamed.info,
+            streamed.sig_ids,
+            streamed.funcs,
+            start,
+        )
+    }
+
+    /// Publishes and caches newly compiled code (`None`: lazy compilation).
+    fn assemble(
+        engine: &Engine,
+        info: ModuleInfo,
+        sig_ids: Vec<u32>,
+        funcs: Option<Vec<(u32, FuncCode)>>,
+        start: Instant,
+    ) -> Result<Module> {
+        let cx = CompileContext {
+            info: &info,
+            sig_ids: &sig_ids,
+            strategy: engine.config().strategy,
+        };
+        let (cache, code) = CodeCache::assemble(cx, funcs, start.elapsed())?;
         let tier = match code.kind {
             CodeKind::Wasm(t) => t,
             CodeKind::Trampoline => Tier::Baseline,
@@ -115,6 +168,15 @@ impl Module {
     /// Wall time of decoding, validation and compilation.
     pub fn compile_time(&self) -> Duration {
         self.inner.compile_time
+    }
+
+    /// Defined functions that have code in `tier` now (under lazy compilation,
+    /// those called so far).
+    pub fn compiled_functions(&self, tier: Tier) -> usize {
+        let info = &self.inner.info;
+        (info.num_imported_funcs..info.num_funcs())
+            .filter(|&f| self.inner.code_ptr(f, tier).is_some())
+            .count()
     }
 
     /// Bytes of machine code produced.

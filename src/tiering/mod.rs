@@ -122,17 +122,18 @@ impl InstanceShared {
 
 /// What compiled code asks of the tiering through the runtime's builtins.
 pub(crate) enum Request {
-    /// A lazy tier-down stub ran: function `func` needs its debug code.
-    DebugCode(u32),
+    /// A lazy stub ran (lazy compilation, or a lazy tier-down): function
+    /// `func` needs the code its slot's tier names.
+    LazyCode(u32),
     /// Function `func`'s tier-up budget ran out.
     BudgetExhausted(u32),
 }
 
 /// The one hook through which the runtime reaches the tiering policy.
-/// Returns the code to continue in for [`Request::DebugCode`], null otherwise.
+/// Returns the code to continue in for [`Request::LazyCode`], null otherwise.
 pub(crate) fn on_request(shared: &Arc<InstanceShared>, request: Request) -> Result<*const u8> {
     match request {
-        Request::DebugCode(func) => compile_lazily(shared, func),
+        Request::LazyCode(func) => compile_lazily(shared, func),
         Request::BudgetExhausted(func) => {
             budget_exhausted(shared, func);
             Ok(std::ptr::null())
@@ -140,17 +141,26 @@ pub(crate) fn on_request(shared: &Arc<InstanceShared>, request: Request) -> Resu
     }
 }
 
-/// Called by a lazy tier-down stub: the function's debug code, compiled now
-/// if needed. The slot is pointed at it while the instance is still in debug mode.
+/// Called by a lazy stub: the code of the tier `func`'s slot names (debug
+/// code after a lazy tier-down; the strategy's tier under lazy compilation),
+/// compiled now if needed. The slot is pointed at it if it still points at
+/// the stub (a tier switch meanwhile wins).
 fn compile_lazily(shared: &Arc<InstanceShared>, func: u32) -> Result<*const u8> {
-    let t0 = Instant::now();
-    shared.module.ensure_tier(&[func], Tier::Debug, 1)?;
-    let code = shared
-        .module
-        .code_ptr(func, Tier::Debug)
-        .ok_or_else(|| crate::Error::Internal("debug code missing after compile".into()))?;
-    if shared.mode() == Mode::Debug {
-        shared.install_code(func, Tier::Debug, code, t0.elapsed());
+    let tier = shared.tier(func).unwrap_or(Tier::Debug);
+    shared.module.ensure_tier(&[func], tier, 1)?;
+    let code = shared.module.code_ptr(func, tier).ok_or_else(|| {
+        crate::Error::Internal(format!("{} code missing after compile", tier.name()))
+    })?;
+    let stub = shared.module.lazy_stub(func)?;
+    if let Some(k) = shared.defined(func) {
+        if shared.table.replace(k, stub, code, tier)
+            && tier != Tier::Debug
+            && shared.mode() == Mode::Debug
+        {
+            // A tier-down began meanwhile (it sets the mode first): this
+            // function, too, must lead to debug code.
+            shared.install_code(func, Tier::Debug, stub, Duration::ZERO);
+        }
     }
     Ok(code)
 }
@@ -340,7 +350,12 @@ impl Tiering {
         for f in self.shared.all_defined() {
             if self.shared.tier(f) == Some(Tier::Debug) {
                 let home = module.func_tier(f);
-                self.shared.install(f, home, Duration::ZERO);
+                if !self.shared.install(f, home, Duration::ZERO) {
+                    // Never compiled in its own tier (lazy compilation).
+                    if let Ok(stub) = module.lazy_stub(f) {
+                        self.shared.install_code(f, home, stub, Duration::ZERO);
+                    }
+                }
             }
         }
         self.shared.table.reset_budgets(self.shared.budget);

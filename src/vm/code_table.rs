@@ -97,6 +97,28 @@ impl CodeTable {
         Tier::from_u8(before)
     }
 
+    /// Points slot `k` at `code` (running `tier` code) only if it still
+    /// points at `expected`; true if it did. One compare-and-swap of the code
+    /// pointer, then the tier.
+    pub fn replace(&self, k: usize, expected: *const u8, code: *const u8, tier: Tier) -> bool {
+        let Some(slot) = self.slots.get(k) else {
+            return false;
+        };
+        let swapped = slot
+            .code
+            .compare_exchange(
+                expected as *mut u8,
+                code as *mut u8,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok();
+        if swapped {
+            self.tiers[k].store(tier as u8, Ordering::SeqCst);
+        }
+        swapped
+    }
+
     /// Sets every budget back to `budget`.
     pub fn reset_budgets(&self, budget: i32) {
         for b in self.budgets.iter() {

@@ -2,7 +2,7 @@
 //! it to the TUI or drive it from a command script (`--batch`, `-x FILE`,
 //! standard input), printing the console's stable text.
 
-use crate::cli::{parse_dirs, parse_envs, read_input, DebugArgs};
+use crate::cli::{input_name, parse_dirs, parse_envs, read_input, DebugArgs};
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,11 +24,12 @@ pub(crate) fn session_config(a: &DebugArgs) -> Result<SessionConfig, String> {
         env: parse_envs(&a.envs)?,
         run: a.run,
         strategy: a.tier.as_deref().map(crate::cli::strategy).transpose()?,
+        eager: a.eager,
         ..SessionConfig::default()
     };
     match &a.file {
         Some(f) => {
-            cfg.name = f.display().to_string();
+            cfg.name = input_name(f);
             cfg.wasm = read_input(f)?;
         }
         None => {
@@ -280,6 +281,8 @@ pub fn profile(
         invoke,
         args,
         run: true,
+        // Profile mode optimizes everything at once anyway.
+        eager: true,
         ..SessionConfig::default()
     })
     .map_err(|e| e.to_string())?;

@@ -44,8 +44,13 @@ pub struct DapArgs {
 
 #[derive(Args)]
 pub struct DebugArgs {
-    /// The module (.wasm or .wat); without one, the bundled debugging sample.
+    /// The module (.wasm or .wat; `-` reads it from standard input); without
+    /// one, the bundled debugging sample.
     pub file: Option<PathBuf>,
+    /// Compile every function before starting, instead of each on its first
+    /// call (the default, so that a large module is paused at entry at once).
+    #[arg(long)]
+    pub eager: bool,
     /// Call this exported function instead of `_start`; ARGS are its arguments.
     #[arg(long, value_name = "NAME")]
     pub invoke: Option<String>,
@@ -91,8 +96,20 @@ struct ProfileArgs {
 
 #[derive(Args)]
 struct RunArgs {
-    /// The module (.wasm binary or .wat text).
+    /// The module (.wasm binary or .wat text); `-` reads it from standard
+    /// input, compiling functions as their bytes arrive.
     file: PathBuf,
+    /// Compile each function on its first call instead of all before running
+    /// (every body is still validated first).
+    #[arg(long)]
+    lazy: bool,
+    /// Benchmarks: read the whole module before compiling (no streaming).
+    #[arg(long, hide = true)]
+    no_streaming: bool,
+    /// Benchmarks: print to stderr when the entry function is called (Unix
+    /// time) and, with --lazy, after the run, the compile time it took then.
+    #[arg(long, hide = true)]
+    startup_time: bool,
     /// Call this exported function instead of `_start`; ARGS are its arguments.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
@@ -133,7 +150,11 @@ struct WastArgs {
 
 #[derive(Args)]
 struct CompileArgs {
+    /// The module; `-` reads it from standard input (compiled as it streams in).
     file: PathBuf,
+    /// Validate only: functions would be compiled on their first call.
+    #[arg(long)]
+    lazy: bool,
     #[arg(long, default_value = "baseline", value_name = "TIER")]
     tier: String,
     /// Compiler threads (1 = single-threaded).
@@ -229,6 +250,63 @@ pub const MAX_INPUT_BYTES: u64 = 1 << 30;
 /// reading (`/dev/zero` would be read forever).
 pub fn read_input(path: &Path) -> Result<Vec<u8>, String> {
     use std::io::Read;
+    if is_stdin(path) {
+        let mut bytes = Vec::new();
+        InputReader::new(std::io::stdin().lock())
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("{STDIN_NAME}: {e}"))?;
+        if bytes.is_empty() {
+            return Err(empty_input(STDIN_NAME));
+        }
+        return Ok(bytes);
+    }
+    let file = open_input(path)?;
+    let shown = path.display();
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_large(
+            &shown.to_string(),
+            &format!("more than {MAX_INPUT_BYTES}"),
+        ));
+    }
+    if bytes.is_empty() {
+        return Err(empty_input(&shown.to_string()));
+    }
+    Ok(bytes)
+}
+
+/// The name `-` (standard input) is shown by.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// Whether a FILE argument names standard input.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// How a FILE argument is shown in messages.
+pub fn input_name(path: &Path) -> String {
+    if is_stdin(path) {
+        STDIN_NAME.to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+fn too_large(shown: &str, n: &str) -> String {
+    format!("{shown}: too large ({n} bytes; wdb reads inputs of at most {MAX_INPUT_BYTES} bytes)")
+}
+
+fn empty_input(shown: &str) -> String {
+    format!("{shown}: empty file, not a module (a binary module starts with \\0asm)")
+}
+
+/// Opens a module (or script) file after checking that it is a regular file
+/// or a pipe of at most [`MAX_INPUT_BYTES`] (devices and directories are
+/// refused before reading: `/dev/zero` would be read forever).
+fn open_input(path: &Path) -> Result<std::fs::File, String> {
     use std::os::unix::fs::FileTypeExt;
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
@@ -249,28 +327,57 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, String> {
             "{shown}: not a regular file ({what}); wdb reads modules from files and pipes"
         ));
     }
-    let too_large = |n: String| {
-        format!(
-            "{shown}: too large ({n} bytes; wdb reads inputs of at most {MAX_INPUT_BYTES} bytes)"
-        )
-    };
     if ft.is_file() && meta.len() > MAX_INPUT_BYTES {
-        return Err(too_large(meta.len().to_string()));
+        return Err(too_large(&shown.to_string(), &meta.len().to_string()));
     }
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_INPUT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read {shown}: {e}"))?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(too_large(format!("more than {MAX_INPUT_BYTES}")));
+    if ft.is_file() && meta.len() == 0 {
+        return Err(empty_input(&shown.to_string()));
     }
-    if bytes.is_empty() {
-        return Err(format!(
-            "{shown}: empty file, not a module (a binary module starts with \\0asm)"
-        ));
+    std::fs::File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))
+}
+
+/// A module source that counts what it reads and fails past
+/// [`MAX_INPUT_BYTES`].
+struct InputReader<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: std::io::Read> InputReader<R> {
+    fn new(inner: R) -> Self {
+        InputReader { inner, read: 0 }
     }
-    Ok(bytes)
+}
+
+impl<R: std::io::Read> std::io::Read for InputReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read > MAX_INPUT_BYTES {
+            return Err(std::io::Error::other(format!(
+                "too large (more than {MAX_INPUT_BYTES} bytes; wdb reads inputs of at most \
+                 {MAX_INPUT_BYTES} bytes)"
+            )));
+        }
+        Ok(n)
+    }
+}
+
+/// Reads, validates and compiles a module from FILE (`-`: standard input),
+/// streaming: functions are compiled as their bytes arrive.
+fn load_streaming(engine: &Engine, file: &Path) -> Result<Module, String> {
+    let name = input_name(file);
+    let (module, read) = if is_stdin(file) {
+        let mut r = InputReader::new(std::io::stdin().lock());
+        (Module::from_reader(engine, &mut r), r.read)
+    } else {
+        let mut r = InputReader::new(open_input(file)?);
+        (Module::from_reader(engine, &mut r), r.read)
+    };
+    match module {
+        Err(_) if read == 0 => Err(empty_input(&name)),
+        m => m.map_err(|e| format!("{name}: {e}")),
+    }
 }
 
 pub(crate) fn strategy(tier: &str) -> Result<Strategy, String> {
@@ -280,15 +387,6 @@ pub(crate) fn strategy(tier: &str) -> Result<Strategy, String> {
             Strategy::NAMES.join(", ")
         )
     })
-}
-
-fn engine(tier: &str, threads: usize) -> Result<Engine, String> {
-    let config = Config {
-        strategy: strategy(tier)?,
-        compile_threads: threads.max(1),
-        ..Config::default()
-    };
-    engine_with(config)
 }
 
 fn engine_with(config: Config) -> Result<Engine, String> {
@@ -324,16 +422,12 @@ fn trace_tiering(engine: &Engine) {
     });
 }
 
-fn load(engine: &Engine, file: &Path) -> Result<Module, String> {
-    let bytes = read_input(file)?;
-    Module::new(engine, bytes).map_err(|e| format!("{}: {e}", file.display()))
-}
-
 // ---- run --------------------------------------------------------------------------
 
 fn run(a: RunArgs) -> Result<ExitCode, String> {
     let mut config = Config {
         strategy: strategy(&a.tier)?,
+        lazy: a.lazy,
         ..Config::default()
     };
     if let Some(b) = a.tiering_budget {
@@ -350,7 +444,12 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
         // On before the module compiles, so its first code is in the map too.
         wdb::profile::perf_map::enable().map_err(|e| e.to_string())?;
     }
-    let module = load(&engine, &a.file)?;
+    let module = if a.no_streaming {
+        let bytes = read_input(&a.file)?;
+        Module::new(&engine, bytes).map_err(|e| format!("{}: {e}", input_name(&a.file)))?
+    } else {
+        load_streaming(&engine, &a.file)?
+    };
     if a.perf_map {
         let info = module.info();
         let names = info.func_names.clone();
@@ -371,7 +470,7 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
             }),
         );
     }
-    let name = a.file.display().to_string();
+    let name = input_name(&a.file);
     let spec = CommandSpec {
         name: &name,
         invoke: a.invoke.as_deref(),
@@ -386,7 +485,24 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
         mut results,
         ..
     } = command::prepare(&engine, &module, WasiCtx::new(), &spec)?;
-    match func.call(&mut store, &params, &mut results) {
+    if a.startup_time {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        eprintln!("wdb: startup: entry called at {:.6}", now.as_secs_f64());
+    }
+    let outcome = func.call(&mut store, &params, &mut results);
+    if a.startup_time && a.lazy {
+        let entry = a.invoke.as_deref().unwrap_or("_start");
+        let info = module.info();
+        if let Some(e) = info.exports.iter().find(|e| e.name == entry) {
+            let ms = |t: Option<std::time::Duration>| t.map_or(0.0, |t| t.as_secs_f64() * 1e3);
+            let times = module.compile_times(e.index);
+            let tier = module.func_tier(e.index) as usize;
+            eprintln!("wdb: startup: entry compile {:.3} ms", ms(times[tier]));
+        }
+    }
+    match outcome {
         Ok(()) => {
             for r in &results {
                 println!("{}", show(r));
@@ -397,15 +513,15 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
             Ok(ExitCode::from(t.exit_code.unwrap_or(0) as u8))
         }
         Err(Error::Trap(t)) => {
-            report_trap(&a.file, &t);
+            report_trap(&name, &t);
             Ok(ExitCode::from(TRAP_EXIT))
         }
         Err(e) => Err(e.to_string()),
     }
 }
 
-fn report_trap(file: &std::path::Path, t: &Trap) {
-    eprintln!("wdb: {}: {t}", file.display());
+fn report_trap(name: &str, t: &Trap) {
+    eprintln!("wdb: {name}: {t}");
     for f in &t.backtrace {
         eprintln!("    at {f}");
     }
@@ -463,12 +579,29 @@ fn wast(a: WastArgs) -> Result<ExitCode, String> {
 // ---- compile ------------------------------------------------------------------------
 
 fn compile(a: CompileArgs) -> Result<ExitCode, String> {
-    let engine = engine(&a.tier, a.threads)?;
-    let bytes = read_input(&a.file)?;
-    let bytes = wdb::wasm_bytes(&bytes).map_err(|e| format!("{}: {e}", a.file.display()))?;
+    let engine = engine_with(Config {
+        strategy: strategy(&a.tier)?,
+        compile_threads: a.threads.max(1),
+        lazy: a.lazy,
+        ..Config::default()
+    })?;
+    let name = input_name(&a.file);
     let start = Instant::now();
-    let module =
-        Module::from_binary(&engine, bytes).map_err(|e| format!("{}: {e}", a.file.display()))?;
+    let module = if is_stdin(&a.file) {
+        // Timed from the first byte's request: reading overlaps compiling.
+        load_streaming(&engine, &a.file)?
+    } else {
+        let bytes = read_input(&a.file)?;
+        let bytes = wdb::wasm_bytes(&bytes).map_err(|e| format!("{name}: {e}"))?;
+        let start_compile = Instant::now();
+        let m = Module::from_binary(&engine, bytes).map_err(|e| format!("{name}: {e}"))?;
+        return report_compile(&m, start_compile);
+    };
+    report_compile(&module, start)
+}
+
+/// Prints `compile`'s one line for a module compiled since `start`.
+fn report_compile(module: &Module, start: Instant) -> Result<ExitCode, String> {
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     let info = module.info();
     let code = info.code_section_size;

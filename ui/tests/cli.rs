@@ -1018,3 +1018,106 @@ fn run_trap_backtrace_says_how_many_frames_it_left_out() {
     assert_eq!(frames, 256, "{out:?}");
     assert!(out.stderr.contains("    ... 745 more frames"), "{out:?}");
 }
+
+// ---- `-` (standard input, streaming) and --lazy ------------------------------------
+
+/// Drops the timing lines of the samples' output.
+fn drop_timing(s: &str) -> String {
+    s.lines()
+        .filter(|l| !l.starts_with("kernel_ms"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn run_reads_the_module_from_stdin_like_a_file() {
+    for (module, args) in [
+        ("sha256-g.wasm", "0.01"),
+        ("debugme.wasm", "1000"),
+        ("interp.wasm", "0.01"),
+    ] {
+        let path = format!("samples/{module}");
+        let bytes = std::fs::read(root().join(&path)).unwrap();
+        let from_file = wdb(&["run", &path, "--", args]).ok();
+        assert!(from_file.stdout.lines().count() >= 3, "{from_file:?}");
+        for extra in [&[][..], &["--lazy"][..], &["--tier", "baseline"][..]] {
+            let mut argv = vec!["run"];
+            argv.extend_from_slice(extra);
+            argv.extend(["-", "--", args]);
+            let from_stdin = wdb_stdin(&argv, &bytes).ok();
+            assert_eq!(
+                drop_timing(&from_stdin.stdout),
+                drop_timing(&from_file.stdout),
+                "wdb {}",
+                argv.join(" ")
+            );
+        }
+        let lazy = wdb(&["run", "--lazy", &path, "--", args]).ok();
+        assert_eq!(drop_timing(&lazy.stdout), drop_timing(&from_file.stdout));
+    }
+    // The text format, and --invoke, from standard input.
+    let wat = std::fs::read(root().join("samples/fib.wat")).unwrap();
+    let out = wdb_stdin(&["run", "-", "--invoke", "fib", "--", "20"], &wat).ok();
+    assert_eq!(out.stdout.trim(), "6765", "{out:?}");
+}
+
+#[test]
+fn truncated_stdin_fails_like_a_truncated_file() {
+    let bytes = std::fs::read(root().join("samples/fib-g.wasm")).unwrap();
+    for len in [9, 100, 3000, 20_000, bytes.len() - 10] {
+        let cut = temp_file("cut.wasm", &bytes[..len]);
+        let from_file = wdb(&["run", &cut]).error();
+        let from_stdin = wdb_stdin(&["run", "-"], &bytes[..len]).error();
+        let file_msg = from_file.stderr.replace(&cut, "<stdin>");
+        assert_eq!(from_stdin.stderr, file_msg, "cut at {len}");
+        assert!(from_stdin.stderr.contains("byte offset"), "{from_stdin:?}");
+    }
+    wdb_stdin(&["run", "-"], b"")
+        .error()
+        .err_has(&["<stdin>", "empty"]);
+}
+
+#[test]
+fn compile_reads_stdin_and_lazy_validates_only() {
+    let bytes = std::fs::read(root().join("samples/big.wasm")).unwrap();
+    let file = wdb(&["compile", "samples/big.wasm"]).ok();
+    let (f, b, ..) = parse_compile_line(file.lines()[0]).unwrap();
+    for args in [
+        &["compile", "-"][..],
+        &["compile", "-", "--threads", "2"][..],
+        &["compile", "-", "--lazy"][..],
+    ] {
+        let out = wdb_stdin(args, &bytes).ok();
+        assert_eq!(out.lines().len(), 1, "{out:?}");
+        let (f2, b2, t, _) =
+            parse_compile_line(out.lines()[0]).unwrap_or_else(|| panic!("bad line: {out:?}"));
+        assert_eq!((f2, b2), (f, b), "{args:?}");
+        assert!(t > 0.0);
+    }
+    let out = wdb(&["compile", "samples/big.wasm", "--lazy"]).ok();
+    assert_eq!(parse_compile_line(out.lines()[0]).unwrap().0, f);
+    // An invalid body is reported without --lazy and with it alike.
+    let bad = b"(module (func (result i32) i64.const 1))";
+    let eager = wdb_stdin(&["compile", "-"], bad).error();
+    let lazy = wdb_stdin(&["compile", "-", "--lazy"], bad).error();
+    assert_eq!(eager.stderr, lazy.stderr);
+    assert!(eager.stderr.contains("type mismatch"), "{eager:?}");
+}
+
+#[test]
+fn debug_reads_the_module_from_stdin() {
+    let script = temp_file("stdin.cmds", b"bt\nc\n");
+    let wat = std::fs::read(root().join("samples/fib.wat")).unwrap();
+    for extra in [&[][..], &["--eager"][..]] {
+        let mut argv = vec!["debug", "--batch", "-x", &script];
+        argv.extend_from_slice(extra);
+        argv.extend(["-", "--invoke", "fib", "--", "4"]);
+        let out = wdb_stdin(&argv, &wat).ok();
+        assert!(
+            out.stdout
+                .contains("Stopped (entry) in fib (#0) at 0x22 [baseline·debug]"),
+            "{out:?}"
+        );
+        assert!(out.stdout.contains("Program returned: 3"), "{out:?}");
+    }
+}

@@ -52,6 +52,10 @@ pub struct SessionConfig {
     pub source_dirs: Vec<PathBuf>,
     /// Source files carried in memory (file name, text), e.g. the bundled sample's.
     pub sources: Vec<(String, String)>,
+    /// Compile every function when the module loads. By default each is
+    /// compiled on its first call (lazy compilation; every body is still
+    /// validated at load), so attaching to a large module is instant.
+    pub eager: bool,
 }
 
 /// The last path component, for compact messages.
@@ -75,6 +79,9 @@ impl Session {
         let engine = Engine::new(Config {
             strategy: cfg.strategy.unwrap_or(Strategy::Dynamic),
             osr_stress: cfg.osr_stress,
+            lazy: !cfg.eager,
+            // Validation (lazy) or compilation (eager) up front uses every core.
+            compile_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             ..Config::default()
         })?;
         let module = Module::new(&engine, &cfg.wasm).map_err(|e| match e {
