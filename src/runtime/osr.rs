@@ -24,7 +24,7 @@
 
 use super::instance::{instance_of_vmctx, InstanceData};
 use crate::code::{self, CheckTable, CodeObject, OptFrame, Tier, ValueLoc};
-use crate::tiering::{self, Mode, Request};
+use crate::tiering::Mode;
 use crate::types::ValType;
 use crate::vm::layout::{
     interrupt_state, DEBUG_REGS_SIZE, MEMORY_BASE, VMCTX_DEBUG_FLAGS, VMCTX_LIMITS, VMCTX_MEMORY,
@@ -167,8 +167,7 @@ fn code_at(ptr: usize) -> Option<(Arc<CodeObject>, usize)> {
 
 /// `func`'s debug code (compiled now if needed).
 fn debug_code(inst: &InstanceData, func: u32) -> Option<(Arc<CodeObject>, usize)> {
-    let p = tiering::on_request(&inst.shared, Request::DebugCode(func)).ok()?;
-    code_at(p as usize)
+    tier_code(inst, func, Tier::Debug)
 }
 
 /// `func`'s code in `tier` (compiled now if needed).

@@ -192,6 +192,7 @@ fn lldb_stops_at_a_trap_with_a_signal() {
             "-o",
             &format!("process connect --plugin wasm connect://127.0.0.1:{port}"),
         ])
+        .args(["-o", "process plugin packet monitor traps on"])
         .args(["-o", "c"])
         // Batch mode treats a signal stop as a crash: these run after it.
         .args(["-k", "bt", "-k", "register read pc", "-k", "c"])

@@ -73,9 +73,10 @@ pub fn serve(a: DebugArgs, spec: &str) -> Result<ExitCode, String> {
         .display()
         .to_string();
     let mut link = Link::new(session);
-    // A native debugger stops at a fatal signal; LLDB sees a trap the same
-    // way (a signal stop before the trapping instruction runs).
-    link.message(Command::StopAtTraps(true))?;
+    // Trap stops (a signal stop before the trapping instruction runs, as a
+    // native program stops at a fatal signal) check every instruction that
+    // can trap, which makes the program far slower: they are off until the
+    // client asks (`process plugin packet monitor traps on`).
     run(link, stream, path)
 }
 

@@ -215,7 +215,7 @@ impl<W: Write> Server<W> {
     }
 
     /// `monitor CMD` (LLDB: `process plugin packet monitor CMD`): `traps on`
-    /// and `traps off` switch trap stops (on from the start). Its text goes
+    /// and `traps off` switch trap stops (off from the start). Its text goes
     /// out as `O` packets before the reply.
     fn monitor(&mut self, hex: &str) -> Result<Reply, String> {
         let cmd = from_hex(hex.as_bytes())
