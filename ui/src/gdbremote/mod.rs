@@ -72,7 +72,7 @@ pub fn serve(a: DebugArgs, spec: &str) -> Result<ExitCode, String> {
         .unwrap_or(file)
         .display()
         .to_string();
-    let mut link = Link::new(session);
+    let link = Link::new(session);
     // Trap stops (a signal stop before the trapping instruction runs, as a
     // native program stops at a fatal signal) check every instruction that
     // can trap, which makes the program far slower: they are off until the
