@@ -26,15 +26,21 @@ impl ModuleInfo {
         let has = |t: &FuncType| t.params().iter().chain(t.results()).any(|t| t.is_v128());
         let typed = |i: u32| self.types.get(i as usize).is_some_and(has);
         while !body.ops.eof() {
-            let Ok((op, offset)) = body.ops.read_with_offset() else {
-                return false;
-            };
-            if self.bytes.get(offset as usize) == Some(&SIMD_PREFIX) {
+            // The opcode's first byte, from the body's own bytes (a streamed
+            // module's bodies are not in `self.bytes` yet).
+            if body.ops.get_binary_reader().read_u8().ok() == Some(SIMD_PREFIX) {
                 return true;
             }
+            let Ok(op) = body.ops.read() else {
+                return false;
+            };
             let uses = match op {
                 Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
-                    has(self.func_type(function_index))
+                    // (Not validated yet: an index out of range is the
+                    // validator's error to report, not ours.)
+                    self.funcs
+                        .get(function_index as usize)
+                        .is_some_and(|&t| typed(t))
                 }
                 Operator::CallIndirect { type_index, .. }
                 | Operator::ReturnCallIndirect { type_index, .. }
