@@ -20,6 +20,7 @@ fn start(wasm: Vec<u8>, invoke: Option<&str>, args: &[&str], strategy: Strategy)
         args: args.iter().map(|s| s.to_string()).collect(),
         run: true,
         strategy: Some(strategy),
+        eager: true,
         ..SessionConfig::default()
     })
     .expect("session starts")

@@ -52,6 +52,9 @@ fn wat(text: &str, invoke: Option<&str>, args: &[&str], run: bool, stdin: &[u8])
         args: args.iter().map(|s| s.to_string()).collect(),
         run,
         stdin: stdin.to_vec(),
+        // Compiled up front, so the running frames are plain baseline or
+        // optimized code until the attach (as the tests below expect).
+        eager: true,
         ..SessionConfig::default()
     })
     .expect("session starts")

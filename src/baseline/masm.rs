@@ -9,7 +9,6 @@ use super::x64::asm::{Assembler, R11, R13, R14, R15};
 pub use super::x64::asm::{Gpr, Xmm, R10, R8, R9, RAX, RBP, RCX, RDI, RDX, RSI, RSP};
 use dynasmrt::DynamicLabel;
 
-
 /// Scratch register: never allocated, dead between operations.
 pub const SCRATCH: Gpr = R11;
 /// Debug code: a copy of the function's debug byte (see `load_debug_flag`).

@@ -15,7 +15,8 @@ use super::api::{MachineCode, NativeInsn, NativeRange};
 use super::Session;
 use crate::code::{self, CodeKind, CodeObject, PublishedFunc, Tier};
 use iced_x86::{
-    Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, SymbolResolver, SymbolResult,
+    Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, Mnemonic, OpKind,
+    SymbolResolver, SymbolResult,
 };
 
 /// Names branch targets inside the function by their offset (`<+36>`), as gdb does.
@@ -52,12 +53,15 @@ fn formatter(addr: u64, len: u64) -> IntelFormatter {
 }
 
 /// Decodes `bytes`, which start at absolute address `ip`. Bytes that decode
-/// to no instruction become one `(bad)` line each.
+/// to no instruction become one `(bad)` line each; a jump table right after
+/// its `jmp` (Cranelift's br_table) is shown as `.long` entries.
 pub fn decode(bytes: &[u8], ip: u64, fmt: &mut IntelFormatter) -> Vec<NativeInsn> {
     let mut out = Vec::new();
     let mut decoder = Decoder::with_ip(64, bytes, ip, DecoderOptions::NONE);
     let mut insn = Instruction::default();
     let mut text = String::new();
+    // Where the last `lea r, [rip + disp]` pointed (a jump table's start).
+    let mut table_at: Option<u64> = None;
     while decoder.can_decode() {
         let at = decoder.position();
         decoder.decode_out(&mut insn);
@@ -78,6 +82,29 @@ pub fn decode(bytes: &[u8], ip: u64, fmt: &mut IntelFormatter) -> Vec<NativeInsn
             bytes: bytes[at..at + insn.len()].to_vec(),
             text: text.clone(),
         });
+        if insn.mnemonic() == Mnemonic::Lea && insn.is_ip_rel_memory_operand() {
+            table_at = Some(insn.ip_rel_memory_address());
+        } else if insn.mnemonic() == Mnemonic::Jmp
+            && insn.op0_kind() == OpKind::Register
+            && table_at == Some(insn.next_ip())
+        {
+            // Cranelift's br_table: `lea r, [rip+T]; movsxd; add; jmp r`
+            // with the table of 32-bit offsets at T, right after the jump,
+            // up to the end of this instruction's code.
+            let from = at + insn.len();
+            for (k, entry) in bytes[from..].chunks(4).enumerate() {
+                let text = match <[u8; 4]>::try_from(entry) {
+                    Ok(e) => format!(".long {:#x}  ; jump table", i32::from_le_bytes(e)),
+                    Err(_) => ".byte (jump table padding)".to_string(),
+                };
+                out.push(NativeInsn {
+                    addr: insn.next_ip() + 4 * k as u64,
+                    bytes: entry.to_vec(),
+                    text,
+                });
+            }
+            break;
+        }
     }
     out
 }

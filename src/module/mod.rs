@@ -3,8 +3,8 @@
 //! segments, names, custom sections, function body ranges).
 
 mod body;
-mod vector_use;
 mod stream;
+mod vector_use;
 
 pub use body::{BodyError, FuncBodyReader};
 pub(crate) use stream::{StreamEvent, StreamParser};
