@@ -36,7 +36,10 @@ fn wait<T>(s: &Session, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
 
 /// One run: entry stop, the watchpoint (`watch` names it, or a closure over
 /// the entry snapshot), then `continue` to the end, timed.
-fn run(scale: &str, watch: Option<(WatchKind, &dyn Fn(&Snapshot) -> String)>) -> Duration {
+/// A watchpoint to set: its kind and the expression (from a snapshot).
+type WatchSpec<'a> = (WatchKind, &'a dyn Fn(&Snapshot) -> String);
+
+fn run(scale: &str, watch: Option<WatchSpec<'_>>) -> Duration {
     let s = Session::start(SessionConfig {
         name: "sha256-g.wasm".into(),
         wasm: sample("sha256-g.wasm"),

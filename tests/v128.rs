@@ -342,7 +342,8 @@ fn vector_accesses_trap_at_the_end_of_memory() {
         call("ld_splat", PAGE - 4).unwrap(),
         Some(4u128 * 0x0000_0001_0000_0001_0000_0001_0000_0001)
     );
-    let cases: [(&str, i32, fn(&O) -> bool, usize); 6] = [
+    type Case = (&'static str, i32, fn(&O) -> bool, usize);
+    let cases: [Case; 6] = [
         ("ld", PAGE - 15, |o| matches!(o, O::V128Load { .. }), 0),
         ("st", PAGE - 8, |o| matches!(o, O::V128Store { .. }), 1),
         (

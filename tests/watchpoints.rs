@@ -12,6 +12,13 @@ use wdb::debugger::*;
 
 const INVENTORY: &str = include_str!("../samples/c/inventory.c");
 
+/// Watchpoints live in one process-wide table and protect pages of the
+/// process: tests that set them run one at a time.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn line_of(text: &str) -> u32 {
     INVENTORY
         .lines()
@@ -113,6 +120,7 @@ fn instruction(s: &Session, func: u32, offset: u32) -> String {
 
 #[test]
 fn watch_catches_the_store_that_corrupts_the_global_in_debug_code() {
+    let _one_at_a_time = one_at_a_time();
     let (s, mut c) = inventory();
     let (out, _) = run(&s, &mut c, "watch settings.reorder_level");
     assert_eq!(out, ["Hardware watchpoint 1: settings.reorder_level"]);
@@ -158,6 +166,7 @@ fn watch_catches_the_store_that_corrupts_the_global_in_debug_code() {
 
 #[test]
 fn rwatch_and_awatch_in_debug_code() {
+    let _one_at_a_time = one_at_a_time();
     let (s, mut c) = inventory();
     let (out, _) = run(&s, &mut c, "rwatch settings.reorder_level");
     assert_eq!(out, ["Hardware read watchpoint 1: settings.reorder_level"]);
@@ -192,6 +201,7 @@ fn rwatch_and_awatch_in_debug_code() {
 
 #[test]
 fn several_watchpoints_at_once_and_a_quiet_page_neighbour() {
+    let _one_at_a_time = one_at_a_time();
     let (s, mut c) = inventory();
     // `ticks` shares the data page with the settings but is written later.
     run(&s, &mut c, "watch ticks");
@@ -223,7 +233,8 @@ const SPIN: &str = r#"(module
     (local.get $i)))"#;
 
 #[test]
-fn watch_in_a_frame_of_baseline_or_optimized_code_from_before_the_attach() {
+fn watch_in_a_frame_that_ran_plain_code_at_the_attach() {
+    let _one_at_a_time = one_at_a_time();
     let s = wat(SPIN, Some("spin"), &["2000000000"], true, b"");
     let mut c = Console::new();
     std::thread::sleep(Duration::from_millis(200));
@@ -236,10 +247,10 @@ fn watch_in_a_frame_of_baseline_or_optimized_code_from_before_the_attach() {
     run(&s, &mut c, "watch *(int *)0x2000");
     let (out, p) = run(&s, &mut c, "continue");
     let w = watch_stop(&p);
-    assert!(
-        matches!(w.tier, Some(FrameTier::Baseline | FrameTier::Optimized)),
-        "{out:?}"
-    );
+    // Since on-stack replacement, the paused frame continues in debug code
+    // from its check; page protection catches the store whichever code the
+    // frame runs.
+    assert!(w.tier.is_some(), "{out:?}");
     assert_eq!(w.func.as_deref(), Some("spin"));
     assert!(
         instruction(&s, 0, w.offset.unwrap()).starts_with("i32.store"),
@@ -264,6 +275,7 @@ fn watch_in_a_frame_of_baseline_or_optimized_code_from_before_the_attach() {
 
 #[test]
 fn bulk_memory_instructions_are_caught() {
+    let _one_at_a_time = one_at_a_time();
     let text = r#"(module
       (memory (export "memory") 1)
       (func $bulk
@@ -316,6 +328,7 @@ fn bulk_memory_instructions_are_caught() {
 
 #[test]
 fn a_host_function_writing_a_watched_buffer_stops_too() {
+    let _one_at_a_time = one_at_a_time();
     // fd_read(stdin) into a buffer at 0x1000 (iovec at 0x100), then exit.
     let text = r#"(module
       (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
@@ -359,6 +372,7 @@ fn a_host_function_writing_a_watched_buffer_stops_too() {
 
 #[test]
 fn bad_watch_input_is_one_clear_line() {
+    let _one_at_a_time = one_at_a_time();
     let (s, mut c) = inventory();
     let cases = [
         ("watch", "error: usage: watch EXPR"),

@@ -95,6 +95,24 @@ pub fn join(lo: u64, hi: u64) -> u128 {
     (hi as u128) << 64 | lo as u128
 }
 
+/// `print $localN` / `print $globalN` of a `v128` (the expression layer knows
+/// no vector type): `$local2 = 0x… i32x4 [..] (v128)`. `None` for anything
+/// else, which goes to the expression evaluator.
+pub fn print_wasm_v128(snap: &super::Snapshot, frame: usize, expr: &str) -> Option<String> {
+    let e = expr.trim();
+    let (ty, bits, hi) = if let Some(n) = e.strip_prefix("$local") {
+        let n: usize = n.parse().ok()?;
+        let v = snap.frames.get(frame)?.locals.as_ref()?.get(n)?;
+        (v.ty, v.bits, v.hi)
+    } else {
+        let n: usize = e.strip_prefix("$global")?.parse().ok()?;
+        let g = snap.globals.get(n)?;
+        (g.ty, g.bits, g.hi)
+    };
+    (ty == crate::types::ValType::V128)
+        .then(|| format!("{e} = {} (v128)", format_v128(join(bits, hi), lanes())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,22 +130,4 @@ mod tests {
         assert_eq!(Lanes::parse("f64x2"), Some(Lanes::F64x2));
         assert_eq!(Lanes::F64x2.next(), Lanes::I8x16);
     }
-}
-
-/// `print $localN` / `print $globalN` of a `v128` (the expression layer knows
-/// no vector type): `$local2 = 0x… i32x4 [..] (v128)`. `None` for anything
-/// else, which goes to the expression evaluator.
-pub fn print_wasm_v128(snap: &super::Snapshot, frame: usize, expr: &str) -> Option<String> {
-    let e = expr.trim();
-    let (ty, bits, hi) = if let Some(n) = e.strip_prefix("$local") {
-        let n: usize = n.parse().ok()?;
-        let v = snap.frames.get(frame)?.locals.as_ref()?.get(n)?;
-        (v.ty, v.bits, v.hi)
-    } else {
-        let n: usize = e.strip_prefix("$global")?.parse().ok()?;
-        let g = snap.globals.get(n)?;
-        (g.ty, g.bits, g.hi)
-    };
-    (ty == crate::types::ValType::V128)
-        .then(|| format!("{e} = {} (v128)", format_v128(join(bits, hi), lanes())))
 }

@@ -111,7 +111,7 @@ impl ModuleInfo {
             let mut body = self.read_body(func, Some(&mut validator))?;
             while !body.ops.eof() {
                 let (op, offset) = body.ops.read_with_offset()?;
-                validator.op(offset as u64, &op)?;
+                validator.op(offset, &op)?;
             }
             body.ops.finish()?;
             Ok(())

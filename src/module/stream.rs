@@ -88,7 +88,7 @@ impl<R: Read> StreamParser<R> {
                 .map_err(Error::invalid)?;
             let (consumed, payload) = match chunk {
                 Chunk::NeedMoreData(hint) => {
-                    self.fill(hint as usize)?;
+                    self.fill(hint)?;
                     continue;
                 }
                 Chunk::Parsed { consumed, payload } => (consumed, payload),

@@ -266,7 +266,7 @@ pub fn arm(
             "a watchpoint covers 1 to {MAX_LEN} bytes, not {len}"
         ));
     }
-    let end = offset.checked_add(len as u64).unwrap_or(u64::MAX);
+    let end = offset.saturating_add(len as u64);
     if end > memory.byte_len() as u64 {
         return Err(format!(
             "{len} bytes at {offset:#x} are outside linear memory ({:#x} bytes)",
