@@ -204,10 +204,10 @@ fn several_watchpoints_at_once_and_a_quiet_page_neighbour() {
     let _one_at_a_time = one_at_a_time();
     let (s, mut c) = inventory();
     // `ticks` shares the data page with the settings but is written later.
-    run(&s, &mut c, "watch ticks");
-    run(&s, &mut c, "watch settings.reorder_level");
+    let (first, _) = run(&s, &mut c, "watch ticks");
+    let (second, _) = run(&s, &mut c, "watch settings.reorder_level");
     let (out, _) = run(&s, &mut c, "info watchpoints");
-    assert_eq!(out.len(), 3, "{out:?}");
+    assert_eq!(out.len(), 3, "{first:?} {second:?} {out:?}");
     let (_, p) = run(&s, &mut c, "continue");
     let w = watch_stop(&p);
     assert_eq!((w.id, w.func.as_deref()), (2, Some("restock")));

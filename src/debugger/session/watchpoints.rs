@@ -88,15 +88,14 @@ impl Shared {
         };
         match self.arm_entry(ctx, &wp) {
             Ok(slot) => {
-                self.emit(Event::Message(format!(
-                    "{} {id}: {}",
-                    kind.title(),
-                    wp.expr
-                )));
+                // Listed before the answer goes out, so `info watchpoints`
+                // right after the answer sees it.
+                let message = format!("{} {id}: {}", kind.title(), wp.expr);
                 lock(&self.watches).push(WatchEntry {
                     wp,
                     slot: Some(slot),
                 });
+                self.emit(Event::Message(message));
             }
             Err(e) => self.emit(Event::Error(format!("cannot watch `{}`: {e}", wp.expr))),
         }
