@@ -3,19 +3,9 @@
 //! in `tests/spec_expected_failures.txt` (with its reason) is tolerated; an
 //! unlisted failure, or a listed one that passes, fails the test.
 
-use wdb::Strategy;
+mod support;
 
-fn expected_failures(tier: &str, file: &str) -> Vec<String> {
-    let text = include_str!("spec_expected_failures.txt");
-    text.lines()
-        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
-        .filter_map(|l| {
-            let mut parts = l.split_whitespace();
-            let (t, loc) = (parts.next()?, parts.next()?);
-            (t == tier && loc.starts_with(&format!("{file}:"))).then(|| loc.to_string())
-        })
-        .collect()
-}
+use wdb::Strategy;
 
 fn run_file(file: &str, tier: &str, strategy: Strategy) {
     run_file_with(file, tier, strategy, 0);
@@ -32,29 +22,7 @@ fn run_file_with(file: &str, tier: &str, strategy: Strategy, osr_stress: u32) {
         assert_eq!(config.tiering_budget, wdb::wast::DYNAMIC_BUDGET);
     }
     let report = wdb::wast::run_wast(file, test.raw(), config).unwrap_or_else(|e| panic!("{e}"));
-    let expected = expected_failures(tier, file);
-    let unexpected: Vec<&String> = report
-        .failures
-        .iter()
-        .filter(|f| !expected.iter().any(|loc| f.starts_with(&format!("{loc}:"))))
-        .collect();
-    let fixed: Vec<&String> = expected
-        .iter()
-        .filter(|loc| {
-            !report
-                .failures
-                .iter()
-                .any(|f| f.starts_with(&format!("{loc}:")))
-        })
-        .collect();
-    assert!(
-        unexpected.is_empty() && fixed.is_empty(),
-        "{file} [{tier}]: {} passed, {} failed\nunexpected failures:\n{}\nlisted failures that now pass:\n{}",
-        report.passed,
-        report.failed,
-        unexpected.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
-        fixed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
-    );
+    support::spec_report::assert_as_listed(file, tier, &report);
     assert!(
         report.passed > 0
             || file == "comments.wast"

