@@ -41,6 +41,8 @@ pub struct Plan {
     /// The malformed mode's seed (the differential mode's cases are seeds).
     pub seed: u64,
     pub tiers: Vec<wdb::Strategy>,
+    /// Proposals the differential mode's generator may use.
+    pub proposals: crate::smith::Proposals,
     pub cases: Range<u64>,
     /// Workers at a time.
     pub jobs: usize,
@@ -216,6 +218,8 @@ fn spawn_worker(
         .arg(plan.seed.to_string())
         .arg("--tiers")
         .arg(crate::tiers::list(&plan.tiers))
+        .arg("--proposals")
+        .arg(plan.proposals.list())
         .arg("--cases")
         .arg(format!("{}..{}", cases.start, cases.end))
         .stdin(Stdio::null())

@@ -13,6 +13,7 @@ use crate::outcome::{
     TrapPlace,
 };
 use crate::reference::{Reference, Step};
+use crate::smith::Proposals;
 use crate::tiers::TierEngine;
 use crate::watchdog::Watchdog;
 use crate::{catch, CaseResult, Status};
@@ -36,20 +37,31 @@ enum Verdict {
 /// seed).
 pub struct Differential {
     pub tiers: Vec<TierEngine>,
+    proposals: Proposals,
     dog: Watchdog,
 }
 
 impl Differential {
+    /// Generated modules in Wasm 2.0 without SIMD.
     pub fn new(tiers: &[wdb::Strategy]) -> Result<Differential, String> {
+        Differential::with_proposals(tiers, Proposals::default())
+    }
+
+    /// Generated modules that may also use `proposals`.
+    pub fn with_proposals(
+        tiers: &[wdb::Strategy],
+        proposals: Proposals,
+    ) -> Result<Differential, String> {
         Ok(Differential {
             tiers: crate::tiers::engines(tiers)?,
+            proposals,
             dog: Watchdog::new(),
         })
     }
 
     /// Checks the module of `seed` in every tier.
     pub fn check_seed(&self, seed: u64) -> CaseResult {
-        let Some(wasm) = crate::smith::generate(seed) else {
+        let Some(wasm) = crate::smith::generate_with(seed, self.proposals) else {
             return CaseResult::new(Status::Skipped);
         };
         if !crate::smith::in_wdb_features(&wasm) {

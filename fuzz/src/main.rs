@@ -1,7 +1,7 @@
 //! `wdb-fuzz`: differential and malformed-module fuzzing of every wdb tier.
 //!
 //! ```text
-//! wdb-fuzz differential --seeds A..B [--tiers LIST] [--jobs N] [--chunk N]
+//! wdb-fuzz differential --seeds A..B [--tiers LIST] [--proposals LIST] [--jobs N] [--chunk N]
 //! wdb-fuzz malformed --cases N|A..B [--seed S] [--tiers LIST] [--jobs N] [--chunk N]
 //! ```
 //! Common options: `--case-timeout SECS` (a worker silent this long is hung),
@@ -14,13 +14,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use wdb_fuzz::chunks::{self, Mode, Plan};
+use wdb_fuzz::smith::Proposals;
 use wdb_fuzz::{Status, INCONCLUSIVE_CAP_PERCENT};
 
 const USAGE: &str =
-    "usage: wdb-fuzz differential --seeds A..B [--tiers LIST] [--jobs N] [--chunk N]
+    "usage: wdb-fuzz differential --seeds A..B [--tiers LIST] [--proposals LIST] [--jobs N] [--chunk N]
        wdb-fuzz malformed --cases N|A..B [--seed S] [--tiers LIST] [--jobs N] [--chunk N]
 options: --case-timeout SECS  --progress SECS  --dump DIR
-tiers: baseline,debug,optimized,mixed,dynamic (default: all)";
+tiers: baseline,debug,optimized,mixed,dynamic (default: all)
+proposals (generated modules may use them): simd,tail-call,extended-const (default: none)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -51,6 +53,7 @@ struct Args {
     cases: std::ops::Range<u64>,
     seed: u64,
     tiers: Vec<wdb::Strategy>,
+    proposals: Proposals,
     jobs: usize,
     chunk: Option<u64>,
     case_timeout: u64,
@@ -99,6 +102,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         cases: 0..0,
         seed: 0,
         tiers: wdb_fuzz::tiers::ALL.to_vec(),
+        proposals: Proposals::default(),
         jobs: 1,
         chunk: None,
         case_timeout: 120,
@@ -128,6 +132,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             }
             "--seed" => a.seed = number(value()?)?,
             "--tiers" => a.tiers = wdb_fuzz::tiers::parse(&value()?)?,
+            "--proposals" => a.proposals = Proposals::parse(&value()?)?,
             "--jobs" => a.jobs = number(value()?)?.clamp(1, 256) as usize,
             "--chunk" => a.chunk = Some(number(value()?)?.max(1)),
             "--case-timeout" => a.case_timeout = number(value()?)?.max(1),
@@ -155,6 +160,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         mode: a.mode,
         seed: a.seed,
         tiers: a.tiers.clone(),
+        proposals: a.proposals,
         cases: a.cases.clone(),
         jobs: a.jobs,
         chunk: a.chunk.unwrap_or(match a.mode {
@@ -173,9 +179,10 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         ),
     };
     eprintln!(
-        "[{}] {what}, tiers {}, {} job(s), {} cases per worker",
+        "[{}] {what}, tiers {}, proposals {}, {} job(s), {} cases per worker",
         a.mode.name(),
         wdb_fuzz::tiers::list(&a.tiers),
+        a.proposals.list(),
         plan.jobs,
         plan.chunk
     );
@@ -223,7 +230,7 @@ fn dump(a: &Args, tally: &wdb_fuzz::Tally, dir: &std::path::Path) -> Result<(), 
         let (name, bytes) = match a.mode {
             Mode::Differential => (
                 format!("differential-seed-{case}.wasm"),
-                wdb_fuzz::smith::generate(case),
+                wdb_fuzz::smith::generate_with(case, a.proposals),
             ),
             Mode::Malformed => (
                 format!("malformed-seed-{}-case-{case}.wasm", a.seed),
@@ -290,7 +297,7 @@ fn worker(a: &Args) -> Result<(), String> {
     let mal;
     let check: Box<dyn Fn(u64) -> wdb_fuzz::CaseResult + '_> = match a.mode {
         Mode::Differential => {
-            diff = wdb_fuzz::differential::Differential::new(&a.tiers)?;
+            diff = wdb_fuzz::differential::Differential::with_proposals(&a.tiers, a.proposals)?;
             Box::new(|seed| diff.check_seed(seed))
         }
         Mode::Malformed => {

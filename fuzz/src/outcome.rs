@@ -71,6 +71,13 @@ pub enum P {
     F64,
     FuncRef,
     ExternRef,
+    /// A vector argument: its 64 bits of pattern fill both halves.
+    V128,
+}
+
+/// The 128 bits of a vector argument made from 64 bits of pattern.
+pub fn v128_of(bits: u64) -> u128 {
+    (u128::from(bits) << 64) | u128::from(bits.rotate_left(17))
 }
 
 /// Why a wdb call produced no comparable outcome.
@@ -110,6 +117,7 @@ pub fn to_wdb(p: P, bits: u64) -> wdb::Val {
         P::F64 => wdb::Val::F64(bits),
         P::FuncRef => wdb::Val::FuncRef(None),
         P::ExternRef => wdb::Val::ExternRef(None),
+        P::V128 => wdb::Val::V128(v128_of(bits)),
     }
 }
 
@@ -173,10 +181,18 @@ pub fn can_raise(kind: Kind, op: &str) -> bool {
         Kind::TableOutOfBounds => {
             matches!(
                 op,
-                "TableGet" | "TableSet" | "TableFill" | "TableCopy" | "TableInit" | "CallIndirect"
+                "TableGet"
+                    | "TableSet"
+                    | "TableFill"
+                    | "TableCopy"
+                    | "TableInit"
+                    | "CallIndirect"
+                    | "ReturnCallIndirect"
             )
         }
-        Kind::IndirectCallToNull | Kind::BadSignature => op == "CallIndirect",
+        Kind::IndirectCallToNull | Kind::BadSignature => {
+            matches!(op, "CallIndirect" | "ReturnCallIndirect")
+        }
         Kind::DivideByZero => op.contains("Div") || op.contains("Rem"),
         Kind::Overflow => op.contains("DivS") || trunc,
         Kind::BadConversion => trunc,

@@ -38,6 +38,16 @@ pub fn arg_bits(p: P, pick: u64) -> u64 {
         P::I64 => [0i64, 1, -1, 13, i64::MIN, i64::MAX, 1 << 32, 1000][i % 8] as u64,
         P::F32 => [0.0f32, -0.0, 1.5, -3.25, f32::INFINITY, 1e30, 0.5, 2.0][i % 8].to_bits() as u64,
         P::F64 => [0.0f64, -0.0, 1.5, -3.25, f64::NEG_INFINITY, 1e300, 0.5, 2.0][i % 8].to_bits(),
+        P::V128 => [
+            0u64,
+            u64::MAX,
+            0x8000_0000_8000_0000,
+            0x7f7f_0101_ff00_0080,
+            0x3ff0_0000_0000_0000,
+            0x7fc0_0000_4049_0fdb,
+            1,
+            0x0001_0002_0003_0004,
+        ][i % 8],
         P::FuncRef | P::ExternRef => 0,
     }
 }
@@ -82,7 +92,7 @@ fn p_of_wasmi(t: &wasmi::ValType) -> Option<P> {
         wasmi::ValType::F64 => P::F64,
         wasmi::ValType::FuncRef => P::FuncRef,
         wasmi::ValType::ExternRef => P::ExternRef,
-        _ => return None,
+        wasmi::ValType::V128 => P::V128,
     })
 }
 
@@ -94,6 +104,7 @@ fn to_wasmi(p: P, bits: u64) -> wasmi::Val {
         P::F64 => wasmi::Val::F64(wasmi::F64::from_bits(bits)),
         P::FuncRef => wasmi::Val::FuncRef(wasmi::Nullable::Null),
         P::ExternRef => wasmi::Val::ExternRef(wasmi::Nullable::Null),
+        P::V128 => wasmi::Val::V128(wasmi::V128::from(crate::outcome::v128_of(bits))),
     }
 }
 
@@ -105,7 +116,7 @@ fn from_wasmi(v: &wasmi::Val) -> V {
         wasmi::Val::F64(x) => V::F64(x.to_bits()),
         wasmi::Val::FuncRef(r) => V::Ref(r.is_null()),
         wasmi::Val::ExternRef(r) => V::Ref(r.is_null()),
-        wasmi::Val::V128(_) => V::Ref(false),
+        wasmi::Val::V128(x) => V::V128(x.as_u128()),
     }
 }
 
@@ -114,6 +125,12 @@ fn from_wasmi(v: &wasmi::Val) -> V {
 pub fn run(wasm: &[u8], seed: u64) -> Option<Reference> {
     let mut config = wasmi::Config::default();
     config.consume_fuel(true);
+    // Everything the generator may emit (`smith::Proposals`); modules
+    // without these features are unaffected.
+    config
+        .wasm_simd(true)
+        .wasm_tail_call(true)
+        .wasm_extended_const(true);
     let engine = wasmi::Engine::new(&config);
     let module = wasmi::Module::new(&engine, wasm).ok()?;
     let linker = wasmi::Linker::<()>::new(&engine);

@@ -1,22 +1,80 @@
 //! The module generator: wasm-smith with a configuration limited to what wdb
-//! implements (Wasm 2.0 without SIMD, no imports, every function exported,
-//! bounded memories and tables), driven by bytes derived from a seed.
+//! implements (Wasm 2.0 without SIMD by default, plus the proposals a run
+//! names with `--proposals`; no imports, every function exported, bounded
+//! memories and tables), driven by bytes derived from a seed.
 
 use crate::splitmix;
 
-#[allow(clippy::field_reassign_with_default)] // wasm_smith::Config has dozens of fields; set the few that matter
+/// Proposals beyond Wasm 2.0 (without SIMD) that a run enables in the
+/// generator, where wasmi implements them too. The default (none) keeps the
+/// seed-to-module mapping of the recorded large runs (TESTING.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Proposals {
+    /// 128-bit SIMD (not relaxed SIMD: its results may differ by engine).
+    pub simd: bool,
+    pub tail_call: bool,
+    pub extended_const: bool,
+}
+
+impl Proposals {
+    /// Every name `--proposals` takes.
+    pub const NAMES: [&'static str; 3] = ["simd", "tail-call", "extended-const"];
+
+    /// Parses a comma-separated list of [`Proposals::NAMES`] (`none` or
+    /// empty: none).
+    pub fn parse(list: &str) -> Result<Proposals, String> {
+        let mut p = Proposals::default();
+        for part in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match part {
+                "simd" => p.simd = true,
+                "tail-call" => p.tail_call = true,
+                "extended-const" => p.extended_const = true,
+                "none" => {}
+                other => {
+                    return Err(format!(
+                        "unknown proposal `{other}` in --proposals (expected some of {})",
+                        Proposals::NAMES.join(",")
+                    ))
+                }
+            }
+        }
+        Ok(p)
+    }
+
+    /// The comma-separated form (`none` when empty), as `parse` takes it.
+    pub fn list(&self) -> String {
+        let on = [self.simd, self.tail_call, self.extended_const];
+        let names: Vec<&str> = Proposals::NAMES
+            .iter()
+            .zip(on)
+            .filter_map(|(n, on)| on.then_some(*n))
+            .collect();
+        if names.is_empty() {
+            "none".into()
+        } else {
+            names.join(",")
+        }
+    }
+}
+
+/// The generator's configuration for Wasm 2.0 without SIMD.
 pub fn config() -> wasm_smith::Config {
+    config_with(Proposals::default())
+}
+
+#[allow(clippy::field_reassign_with_default)] // wasm_smith::Config has dozens of fields; set the few that matter
+pub fn config_with(proposals: Proposals) -> wasm_smith::Config {
     let mut c = wasm_smith::Config::default();
-    // Wasm 2.0 without SIMD: what wdb implements.
-    c.simd_enabled = false;
+    // Wasm 2.0 without SIMD, plus the chosen proposals: what wdb implements.
+    c.simd_enabled = proposals.simd;
     c.relaxed_simd_enabled = false;
     c.threads_enabled = false;
     c.shared_everything_threads_enabled = false;
     c.gc_enabled = false;
     c.exceptions_enabled = false;
-    c.tail_call_enabled = false;
+    c.tail_call_enabled = proposals.tail_call;
     c.memory64_enabled = false;
-    c.extended_const_enabled = false;
+    c.extended_const_enabled = proposals.extended_const;
     c.wide_arithmetic_enabled = false;
     c.custom_page_sizes_enabled = false;
     c.compact_imports_enabled = false;
@@ -47,14 +105,19 @@ pub fn config() -> wasm_smith::Config {
     c
 }
 
-/// The module of `seed`, or None when the generator made none (it ran out of
-/// input bytes).
+/// The module of `seed` (Wasm 2.0 without SIMD), or None when the generator
+/// made none (it ran out of input bytes).
 pub fn generate(seed: u64) -> Option<Vec<u8>> {
+    generate_with(seed, Proposals::default())
+}
+
+/// The module of `seed` with `proposals` enabled in the generator.
+pub fn generate_with(seed: u64, proposals: Proposals) -> Option<Vec<u8>> {
     let mut st = seed;
     let len = 4096 + (splitmix(&mut st) % 12288) as usize;
     let bytes: Vec<u8> = (0..len).map(|_| splitmix(&mut st) as u8).collect();
     let mut u = arbitrary::Unstructured::new(&bytes);
-    let module = wasm_smith::Module::new(config(), &mut u).ok()?;
+    let module = wasm_smith::Module::new(config_with(proposals), &mut u).ok()?;
     Some(module.to_bytes())
 }
 
