@@ -20,6 +20,7 @@ use super::program;
 use crate::code::Tier;
 use crate::engine::{Config, Engine, Strategy};
 use crate::runtime::Module;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
@@ -120,7 +121,7 @@ impl Session {
             profiling: Mutex::new(Profiling::default()),
             switching: AtomicBool::new(false),
             source: Default::default(),
-            disas: OnceLock::new(),
+            disas: Mutex::new(HashMap::new()),
             trap_sites: OnceLock::new(),
             source_cache: Mutex::new(Default::default()),
             watches: Mutex::new(Vec::new()),
@@ -346,12 +347,7 @@ impl Session {
 
     /// wasmprinter text of one function, one instruction per line with offsets.
     pub fn disassemble(&self, func: u32) -> Vec<DisasLine> {
-        self.shared
-            .disassembly()
-            .iter()
-            .find(|(f, _)| *f == func)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
+        self.shared.disassembly(func).as_ref().clone()
     }
 
     /// Source position of an instruction (DWARF).

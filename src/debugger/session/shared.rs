@@ -7,6 +7,7 @@ use crate::debugger::api::*;
 use crate::debugger::dwarf::DwarfInfo;
 use crate::runtime::{DebugFlags, InterruptHandle, Module};
 use crate::tiering::Tiering;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::mpsc::Sender;
@@ -91,7 +92,8 @@ pub(crate) struct Shared {
     pub switching: AtomicBool,
     /// Breakpoint conditions on source expressions, `print`'s `$N` (source.rs).
     pub source: crate::debugger::source::SourceState,
-    pub(super) disas: OnceLock<Vec<(u32, Vec<DisasLine>)>>,
+    /// Function index -> its disassembly, printed when first asked for.
+    pub(super) disas: Mutex<HashMap<u32, Arc<Vec<DisasLine>>>>,
     /// Module offsets of instructions that can trap (a bit each), built the
     /// first time trap stops look at one.
     pub trap_sites: OnceLock<Vec<u64>>,
