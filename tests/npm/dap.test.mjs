@@ -310,6 +310,11 @@ test('data breakpoints: dataBreakpointInfo, setDataBreakpoints, stops with old a
     let no = await dc.customRequest('dataBreakpointInfo', { variablesReference: sc['Wasm locals'], name: '$local0' });
     assert.equal(no.body.dataId, null);
     assert.match(no.body.description, /wasm local or global, not in linear memory/);
+    const globals = await variables(dc, sc.Globals);
+    const sp = Object.keys(globals).find((n) => n.startsWith('$global0'));
+    no = await dc.customRequest('dataBreakpointInfo', { variablesReference: sc.Globals, name: sp });
+    assert.equal(no.body.dataId, null);
+    assert.match(no.body.description, /wasm local or global, not in linear memory/);
     no = await dc.customRequest('dataBreakpointInfo', { variablesReference: sc['Operand stack'], name: '[0]' });
     assert.equal(no.body.dataId, null);
     assert.match(no.body.description, /operand-stack/);
@@ -319,6 +324,7 @@ test('data breakpoints: dataBreakpointInfo, setDataBreakpoints, stops with old a
     const countAddr = count.body.dataId.match(/0x[0-9a-f]+$/)[0];
     const byAddr = await dc.customRequest('dataBreakpointInfo', { name: countAddr, asAddress: true, bytes: 4 });
     assert.equal(byAddr.body.dataId, `*(unsigned int *)${countAddr}`);
+    assert.equal(byAddr.body.description, `4 bytes at ${countAddr}`);
     no = await dc.customRequest('dataBreakpointInfo', { name: 'no_such_var', frameId: frames[0].id });
     assert.equal(no.body.dataId, null);
     assert.match(no.body.description, /no_such_var/);

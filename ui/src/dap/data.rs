@@ -138,9 +138,14 @@ impl Adapter {
         if self.data.label(&t.location).is_none() {
             self.data.issued.push((t.location.clone(), label.clone()));
         }
+        let description = if a.as_address {
+            label
+        } else {
+            format!("{label} ({}, {} bytes at {:#x})", t.ty, t.len, t.addr)
+        };
         Ok(json!({
             "dataId": t.location,
-            "description": format!("{label} ({}, {} bytes at {:#x})", t.ty, t.len, t.addr),
+            "description": description,
             "accessTypes": ACCESS_TYPES,
             "canPersist": false,
         }))
