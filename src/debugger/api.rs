@@ -340,7 +340,7 @@ pub struct WatchTarget {
     pub location: String,
 }
 
-/// Why the program stopped./// What a watchpoint stops for.
+/// What a watchpoint stops for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WatchKind {
     /// `watch`: a write that changes the value (gdb's rule).
