@@ -381,6 +381,16 @@ test('data breakpoints: dataBreakpointInfo, setDataBreakpoints, stops with old a
     assert.equal(stop.description, `data breakpoint ${countId} (ds->count): Value = 16`);
     assert.match(stop.text, /read by the instruction at 0x[0-9a-f]+ in mean, debugme\.c:74 /);
 
+    // readWrite: the next access of sum is the read in `sum += ds->values[i]`.
+    set = await dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: info.body.dataId, accessType: 'readWrite' }] });
+    const accessId = set.body.breakpoints[0].id;
+    s = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: 1 });
+    stop = (await s).body;
+    assert.deepEqual(stop.hitBreakpointIds, [accessId]);
+    assert.equal(stop.description, `data breakpoint ${accessId} (sum): Value = 57`);
+    assert.match(stop.text, /^Hardware access \(read\/write\) watchpoint \d+: sum\n\nValue = 57\nread by the instruction at 0x[0-9a-f]+ in mean, debugme\.c:75 /);
+
     // Conditions are not taken (said so, not ignored); none left, the program runs to its end.
     set = await dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: info.body.dataId, condition: 'sum > 100' }] });
     assert.equal(set.body.breakpoints[0].verified, false);

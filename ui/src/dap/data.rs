@@ -14,7 +14,8 @@ use wdb::debugger::{Command, Event, SourceRequest, WatchKind, WatchStop};
 /// The access types a data breakpoint offers, as DAP names them.
 const ACCESS_TYPES: [&str; 3] = ["write", "read", "readWrite"];
 
-/// The client's name for a data id: what `dataBreakpointInfo` was asked about.
+/// The data ids handed out (with what the client called each) and the
+/// watchpoints of the client's current set.
 #[derive(Debug, Clone, Default)]
 pub struct DataBreakpoints {
     /// dataId (an expression for the bytes that means the same in every
