@@ -318,9 +318,29 @@ pub enum SourceRequest {
         expand: Vec<String>,
         watch: Vec<String>,
     },
+    /// Where `watch EXPR` would watch, answered with `Event::WatchTarget`
+    /// (or `Event::Error` saying why it cannot be watched): for front ends
+    /// that set the watchpoint later, from another frame (DAP data breakpoints).
+    WatchTarget(String),
 }
 
-/// Why the program stopped./// What a watchpoint stops for.
+/// The bytes a watchpoint on an expression covers, and how to name them
+/// from any frame (answer to `SourceRequest::WatchTarget`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchTarget {
+    /// The expression as asked.
+    pub expr: String,
+    /// Linear-memory address and length of its bytes.
+    pub addr: u64,
+    pub len: u32,
+    /// Its C type.
+    pub ty: String,
+    /// An expression for the same bytes that means the same in every frame
+    /// (`*(int *)0x10fec`): what `Command::Watch` takes to watch them.
+    pub location: String,
+}
+
+/// What a watchpoint stops for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WatchKind {
     /// `watch`: a write that changes the value (gdb's rule).
@@ -733,6 +753,8 @@ pub enum Event {
     Error(String),
     /// Answer to `SourceRequest::Inspect`: values as trees.
     Values(super::inspect::Inspection),
+    /// Answer to `SourceRequest::WatchTarget`.
+    WatchTarget(WatchTarget),
     /// The session is over (after `quit`).
     Closed,
 }

@@ -1319,6 +1319,10 @@ impl Console {
             }
             Event::Message(m) => m.lines().map(str::to_string).collect(),
             Event::Error(e) => vec![format!("error: {e}")],
+            Event::WatchTarget(t) => vec![format!(
+                "{}: {} bytes at {:#x} ({}), watched as {}",
+                t.expr, t.len, t.addr, t.ty, t.location
+            )],
             Event::Closed | Event::Values(_) => Vec::new(),
         }
     }

@@ -247,6 +247,13 @@ impl Shared {
             self.emit(Event::Values(answer));
             return false;
         }
+        if let SourceRequest::WatchTarget(text) = &request {
+            match self.watch_location(ctx, snap, frame, text) {
+                Ok(t) => self.emit(Event::WatchTarget(t)),
+                Err(e) => self.emit(Event::Error(format!("cannot watch `{text}`: {e}"))),
+            }
+            return false;
+        }
         let changed = matches!(request, SourceRequest::Assign(_));
         match self.answer(ctx, snap, frame, request) {
             Ok(text) => {
@@ -358,6 +365,7 @@ impl Shared {
             SourceRequest::Backtrace => Ok(self.backtrace(ctx, snap)),
             // Answered with `Event::Values` by `source_request`.
             SourceRequest::Inspect { .. } => Err("inspect has no text answer".into()),
+            SourceRequest::WatchTarget(_) => Err("a watch target has no text answer".into()),
             SourceRequest::Displays(list) => Ok(list
                 .iter()
                 .map(|(n, format, text)| {
@@ -487,6 +495,62 @@ impl Shared {
             ));
         }
         Ok((addr, size))
+    }
+
+    /// `SourceRequest::WatchTarget`: what `watch_target` finds for `text`,
+    /// with its type and an expression naming the same bytes from any frame:
+    /// `*(T *)ADDR` when that cast evaluates to exactly those bytes, else an
+    /// unsigned integer of their size.
+    pub(crate) fn watch_location(
+        &self,
+        ctx: &DebugContext<'_>,
+        snap: &Snapshot,
+        frame: usize,
+        text: &str,
+    ) -> Result<WatchTarget, String> {
+        let (addr, len) = self.watch_target(ctx, snap, frame, text)?;
+        let f = &snap.frames[frame];
+        let d = dwarf(self);
+        let vars = if f.tier != FrameTier::Host {
+            d.variables_at(f.offset)
+        } else {
+            Vec::new()
+        };
+        let m = FrameMachine::of_frame(ctx, snap, frame);
+        let mut ev = Evaluator::new(d, &vars, &m);
+        let e = parse(&ev, text)?;
+        let v = ev.eval(&e).map_err(expr_error)?;
+        let ty = ev.types.name(v.ty);
+        let mut names_it = |loc: &str| {
+            parse(&ev, loc)
+                .ok()
+                .and_then(|e| ev.eval(&e).ok())
+                .is_some_and(|v| v.loc == Loc::Memory(addr) && ev.types.size(v.ty) == len)
+        };
+        let typed = format!("*({ty} *){addr:#x}");
+        let location = if names_it(&typed) {
+            typed
+        } else {
+            let int = match len {
+                1 => "unsigned char",
+                2 => "unsigned short",
+                4 => "unsigned int",
+                8 => "unsigned long long",
+                _ => {
+                    return Err(format!(
+                        "its {len} bytes at {addr:#x} (`{ty}`) have no type a pointer cast names; watch a member or an element"
+                    ))
+                }
+            };
+            format!("*({int} *){addr:#x}")
+        };
+        Ok(WatchTarget {
+            expr: text.to_string(),
+            addr,
+            len: len as u32,
+            ty,
+            location,
+        })
     }
 
     /// `bytes` of watchpoint `wp` as its expression's type (evaluated in the

@@ -285,3 +285,120 @@ test('stop on entry, function breakpoint, step out, restart', async () => {
     await dc.stop();
   }
 });
+
+test('data breakpoints: dataBreakpointInfo, setDataBreakpoints, stops with old and new values', async () => {
+  const dc = await start();
+  try {
+    const init = await dc.initializeRequest({ adapterID: 'wdb', linesStartAt1: true, columnsStartAt1: true });
+    assert.equal(init.body.supportsDataBreakpoints, true);
+    const initialized = dc.waitForEvent('initialized');
+    await dc.launchRequest({ program, args: ['0'] });
+    await initialized;
+    await dc.setBreakpointsRequest({ source: { path: source }, breakpoints: [{ line: 75 }] });
+    let s = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    assert.equal((await s).body.reason, 'breakpoint');
+    let frames = await top(dc);
+    const sc = await scopes(dc, frames[0].id);
+
+    // A C local in linear memory (the -O0 shadow stack): watchable, as an address-bound id.
+    const info = await dc.customRequest('dataBreakpointInfo', { variablesReference: sc.Locals, name: 'sum' });
+    assert.match(info.body.dataId, /^\*\(int \*\)0x[0-9a-f]+$/, JSON.stringify(info.body));
+    assert.match(info.body.description, /^sum \(int, 4 bytes at 0x[0-9a-f]+\)$/);
+    assert.deepEqual(info.body.accessTypes, ['write', 'read', 'readWrite']);
+    // A wasm local, an operand-stack value: not in linear memory, so no id, and why.
+    let no = await dc.customRequest('dataBreakpointInfo', { variablesReference: sc['Wasm locals'], name: '$local0' });
+    assert.equal(no.body.dataId, null);
+    assert.match(no.body.description, /wasm local or global, not in linear memory/);
+    const globals = await variables(dc, sc.Globals);
+    const sp = Object.keys(globals).find((n) => n.startsWith('$global0'));
+    no = await dc.customRequest('dataBreakpointInfo', { variablesReference: sc.Globals, name: sp });
+    assert.equal(no.body.dataId, null);
+    assert.match(no.body.description, /wasm local or global, not in linear memory/);
+    no = await dc.customRequest('dataBreakpointInfo', { variablesReference: sc['Operand stack'], name: '[0]' });
+    assert.equal(no.body.dataId, null);
+    assert.match(no.body.description, /operand-stack/);
+    // An expression in the frame, and an address with a byte count.
+    const count = await dc.customRequest('dataBreakpointInfo', { name: 'ds->count', frameId: frames[0].id });
+    assert.match(count.body.dataId, /^\*\(int \*\)0x[0-9a-f]+$/);
+    const countAddr = count.body.dataId.match(/0x[0-9a-f]+$/)[0];
+    const byAddr = await dc.customRequest('dataBreakpointInfo', { name: countAddr, asAddress: true, bytes: 4 });
+    assert.equal(byAddr.body.dataId, `*(unsigned int *)${countAddr}`);
+    assert.equal(byAddr.body.description, `4 bytes at ${countAddr}`);
+    no = await dc.customRequest('dataBreakpointInfo', { name: 'no_such_var', frameId: frames[0].id });
+    assert.equal(no.body.dataId, null);
+    assert.match(no.body.description, /no_such_var/);
+
+    // A data id the adapter never gave out is refused; the session goes on.
+    await assert.rejects(
+      dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: 'bogus' }] }),
+      /unknown dataId `bogus`/,
+    );
+    await assert.rejects(
+      dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: info.body.dataId, accessType: 'sometimes' }] }),
+      /unknown accessType/,
+    );
+
+    // Break when sum changes; off the line breakpoint.
+    let set = await dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: info.body.dataId, accessType: 'write' }] });
+    assert.equal(set.body.breakpoints[0].verified, true, JSON.stringify(set.body));
+    const sumId = set.body.breakpoints[0].id;
+    await dc.setBreakpointsRequest({ source: { path: source }, breakpoints: [] });
+    s = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: 1 });
+    let stop = (await s).body;
+    assert.equal(stop.reason, 'data breakpoint', JSON.stringify(stop));
+    assert.deepEqual(stop.hitBreakpointIds, [sumId]);
+    assert.equal(stop.description, `data breakpoint ${sumId} (sum): Old value = 0, New value = 12`);
+    assert.match(stop.text, /^Hardware watchpoint \d+: sum\n\nOld value = 0\nNew value = 12\nwritten by the instruction at 0x[0-9a-f]+ in mean, debugme\.c:75 \[baseline·debug\]$/);
+    // As in gdb, the program stops right after the write: the store ended
+    // line 75, the next instruction is the loop's `i++` on line 74.
+    frames = await top(dc);
+    assert.match(frames[0].name, /^mean /);
+    assert.equal(frames[0].line, 74);
+    let ev = await dc.evaluateRequest({ expression: 'sum', frameId: frames[0].id, context: 'watch' });
+    assert.equal(ev.body.result, '12');
+
+    // The next write: 12 + values[1].
+    s = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: 1 });
+    stop = (await s).body;
+    assert.equal(stop.description, `data breakpoint ${sumId} (sum): Old value = 12, New value = 57`);
+
+    // setDataBreakpoints replaces the whole set: now only reads of ds->count.
+    set = await dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: count.body.dataId, accessType: 'read' }] });
+    const countId = set.body.breakpoints[0].id;
+    assert.equal(set.body.breakpoints[0].verified, true);
+    assert.notEqual(countId, sumId);
+    ev = await dc.evaluateRequest({ expression: 'info watchpoints', context: 'repl' });
+    assert.doesNotMatch(ev.body.result, new RegExp(`^${sumId} `, 'm'));
+    assert.match(ev.body.result, new RegExp(`^${countId} +read watchpoint`, 'm'));
+    s = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: 1 });
+    stop = (await s).body;
+    assert.equal(stop.reason, 'data breakpoint');
+    assert.deepEqual(stop.hitBreakpointIds, [countId]);
+    assert.equal(stop.description, `data breakpoint ${countId} (ds->count): Value = 16`);
+    assert.match(stop.text, /read by the instruction at 0x[0-9a-f]+ in mean, debugme\.c:74 /);
+
+    // readWrite: the next access of sum is the read in `sum += ds->values[i]`.
+    set = await dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: info.body.dataId, accessType: 'readWrite' }] });
+    const accessId = set.body.breakpoints[0].id;
+    s = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: 1 });
+    stop = (await s).body;
+    assert.deepEqual(stop.hitBreakpointIds, [accessId]);
+    assert.equal(stop.description, `data breakpoint ${accessId} (sum): Value = 57`);
+    assert.match(stop.text, /^Hardware access \(read\/write\) watchpoint \d+: sum\n\nValue = 57\nread by the instruction at 0x[0-9a-f]+ in mean, debugme\.c:75 /);
+
+    // Conditions are not taken (said so, not ignored); none left, the program runs to its end.
+    set = await dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: info.body.dataId, condition: 'sum > 100' }] });
+    assert.equal(set.body.breakpoints[0].verified, false);
+    assert.match(set.body.breakpoints[0].message, /no condition/);
+    const exited = dc.waitForEvent('exited');
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal((await exited).body.exitCode, 0);
+  } finally {
+    await dc.stop();
+  }
+});

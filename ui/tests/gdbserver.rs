@@ -2,86 +2,24 @@
 //! plugin) debugging the C sample, and a raw gdb-remote client sending bad
 //! packets. The LLDB test fails, naming the package, when lldb-22 is missing.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+mod support;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Child;
+use std::time::Duration;
+use support::lldb::{after, lldb, require_lldb, root, server_for, wait_exit};
 
 /// Starts the server on the C sample on a free port; returns it and the port it reports.
 fn server(args: &[&str]) -> (Child, u16) {
     server_for("samples/debugme-g.wasm", &[], args)
 }
 
-/// Starts the server on `sample` with `options` before `--` and `args` after it.
-fn server_for(sample: &str, options: &[&str], args: &[&str]) -> (Child, u16) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wdb"))
-        .args(["debug", "--gdbserver", "127.0.0.1:0"])
-        .arg(root().join(sample))
-        .args(options)
-        .arg("--")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start wdb");
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
-    let port = line
-        .trim()
-        .strip_prefix("wdb: listening on 127.0.0.1:")
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .parse()
-        .unwrap();
-    // Keep draining stderr so the server never blocks on it.
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        let _ = err.read_to_string(&mut sink);
-    });
-    (child, port)
-}
-
-fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
-    // A liveness bound, not a timing assertion: the server must go away.
-    for _ in 0..600 {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let _ = child.kill();
-    panic!("wdb is still running after its client went away");
-}
-
 // ---- LLDB ---------------------------------------------------------------------------
-
-fn lldb_present() -> bool {
-    Command::new("lldb-22")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-/// Index of `needle` in `text` after `from`, or a panic showing the transcript.
-fn after(text: &str, from: usize, needle: &str) -> usize {
-    match text[from..].find(needle) {
-        Some(i) => from + i + needle.len(),
-        None => panic!("`{needle}` not found after byte {from} in the LLDB transcript:\n{text}"),
-    }
-}
 
 #[test]
 fn lldb_debugs_the_c_sample() {
-    assert!(
-        lldb_present(),
-        "lldb-22 not found: install the Debian package lldb-22 (scripts/test.sh does)"
-    );
+    require_lldb();
     // Enough iterations to still be running when interrupted.
     let (mut wdb, port) = server(&["1000000000"]);
     let script = format!(
@@ -107,19 +45,7 @@ kill
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("script.lldb");
     std::fs::write(&file, script).unwrap();
-    let out = Command::new("lldb-22")
-        .arg("-b")
-        .arg("-x")
-        .arg("-s")
-        .arg(&file)
-        .output()
-        .expect("run lldb-22");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{text}");
+    let (out, text) = lldb(&["-s", &file.display().to_string()]);
     let _ = std::fs::remove_dir_all(&dir);
 
     // Connected, stopped at the entry.
@@ -179,31 +105,25 @@ kill
 
 #[test]
 fn lldb_stops_at_a_trap_with_a_signal() {
-    assert!(
-        lldb_present(),
-        "lldb-22 not found: install the Debian package lldb-22 (scripts/test.sh does)"
-    );
+    require_lldb();
     // boom -> inner -> innermost, which executes `unreachable`.
     let (mut wdb, port) = server_for("samples/trap.wat", &["--invoke", "boom"], &[]);
-    let out = Command::new("lldb-22")
-        .arg("-b")
-        .arg("-x")
-        .args([
-            "-o",
-            &format!("process connect --plugin wasm connect://127.0.0.1:{port}"),
-        ])
-        .args(["-o", "process plugin packet monitor traps on"])
-        .args(["-o", "c"])
+    let connect = format!("process connect --plugin wasm connect://127.0.0.1:{port}");
+    let (out, text) = lldb(&[
+        "-o",
+        &connect,
+        "-o",
+        "process plugin packet monitor traps on",
+        "-o",
+        "c",
         // Batch mode treats a signal stop as a crash: these run after it.
-        .args(["-k", "bt", "-k", "register read pc", "-k", "c"])
-        .output()
-        .expect("run lldb-22");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{text}");
+        "-k",
+        "bt",
+        "-k",
+        "register read pc",
+        "-k",
+        "c",
+    ]);
     // Stopped before the trapping instruction, as a native program stops at SIGILL.
     let mut at = after(&text, 0, "(lldb) c");
     at = after(&text, at, "stop reason = wasm trap: unreachable");
@@ -370,43 +290,29 @@ fn bad_packets_get_errors_and_the_session_goes_on() {
 
 #[test]
 fn lldb_wasm_platform_launches_wdb() {
-    assert!(
-        lldb_present(),
-        "lldb-22 not found: install the Debian package lldb-22 (scripts/test.sh does)"
-    );
+    require_lldb();
     let wdb = env!("CARGO_BIN_EXE_wdb");
     let module = root().join("samples/debugme-g.wasm");
-    let out = Command::new("lldb-22")
-        .arg("-b")
-        .arg("-x")
-        .args(["-o", "platform select wasm"])
-        .args([
-            "-o",
-            &format!("settings set platform.plugin.wasm.runtime-path {wdb}"),
-        ])
-        .args([
-            "-o",
-            "settings set -- platform.plugin.wasm.port-arg --gdbserver=",
-        ])
-        .args(["-o", &format!("file {}", module.display())])
-        .args([
-            "-o",
-            "b debugme.c:75",
-            "-o",
-            "run 0",
-            "-o",
-            "frame variable",
-            "-o",
-            "kill",
-        ])
-        .output()
-        .expect("run lldb-22");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{text}");
+    let runtime = format!("settings set platform.plugin.wasm.runtime-path {wdb}");
+    let file = format!("file {}", module.display());
+    let (out, text) = lldb(&[
+        "-o",
+        "platform select wasm",
+        "-o",
+        &runtime,
+        "-o",
+        "settings set -- platform.plugin.wasm.port-arg --gdbserver=",
+        "-o",
+        &file,
+        "-o",
+        "b debugme.c:75",
+        "-o",
+        "run 0",
+        "-o",
+        "frame variable",
+        "-o",
+        "kill",
+    ]);
     let mut at = after(&text, 0, "(lldb) run 0");
     at = after(&text, at, "wdb: listening on 127.0.0.1:");
     at = after(&text, at, "stop reason = breakpoint 1.1");

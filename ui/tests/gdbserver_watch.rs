@@ -5,69 +5,36 @@
 //! with the old and new values; then a raw client sets and clears `Z3`/`Z4`
 //! and a bad `Z2`. Fails naming the package when lldb-22 is missing.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod support;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
+use support::lldb::{after, lldb, require_lldb, server_for, wait_exit};
 
 fn server() -> (Child, u16) {
-    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/inventory-g.wasm");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wdb"))
-        .args(["debug", "--gdbserver", "127.0.0.1:0"])
-        .arg(sample)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start wdb");
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
-    let port = line
-        .trim()
-        .strip_prefix("wdb: listening on 127.0.0.1:")
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .parse()
-        .unwrap();
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        let _ = err.read_to_string(&mut sink);
-    });
-    (child, port)
+    server_for("samples/inventory-g.wasm", &[], &[])
 }
 
 #[test]
 fn lldb_watchpoint_on_the_corrupted_global() {
-    let found = Command::new("lldb-22")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        found,
-        "lldb-22 not found: install the Debian package lldb-22 (scripts/test.sh does)"
-    );
+    require_lldb();
     let (mut wdb, port) = server();
-    let out = Command::new("lldb-22")
-        .args(["-b", "-x"])
-        .args([
-            "-o",
-            &format!("process connect --plugin wasm connect://127.0.0.1:{port}"),
-        ])
-        .args(["-o", "watchpoint set variable settings.reorder_level"])
-        .args(["-o", "c"])
-        .args(["-o", "watchpoint list"])
-        .args(["-o", "kill"])
-        .output()
-        .expect("run lldb-22");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let _ = wdb.wait();
-    let at = text
-        .find("stop reason = watchpoint 1")
-        .unwrap_or_else(|| panic!("no watchpoint stop:\n{text}"));
+    let connect = format!("process connect --plugin wasm connect://127.0.0.1:{port}");
+    let (_, text) = lldb(&[
+        "-o",
+        &connect,
+        "-o",
+        "watchpoint set variable settings.reorder_level",
+        "-o",
+        "c",
+        "-o",
+        "watchpoint list",
+        "-o",
+        "kill",
+    ]);
+    wait_exit(&mut wdb);
+    let at = after(&text, 0, "stop reason = watchpoint 1");
     let stop = &text[at..];
     assert!(
         stop.contains("restock(") && stop.contains("inventory.c:113"),
@@ -132,5 +99,5 @@ fn raw_watchpoint_packets() {
     );
     assert_eq!(c.ask("z3,dd8,4"), "OK");
     c.ask("k");
-    let _ = wdb.wait();
+    wait_exit(&mut wdb);
 }

@@ -64,6 +64,8 @@ pub struct Adapter {
     function_bps: Vec<u32>,
     instruction_bps: Vec<u32>,
     pub var_refs: Vec<VarRef>,
+    /// Data ids handed out and the data breakpoints set (`data.rs`).
+    pub data: super::data::DataBreakpoints,
     /// `WDB_DAP_LOG=FILE`: every message in (`->`) and out (`<-`), one a line.
     log: Option<std::fs::File>,
     /// The adapter is done (disconnect, or the session closed).
@@ -120,6 +122,7 @@ impl Adapter {
             function_bps: Vec::new(),
             instruction_bps: Vec::new(),
             var_refs: Vec::new(),
+            data: Default::default(),
             log: std::env::var_os("WDB_DAP_LOG").and_then(|p| std::fs::File::create(p).ok()),
             done: false,
         }
@@ -207,6 +210,8 @@ impl Adapter {
             "setFunctionBreakpoints" => self.set_function_breakpoints(args(req)?),
             "setInstructionBreakpoints" => self.set_instruction_breakpoints(args(req)?),
             "setExceptionBreakpoints" => self.set_exception_breakpoints(args(req)?),
+            "dataBreakpointInfo" => self.data_breakpoint_info(args(req)?),
+            "setDataBreakpoints" => self.set_data_breakpoints(args(req)?),
             "exceptionInfo" => {
                 let a: ThreadArguments = args(req)?;
                 thread(a.thread_id)?;
@@ -374,14 +379,18 @@ impl Adapter {
             StopReason::Watchpoint(ref w) => ("data breakpoint", vec![w.id]),
             StopReason::Trap(_) => ("exception", vec![]),
         };
-        let text = match &reason {
-            StopReason::Trap(m) => Some(m.clone()),
-            _ => None,
+        let (text, description) = match &reason {
+            StopReason::Trap(m) => (Some(m.clone()), reason.describe()),
+            StopReason::Watchpoint(w) => {
+                let (description, text) = self.data_stop_text(w);
+                (Some(text), description)
+            }
+            _ => (None, reason.describe()),
         };
         let body = StoppedEvent {
             reason: r,
             text,
-            description: Some(reason.describe()),
+            description: Some(description),
             thread_id: 1,
             all_threads_stopped: true,
             hit_breakpoint_ids: ids,
@@ -733,6 +742,8 @@ fn capabilities() -> Capabilities {
         supports_write_memory_request: true,
         supports_value_formatting_options: false,
         supports_exception_info_request: true,
+        supports_data_breakpoints: true,
+        supports_data_breakpoint_bytes: true,
         exception_breakpoint_filters: vec![ExceptionBreakpointsFilter {
             filter: TRAPS_FILTER,
             label: "Traps",

@@ -37,7 +37,7 @@ pub fn source_out(session: &Session, file: &str) -> SourceOut {
 
 impl Adapter {
     /// The current pause, or why there is none.
-    fn snapshot(&mut self) -> Result<Arc<Snapshot>, Fail> {
+    pub(super) fn snapshot(&mut self) -> Result<Arc<Snapshot>, Fail> {
         let link = self.link()?;
         match link.state() {
             RunState::Running => return Err("the program is running".into()),

@@ -2,12 +2,13 @@
 //! any DAP client) over standard input/output, or over one TCP connection.
 //! Like the TUI, it is a client of the debugger session: `adapter` maps
 //! requests to session commands and events, `inspect` answers inspection
-//! requests, `types` holds the typed protocol messages, `wire` the framing.
+//! requests, `data` handles data breakpoints (watchpoints), `types` holds the typed protocol messages, `wire` the framing.
 //! When the client goes away (end of input, closed socket, `disconnect`),
 //! the program is ended and the adapter exits. With `WDB_DAP_LOG=FILE` the
 //! adapter writes every message it reads and sends to FILE.
 
 mod adapter;
+mod data;
 mod inspect;
 mod types;
 mod wire;

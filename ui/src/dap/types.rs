@@ -183,6 +183,40 @@ pub struct WriteMemoryArguments {
     pub data: String,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataBreakpointInfoArguments {
+    /// A container from `scopes`/`variables`; without it `name` is an expression.
+    #[serde(default)]
+    pub variables_reference: Option<i64>,
+    pub name: String,
+    #[serde(default)]
+    pub frame_id: Option<i64>,
+    /// `name` is an address (`0x1a2`) and `bytes` how many bytes to watch.
+    #[serde(default)]
+    pub as_address: bool,
+    #[serde(default)]
+    pub bytes: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataBreakpoint {
+    pub data_id: String,
+    /// `write` (the default), `read` or `readWrite`.
+    #[serde(default)]
+    pub access_type: Option<String>,
+    #[serde(default)]
+    pub condition: Option<String>,
+    #[serde(default)]
+    pub hit_condition: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SetDataBreakpointsArguments {
+    pub breakpoints: Vec<DataBreakpoint>,
+}
+
 /// `terminateDebuggee` is not read: the program runs inside the adapter, so
 /// it always ends with it.
 #[derive(Debug, Deserialize, Default)]
@@ -216,6 +250,8 @@ pub struct Capabilities {
     pub supports_write_memory_request: bool,
     pub supports_value_formatting_options: bool,
     pub supports_exception_info_request: bool,
+    pub supports_data_breakpoints: bool,
+    pub supports_data_breakpoint_bytes: bool,
     pub exception_breakpoint_filters: Vec<ExceptionBreakpointsFilter>,
 }
 

@@ -118,6 +118,8 @@ impl App {
                 self.closed = true;
             }
             Event::Values(v) => self.on_values(v),
+            // Asked only by the DAP server.
+            Event::WatchTarget(_) => {}
         }
     }
 
