@@ -13,6 +13,11 @@
 //! hold several locals (`local.get a; local.set b` copies). A read-only use
 //! pins the register until it is released, so that allocation during the
 //! same operator does not take it away.
+//!
+//! In debug code the debugger may write a local's slot at any breakable
+//! position, so there a register holds one local at most and no constant is
+//! remembered: after the debug hook returns, the code reloads every cached
+//! register from its local's slot (`reloads`).
 
 use super::masm::Gpr;
 
@@ -28,8 +33,11 @@ pub enum Cached {
 }
 
 pub struct LocalCache {
-    /// Off in debug code, whose debugger may write locals at any instruction.
-    enabled: bool,
+    /// Debug code: one local per register, no constants (see the module doc).
+    debug: bool,
+    /// Bumped at every change, so that two positions can tell they see the
+    /// same cache.
+    version: u32,
     locals: Vec<Cached>,
     /// The locals each register holds.
     reg_locals: [Vec<u32>; 16],
@@ -45,10 +53,11 @@ pub struct LocalCache {
 }
 
 impl LocalCache {
-    pub fn new(num_locals: usize, enabled: bool) -> LocalCache {
+    pub fn new(num_locals: usize, debug: bool) -> LocalCache {
         LocalCache {
-            enabled,
-            locals: vec![Cached::None; if enabled { num_locals } else { 0 }],
+            debug,
+            version: 0,
+            locals: vec![Cached::None; num_locals],
             reg_locals: Default::default(),
             owned: 0,
             pinned: 0,
@@ -83,6 +92,7 @@ impl LocalCache {
     /// Local `l` is about to be overwritten: forgets its value. Returns a
     /// register the cache no longer needs (the caller frees it).
     pub fn forget(&mut self, l: u32) -> Option<Gpr> {
+        self.version += 1;
         match self.get(l) {
             Cached::None => None,
             Cached::Const(_) => {
@@ -107,12 +117,13 @@ impl LocalCache {
 
     /// Local `l` (not cached: `forget` it first) now has its value in `r`,
     /// which the cache then holds. The caller transfers its ownership of
-    /// `r` (or `r` already is the cache's). False when the cache is off: the
-    /// caller keeps `r`.
+    /// `r` (or `r` already is the cache's). False when debug code would
+    /// share `r` between locals: the caller keeps `r`.
     pub fn set_reg(&mut self, l: u32, r: Gpr) -> bool {
-        if !self.enabled {
+        if self.debug && !self.reg_locals[r as usize].is_empty() {
             return false;
         }
+        self.version += 1;
         debug_assert_eq!(self.get(l), Cached::None);
         self.locals[l as usize] = Cached::Gpr(r);
         self.reg_locals[r as usize].push(l);
@@ -124,9 +135,10 @@ impl LocalCache {
 
     /// Local `l` (not cached) now holds the constant `c`.
     pub fn set_const(&mut self, l: u32, c: u64) {
-        if !self.enabled {
+        if self.debug {
             return;
         }
+        self.version += 1;
         debug_assert_eq!(self.get(l), Cached::None);
         self.locals[l as usize] = Cached::Const(c);
         self.consts.push(l);
@@ -138,6 +150,7 @@ impl LocalCache {
         if !self.owns(r) {
             return false;
         }
+        self.version += 1;
         for l in std::mem::take(&mut self.reg_locals[r as usize]) {
             self.locals[l as usize] = Cached::None;
         }
@@ -158,6 +171,7 @@ impl LocalCache {
     /// Forgets everything; returns the mask of registers the cache held
     /// (the caller frees them).
     pub fn clear(&mut self) -> u16 {
+        self.version += 1;
         let owned = self.owned;
         for r in 0..16u8 {
             if owned & (1 << r) != 0 {
@@ -171,5 +185,19 @@ impl LocalCache {
         }
         self.pinned = 0;
         owned
+    }
+}
+
+impl LocalCache {
+    /// Changes whenever the cache does.
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// Every (register, local) pair: what debug code reloads after its hook.
+    pub fn reloads(&self) -> Vec<(Gpr, u32)> {
+        (0..16u8)
+            .filter_map(|r| self.reg_locals[r as usize].first().map(|&l| (r, l)))
+            .collect()
     }
 }

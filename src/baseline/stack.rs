@@ -97,9 +97,8 @@ fn spill_entry(
 }
 
 impl ValueStack {
-    /// `cache_locals`: keep locals in registers and constants between merge
-    /// points (plain code; debug code reads every local from its slot).
-    pub fn new(num_locals: usize, cache_locals: bool) -> ValueStack {
+    /// `debug`: the local cache works as debug code needs (see `cache.rs`).
+    pub fn new(num_locals: usize, debug: bool) -> ValueStack {
         ValueStack {
             entries: Vec::with_capacity(32),
             unchanged: 0,
@@ -107,7 +106,7 @@ impl ValueStack {
             regs: RegAlloc::default(),
             locals_base: -40,
             homes_base: -40 - 8 * num_locals as i32,
-            cache: LocalCache::new(num_locals, cache_locals),
+            cache: LocalCache::new(num_locals, debug),
         }
     }
 
@@ -338,6 +337,16 @@ impl ValueStack {
         self.cache.owns(r)
     }
 
+    /// The local cache's version (it changes whenever the cache does).
+    pub fn cache_version(&self) -> u32 {
+        self.cache.version()
+    }
+
+    /// The registers the local cache holds, each with a local it holds.
+    pub fn cache_reloads(&self) -> Vec<(Gpr, u32)> {
+        self.cache.reloads()
+    }
+
     /// What the local cache knows about local `l`.
     pub fn cached(&self, l: u32) -> Cached {
         self.cache.get(l)
@@ -351,8 +360,8 @@ impl ValueStack {
     }
 
     /// After `local.set l` stored `r` (which the caller owns): the cache
-    /// takes `r` over as local `l`'s. False when the cache is off: the
-    /// caller still owns `r`.
+    /// takes `r` over as local `l`'s. False when it does not (debug code):
+    /// the caller still owns `r`.
     pub fn cache_gpr(&mut self, l: u32, r: Gpr) -> bool {
         self.cache.set_reg(l, r)
     }

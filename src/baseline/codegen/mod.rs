@@ -103,6 +103,9 @@ enum OutOfLine {
         points: Vec<(u32, u32)>,
         /// A compare's result is in the flags: save them around the hook.
         keep_flags: bool,
+        /// Registers of the local cache and the local each holds: reloaded
+        /// from the slots after the hook (the debugger may have set a local).
+        reloads: Vec<(Gpr, i32, bool)>,
     },
 }
 
@@ -130,7 +133,8 @@ pub struct CodeGen<'a> {
     checks: crate::code::CheckTable,
     /// The last debug check: native offset after it, labels bound by then,
     /// its item in `ool`.
-    last_debug_check: Option<(u32, u32, usize)>,
+    /// (code end, bind count, local cache version, OOL item) of the last debug check.
+    last_debug_check: Option<(u32, u32, u32, usize)>,
     /// Runtime-trap stubs by wasm offset (the last one is reused for the same offset).
     runtime_traps: Vec<(u32, DynamicLabel)>,
     has_memory: bool,
@@ -242,7 +246,7 @@ impl<'a> CodeGen<'a> {
         opts: CompileOptions,
         body_len: usize,
     ) -> CodeGen<'a> {
-        let stack = ValueStack::new(locals.len(), !opts.debug);
+        let stack = ValueStack::new(locals.len(), opts.debug);
         let debug = opts.debug.then(|| {
             DebugSideTable::new(
                 locals
@@ -382,11 +386,9 @@ impl<'a> CodeGen<'a> {
         let nparams = self.ty.params().len();
         let nlocals = self.locals.len();
         if nlocals > nparams {
-            self.masm.mov_imm(true, SCRATCH, 0);
-            for i in nparams..nlocals {
-                self.masm
-                    .store(true, RBP, self.stack.local_slot(i as u32), SCRATCH);
-            }
+            // Every register is free here (the parameters are stored).
+            let lowest = self.stack.local_slot(nlocals as u32 - 1);
+            self.masm.zero_slots(lowest, (nlocals - nparams) as u32);
         }
         if self.has_memory {
             self.masm.load(true, MEM_BASE, VMCTX, VMCTX_MEMORY);
@@ -519,6 +521,7 @@ impl<'a> CodeGen<'a> {
                     back,
                     points,
                     keep_flags,
+                    reloads,
                 } => {
                     self.masm.bind(label);
                     if keep_flags {
@@ -534,6 +537,9 @@ impl<'a> CodeGen<'a> {
                         self.masm.test_rr(false, SCRATCH, SCRATCH);
                         let rt = self.runtime_trap_label(wasm);
                         self.masm.jcc(Cond::Ne, rt);
+                    }
+                    for (r, slot, w) in reloads {
+                        self.masm.load(w, r, RBP, slot);
                     }
                     if keep_flags {
                         self.masm.pop_flags();
@@ -630,8 +636,11 @@ impl<'a> CodeGen<'a> {
                 matches!(self.stack.entries.last(), Some(e) if matches!(e.loc, Loc::Flags(_)));
             // No code since the last check and no branch can land here:
             // share that check.
-            if let Some((end, binds, item)) = self.last_debug_check {
-                if end == self.masm.offset() && binds == self.masm.bind_count() {
+            if let Some((end, binds, version, item)) = self.last_debug_check {
+                if end == self.masm.offset()
+                    && binds == self.masm.bind_count()
+                    && version == self.stack.cache_version()
+                {
                     if let Some(OutOfLine::Debug {
                         points, keep_flags, ..
                     }) = self.ool.get_mut(item)
@@ -652,15 +661,23 @@ impl<'a> CodeGen<'a> {
                 self.masm.debug_check(label);
             }
             self.masm.bind(back);
+            let reloads = self
+                .stack
+                .cache_reloads()
+                .into_iter()
+                .map(|(r, l)| (r, self.stack.local_slot(l), w_of(self.locals[l as usize])))
+                .collect();
             self.ool.push(OutOfLine::Debug {
                 label,
                 back,
                 points: vec![(index, self.wasm)],
                 keep_flags: flags_live,
+                reloads,
             });
             self.last_debug_check = Some((
                 self.masm.offset(),
                 self.masm.bind_count(),
+                self.stack.cache_version(),
                 self.ool.len() - 1,
             ));
         }
