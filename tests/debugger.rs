@@ -658,3 +658,53 @@ fn a_pause_in_baseline_code_from_before_the_attach_shows_its_locals() {
     s.send(Command::Quit);
     wait(&s, "closed", |e| matches!(e, Event::Closed).then_some(()));
 }
+
+/// Debug code keeps a local in a register between merge points (the local
+/// cache): a local the debugger sets while paused is what the code then
+/// reads, not the register's stale copy.
+#[test]
+fn a_local_set_while_paused_is_seen_by_code_that_cached_it() {
+    const WAT: &str = r#"
+(module
+  (memory 1)
+  (data (i32.const 0) "\07")
+  (func (export "f") (param $p i32) (result i32) (local $x i32)
+    (local.set $x (i32.load (local.get $p)))
+    (drop (i32.load (local.get $x)))
+    nop
+    (i32.add (local.get $x) (i32.const 2))))
+"#;
+    let s = start(WAT, "f", &["0"], false);
+    paused(&s);
+    let nop_at = s
+        .disassemble(0)
+        .iter()
+        .filter(|l| l.text.contains("nop"))
+        .find_map(|l| l.offset)
+        .expect("a nop in f");
+    s.send(Command::Break {
+        at: BreakAt::Offset(nop_at),
+        condition: None,
+    });
+    s.send(Command::Continue);
+    let p = paused(&s);
+    assert_eq!(p.frames[0].locals.as_ref().unwrap()[1].bits, 7, "$x");
+    s.send(Command::Delete(None));
+    s.send(Command::SetLocal {
+        frame: 0,
+        index: 1,
+        value: SetValue::Int(40),
+    });
+    wait(&s, "the set answer", |e| match e {
+        Event::Message(m) if m.contains("set") => Some(()),
+        Event::Error(e) => panic!("{e}"),
+        _ => None,
+    });
+    let p = paused(&s);
+    assert_eq!(p.frames[0].locals.as_ref().unwrap()[1].bits, 40);
+    s.send(Command::Continue);
+    match next_stop(&s) {
+        Stop::Ended(o) => assert_eq!(o, Outcome::Returned(vec!["42".into()])),
+        Stop::Paused(p) => panic!("unexpected pause {:?}", p.reason),
+    }
+}

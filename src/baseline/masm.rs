@@ -208,6 +208,22 @@ impl Masm {
         }
     }
 
+    /// Zeroes `count` 8-byte slots from `[rbp+lowest]` upwards: `rep stosq`
+    /// for many (clobbers rax, rcx and rdi), one store each for a few.
+    pub fn zero_slots(&mut self, lowest: i32, count: u32) {
+        if count <= 16 {
+            self.asm.mov_imm(true, SCRATCH, 0);
+            for k in 0..count as i32 {
+                self.asm.store(true, RBP, lowest + 8 * k, SCRATCH);
+            }
+            return;
+        }
+        self.asm.lea(RDI, RBP, lowest);
+        self.asm.mov_imm(false, RCX, count as i64);
+        self.asm.mov_imm(false, RAX, 0);
+        self.asm.rep_stosq();
+    }
+
     /// Copies 8 bytes between frame slots through the scratch register.
     pub fn copy_slot(&mut self, dst_base: Gpr, dst: i32, src_base: Gpr, src: i32) {
         self.asm.copy_slot(dst_base, dst, src_base, src)

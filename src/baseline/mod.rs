@@ -2,6 +2,7 @@
 //! one pass over the operators with validation interleaved, no IR, a virtual
 //! operand stack, machine code out. Also the trampolines between host and wasm.
 
+pub mod cache;
 pub mod codegen;
 pub mod masm;
 pub mod regalloc;

@@ -4,8 +4,10 @@
 //! constant not yet materialised, or is a lazy reference to a local. Every
 //! depth has a fixed home slot, so control-flow merges only need everything
 //! in its home slot. Registers come from `regalloc.rs`; when a class runs
-//! out, the stack spills its deepest register-held entry of that class.
+//! out, the stack first drops a register of the local cache (`cache.rs`),
+//! then spills its deepest register-held entry of that class.
 
+use super::cache::{Cached, LocalCache};
 use super::masm::{Gpr, Masm, Xmm, R8, R9, RBP, RCX, RDI, RDX, RSI};
 use super::regalloc::RegAlloc;
 use crate::code::ValueLoc;
@@ -53,6 +55,8 @@ pub struct ValueStack {
     locals_base: i32,
     /// Frame offset of the home slot of depth 0.
     homes_base: i32,
+    /// Locals whose value a register or a constant also holds.
+    cache: LocalCache,
 }
 
 /// Moves entry `i` to its home slot (`homes_base - 8 i`). Uses only `mov`
@@ -63,6 +67,7 @@ fn spill_entry(
     unchanged: &mut usize,
     (homes_base, locals_base): (i32, i32),
     regs: &mut RegAlloc,
+    cache: &LocalCache,
     masm: &mut Masm,
     i: usize,
 ) {
@@ -81,14 +86,19 @@ fn spill_entry(
             regs.free_xmm(x);
         }
         Loc::Const(c) => masm.store_imm(w, RBP, home, c as i64),
-        Loc::Local(l) => masm.copy_slot(RBP, home, RBP, locals_base - 8 * l as i32),
+        Loc::Local(l) => match cache.get(l) {
+            Cached::Gpr(r) => masm.store(w, RBP, home, r),
+            Cached::Const(c) => masm.store_imm(w, RBP, home, c as i64),
+            Cached::None => masm.copy_slot(RBP, home, RBP, locals_base - 8 * l as i32),
+        },
     }
     *unchanged = (*unchanged).min(i);
     entries[i].loc = Loc::Stack;
 }
 
 impl ValueStack {
-    pub fn new(num_locals: usize) -> ValueStack {
+    /// `debug`: the local cache works as debug code needs (see `cache.rs`).
+    pub fn new(num_locals: usize, debug: bool) -> ValueStack {
         ValueStack {
             entries: Vec::with_capacity(32),
             unchanged: 0,
@@ -96,6 +106,7 @@ impl ValueStack {
             regs: RegAlloc::default(),
             locals_base: -40,
             homes_base: -40 - 8 * num_locals as i32,
+            cache: LocalCache::new(num_locals, debug),
         }
     }
 
@@ -155,8 +166,14 @@ impl ValueStack {
         self.regs.claim_gpr(r);
     }
 
+    /// Releases `r`: frees it, or unpins it if the local cache holds it
+    /// (a read-only use from `use_gpr`).
     pub fn free_gpr(&mut self, r: Gpr) {
-        self.regs.free_gpr(r);
+        if self.cache.owns(r) {
+            self.cache.unpin(r);
+        } else {
+            self.regs.free_gpr(r);
+        }
     }
 
     pub fn free_xmm(&mut self, x: Xmm) {
@@ -184,15 +201,22 @@ impl ValueStack {
             regs,
             homes_base,
             locals_base,
+            cache,
             ..
         } = self;
         let bases = (*homes_base, *locals_base);
         regs.alloc_gpr(avoid, &mut |regs, avoid| {
+            // Dropping a cached local costs no code (its slot is right).
+            if let Some(r) = cache.victim(avoid) {
+                cache.evict(r);
+                regs.free_gpr(r);
+                return;
+            }
             let victim = entries
                 .iter()
                 .position(|e| matches!(e.loc, Loc::Gpr(r) if avoid & (1 << r) == 0))
                 .expect("register allocator: nothing to spill");
-            spill_entry(entries, unchanged, bases, regs, masm, victim);
+            spill_entry(entries, unchanged, bases, regs, cache, masm, victim);
         })
     }
 
@@ -205,6 +229,7 @@ impl ValueStack {
             regs,
             homes_base,
             locals_base,
+            cache,
             ..
         } = self;
         let bases = (*homes_base, *locals_base);
@@ -213,7 +238,7 @@ impl ValueStack {
                 .iter()
                 .position(|e| matches!(e.loc, Loc::Xmm(_)))
                 .expect("register allocator: nothing to spill");
-            spill_entry(entries, unchanged, bases, regs, masm, victim);
+            spill_entry(entries, unchanged, bases, regs, cache, masm, victim);
         })
     }
 
@@ -221,8 +246,12 @@ impl ValueStack {
         self.regs.claim_xmm(x);
     }
 
-    /// Makes sure no stack entry holds `r` (spilling it) and claims nothing.
+    /// Makes sure no stack entry or cached local holds `r` (spilling it)
+    /// and claims nothing.
     pub fn evict_gpr(&mut self, masm: &mut Masm, r: Gpr) {
+        if self.cache.evict(r) {
+            self.regs.free_gpr(r);
+        }
         if let Some(i) = self.entries.iter().position(|e| e.loc == Loc::Gpr(r)) {
             self.spill(masm, i);
         }
@@ -237,6 +266,7 @@ impl ValueStack {
             &mut self.unchanged,
             (self.homes_base, self.locals_base),
             &mut self.regs,
+            &self.cache,
             masm,
             i,
         );
@@ -264,9 +294,101 @@ impl ValueStack {
         if let Loc::Gpr(r) = p.loc {
             return r;
         }
+        if let Loc::Local(l) = p.loc {
+            if let Cached::Gpr(c) = self.cache.get(l) {
+                // Copy out of the cache (the caller may overwrite its register).
+                self.cache.pin(c);
+                let r = self.alloc_gpr(masm);
+                self.cache.unpin(c);
+                masm.mov_rr(p.ty.is_64bit(), r, c);
+                return r;
+            }
+        }
         let r = self.alloc_gpr(masm);
         self.load_gpr(masm, p, r);
         r
+    }
+
+    /// Brings a popped value into a GPR for reading only; release it with
+    /// `free_gpr`. A local comes from (or goes into) the local cache.
+    pub fn use_gpr(&mut self, masm: &mut Masm, p: Popped) -> Gpr {
+        let Loc::Local(l) = p.loc else {
+            return self.in_gpr(masm, p);
+        };
+        match self.cache.get(l) {
+            Cached::Gpr(c) => {
+                self.cache.pin(c);
+                c
+            }
+            Cached::Const(_) => self.in_gpr(masm, p),
+            Cached::None => {
+                let r = self.alloc_gpr(masm);
+                self.load_gpr(masm, p, r);
+                if self.cache.set_reg(l, r) {
+                    self.cache.pin(r);
+                }
+                r
+            }
+        }
+    }
+
+    /// Whether `r` is the local cache's (read-only for the operator).
+    pub fn is_cache_reg(&self, r: Gpr) -> bool {
+        self.cache.owns(r)
+    }
+
+    /// The local cache's version (it changes whenever the cache does).
+    pub fn cache_version(&self) -> u32 {
+        self.cache.version()
+    }
+
+    /// The registers the local cache holds, each with a local it holds.
+    pub fn cache_reloads(&self) -> Vec<(Gpr, u32)> {
+        self.cache.reloads()
+    }
+
+    /// What the local cache knows about local `l`.
+    pub fn cached(&self, l: u32) -> Cached {
+        self.cache.get(l)
+    }
+
+    /// Local `l` is about to be overwritten: the cache forgets it.
+    pub fn cache_forget(&mut self, l: u32) {
+        if let Some(r) = self.cache.forget(l) {
+            self.regs.free_gpr(r);
+        }
+    }
+
+    /// After `local.set l` stored `r` (which the caller owns): the cache
+    /// takes `r` over as local `l`'s. False when it does not (debug code):
+    /// the caller still owns `r`.
+    pub fn cache_gpr(&mut self, l: u32, r: Gpr) -> bool {
+        self.cache.set_reg(l, r)
+    }
+
+    /// After `local.set l` of a local that the cache holds in `r`.
+    pub fn cache_share(&mut self, l: u32, r: Gpr) {
+        self.cache.set_reg(l, r);
+    }
+
+    /// After `local.set l` stored the constant `c`.
+    pub fn cache_const(&mut self, l: u32, c: u64) {
+        self.cache.set_const(l, c);
+    }
+
+    /// The operator is done: nothing it used stays pinned.
+    pub fn unpin_all(&mut self) {
+        self.cache.unpin_all();
+    }
+
+    /// Registers are about to be clobbered (calls): the cache forgets all.
+    pub fn drop_cache(&mut self) {
+        let owned = self.cache.clear();
+        for r in 0..16u8 {
+            if owned & (1 << r) != 0 {
+                self.regs.free_gpr(r);
+            }
+        }
     }
 
     /// Loads a popped value into `r` (which the caller already owns).
@@ -280,7 +402,11 @@ impl ValueStack {
             Loc::Flags(c) => masm.setcc(c, r),
             Loc::Const(c) => masm.mov_imm(w, r, c as i64),
             Loc::Stack => masm.load(w, r, RBP, self.home(p.depth)),
-            Loc::Local(l) => masm.load(w, r, RBP, self.local_slot(l)),
+            Loc::Local(l) => match self.cache.get(l) {
+                Cached::Gpr(c) => masm.mov_rr(w, r, c),
+                Cached::Const(c) => masm.mov_imm(w, r, c as i64),
+                Cached::None => masm.load(w, r, RBP, self.local_slot(l)),
+            },
         }
     }
 
@@ -334,6 +460,7 @@ impl ValueStack {
 
     /// Resets the register file: everything is free (entries must all be on the stack).
     pub fn reset_regs(&mut self) {
+        self.cache.clear();
         self.regs.reset();
     }
 }

@@ -55,6 +55,8 @@ impl CodeGen<'_> {
         let label = self.masm.new_label();
         let mut budget_patch = None;
         if kind == FrameKind::Loop {
+            // A merge point: the back edges know nothing of this cache.
+            self.stack.drop_cache();
             self.masm.bind(label);
             self.stack_check(false);
             budget_patch = self.charge_budget(0);
@@ -339,6 +341,7 @@ impl CodeGen<'_> {
     pub(super) fn visit_call(&mut self, f: u32) {
         let ty = self.module.func_type(f).clone();
         self.stack.spill_all(&mut self.masm);
+        self.stack.drop_cache();
         let area = self.setup_call_args(&ty);
         self.masm.load(true, RAX, VMCTX, VMCTX_FUNCREFS);
         self.masm.load(true, RAX, RAX, 8 * f as i32);
@@ -371,9 +374,17 @@ impl CodeGen<'_> {
     pub(super) fn load_indirect_funcref(&mut self, type_index: u32, table: u32) {
         let idx = self.pop();
         self.stack.spill_all(&mut self.masm);
+        // Rax and the argument registers are written next (a local the
+        // cache held is read from its slot).
+        self.stack.drop_cache();
         // The index goes to rax before arguments take their registers.
         self.stack.load_gpr(&mut self.masm, idx, RAX);
         self.stack.free_loc(idx.loc);
+        self.check_indirect_funcref(type_index, table);
+    }
+
+    /// With the table index in rax: leaves the checked `VMFuncRef` in rax.
+    fn check_indirect_funcref(&mut self, type_index: u32, table: u32) {
         let oob = self.trap_label(TrapCode::TableOutOfBounds, self.wasm);
         let null = self.trap_label(TrapCode::IndirectCallToNull, self.wasm);
         let bad_sig = self.trap_label(TrapCode::BadSignature, self.wasm);
@@ -402,6 +413,7 @@ impl CodeGen<'_> {
         traps: bool,
     ) {
         self.stack.spill_all(&mut self.masm);
+        self.stack.drop_cache();
         let first = self.stack.len() - npop;
         for (i, a) in args.iter().enumerate() {
             let r = ARG_GPRS[i + 1];

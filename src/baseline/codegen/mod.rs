@@ -12,6 +12,7 @@ mod control;
 mod numeric;
 mod tailcall;
 
+use super::cache::Cached;
 use super::masm::*;
 use super::stack::{Loc, Popped, ValueStack, ARG_GPRS};
 use crate::abi::{abi_for, ArgLoc};
@@ -102,6 +103,9 @@ enum OutOfLine {
         points: Vec<(u32, u32)>,
         /// A compare's result is in the flags: save them around the hook.
         keep_flags: bool,
+        /// Registers of the local cache and the local each holds: reloaded
+        /// from the slots after the hook (the debugger may have set a local).
+        reloads: Vec<(Gpr, i32, bool)>,
     },
 }
 
@@ -129,7 +133,8 @@ pub struct CodeGen<'a> {
     checks: crate::code::CheckTable,
     /// The last debug check: native offset after it, labels bound by then,
     /// its item in `ool`.
-    last_debug_check: Option<(u32, u32, usize)>,
+    /// (code end, bind count, local cache version, OOL item) of the last debug check.
+    last_debug_check: Option<(u32, u32, u32, usize)>,
     /// Runtime-trap stubs by wasm offset (the last one is reused for the same offset).
     runtime_traps: Vec<(u32, DynamicLabel)>,
     has_memory: bool,
@@ -241,7 +246,7 @@ impl<'a> CodeGen<'a> {
         opts: CompileOptions,
         body_len: usize,
     ) -> CodeGen<'a> {
-        let stack = ValueStack::new(locals.len());
+        let stack = ValueStack::new(locals.len(), opts.debug);
         let debug = opts.debug.then(|| {
             DebugSideTable::new(
                 locals
@@ -381,11 +386,9 @@ impl<'a> CodeGen<'a> {
         let nparams = self.ty.params().len();
         let nlocals = self.locals.len();
         if nlocals > nparams {
-            self.masm.mov_imm(true, SCRATCH, 0);
-            for i in nparams..nlocals {
-                self.masm
-                    .store(true, RBP, self.stack.local_slot(i as u32), SCRATCH);
-            }
+            // Every register is free here (the parameters are stored).
+            let lowest = self.stack.local_slot(nlocals as u32 - 1);
+            self.masm.zero_slots(lowest, (nlocals - nparams) as u32);
         }
         if self.has_memory {
             self.masm.load(true, MEM_BASE, VMCTX, VMCTX_MEMORY);
@@ -518,6 +521,7 @@ impl<'a> CodeGen<'a> {
                     back,
                     points,
                     keep_flags,
+                    reloads,
                 } => {
                     self.masm.bind(label);
                     if keep_flags {
@@ -533,6 +537,9 @@ impl<'a> CodeGen<'a> {
                         self.masm.test_rr(false, SCRATCH, SCRATCH);
                         let rt = self.runtime_trap_label(wasm);
                         self.masm.jcc(Cond::Ne, rt);
+                    }
+                    for (r, slot, w) in reloads {
+                        self.masm.load(w, r, RBP, slot);
                     }
                     if keep_flags {
                         self.masm.pop_flags();
@@ -629,8 +636,11 @@ impl<'a> CodeGen<'a> {
                 matches!(self.stack.entries.last(), Some(e) if matches!(e.loc, Loc::Flags(_)));
             // No code since the last check and no branch can land here:
             // share that check.
-            if let Some((end, binds, item)) = self.last_debug_check {
-                if end == self.masm.offset() && binds == self.masm.bind_count() {
+            if let Some((end, binds, version, item)) = self.last_debug_check {
+                if end == self.masm.offset()
+                    && binds == self.masm.bind_count()
+                    && version == self.stack.cache_version()
+                {
                     if let Some(OutOfLine::Debug {
                         points, keep_flags, ..
                     }) = self.ool.get_mut(item)
@@ -651,15 +661,23 @@ impl<'a> CodeGen<'a> {
                 self.masm.debug_check(label);
             }
             self.masm.bind(back);
+            let reloads = self
+                .stack
+                .cache_reloads()
+                .into_iter()
+                .map(|(r, l)| (r, self.stack.local_slot(l), w_of(self.locals[l as usize])))
+                .collect();
             self.ool.push(OutOfLine::Debug {
                 label,
                 back,
                 points: vec![(index, self.wasm)],
                 keep_flags: flags_live,
+                reloads,
             });
             self.last_debug_check = Some((
                 self.masm.offset(),
                 self.masm.bind_count(),
+                self.stack.cache_version(),
                 self.ool.len() - 1,
             ));
         }
@@ -704,6 +722,9 @@ impl<'a> CodeGen<'a> {
             Loc::Const(c) if !w_of(p.ty) || (c as i64) == (c as i64 as i32 as i64) => {
                 Src::Imm(c as i32)
             }
+            Loc::Local(l) if matches!(self.stack.cached(l), Cached::Gpr(_)) => {
+                Src::Reg(self.stack.use_gpr(&mut self.masm, p))
+            }
             Loc::Stack | Loc::Local(_) => Src::Mem(RBP, self.stack.mem_of(&p).unwrap()),
             _ => Src::Reg(self.take_gpr(p)),
         }
@@ -736,6 +757,7 @@ impl<'a> CodeGen<'a> {
         if !self.reachable {
             return self.visit_unreachable(op);
         }
+        self.stack.unpin_all();
         if let Some(e) = self.stack.entries.last() {
             if matches!(e.loc, Loc::Flags(_)) && !matches!(op, O::If { .. } | O::BrIf { .. }) {
                 self.materialize_flags();
@@ -787,7 +809,10 @@ impl<'a> CodeGen<'a> {
             // ---- locals and globals ----
             O::LocalGet { local_index } => {
                 let t = self.locals[local_index as usize];
-                self.stack.push(t, Loc::Local(local_index));
+                match self.stack.cached(local_index) {
+                    Cached::Const(c) => self.stack.push(t, Loc::Const(c)),
+                    _ => self.stack.push(t, Loc::Local(local_index)),
+                }
             }
             O::LocalSet { local_index } => self.visit_local_set(local_index, false),
             O::LocalTee { local_index } => self.visit_local_set(local_index, true),
@@ -1152,6 +1177,9 @@ impl<'a> CodeGen<'a> {
 
     // ---- locals, globals, select ---------------------------------------------------
 
+    /// `local.set`/`local.tee`: the value is stored to the local's slot
+    /// (always: the local cache is write-through) and, when it is in a
+    /// register or a constant, the local cache remembers it.
     fn visit_local_set(&mut self, l: u32, tee: bool) {
         let p = self.pop();
         if p.loc == Loc::Local(l) {
@@ -1161,6 +1189,12 @@ impl<'a> CodeGen<'a> {
             return;
         }
         self.stack.detach_local(&mut self.masm, l);
+        // A copy of another local: what the cache knows about the source.
+        let src_cached = match p.loc {
+            Loc::Local(src) => self.stack.cached(src),
+            _ => Cached::None,
+        };
+        self.stack.cache_forget(l);
         let slot = self.stack.local_slot(l);
         let w = w_of(p.ty);
         match p.loc {
@@ -1170,10 +1204,39 @@ impl<'a> CodeGen<'a> {
             Loc::Stack => self
                 .masm
                 .copy_slot(RBP, slot, RBP, self.stack.home(p.depth)),
-            Loc::Local(src) => self
-                .masm
-                .copy_slot(RBP, slot, RBP, self.stack.local_slot(src)),
+            Loc::Local(src) => match src_cached {
+                Cached::Gpr(r) => self.masm.store(w, RBP, slot, r),
+                Cached::Const(c) => self.masm.store_imm(w, RBP, slot, c as i64),
+                Cached::None => self
+                    .masm
+                    .copy_slot(RBP, slot, RBP, self.stack.local_slot(src)),
+            },
             Loc::Flags(_) => unreachable!("flags are materialised before local.set"),
+        }
+        match (p.loc, src_cached) {
+            (Loc::Gpr(r), _) => {
+                if self.stack.cache_gpr(l, r) {
+                    // The register now belongs to the cache; a tee pushes
+                    // the local, which reads it from there.
+                    if tee {
+                        self.stack.push(p.ty, Loc::Local(l));
+                    }
+                } else if tee {
+                    self.stack.push(p.ty, p.loc);
+                } else {
+                    self.stack.free_gpr(r);
+                }
+                return;
+            }
+            (Loc::Const(c), _) | (Loc::Local(_), Cached::Const(c)) => {
+                self.stack.cache_const(l, c);
+                if tee {
+                    self.stack.push(p.ty, Loc::Const(c));
+                }
+                return;
+            }
+            (Loc::Local(_), Cached::Gpr(r)) => self.stack.cache_share(l, r),
+            _ => {}
         }
         if tee {
             match p.loc {
@@ -1243,11 +1306,15 @@ impl<'a> CodeGen<'a> {
     // ---- memory ---------------------------------------------------------------------
 
     /// Pops the address; returns (register holding the index, displacement).
+    /// The register may be the local cache's (read it only; release it with
+    /// `free_gpr`).
     fn address(&mut self, memarg: MemArg) -> (Gpr, i32) {
-        let a = self.pop_gpr();
         if memarg.offset <= i32::MAX as u64 {
+            let p = self.pop();
+            let a = self.stack.use_gpr(&mut self.masm, p);
             (a, memarg.offset as i32)
         } else {
+            let a = self.pop_gpr();
             self.masm.add_offset64(a, memarg.offset as i64);
             (a, 0)
         }
@@ -1255,8 +1322,16 @@ impl<'a> CodeGen<'a> {
 
     fn load(&mut self, memarg: MemArg, ty: ValType, kind: Load) {
         let (a, disp) = self.address(memarg);
-        self.masm.wasm_load(kind, w_of(ty), a, a, disp);
-        self.push_gpr(ty, a);
+        let dst = if self.stack.is_cache_reg(a) {
+            self.stack.alloc_gpr(&mut self.masm)
+        } else {
+            a
+        };
+        self.masm.wasm_load(kind, w_of(ty), dst, a, disp);
+        if dst != a {
+            self.stack.free_gpr(a);
+        }
+        self.push_gpr(ty, dst);
     }
 
     fn load_float(&mut self, memarg: MemArg, f64: bool) {
@@ -1277,7 +1352,7 @@ impl<'a> CodeGen<'a> {
                 return;
             }
         }
-        let r = self.take_gpr(v);
+        let r = self.stack.use_gpr(&mut self.masm, v);
         let (a, disp) = self.address(memarg);
         self.masm.wasm_store(bytes, r, a, disp);
         self.stack.free_gpr(a);

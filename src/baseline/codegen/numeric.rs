@@ -24,17 +24,27 @@ impl CodeGen<'_> {
     }
 
     pub(super) fn eqz(&mut self, w: bool) {
-        let r = self.pop_gpr();
+        let p = self.pop();
+        let r = self.stack.use_gpr(&mut self.masm, p);
         self.masm.test_rr(w, r, r);
         self.push_cond(Cond::Eq, r);
     }
 
-    /// Pushes the boolean `c` of the flags just set; `r` is a free-able register.
+    /// Pushes the boolean `c` of the flags just set; `r` is a free-able
+    /// register (or a local cache's one, which stays as it is).
     pub(super) fn push_cond(&mut self, c: Cond, r: Gpr) {
         if self.can_fuse() {
             self.stack.free_gpr(r);
             self.stack.push(ValType::I32, Loc::Flags(c));
         } else {
+            let r = if self.stack.is_cache_reg(r) {
+                // Allocation spills with moves only: the flags survive.
+                let d = self.stack.alloc_gpr(&mut self.masm);
+                self.stack.free_gpr(r);
+                d
+            } else {
+                r
+            };
             self.masm.setcc(c, r);
             self.push_gpr(ValType::I32, r);
         }
@@ -43,7 +53,7 @@ impl CodeGen<'_> {
     pub(super) fn icmp(&mut self, w: bool, c: Cond) {
         let rhs = self.pop();
         let lhs = self.pop();
-        let dst = self.take_gpr(lhs);
+        let dst = self.stack.use_gpr(&mut self.masm, lhs);
         let src = self.src_of(rhs);
         self.masm.alu(Alu::Cmp, w, dst, src);
         self.free_src(src);

@@ -22,6 +22,7 @@ impl CodeGen<'_> {
     pub(super) fn visit_return_call(&mut self, f: u32) {
         let ty = self.module.func_type(f).clone();
         self.stack.spill_all(&mut self.masm);
+        self.stack.drop_cache();
         self.masm.load(true, RAX, VMCTX, VMCTX_FUNCREFS);
         self.masm.load(true, RAX, RAX, 8 * f as i32);
         self.emit_tail_call(&ty);

@@ -522,6 +522,11 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; int3);
     }
 
+    /// `rep stosq`: rcx quadwords of rax to [rdi..] (upwards).
+    pub fn rep_stosq(&mut self) {
+        dynasm!(self.ops ; .arch x64 ; rep stosq);
+    }
+
     // ---- calls ------------------------------------------------------------
 
     /// `call [base + disp]`
