@@ -738,3 +738,76 @@ fn cplus_classes_namespaces_and_references() {
         out[7]
     );
 }
+
+/// The line gdb puts `break FUNC` on in the native build (`Breakpoint 1 at …: file …, line N.`).
+fn gdb_break_line(exe: &Path, func: &str) -> u32 {
+    require("gdb", "gdb");
+    let out = Proc::new("gdb")
+        .args(["-batch", "-nx", "-ex"])
+        .arg(format!("break {func}"))
+        .arg(exe)
+        .output()
+        .expect("gdb runs");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    text.split(", line ")
+        .nth(1)
+        .and_then(|t| t.split('.').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no line in gdb's answer to `break {func}`: {text}"))
+}
+
+/// `break FUNC` stops past the prologue, on the line gdb stops on, with the parameters' values
+/// gdb shows there (before the prologue they are still 0).
+#[test]
+fn break_on_a_function_skips_the_prologue_as_gdb_does() {
+    use Cmp::*;
+    let exe = native("-O0");
+    let funcs = ["stock_value", "restock", "new_item", "list_length"];
+    for func in funcs {
+        let want = gdb_break_line(&exe, func);
+        let out = session("inventory-g.wasm", &[&format!("break {func}"), "continue"]);
+        assert!(
+            out[0][0].ends_with(&format!("inventory.c:{want}")),
+            "break {func}: gdb says line {want}: {:?}",
+            out[0]
+        );
+        assert!(
+            out[1][0].starts_with(&format!("Stopped (breakpoint 1) in {func} "))
+                && out[1][0].contains(&format!(", inventory.c:{want} ")),
+            "break {func}: gdb stops at line {want}: {:?}",
+            out[1]
+        );
+    }
+    let stops: Vec<Stop> = [
+        (
+            "stock_value",
+            vec![
+                ("info args", Addr),
+                ("min_count", Exact),
+                ("head->name", Exact),
+            ],
+        ),
+        (
+            "restock",
+            vec![("info args", Addr), ("amount", Exact), ("*it", Addr)],
+        ),
+        (
+            "new_item",
+            vec![
+                ("info args", Addr),
+                ("count", Exact),
+                ("price", Exact),
+                ("cat", Exact),
+            ],
+        ),
+        ("list_length", vec![("head->next->name", Exact)]),
+    ]
+    .into_iter()
+    .map(|(at, exprs)| Stop {
+        at: at.to_string(),
+        exprs,
+    })
+    .collect();
+    let n = compare("inventory-g.wasm", &exe, &stops, false);
+    assert!(n >= 11, "only {n} values compared");
+}
