@@ -310,6 +310,25 @@ fn bulk_memory_instructions_are_caught() {
             .any(|l| l.contains("written by a bulk memory instruction")),
         "{out:?}"
     );
+    // The stop is at the instruction right after the bulk one, not at a later check.
+    let after = |p: &Option<std::sync::Arc<Snapshot>>, op: &str| {
+        let top = &p.as_ref().unwrap().frames[0];
+        let lines = s.disassemble(top.func_index);
+        let ops: Vec<(u32, String)> = lines
+            .iter()
+            .filter_map(|l| Some((l.offset?, l.text.trim().to_string())))
+            .collect();
+        let i = ops
+            .iter()
+            .position(|(off, _)| *off == top.offset)
+            .unwrap_or_else(|| panic!("the pc {:#x} is not an instruction", top.offset));
+        assert!(
+            i > 0 && ops[i - 1].1.starts_with(op),
+            "stopped at {:?}, not right after {op}: {ops:?}",
+            ops[i]
+        );
+    };
+    after(&p, "memory.fill");
     // memory.copy reads the watched byte.
     let (out, p) = run(&s, &mut c, "continue");
     let w = watch_stop(&p);
@@ -318,6 +337,7 @@ fn bulk_memory_instructions_are_caught() {
         (2, false, "7 '\\a'"),
         "{out:?}"
     );
+    after(&p, "memory.copy");
     let (out, _) = run(&s, &mut c, "continue");
     assert_eq!(
         out.last().map(String::as_str),

@@ -70,6 +70,8 @@ pub struct LineRow {
     pub column: u32,
     /// Whether this is a recommended breakpoint location.
     pub is_stmt: bool,
+    /// Whether the compiler marked this row as the end of the function's prologue.
+    pub prologue_end: bool,
 }
 
 /// How a variable's bytes are to be interpreted.
@@ -371,6 +373,35 @@ impl DwarfInfo {
             }
         }
         None
+    }
+
+    /// Where `break FUNC` stops in the function whose code starts at module offset `entry`: past
+    /// the prologue, as gdb does, so that parameters already hold their values there.
+    ///
+    /// The first row of the function marked `prologue_end` (gdb 13 honours the flag too); without
+    /// one, the first statement row at an address after the function's first row and on another
+    /// line (the start of the function's second line, gdb's fallback). None when DWARF does not
+    /// describe the function or no row qualifies.
+    pub fn after_prologue(&self, entry: u32) -> Option<u32> {
+        let f = self.function_at(entry)?;
+        let from = self.rows.partition_point(|r| r.offset < f.start);
+        let rows: Vec<&LineRow> = self.rows[from..]
+            .iter()
+            .take_while(|r| r.offset < f.end)
+            .collect();
+        if let Some(r) = rows.iter().find(|r| r.prologue_end && r.offset >= entry) {
+            return Some(r.offset);
+        }
+        let first = rows.first()?;
+        rows.iter()
+            .find(|r| {
+                r.is_stmt
+                    && r.offset > first.offset
+                    && r.offset > entry
+                    && r.line != 0
+                    && r.line != first.line
+            })
+            .map(|r| r.offset)
     }
 
     /// Name of the DW_TAG_subprogram whose [low_pc, high_pc) holds module offset `offset`.
@@ -763,6 +794,7 @@ impl Builder {
                     .map_or(0, |l| u32::try_from(l.get()).unwrap_or(u32::MAX)),
                 column,
                 is_stmt: row.is_stmt(),
+                prologue_end: row.prologue_end(),
             });
         }
         Ok(())

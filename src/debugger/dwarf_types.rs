@@ -57,6 +57,8 @@ pub struct Member {
     pub is_base: bool,
     /// A C++ static member: no storage in the object.
     pub is_static: bool,
+    /// Made by the compiler (clang's `_vtable$`), not declared in the source.
+    pub is_artificial: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -725,6 +727,10 @@ impl<'a> TypeReader<'_, 'a> {
                 bits,
                 is_base,
                 is_static,
+                is_artificial: matches!(
+                    e.attr_value(constants::DW_AT_artificial),
+                    Some(AttributeValue::Flag(true))
+                ),
             });
         }
         out

@@ -37,7 +37,24 @@ impl Printer<'_, '_> {
         match &t.def(ty).kind {
             TypeKind::Struct { members, .. } => {
                 let mut parts = Vec::new();
-                for m in members.iter().filter(|m| !m.is_static) {
+                for m in members.iter() {
+                    if m.is_static {
+                        // gdb shows static members in place: `static count = 2`.
+                        let Some(n) = &m.name else { continue };
+                        let qualified = format!("{}::{n}", t.base_name(ty));
+                        // Compiler-made statics (the vtable) have no value to show, as in gdb.
+                        let found = self
+                            .ev
+                            .name(&qualified, 0)
+                            .ok()
+                            .filter(|_| !m.is_artificial);
+                        let text = match found {
+                            Some(sv) => self.value_depth(&sv, false, depth + 1),
+                            None => "<optimized out>".to_string(),
+                        };
+                        parts.push(format!("static {n} = {text}"));
+                        continue;
+                    }
                     let member = match &m.name {
                         Some(n) => self.ev.member(v.clone(), n, 0),
                         None => Ok(Val {

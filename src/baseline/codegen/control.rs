@@ -428,6 +428,11 @@ impl CodeGen<'_> {
         }
         self.masm.mov_rr(true, RDI, VMCTX);
         self.call_builtin_raw(b);
+        // The runtime may have set the debug byte meanwhile (a watchpoint hit by
+        // memory.fill/copy/init): the next instruction's check must see it.
+        if self.debug.is_some() {
+            self.masm.load_debug_flag(self.debug_flag_disp());
+        }
         for _ in 0..npop {
             self.stack.pop();
         }

@@ -470,7 +470,7 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    fn name(&self, name: &str, col: usize) -> R<Val> {
+    pub(crate) fn name(&self, name: &str, col: usize) -> R<Val> {
         if let Some(v) = self.vars.iter().find(|v| v.name == name) {
             return self.var_value(v, col);
         }
@@ -596,7 +596,7 @@ impl<'a> Evaluator<'a> {
                 ),
             );
         };
-        let Some((m, offset)) = self.find_member(ty, field, 0, 0) else {
+        let Some((m, offset, owner)) = self.find_member(ty, field, 0, 0) else {
             return err(
                 col,
                 format!(
@@ -606,7 +606,8 @@ impl<'a> Evaluator<'a> {
             );
         };
         if m.is_static {
-            let qualified = format!("{}::{field}", self.types.base_name(ty));
+            // Named after the class that declares it (a base class's static through a derived object).
+            let qualified = format!("{}::{field}", self.types.base_name(owner));
             return self.name(&qualified, col);
         }
         let loc = match (&v.loc, m.bits) {
@@ -646,15 +647,23 @@ impl<'a> Evaluator<'a> {
         self.deref_reference(Val { ty: m.ty, loc }, col)
     }
 
-    fn find_member(&self, ty: TypeId, field: &str, base: u64, depth: u32) -> Option<(Member, u64)> {
+    /// The member named `field`, its offset in the object and the struct that declares it.
+    fn find_member(
+        &self,
+        ty: TypeId,
+        field: &str,
+        base: u64,
+        depth: u32,
+    ) -> Option<(Member, u64, TypeId)> {
         if depth > 16 {
             return None;
         }
-        let TypeKind::Struct { members, .. } = &self.types.def(self.types.strip(ty)).kind else {
+        let owner = self.types.strip(ty);
+        let TypeKind::Struct { members, .. } = &self.types.def(owner).kind else {
             return None;
         };
         if let Some(m) = members.iter().find(|m| m.name.as_deref() == Some(field)) {
-            return Some((m.clone(), base + m.offset));
+            return Some((m.clone(), base + m.offset, owner));
         }
         members
             .iter()
@@ -921,8 +930,42 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// Offset of base class `base` inside an object of class `derived` (0 for the class
+    /// itself); None when `base` is not among its bases.
+    pub fn base_offset(&self, derived: TypeId, base: TypeId, depth: u32) -> Option<u64> {
+        let (d, b) = (self.types.strip(derived), self.types.strip(base));
+        if d == b || (depth > 0 && self.types.name(d) == self.types.name(b)) {
+            return Some(0);
+        }
+        if depth > 16 {
+            return None;
+        }
+        let TypeKind::Struct { members, .. } = &self.types.def(d).kind else {
+            return None;
+        };
+        members
+            .iter()
+            .filter(|m| m.is_base)
+            .find_map(|m| Some(m.offset + self.base_offset(m.ty, b, depth + 1)?))
+    }
+
     pub fn cast(&mut self, v: Val, ty: TypeId, col: usize) -> R<Val> {
         let target = self.kind(ty).clone();
+        // Derived * to base *: the pointer moves to the base's part, as in C++.
+        if let (TypeKind::Pointer { target: to, .. }, TypeKind::Pointer { target: from, .. }) =
+            (&target, self.kind(v.ty).clone())
+        {
+            let by = match (self.kind(from), self.kind(*to)) {
+                (TypeKind::Struct { .. }, TypeKind::Struct { .. }) => {
+                    self.base_offset(from, *to, 0).unwrap_or(0)
+                }
+                _ => 0,
+            };
+            if by != 0 {
+                let a = self.read_uint(&v, col)?;
+                return Ok(self.make(ty, Num::Int(i128::from(a + by) & 0xffff_ffff)));
+            }
+        }
         match target {
             TypeKind::Base { .. } | TypeKind::Enum { .. } | TypeKind::Pointer { .. } => {
                 let n = self.num(&v, col)?;
@@ -937,6 +980,16 @@ impl<'a> Evaluator<'a> {
                 Loc::Memory(_) => Ok(Val { ty: target, ..v }),
                 _ => err(col, "only values in memory can be cast to references"),
             },
+            TypeKind::Struct { .. } if self.base_offset(v.ty, ty, 0).is_some() => {
+                // A derived object cast to one of its bases: the base's part (gdb slices too).
+                let by = self.base_offset(v.ty, ty, 0).unwrap_or(0);
+                let loc = match v.loc {
+                    Loc::Memory(a) => Loc::Memory(a + by),
+                    Loc::Bytes(b) => Loc::Bytes(b.get(by as usize..).unwrap_or(&[]).to_vec()),
+                    other => other,
+                };
+                Ok(Val { ty, loc })
+            }
             TypeKind::Struct { .. } | TypeKind::Array { .. }
                 if self.types.size(ty) == self.types.size(v.ty) =>
             {

@@ -118,7 +118,19 @@ impl Shared {
                 let f = self
                     .resolve_function(n)
                     .ok_or_else(|| format!("no function named `{n}` (see `info functions`)"))?;
-                func_start(f)
+                let mut at = func_start(f)?;
+                // By source name, past the prologue as gdb does (parameters are stored there);
+                // `break #N` and `break 0x…` stay at the wasm instruction.
+                if let Some(d) = self.dwarf.as_ref() {
+                    if let Some(off) = d.after_prologue(at[0].0) {
+                        if info.func_at_offset(off as usize) == Some(f)
+                            && self.instruction_offsets(f).contains(&off)
+                        {
+                            at = vec![(off, f)];
+                        }
+                    }
+                }
+                Ok(at)
             }
             BreakAt::Line { file, line } => {
                 let d = self.dwarf.as_ref().ok_or(

@@ -103,6 +103,8 @@ impl App {
                 self.profile = Some(report);
             }
             Event::Message(text) => {
+                // The answer to `watch`/`delete` comes after the list changed.
+                self.watchpoints = self.dbg.watchpoints();
                 for line in text.lines() {
                     self.log(OutKind::Info, line);
                 }
@@ -158,6 +160,7 @@ impl App {
         self.breakpoints = self.dbg.breakpoints();
         let n = self.breakpoints.len();
         self.bps.set(self.bps.sel, n);
+        self.watchpoints = self.dbg.watchpoints();
         self.last_refresh = Some(Instant::now());
     }
 

@@ -35,7 +35,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wdb::debugger::{
     Breakpoint, Command, DebugMode, DisasLine, Event, FunctionRow, MachineCode, ProfileReport,
-    RunState, Session, SourcePos,
+    RunState, Session, SourcePos, Watchpoint,
 };
 use wdb::Tier;
 
@@ -48,6 +48,10 @@ pub trait Debuggee {
     fn name(&self) -> &str;
     fn functions(&self) -> Vec<FunctionRow>;
     fn breakpoints(&self) -> Vec<Breakpoint>;
+    /// The watchpoints (`info watchpoints`); none by default.
+    fn watchpoints(&self) -> Vec<Watchpoint> {
+        Vec::new()
+    }
     fn func_at_offset(&self, offset: u32) -> Option<u32>;
     fn disassemble(&self, func: u32) -> Vec<DisasLine>;
     fn source_pos(&self, offset: u32) -> Option<SourcePos>;
@@ -84,6 +88,9 @@ impl Debuggee for Session {
     }
     fn breakpoints(&self) -> Vec<Breakpoint> {
         Session::breakpoints(self)
+    }
+    fn watchpoints(&self) -> Vec<Watchpoint> {
+        Session::watchpoints(self)
     }
     fn func_at_offset(&self, offset: u32) -> Option<u32> {
         Session::func_at_offset(self, offset)

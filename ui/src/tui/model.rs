@@ -249,6 +249,8 @@ pub struct App {
     pub funcs: Scroll,
     pub breakpoints: Vec<Breakpoint>,
     pub bps: Scroll,
+    /// The watchpoints, listed under the watch expressions in the Watch pane.
+    pub watchpoints: Vec<wdb::debugger::Watchpoint>,
     pub output: VecDeque<OutLine>,
     pub(super) partial: [Vec<u8>; 2],
     /// Lines scrolled back from the end of the output (0 follows new output).
@@ -300,6 +302,7 @@ impl App {
             mode: dbg.mode(),
             functions: dbg.functions(),
             breakpoints: dbg.breakpoints(),
+            watchpoints: dbg.watchpoints(),
             dbg,
             snapshot: None,
             prev_regs: None,

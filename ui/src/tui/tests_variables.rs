@@ -225,3 +225,52 @@ fn watch_pane_marks_values_that_changed_at_the_stop() {
     app.update(Action::DeleteWatch);
     assert_eq!(app.source_vars.watch, ["sum", "ds->count * 2"]);
 }
+
+#[test]
+fn watch_pane_lists_the_watchpoints() {
+    let mut app = in_mean();
+    app.run_command("watch sum");
+    app.run_command("rwatch ds->count");
+    wait(&mut app, "two watchpoints", |a| a.watchpoints.len() == 2);
+    app.run_command("info watchpoints");
+    assert_eq!(app.focus, Pane::Watch);
+    app.zoom = true;
+    let (rows, _) = pane(&app, 72, 12);
+    let list: Vec<&String> = rows
+        .iter()
+        .skip_while(|r| r.as_str() != "Watchpoints")
+        .collect();
+    assert_eq!(list.len(), 3, "\n{}", rows.join("\n"));
+    assert!(
+        list[1].starts_with("2   hw watchpoint   sum  0x") && !list[1].contains("hit"),
+        "\n{}",
+        rows.join("\n")
+    );
+    assert!(
+        list[2].starts_with("3   read watchpoint ds->count  0x") && list[2].ends_with("+4"),
+        "\n{}",
+        rows.join("\n")
+    );
+    // The write to `sum` stops the program; the row counts the hit.
+    app.update(Action::Continue);
+    wait(&mut app, "the watchpoint stop", |a| {
+        settled(a) && a.watchpoints.iter().any(|w| w.hits > 0)
+    });
+    let (rows, _) = pane(&app, 72, 12);
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("2   hw watchpoint   sum") && r.ends_with("hit 1 time")),
+        "\n{}",
+        rows.join("\n")
+    );
+    app.run_command("delete 2");
+    wait(&mut app, "one watchpoint left", |a| {
+        a.watchpoints.len() == 1
+    });
+    let (rows, _) = pane(&app, 72, 12);
+    assert!(
+        !rows.iter().any(|r| r.contains("sum  0x")),
+        "\n{}",
+        rows.join("\n")
+    );
+}

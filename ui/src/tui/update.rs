@@ -392,8 +392,14 @@ impl App {
             }
             View::InfoFunctions => self.focus(Pane::Functions),
             View::InfoBreakpoints => self.focus(Pane::Breakpoints),
-            // (The TUI lists no watchpoints yet: the batch console's table.)
-            View::InfoWatchpoints => self.set_message("`info watchpoints` is a batch-console view"),
+            // Listed at the bottom of the Watch pane.
+            View::InfoWatchpoints => {
+                self.watchpoints = self.dbg.watchpoints();
+                if self.watchpoints.is_empty() {
+                    self.set_message("No watchpoints.");
+                }
+                self.focus(Pane::Watch);
+            }
             View::Sleep(_) => self.set_message("`sleep` is for batch scripts"),
             View::Lanes(l) => {
                 if let Some(l) = l {

@@ -7,6 +7,7 @@ use crate::tui::layout::Slot;
 use crate::tui::model::{App, Pane};
 use crate::tui::text::{clean, fit, pad};
 use crate::tui::variables::TreeRow;
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::Frame;
@@ -51,17 +52,27 @@ pub(in crate::tui) fn draw_variables(f: &mut Frame, app: &App, slot: &Slot) {
 
 pub(in crate::tui) fn draw_watch(f: &mut Frame, app: &App, slot: &Slot) {
     let n = app.source_vars.watch.len();
-    let block = pane_block(
-        app,
-        slot,
-        if n > 0 {
-            format!("({n})")
-        } else {
-            String::new()
-        },
-    );
-    let inner = block.inner(slot.rect);
+    let wps = app.watchpoints.len();
+    let extra = match (n, wps) {
+        (0, 0) => String::new(),
+        (n, 0) => format!("({n})"),
+        (n, w) => format!("({n}) · {w} watchpoint{}", if w == 1 { "" } else { "s" }),
+    };
+    let block = pane_block(app, slot, extra);
+    let mut inner = block.inner(slot.rect);
     f.render_widget(block, slot.rect);
+    if wps > 0 && inner.height > 2 {
+        // The watchpoints (`info watchpoints`) under the expressions: a header and a row each,
+        // at most half the pane.
+        let h = (wps as u16 + 1).min(inner.height / 2).max(2);
+        let list = Rect {
+            y: inner.y + inner.height - h,
+            height: h,
+            ..inner
+        };
+        inner.height -= h;
+        lines_in(f, list, watchpoint_lines(app, usize::from(list.width)));
+    }
     let rows = app.source_vars.watch_rows();
     let note = if n == 0 {
         Some("no watch expressions: `a` or :watch-expr EXPR adds one")
@@ -144,4 +155,27 @@ fn draw_tree(
         out.push(line);
     }
     lines_in(f, area, out);
+}
+
+/// `info watchpoints` as rows: number, type, expression, watched bytes, hits.
+fn watchpoint_lines(app: &App, w: usize) -> Vec<Line<'static>> {
+    let head = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
+    let mut out = vec![Line::styled(fit("Watchpoints", w), head)];
+    for wp in &app.watchpoints {
+        let hits = match wp.hits {
+            0 => String::new(),
+            1 => "  hit 1 time".to_string(),
+            n => format!("  hit {n} times"),
+        };
+        let text = format!(
+            "{:<3} {:<15} {}  {:#x}+{}{hits}",
+            wp.id,
+            wp.kind.type_name(),
+            clean(&wp.expr),
+            wp.addr,
+            wp.len
+        );
+        out.push(Line::raw(fit(&text, w)));
+    }
+    out
 }
