@@ -209,3 +209,93 @@ fn pause_in_a_function_that_tiered_up_then_step_the_same_function() {
     // `work` runs 2,000,000 loop iterations per check of `main`'s loop.
     pause_and_step(&s, "work", FrameTier::Optimized, 1);
 }
+
+/// `main` → `mid` → `work`; `work` runs a long loop, `mid` does something
+/// after the call so stepping in it has instructions to walk.
+const DEEP: &str = r#"
+(module
+  (func $work (param $n i32) (result i32)
+    (local $i i32) (local $acc i32)
+    (block
+      (loop
+        (br_if 1 (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $acc (i32.add (i32.mul (local.get $acc) (i32.const 31)) (local.get $i)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br 0)))
+    (local.get $acc))
+  (func $mid (param $k i32) (result i32)
+    (local $r i32)
+    (local.set $r (call $work (i32.const 20000000)))
+    (local.set $r (i32.add (local.get $r) (local.get $k)))
+    (local.set $r (i32.mul (local.get $r) (i32.const 3)))
+    (local.get $r))
+  (func (export "main") (param $rounds i32) (result i32)
+    (local $j i32) (local $x i32)
+    (block
+      (loop
+        (br_if 1 (i32.ge_u (local.get $j) (local.get $rounds)))
+        (local.set $x (i32.xor (local.get $x) (call $mid (local.get $j))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br 0)))
+    (local.get $x))
+)
+"#;
+
+/// The byte offset of the instruction after the `call` that returns to
+/// `frame` (callers show the offset of their call).
+fn after_call(s: &Session, frame: &Frame) -> u32 {
+    let all = offsets(s, frame.func_index);
+    let k = all
+        .iter()
+        .position(|&o| o == frame.offset)
+        .expect("a caller's offset is an instruction");
+    all[k + 1]
+}
+
+/// A pause deep in plain baseline code: `finish` returns into the caller's
+/// debug code (its return address was moved there), right after the call,
+/// and `stepi` walks the caller's next instructions; `finish` again lands in
+/// the next caller the same way.
+#[test]
+fn finish_from_a_paused_callee_continues_in_the_callers_debug_code() {
+    let s = start(DEEP.into(), Some("main"), &["1000000"], Strategy::Baseline);
+    std::thread::sleep(Duration::from_millis(300));
+    s.send(Command::Pause);
+    let p = paused(&s);
+    let names: Vec<&str> = p.frames.iter().map(|f| f.func_name.as_str()).collect();
+    assert_eq!(names, ["work", "mid", "main"], "{:?}", p.frames);
+    assert_eq!(p.frames[0].tier, FrameTier::Baseline, "{:?}", p.frames);
+    // The callers continue in debug code when their calls return.
+    for f in &p.frames[1..] {
+        assert_eq!(f.tier, FrameTier::Debug, "{:?}", p.frames);
+        assert!(f.locals.is_some(), "a caller in debug code shows locals");
+    }
+    let mut expect = p.frames[1..].to_vec();
+    while let Some(caller) = (!expect.is_empty()).then(|| expect.remove(0)) {
+        s.send(Command::Finish);
+        let q = paused(&s);
+        assert_eq!(q.reason, StopReason::Finish);
+        let top = &q.frames[0];
+        assert_eq!(top.func_name, caller.func_name, "{:?}", q.frames);
+        assert_eq!(top.tier, FrameTier::Debug, "{:?}", q.frames);
+        assert_eq!(q.frames.len(), expect.len() + 1, "{:?}", q.frames);
+        assert_eq!(top.offset, after_call(&s, &caller), "{:?}", q.frames);
+        // Stepping continues through the caller's own instructions.
+        let all = offsets(&s, top.func_index);
+        let mut last = all.iter().position(|&o| o == top.offset).unwrap();
+        for i in 0..3 {
+            s.send(Command::StepInstruction);
+            let r = paused(&s);
+            let fr = &r.frames[0];
+            assert_eq!(fr.func_name, caller.func_name, "step {i}: {:?}", r.frames);
+            assert_eq!(fr.tier, FrameTier::Debug);
+            let k = all.iter().position(|&o| o == fr.offset).unwrap();
+            assert_eq!(k, last + 1, "step {i}");
+            last = k;
+        }
+        if caller.func_name == "main" {
+            break;
+        }
+    }
+    s.send(Command::Quit);
+}

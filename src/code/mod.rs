@@ -110,6 +110,12 @@ pub struct CheckTable {
     pub entry_resume: Option<u32>,
     /// The same for each loop-header check: (wasm offset, native offset).
     pub loop_resume: Vec<(u32, u32)>,
+    /// Wasm-to-wasm call sites, in code order: (wasm offset, native offset,
+    /// operand stack at the call). Plain code: the call's return address;
+    /// debug code: where a frame that made the call in plain code continues
+    /// when the call returns (it takes over the caller's r13, see
+    /// `runtime::osr_return`). Both codes keep the stack in the same places.
+    pub calls: Vec<(u32, u32, Vec<(crate::types::ValType, ValueLoc)>)>,
 }
 
 impl CheckTable {
@@ -123,6 +129,14 @@ impl CheckTable {
             .iter()
             .find(|(w, _)| *w == wasm_offset)
             .map(|&(_, n)| n)
+    }
+
+    /// The call site at `wasm_offset`: (native offset, operand stack).
+    pub fn call_at(&self, wasm_offset: u32) -> Option<(u32, &[(crate::types::ValType, ValueLoc)])> {
+        self.calls
+            .iter()
+            .find(|(w, _, _)| *w == wasm_offset)
+            .map(|(_, n, s)| (*n, &s[..]))
     }
 
     /// The operand stack at the loop-header check at `wasm_offset`.

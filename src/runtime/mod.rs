@@ -7,6 +7,7 @@ pub mod instance;
 pub mod linker;
 pub mod module;
 pub mod osr;
+pub mod osr_return;
 pub mod store;
 pub mod values;
 

@@ -17,8 +17,8 @@
 //!   is attached, debug → debug rebuilt through the same record path as
 //!   optimized code (dead locals poisoned, so a wrong liveness shows).
 //!
-//! Frames deeper on the stack are not moved: they run the code they entered
-//! until they return (or reach a check of their own, after a callee returns).
+//! Frames deeper on the stack move at the return from their call instead
+//! (`runtime::osr_return`); optimized ones run on until they return.
 //! Anything unexpected (metadata missing, layouts differ, too little stack)
 //! leaves the frame where it is: OSR is an improvement, never a requirement.
 
@@ -530,7 +530,16 @@ pub fn check_layouts_agree(module: &super::Module) -> Result<usize, String> {
             if plain.entry_resume.is_none() || debug.entry_resume.is_none() {
                 return differs("entry resume points");
             }
-            checks += 1 + plain.loops.len();
+            let sites = |t: &CheckTable| {
+                t.calls
+                    .iter()
+                    .map(|(w, _, s)| (*w, s.clone()))
+                    .collect::<Vec<_>>()
+            };
+            if sites(&plain) != sites(&debug) {
+                return differs("call sites or their operand stacks");
+            }
+            checks += 1 + plain.loops.len() + plain.calls.len();
         }
     }
     Ok(checks)
