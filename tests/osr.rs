@@ -225,7 +225,7 @@ const DEEP: &str = r#"
     (local.get $acc))
   (func $mid (param $k i32) (result i32)
     (local $r i32)
-    (local.set $r (call $work (i32.const 20000000)))
+    (local.set $r (call $work (i32.const 2000000)))
     (local.set $r (i32.add (local.get $r) (local.get $k)))
     (local.set $r (i32.mul (local.get $r) (i32.const 3)))
     (local.get $r))
@@ -298,4 +298,106 @@ fn finish_from_a_paused_callee_continues_in_the_callers_debug_code() {
         }
     }
     s.send(Command::Quit);
+}
+
+/// One long call: `work` loops `n` times and is called once.
+const LONG: &str = r#"
+(module
+  (func $work (export "work") (param $n i32) (result i32)
+    (local $i i32) (local $acc i32)
+    (block
+      (loop
+        (br_if 1 (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $acc (i32.add (i32.mul (local.get $acc) (i32.const 31)) (local.get $i)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br 0)))
+    (local.get $acc))
+  (func (export "main") (param $n i32) (result i32)
+    (i32.add (call $work (local.get $n)) (i32.const 7)))
+)
+"#;
+
+fn long_result(n: u32) -> i32 {
+    let mut acc = 0u32;
+    for i in 0..n {
+        acc = acc.wrapping_mul(31).wrapping_add(i);
+    }
+    acc.wrapping_add(7) as i32
+}
+
+/// Under dynamic tiering a loop that runs hot inside one call moves up to
+/// optimized code mid-call (OSR up), says so as a tier event, and the
+/// result is the one the loop computes.
+#[test]
+fn a_hot_loop_in_one_long_call_moves_up_to_optimized_code() {
+    let engine = wdb::Engine::new(wdb::Config {
+        strategy: Strategy::Dynamic,
+        tiering_budget: 10_000,
+        ..wdb::Config::default()
+    })
+    .unwrap();
+    let events = engine.subscribe_tiering();
+    let module = wdb::Module::new(&engine, LONG).unwrap();
+    let mut store = wdb::Store::new(&engine, ());
+    let inst = wdb::Instance::new(&mut store, &module, &[]).unwrap();
+    let main = inst.get_func(&store, "main").unwrap();
+    let before = wdb::testing::osr_moves_up();
+    let n = 300_000_000u32;
+    let mut r = [wdb::Val::I32(0)];
+    main.call(&mut store, &[wdb::Val::I32(n as i32)], &mut r)
+        .unwrap();
+    assert_eq!(r[0].i32(), Some(long_result(n)));
+    assert!(wdb::testing::osr_moves_up() > before, "no frame moved up");
+    let notes: Vec<String> = events.try_iter().filter_map(|e| e.note).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("on-stack replacement baseline -> optimized")),
+        "{notes:?}"
+    );
+}
+
+/// `profile on` while one long call runs in plain baseline code: the
+/// running frame moves up (OSR), so the samples show the function in
+/// optimized code, and the result is unchanged.
+#[test]
+fn profile_on_during_one_long_call_samples_it_optimized() {
+    let n = 1_000_000_000u32;
+    let arg = (n as i32).to_string();
+    let s = start(LONG.into(), Some("main"), &[&arg], Strategy::Baseline);
+    std::thread::sleep(Duration::from_millis(200));
+    s.send(Command::ProfileOn);
+    let got = wait_any(&s, "the end", |e| match e {
+        Event::Ended { outcome, .. } => Some(outcome.clone()),
+        _ => None,
+    });
+    match got {
+        Outcome::Returned(v) => assert_eq!(v, [wdb::Val::I32(long_result(n)).to_string()]),
+        o => panic!("{o:?}"),
+    }
+    s.send(Command::ProfileReport);
+    let report = wait_any(&s, "the profile", |e| match e {
+        Event::Profile(r) => Some(r.clone()),
+        _ => None,
+    });
+    let row = report
+        .flat
+        .iter()
+        .find(|r| r.name == "work")
+        .unwrap_or_else(|| panic!("no samples in work: {report:?}"));
+    assert!(row.tier.contains("optimized"), "{row:?}");
+    s.send(Command::Quit);
+}
+
+/// Like `wait`, but also after the program ended.
+fn wait_any<T>(s: &Session, what: &str, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+    let until = Instant::now() + TIMEOUT;
+    while Instant::now() < until {
+        if let Some(e) = s.recv_timeout(Duration::from_millis(50)) {
+            if let Some(t) = pick(&e) {
+                return t;
+            }
+        }
+    }
+    panic!("timed out waiting for {what}");
 }

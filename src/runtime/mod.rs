@@ -8,6 +8,7 @@ pub mod linker;
 pub mod module;
 pub mod osr;
 pub mod osr_return;
+pub mod osr_up;
 pub mod store;
 pub mod values;
 
