@@ -269,9 +269,12 @@ struct Handover {
 fn optimized_to_debug(inst: &InstanceData, c: &Check) -> Option<()> {
     // The function's optimized code, or one of its OSR entries: the one
     // the check's stub returns into.
-    let mut codes = vec![code_at(
-        inst.module.code_ptr(c.func, Tier::Optimized)? as usize
-    )?];
+    let mut codes: Vec<(Arc<CodeObject>, usize)> = inst
+        .module
+        .code_ptr(c.func, Tier::Optimized)
+        .and_then(|p| code_at(p as usize))
+        .into_iter()
+        .collect();
     for o in super::osr_up::entries_of(inst.module.info().id, c.func) {
         let start = o.start() + o.funcs.first()?.start;
         codes.push((o, start));
