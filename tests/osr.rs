@@ -401,3 +401,29 @@ fn wait_any<T>(s: &Session, what: &str, mut pick: impl FnMut(&Event) -> Option<T
     }
     panic!("timed out waiting for {what}");
 }
+
+/// The same under lazy compilation (the default of `wdb debug`).
+#[test]
+fn pause_in_a_function_that_tiered_up_lazily_then_step_the_same_function() {
+    let s = Session::start(SessionConfig {
+        name: "test.wasm".into(),
+        wasm: HOT.into(),
+        invoke: Some("main".into()),
+        args: vec!["100000".into()],
+        run: true,
+        strategy: Some(Strategy::Dynamic),
+        eager: false,
+        ..SessionConfig::default()
+    })
+    .expect("session starts");
+    let until = Instant::now() + TIMEOUT;
+    while !s
+        .functions()
+        .iter()
+        .any(|f| f.name == "work" && f.tier == "optimized")
+    {
+        assert!(Instant::now() < until, "work never tiered up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    pause_and_step(&s, "work", FrameTier::Optimized, 1);
+}
