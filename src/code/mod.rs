@@ -88,6 +88,10 @@ pub fn eval_condition(cc: u8, rflags: u64) -> bool {
     base != (cc & 1 == 1)
 }
 
+/// A call site of baseline code: (wasm offset, native offset, operand stack
+/// at the call); see [`CheckTable::calls`].
+pub type CallSite = (u32, u32, Vec<(crate::types::ValType, ValueLoc)>);
+
 /// Where locals and operand-stack values live at the interrupt checks of
 /// baseline code, so that a pause there shows them even in code compiled
 /// without debug support.
@@ -115,7 +119,7 @@ pub struct CheckTable {
     /// debug code: where a frame that made the call in plain code continues
     /// when the call returns (it takes over the caller's r13, see
     /// `runtime::osr_return`). Both codes keep the stack in the same places.
-    pub calls: Vec<(u32, u32, Vec<(crate::types::ValType, ValueLoc)>)>,
+    pub calls: Vec<CallSite>,
 }
 
 impl CheckTable {

@@ -248,6 +248,7 @@ fn compile_with(
     finish(code, func_index, env::stack_check_stub(isa)?)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn translate_body(
     builder: FunctionBuilder<'_>,
     isa: &OwnedTargetIsa,
