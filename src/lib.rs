@@ -56,4 +56,5 @@ pub use types::{FuncType, ValType};
 pub mod testing {
     pub use crate::code::with_registry_writer_held;
     pub use crate::runtime::osr::{check_layouts_agree, moves as osr_moves};
+    pub use crate::runtime::osr_up::moves_up as osr_moves_up;
 }

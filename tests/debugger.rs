@@ -635,8 +635,18 @@ fn source_level_debugging_of_the_c_sample() {
 
 #[test]
 fn a_pause_in_baseline_code_from_before_the_attach_shows_its_locals() {
-    // sum_to runs one long loop in the baseline code it started in.
-    let s = start(LOOP, "sum_to", &["2000000000"], true);
+    // sum_to runs one long loop in the baseline code it started in (pinned
+    // to baseline: under dynamic tiering the loop moves up, OSR).
+    let s = Session::start(SessionConfig {
+        name: "test.wat".into(),
+        wasm: LOOP.as_bytes().to_vec(),
+        invoke: Some("sum_to".into()),
+        args: vec!["2000000000".into()],
+        run: true,
+        strategy: Some(wdb::Strategy::Baseline),
+        ..SessionConfig::default()
+    })
+    .expect("session starts");
     std::thread::sleep(Duration::from_millis(200));
     s.send(Command::Pause);
     let p = paused(&s);

@@ -209,3 +209,221 @@ fn pause_in_a_function_that_tiered_up_then_step_the_same_function() {
     // `work` runs 2,000,000 loop iterations per check of `main`'s loop.
     pause_and_step(&s, "work", FrameTier::Optimized, 1);
 }
+
+/// `main` → `mid` → `work`; `work` runs a long loop, `mid` does something
+/// after the call so stepping in it has instructions to walk.
+const DEEP: &str = r#"
+(module
+  (func $work (param $n i32) (result i32)
+    (local $i i32) (local $acc i32)
+    (block
+      (loop
+        (br_if 1 (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $acc (i32.add (i32.mul (local.get $acc) (i32.const 31)) (local.get $i)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br 0)))
+    (local.get $acc))
+  (func $mid (param $k i32) (result i32)
+    (local $r i32)
+    (local.set $r (call $work (i32.const 2000000)))
+    (local.set $r (i32.add (local.get $r) (local.get $k)))
+    (local.set $r (i32.mul (local.get $r) (i32.const 3)))
+    (local.get $r))
+  (func (export "main") (param $rounds i32) (result i32)
+    (local $j i32) (local $x i32)
+    (block
+      (loop
+        (br_if 1 (i32.ge_u (local.get $j) (local.get $rounds)))
+        (local.set $x (i32.xor (local.get $x) (call $mid (local.get $j))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br 0)))
+    (local.get $x))
+)
+"#;
+
+/// The byte offset of the instruction after the `call` that returns to
+/// `frame` (callers show the offset of their call).
+fn after_call(s: &Session, frame: &Frame) -> u32 {
+    let all = offsets(s, frame.func_index);
+    let k = all
+        .iter()
+        .position(|&o| o == frame.offset)
+        .expect("a caller's offset is an instruction");
+    all[k + 1]
+}
+
+/// A pause deep in plain baseline code: `finish` returns into the caller's
+/// debug code (its return address was moved there), right after the call,
+/// and `stepi` walks the caller's next instructions; `finish` again lands in
+/// the next caller the same way.
+#[test]
+fn finish_from_a_paused_callee_continues_in_the_callers_debug_code() {
+    let s = start(DEEP.into(), Some("main"), &["1000000"], Strategy::Baseline);
+    std::thread::sleep(Duration::from_millis(300));
+    s.send(Command::Pause);
+    let p = paused(&s);
+    let names: Vec<&str> = p.frames.iter().map(|f| f.func_name.as_str()).collect();
+    assert_eq!(names, ["work", "mid", "main"], "{:?}", p.frames);
+    assert_eq!(p.frames[0].tier, FrameTier::Baseline, "{:?}", p.frames);
+    // The callers continue in debug code when their calls return.
+    for f in &p.frames[1..] {
+        assert_eq!(f.tier, FrameTier::Debug, "{:?}", p.frames);
+        assert!(f.locals.is_some(), "a caller in debug code shows locals");
+    }
+    let mut expect = p.frames[1..].to_vec();
+    while let Some(caller) = (!expect.is_empty()).then(|| expect.remove(0)) {
+        s.send(Command::Finish);
+        let q = paused(&s);
+        assert_eq!(q.reason, StopReason::Finish);
+        let top = &q.frames[0];
+        assert_eq!(top.func_name, caller.func_name, "{:?}", q.frames);
+        assert_eq!(top.tier, FrameTier::Debug, "{:?}", q.frames);
+        assert_eq!(q.frames.len(), expect.len() + 1, "{:?}", q.frames);
+        assert_eq!(top.offset, after_call(&s, &caller), "{:?}", q.frames);
+        // Stepping continues through the caller's own instructions.
+        let all = offsets(&s, top.func_index);
+        let mut last = all.iter().position(|&o| o == top.offset).unwrap();
+        for i in 0..3 {
+            s.send(Command::StepInstruction);
+            let r = paused(&s);
+            let fr = &r.frames[0];
+            assert_eq!(fr.func_name, caller.func_name, "step {i}: {:?}", r.frames);
+            assert_eq!(fr.tier, FrameTier::Debug);
+            let k = all.iter().position(|&o| o == fr.offset).unwrap();
+            assert_eq!(k, last + 1, "step {i}");
+            last = k;
+        }
+        if caller.func_name == "main" {
+            break;
+        }
+    }
+    s.send(Command::Quit);
+}
+
+/// One long call: `work` loops `n` times and is called once.
+const LONG: &str = r#"
+(module
+  (func $work (export "work") (param $n i32) (result i32)
+    (local $i i32) (local $acc i32)
+    (block
+      (loop
+        (br_if 1 (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $acc (i32.add (i32.mul (local.get $acc) (i32.const 31)) (local.get $i)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br 0)))
+    (local.get $acc))
+  (func (export "main") (param $n i32) (result i32)
+    (i32.add (call $work (local.get $n)) (i32.const 7)))
+)
+"#;
+
+fn long_result(n: u32) -> i32 {
+    let mut acc = 0u32;
+    for i in 0..n {
+        acc = acc.wrapping_mul(31).wrapping_add(i);
+    }
+    acc.wrapping_add(7) as i32
+}
+
+/// Under dynamic tiering a loop that runs hot inside one call moves up to
+/// optimized code mid-call (OSR up), says so as a tier event, and the
+/// result is the one the loop computes.
+#[test]
+fn a_hot_loop_in_one_long_call_moves_up_to_optimized_code() {
+    let engine = wdb::Engine::new(wdb::Config {
+        strategy: Strategy::Dynamic,
+        tiering_budget: 10_000,
+        ..wdb::Config::default()
+    })
+    .unwrap();
+    let events = engine.subscribe_tiering();
+    let module = wdb::Module::new(&engine, LONG).unwrap();
+    let mut store = wdb::Store::new(&engine, ());
+    let inst = wdb::Instance::new(&mut store, &module, &[]).unwrap();
+    let main = inst.get_func(&store, "main").unwrap();
+    let before = wdb::testing::osr_moves_up();
+    let n = 300_000_000u32;
+    let mut r = [wdb::Val::I32(0)];
+    main.call(&mut store, &[wdb::Val::I32(n as i32)], &mut r)
+        .unwrap();
+    assert_eq!(r[0].i32(), Some(long_result(n)));
+    assert!(wdb::testing::osr_moves_up() > before, "no frame moved up");
+    let notes: Vec<String> = events.try_iter().filter_map(|e| e.note).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("on-stack replacement baseline -> optimized")),
+        "{notes:?}"
+    );
+}
+
+/// `profile on` while one long call runs in plain baseline code: the
+/// running frame moves up (OSR), so the samples show the function in
+/// optimized code, and the result is unchanged.
+#[test]
+fn profile_on_during_one_long_call_samples_it_optimized() {
+    let n = 1_000_000_000u32;
+    let arg = (n as i32).to_string();
+    let s = start(LONG.into(), Some("main"), &[&arg], Strategy::Baseline);
+    std::thread::sleep(Duration::from_millis(200));
+    s.send(Command::ProfileOn);
+    let got = wait_any(&s, "the end", |e| match e {
+        Event::Ended { outcome, .. } => Some(outcome.clone()),
+        _ => None,
+    });
+    match got {
+        Outcome::Returned(v) => assert_eq!(v, [wdb::Val::I32(long_result(n)).to_string()]),
+        o => panic!("{o:?}"),
+    }
+    s.send(Command::ProfileReport);
+    let report = wait_any(&s, "the profile", |e| match e {
+        Event::Profile(r) => Some(r.clone()),
+        _ => None,
+    });
+    let row = report
+        .flat
+        .iter()
+        .find(|r| r.name == "work")
+        .unwrap_or_else(|| panic!("no samples in work: {report:?}"));
+    assert!(row.tier.contains("optimized"), "{row:?}");
+    s.send(Command::Quit);
+}
+
+/// Like `wait`, but also after the program ended.
+fn wait_any<T>(s: &Session, what: &str, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+    let until = Instant::now() + TIMEOUT;
+    while Instant::now() < until {
+        if let Some(e) = s.recv_timeout(Duration::from_millis(50)) {
+            if let Some(t) = pick(&e) {
+                return t;
+            }
+        }
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// The same under lazy compilation (the default of `wdb debug`).
+#[test]
+fn pause_in_a_function_that_tiered_up_lazily_then_step_the_same_function() {
+    let s = Session::start(SessionConfig {
+        name: "test.wasm".into(),
+        wasm: HOT.into(),
+        invoke: Some("main".into()),
+        args: vec!["100000".into()],
+        run: true,
+        strategy: Some(Strategy::Dynamic),
+        eager: false,
+        ..SessionConfig::default()
+    })
+    .expect("session starts");
+    let until = Instant::now() + TIMEOUT;
+    while !s
+        .functions()
+        .iter()
+        .any(|f| f.name == "work" && f.tier == "optimized")
+    {
+        assert!(Instant::now() < until, "work never tiered up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    pause_and_step(&s, "work", FrameTier::Optimized, 1);
+}

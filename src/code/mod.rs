@@ -88,6 +88,10 @@ pub fn eval_condition(cc: u8, rflags: u64) -> bool {
     base != (cc & 1 == 1)
 }
 
+/// A call site of baseline code: (wasm offset, native offset, operand stack
+/// at the call); see [`CheckTable::calls`].
+pub type CallSite = (u32, u32, Vec<(crate::types::ValType, ValueLoc)>);
+
 /// Where locals and operand-stack values live at the interrupt checks of
 /// baseline code, so that a pause there shows them even in code compiled
 /// without debug support.
@@ -110,6 +114,12 @@ pub struct CheckTable {
     pub entry_resume: Option<u32>,
     /// The same for each loop-header check: (wasm offset, native offset).
     pub loop_resume: Vec<(u32, u32)>,
+    /// Wasm-to-wasm call sites, in code order: (wasm offset, native offset,
+    /// operand stack at the call). Plain code: the call's return address;
+    /// debug code: where a frame that made the call in plain code continues
+    /// when the call returns (it takes over the caller's r13, see
+    /// `runtime::osr_return`). Both codes keep the stack in the same places.
+    pub calls: Vec<CallSite>,
 }
 
 impl CheckTable {
@@ -123,6 +133,14 @@ impl CheckTable {
             .iter()
             .find(|(w, _)| *w == wasm_offset)
             .map(|&(_, n)| n)
+    }
+
+    /// The call site at `wasm_offset`: (native offset, operand stack).
+    pub fn call_at(&self, wasm_offset: u32) -> Option<(u32, &[(crate::types::ValType, ValueLoc)])> {
+        self.calls
+            .iter()
+            .find(|(w, _, _)| *w == wasm_offset)
+            .map(|(_, n, s)| (*n, &s[..]))
     }
 
     /// The operand stack at the loop-header check at `wasm_offset`.

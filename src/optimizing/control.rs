@@ -92,7 +92,7 @@ impl Translator<'_, '_> {
 
     pub(crate) fn visit_loop(&mut self, bt: BlockType) -> Res {
         let (params, results) = self.block_types(bt)?;
-        let header = self.new_block_with(&params);
+        let header = self.loop_header(params.len(), |t| t.new_block_with(&params))?;
         let dest = self.new_block_with(&results);
         let base = self.stack.len() - params.len();
         let a = args(&self.stack[base..]);

@@ -41,6 +41,7 @@ mod env;
 mod guard;
 pub(crate) mod liveness;
 mod memory;
+mod osr_entry;
 mod simd;
 mod translate;
 
@@ -151,6 +152,28 @@ pub fn compile_function(
     func_index: u32,
     validator: Option<FuncValidator<ValidatorResources>>,
 ) -> Result<FuncCode> {
+    compile_variant(module, sig_ids, func_index, validator, None)
+}
+
+/// The OSR entry of function `func_index` for its loop at module offset
+/// `loop_offset` (see `osr_entry`): a variant of the function that starts
+/// at that loop header from a baseline frame's locals.
+pub fn compile_osr_entry(
+    module: &ModuleInfo,
+    sig_ids: &[u32],
+    func_index: u32,
+    loop_offset: u32,
+) -> Result<FuncCode> {
+    compile_variant(module, sig_ids, func_index, None, Some(loop_offset))
+}
+
+fn compile_variant(
+    module: &ModuleInfo,
+    sig_ids: &[u32],
+    func_index: u32,
+    validator: Option<FuncValidator<ValidatorResources>>,
+    osr: Option<u32>,
+) -> Result<FuncCode> {
     let isa = isa()?;
     let mut cx = CONTEXTS
         .with(|c| c.borrow_mut().take())
@@ -159,7 +182,7 @@ pub fn compile_function(
             ctx: Context::new(),
         });
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        compile_with(&mut cx, isa, module, sig_ids, func_index, validator)
+        compile_with(&mut cx, isa, module, sig_ids, func_index, validator, osr)
     }));
     match run {
         Ok(res) => {
@@ -193,6 +216,7 @@ fn compile_with(
     sig_ids: &[u32],
     func_index: u32,
     validator: Option<FuncValidator<ValidatorResources>>,
+    osr: Option<u32>,
 ) -> Result<FuncCode> {
     let body = module
         .body(func_index)
@@ -210,6 +234,7 @@ fn compile_with(
         func_index,
         body.range.clone(),
         validator,
+        osr,
     )
     .map_err(|f| f.into_error(func_index))?;
     let code = cx
@@ -223,6 +248,7 @@ fn compile_with(
     finish(code, func_index, env::stack_check_stub(isa)?)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn translate_body(
     builder: FunctionBuilder<'_>,
     isa: &OwnedTargetIsa,
@@ -231,6 +257,7 @@ fn translate_body(
     func_index: u32,
     range: std::ops::Range<usize>,
     mut validator: Option<FuncValidator<ValidatorResources>>,
+    osr: Option<u32>,
 ) -> std::result::Result<(), Failure> {
     let ty = module.func_type(func_index).clone();
     let crate::module::FuncBodyReader {
@@ -252,6 +279,16 @@ fn translate_body(
         func_index,
         range.start as u32,
     );
+    if osr.is_none() {
+        t.entry_check();
+    }
+    if let Some(at) = osr {
+        t.begin_osr_entry(at)
+            .map_err(|message| Failure::Unsupported {
+                offset: at as usize,
+                message,
+            })?;
+    }
     let mut last = range.start;
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset()?;
@@ -264,6 +301,10 @@ fn translate_body(
             .map_err(|message| Failure::Unsupported { offset, message })?;
     }
     ops.finish()?;
+    t.end_osr_entry().map_err(|message| Failure::Unsupported {
+        offset: last,
+        message,
+    })?;
     t.finalize(isa.frontend_config())
         .map_err(|message| Failure::Unsupported {
             offset: last,

@@ -61,6 +61,9 @@ pub(crate) struct Translator<'m, 'b> {
     pub liveness: Liveness,
     /// The one stack slot every check's state record is written to.
     pub record_slot: Option<StackSlot>,
+    /// An OSR entry's loop (module offset) and the header block its entry
+    /// jumps to, until that loop is translated (see `osr_entry`).
+    pub osr_header: Option<(u32, Block)>,
 }
 
 impl<'m, 'b> Translator<'m, 'b> {
@@ -128,14 +131,20 @@ impl<'m, 'b> Translator<'m, 'b> {
             offset: body_offset,
             liveness,
             record_slot: None,
+            osr_header: None,
         };
         if !module.memories.is_empty() {
             t.mem_base = Some(t.load_memory_base());
         }
-        t.stack_check(true);
-        t.count_call();
         t.push_func_frame();
         t
+    }
+
+    /// The function-entry check and call count (an OSR entry has neither:
+    /// it is no call, and its parameters are not the function's).
+    pub fn entry_check(&mut self) {
+        self.stack_check(true);
+        self.count_call();
     }
 
     /// Emits the return block and finishes the function.

@@ -262,6 +262,8 @@ extern "C" fn tier_up_check(vmctx: *mut u8, func: u32) -> u32 {
     let i = inst(vmctx);
     // Budget requests cannot fail; the result carries no code.
     let _ = tiering::on_request(&i.shared, tiering::Request::BudgetExhausted(func));
+    // If a loop of `func` is running hot, its next check may move it up.
+    super::osr_up::trip(vmctx);
     0
 }
 

@@ -635,6 +635,7 @@ pub(crate) fn run_hook(vmctx: *mut u8, func: u32, point: u32, regs: *mut u64, fp
         site: Site::Debug { point, regs, table },
         moves_down: false,
     };
+    super::osr_return::patch_callers(vmctx, fp);
     let status = call_store_hook(&ctx);
     refresh_debug_flag(vmctx, func, regs);
     status
@@ -701,5 +702,6 @@ pub(crate) fn run_pause(
         site,
         moves_down: super::osr::moves_down_on_resume(vmctx, kind),
     };
+    super::osr_return::patch_callers(vmctx, fp);
     call_store_hook(&ctx)
 }

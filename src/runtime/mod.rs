@@ -7,6 +7,8 @@ pub mod instance;
 pub mod linker;
 pub mod module;
 pub mod osr;
+pub mod osr_return;
+pub mod osr_up;
 pub mod store;
 pub mod values;
 

@@ -17,8 +17,8 @@
 //!   is attached, debug → debug rebuilt through the same record path as
 //!   optimized code (dead locals poisoned, so a wrong liveness shows).
 //!
-//! Frames deeper on the stack are not moved: they run the code they entered
-//! until they return (or reach a check of their own, after a callee returns).
+//! Frames deeper on the stack move at the return from their call instead
+//! (`runtime::osr_return`); optimized ones run on until they return.
 //! Anything unexpected (metadata missing, layouts differ, too little stack)
 //! leaves the frame where it is: OSR is an improvement, never a requirement.
 
@@ -145,6 +145,13 @@ pub(crate) fn at_check(
             n.set(n.get() + 1);
             n.get().is_multiple_of(every)
         });
+    if !debugging
+        && !c.entry()
+        && !c.optimized()
+        && super::osr_up::at_loop_check(inst, vmctx, func, wasm_offset, fp, state, c.debug())
+    {
+        return;
+    }
     let moved = match (c.debug(), c.optimized()) {
         (true, _) if stress && debugging => rebuild_debug(inst, &c).map(|()| 3),
         (true, _) if stress => debug_to_plain(inst, &c).map(|()| 2),
@@ -260,16 +267,32 @@ struct Handover {
 /// Through the pad: the frame is optimized code's; rebuild it as debug code
 /// from the record its check handed over.
 fn optimized_to_debug(inst: &InstanceData, c: &Check) -> Option<()> {
-    let (oobj, ostart) = code_at(inst.module.code_ptr(c.func, Tier::Optimized)? as usize)?;
-    let of = oobj.func_at(ostart)?;
-    let frame: &OptFrame = of.opt_frame.as_ref().filter(|f| !f.grows_incoming)?;
-    // The stub's return address into the optimized code sits right below
-    // the optimized frame (Cranelift keeps rsp fixed in the body).
-    let ret_slot = c.fp.checked_sub(frame.sp_to_fp as usize + 8)?;
-    let ret = mach_read(ret_slot);
-    if ret < ostart || ret >= ostart + of.len {
-        return None;
+    // The function's optimized code, or one of its OSR entries: the one
+    // the check's stub returns into.
+    let mut codes: Vec<(Arc<CodeObject>, usize)> = inst
+        .module
+        .code_ptr(c.func, Tier::Optimized)
+        .and_then(|p| code_at(p as usize))
+        .into_iter()
+        .collect();
+    for o in super::osr_up::entries_of(inst.module.info().id, c.func) {
+        let start = o.start() + o.funcs.first()?.start;
+        codes.push((o, start));
     }
+    let returns_into = |o: &CodeObject, start: usize| -> Option<usize> {
+        let f = o.func_at(start)?;
+        let frame = f.opt_frame.as_ref().filter(|f| !f.grows_incoming)?;
+        // The stub's return address into the optimized code sits right
+        // below the optimized frame (Cranelift keeps rsp fixed in the body).
+        let ret_slot = c.fp.checked_sub(frame.sp_to_fp as usize + 8)?;
+        let ret = mach_read(ret_slot);
+        (ret >= start && ret < start + f.len).then_some(ret_slot)
+    };
+    let (oobj, ostart, ret_slot) = codes
+        .into_iter()
+        .find_map(|(o, start)| returns_into(&o, start).map(|slot| (o, start, slot)))?;
+    let of = oobj.func_at(ostart)?;
+    let frame: &OptFrame = of.opt_frame.as_ref()?;
     // SAFETY: optimized checks pass their record, complete until they return.
     let r = unsafe { interrupt_state::read(c.state) };
     // Debug code has no v128 (functions using vectors stay optimized), so
@@ -530,7 +553,16 @@ pub fn check_layouts_agree(module: &super::Module) -> Result<usize, String> {
             if plain.entry_resume.is_none() || debug.entry_resume.is_none() {
                 return differs("entry resume points");
             }
-            checks += 1 + plain.loops.len();
+            let sites = |t: &CheckTable| {
+                t.calls
+                    .iter()
+                    .map(|(w, _, s)| (*w, s.clone()))
+                    .collect::<Vec<_>>()
+            };
+            if sites(&plain) != sites(&debug) {
+                return differs("call sites or their operand stacks");
+            }
+            checks += 1 + plain.loops.len() + plain.calls.len();
         }
     }
     Ok(checks)

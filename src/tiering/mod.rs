@@ -114,6 +114,22 @@ impl InstanceShared {
         true
     }
 
+    /// How hot `func` ran so far: budget exhausted first, then calls plus
+    /// budget spent (V8 charges budgets by code size, so both count work).
+    fn heat(&self, func: u32) -> (bool, u64) {
+        let t = &self.table;
+        let left = t
+            .budgets
+            .get(func as usize)
+            .map_or(self.budget, |b| b.load(Ordering::Relaxed));
+        let calls = t
+            .calls
+            .get(func as usize)
+            .map_or(0, |c| c.load(Ordering::Relaxed));
+        let spent = (self.budget as i64 - left as i64).max(0) as u64;
+        (left == i32::MAX, calls.saturating_add(spent))
+    }
+
     fn all_defined(&self) -> Vec<u32> {
         let base = self.module.info().num_imported_funcs;
         (0..self.table.len() as u32).map(|k| base + k).collect()
@@ -329,7 +345,10 @@ impl Tiering {
         self.shared
             .mode
             .store(Mode::Optimized as u8, Ordering::SeqCst);
-        let funcs = self.shared.all_defined();
+        let mut funcs = self.shared.all_defined();
+        // Hottest first (the workers take jobs in order): functions whose
+        // budget ran out, then by calls plus budget spent.
+        funcs.sort_by_key(|&f| std::cmp::Reverse(self.shared.heat(f)));
         for &f in &funcs {
             if self.shared.module.code_ptr(f, Tier::Optimized).is_some() {
                 self.shared.install(f, Tier::Optimized, Duration::ZERO);

@@ -192,3 +192,43 @@ pub unsafe fn patch_return(slot: usize, to: usize) {
     // SAFETY: the caller guarantees `slot` is a live return-address slot.
     unsafe { *(slot as *mut usize) = to }
 }
+
+/// Code of the up pad (OSR up, `runtime::osr_up`): entered when a baseline
+/// check's runtime call returns, with `rsp` at the check's register save
+/// area and `rbp` the baseline frame. It takes the OSR entry's arguments
+/// (rdi, rsi, rdx) and address (r11), and the caller's r13–r15, from the
+/// save area, pops the baseline frame and jumps to the entry, which then
+/// runs as the function called by the frame's caller.
+fn up_pad_code() -> FuncCode {
+    let mut ops = dynasmrt::VecAssembler::<dynasmrt::x64::X64Relocation>::new(0);
+    dynasm!(ops ; .arch x64
+        ; mov rdi, [rsp + 8 * 7]
+        ; mov rsi, [rsp + 8 * 6]
+        ; mov rdx, [rsp + 8 * 2]
+        ; mov r11, [rsp + 8 * 11]
+        ; mov r13, [rsp + 8 * 13]
+        ; mov r14, [rsp + 8 * 14]
+        ; mov r15, [rsp + 8 * 15]
+        ; mov rsp, rbp
+        ; pop rbp
+        ; jmp r11
+    );
+    FuncCode {
+        bytes: ops.finalize().expect("the up pad has no labels"),
+        ..Default::default()
+    }
+}
+
+static UP_PAD: OnceLock<Result<Arc<CodeObject>, String>> = OnceLock::new();
+
+/// Address of the up pad (published once per process).
+pub fn up_pad() -> Result<usize, String> {
+    let obj = UP_PAD.get_or_init(|| {
+        code::publish(CodeKind::Trampoline, 0, vec![(u32::MAX, up_pad_code())])
+            .map_err(|e| format!("cannot publish the OSR up pad: {e}"))
+    });
+    match obj {
+        Ok(o) => Ok(o.func_ptr(0) as usize),
+        Err(e) => Err(e.clone()),
+    }
+}

@@ -353,11 +353,25 @@ impl CodeGen<'_> {
     pub(super) fn emit_call_funcref(&mut self) {
         self.masm.load(true, RDI, RAX, FUNCREF_VMCTX);
         self.masm.mov_rr(true, RSI, VMCTX);
+        let mut stack = Vec::new();
+        self.stack.snapshot(&mut stack);
         self.masm.call_mem(RAX, FUNCREF_CODE);
         // r14 is callee-saved, nothing to reload; the debug byte may have
         // changed while the callee ran.
         if self.debug.is_some() {
+            // A frame that made this call in plain code and moved to debug
+            // code meanwhile (on-stack replacement) returns to `land`: it
+            // still holds the caller's r13, which debug code keeps in a slot.
+            let reload = self.masm.new_label();
+            self.masm.jmp(reload);
+            let land = self.masm.offset();
+            self.masm.store(true, RBP, DEBUG_FLAG_SLOT, DEBUG_FLAG);
+            self.masm.bind(reload);
+            self.checks.calls.push((self.wasm, land, stack));
             self.masm.load_debug_flag(self.debug_flag_disp());
+        } else {
+            let ret = self.masm.offset();
+            self.checks.calls.push((self.wasm, ret, stack));
         }
     }
 

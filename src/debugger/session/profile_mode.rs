@@ -59,6 +59,9 @@ impl Shared {
             .spawn(move || {
                 let t0 = Instant::now();
                 let total = live.tiering.tier_up_all();
+                // A frame running a long loop moves up at its next loop
+                // header check (on-stack replacement, `runtime::osr_up`).
+                live.interrupt.refresh();
                 loop {
                     let done = live.tiering.counts()[2];
                     me.emit(Event::TierProgress {

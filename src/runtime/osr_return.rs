@@ -1,0 +1,109 @@
+//! On-stack replacement at the return from a call (DESIGN §3.9): while a
+//! debugger is attached, the callers of a stopped frame that run plain
+//! baseline code are made to continue in their debug code when the call
+//! returns, by pointing the call's return address at the same call site in
+//! the debug code (V8 patches the return addresses of live Liftoff frames
+//! the same way).
+//!
+//! Plain and debug code of one function keep the operand stack in the same
+//! places at every call site (`check_layouts_agree` checks it), so the only
+//! difference when the call returns is r13: plain code left the caller's r13
+//! in it, debug code keeps that in a frame slot and its debug byte in r13.
+//! Debug code's landing point for a moved frame stores r13 into the slot,
+//! then reloads the debug byte, as it does after every call.
+//!
+//! Optimized callers are left alone: they run on until they return (their
+//! frame note says so). Moving them would need a deoptimization record at
+//! every call site, which costs optimized code stores at every call.
+
+use super::instance::{instance_of_vmctx, InstanceData};
+use crate::code::{self, CodeKind, Tier};
+use crate::tiering::Mode;
+use crate::vm::osr as mach;
+use crate::vm::traps;
+
+/// Walk at most this many frames (a deep recursion is patched lazily: the
+/// frames beyond are patched at a later stop, if any).
+const MAX_FRAMES: usize = 100_000;
+
+/// From a stop of the frame at `fp` (a pause at a check, a breakpoint or a
+/// step in debug code) of the instance `vmctx`, on the thread running it:
+/// if a debugger is attached, every caller frame of this instance's module
+/// that runs plain baseline code continues in debug code when its call
+/// returns. Returns the number of frames moved.
+pub(crate) fn patch_callers(vmctx: *mut u8, fp: usize) -> usize {
+    let Some(inst) = instance_of_vmctx(vmctx) else {
+        return 0;
+    };
+    if inst.shared.mode() != Mode::Debug {
+        return 0;
+    }
+    let act = traps::current();
+    let stop = if act.is_null() {
+        return 0;
+    } else {
+        // SAFETY: the activation of this thread is live while wasm runs.
+        unsafe { (*act).saved_rbp }
+    };
+    let module_id = inst.module.info().id;
+    let mut moved = 0;
+    let mut fp = fp;
+    for _ in 0..MAX_FRAMES {
+        if fp == 0 || fp == stop || !fp.is_multiple_of(8) {
+            break;
+        }
+        // SAFETY: wasm code keeps the rbp chain up to the entry trampoline's
+        // frame (`stop`); `fp` is a frame of this thread below it.
+        let (next, ret) = unsafe {
+            (
+                mach::read_slot(fp, 0) as usize,
+                mach::read_slot(fp, 8) as usize,
+            )
+        };
+        let Some(obj) = code::object_at(ret) else {
+            break;
+        };
+        if !matches!(obj.kind, CodeKind::Wasm(_)) {
+            break;
+        }
+        if obj.kind == CodeKind::Wasm(Tier::Baseline) && obj.module_id == module_id {
+            if let Some(to) = debug_return(inst, &obj, ret) {
+                // SAFETY: `fp + 8` holds the return address of a call that is
+                // on this thread's stack; `to` is the same call site in the
+                // caller's debug code, which expects the state plain code's
+                // call returns with (same stack places; r13 taken over there).
+                unsafe { mach::patch_return(fp + 8, to) };
+                moved += 1;
+            }
+        }
+        if next <= fp {
+            break;
+        }
+        fp = next;
+    }
+    moved
+}
+
+/// Where a call returning to `ret` in plain baseline code continues in the
+/// function's debug code, if the two agree on the call site.
+fn debug_return(inst: &InstanceData, obj: &code::CodeObject, ret: usize) -> Option<usize> {
+    let f = obj.func_at(ret)?;
+    if f.debug.is_some() {
+        return None;
+    }
+    let native = (ret - obj.start() - f.start) as u32;
+    let (wasm, _, stack) = f.checks.calls.iter().find(|(_, n, _)| *n == native)?;
+    inst.shared
+        .module
+        .ensure_tier(&[f.func_index], Tier::Debug, 1)
+        .ok()?;
+    let ptr = inst.module.code_ptr(f.func_index, Tier::Debug)? as usize;
+    let dobj = code::object_at(ptr)?;
+    let df = dobj.func_at(ptr)?;
+    df.debug.as_ref()?;
+    let (land, dstack) = df.checks.call_at(*wasm)?;
+    if dstack != &stack[..] || df.checks.frame_size != f.checks.frame_size {
+        return None;
+    }
+    Some(dobj.start() + df.start + land as usize)
+}

@@ -1,0 +1,275 @@
+//! On-stack replacement up (DESIGN §3.9): a frame running baseline code
+//! (plain or debug) in a hot loop continues in optimized code at the loop's
+//! header, mid-call, once an OSR entry for that loop is compiled.
+//!
+//! When: under dynamic tiering, once the function's budget ran out (or its
+//! optimized code is in); in profile mode (the tiering's `Optimized` mode),
+//! always. The frame must be at a loop-header check with an empty operand
+//! stack, in a function without v128 locals.
+//!
+//! How: the first such check asks for the loop's OSR entry
+//! (`optimizing::compile_osr_entry`) on a thread of its own (so it does not
+//! wait behind a whole-module tier-up) and keeps the interrupt word tripped
+//! so the next checks come back here; once the entry is ready, a check
+//! copies the frame's locals into a state buffer and makes its runtime call
+//! return to the up pad (`vm::osr::up_pad`), which pops the baseline frame
+//! and jumps into the entry as if the frame's caller had called it.
+//! Entries are kept for the life of the process (like code of other tiers,
+//! they may still run).
+
+use super::instance::InstanceData;
+use crate::code::{self, CodeObject, Tier, ValueLoc};
+use crate::tiering::Mode;
+use crate::types::ValType;
+use crate::vm::layout::{VMRuntimeLimits, VMCTX_LIMITS};
+use crate::vm::osr as mach;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Baseline frame slots (see `baseline::codegen`).
+const SAVED_R15: i32 = -8;
+const SAVED_R14: i32 = -16;
+const RESULTS_AREA: i32 = -24;
+const SAVED_R13: i32 = -32;
+
+enum Entry {
+    Compiling,
+    Ready(Arc<CodeObject>, Duration),
+    Failed,
+}
+
+type Key = (u64, u32, u32);
+
+fn entries() -> &'static Mutex<HashMap<Key, Entry>> {
+    static E: std::sync::OnceLock<Mutex<HashMap<Key, Entry>>> = std::sync::OnceLock::new();
+    E.get_or_init(Default::default)
+}
+
+thread_local! {
+    /// The state handed to the last OSR entry (it reads it at once).
+    static STATE: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Frames moved up so far, process-wide (tests).
+static MOVED: AtomicU64 = AtomicU64::new(0);
+
+/// Frames moved from baseline to optimized code so far.
+pub fn moves_up() -> u64 {
+    MOVED.load(Ordering::Relaxed)
+}
+
+/// The OSR entries compiled for function `func` of module `module_id`.
+pub(crate) fn entries_of(module_id: u64, func: u32) -> Vec<Arc<CodeObject>> {
+    let map = entries().lock().unwrap_or_else(|e| e.into_inner());
+    map.iter()
+        .filter(|((m, f, _), _)| *m == module_id && *f == func)
+        .filter_map(|(_, e)| match e {
+            Entry::Ready(o, _) => Some(o.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether a baseline frame of `func` at a loop header should move up.
+fn wanted(inst: &InstanceData, func: u32) -> bool {
+    let shared = &inst.shared;
+    match shared.mode() {
+        Mode::Debug => false,
+        Mode::Optimized => true,
+        Mode::Dynamic => {
+            shared.tier(func) == Some(Tier::Optimized)
+                || shared
+                    .table
+                    .budgets
+                    .get(func as usize)
+                    .is_some_and(|b| b.load(Ordering::Relaxed) == i32::MAX)
+        }
+    }
+}
+
+fn limits(vmctx: *mut u8) -> &'static VMRuntimeLimits {
+    // SAFETY: the vmctx header holds the store's limits, which live as long
+    // as the store that runs this code.
+    unsafe { &**(vmctx.add(VMCTX_LIMITS as usize) as *const *const VMRuntimeLimits) }
+}
+
+/// Makes the next interrupt check of this store call the runtime.
+pub(crate) fn trip(vmctx: *mut u8) {
+    limits(vmctx)
+        .stack_limit
+        .store(usize::MAX, Ordering::SeqCst);
+}
+
+/// From a loop-header check of baseline code (`debug`: debug code) of
+/// `func` at `wasm_offset`, frame `fp`, save area `regs`: moves the frame
+/// up if it should and can. True when it moved.
+pub(crate) fn at_loop_check(
+    inst: &InstanceData,
+    vmctx: *mut u8,
+    func: u32,
+    wasm_offset: u32,
+    fp: usize,
+    regs: *mut u64,
+    debug: bool,
+) -> bool {
+    if !wanted(inst, func) {
+        return false;
+    }
+    let module_id = inst.module.info().id;
+    let key = (module_id, func, wasm_offset);
+    let ready = {
+        let mut map = entries().lock().unwrap_or_else(|e| e.into_inner());
+        match map.get(&key) {
+            Some(Entry::Ready(o, t)) => Some((o.clone(), *t)),
+            Some(Entry::Failed) => return false,
+            Some(Entry::Compiling) => None,
+            None => {
+                map.insert(key, Entry::Compiling);
+                compile(inst, key);
+                None
+            }
+        }
+    };
+    let Some((obj, spent)) = ready else {
+        // Come back at the next check to see whether it is ready.
+        trip(vmctx);
+        return false;
+    };
+    if transfer(inst, vmctx, func, wasm_offset, fp, regs, debug, &obj).is_none() {
+        return false;
+    }
+    MOVED.fetch_add(1, Ordering::Relaxed);
+    let engine = inst.module.engine();
+    let from = if debug { Tier::Debug } else { Tier::Baseline };
+    engine.emit(crate::engine::TierEvent {
+        module_id,
+        func_index: func,
+        func_name: inst.module.info().func_name(func).map(str::to_string),
+        from,
+        to: Tier::Optimized,
+        compile_time: spent,
+        at: engine.inner.started.elapsed(),
+        note: Some(format!(
+            "on-stack replacement {} -> optimized at the loop at {wasm_offset:#x} \
+             (OSR entry compiled in {:.2} ms)",
+            from.name(),
+            spent.as_secs_f64() * 1000.0
+        )),
+    });
+    true
+}
+
+/// Compiles the OSR entry for `key` on a thread of its own.
+fn compile(inst: &InstanceData, key: Key) {
+    let module = inst.shared.module.clone();
+    let (_, func, at) = key;
+    let job = move || {
+        let t0 = Instant::now();
+        let code = crate::optimizing::compile_osr_entry(module.info(), &module.sig_ids, func, at)
+            .ok()
+            .and_then(|c| {
+                code::publish(
+                    code::CodeKind::Wasm(Tier::Optimized),
+                    module.info().id,
+                    vec![(func, c)],
+                )
+                .ok()
+            });
+        let entry = match code {
+            Some(o) => Entry::Ready(o, t0.elapsed()),
+            None => Entry::Failed,
+        };
+        entries()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, entry);
+    };
+    let spawned = std::thread::Builder::new()
+        .name("wdb-osr-compile".into())
+        .stack_size(8 << 20)
+        .spawn(job);
+    if spawned.is_err() {
+        entries()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, Entry::Failed);
+    }
+}
+
+/// Hands the frame's locals to the OSR entry in `obj` through the up pad.
+#[allow(clippy::too_many_arguments)]
+fn transfer(
+    inst: &InstanceData,
+    vmctx: *mut u8,
+    func: u32,
+    wasm_offset: u32,
+    fp: usize,
+    regs: *mut u64,
+    debug: bool,
+    obj: &CodeObject,
+) -> Option<()> {
+    let ret_slot = regs as usize - 8;
+    // SAFETY: baseline checks pass their save area right above the return
+    // address of their runtime call.
+    let ret = unsafe { mach::read_slot(ret_slot, 0) } as usize;
+    let bobj = code::object_at(ret)?;
+    let bf = bobj.func_at(ret)?;
+    if bf.func_index != func || bf.debug.is_some() != debug {
+        return None;
+    }
+    let checks = &bf.checks;
+    if !checks.loop_stack(wasm_offset)?.is_empty() {
+        return None;
+    }
+    let types = inst.module.info().read_body(func, None).ok()?.locals;
+    if types.len() != checks.locals.len() || types.contains(&ValType::V128) {
+        return None;
+    }
+    let mut words = Vec::with_capacity(types.len());
+    for &(ty, loc) in &checks.locals {
+        let ValueLoc::Frame(off) = loc else {
+            return None;
+        };
+        // SAFETY: at loop headers every local is in its frame slot.
+        let raw = unsafe { mach::read_slot(fp, off) };
+        words.push(if ty.is_64bit() {
+            raw
+        } else {
+            raw & 0xffff_ffff
+        });
+    }
+    let f = obj.funcs.first()?;
+    let target = obj.start() + f.start;
+    let pad = mach::up_pad().ok()?;
+    let state = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        *s = words;
+        s.as_ptr() as u64
+    });
+    let two_results = inst.module.info().func_type(func).results().len() >= 2;
+    let set = |r: usize, v: u64| {
+        // SAFETY: the save area holds 16 GPR slots; the pad reads them.
+        unsafe { *regs.add(r) = v }
+    };
+    // SAFETY: frame slots the baseline prologue wrote (saved r15, r14, the
+    // results area, and in debug code the caller's r13).
+    let slot = |off: i32| unsafe { mach::read_slot(fp, off) };
+    set(7, vmctx as u64);
+    set(6, state);
+    if two_results {
+        set(2, slot(RESULTS_AREA));
+    }
+    set(11, target as u64);
+    if debug {
+        set(13, slot(SAVED_R13));
+    }
+    set(14, slot(SAVED_R14));
+    set(15, slot(SAVED_R15));
+    // SAFETY: `ret_slot` holds the return address of this check's runtime
+    // call; the up pad expects the state that call returns with.
+    unsafe { mach::patch_return(ret_slot, pad) };
+    Some(())
+}
