@@ -151,10 +151,9 @@ impl SetValue {
             (ValType::FuncRef | ValType::ExternRef, _) => {
                 Err(format!("a {ty} cannot be set from the debugger"))
             }
-            (ValType::V128, _) => Err(
-                "a v128 can be set only in baseline debug frames, and the baseline has no SIMD yet"
-                    .into(),
-            ),
+            (ValType::V128, _) => {
+                Err("setting a v128 from the debugger is not supported yet".into())
+            }
         }
     }
 }

@@ -4,7 +4,6 @@
 
 mod body;
 mod stream;
-mod vector_use;
 
 pub use body::{BodyError, FuncBodyReader};
 pub(crate) use stream::{StreamEvent, StreamParser};
