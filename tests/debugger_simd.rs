@@ -1,9 +1,11 @@
-//! The debugger on vector code. A function with `v128` values runs optimized
-//! code (the baseline has no SIMD yet, so it cannot be stepped); pausing it
-//! lands at its loop header, whose state record hands over its `v128` locals.
-//! The lanes of the vector accumulator must equal what the loop counter says
-//! they are (computed here independently), the text shows hex and lanes in
-//! the chosen shape, and `set` on a `v128` local is refused with a reason.
+//! The debugger on vector code, which the baseline compiles like any other
+//! code. Pausing the running vector loop lands in its baseline frame; stepping
+//! runs debug code instruction by instruction up to the `i32x4.add`, where
+//! the operand stack holds the accumulator and `splat(i)`: their lanes (from
+//! an xmm register or a 16-byte slot, as the side table says) must equal what
+//! the loop counter says they are (computed here independently), the text
+//! shows hex and lanes in the chosen shape, and `set` on a `v128` local is
+//! refused with a reason.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -66,11 +68,26 @@ fn pausing_vector_code_shows_v128_lanes() {
     .expect("session starts");
     std::thread::sleep(Duration::from_millis(100));
     s.send(Command::Pause);
-    let p = paused(&s);
+    let mut p = paused(&s);
+    assert_eq!(p.frames[0].func_name, "vsum", "{:?}", p.frames);
+    assert_ne!(p.frames[0].tier, FrameTier::Optimized);
+    // Step to the `i32x4.add`: two vectors on the operand stack.
+    let vectors = |p: &Snapshot| {
+        p.frames[0].stack.as_ref().is_some_and(|st| {
+            st.len() == 2 && st.iter().all(|v| v.ty == ValType::V128)
+        })
+    };
+    let mut steps = 0;
+    while !vectors(&p) {
+        steps += 1;
+        assert!(steps < 40, "no i32x4.add within 40 steps: {:?}", p.frames[0]);
+        s.send(Command::StepInstruction);
+        p = paused(&s);
+    }
     let f = &p.frames[0];
     assert_eq!(f.func_name, "vsum", "{:?}", p.frames);
-    assert_eq!(f.tier, FrameTier::Optimized);
-    let locals = f.locals.as_ref().expect("the loop header's record");
+    assert_eq!(f.tier, FrameTier::Debug);
+    let locals = f.locals.as_ref().expect("debug code's side table");
     assert_eq!(locals.len(), 3, "{locals:?}");
     assert_eq!(locals[0].bits, 2_000_000_000, "$n");
     assert_eq!(locals[2].ty, ValType::V128);
@@ -81,6 +98,11 @@ fn pausing_vector_code_shows_v128_lanes() {
     let lanes: Vec<u32> = (0..4).map(|k| (acc >> (32 * k)) as u32).collect();
     let want: Vec<u32> = (1..=4).map(|k: u32| k.wrapping_add(sum)).collect();
     assert_eq!(lanes, want, "acc at i = {i}");
+    // The operand stack: the accumulator and `splat(i)`.
+    let stack = f.stack.as_ref().unwrap();
+    assert_eq!(join(stack[0].bits, stack[0].hi), acc, "{stack:?}");
+    let splat = join(stack[1].bits, stack[1].hi);
+    assert_eq!(splat, u128::from_le_bytes([i.to_le_bytes(); 4].concat().try_into().unwrap()));
     // Hex and lanes, in the default shape and after `lanes i8x16`.
     let text = format_value(ValType::V128, locals[2].bits, locals[2].hi);
     let lane_text: Vec<String> = want.iter().map(|v| (*v as i32).to_string()).collect();
