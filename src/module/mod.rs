@@ -4,6 +4,7 @@
 
 mod body;
 mod stream;
+mod vector_use;
 
 pub use body::{BodyError, FuncBodyReader};
 pub(crate) use stream::{StreamEvent, StreamParser};
