@@ -73,14 +73,19 @@ fn pausing_vector_code_shows_v128_lanes() {
     assert_ne!(p.frames[0].tier, FrameTier::Optimized);
     // Step to the `i32x4.add`: two vectors on the operand stack.
     let vectors = |p: &Snapshot| {
-        p.frames[0].stack.as_ref().is_some_and(|st| {
-            st.len() == 2 && st.iter().all(|v| v.ty == ValType::V128)
-        })
+        p.frames[0]
+            .stack
+            .as_ref()
+            .is_some_and(|st| st.len() == 2 && st.iter().all(|v| v.ty == ValType::V128))
     };
     let mut steps = 0;
     while !vectors(&p) {
         steps += 1;
-        assert!(steps < 40, "no i32x4.add within 40 steps: {:?}", p.frames[0]);
+        assert!(
+            steps < 40,
+            "no i32x4.add within 40 steps: {:?}",
+            p.frames[0]
+        );
         s.send(Command::StepInstruction);
         p = paused(&s);
     }
@@ -102,7 +107,10 @@ fn pausing_vector_code_shows_v128_lanes() {
     let stack = f.stack.as_ref().unwrap();
     assert_eq!(join(stack[0].bits, stack[0].hi), acc, "{stack:?}");
     let splat = join(stack[1].bits, stack[1].hi);
-    assert_eq!(splat, u128::from_le_bytes([i.to_le_bytes(); 4].concat().try_into().unwrap()));
+    assert_eq!(
+        splat,
+        u128::from_le_bytes([i.to_le_bytes(); 4].concat().try_into().unwrap())
+    );
     // Hex and lanes, in the default shape and after `lanes i8x16`.
     let text = format_value(ValType::V128, locals[2].bits, locals[2].hi);
     let lane_text: Vec<String> = want.iter().map(|v| (*v as i32).to_string()).collect();

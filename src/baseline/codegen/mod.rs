@@ -153,7 +153,6 @@ pub fn compile_function(
 ) -> Result<FuncCode> {
     let mut validator = validator;
     let res = (|| -> std::result::Result<FuncCode, BodyError> {
-        let ty = module.func_type(func_index).clone();
         let FuncBodyReader {
             locals,
             mut ops,
@@ -161,8 +160,8 @@ pub fn compile_function(
             len,
         } = module.read_body(func_index, validator.as_mut())?;
         let mut err_at = start;
-        let wide = simd::may_hold_v128(module, &ty, &locals, &ops);
-        let mut cg = CodeGen::new(module, sig_ids, func_index, ty, locals, opts, len, wide);
+        let wide = simd::may_hold_v128(module, module.func_type(func_index), &locals, &ops);
+        let mut cg = CodeGen::new(module, sig_ids, func_index, locals, opts, len, wide);
         // The prologue (stack check, budget) is attributed to the body's first byte.
         cg.wasm = start as u32;
         cg.prologue();
@@ -191,12 +190,12 @@ impl<'a> CodeGen<'a> {
         module: &'a ModuleInfo,
         sig_ids: &'a [u32],
         func_index: u32,
-        ty: FuncType,
         locals: Vec<ValType>,
         opts: CompileOptions,
         body_len: usize,
         wide: bool,
     ) -> CodeGen<'a> {
+        let ty = module.func_type(func_index).clone();
         let stack = ValueStack::new(&locals, wide);
         let debug = opts.debug.then(|| {
             DebugSideTable::new(
