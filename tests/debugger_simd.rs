@@ -4,8 +4,8 @@
 //! the operand stack holds the accumulator and `splat(i)`: their lanes (from
 //! an xmm register or a 16-byte slot, as the side table says) must equal what
 //! the loop counter says they are (computed here independently), the text
-//! shows hex and lanes in the chosen shape, and `set` on a `v128` local is
-//! refused with a reason.
+//! shows hex and lanes in the chosen shape, and `set` on a `v128` local
+//! changes the program's result as predicted.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -144,15 +144,51 @@ fn pausing_vector_code_shows_v128_lanes() {
         _ => None,
     });
     assert_eq!(printed, format!("$local2 = {text} (v128)"));
-    // `set` on the v128 local: refused, with the reason.
+    // Step past `local.set $acc`: the operand stack is empty again and the
+    // local holds acc + splat(i).
+    let mut p = p;
+    while p.frames[0].stack.as_ref().is_some_and(|st| !st.is_empty()) {
+        s.send(Command::StepInstruction);
+        p = paused(&s);
+    }
+    let locals = p.frames[0].locals.clone().unwrap();
+    let added = join(locals[2].bits, locals[2].hi);
+    let want: Vec<u32> = (1..=4)
+        .map(|k: u32| k.wrapping_add(sum).wrapping_add(i))
+        .collect();
+    let lanes: Vec<u32> = (0..4).map(|k| (added >> (32 * k)) as u32).collect();
+    assert_eq!(lanes, want, "acc after the add");
+    // `set` on the v128 local (128-bit hex), and `$n = i + 1` so the loop
+    // ends after this iteration: `vsum` returns lane 3 of what was set.
+    let new = 0x0000_002a_0000_0003_0000_0002_0000_0001u128;
     s.send(Command::SetLocal {
         frame: 0,
         index: 2,
-        value: SetValue::Bits(7),
+        value: SetValue::parse(&format!("{new:#x}")).unwrap(),
     });
-    let err = wait(&s, "the refusal", |e| match e {
-        Event::Error(e) => Some(e.clone()),
+    let said = wait(&s, "the set", |e| match e {
+        Event::Message(m) => Some(m.clone()),
+        Event::Error(e) => panic!("{e}"),
         _ => None,
     });
-    assert!(err.contains("v128"), "{err}");
+    assert_eq!(
+        said,
+        format!("$local2 set to {}", format_v128(new, Lanes::I32x4))
+    );
+    s.send(Command::SetLocal {
+        frame: 0,
+        index: 0,
+        value: SetValue::Int(i as i128 + 1),
+    });
+    wait(&s, "the set of $n", |e| match e {
+        Event::Message(m) => Some(m.clone()),
+        Event::Error(e) => panic!("{e}"),
+        _ => None,
+    });
+    s.send(Command::Continue);
+    let outcome = wait(&s, "the end", |e| match e {
+        Event::Ended { outcome, .. } => Some(outcome.clone()),
+        _ => None,
+    });
+    assert_eq!(outcome, Outcome::Returned(vec!["42".into()]));
 }
