@@ -146,7 +146,6 @@ fn pausing_vector_code_shows_v128_lanes() {
     assert_eq!(printed, format!("$local2 = {text} (v128)"));
     // Step past `local.set $acc`: the operand stack is empty again and the
     // local holds acc + splat(i).
-    let mut p = p;
     while p.frames[0].stack.as_ref().is_some_and(|st| !st.is_empty()) {
         s.send(Command::StepInstruction);
         p = paused(&s);
