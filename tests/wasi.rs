@@ -1743,13 +1743,12 @@ samples! {
     sample_debugme_g => "debugme-g",
     sample_fib_badarg => "fib-badarg",
     sample_big => "big",
-    // Vector code (-msimd128): the baseline has no SIMD yet, so these run
-    // dynamic (vector functions start optimized, the rest baseline).
-    sample_nbody_simd => "nbody-simd" in Dynamic,
-    sample_matmul_simd => "matmul-simd" in Dynamic,
-    sample_sha256_simd => "sha256-simd" in Dynamic,
-    sample_sieve_simd => "sieve-simd" in Dynamic,
-    sample_interp_simd => "interp-simd" in Dynamic,
-    sample_imgproc => "imgproc" in Dynamic,
-    sample_imgproc_g => "imgproc-g" in Dynamic,
+    // Vector code (-msimd128), in baseline code like the rest.
+    sample_nbody_simd => "nbody-simd",
+    sample_matmul_simd => "matmul-simd",
+    sample_sha256_simd => "sha256-simd",
+    sample_sieve_simd => "sieve-simd",
+    sample_interp_simd => "interp-simd",
+    sample_imgproc => "imgproc",
+    sample_imgproc_g => "imgproc-g",
 }

@@ -7,7 +7,11 @@
 
 use super::x64::asm::{Assembler, R11, R13, R14, R15};
 pub use super::x64::asm::{Gpr, Xmm, R10, R8, R9, RAX, RBP, RCX, RDI, RDX, RSI, RSP};
+pub use super::x64::simd::{VImm, VLoad, V};
 use dynasmrt::DynamicLabel;
+
+mod simd;
+pub use simd::{Lanes, VCmp, VFCmp, VShiftKind};
 
 /// Scratch register: never allocated, dead between operations.
 pub const SCRATCH: Gpr = R11;
@@ -118,6 +122,8 @@ pub enum Load {
 
 pub struct Masm {
     asm: Assembler,
+    /// 16-byte constants of vector code, emitted after the code.
+    vconsts: Vec<(DynamicLabel, [u8; 16])>,
 }
 
 impl Masm {
@@ -125,6 +131,7 @@ impl Masm {
     pub fn for_body(wasm_bytes: usize) -> Masm {
         Masm {
             asm: Assembler::for_body(wasm_bytes),
+            vconsts: Vec::new(),
         }
     }
 
@@ -149,7 +156,8 @@ impl Masm {
         self.asm.label_offset(l)
     }
 
-    pub fn finish(self) -> Result<Vec<u8>, String> {
+    pub fn finish(mut self) -> Result<Vec<u8>, String> {
+        self.emit_pool();
         self.asm.finish()
     }
 
@@ -422,19 +430,9 @@ impl Masm {
         self.asm.load(w, dst, SCRATCH, 0);
     }
 
-    pub fn global_get_float(&mut self, f64: bool, dst: Xmm, g: u32) {
-        self.global_ptr(g);
-        self.asm.fload(f64, dst, SCRATCH, 0);
-    }
-
     pub fn global_set(&mut self, w: bool, g: u32, src: Gpr) {
         self.global_ptr(g);
         self.asm.store(w, SCRATCH, 0, src);
-    }
-
-    pub fn global_set_float(&mut self, f64: bool, g: u32, src: Xmm) {
-        self.global_ptr(g);
-        self.asm.fstore(f64, SCRATCH, 0, src);
     }
 
     /// `dst` = the vmctx's pointer to table `table`.
@@ -481,14 +479,6 @@ impl Masm {
     }
 
     // ---- floats -----------------------------------------------------------
-
-    pub fn fload(&mut self, f64: bool, dst: Xmm, base: Gpr, disp: i32) {
-        self.asm.fload(f64, dst, base, disp)
-    }
-
-    pub fn fstore(&mut self, f64: bool, base: Gpr, disp: i32, src: Xmm) {
-        self.asm.fstore(f64, base, disp, src)
-    }
 
     pub fn fmov(&mut self, dst: Xmm, src: Xmm) {
         self.asm.fmov(dst, src)

@@ -51,12 +51,24 @@ pub struct ValueStack {
     unchanged: usize,
     pub max_depth: usize,
     regs: RegAlloc,
-    /// Frame offset of local 0; local i is at `locals_base - 8 i`.
-    locals_base: i32,
+    /// Frame offset of each local's slot (8 bytes; 16 for a v128, which
+    /// lies at `[slot, slot + 16)`).
+    local_slots: Vec<i32>,
     /// Frame offset of the home slot of depth 0.
     homes_base: i32,
     /// Locals whose value a register or a constant also holds.
     cache: LocalCache,
+    /// Bytes between the home slots of consecutive depths: 16 when the
+    /// function may hold a v128 on its operand stack, else 8.
+    home_stride: i32,
+}
+
+/// The frame offsets `spill_entry` needs (homes, their stride, locals).
+#[derive(Clone, Copy)]
+struct Slots<'a> {
+    homes_base: i32,
+    home_stride: i32,
+    local_slots: &'a [i32],
 }
 
 /// Moves entry `i` to its home slot (`homes_base - 8 i`). Uses only `mov`
@@ -65,14 +77,14 @@ pub struct ValueStack {
 fn spill_entry(
     entries: &mut [Entry],
     unchanged: &mut usize,
-    (homes_base, locals_base): (i32, i32),
+    slots: Slots<'_>,
     regs: &mut RegAlloc,
     cache: &LocalCache,
     masm: &mut Masm,
     i: usize,
 ) {
     let e = entries[i];
-    let home = homes_base - 8 * i as i32;
+    let home = slots.homes_base - slots.home_stride * i as i32;
     let w = e.ty.is_64bit();
     match e.loc {
         Loc::Stack => return,
@@ -82,14 +94,14 @@ fn spill_entry(
             regs.free_gpr(r);
         }
         Loc::Xmm(x) => {
-            masm.fstore(e.ty == ValType::F64, RBP, home, x);
+            masm.xstore(e.ty, RBP, home, x);
             regs.free_xmm(x);
         }
         Loc::Const(c) => masm.store_imm(w, RBP, home, c as i64),
         Loc::Local(l) => match cache.get(l) {
             Cached::Gpr(r) => masm.store(w, RBP, home, r),
             Cached::Const(c) => masm.store_imm(w, RBP, home, c as i64),
-            Cached::None => masm.copy_slot(RBP, home, RBP, locals_base - 8 * l as i32),
+            Cached::None => masm.copy_value(e.ty, RBP, home, RBP, slots.local_slots[l as usize]),
         },
     }
     *unchanged = (*unchanged).min(i);
@@ -97,25 +109,52 @@ fn spill_entry(
 }
 
 impl ValueStack {
+    /// The stack of a function with these locals (parameters first); `wide`:
+    /// its operand stack may hold v128 values (16-byte home slots).
     /// `debug`: the local cache works as debug code needs (see `cache.rs`).
-    pub fn new(num_locals: usize, debug: bool) -> ValueStack {
+    pub fn new(locals: &[ValType], wide: bool, debug: bool) -> ValueStack {
+        // Locals start below the saved registers, the results pointer and
+        // the saved r13 (`[rbp - 32]`); a v128 takes a 16-aligned pair.
+        let mut top = -32;
+        let local_slots = locals
+            .iter()
+            .map(|t| {
+                top -= 8 * t.words() as i32;
+                if t.is_v128() {
+                    top &= !15;
+                }
+                top
+            })
+            .collect();
+        let home_stride = if wide { 16 } else { 8 };
+        if wide {
+            top &= !15;
+        }
         ValueStack {
             entries: Vec::with_capacity(32),
             unchanged: 0,
             max_depth: 0,
             regs: RegAlloc::default(),
-            locals_base: -40,
-            homes_base: -40 - 8 * num_locals as i32,
-            cache: LocalCache::new(num_locals, debug),
+            local_slots,
+            homes_base: top - home_stride,
+            home_stride,
+            cache: LocalCache::new(locals.len(), debug),
         }
     }
 
     pub fn local_slot(&self, i: u32) -> i32 {
-        self.locals_base - 8 * i as i32
+        self.local_slots[i as usize]
     }
 
     pub fn home(&self, depth: usize) -> i32 {
-        self.homes_base - 8 * depth as i32
+        self.homes_base - self.home_stride * depth as i32
+    }
+
+    /// Bytes of the frame below `rbp` the locals and the home slots of
+    /// `max_depth` operands take (saved registers included), 16-aligned.
+    pub fn frame_bytes(&self) -> usize {
+        let low = self.homes_base - self.home_stride * (self.max_depth as i32 - 1);
+        (-low.min(-32) as usize).next_multiple_of(16) - 16
     }
 
     pub fn len(&self) -> usize {
@@ -200,11 +239,16 @@ impl ValueStack {
             unchanged,
             regs,
             homes_base,
-            locals_base,
+            home_stride,
+            local_slots,
             cache,
             ..
         } = self;
-        let bases = (*homes_base, *locals_base);
+        let bases = Slots {
+            homes_base: *homes_base,
+            home_stride: *home_stride,
+            local_slots,
+        };
         regs.alloc_gpr(avoid, &mut |regs, avoid| {
             // Dropping a cached local costs no code (its slot is right).
             if let Some(r) = cache.victim(avoid) {
@@ -228,11 +272,16 @@ impl ValueStack {
             unchanged,
             regs,
             homes_base,
-            locals_base,
+            home_stride,
+            local_slots,
             cache,
             ..
         } = self;
-        let bases = (*homes_base, *locals_base);
+        let bases = Slots {
+            homes_base: *homes_base,
+            home_stride: *home_stride,
+            local_slots,
+        };
         regs.alloc_xmm(&mut |regs| {
             let victim = entries
                 .iter()
@@ -261,10 +310,15 @@ impl ValueStack {
 
     /// Moves entry `i` to its home slot. Uses only `mov` (flags survive).
     pub fn spill(&mut self, masm: &mut Masm, i: usize) {
+        let slots = Slots {
+            homes_base: self.homes_base,
+            home_stride: self.home_stride,
+            local_slots: &self.local_slots,
+        };
         spill_entry(
             &mut self.entries,
             &mut self.unchanged,
-            (self.homes_base, self.locals_base),
+            slots,
             &mut self.regs,
             &self.cache,
             masm,
@@ -425,8 +479,8 @@ impl ValueStack {
             Loc::Xmm(s) => masm.fmov(x, s),
             Loc::Gpr(_) | Loc::Flags(_) => unreachable!("float value in a general register"),
             Loc::Const(c) => masm.fconst(f64, x, c),
-            Loc::Stack => masm.fload(f64, x, RBP, self.home(p.depth)),
-            Loc::Local(l) => masm.fload(f64, x, RBP, self.local_slot(l)),
+            Loc::Stack => masm.xload(p.ty, x, RBP, self.home(p.depth)),
+            Loc::Local(l) => masm.xload(p.ty, x, RBP, self.local_slot(l)),
         }
     }
 

@@ -74,6 +74,8 @@ pub enum SetValue {
     Float(f64),
     /// `0x…`: an explicit bit pattern, at most as wide as the target.
     Bits(u64),
+    /// `0x…` wider than 64 bits (only a v128 takes it).
+    Bits128(u128),
 }
 
 impl SetValue {
@@ -89,12 +91,13 @@ impl SetValue {
             .strip_prefix("0x")
             .or_else(|| digits.strip_prefix("0X"))
         {
-            let v = u64::from_str_radix(h, 16).map_err(|_| bad())?;
-            return Ok(if neg {
-                SetValue::Int(-(v as i128))
-            } else {
-                SetValue::Bits(v)
-            });
+            let v = u128::from_str_radix(h, 16).map_err(|_| bad())?;
+            return match u64::try_from(v) {
+                Ok(v) if neg => Ok(SetValue::Int(-(v as i128))),
+                Ok(v) => Ok(SetValue::Bits(v)),
+                Err(_) if neg => Err(bad()),
+                Err(_) => Ok(SetValue::Bits128(v)),
+            };
         }
         if let Ok(v) = s.parse::<i128>() {
             return Ok(SetValue::Int(v));
@@ -107,6 +110,19 @@ impl SetValue {
             return Err(bad());
         }
         s.parse::<f64>().map(SetValue::Float).map_err(|_| bad())
+    }
+
+    /// The 128 bits of this value as a `v128`: `0x` bits, or an integer in
+    /// two's complement.
+    pub fn to_v128(self) -> Result<u128, String> {
+        match self {
+            SetValue::Bits(b) => Ok(b as u128),
+            SetValue::Bits128(b) => Ok(b),
+            SetValue::Int(v) => Ok(v as u128),
+            SetValue::Float(f) => Err(format!(
+                "{f} is a float; a v128 takes 0x bits or an integer"
+            )),
+        }
     }
 
     /// The raw bits of this value as a `ty`, or why it does not fit: integers
@@ -151,10 +167,8 @@ impl SetValue {
             (ValType::FuncRef | ValType::ExternRef, _) => {
                 Err(format!("a {ty} cannot be set from the debugger"))
             }
-            (ValType::V128, _) => Err(
-                "a v128 can be set only in baseline debug frames, and the baseline has no SIMD yet"
-                    .into(),
-            ),
+            (ValType::V128, _) => Err("a v128 takes 128 bits: only v128 locals can be set".into()),
+            (_, SetValue::Bits128(b)) => Err(format!("{b:#x} is wider than {ty}")),
         }
     }
 }

@@ -669,6 +669,12 @@ fn serve(shared: &Shared, ctx: &DebugContext<'_>, snap: &Snapshot, cmd: Command)
                     let ty = locals.get(index as usize).map(|v| v.ty).ok_or_else(|| {
                         format!("no local {index} (the function has {})", locals.len())
                     })?;
+                    if ty == crate::types::ValType::V128 {
+                        let v = value.to_v128().map_err(|e| format!("$local{index}: {e}"))?;
+                        ctx.set_local_v128(index, v)?;
+                        let text = format_value(ty, v as u64, (v >> 64) as u64);
+                        return Ok(format!("$local{index} set to {text}"));
+                    }
                     let bits = value
                         .to_bits(ty)
                         .map_err(|e| format!("$local{index}: {e}"))?;

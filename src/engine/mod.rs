@@ -238,17 +238,20 @@ fn cached(
     Ok(obj)
 }
 
-/// The baseline compiler emits lzcnt, tzcnt, popcnt and SSE4.1 rounding.
+/// The baseline compiler emits lzcnt, tzcnt, popcnt, SSE4.1 rounding and
+/// vector instructions up to SSE4.2 (`pcmpgtq`; see `baseline/x64/simd.rs`).
 fn check_cpu() -> Result<()> {
     let ok = std::arch::is_x86_feature_detected!("lzcnt")
         && std::arch::is_x86_feature_detected!("bmi1")
         && std::arch::is_x86_feature_detected!("popcnt")
-        && std::arch::is_x86_feature_detected!("sse4.1");
+        && std::arch::is_x86_feature_detected!("sse4.1")
+        && std::arch::is_x86_feature_detected!("sse4.2");
     if ok {
         Ok(())
     } else {
         Err(Error::Usage(
-            "this CPU lacks lzcnt/bmi1/popcnt/sse4.1, which wdb's code generator requires".into(),
+            "this CPU lacks lzcnt/bmi1/popcnt/sse4.1/sse4.2, which wdb's code generator requires"
+                .into(),
         ))
     }
 }

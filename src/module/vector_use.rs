@@ -1,7 +1,5 @@
-//! Whether a defined function touches `v128` values: the baseline compiler
-//! has no SIMD yet, so the mixed and dynamic strategies compile such a
-//! function with the optimizing tier from the start and the debugger leaves
-//! it there (see `codecache::tier_of`).
+//! Whether a defined function touches `v128` values (every tier compiles
+//! such functions; tools and tests ask which functions hold vector code).
 
 use super::ModuleInfo;
 use crate::types::{FuncType, ValType};

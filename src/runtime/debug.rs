@@ -310,6 +310,39 @@ impl DebugContext<'_> {
         Some((gpr, xmm))
     }
 
+    /// Writes `v128` local `index` of the paused frame (both halves of its
+    /// xmm register in the save area, or its 16-byte slot).
+    pub fn set_local_v128(&self, index: u32, v: u128) -> Result<(), String> {
+        let Site::Debug { regs, table, .. } = self.site else {
+            return Err("locals can be changed only in baseline debug frames".into());
+        };
+        let &(ty, loc) = table
+            .locals
+            .get(index as usize)
+            .ok_or_else(|| format!("no local {index}"))?;
+        if !ty.is_v128() {
+            return Err(format!("local {index} is a {ty}, not a v128"));
+        }
+        let (lo, hi) = (v as u64, (v >> 64) as u64);
+        // SAFETY: as in `read`: an xmm register's two words in the save area,
+        // or the 16 bytes of the local's frame slot.
+        unsafe {
+            match loc {
+                ValueLoc::Xmm(x) => {
+                    *regs.add(16 + 2 * x as usize) = lo;
+                    *regs.add(17 + 2 * x as usize) = hi;
+                }
+                ValueLoc::Frame(off) => {
+                    let p = (self.fp as isize + off as isize) as *mut u64;
+                    *p = lo;
+                    *p.add(1) = hi;
+                }
+                _ => return Err(format!("local {index} is not in a writable place here")),
+            }
+        }
+        Ok(())
+    }
+
     /// Writes local `index` of the paused frame. Values in registers are
     /// written to the save area, which the stub restores on resume.
     pub fn set_local(&self, index: u32, bits: u64) -> Result<(), String> {

@@ -295,8 +295,8 @@ fn optimized_to_debug(inst: &InstanceData, c: &Check) -> Option<()> {
     let frame: &OptFrame = of.opt_frame.as_ref()?;
     // SAFETY: optimized checks pass their record, complete until they return.
     let r = unsafe { interrupt_state::read(c.state) };
-    // Debug code has no v128 (functions using vectors stay optimized), so
-    // every value here fits a word; anything else refuses the move.
+    // The handover holds words: a v128 refuses the move (the frame keeps
+    // running optimized code).
     let word = |t: ValType, bits: u128| (t != ValType::V128).then_some(bits as u64);
     let mut locals = vec![None; r.num_locals as usize];
     for &(i, t, bits) in &r.locals {
@@ -323,6 +323,10 @@ fn rebuild_debug(inst: &InstanceData, c: &Check) -> Option<()> {
     let (robj, rstart) = code_at(ret)?;
     let checks = checks_of(&robj, rstart)?;
     let read = |ty: ValType, loc: ValueLoc| -> Option<u64> {
+        if ty.is_v128() {
+            // The handover holds words: a v128 refuses the rebuild.
+            return None;
+        }
         let raw = match loc {
             ValueLoc::Gpr(r) => c.reg(r),
             // SAFETY: the save area holds 16 GPR slots then 16 xmm slots.
@@ -431,6 +435,10 @@ fn rebuild(
     let xmm = |x: u8| 16 + 2 * (x as usize & 15);
     // Values into the image: register save area or frame slot.
     let put = |img: &mut FrameImage, loc: ValueLoc, ty: ValType, bits: u64| -> Option<()> {
+        if ty.is_v128() {
+            // Only words are handed over (see `optimized_to_debug`).
+            return None;
+        }
         let bits = mask(ty, bits);
         match loc {
             ValueLoc::Gpr(r) => img.words[r as usize & 15] = bits,

@@ -289,8 +289,7 @@ impl Tiering {
     /// compiled before get it at once; the others get a lazy stub that compiles
     /// their debug code on their first call (so attaching to a large module
     /// costs one pointer store per function). Frames running other code keep
-    /// running it. Functions with vector code keep their optimized code (the
-    /// baseline has no SIMD yet; see [`Tiering::debuggable`]).
+    /// running it.
     pub fn tier_down_all(&self) -> Result<TierSwitch> {
         let t0 = Instant::now();
         self.shared.mode.store(Mode::Debug as u8, Ordering::SeqCst);
@@ -328,14 +327,10 @@ impl Tiering {
         })
     }
 
-    /// The defined functions the debug tier can compile: all but those with
-    /// `v128` values, which stay in optimized code (paused only at their
-    /// interrupt checks) until the baseline compiler has SIMD.
+    /// The defined functions the debug tier compiles: all of them (vector
+    /// code included).
     fn debuggable(&self) -> Vec<u32> {
-        let info = self.shared.module.info();
-        let mut funcs = self.shared.all_defined();
-        funcs.retain(|&f| !info.uses_v128(f));
-        funcs
+        self.shared.all_defined()
     }
 
     /// Queues every function for the optimizing tier; each is swapped in as

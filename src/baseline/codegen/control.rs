@@ -66,7 +66,7 @@ impl CodeGen<'_> {
             for (k, &t) in params.iter().enumerate() {
                 let src = self.stack.home(base + k);
                 let dst = self.stack.home(self.stack.len());
-                self.masm.copy_slot(RBP, dst, RBP, src);
+                self.masm.copy_value(t, RBP, dst, RBP, src);
                 self.stack.push(t, Loc::Stack);
             }
         }
@@ -93,7 +93,8 @@ impl CodeGen<'_> {
         }
         for k in 0..n {
             let (src, dst) = (self.stack.home(top + k), self.stack.home(base + k));
-            self.masm.copy_slot(RBP, dst, RBP, src);
+            let t = self.stack.entries[top + k].ty;
+            self.masm.copy_value(t, RBP, dst, RBP, src);
         }
     }
 
@@ -253,7 +254,7 @@ impl CodeGen<'_> {
             0 => {}
             1 => {
                 let p = self.pop();
-                if results[0].is_float() {
+                if results[0].in_xmm() {
                     self.stack.load_xmm(&mut self.masm, p, 0);
                 } else {
                     self.stack.load_gpr(&mut self.masm, p, RAX);
@@ -264,9 +265,9 @@ impl CodeGen<'_> {
                 self.stack.spill_all(&mut self.masm);
                 self.masm.load(true, RAX, RBP, RETPTR_SLOT);
                 let top = self.stack.len() - n;
-                for k in 0..n {
-                    self.masm
-                        .copy_slot(RAX, 8 * k as i32, RBP, self.stack.home(top + k));
+                for (k, off) in value_offsets(&results).into_iter().enumerate() {
+                    let home = self.stack.home(top + k);
+                    self.masm.copy_value(results[k], RAX, off, RBP, home);
                 }
             }
         }
@@ -285,9 +286,8 @@ impl CodeGen<'_> {
     /// results area, which `finish_call` releases.
     pub(super) fn setup_call_args(&mut self, ty: &FuncType) -> i32 {
         let abi = abi_for(ty);
-        let nres = ty.results().len();
         let results_area = if abi.retptr {
-            (8 * nres as i32 + 15) & !15
+            (values_size(ty.results()) + 15) & !15
         } else {
             0
         };
@@ -298,8 +298,8 @@ impl CodeGen<'_> {
             let home = self.stack.home(first + k);
             match *loc {
                 ArgLoc::Gpr(r) => self.masm.load(w_of(t), r, RBP, home),
-                ArgLoc::Xmm(x) => self.masm.fload(t == ValType::F64, x, RBP, home),
-                ArgLoc::Stack(n) => self.masm.copy_slot(RSP, 8 * n as i32, RBP, home),
+                ArgLoc::Xmm(x) => self.masm.xload(t, x, RBP, home),
+                ArgLoc::Stack(n) => self.masm.copy_value(t, RSP, 8 * n as i32, RBP, home),
             }
         }
         if abi.retptr {
@@ -318,7 +318,7 @@ impl CodeGen<'_> {
         let results = ty.results();
         if results.len() == 1 {
             let t = results[0];
-            if t.is_float() {
+            if t.in_xmm() {
                 self.stack.alloc_xmm_specific(0);
                 self.push_xmm(t, 0);
             } else {
@@ -329,9 +329,9 @@ impl CodeGen<'_> {
                 self.push_gpr(t, RAX);
             }
         } else if results.len() > 1 {
-            for (k, &t) in results.iter().enumerate() {
+            for (&t, off) in results.iter().zip(value_offsets(results)) {
                 let home = self.stack.home(self.stack.len());
-                self.masm.copy_slot(RBP, home, RSP, 8 * k as i32);
+                self.masm.copy_value(t, RBP, home, RSP, off);
                 self.stack.push(t, Loc::Stack);
             }
         }

@@ -10,6 +10,7 @@
 
 mod control;
 mod numeric;
+mod simd;
 mod tailcall;
 
 use super::cache::Cached;
@@ -157,7 +158,6 @@ pub fn compile_function(
 ) -> Result<FuncCode> {
     let mut validator = validator;
     let res = (|| -> std::result::Result<FuncCode, BodyError> {
-        let ty = module.func_type(func_index).clone();
         let FuncBodyReader {
             locals,
             mut ops,
@@ -165,16 +165,8 @@ pub fn compile_function(
             len,
         } = module.read_body(func_index, validator.as_mut())?;
         let mut err_at = start;
-        if ty
-            .params()
-            .iter()
-            .chain(ty.results())
-            .chain(&locals)
-            .any(|t| t.is_v128())
-        {
-            return Err(BodyError::at(start, NO_V128));
-        }
-        let mut cg = CodeGen::new(module, sig_ids, func_index, ty, locals, opts, len);
+        let wide = simd::may_hold_v128(module, module.func_type(func_index), &locals, &ops);
+        let mut cg = CodeGen::new(module, sig_ids, func_index, locals, opts, len, wide);
         // The prologue (stack check, budget) is attributed to the body's first byte.
         cg.wasm = start as u32;
         cg.prologue();
@@ -194,44 +186,6 @@ pub fn compile_function(
     res.map_err(|f| f.into_error(func_index))
 }
 
-/// Why the baseline refuses a function (vector code goes to the optimizing tier).
-const NO_V128: &str = "v128 values are not supported by the baseline tier yet";
-
-impl CodeGen<'_> {
-    /// Refuses operators that would carry a v128 value: vector operators fall
-    /// through to `unsupported instruction`, these are the scalar ones that
-    /// can move a v128 (calls, globals, blocks, typed select).
-    fn refuse_v128(&self, op: &Operator<'_>) -> Res {
-        use Operator as O;
-        let has = |ty: &FuncType| ty.params().iter().chain(ty.results()).any(|t| t.is_v128());
-        let uses = match *op {
-            O::Call { function_index } => has(self.module.func_type(function_index)),
-            O::CallIndirect { type_index, .. } => {
-                self.module.types.get(type_index as usize).is_some_and(has)
-            }
-            O::GlobalGet { global_index } | O::GlobalSet { global_index } => self
-                .module
-                .globals
-                .get(global_index as usize)
-                .is_some_and(|g| g.ty.is_v128()),
-            O::Block { blockty } | O::Loop { blockty } | O::If { blockty } => match blockty {
-                wasmparser::BlockType::Empty => false,
-                wasmparser::BlockType::Type(t) => t == wasmparser::ValType::V128,
-                wasmparser::BlockType::FuncType(i) => {
-                    self.module.types.get(i as usize).is_some_and(has)
-                }
-            },
-            O::TypedSelect { ty } => ty == wasmparser::ValType::V128,
-            _ => false,
-        };
-        if uses {
-            Err(NO_V128.into())
-        } else {
-            Ok(())
-        }
-    }
-}
-
 fn w_of(t: ValType) -> bool {
     t.is_64bit()
 }
@@ -241,12 +195,13 @@ impl<'a> CodeGen<'a> {
         module: &'a ModuleInfo,
         sig_ids: &'a [u32],
         func_index: u32,
-        ty: FuncType,
         locals: Vec<ValType>,
         opts: CompileOptions,
         body_len: usize,
+        wide: bool,
     ) -> CodeGen<'a> {
-        let stack = ValueStack::new(locals.len(), opts.debug);
+        let ty = module.func_type(func_index).clone();
+        let stack = ValueStack::new(&locals, wide, opts.debug);
         let debug = opts.debug.then(|| {
             DebugSideTable::new(
                 locals
@@ -379,16 +334,19 @@ impl<'a> CodeGen<'a> {
             let slot = self.stack.local_slot(i as u32);
             match *loc {
                 ArgLoc::Gpr(r) => self.masm.store(w_of(t), RBP, slot, r),
-                ArgLoc::Xmm(x) => self.masm.fstore(t == ValType::F64, RBP, slot, x),
-                ArgLoc::Stack(n) => self.masm.copy_slot(RBP, slot, RBP, 16 + 8 * n as i32),
+                ArgLoc::Xmm(x) => self.masm.xstore(t, RBP, slot, x),
+                ArgLoc::Stack(n) => self.masm.copy_value(t, RBP, slot, RBP, 16 + 8 * n as i32),
             }
         }
         let nparams = self.ty.params().len();
         let nlocals = self.locals.len();
         if nlocals > nparams {
-            // Every register is free here (the parameters are stored).
+            // Every register is free here (the parameters are stored). The
+            // locals' slots are contiguous from the last one up to the first
+            // non-parameter's (v128 alignment gaps included).
             let lowest = self.stack.local_slot(nlocals as u32 - 1);
-            self.masm.zero_slots(lowest, (nlocals - nparams) as u32);
+            let top = self.stack.local_slot(nparams as u32) + 8 * self.locals[nparams].words() as i32;
+            self.masm.zero_slots(lowest, ((top - lowest) / 8) as u32);
         }
         if self.has_memory {
             self.masm.load(true, MEM_BASE, VMCTX, VMCTX_MEMORY);
@@ -421,8 +379,7 @@ impl<'a> CodeGen<'a> {
         self.emit_out_of_line()?;
         // Patch the frame size: everything below the saved registers, 16-aligned.
         // The return-pointer and saved-r13 slots, locals, operand homes.
-        let below = 16 + 8 * self.locals.len() + 8 * self.stack.max_depth;
-        let size = below.next_multiple_of(16);
+        let size = self.stack.frame_bytes();
         if size > i32::MAX as usize / 2 {
             return Err("frame too large".into());
         }
@@ -763,7 +720,6 @@ impl<'a> CodeGen<'a> {
                 self.materialize_flags();
             }
         }
-        self.refuse_v128(op)?;
         self.before_op();
         match *op {
             // ---- control ----
@@ -1130,7 +1086,11 @@ impl<'a> CodeGen<'a> {
                 false,
             ),
 
-            _ => return Err(format!("unsupported instruction {op:?}")),
+            _ => {
+                if !self.visit_simd(op)? {
+                    return Err(format!("unsupported instruction {op:?}"));
+                }
+            }
         }
         Ok(())
     }
@@ -1199,17 +1159,18 @@ impl<'a> CodeGen<'a> {
         let w = w_of(p.ty);
         match p.loc {
             Loc::Gpr(r) => self.masm.store(w, RBP, slot, r),
-            Loc::Xmm(x) => self.masm.fstore(p.ty == ValType::F64, RBP, slot, x),
+            Loc::Xmm(x) => self.masm.xstore(p.ty, RBP, slot, x),
             Loc::Const(c) => self.masm.store_imm(w, RBP, slot, c as i64),
             Loc::Stack => self
                 .masm
-                .copy_slot(RBP, slot, RBP, self.stack.home(p.depth)),
+                .copy_value(p.ty, RBP, slot, RBP, self.stack.home(p.depth)),
             Loc::Local(src) => match src_cached {
                 Cached::Gpr(r) => self.masm.store(w, RBP, slot, r),
                 Cached::Const(c) => self.masm.store_imm(w, RBP, slot, c as i64),
-                Cached::None => self
-                    .masm
-                    .copy_slot(RBP, slot, RBP, self.stack.local_slot(src)),
+                Cached::None => {
+                    self.masm
+                        .copy_value(p.ty, RBP, slot, RBP, self.stack.local_slot(src))
+                }
             },
             Loc::Flags(_) => unreachable!("flags are materialised before local.set"),
         }
@@ -1253,9 +1214,9 @@ impl<'a> CodeGen<'a> {
 
     fn visit_global_get(&mut self, g: u32) {
         let t = self.module.globals[g as usize].ty;
-        if t.is_float() {
+        if t.in_xmm() {
             let x = self.stack.alloc_xmm(&mut self.masm);
-            self.masm.global_get_float(t == ValType::F64, x, g);
+            self.masm.global_get_xmm(t, x, g);
             self.push_xmm(t, x);
         } else {
             let r = self.stack.alloc_gpr(&mut self.masm);
@@ -1266,9 +1227,9 @@ impl<'a> CodeGen<'a> {
 
     fn visit_global_set(&mut self, g: u32) {
         let p = self.pop();
-        if p.ty.is_float() {
+        if p.ty.in_xmm() {
             let x = self.take_xmm(p);
-            self.masm.global_set_float(p.ty == ValType::F64, g, x);
+            self.masm.global_set_xmm(p.ty, g, x);
             self.stack.free_xmm(x);
         } else {
             let r = self.take_gpr(p);
@@ -1281,7 +1242,7 @@ impl<'a> CodeGen<'a> {
         let c = self.pop_gpr();
         let b = self.pop();
         let a = self.pop();
-        if a.ty.is_float() {
+        if a.ty.in_xmm() {
             let xa = self.take_xmm(a);
             let xb = self.take_xmm(b);
             let skip = self.masm.new_label();

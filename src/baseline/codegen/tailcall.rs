@@ -55,10 +55,11 @@ impl CodeGen<'_> {
         for (k, loc) in abi.params.iter().enumerate() {
             if let ArgLoc::Stack(n) = *loc {
                 let home = self.stack.home(first + k);
+                let t = ty.params()[k];
                 if staged {
-                    self.masm.copy_slot(RSP, 8 * n as i32, RBP, home);
+                    self.masm.copy_value(t, RSP, 8 * n as i32, RBP, home);
                 } else {
-                    self.masm.copy_slot(RBP, dst + 8 * n as i32, RBP, home);
+                    self.masm.copy_value(t, RBP, dst + 8 * n as i32, RBP, home);
                 }
             }
         }
@@ -74,7 +75,7 @@ impl CodeGen<'_> {
             let home = self.stack.home(first + k);
             match *loc {
                 ArgLoc::Gpr(r) => self.masm.load(w_of(t), r, RBP, home),
-                ArgLoc::Xmm(x) => self.masm.fload(t == ValType::F64, x, RBP, home),
+                ArgLoc::Xmm(x) => self.masm.xload(t, x, RBP, home),
                 ArgLoc::Stack(_) => {}
             }
         }
