@@ -46,7 +46,7 @@ pub use module::{features as wasm_features, ExportKind, GlobalType};
 pub use runtime::debug::{CallerFrame, DebugContext, DebugValue, HookKind};
 pub use runtime::module::wasm_bytes;
 pub use runtime::{
-    Caller, DebugFlags, Extern, ExternRef, Func, Global, Instance, InterruptHandle, Linker, Memory,
+    Caller, DebugFlags, Extern, ExternRef, Tag, Func, Global, Instance, InterruptHandle, Linker, Memory,
     Module, Store, Table, Val,
 };
 pub use types::{FuncType, ValType};

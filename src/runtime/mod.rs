@@ -2,6 +2,7 @@
 
 pub mod builtins;
 pub mod debug;
+pub mod exceptions;
 pub mod func;
 pub mod instance;
 pub mod linker;
@@ -11,6 +12,7 @@ pub mod store;
 pub mod values;
 
 pub use func::{Caller, Func};
+pub use exceptions::Tag;
 pub use instance::{DebugFlags, Extern, Global, Instance, Memory, Table};
 pub use linker::Linker;
 pub use module::Module;

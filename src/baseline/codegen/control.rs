@@ -351,6 +351,7 @@ impl CodeGen<'_> {
         self.masm.load(true, RDI, RAX, FUNCREF_VMCTX);
         self.masm.mov_rr(true, RSI, VMCTX);
         self.masm.call_mem(RAX, FUNCREF_CODE);
+        self.note_call_site();
         // r14 is callee-saved, nothing to reload; the debug byte may have
         // changed while the callee ran.
         if self.debug.is_some() {
