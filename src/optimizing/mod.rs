@@ -38,6 +38,7 @@
 
 mod control;
 mod env;
+mod exceptions;
 mod guard;
 pub(crate) mod liveness;
 mod memory;

@@ -219,7 +219,8 @@ unsafe extern "C" fn raise(
     let exn = match kind {
         KIND_THROW => crate::runtime::exceptions::create(vmctx, a as u32, b),
         KIND_THROW_REF => a,
-        _ => PENDING.with(|p| p.replace(0)),
+        KIND_PENDING => PENDING.with(|p| p.replace(0)),
+        _ => 0,
     };
     let mut resume = Resume {
         payload: exn as usize,
