@@ -170,7 +170,9 @@ impl fmt::Display for Trap {
             (TrapCode::HostError, Some(m)) => write!(f, "{m}")?,
             (TrapCode::Exit, _) => write!(f, "exit with code {}", self.exit_code.unwrap_or(0))?,
             (TrapCode::UncaughtException, _) => match &self.exception {
-                Some(e) if e.values.is_empty() => write!(f, "wasm trap: uncaught exception, {}", e.tag)?,
+                Some(e) if e.values.is_empty() => {
+                    write!(f, "wasm trap: uncaught exception, {}", e.tag)?
+                }
                 Some(e) => write!(
                     f,
                     "wasm trap: uncaught exception, {} ({})",

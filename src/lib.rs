@@ -46,8 +46,8 @@ pub use module::{features as wasm_features, ExportKind, GlobalType};
 pub use runtime::debug::{CallerFrame, DebugContext, DebugValue, HookKind};
 pub use runtime::module::wasm_bytes;
 pub use runtime::{
-    Caller, DebugFlags, Extern, ExternRef, Tag, Func, Global, Instance, InterruptHandle, Linker, Memory,
-    Module, Store, Table, Val,
+    Caller, DebugFlags, Extern, ExternRef, Func, Global, Instance, InterruptHandle, Linker, Memory,
+    Module, Store, Table, Tag, Val,
 };
 pub use types::{FuncType, ValType};
 

@@ -80,23 +80,33 @@ fn setup(strategy: Strategy) -> (Store<()>, Instance) {
     let mut linker = Linker::new();
     let ty = FuncType::new([ValType::I32], [ValType::I32]);
     linker
-        .func_new(&mut store, "host", "call", ty, |mut caller, args, results| {
-            let name = if args[0].i32() == Some(0) {
-                "throw_b"
-            } else {
-                "throw_o"
-            };
-            let Some(Extern::Func(f)) = caller.get_export(name) else {
-                return Err(Trap::host("no such export"));
-            };
-            let mut out = [Val::I32(0)];
-            // The exception wasm throws here leaves as an error; returning
-            // it passes the exception on to the wasm caller.
-            f.call(caller.store(), &[Val::I32(7)], &mut out)
-                .map_err(|e| e.as_trap().cloned().unwrap_or_else(|| Trap::host("not a trap")))?;
-            results[0] = out[0];
-            Ok(())
-        })
+        .func_new(
+            &mut store,
+            "host",
+            "call",
+            ty,
+            |mut caller, args, results| {
+                let name = if args[0].i32() == Some(0) {
+                    "throw_b"
+                } else {
+                    "throw_o"
+                };
+                let Some(Extern::Func(f)) = caller.get_export(name) else {
+                    return Err(Trap::host("no such export"));
+                };
+                let mut out = [Val::I32(0)];
+                // The exception wasm throws here leaves as an error; returning
+                // it passes the exception on to the wasm caller.
+                f.call(caller.store(), &[Val::I32(7)], &mut out)
+                    .map_err(|e| {
+                        e.as_trap()
+                            .cloned()
+                            .unwrap_or_else(|| Trap::host("not a trap"))
+                    })?;
+                results[0] = out[0];
+                Ok(())
+            },
+        )
         .unwrap();
     let inst = linker.instantiate(&mut store, &module).unwrap();
     (store, inst)

@@ -259,6 +259,6 @@ fn code_of(m: Masm, traps: Vec<TrapSite>) -> FuncCode {
         debug: None,
         checks: Default::default(),
         opt_frame: None,
-            handlers: Vec::new(),
+        handlers: Vec::new(),
     }
 }

@@ -9,8 +9,8 @@
 //! that matches with the payload (and the exnref); when none does, it throws
 //! the exception on from the enclosing region.
 
-use super::translate::{Res, Translator};
 use super::ir_type;
+use super::translate::{Res, Translator};
 use crate::vm::layout::*;
 use crate::vm::unwind::{EXN_TAG, EXN_VALUES};
 use cranelift_codegen::ir::condcodes::IntCC;

@@ -279,7 +279,10 @@ impl Instance {
                 .push(Box::new(GlobalCell { value: 0, ty: *gt }));
             globals.push(store.inner.globals.len() as u32 - 1);
         }
-        for (k, &t) in info.tags[info.num_imported_tags as usize..].iter().enumerate() {
+        for (k, &t) in info.tags[info.num_imported_tags as usize..]
+            .iter()
+            .enumerate()
+        {
             let index = info.num_imported_tags + k as u32;
             let mut name = format!("tag {index}");
             if let Some(e) = info

@@ -11,8 +11,8 @@ pub mod osr;
 pub mod store;
 pub mod values;
 
-pub use func::{Caller, Func};
 pub use exceptions::Tag;
+pub use func::{Caller, Func};
 pub use instance::{DebugFlags, Extern, Global, Instance, Memory, Table};
 pub use linker::Linker;
 pub use module::Module;

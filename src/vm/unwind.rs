@@ -156,7 +156,10 @@ fn saved_regs(pc: usize, out: &mut Vec<(usize, i32)>) -> Option<Option<(usize, u
     let f = obj.func_at(pc.saturating_sub(1))?;
     let native = (pc - obj.start() - f.start) as u32;
     if let Some(h) = f.handler_at(native) {
-        return Some(Some((obj.start() + f.start + h.landing as usize, h.sp_to_fp)));
+        return Some(Some((
+            obj.start() + f.start + h.landing as usize,
+            h.sp_to_fp,
+        )));
     }
     match &f.opt_frame {
         Some(of) => {
@@ -212,7 +215,13 @@ unsafe extern "C" fn raise(
         (
             *ret_slot,
             *regs.add(5),
-            [*regs, *regs.add(1), *regs.add(2), *regs.add(3), *regs.add(4)],
+            [
+                *regs,
+                *regs.add(1),
+                *regs.add(2),
+                *regs.add(3),
+                *regs.add(4),
+            ],
         )
     };
     let (first_pc, first_fp) = (pc, fp);
@@ -250,7 +259,8 @@ unsafe extern "C" fn raise(
                     }
                     // SAFETY: every frame of wasm code and trampolines keeps
                     // the rbp chain.
-                    let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+                    let (next, ret) =
+                        unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
                     if next <= fp {
                         break;
                     }

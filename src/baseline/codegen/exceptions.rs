@@ -198,8 +198,12 @@ impl CodeGen<'_> {
     fn test_tag(&mut self, tag: u32, miss: DynamicLabel) {
         self.masm.load(true, RCX, VMCTX, VMCTX_TAGS);
         self.masm.load(true, RCX, RCX, 8 * tag as i32);
-        self.masm
-            .alu(Alu::Cmp, true, RCX, Src::Mem(RAX, crate::vm::unwind::EXN_TAG));
+        self.masm.alu(
+            Alu::Cmp,
+            true,
+            RCX,
+            Src::Mem(RAX, crate::vm::unwind::EXN_TAG),
+        );
         self.masm.jcc(Cond::Ne, miss);
     }
 

@@ -424,8 +424,7 @@ impl<'a> CodeGen<'a> {
         self.emit_out_of_line()?;
         // Patch the frame size: everything below the saved registers, 16-aligned.
         // The return-pointer and saved-r13 slots, locals, operand homes.
-        let below =
-            16 + 8 * self.locals.len() + 8 * self.stack.max_depth + 8 * self.exn.slots;
+        let below = 16 + 8 * self.locals.len() + 8 * self.stack.max_depth + 8 * self.exn.slots;
         let size = below.next_multiple_of(16);
         if size > i32::MAX as usize / 2 {
             return Err("frame too large".into());
@@ -1135,7 +1134,11 @@ impl<'a> CodeGen<'a> {
             return Ok(());
         }
         match op {
-            O::Block { .. } | O::Loop { .. } | O::If { .. } | O::TryTable { .. } | O::Try { .. } => {
+            O::Block { .. }
+            | O::Loop { .. }
+            | O::If { .. }
+            | O::TryTable { .. }
+            | O::Try { .. } => {
                 let label = self.masm.new_label();
                 self.frames.push(Frame {
                     kind: FrameKind::Block,
