@@ -25,6 +25,8 @@ pub enum TrapCode {
     /// Element or data segment access out of bounds (`table.init`, `memory.init`).
     OutOfBoundsSegment = 13,
     NullReference = 14,
+    /// A wasm exception no handler caught (exception handling).
+    UncaughtException = 15,
 }
 
 impl TrapCode {
@@ -45,6 +47,7 @@ impl TrapCode {
             12 => Interrupted,
             13 => OutOfBoundsSegment,
             14 => NullReference,
+            15 => UncaughtException,
             _ => return None,
         })
     }
@@ -67,6 +70,7 @@ impl TrapCode {
             Interrupted => "interrupted",
             OutOfBoundsSegment => "out of bounds memory access",
             NullReference => "null reference",
+            UncaughtException => "uncaught exception",
         }
     }
 }
@@ -115,6 +119,20 @@ pub struct Trap {
     /// For host errors and exits: the message or exit status.
     pub message: Option<String>,
     pub exit_code: Option<i32>,
+    /// For `UncaughtException`: the exception that escaped.
+    pub exception: Option<Box<Thrown>>,
+}
+
+/// An exception that left wasm uncaught: its tag and payload, and the raw
+/// `exnref` (valid while its store lives), so a host function can pass it
+/// on to its wasm caller, which may catch it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thrown {
+    pub raw: u64,
+    /// The tag as the thrower's module names it (`tag 2`, `tag $e (export "e")`).
+    pub tag: String,
+    /// The payload values, formatted (`i32:7`).
+    pub values: Vec<String>,
 }
 
 impl Trap {
@@ -127,6 +145,7 @@ impl Trap {
             frames_omitted: 0,
             message: None,
             exit_code: None,
+            exception: None,
         }
     }
 
@@ -150,6 +169,18 @@ impl fmt::Display for Trap {
         match (self.code, &self.message) {
             (TrapCode::HostError, Some(m)) => write!(f, "{m}")?,
             (TrapCode::Exit, _) => write!(f, "exit with code {}", self.exit_code.unwrap_or(0))?,
+            (TrapCode::UncaughtException, _) => match &self.exception {
+                Some(e) if e.values.is_empty() => {
+                    write!(f, "wasm trap: uncaught exception, {}", e.tag)?
+                }
+                Some(e) => write!(
+                    f,
+                    "wasm trap: uncaught exception, {} ({})",
+                    e.tag,
+                    e.values.join(", ")
+                )?,
+                None => write!(f, "wasm trap: uncaught exception")?,
+            },
             (code, _) => write!(f, "wasm trap: {code}")?,
         }
         if let Some(top) = self.backtrace.first() {

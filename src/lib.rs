@@ -41,13 +41,13 @@ pub mod wast;
 
 pub use code::{live_code_bytes, Tier, ValueLoc};
 pub use engine::{Config, Engine, Strategy, TierEvent, DEFAULT_TIERING_BUDGET};
-pub use error::{Error, FrameInfo, Result, Trap, TrapCode};
+pub use error::{Error, FrameInfo, Result, Thrown, Trap, TrapCode};
 pub use module::{features as wasm_features, ExportKind, GlobalType};
 pub use runtime::debug::{CallerFrame, DebugContext, DebugValue, HookKind};
 pub use runtime::module::wasm_bytes;
 pub use runtime::{
     Caller, DebugFlags, Extern, ExternRef, Func, Global, Instance, InterruptHandle, Linker, Memory,
-    Module, Store, Table, Val,
+    Module, Store, Table, Tag, Val,
 };
 pub use types::{FuncType, ValType};
 

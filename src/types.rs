@@ -18,6 +18,8 @@ pub enum ValType {
     V128,
     FuncRef,
     ExternRef,
+    /// A reference to an exception (`exnref`, exception handling).
+    ExnRef,
 }
 
 impl ValType {
@@ -34,6 +36,14 @@ impl ValType {
                     ValType::FuncRef
                 } else if r.is_extern_ref() {
                     ValType::ExternRef
+                } else if matches!(
+                    r.heap_type(),
+                    wasmparser::HeapType::Abstract {
+                        ty: wasmparser::AbstractHeapType::Exn,
+                        ..
+                    }
+                ) {
+                    ValType::ExnRef
                 } else {
                     return None;
                 }
@@ -46,7 +56,10 @@ impl ValType {
     }
 
     pub fn is_ref(self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
+        matches!(
+            self,
+            ValType::FuncRef | ValType::ExternRef | ValType::ExnRef
+        )
     }
 
     /// True for types wider than 32 bits (64-bit scalars, references, v128).
@@ -84,6 +97,7 @@ impl fmt::Display for ValType {
             ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::ExnRef => "exnref",
         })
     }
 }

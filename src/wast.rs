@@ -265,6 +265,13 @@ impl<'t> Runner<'t> {
                     Err(_) => self.report.pass(),
                 }
             }
+            WastDirective::AssertException { span, exec } => match self.execute(exec) {
+                Ok(v) => self.fail(span, format!("expected an exception, got {v:?}")),
+                Err(e) if e.as_trap_code() == Some(TrapCode::UncaughtException) => {
+                    self.report.pass()
+                }
+                Err(e) => self.fail(span, format!("expected an exception, got: {e}")),
+            },
             other => {
                 let span = match &other {
                     WastDirective::AssertException { span, .. } => *span,

@@ -63,6 +63,7 @@ fn wat_type(t: ValType) -> &'static str {
         ValType::F64 => "f64",
         ValType::FuncRef => "funcref",
         ValType::ExternRef => "externref",
+        ValType::ExnRef => "exnref",
         ValType::V128 => "v128",
     }
 }

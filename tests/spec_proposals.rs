@@ -71,10 +71,14 @@ all_tiers! {
     extended_const_global "proposals/extended-const/global.wast",
     v3_return_call "wasm-v3/return_call.wast",
     v3_return_call_indirect "wasm-v3/return_call_indirect.wast",
+    exceptions_tag "proposals/exceptions/tag.wast",
+    exceptions_throw "proposals/exceptions/throw.wast",
+    exceptions_throw_ref "proposals/exceptions/throw_ref.wast",
+    exceptions_try_table "proposals/exceptions/try_table.wast",
 }
 
 /// Proposal sets run whole: every file of each must be in the list above.
-const WHOLE_SETS: &[&str] = &["tail-call", "extended-const"];
+const WHOLE_SETS: &[&str] = &["tail-call", "extended-const", "exceptions"];
 
 #[test]
 fn whole_sets_are_run() {

@@ -129,6 +129,7 @@ pub fn from_wdb(v: &wdb::Val) -> V {
         wdb::Val::F64(x) => V::F64(x),
         wdb::Val::FuncRef(f) => V::Ref(f.is_none()),
         wdb::Val::ExternRef(r) => V::Ref(r.is_none()),
+        wdb::Val::ExnRef(r) => V::Ref(r == 0),
         wdb::Val::V128(x) => V::V128(x),
     }
 }

@@ -160,7 +160,18 @@ pub fn host_trampoline(ty: &FuncType, host_entry: HostEntryFn) -> FuncCode {
     }
     dynasm!(m.ops ; .arch x64 ; mov rsp, rbp ; pop rbp);
     m.ret_pop(abi.stack_arg_bytes());
-    dynasm!(m.ops ; .arch x64 ; trap:);
+    // Status 2: the host function passes on an exception its wasm callee
+    // left uncaught; it is thrown from here into the caller.
+    let rethrow = crate::vm::unwind::rethrow_pending_stub() as i64;
+    dynasm!(m.ops
+        ; .arch x64
+        ; trap:
+        ; cmp eax, 2
+        ; jne >ud
+        ; mov rax, QWORD rethrow
+        ; call rax
+        ; ud:
+    );
     let trap = TrapSite {
         native: m.offset(),
         code: None,
@@ -248,5 +259,6 @@ fn code_of(m: Masm, traps: Vec<TrapSite>) -> FuncCode {
         debug: None,
         checks: Default::default(),
         opt_frame: None,
+        handlers: Vec::new(),
     }
 }

@@ -167,6 +167,18 @@ pub struct OptFrame {
     pub grows_incoming: bool,
 }
 
+/// A call site inside a `try` region (exception handling): an exception
+/// thrown by the callee (or by the throw the call is) resumes at `landing`
+/// with `rsp = fp - sp_to_fp`, `rax` = the exnref and the callee-saved
+/// registers as they were at the call; the code there picks the catch clause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandlerSite {
+    /// Native offset of the call's return address.
+    pub ret: u32,
+    pub landing: u32,
+    pub sp_to_fp: u32,
+}
+
 /// Machine code of one function plus its metadata, before publishing.
 #[derive(Debug, Clone, Default)]
 pub struct FuncCode {
@@ -179,6 +191,8 @@ pub struct FuncCode {
     pub checks: CheckTable,
     /// Optimized code: its frame (None for other code).
     pub opt_frame: Option<OptFrame>,
+    /// Call sites with an exception handler, sorted by `ret`.
+    pub handlers: Vec<HandlerSite>,
 }
 
 /// A published function inside a [`CodeObject`].
@@ -194,6 +208,8 @@ pub struct PublishedFunc {
     pub checks: CheckTable,
     /// Optimized code: its frame.
     pub opt_frame: Option<OptFrame>,
+    /// Call sites with an exception handler, sorted by `ret`.
+    pub handlers: Vec<HandlerSite>,
 }
 
 impl PublishedFunc {
@@ -203,6 +219,12 @@ impl PublishedFunc {
             return self.offset_map.first().map(|&(_, w)| w);
         }
         Some(self.offset_map[i - 1].1)
+    }
+
+    /// The handler of the call whose return address is at `native`.
+    pub fn handler_at(&self, native: u32) -> Option<&HandlerSite> {
+        let i = self.handlers.partition_point(|h| h.ret < native);
+        self.handlers.get(i).filter(|h| h.ret == native)
     }
 
     pub fn trap_at(&self, native: u32) -> Option<&TrapSite> {
@@ -321,6 +343,7 @@ pub fn publish(
             debug: f.debug,
             checks: f.checks,
             opt_frame: f.opt_frame,
+            handlers: f.handlers,
         });
         at += padded;
     }

@@ -164,7 +164,7 @@ impl SetValue {
                 }
             }
             (ValType::F64, SetValue::Float(f)) => Ok(f.to_bits()),
-            (ValType::FuncRef | ValType::ExternRef, _) => {
+            (ValType::FuncRef | ValType::ExternRef | ValType::ExnRef, _) => {
                 Err(format!("a {ty} cannot be set from the debugger"))
             }
             (ValType::V128, _) => Err("a v128 takes 128 bits: only v128 locals can be set".into()),
@@ -795,8 +795,8 @@ pub fn format_bits(ty: ValType, bits: u64) -> String {
         }
         ValType::F32 => format!("{:?}", f32::from_bits(bits as u32)),
         ValType::F64 => format!("{:?}", f64::from_bits(bits)),
-        ValType::FuncRef | ValType::ExternRef if bits == 0 => "null".into(),
-        ValType::FuncRef | ValType::ExternRef => format!("{bits:#x}"),
+        ValType::FuncRef | ValType::ExternRef | ValType::ExnRef if bits == 0 => "null".into(),
+        ValType::FuncRef | ValType::ExternRef | ValType::ExnRef => format!("{bits:#x}"),
         ValType::V128 => format!("v128 (low half {bits:#018x})"),
     }
 }

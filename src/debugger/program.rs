@@ -332,12 +332,14 @@ pub(crate) fn check_condition(
                 locals.len()
             ))
         }
-        Some(t @ (crate::types::ValType::FuncRef | crate::types::ValType::ExternRef)) => {
-            Err(format!(
-                "$local{} of {name} is a {t}; conditions compare numbers",
-                k.local
-            ))
-        }
+        Some(
+            t @ (crate::types::ValType::FuncRef
+            | crate::types::ValType::ExternRef
+            | crate::types::ValType::ExnRef),
+        ) => Err(format!(
+            "$local{} of {name} is a {t}; conditions compare numbers",
+            k.local
+        )),
         Some(_) => Ok(()),
     }
 }

@@ -20,13 +20,16 @@ use wasmparser::{
     ValidatorResources, WasmFeatures,
 };
 
-/// Wasm 2.0 (with its 128-bit SIMD), relaxed SIMD, tail calls and extended
-/// constant expressions.
+/// Wasm 2.0 (with its 128-bit SIMD), relaxed SIMD, tail calls, extended
+/// constant expressions and exception handling (the standard `exnref` form
+/// and the legacy `try`/`catch`/`rethrow`/`delegate` form).
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::TAIL_CALL
         | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::EXCEPTIONS
+        | WasmFeatures::LEGACY_EXCEPTIONS
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +97,8 @@ pub enum ImportKind {
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
+    /// A tag of this function type index (exception handling).
+    Tag(u32),
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +133,7 @@ pub enum ExportKind {
     Table,
     Memory,
     Global,
+    Tag,
 }
 
 #[derive(Debug, Clone)]
@@ -195,6 +201,9 @@ pub struct ModuleInfo {
     pub num_imported_memories: u32,
     pub globals: Vec<GlobalType>,
     pub num_imported_globals: u32,
+    /// Function type index of every tag (imported ones first).
+    pub tags: Vec<u32>,
+    pub num_imported_tags: u32,
     /// Initialisers of defined globals.
     pub global_inits: Vec<ConstExpr>,
     pub exports: Vec<Export>,
@@ -292,6 +301,8 @@ impl ModuleInfo {
             num_imported_memories: 0,
             globals: Vec::new(),
             num_imported_globals: 0,
+            tags: Vec::new(),
+            num_imported_tags: 0,
             global_inits: Vec::new(),
             exports: Vec::new(),
             start: None,
@@ -360,6 +371,8 @@ impl ModuleInfo {
             num_imported_memories: self.num_imported_memories,
             globals: self.globals.clone(),
             num_imported_globals: self.num_imported_globals,
+            tags: self.tags.clone(),
+            num_imported_tags: self.num_imported_tags,
             global_inits: self.global_inits.clone(),
             exports: self.exports.clone(),
             start: self.start,
@@ -417,6 +430,11 @@ impl ModuleInfo {
                             self.num_imported_globals += 1;
                             ImportKind::Global(g)
                         }
+                        TypeRef::Tag(t) => {
+                            self.tags.push(t.func_type_idx);
+                            self.num_imported_tags += 1;
+                            ImportKind::Tag(t.func_type_idx)
+                        }
                         _ => unreachable!("rejected by the validator"),
                     };
                     self.imports.push(Import {
@@ -462,6 +480,7 @@ impl ModuleInfo {
                         ExternalKind::Table => ExportKind::Table,
                         ExternalKind::Memory => ExportKind::Memory,
                         ExternalKind::Global => ExportKind::Global,
+                        ExternalKind::Tag => ExportKind::Tag,
                         _ => unreachable!("rejected by the validator"),
                     };
                     self.exports.push(Export {
@@ -469,6 +488,11 @@ impl ModuleInfo {
                         kind,
                         index: e.index,
                     });
+                }
+            }
+            Payload::TagSection(r) => {
+                for t in r {
+                    self.tags.push(t?.func_type_idx);
                 }
             }
             Payload::StartSection { func, .. } => self.start = Some(func),

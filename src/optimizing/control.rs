@@ -399,12 +399,11 @@ impl Translator<'_, '_> {
         }
         let first = self.stack.len() - nparams;
         call_args.extend(self.stack.drain(first..));
-        let call = self.b.ins().call_indirect(sig, code, &call_args);
+        let rets = self.call_indirect_in_region(sig, code, &call_args);
         match area {
             None => {
                 if nres == 1 {
-                    let v = self.b.inst_results(call)[0];
-                    self.push(v);
+                    self.push(rets[0]);
                 }
             }
             Some(slot) => {

@@ -216,6 +216,9 @@ fn decode(ops: wasmparser::OperatorsReader<'_>, num_locals: u32) -> Option<Event
                 out.tables.truncate(n);
                 Ev::BrTable(start as u32, (n - start) as u32)
             }
+            // Exception handlers are reached from any call in their region:
+            // such bodies keep every local (the conservative answer).
+            Operator::TryTable { .. } | Operator::Try { .. } => return None,
             Operator::Return
             | Operator::Unreachable
             | Operator::ReturnCall { .. }

@@ -38,6 +38,7 @@
 
 mod control;
 mod env;
+mod exceptions;
 mod guard;
 pub(crate) mod liveness;
 mod memory;
@@ -90,7 +91,7 @@ fn map_trap(code: ir::TrapCode) -> Option<Option<TrapCode>> {
 fn ir_type(t: ValType) -> ir::Type {
     match t {
         ValType::I32 => ir::types::I32,
-        ValType::I64 | ValType::FuncRef | ValType::ExternRef => ir::types::I64,
+        ValType::I64 | ValType::FuncRef | ValType::ExternRef | ValType::ExnRef => ir::types::I64,
         ValType::F32 => ir::types::F32,
         ValType::F64 => ir::types::F64,
         ValType::V128 => ir::types::I8X16,
@@ -363,6 +364,7 @@ pub(crate) fn finish(
         debug: None,
         checks: Default::default(),
         opt_frame: Some(opt_frame(buf)),
+        handlers: handler_sites(buf),
     })
 }
 
@@ -467,4 +469,28 @@ fn offset_map(
 /// The source location of a module byte offset.
 fn srcloc(offset: u32) -> SourceLoc {
     SourceLoc::new(offset)
+}
+
+/// The call sites with an exception handler (`try_call`s inside a `try`
+/// region): each has one catch-all handler block, whose code picks the clause.
+fn handler_sites(
+    buf: &cranelift_codegen::MachBufferFinalized<cranelift_codegen::Final>,
+) -> Vec<crate::code::HandlerSite> {
+    use cranelift_codegen::FinalizedMachExceptionHandler as H;
+    let mut sites: Vec<crate::code::HandlerSite> = buf
+        .call_sites()
+        .filter_map(|c| {
+            let landing = c.exception_handlers.iter().find_map(|h| match h {
+                H::Default(off) => Some(*off),
+                _ => None,
+            })?;
+            Some(crate::code::HandlerSite {
+                ret: c.ret_addr,
+                landing,
+                sp_to_fp: c.frame_offset?,
+            })
+        })
+        .collect();
+    sites.sort_by_key(|h| h.ret);
+    sites
 }

@@ -64,6 +64,8 @@ pub(crate) struct Translator<'m, 'b> {
     /// An OSR entry's loop (module offset) and the header block its entry
     /// jumps to, until that loop is translated (see `osr_entry`).
     pub osr_header: Option<(u32, Block)>,
+    /// Exception handling: the open `try` regions.
+    pub exn: super::exceptions::ExnState,
 }
 
 impl<'m, 'b> Translator<'m, 'b> {
@@ -132,6 +134,7 @@ impl<'m, 'b> Translator<'m, 'b> {
             liveness,
             record_slot: None,
             osr_header: None,
+            exn: Default::default(),
         };
         if !module.memories.is_empty() {
             t.mem_base = Some(t.load_memory_base());
@@ -221,7 +224,15 @@ impl<'m, 'b> Translator<'m, 'b> {
             O::Loop { blockty } => self.visit_loop(blockty)?,
             O::If { blockty } => self.visit_if(blockty)?,
             O::Else => self.visit_else(),
-            O::End => self.visit_end(),
+            O::End => self.visit_end_any()?,
+            O::TryTable { ref try_table } => self.visit_try_table(try_table)?,
+            O::Throw { tag_index } => self.visit_throw(tag_index)?,
+            O::ThrowRef => self.visit_throw_ref(),
+            O::Try { blockty } => self.visit_try(blockty)?,
+            O::Catch { tag_index } => self.visit_catch(Some(tag_index)),
+            O::CatchAll => self.visit_catch(None),
+            O::Delegate { relative_depth } => self.visit_delegate(relative_depth),
+            O::Rethrow { relative_depth } => self.visit_rethrow(relative_depth)?,
             O::Br { relative_depth } => self.visit_br(relative_depth),
             O::BrIf { relative_depth } => self.visit_br_if(relative_depth),
             O::BrTable { ref targets } => {
@@ -465,6 +476,9 @@ impl<'m, 'b> Translator<'m, 'b> {
     /// Code after an unconditional transfer: follow the block structure only.
     fn visit_unreachable(&mut self, op: &Operator<'_>) -> Res {
         use Operator as O;
+        if self.visit_unreachable_exn(op)? {
+            return Ok(());
+        }
         match op {
             O::Block { .. } | O::Loop { .. } | O::If { .. } => self.dead_depth += 1,
             O::Else if self.dead_depth == 0 => self.visit_else(),

@@ -33,6 +33,8 @@ fn make_table() -> [usize; BUILTIN_COUNT] {
     t[Builtin::TierUpCheck as usize] = tier_up_check as *const () as usize;
     t[Builtin::FloatToInt as usize] = float_to_int as *const () as usize;
     t[Builtin::LazyDebugCompile as usize] = lazy_debug_compile as *const () as usize;
+    t[Builtin::Throw as usize] = crate::vm::unwind::throw_stub();
+    t[Builtin::ThrowRef as usize] = crate::vm::unwind::throw_ref_stub();
     t
 }
 

@@ -93,10 +93,19 @@ pub(crate) unsafe extern "C" fn host_entry(
     }));
     match r {
         Ok(Ok(())) => 0,
-        Ok(Err(trap)) => {
-            traps::set_pending(trap);
-            1
-        }
+        Ok(Err(trap)) => match trap.exception.as_ref() {
+            // An exception that left wasm called by the host function goes
+            // on to the wasm that called the host function (status 2: the
+            // host trampoline throws it there).
+            Some(e) if trap.code == crate::error::TrapCode::UncaughtException && e.raw != 0 => {
+                crate::vm::unwind::set_pending_exception(e.raw);
+                2
+            }
+            _ => {
+                traps::set_pending(trap);
+                1
+            }
+        },
         Err(_) => {
             traps::set_pending(Trap::host("host function panicked"));
             1

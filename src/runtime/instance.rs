@@ -46,6 +46,7 @@ pub enum Extern {
     Memory(Memory),
     Table(Table),
     Global(Global),
+    Tag(super::exceptions::Tag),
 }
 
 impl Extern {
@@ -55,6 +56,7 @@ impl Extern {
             Extern::Memory(_) => "memory",
             Extern::Table(_) => "table",
             Extern::Global(_) => "global",
+            Extern::Tag(_) => "tag",
         }
     }
 }
@@ -72,6 +74,8 @@ pub(crate) struct InstanceData {
     pub global_ptrs: Box<[*mut u64]>,
     pub memory: *mut LinearMemory,
     pub sig_ids: Box<[u32]>,
+    /// Each tag's identity (`vm::unwind::TagObj`), by tag index.
+    pub tags: Box<[*const crate::vm::unwind::TagObj]>,
     pub dropped_elems: Vec<bool>,
     pub dropped_data: Vec<bool>,
     pub exports: HashMap<String, Extern>,
@@ -171,6 +175,7 @@ impl Instance {
         let mut tables: Vec<u32> = Vec::new();
         let mut memories: Vec<u32> = Vec::new();
         let mut globals: Vec<u32> = Vec::new();
+        let mut tags: Vec<u32> = Vec::new();
         for (imp, ext) in info.imports.iter().zip(imports) {
             let what = format!("import \"{}\" \"{}\"", imp.module, imp.name);
             let store_of = match ext {
@@ -178,6 +183,7 @@ impl Instance {
                 Extern::Memory(m) => m.store,
                 Extern::Table(t) => t.store,
                 Extern::Global(g) => g.store,
+                Extern::Tag(t) => t.store,
             };
             if store_of != sid {
                 return Err(link_err(format!("{what}: value from another store")));
@@ -232,6 +238,16 @@ impl Instance {
                     }
                     globals.push(g.index);
                 }
+                (ImportKind::Tag(t), Extern::Tag(tag)) => {
+                    let want = &info.types[*t as usize];
+                    let got = &store.inner.tags[tag.index as usize].params;
+                    if want.params() != &got[..] || !want.results().is_empty() {
+                        return Err(link_err(format!(
+                            "{what}: incompatible import type for tag"
+                        )));
+                    }
+                    tags.push(tag.index);
+                }
                 (_, e) => {
                     return Err(link_err(format!(
                         "{what}: incompatible import type: got a {}",
@@ -262,6 +278,22 @@ impl Instance {
                 .globals
                 .push(Box::new(GlobalCell { value: 0, ty: *gt }));
             globals.push(store.inner.globals.len() as u32 - 1);
+        }
+        for (k, &t) in info.tags[info.num_imported_tags as usize..]
+            .iter()
+            .enumerate()
+        {
+            let index = info.num_imported_tags + k as u32;
+            let mut name = format!("tag {index}");
+            if let Some(e) = info
+                .exports
+                .iter()
+                .find(|e| e.kind == ExportKind::Tag && e.index == index)
+            {
+                name = format!("{name} \"{}\"", e.name);
+            }
+            let params = info.types[t as usize].params().to_vec();
+            tags.push(super::exceptions::new_tag(&mut store.inner, &params, name));
         }
 
         let nfuncs = info.funcs.len();
@@ -308,6 +340,10 @@ impl Instance {
                 &mut *store.inner.memories[m as usize] as *mut _
             }),
             sig_ids: module.inner.sig_ids.clone().into_boxed_slice(),
+            tags: tags
+                .iter()
+                .map(|&t| &*store.inner.tags[t as usize] as *const crate::vm::unwind::TagObj)
+                .collect(),
             dropped_elems: vec![false; info.elems.len()],
             dropped_data: vec![false; info.data.len()],
             exports: HashMap::new(),
@@ -340,6 +376,7 @@ impl Instance {
         put(VMCTX_BUDGETS, data.shared.table.budgets.as_ptr() as usize);
         put(VMCTX_SIG_IDS, data.sig_ids.as_ptr() as usize);
         put(VMCTX_CALLS, data.shared.table.calls.as_ptr() as usize);
+        put(VMCTX_TAGS, data.tags.as_ptr() as usize);
 
         // Globals' initial values.
         for (k, init) in info.global_inits.iter().enumerate() {
@@ -367,6 +404,10 @@ impl Instance {
                 ExportKind::Global => Extern::Global(Global {
                     store: sid,
                     index: globals[e.index as usize],
+                }),
+                ExportKind::Tag => Extern::Tag(super::exceptions::Tag {
+                    store: sid,
+                    index: tags[e.index as usize],
                 }),
             };
             data.exports.insert(e.name.clone(), ext);

@@ -2,6 +2,7 @@
 
 pub mod builtins;
 pub mod debug;
+pub mod exceptions;
 pub mod func;
 pub mod instance;
 pub mod linker;
@@ -12,6 +13,7 @@ pub mod osr_up;
 pub mod store;
 pub mod values;
 
+pub use exceptions::Tag;
 pub use func::{Caller, Func};
 pub use instance::{DebugFlags, Extern, Global, Instance, Memory, Table};
 pub use linker::Linker;

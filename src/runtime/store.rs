@@ -38,6 +38,10 @@ pub struct StoreInner {
     pub(crate) globals: Vec<Box<GlobalCell>>,
     pub(crate) instances: Vec<Box<InstanceData>>,
     pub(crate) host_funcs: Vec<Box<HostFunc>>,
+    /// Tags (exception handling); a tag's identity is its box's address.
+    pub(crate) tags: Vec<Box<crate::vm::unwind::TagObj>>,
+    /// Every exception thrown in this store (see `runtime::exceptions`).
+    pub(crate) exns: Vec<Box<crate::vm::unwind::ExnObj>>,
     pub(crate) limits: Arc<VMRuntimeLimits>,
     pub(crate) debug_hook: Option<Box<DebugHookFn>>,
 }
@@ -61,6 +65,8 @@ impl<T> Store<T> {
                 globals: Vec::new(),
                 instances: Vec::new(),
                 host_funcs: Vec::new(),
+                tags: Vec::new(),
+                exns: Vec::new(),
                 limits: Arc::new(VMRuntimeLimits {
                     stack_limit: usize::MAX.into(),
                     real_stack_limit: 0.into(),

@@ -39,6 +39,8 @@ pub enum Val {
     V128(u128),
     FuncRef(Option<Func>),
     ExternRef(Option<ExternRef>),
+    /// An exception reference: opaque, 0 is null (valid while its store lives).
+    ExnRef(u64),
 }
 
 impl Val {
@@ -51,6 +53,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
+            Val::ExnRef(_) => ValType::ExnRef,
         }
     }
 
@@ -63,6 +66,7 @@ impl Val {
             ValType::V128 => Val::V128(0),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
+            ValType::ExnRef => Val::ExnRef(0),
         }
     }
 
@@ -76,6 +80,7 @@ impl Val {
             Val::F64(v) => v,
             Val::FuncRef(f) => f.map_or(0, |f| f.raw as u64),
             Val::ExternRef(e) => e.map_or(0, |e| e.to_raw()),
+            Val::ExnRef(e) => e,
         }
     }
 
@@ -91,6 +96,7 @@ impl Val {
                 raw: raw as *const VMFuncRef,
             })),
             ValType::ExternRef => Val::ExternRef(ExternRef::from_raw(raw)),
+            ValType::ExnRef => Val::ExnRef(raw),
         }
     }
 
@@ -181,6 +187,8 @@ impl fmt::Display for Val {
             Val::FuncRef(None) | Val::ExternRef(None) => write!(f, "null"),
             Val::FuncRef(Some(func)) => write!(f, "funcref:{:p}", func.raw),
             Val::ExternRef(Some(e)) => write!(f, "externref:{}", e.payload()),
+            Val::ExnRef(0) => write!(f, "null"),
+            Val::ExnRef(e) => write!(f, "exnref:{e:#x}"),
         }
     }
 }
@@ -230,7 +238,7 @@ impl Val {
                 }
                 Val::V128(u128::from_str_radix(h, 16).map_err(|_| bad())?)
             }
-            ValType::FuncRef | ValType::ExternRef => {
+            ValType::FuncRef | ValType::ExternRef | ValType::ExnRef => {
                 if s == "null" {
                     Val::default_for(t)
                 } else {

@@ -114,8 +114,10 @@ pub const VMCTX_SIG_IDS: i32 = 64;
 /// `*mut u64`: per-function call counts (code of every tier bumps its
 /// function's count at entry; the debugger and the function list show them).
 pub const VMCTX_CALLS: i32 = 72;
+/// `*const *const vm::unwind::TagObj`: each tag's identity, by tag index.
+pub const VMCTX_TAGS: i32 = 80;
 /// Size of the fixed header.
-pub const VMCTX_HEADER_SIZE: i32 = 80;
+pub const VMCTX_HEADER_SIZE: i32 = 88;
 /// After the header: one debug byte per function (non-zero = debug code of
 /// that function calls the debug hook at every instruction).
 pub const VMCTX_DEBUG_FLAGS: i32 = VMCTX_HEADER_SIZE;
@@ -162,9 +164,15 @@ pub enum Builtin {
     /// compiles (or finds) the function's debug code and returns its entry
     /// (null after leaving a pending trap).
     LazyDebugCompile,
+    /// `(vmctx, tag, values: *const u64) -> !`: throws a new exception of
+    /// tag `tag` whose payload is at `values` (`value_offsets` layout). A
+    /// stub in `vm::unwind`, not a Rust function: it never returns.
+    Throw,
+    /// `(vmctx, exnref) -> !`: throws `exnref` again (null traps).
+    ThrowRef,
 }
 
-pub const BUILTIN_COUNT: usize = 15;
+pub const BUILTIN_COUNT: usize = 17;
 
 /// Kinds for [`Builtin::FloatToInt`]: bit 0 = source f64, bit 1 = result i64,
 /// bit 2 = unsigned, bit 3 = saturating.
@@ -221,6 +229,7 @@ pub mod interrupt_state {
             ValType::FuncRef => 4,
             ValType::ExternRef => 5,
             ValType::V128 => 6,
+            ValType::ExnRef => 7,
         }
     }
 
@@ -232,6 +241,7 @@ pub mod interrupt_state {
             3 => ValType::F64,
             4 => ValType::FuncRef,
             6 => ValType::V128,
+            7 => ValType::ExnRef,
             _ => ValType::ExternRef,
         }
     }

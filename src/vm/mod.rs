@@ -1,5 +1,5 @@
 //! The virtual machine's runtime structures: VMContext layout, linear memory,
-//! tables, traps and signal handling.
+//! tables, traps and signal handling, exception unwinding.
 
 pub mod code_table;
 pub mod layout;
@@ -7,4 +7,5 @@ pub mod memory;
 pub mod osr;
 pub mod table;
 pub mod traps;
+pub mod unwind;
 pub mod watch;

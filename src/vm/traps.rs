@@ -194,6 +194,11 @@ struct PrevHandlers {
 static PREV: OnceLock<PrevHandlers> = OnceLock::new();
 static LANDING: OnceLock<usize> = OnceLock::new();
 
+/// The landing pad (None before the first engine installed the handlers).
+pub fn landing_pad() -> Option<usize> {
+    LANDING.get().copied()
+}
+
 /// Installs the process-wide handlers once. `landing` is the landing pad address.
 pub fn install_handlers(landing: usize) {
     LANDING.get_or_init(|| landing);

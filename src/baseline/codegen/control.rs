@@ -356,6 +356,7 @@ impl CodeGen<'_> {
         let mut stack = Vec::new();
         self.stack.snapshot(&mut stack);
         self.masm.call_mem(RAX, FUNCREF_CODE);
+        self.note_call_site();
         // r14 is callee-saved, nothing to reload; the debug byte may have
         // changed while the callee ran.
         if self.debug.is_some() {

@@ -9,6 +9,7 @@
 //! `[rbp-32-8i]` local i, then one home slot per operand-stack depth.
 
 mod control;
+mod exceptions;
 mod numeric;
 mod simd;
 mod tailcall;
@@ -45,6 +46,9 @@ enum FrameKind {
     Block,
     Loop,
     If,
+    /// Exception handling: `try_table` and the legacy `try`.
+    TryTable,
+    Try,
 }
 
 struct Frame {
@@ -143,6 +147,7 @@ pub struct CodeGen<'a> {
     /// (byte offset, value) of 32-bit immediates to patch when the code is done.
     patches: Vec<(u32, i32)>,
     body_len: usize,
+    exn: exceptions::ExnState,
 }
 
 type Res<T = ()> = std::result::Result<T, String>;
@@ -251,6 +256,7 @@ impl<'a> CodeGen<'a> {
             tier_up: opts.tier_up && !opts.debug,
             patches: Vec::new(),
             body_len,
+            exn: Default::default(),
         }
     }
 
@@ -379,7 +385,8 @@ impl<'a> CodeGen<'a> {
         self.emit_out_of_line()?;
         // Patch the frame size: everything below the saved registers, 16-aligned.
         // The return-pointer and saved-r13 slots, locals, operand homes.
-        let size = self.stack.frame_bytes();
+        // Hidden exception slots (legacy `try`) lie at the bottom, at [rsp].
+        let size = (self.stack.frame_bytes() + 8 * self.exn.slots).next_multiple_of(16);
         if size > i32::MAX as usize / 2 {
             return Err("frame too large".into());
         }
@@ -389,6 +396,7 @@ impl<'a> CodeGen<'a> {
         let mut traps = std::mem::take(&mut self.trap_sites);
         traps.sort_by_key(|t| t.native);
         let debug = self.debug.take();
+        let handlers = self.handler_sites(size as u32)?;
         let mut bytes = self.masm.finish()?;
         bytes[patch..patch + 4].copy_from_slice(&(size as u32).to_le_bytes());
         for &(at, v) in &self.patches {
@@ -402,6 +410,7 @@ impl<'a> CodeGen<'a> {
             debug,
             checks: std::mem::take(&mut self.checks),
             opt_frame: None,
+            handlers,
         })
     }
 
@@ -732,7 +741,15 @@ impl<'a> CodeGen<'a> {
             O::Loop { blockty } => self.visit_block(FrameKind::Loop, blockty),
             O::If { blockty } => self.visit_block(FrameKind::If, blockty),
             O::Else => self.visit_else(),
-            O::End => self.visit_end()?,
+            O::End => self.visit_end_any()?,
+            O::TryTable { ref try_table } => self.visit_try_table(try_table),
+            O::Throw { tag_index } => self.visit_throw(tag_index)?,
+            O::ThrowRef => self.visit_throw_ref(),
+            O::Try { blockty } => self.visit_try(blockty),
+            O::Catch { tag_index } => self.visit_catch(Some(tag_index)),
+            O::CatchAll => self.visit_catch(None),
+            O::Delegate { relative_depth } => self.visit_delegate(relative_depth)?,
+            O::Rethrow { relative_depth } => self.visit_rethrow(relative_depth)?,
             O::Br { relative_depth } => self.visit_br(relative_depth),
             O::BrIf { relative_depth } => self.visit_br_if(relative_depth),
             O::BrTable { ref targets } => {
@@ -1099,8 +1116,15 @@ impl<'a> CodeGen<'a> {
     fn visit_unreachable(&mut self, op: &Operator<'_>) -> Res {
         use Operator as O;
         self.offset_map.push((self.masm.offset(), self.wasm));
+        if self.visit_unreachable_exn(op)? {
+            return Ok(());
+        }
         match op {
-            O::Block { .. } | O::Loop { .. } | O::If { .. } => {
+            O::Block { .. }
+            | O::Loop { .. }
+            | O::If { .. }
+            | O::TryTable { .. }
+            | O::Try { .. } => {
                 let label = self.masm.new_label();
                 self.frames.push(Frame {
                     kind: FrameKind::Block,
@@ -1127,7 +1151,7 @@ impl<'a> CodeGen<'a> {
                 if f.dead {
                     self.frames.pop();
                 } else {
-                    self.visit_end()?;
+                    self.visit_end_any()?;
                 }
             }
             _ => {}

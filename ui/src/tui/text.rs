@@ -68,7 +68,7 @@ pub fn bits_text(ty: ValType, bits: u64, hex: bool) -> String {
         ValType::F32 => format!("{:?}", f32::from_bits(bits as u32)),
         ValType::F64 if hex => format!("{bits:#018x}"),
         ValType::F64 => format!("{:?}", f64::from_bits(bits)),
-        ValType::FuncRef | ValType::ExternRef => format!("ref {bits:#x}"),
+        ValType::FuncRef | ValType::ExternRef | ValType::ExnRef => format!("ref {bits:#x}"),
         ValType::V128 => format!("v128 lo {bits:#018x}"),
     }
 }

@@ -1,0 +1,104 @@
+//! Exception handling in the runtime: tags (store objects that modules
+//! define, import and export), the exception objects a `throw` makes, and
+//! how an uncaught exception is described.
+//!
+//! Exception objects live in their store until it is dropped (there is no
+//! collector: an `exnref` may be kept anywhere, so none can be freed early).
+
+use super::instance::instance_of_vmctx;
+use super::store::StoreInner;
+use crate::error::Thrown;
+use crate::types::ValType;
+use crate::vm::layout::value_offsets;
+use crate::vm::unwind::{ExnObj, TagObj};
+
+/// A tag of a store (exception handling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tag {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+impl Tag {
+    /// The payload types of the tag.
+    pub fn params<T>(&self, store: &super::Store<T>) -> Vec<ValType> {
+        store.inner.tags[self.index as usize].params.to_vec()
+    }
+}
+
+/// Adds a tag to the store; returns its index there.
+pub(crate) fn new_tag(store: &mut StoreInner, params: &[ValType], name: String) -> u32 {
+    store.tags.push(Box::new(TagObj {
+        params: params.into(),
+        name,
+    }));
+    store.tags.len() as u32 - 1
+}
+
+/// Makes the exception a `throw` of tag `tag` of the instance of `vmctx`
+/// raises, with the payload at `values`; returns its exnref (0 when there
+/// is no store to keep it in, which compiled code never sees).
+pub(crate) fn create(vmctx: *mut u8, tag: u32, values: *const u64) -> u64 {
+    let Some(inst) = instance_of_vmctx(vmctx) else {
+        return 0;
+    };
+    let Some(&tag) = inst.tags.get(tag as usize) else {
+        return 0;
+    };
+    let act = crate::vm::traps::current();
+    if act.is_null() {
+        return 0;
+    }
+    // SAFETY: tags are store-owned boxes that outlive every instance using them.
+    let words = unsafe { (*tag).params.iter().map(|t| t.words()).sum::<usize>() };
+    // SAFETY: the thrower passes a values area for the tag's payload.
+    let payload: Box<[u64]> = unsafe { std::slice::from_raw_parts(values, words) }.into();
+    // SAFETY: the activation's store pointer is a `Store<T>`, whose first
+    // field (`repr(C)`) is the `StoreInner`; no other reference to it is
+    // used while compiled code runs this builtin.
+    let store = unsafe { &mut *((*act).store as *mut StoreInner) };
+    let mut obj = Box::new(ExnObj {
+        tag,
+        values_ptr: std::ptr::null(),
+        values: payload,
+    });
+    obj.values_ptr = obj.values.as_ptr();
+    let raw = &*obj as *const ExnObj as u64;
+    store.exns.push(obj);
+    raw
+}
+
+/// The tag and payload of exception `exn` (a live exnref of this thread's store).
+pub(crate) fn describe(exn: u64) -> Thrown {
+    // SAFETY: exnrefs point to store-owned exception objects, alive while
+    // their store is, and an exception in flight belongs to the running store.
+    let obj = unsafe { &*(exn as *const ExnObj) };
+    // SAFETY: as for `create`: tags outlive the exceptions made of them.
+    let tag = unsafe { &*obj.tag };
+    let offs = value_offsets(&tag.params);
+    let values = tag
+        .params
+        .iter()
+        .zip(offs)
+        .map(|(t, o)| {
+            let w = obj.values[o as usize / 8];
+            match t {
+                ValType::I32 => format!("i32:{}", w as u32 as i32),
+                ValType::I64 => format!("i64:{}", w as i64),
+                ValType::F32 => format!("f32:{}", f32::from_bits(w as u32)),
+                ValType::F64 => format!("f64:{}", f64::from_bits(w)),
+                ValType::V128 => {
+                    let hi = obj.values[o as usize / 8 + 1];
+                    format!("v128:{:#034x}", (hi as u128) << 64 | w as u128)
+                }
+                _ if w == 0 => format!("{t}:null"),
+                _ => format!("{t}:{w:#x}"),
+            }
+        })
+        .collect();
+    Thrown {
+        raw: exn,
+        tag: tag.name.clone(),
+        values,
+    }
+}

@@ -1,0 +1,300 @@
+//! Exception unwinding: the throw stubs compiled code calls, the walk over
+//! the wasm frames to the innermost handler, and the jump there.
+//!
+//! A `throw` (or `throw_ref`, or a host function whose callee left an
+//! exception uncaught) calls one of the stubs below in place of a builtin.
+//! The stub saves the callee-saved registers and `rbp`, and calls [`raise`],
+//! which makes the exception object and walks the frame-pointer chain from
+//! the thrower: at each frame it asks the code registry whether the call the
+//! frame is in has a handler (`code::HandlerSite`, recorded by both
+//! compilers for calls inside a `try` region). If not, it restores the
+//! callee-saved registers that frame saved for its caller (baseline frames:
+//! `r15`/`r14` below `rbp`, and `r13` in debug code; optimized frames: the
+//! slots `code::OptFrame::saved` lists; trampolines save none) and moves on.
+//! At a handler it returns a [`Resume`] record and the stub restores those
+//! registers, `rsp`/`rbp`, puts the exnref in `rax` and jumps to the landing
+//! pad, whose code picks the catch clause (or throws the exception on).
+//! An exception no frame of this activation catches ends the activation like
+//! a trap ([`TrapCode::UncaughtException`], with the tag and the payload).
+//!
+//! No Rust frame is ever skipped: [`raise`] returns normally and the jump
+//! happens in the stub.
+
+use super::traps;
+use crate::code::{self, CodeKind};
+use crate::error::{Trap, TrapCode};
+use std::cell::{Cell, UnsafeCell};
+
+/// A tag (exception handling): its identity is its address.
+#[repr(C)]
+pub struct TagObj {
+    /// The payload types (the tag's function type's parameters).
+    pub params: Box<[crate::types::ValType]>,
+    /// How messages name it (`tag 0`, `tag 1 "e0"`).
+    pub name: String,
+}
+
+/// An exception object; an `exnref` is a pointer to one. Compiled code reads
+/// the tag at [`EXN_TAG`] and the payload (in `layout::value_offsets`
+/// layout) through the pointer at [`EXN_VALUES`].
+#[repr(C)]
+pub struct ExnObj {
+    pub tag: *const TagObj,
+    pub values_ptr: *const u64,
+    pub values: Box<[u64]>,
+}
+
+pub const EXN_TAG: i32 = 0;
+pub const EXN_VALUES: i32 = 8;
+
+/// Where to resume: read by the stubs (offsets are part of their code).
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub struct Resume {
+    pub pc: usize,
+    pub sp: usize,
+    pub fp: usize,
+    /// rbx, r12, r13, r14, r15.
+    pub regs: [usize; 5],
+    pub payload: usize,
+}
+
+thread_local! {
+    static RESUME: UnsafeCell<Resume> = const { UnsafeCell::new(Resume {
+        pc: 0, sp: 0, fp: 0, regs: [0; 5], payload: 0,
+    }) };
+    /// An exception a host function passes on to its wasm caller.
+    static PENDING: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Leaves `exn` for the host trampoline returning to wasm now (status 2).
+pub fn set_pending_exception(exn: u64) {
+    PENDING.with(|p| p.set(exn));
+}
+
+/// What `raise` does first.
+const KIND_THROW: u64 = 0;
+const KIND_THROW_REF: u64 = 1;
+const KIND_PENDING: u64 = 2;
+
+// The stubs. Entry: rdi = vmctx, rsi/rdx = arguments (see `Builtin::Throw`
+// and `Builtin::ThrowRef`), [rsp] = the return address into the thrower,
+// rbp = the thrower's frame. They never return.
+std::arch::global_asm!(
+    ".pushsection .text.wdb_exn,\"ax\",@progbits",
+    ".p2align 4",
+    ".globl wdb_exn_throw",
+    "wdb_exn_throw:",
+    "mov ecx, 0",
+    "jmp 2f",
+    ".p2align 4",
+    ".globl wdb_exn_throw_ref",
+    "wdb_exn_throw_ref:",
+    "mov ecx, 1",
+    "jmp 2f",
+    ".p2align 4",
+    ".globl wdb_exn_rethrow_pending",
+    "wdb_exn_rethrow_pending:",
+    "mov ecx, 2",
+    "2:",
+    // rsp = 8 mod 16 at entry; 56 more makes it 16-aligned for the call.
+    "sub rsp, 56",
+    "mov [rsp], rbx",
+    "mov [rsp + 8], r12",
+    "mov [rsp + 16], r13",
+    "mov [rsp + 24], r14",
+    "mov [rsp + 32], r15",
+    "mov [rsp + 40], rbp",
+    "lea r8, [rsp + 56]",
+    "mov r9, rsp",
+    "call {raise}",
+    "mov rbx, [rax + 24]",
+    "mov r12, [rax + 32]",
+    "mov r13, [rax + 40]",
+    "mov r14, [rax + 48]",
+    "mov r15, [rax + 56]",
+    "mov r11, [rax]",
+    "mov rsp, [rax + 8]",
+    "mov rbp, [rax + 16]",
+    "xor edx, edx",
+    "mov rax, [rax + 64]",
+    "jmp r11",
+    ".popsection",
+    raise = sym raise,
+);
+
+extern "C" {
+    fn wdb_exn_throw();
+    fn wdb_exn_throw_ref();
+    fn wdb_exn_rethrow_pending();
+}
+
+/// `Builtin::Throw`: `(vmctx, tag index, values) -> !`.
+pub fn throw_stub() -> usize {
+    wdb_exn_throw as *const () as usize
+}
+
+/// `Builtin::ThrowRef`: `(vmctx, exnref) -> !` (a null exnref traps).
+pub fn throw_ref_stub() -> usize {
+    wdb_exn_throw_ref as *const () as usize
+}
+
+/// Called (not as a builtin) by host trampolines whose host function
+/// returned status 2: throws the exception left by [`set_pending_exception`].
+pub fn rethrow_pending_stub() -> usize {
+    wdb_exn_rethrow_pending as *const () as usize
+}
+
+/// Callee-saved registers a frame saved for its caller: (index into
+/// `Resume::regs`, offset from the frame's rbp).
+fn saved_regs(pc: usize, out: &mut Vec<(usize, i32)>) -> Option<Option<(usize, u32)>> {
+    out.clear();
+    let obj = code::object_at(pc)?;
+    if obj.kind == CodeKind::Trampoline {
+        return Some(None);
+    }
+    let f = obj.func_at(pc.saturating_sub(1))?;
+    let native = (pc - obj.start() - f.start) as u32;
+    if let Some(h) = f.handler_at(native) {
+        return Some(Some((
+            obj.start() + f.start + h.landing as usize,
+            h.sp_to_fp,
+        )));
+    }
+    match &f.opt_frame {
+        Some(of) => {
+            for &(reg, off) in &of.saved {
+                if let Some(i) = reg_index(reg) {
+                    out.push((i, off));
+                }
+            }
+        }
+        None => {
+            // Baseline frames (`baseline::masm::prologue`): r15 at -8, r14 at
+            // -16; debug code keeps the caller's r13 at -32.
+            out.push((4, -8));
+            out.push((3, -16));
+            if f.debug.is_some() {
+                out.push((2, -32));
+            }
+        }
+    }
+    Some(None)
+}
+
+/// Index in `Resume::regs` of a callee-saved register (hardware number).
+fn reg_index(hw: u8) -> Option<usize> {
+    match hw {
+        3 => Some(0),
+        12 => Some(1),
+        13 => Some(2),
+        14 => Some(3),
+        15 => Some(4),
+        _ => None,
+    }
+}
+
+/// The Rust half of the stubs: finds the handler and returns where to go.
+///
+/// # Safety
+/// Called only by the stubs above, from wasm code (or a host trampoline)
+/// running in an activation: `ret_slot` points at the return address into
+/// the thrower and `regs` at the saved rbx, r12–r15, rbp.
+unsafe extern "C" fn raise(
+    vmctx: *mut u8,
+    a: u64,
+    b: *const u64,
+    kind: u64,
+    ret_slot: *const usize,
+    regs: *const usize,
+) -> *const Resume {
+    let act = traps::current();
+    // SAFETY: per the contract, the stub saved six words at `regs` and the
+    // return address at `ret_slot`.
+    let (mut pc, mut fp, mut saved) = unsafe {
+        (
+            *ret_slot,
+            *regs.add(5),
+            [
+                *regs,
+                *regs.add(1),
+                *regs.add(2),
+                *regs.add(3),
+                *regs.add(4),
+            ],
+        )
+    };
+    let (first_pc, first_fp) = (pc, fp);
+    let exn = match kind {
+        KIND_THROW => crate::runtime::exceptions::create(vmctx, a as u32, b),
+        KIND_THROW_REF => a,
+        KIND_PENDING => PENDING.with(|p| p.replace(0)),
+        _ => 0,
+    };
+    let mut resume = Resume {
+        payload: exn as usize,
+        ..Resume::default()
+    };
+    let mut found = false;
+    if exn != 0 && !act.is_null() {
+        // SAFETY: the activation is alive while its wasm code runs.
+        let stop = unsafe { (*act).saved_rbp };
+        let mut restore = Vec::new();
+        while fp != 0 && fp != stop && fp.is_multiple_of(8) {
+            match saved_regs(pc, &mut restore) {
+                None => break,
+                Some(Some((landing, sp_to_fp))) => {
+                    resume.pc = landing;
+                    resume.sp = fp - sp_to_fp as usize;
+                    resume.fp = fp;
+                    resume.regs = saved;
+                    found = true;
+                    break;
+                }
+                Some(None) => {
+                    for &(i, off) in &restore {
+                        // SAFETY: the frame saved this register there (its
+                        // prologue or Cranelift's unwind record says so).
+                        saved[i] = unsafe { *((fp as isize + off as isize) as *const usize) };
+                    }
+                    // SAFETY: every frame of wasm code and trampolines keeps
+                    // the rbp chain.
+                    let (next, ret) =
+                        unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+                    if next <= fp {
+                        break;
+                    }
+                    fp = next;
+                    pc = ret;
+                }
+            }
+        }
+    }
+    if !found {
+        let trap = if exn == 0 {
+            Trap::new(TrapCode::NullReference)
+        } else {
+            Trap {
+                exception: Some(Box::new(crate::runtime::exceptions::describe(exn))),
+                ..Trap::new(TrapCode::UncaughtException)
+            }
+        };
+        // Without an activation there is nowhere to go: compiled code only
+        // runs inside one, so this cannot happen.
+        assert!(!act.is_null(), "exception thrown outside any activation");
+        // SAFETY: as above.
+        let act = unsafe { &mut *act };
+        act.pending = Some(trap);
+        // SAFETY: `first_fp` is the thrower's frame pointer.
+        unsafe { traps::record_backtrace(act, first_pc, first_fp) };
+        resume.pc = traps::landing_pad().unwrap_or(0);
+        resume.sp = act.saved_rsp;
+        resume.fp = act.saved_rbp;
+        resume.regs = saved;
+    }
+    RESUME.with(|r| {
+        // SAFETY: this thread's record; the stub reads it right after we return.
+        unsafe { *r.get() = resume };
+        r.get() as *const Resume
+    })
+}
