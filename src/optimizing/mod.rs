@@ -40,6 +40,7 @@ mod control;
 mod env;
 mod guard;
 pub(crate) mod liveness;
+mod memidx;
 mod memory;
 mod simd;
 mod translate;

@@ -5,6 +5,7 @@ pub mod debug;
 pub mod func;
 pub mod instance;
 pub mod linker;
+mod memory_builtins;
 pub mod module;
 pub mod osr;
 pub mod store;
