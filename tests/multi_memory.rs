@@ -167,3 +167,88 @@ fn memory64_bounds_are_checked_in_both_tiers() {
         }
     }
 }
+
+/// The debugger reads and writes memory 1 (`x $mem1 ...`, `set mem $mem1
+/// ...`), memory 0 stays apart, and the program sees the write.
+#[test]
+fn the_debugger_reads_and_writes_memory_1() {
+    use std::time::{Duration, Instant};
+    use wdb::debugger::*;
+    const PROGRAM: &str = r#"(module
+      (memory $m0 1)
+      (memory $m1 1)
+      (data (memory $m0) (i32.const 0) "zero")
+      (data (memory $m1) (i32.const 0) "one!")
+      (func (export "main") (result i32) (i32.load $m1 (i32.const 8))))"#;
+    let s = Session::start(SessionConfig {
+        name: "mm.wat".into(),
+        wasm: PROGRAM.as_bytes().to_vec(),
+        invoke: Some("main".into()),
+        ..SessionConfig::default()
+    })
+    .expect("session starts");
+    let next = |what: &str| -> Event {
+        let until = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < until {
+            match s.recv_timeout(Duration::from_millis(50)) {
+                Some(
+                    e @ (Event::Paused(_)
+                    | Event::Memory { .. }
+                    | Event::Message(_)
+                    | Event::Error(_)
+                    | Event::Ended { .. }),
+                ) => return e,
+                _ => {}
+            }
+        }
+        panic!("timed out waiting for {what}");
+    };
+    assert!(matches!(next("the entry stop"), Event::Paused(_)));
+    let read = |memory: u32, addr: u64, len: u32| {
+        s.send(Command::ReadMemoryAt { memory, addr, len });
+        loop {
+            match next("memory") {
+                Event::Memory { bytes, .. } => return bytes,
+                // A write is followed by a fresh snapshot.
+                Event::Paused(_) => continue,
+                e => panic!("{e:?}"),
+            }
+        }
+    };
+    assert_eq!(read(1, 0, 4), b"one!");
+    assert_eq!(read(0, 0, 4), b"zero");
+    s.send(Command::WriteMemoryAt {
+        memory: 1,
+        addr: 8,
+        bytes: vec![1, 2, 3, 4],
+    });
+    assert!(matches!(next("the write"), Event::Message(m) if m.contains("memory 1")));
+    assert_eq!(read(1, 8, 4), [1, 2, 3, 4]);
+    assert_eq!(read(0, 8, 4), [0; 4], "memory 0 is apart");
+    s.send(Command::ReadMemoryAt {
+        memory: 7,
+        addr: 0,
+        len: 4,
+    });
+    match next("an error") {
+        Event::Error(m) => assert_eq!(m, "the module has no memory 7"),
+        e => panic!("{e:?}"),
+    }
+    s.send(Command::WriteMemoryAt {
+        memory: 1,
+        addr: 65535,
+        bytes: vec![1, 2],
+    });
+    match next("an error") {
+        Event::Error(m) => assert!(m.starts_with("cannot write 2 bytes at 0xffff"), "{m}"),
+        e => panic!("{e:?}"),
+    }
+    s.send(Command::Continue);
+    match next("the end") {
+        Event::Ended {
+            outcome: Outcome::Returned(v),
+            ..
+        } => assert_eq!(v, vec!["67305985".to_string()], "0x04030201"),
+        e => panic!("{e:?}"),
+    }
+}
