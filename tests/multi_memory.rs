@@ -190,15 +190,15 @@ fn the_debugger_reads_and_writes_memory_1() {
     let next = |what: &str| -> Event {
         let until = Instant::now() + Duration::from_secs(60);
         while Instant::now() < until {
-            match s.recv_timeout(Duration::from_millis(50)) {
-                Some(
-                    e @ (Event::Paused(_)
-                    | Event::Memory { .. }
-                    | Event::Message(_)
-                    | Event::Error(_)
-                    | Event::Ended { .. }),
-                ) => return e,
-                _ => {}
+            if let Some(
+                e @ (Event::Paused(_)
+                | Event::Memory { .. }
+                | Event::Message(_)
+                | Event::Error(_)
+                | Event::Ended { .. }),
+            ) = s.recv_timeout(Duration::from_millis(50))
+            {
+                return e;
             }
         }
         panic!("timed out waiting for {what}");
