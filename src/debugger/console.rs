@@ -165,9 +165,27 @@ fn source(request: SourceRequest) -> Parsed {
     Parsed::Engine(Command::Source { frame: 0, request })
 }
 
+/// An optional leading `$memN` (memory N of a multi-memory module, like
+/// gdb's convenience variables); memory 0 without it. Returns the index
+/// and the rest of the arguments.
+fn memory_index(args: &str) -> Result<(u32, &str), String> {
+    let args = args.trim_start();
+    let Some(tail) = args.strip_prefix("$mem") else {
+        return Ok((0, args));
+    };
+    let (n, rest) = tail.split_at(
+        tail.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(tail.len()),
+    );
+    let index = n
+        .parse::<u32>()
+        .map_err(|_| format!("bad memory index `$mem{n}`: use $mem0, $mem1, ..."))?;
+    Ok((index, rest))
+}
+
 fn parse_set(rest: &str) -> Result<Command, String> {
     let usage =
-        "usage: set var LHS = VALUE | set $localN=V | set $globalN=V | set mem ADDR=BYTE[,BYTE...]";
+        "usage: set var LHS = VALUE | set $localN=V | set $globalN=V | set mem [$memN] ADDR=BYTE[,BYTE...]";
     for prefix in ["variable ", "var "] {
         if let Some(assignment) = rest.strip_prefix(prefix) {
             return Ok(Command::Source {
@@ -177,6 +195,7 @@ fn parse_set(rest: &str) -> Result<Command, String> {
         }
     }
     if let Some(m) = rest.strip_prefix("mem") {
+        let (memory, m) = memory_index(m)?;
         let (addr, bytes) = m.split_once('=').ok_or(usage)?;
         let addr = parse_u64(addr).ok_or(usage)?;
         let bytes = bytes
@@ -184,7 +203,14 @@ fn parse_set(rest: &str) -> Result<Command, String> {
             .map(|b| parse_u64(b).filter(|v| *v <= 0xff).map(|v| v as u8))
             .collect::<Option<Vec<u8>>>()
             .ok_or("bytes must be 0..=255, separated by commas")?;
-        return Ok(Command::WriteMemory { addr, bytes });
+        return Ok(match memory {
+            0 => Command::WriteMemory { addr, bytes },
+            memory => Command::WriteMemoryAt {
+                memory,
+                addr,
+                bytes,
+            },
+        });
     }
     let (lhs, rhs) = rest.split_once('=').ok_or(usage)?;
     let lhs = lhs.trim();
@@ -343,18 +369,22 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
         "list" | "l" => no_args(Parsed::Show(View::List)),
         "disas" | "disassemble" => parse_disas(rest).map(Parsed::Show),
         "x" => {
+            let (memory, rest) = memory_index(rest)?;
             let mut it = rest.split_whitespace();
             let addr = it
                 .next()
                 .and_then(parse_u64)
-                .ok_or("usage: x ADDR [LEN] (e.g. x 0x1000 64)")?;
+                .ok_or("usage: x [$memN] ADDR [LEN] (e.g. x 0x1000 64, x $mem1 0x10 16)")?;
             let len = match it.next() {
                 Some(l) => parse_u64(l)
                     .filter(|l| *l > 0 && *l <= 1 << 20)
                     .ok_or("LEN must be 1..=1048576")? as u32,
                 None => 64,
             };
-            Ok(e(C::ReadMemory { addr, len }))
+            Ok(e(match memory {
+                0 => C::ReadMemory { addr, len },
+                memory => C::ReadMemoryAt { memory, addr, len },
+            }))
         }
         "print" | "p" | "output" | "call" => {
             if rest.is_empty() {
@@ -550,6 +580,27 @@ mod tests {
             parse("x 0x10 4").unwrap(),
             Parsed::Engine(Command::ReadMemory { addr: 16, len: 4 })
         );
+        assert_eq!(
+            parse("x $mem1 0x10 4").unwrap(),
+            Parsed::Engine(Command::ReadMemoryAt {
+                memory: 1,
+                addr: 16,
+                len: 4
+            })
+        );
+        assert_eq!(
+            parse("x $mem0 0x10 4").unwrap(),
+            Parsed::Engine(Command::ReadMemory { addr: 16, len: 4 })
+        );
+        assert_eq!(
+            parse("set mem $mem2 0x8=1,2").unwrap(),
+            Parsed::Engine(Command::WriteMemoryAt {
+                memory: 2,
+                addr: 8,
+                bytes: vec![1, 2]
+            })
+        );
+        assert!(parse("x $memx 0x10").is_err());
         assert_eq!(
             parse("set $local1=-3").unwrap(),
             Parsed::Engine(Command::SetLocal {
@@ -815,6 +866,8 @@ impl Console {
                     Command::Restart => Wait::Stop,
                     Command::ReadMemory { .. }
                     | Command::WriteMemory { .. }
+                    | Command::ReadMemoryAt { .. }
+                    | Command::WriteMemoryAt { .. }
                     | Command::SetLocal { .. }
                     | Command::SetGlobal { .. }
                     | Command::Print { .. }

@@ -175,7 +175,12 @@ fn wait_after_end(
                 return true;
             }
             Command::Quit => return false,
-            Command::ReadMemory { addr, len } => read_memory(shared, memory, addr, len),
+            Command::ReadMemory { addr, len }
+            | Command::ReadMemoryAt {
+                memory: 0,
+                addr,
+                len,
+            } => read_memory(shared, memory, addr, len),
             _ => shared.emit(Event::Error(
                 "the program has ended; `restart` runs it again".into(),
             )),
@@ -638,6 +643,30 @@ fn serve(shared: &Shared, ctx: &DebugContext<'_>, snap: &Snapshot, cmd: Command)
             read_memory(shared, ctx.memory(), addr, len);
             false
         }
+        Command::ReadMemoryAt { memory, addr, len } => {
+            match ctx.memory_at(memory) {
+                Some(m) => read_memory(shared, Some(m), addr, len),
+                None => shared.emit(Event::Error(format!("the module has no memory {memory}"))),
+            }
+            false
+        }
+        Command::WriteMemoryAt {
+            memory,
+            addr,
+            bytes,
+        } => match ctx.write_memory_at(memory, addr, &bytes) {
+            Ok(()) => {
+                shared.emit(Event::Message(format!(
+                    "wrote {} byte(s) at {addr:#x} of memory {memory}",
+                    bytes.len()
+                )));
+                true
+            }
+            Err(e) => {
+                shared.emit(Event::Error(e));
+                false
+            }
+        },
         Command::WriteMemory { addr, bytes } => match ctx.write_memory(addr, &bytes) {
             Ok(()) => {
                 shared.emit(Event::Message(format!(

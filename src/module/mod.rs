@@ -21,8 +21,9 @@ use wasmparser::{
 };
 
 /// Wasm 2.0 (with its 128-bit SIMD), relaxed SIMD, tail calls, extended
-/// constant expressions and exception handling (the standard `exnref` form
-/// and the legacy `try`/`catch`/`rethrow`/`delegate` form).
+/// constant expressions, exception handling (the standard `exnref` form
+/// and the legacy `try`/`catch`/`rethrow`/`delegate` form), multiple
+/// memories and 64-bit memories.
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::RELAXED_SIMD
@@ -30,6 +31,8 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::EXCEPTIONS
         | WasmFeatures::LEGACY_EXCEPTIONS
+        | WasmFeatures::MULTI_MEMORY
+        | WasmFeatures::MEMORY64
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -119,6 +122,8 @@ pub struct TableType {
 pub struct MemoryType {
     pub min: u64,
     pub max: Option<u64>,
+    /// A 64-bit memory (memory64): i64 addresses and sizes.
+    pub is64: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -350,6 +355,7 @@ impl ModuleInfo {
             });
             func = Some(fv);
         }
+        refuse_table64(&payload)?;
         self.read_payload(payload).map_err(Error::invalid)?;
         Ok(func)
     }
@@ -419,6 +425,7 @@ impl ModuleInfo {
                             let m = MemoryType {
                                 min: m.initial,
                                 max: m.maximum,
+                                is64: m.memory64,
                             };
                             self.memories.push(m);
                             self.num_imported_memories += 1;
@@ -462,6 +469,7 @@ impl ModuleInfo {
                     self.memories.push(MemoryType {
                         min: m.initial,
                         max: m.maximum,
+                        is64: m.memory64,
                     });
                 }
             }
@@ -615,6 +623,31 @@ fn new_parser() -> Parser {
 pub fn convert_func_type(ft: &wasmparser::FuncType) -> FuncType {
     let conv = |t: &wasmparser::ValType| ValType::from_wasmparser(*t).unwrap_or(ValType::I32);
     FuncType::new(ft.params().iter().map(conv), ft.results().iter().map(conv))
+}
+
+/// Tables with i64 indices (table64, part of memory64) are refused with one
+/// error line: wdb's tables are indexed by i32.
+fn refuse_table64(payload: &Payload<'_>) -> Result<()> {
+    let (at, table64) = match payload {
+        Payload::TableSection(r) => (
+            r.range().start,
+            r.clone().into_iter().any(|t| t.is_ok_and(|t| t.ty.table64)),
+        ),
+        Payload::ImportSection(r) => (
+            r.range().start,
+            r.clone()
+                .into_imports()
+                .any(|i| i.is_ok_and(|i| matches!(i.ty, TypeRef::Table(t) if t.table64))),
+        ),
+        _ => return Ok(()),
+    };
+    if table64 {
+        return Err(Error::Invalid {
+            offset: at as usize,
+            message: "64-bit tables (table64) are not supported".into(),
+        });
+    }
+    Ok(())
 }
 
 fn convert_table_type(t: &wasmparser::TableType) -> TableType {

@@ -139,6 +139,11 @@ impl Translator<'_, '_> {
         self.vmctx_field(VMCTX_MEMORY)
     }
 
+    /// The `VMMemory` of memory `mem` (its address never changes).
+    pub(crate) fn vm_memory_at(&mut self, mem: u32) -> Result<Value, String> {
+        self.vmctx_array_entry(VMCTX_MEMORIES, mem)
+    }
+
     /// The memory base (it never moves; a fixed load, so it is not reloaded
     /// after calls and is hoisted out of loops).
     pub(crate) fn load_memory_base(&mut self) -> Value {
@@ -168,7 +173,8 @@ impl Translator<'_, '_> {
                     sig.params
                         .push(AbiParam::new(self.b.func.dfg.value_type(a)));
                 }
-                sig.returns.push(AbiParam::new(I32));
+                let ret = if b == Builtin::MemoryGrowAt { I64 } else { I32 };
+                sig.returns.push(AbiParam::new(ret));
                 let s = self.b.import_signature(sig);
                 self.builtin_sigs[b as usize] = Some(s);
                 s

@@ -31,8 +31,11 @@ pub(crate) enum Ext {
 impl Translator<'_, '_> {
     /// Pops the index; returns the native address and the static displacement.
     pub(crate) fn heap_address(&mut self, memarg: &MemArg) -> Res<(Value, i32)> {
-        if memarg.target != wasmparser::MemArgTarget::Memory(0) {
-            return Err("multiple memories are not supported".into());
+        let wasmparser::MemArgTarget::Memory(mem) = memarg.target else {
+            return Err("GC array accesses are not supported".into());
+        };
+        if mem != 0 || self.memory_is64(0) {
+            return self.heap_address_at(mem, memarg);
         }
         let base = self.mem_base.ok_or("memory access without a memory")?;
         let index = self.pop();
@@ -93,8 +96,8 @@ impl Translator<'_, '_> {
     }
 
     pub(crate) fn memory_size(&mut self, mem: u32) -> Res {
-        if mem != 0 {
-            return Err("multiple memories are not supported".into());
+        if !self.plain_memory(mem) {
+            return self.memory_size_at(mem);
         }
         let vm = self.vm_memory();
         // The length changes only inside calls (memory.grow), never behind our back.
@@ -107,8 +110,9 @@ impl Translator<'_, '_> {
     }
 
     pub(crate) fn memory_grow(&mut self, mem: u32) -> Res {
-        if mem != 0 {
-            return Err("multiple memories are not supported".into());
+        if !self.plain_memory(mem) {
+            self.memory_grow_at(mem);
+            return Ok(());
         }
         let delta = self.pop();
         let v = self.call_builtin(Builtin::MemoryGrow, &[delta]);
@@ -117,15 +121,16 @@ impl Translator<'_, '_> {
     }
 
     /// Pops three operands (bottom first).
-    fn pop3(&mut self) -> [Value; 3] {
+    pub(crate) fn pop3(&mut self) -> [Value; 3] {
         let c = self.pop();
         let (a, b) = self.pop2();
         [a, b, c]
     }
 
     pub(crate) fn memory_fill(&mut self, mem: u32) -> Res {
-        if mem != 0 {
-            return Err("multiple memories are not supported".into());
+        if !self.plain_memory(mem) {
+            self.memory_fill_at(mem);
+            return Ok(());
         }
         let a = self.pop3();
         self.call_builtin_checked(Builtin::MemoryFill, &a);
@@ -133,8 +138,9 @@ impl Translator<'_, '_> {
     }
 
     pub(crate) fn memory_copy(&mut self, dst: u32, src: u32) -> Res {
-        if dst != 0 || src != 0 {
-            return Err("multiple memories are not supported".into());
+        if !self.plain_memory(dst) || !self.plain_memory(src) {
+            self.memory_copy_at(dst, src);
+            return Ok(());
         }
         let a = self.pop3();
         self.call_builtin_checked(Builtin::MemoryCopy, &a);
@@ -142,8 +148,9 @@ impl Translator<'_, '_> {
     }
 
     pub(crate) fn memory_init(&mut self, seg: u32, mem: u32) -> Res {
-        if mem != 0 {
-            return Err("multiple memories are not supported".into());
+        if !self.plain_memory(mem) {
+            self.memory_init_at(seg, mem);
+            return Ok(());
         }
         let [d, s, n] = self.pop3();
         let seg = self.b.ins().iconst(I32, seg as i64);

@@ -41,6 +41,7 @@ mod env;
 mod exceptions;
 mod guard;
 pub(crate) mod liveness;
+mod memidx;
 mod memory;
 mod osr_entry;
 mod simd;

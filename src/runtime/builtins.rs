@@ -35,15 +35,20 @@ fn make_table() -> [usize; BUILTIN_COUNT] {
     t[Builtin::LazyDebugCompile as usize] = lazy_debug_compile as *const () as usize;
     t[Builtin::Throw as usize] = crate::vm::unwind::throw_stub();
     t[Builtin::ThrowRef as usize] = crate::vm::unwind::throw_ref_stub();
+    use super::memory_builtins as mb;
+    t[Builtin::MemoryGrowAt as usize] = mb::memory_grow_at as *const () as usize;
+    t[Builtin::MemoryFillAt as usize] = mb::memory_fill_at as *const () as usize;
+    t[Builtin::MemoryCopyAt as usize] = mb::memory_copy_at as *const () as usize;
+    t[Builtin::MemoryInitAt as usize] = mb::memory_init_at as *const () as usize;
     t
 }
 
-fn trap(code: TrapCode) -> u32 {
+pub(super) fn trap(code: TrapCode) -> u32 {
     traps::set_pending(Trap::new(code));
     1
 }
 
-fn inst<'a>(vmctx: *mut u8) -> &'a mut InstanceData {
+pub(super) fn inst<'a>(vmctx: *mut u8) -> &'a mut InstanceData {
     instance_of_vmctx(vmctx).expect("builtin called with a VMContext")
 }
 

@@ -443,8 +443,25 @@ impl DebugContext<'_> {
 
     /// Writes `bytes` at `addr` of linear memory 0.
     pub fn write_memory(&self, addr: u64, bytes: &[u8]) -> Result<(), String> {
+        self.write_memory_at(0, addr, bytes)
+    }
+
+    /// Linear memory `index` of the paused instance (multi-memory).
+    pub fn memory_at(&self, index: u32) -> Option<&[u8]> {
+        let inst = self.instance()?;
+        let mem = inst.memory_at(index)?;
+        // SAFETY: the memory is owned by the store and outlives the pause.
+        Some(unsafe { (*mem).data() })
+    }
+
+    /// Writes `bytes` at `addr` of linear memory `index`.
+    pub fn write_memory_at(&self, index: u32, addr: u64, bytes: &[u8]) -> Result<(), String> {
         let inst = self.instance().ok_or("no instance")?;
-        let mem = inst.memory_ptr().ok_or("the module has no linear memory")?;
+        let mem = match inst.memory_at(index) {
+            Some(m) => m,
+            None if index == 0 => return Err("the module has no linear memory".into()),
+            None => return Err(format!("the module has no memory {index}")),
+        };
         // SAFETY: the memory is owned by the store and outlives the pause; the
         // program thread is stopped inside this hook, so nothing else touches it.
         let data = unsafe { (*mem).data_mut() };

@@ -73,6 +73,10 @@ pub(crate) struct InstanceData {
     pub table_objs: Vec<*mut TableObj>,
     pub global_ptrs: Box<[*mut u64]>,
     pub memory: *mut LinearMemory,
+    /// Every memory, by memory index (imported ones first).
+    pub memories: Box<[*mut LinearMemory]>,
+    /// Their `VMMemory` records (`vmctx[VMCTX_MEMORIES]` points here).
+    pub memory_vms: Box<[*const crate::vm::layout::VMMemory]>,
     pub sig_ids: Box<[u32]>,
     /// Each tag's identity (`vm::unwind::TagObj`), by tag index.
     pub tags: Box<[*const crate::vm::unwind::TagObj]>,
@@ -84,6 +88,11 @@ pub(crate) struct InstanceData {
 impl InstanceData {
     pub fn memory_ptr(&self) -> Option<*mut LinearMemory> {
         (!self.memory.is_null()).then_some(self.memory)
+    }
+
+    /// Memory `index` of the instance, if it has one.
+    pub fn memory_at(&self, index: u32) -> Option<*mut LinearMemory> {
+        self.memories.get(index as usize).copied()
     }
 
     pub fn vmctx_ptr(&self) -> *mut u8 {
@@ -217,7 +226,8 @@ impl Instance {
                 }
                 (ImportKind::Memory(mt), Extern::Memory(m)) => {
                     let obj = &store.inner.memories[m.index as usize];
-                    let ok = obj.pages() >= mt.min
+                    let ok = obj.is64() == mt.is64
+                        && obj.pages() >= mt.min
                         && match mt.max {
                             None => true,
                             Some(mx) => obj.declared_max().is_some_and(|om| om <= mx),
@@ -259,7 +269,7 @@ impl Instance {
 
         // Defined memories, tables, globals.
         for mt in &info.memories[info.num_imported_memories as usize..] {
-            let mem = LinearMemory::new(mt.min, mt.max).map_err(|e| Error::Io {
+            let mem = LinearMemory::new_typed(mt.min, mt.max, mt.is64).map_err(|e| Error::Io {
                 context: "cannot reserve linear memory".into(),
                 source: e,
             })?;
@@ -339,6 +349,14 @@ impl Instance {
             memory: memories.first().map_or(std::ptr::null_mut(), |&m| {
                 &mut *store.inner.memories[m as usize] as *mut _
             }),
+            memories: memories
+                .iter()
+                .map(|&m| &mut *store.inner.memories[m as usize] as *mut LinearMemory)
+                .collect(),
+            memory_vms: memories
+                .iter()
+                .map(|&m| store.inner.memories[m as usize].vm_ptr())
+                .collect(),
             sig_ids: module.inner.sig_ids.clone().into_boxed_slice(),
             tags: tags
                 .iter()
@@ -365,6 +383,7 @@ impl Instance {
                 unsafe { (*m).vm_ptr() as usize }
             }),
         );
+        put(VMCTX_MEMORIES, data.memory_vms.as_ptr() as usize);
         put(VMCTX_FUNCREFS, data.funcref_ptrs.as_ptr() as usize);
         put(VMCTX_GLOBALS, data.global_ptrs.as_ptr() as usize);
         put(VMCTX_TABLES, data.table_ptrs.as_ptr() as usize);
@@ -441,14 +460,18 @@ impl Instance {
             }
         }
         for (i, seg) in info.data.iter().enumerate() {
-            if let SegmentMode::Active { offset, .. } = &seg.mode {
-                let off = data.const_value(offset) as u32 as usize;
-                let bytes = &info.bytes[seg.range.clone()];
-                let Some(mem) = data.memory_ptr() else {
+            if let SegmentMode::Active { index: m, offset } = &seg.mode {
+                let Some(mem) = data.memory_at(*m) else {
                     return Err(Error::Internal("data segment without memory".into()));
                 };
                 // SAFETY: store-owned memory; no other borrow of it is live.
                 let mem = unsafe { &mut *mem };
+                let off = data.const_value(offset) as u64;
+                let off = if mem.is64() { off } else { off as u32 as u64 };
+                let Ok(off) = usize::try_from(off) else {
+                    return Err(Trap::new(TrapCode::MemoryOutOfBounds).into());
+                };
+                let bytes = &info.bytes[seg.range.clone()];
                 if off
                     .checked_add(bytes.len())
                     .is_none_or(|end| end > mem.byte_len())

@@ -6,6 +6,7 @@ pub mod exceptions;
 pub mod func;
 pub mod instance;
 pub mod linker;
+mod memory_builtins;
 pub mod module;
 pub mod osr;
 pub mod osr_return;

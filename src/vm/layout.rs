@@ -116,8 +116,11 @@ pub const VMCTX_SIG_IDS: i32 = 64;
 pub const VMCTX_CALLS: i32 = 72;
 /// `*const *const vm::unwind::TagObj`: each tag's identity, by tag index.
 pub const VMCTX_TAGS: i32 = 80;
+/// `*const *const VMMemory`, indexed by memory index (imported memories
+/// first; memory 0 is also at `VMCTX_MEMORY`).
+pub const VMCTX_MEMORIES: i32 = 88;
 /// Size of the fixed header.
-pub const VMCTX_HEADER_SIZE: i32 = 88;
+pub const VMCTX_HEADER_SIZE: i32 = 96;
 /// After the header: one debug byte per function (non-zero = debug code of
 /// that function calls the debug hook at every instruction).
 pub const VMCTX_DEBUG_FLAGS: i32 = VMCTX_HEADER_SIZE;
@@ -170,9 +173,21 @@ pub enum Builtin {
     Throw,
     /// `(vmctx, exnref) -> !`: throws `exnref` again (null traps).
     ThrowRef,
+    /// The memory builtins for any memory (multi-memory, memory64); the ones
+    /// above serve memory 0 when it is a 32-bit memory. Addresses and lengths
+    /// are passed as u64; for a 32-bit memory only their low 32 bits count.
+    /// `(vmctx, mem, delta) -> u64` old size in pages, or -1 (u32::MAX for
+    /// a 32-bit memory, u64::MAX for a 64-bit one).
+    MemoryGrowAt,
+    /// `(vmctx, mem, dst, val, len) -> u32`
+    MemoryFillAt,
+    /// `(vmctx, dst_mem, src_mem, dst, src, len) -> u32`
+    MemoryCopyAt,
+    /// `(vmctx, mem, seg, dst, src, len) -> u32`
+    MemoryInitAt,
 }
 
-pub const BUILTIN_COUNT: usize = 17;
+pub const BUILTIN_COUNT: usize = 21;
 
 /// Kinds for [`Builtin::FloatToInt`]: bit 0 = source f64, bit 1 = result i64,
 /// bit 2 = unsigned, bit 3 = saturating.

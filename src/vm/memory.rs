@@ -6,6 +6,11 @@
 //! index plus a 32-bit static offset plus an 8-byte access lies inside the
 //! reservation, so an access past the accessible prefix faults in the guard
 //! region and becomes a wasm trap. Compiled code therefore needs no bounds checks.
+//!
+//! A 64-bit memory (memory64) is different: its index space is far larger than
+//! any reservation, so compiled code checks `index + offset + width <= length`
+//! explicitly. Its reservation is its maximum size (capped at
+//! [`MAX_RESERVATION64`]), without a guard region; the base never moves either.
 
 use super::layout::VMMemory;
 use memmap2::{MmapMut, MmapOptions};
@@ -17,6 +22,10 @@ pub const MAX_PAGES: u64 = 65536;
 /// index (< 4 GiB) + static offset (< 4 GiB) + access width (≤ 8 bytes)
 /// stays below this, so the reservation covers everything code can touch.
 pub const RESERVATION: usize = (8 << 30) + (64 << 10);
+/// The largest reservation of a 64-bit memory (64 GiB): a memory64 declared
+/// larger (or without a maximum) cannot grow past this (`memory.grow` returns
+/// -1, which the spec allows).
+pub const MAX_RESERVATION64: u64 = 64 << 30;
 
 pub struct LinearMemory {
     reservation: MmapMut,
@@ -24,6 +33,7 @@ pub struct LinearMemory {
     pages: u64,
     max_pages: u64,
     declared_max: Option<u64>,
+    is64: bool,
 }
 
 // SAFETY: the raw base pointer refers to the reservation owned by this value;
@@ -31,22 +41,42 @@ pub struct LinearMemory {
 unsafe impl Send for LinearMemory {}
 
 impl LinearMemory {
+    /// A 32-bit memory.
     pub fn new(initial_pages: u64, max_pages: Option<u64>) -> std::io::Result<LinearMemory> {
+        Self::new_typed(initial_pages, max_pages, false)
+    }
+
+    /// A 32-bit memory, or a 64-bit one when `is64`.
+    pub fn new_typed(
+        initial_pages: u64,
+        max_pages: Option<u64>,
+        is64: bool,
+    ) -> std::io::Result<LinearMemory> {
         let declared_max = max_pages;
-        let max_pages = max_pages.unwrap_or(MAX_PAGES).min(MAX_PAGES);
+        let limit = if is64 {
+            MAX_RESERVATION64 / WASM_PAGE_SIZE
+        } else {
+            MAX_PAGES
+        };
+        let max_pages = max_pages.unwrap_or(limit).min(limit);
         if initial_pages > max_pages {
             return Err(std::io::Error::other(
                 "initial memory size exceeds its maximum",
             ));
         }
+        let reservation_len = if is64 {
+            (max_pages.max(1) * WASM_PAGE_SIZE) as usize
+        } else {
+            RESERVATION
+        };
         let mut reservation = MmapOptions::new()
-            .len(RESERVATION)
+            .len(reservation_len)
             .no_reserve_swap()
             .map_anon()?;
         let base = reservation.as_mut_ptr();
         // SAFETY: `base..base+RESERVATION` is the mapping we own; making it
         // inaccessible does not invalidate any Rust reference (none exist yet).
-        let rc = unsafe { libc::mprotect(base.cast(), RESERVATION, libc::PROT_NONE) };
+        let rc = unsafe { libc::mprotect(base.cast(), reservation_len, libc::PROT_NONE) };
         if rc != 0 {
             return Err(std::io::Error::last_os_error());
         }
@@ -60,6 +90,7 @@ impl LinearMemory {
             pages: 0,
             max_pages,
             declared_max,
+            is64,
         };
         if initial_pages > 0 && mem.grow(initial_pages).is_none() {
             return Err(std::io::Error::other("cannot commit initial memory"));
@@ -80,8 +111,10 @@ impl LinearMemory {
         }
         let start = (old * WASM_PAGE_SIZE) as usize;
         let len = (delta * WASM_PAGE_SIZE) as usize;
-        // SAFETY: `[start, start+len)` lies inside the reservation (new ≤ 65536
-        // pages = 4 GiB < RESERVATION); making it read-write exposes fresh zero pages.
+        // SAFETY: `[start, start+len)` lies inside the reservation (new ≤
+        // max_pages, and the reservation holds max_pages pages: 65536 pages =
+        // 4 GiB < RESERVATION for a 32-bit memory); making it read-write
+        // exposes fresh zero pages.
         let rc = unsafe {
             libc::mprotect(
                 self.vm.base.add(start).cast(),
@@ -97,6 +130,11 @@ impl LinearMemory {
             .length
             .store((new * WASM_PAGE_SIZE) as usize, Ordering::Release);
         Some(old)
+    }
+
+    /// A 64-bit memory (i64 addresses, explicit bounds checks)?
+    pub fn is64(&self) -> bool {
+        self.is64
     }
 
     pub fn pages(&self) -> u64 {
@@ -130,16 +168,11 @@ impl LinearMemory {
         // SAFETY: as in `data`, and `&mut self` gives exclusive access.
         unsafe { std::slice::from_raw_parts_mut(self.vm.base, self.byte_len()) }
     }
-
-    #[allow(dead_code)]
-    fn reservation_len(&self) -> usize {
-        self.reservation.len()
-    }
 }
 
 impl Drop for LinearMemory {
     fn drop(&mut self) {
         // Watchpoints inside this memory go with it (their pages are unmapped).
-        super::watch::forget_range(self.vm.base, RESERVATION);
+        super::watch::forget_range(self.vm.base, self.reservation.len());
     }
 }

@@ -10,6 +10,7 @@
 
 mod control;
 mod exceptions;
+mod memidx;
 mod numeric;
 mod simd;
 mod tailcall;
@@ -814,6 +815,17 @@ impl<'a> CodeGen<'a> {
             O::I32Store8 { memarg } | O::I64Store8 { memarg } => self.store(memarg, 1),
             O::I32Store16 { memarg } | O::I64Store16 { memarg } => self.store(memarg, 2),
             O::I64Store32 { memarg } => self.store(memarg, 4),
+            O::MemorySize { mem } if !self.plain_memory(mem) => self.memory_size_at(mem),
+            O::MemoryGrow { mem } if !self.plain_memory(mem) => self.memory_grow_at(mem),
+            O::MemoryFill { mem } if !self.plain_memory(mem) => self.memory_fill_at(mem),
+            O::MemoryCopy { dst_mem, src_mem }
+                if !self.plain_memory(dst_mem) || !self.plain_memory(src_mem) =>
+            {
+                self.memory_copy_at(dst_mem, src_mem)
+            }
+            O::MemoryInit { data_index, mem } if !self.plain_memory(mem) => {
+                self.memory_init_at(data_index, mem)
+            }
             O::MemorySize { .. } => {
                 let r = self.stack.alloc_gpr(&mut self.masm);
                 self.masm.memory_size(r);
@@ -1294,6 +1306,9 @@ impl<'a> CodeGen<'a> {
     /// The register may be the local cache's (read it only; release it with
     /// `free_gpr`).
     fn address(&mut self, memarg: MemArg) -> (Gpr, i32) {
+        if memarg.target != wasmparser::MemArgTarget::Memory(0) || self.memory_is64(0) {
+            return self.address_at(memarg);
+        }
         if memarg.offset <= i32::MAX as u64 {
             let p = self.pop();
             let a = self.stack.use_gpr(&mut self.masm, p);

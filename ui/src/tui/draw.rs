@@ -714,11 +714,11 @@ pub fn memory_row_bytes(width: usize) -> u64 {
 }
 
 fn draw_memory(f: &mut Frame, app: &App, slot: &Slot) {
-    let extra = app
-        .memory
-        .addr
-        .map(|a| format!("— {a:#x}"))
-        .unwrap_or_default();
+    let extra = match (app.memory.addr, app.memory.memory) {
+        (Some(a), 0) => format!("— {a:#x}"),
+        (Some(a), m) => format!("— $mem{m} {a:#x}"),
+        (None, _) => String::new(),
+    };
     let block = pane_block(app, slot, extra);
     let inner = block.inner(slot.rect);
     f.render_widget(block, slot.rect);

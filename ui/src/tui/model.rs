@@ -175,6 +175,8 @@ pub struct CodeView {
 
 #[derive(Debug, Default)]
 pub struct MemoryView {
+    /// Which linear memory is shown (`:x $memN ADDR` picks it; 0 by default).
+    pub memory: u32,
     /// First address shown.
     pub addr: Option<u64>,
     /// What the last `Event::Memory` brought.

@@ -689,6 +689,28 @@ fn enter_follows_a_value_into_memory_and_x_toggles_hex() {
             }
         })
     );
+    // `:x $mem1 ADDR` shows memory 1; moving keeps reading memory 1.
+    app.run_command("x $mem1 0x20 16");
+    assert!(matches!(
+        sent(&shared).last(),
+        Some(Command::ReadMemoryAt {
+            memory: 1,
+            addr: 0x20,
+            len: 16
+        })
+    ));
+    app.handle_event(Event::Memory {
+        addr: 0x20,
+        bytes: b"second memory!!!".repeat(8),
+    });
+    let (s, _) = render(&app, 120, 40);
+    assert!(s.contains("$mem1 0x20"), "the title names the memory:\n{s}");
+    app.handle_key(key(KeyCode::Down));
+    assert!(matches!(
+        sent(&shared).last(),
+        Some(Command::ReadMemoryAt { memory: 1, .. })
+    ));
+    app.run_command("x 0x1000 16");
     app.handle_key(key(KeyCode::Char('x')));
     let (s, _) = render(&app, 120, 40);
     assert!(s.contains("0xbde31"), "777777 in hex:\n{s}");

@@ -110,7 +110,10 @@ impl App {
             return;
         }
         self.memory.pending = Some((addr, len));
-        self.send(Command::ReadMemory { addr, len });
+        self.send(match self.memory.memory {
+            0 => Command::ReadMemory { addr, len },
+            memory => Command::ReadMemoryAt { memory, addr, len },
+        });
     }
 
     fn memory_goto(&mut self, addr: u64) {
@@ -297,9 +300,17 @@ impl App {
                 }
                 Command::ReadMemory { addr, len } => {
                     self.focus(Pane::Memory);
+                    self.memory.memory = 0;
                     self.memory.addr = Some(addr);
                     self.memory.pending = Some((addr, len));
                     self.send(Command::ReadMemory { addr, len });
+                }
+                Command::ReadMemoryAt { memory, addr, len } => {
+                    self.focus(Pane::Memory);
+                    self.memory.memory = memory;
+                    self.memory.addr = Some(addr);
+                    self.memory.pending = Some((addr, len));
+                    self.send(Command::ReadMemoryAt { memory, addr, len });
                 }
                 cmd => self.send(cmd),
             },
