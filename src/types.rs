@@ -29,15 +29,23 @@ impl ValType {
             W::F32 => ValType::F32,
             W::F64 => ValType::F64,
             W::V128 => ValType::V128,
-            W::Ref(r) => {
-                if r.is_func_ref() {
+            // Typed function references (`(ref null? $t)`, `(ref func)`,
+            // `nofunc`) are funcrefs at run time; validation and linking
+            // keep the exact type (see `crate::module::reftype`).
+            W::Ref(r) => match r.heap_type() {
+                wasmparser::HeapType::Concrete(_) | wasmparser::HeapType::Exact(_) => {
                     ValType::FuncRef
-                } else if r.is_extern_ref() {
-                    ValType::ExternRef
-                } else {
-                    return None;
                 }
-            }
+                wasmparser::HeapType::Abstract { shared: false, ty } => {
+                    use wasmparser::AbstractHeapType as A;
+                    match ty {
+                        A::Func | A::NoFunc => ValType::FuncRef,
+                        A::Extern | A::NoExtern => ValType::ExternRef,
+                        _ => return None,
+                    }
+                }
+                wasmparser::HeapType::Abstract { .. } => return None,
+            },
         })
     }
 

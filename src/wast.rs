@@ -450,6 +450,8 @@ fn trap_matches(code: TrapCode, message: &str) -> bool {
         &[BadSignature]
     } else if m.starts_with("out of bounds table") {
         &[TableOutOfBounds]
+    } else if m.starts_with("null function reference") || m.starts_with("null reference") {
+        &[NullReference]
     } else if m.starts_with("call stack exhausted") {
         &[StackOverflow]
     } else {

@@ -20,13 +20,14 @@ use wasmparser::{
     ValidatorResources, WasmFeatures,
 };
 
-/// Wasm 2.0 (with its 128-bit SIMD), relaxed SIMD, tail calls and extended
-/// constant expressions.
+/// Wasm 2.0 (with its 128-bit SIMD), relaxed SIMD, tail calls, extended
+/// constant expressions and typed function references.
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::TAIL_CALL
         | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::FUNCTION_REFERENCES
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -197,6 +198,9 @@ pub struct ModuleInfo {
     pub num_imported_globals: u32,
     /// Initialisers of defined globals.
     pub global_inits: Vec<ConstExpr>,
+    /// Initialisers of defined tables that have one (function references),
+    /// by table index.
+    pub table_inits: Vec<(u32, ConstExpr)>,
     pub exports: Vec<Export>,
     pub start: Option<u32>,
     pub elems: Vec<ElemSegment>,
@@ -293,6 +297,7 @@ impl ModuleInfo {
             globals: Vec::new(),
             num_imported_globals: 0,
             global_inits: Vec::new(),
+            table_inits: Vec::new(),
             exports: Vec::new(),
             start: None,
             elems: Vec::new(),
@@ -361,6 +366,7 @@ impl ModuleInfo {
             globals: self.globals.clone(),
             num_imported_globals: self.num_imported_globals,
             global_inits: self.global_inits.clone(),
+            table_inits: self.table_inits.clone(),
             exports: self.exports.clone(),
             start: self.start,
             elems: self.elems.clone(),
@@ -434,8 +440,11 @@ impl ModuleInfo {
             Payload::TableSection(r) => {
                 for t in r {
                     let t = t?;
+                    if let wasmparser::TableInit::Expr(e) = &t.init {
+                        let index = self.tables.len() as u32;
+                        self.table_inits.push((index, convert_const_expr(e)?));
+                    }
                     self.tables.push(convert_table_type(&t.ty));
-                    // Tables with an explicit initialiser (function-references) are rejected by validation.
                 }
             }
             Payload::MemorySection(r) => {
@@ -497,11 +506,8 @@ impl ModuleInfo {
                             (ValType::FuncRef, items)
                         }
                         wasmparser::ElementItems::Expressions(rt, es) => {
-                            let ty = if rt.is_extern_ref() {
-                                ValType::ExternRef
-                            } else {
-                                ValType::FuncRef
-                            };
+                            let ty = ValType::from_wasmparser(wasmparser::ValType::Ref(rt))
+                                .unwrap_or(ValType::FuncRef);
                             let mut items = Vec::new();
                             for ex in es {
                                 items.push(ElemItem::Expr(convert_const_expr(&ex?)?));
@@ -594,11 +600,8 @@ pub fn convert_func_type(ft: &wasmparser::FuncType) -> FuncType {
 }
 
 fn convert_table_type(t: &wasmparser::TableType) -> TableType {
-    let elem = if t.element_type.is_extern_ref() {
-        ValType::ExternRef
-    } else {
-        ValType::FuncRef
-    };
+    let elem = ValType::from_wasmparser(wasmparser::ValType::Ref(t.element_type))
+        .unwrap_or(ValType::FuncRef);
     TableType {
         elem,
         min: t.initial,
@@ -632,7 +635,8 @@ fn convert_const_expr(e: &wasmparser::ConstExpr<'_>) -> wasmparser::Result<Const
             if matches!(
                 hty,
                 wasmparser::HeapType::Abstract {
-                    ty: wasmparser::AbstractHeapType::Extern,
+                    ty: wasmparser::AbstractHeapType::Extern
+                        | wasmparser::AbstractHeapType::NoExtern,
                     ..
                 }
             ) {

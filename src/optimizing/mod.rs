@@ -38,6 +38,7 @@
 
 mod control;
 mod env;
+mod funcref;
 mod guard;
 pub(crate) mod liveness;
 mod memory;

@@ -348,6 +348,13 @@ impl Instance {
             // SAFETY: store-owned 16-byte global cell.
             unsafe { *(data.global_ptrs[g] as *mut u128) = v };
         }
+        // Defined tables with an initialiser start filled with its value.
+        for (t, init) in &info.table_inits {
+            let v = data.const_value(init) as u64;
+            // SAFETY: store-owned table, not borrowed elsewhere here.
+            let table = unsafe { &mut *data.table_objs[*t as usize] };
+            table.elements_mut().fill(v);
+        }
 
         // Exports.
         for e in &info.exports {
