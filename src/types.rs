@@ -101,6 +101,10 @@ impl fmt::Display for ValType {
 pub struct FuncType {
     params: Arc<[ValType]>,
     results: Arc<[ValType]>,
+    /// The canonical id of the exact type when it mentions typed function
+    /// references (see `crate::module::reftype`), which the value types
+    /// alone do not tell apart.
+    exact: Option<u32>,
 }
 
 impl FuncType {
@@ -111,7 +115,14 @@ impl FuncType {
         FuncType {
             params: params.into_iter().collect(),
             results: results.into_iter().collect(),
+            exact: None,
         }
+    }
+
+    /// This type with the canonical id of its exact form.
+    pub fn with_exact_id(mut self, id: u32) -> FuncType {
+        self.exact = Some(id);
+        self
     }
 
     pub fn params(&self) -> &[ValType] {

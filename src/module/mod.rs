@@ -3,6 +3,7 @@
 //! segments, names, custom sections, function body ranges).
 
 mod body;
+pub mod reftype;
 mod stream;
 mod vector_use;
 
@@ -107,6 +108,8 @@ pub struct Import {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableType {
     pub elem: ValType,
+    /// The exact element type when it is not plain `funcref`/`externref`.
+    pub rt: Option<reftype::RefType>,
     pub min: u64,
     pub max: Option<u64>,
 }
@@ -121,6 +124,26 @@ pub struct MemoryType {
 pub struct GlobalType {
     pub ty: ValType,
     pub mutable: bool,
+    /// The exact reference type when it is not plain `funcref`/`externref`.
+    pub rt: Option<reftype::RefType>,
+}
+
+impl GlobalType {
+    /// Whether an export of type `self` can be imported as `import`:
+    /// immutable globals are covariant, mutable ones invariant.
+    pub fn matches(&self, import: &GlobalType) -> bool {
+        if self.ty != import.ty || self.mutable != import.mutable {
+            return false;
+        }
+        match (
+            reftype::RefType::of(self.ty, self.rt),
+            reftype::RefType::of(import.ty, import.rt),
+        ) {
+            (Some(a), Some(b)) if self.mutable => a == b,
+            (Some(a), Some(b)) => a.is_subtype_of(b),
+            _ => true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +209,8 @@ pub struct ModuleInfo {
     pub id: u64,
     pub bytes: Vec<u8>,
     pub types: Vec<FuncType>,
+    /// Canonical id of every type (see [`reftype`]).
+    pub type_ids: Vec<u32>,
     pub imports: Vec<Import>,
     /// Type index of every function (imported ones first).
     pub funcs: Vec<u32>,
@@ -287,6 +312,7 @@ impl ModuleInfo {
             id: NEXT_MODULE_ID.fetch_add(1, Ordering::Relaxed),
             bytes: Vec::new(),
             types: Vec::new(),
+            type_ids: Vec::new(),
             imports: Vec::new(),
             funcs: Vec::new(),
             num_imported_funcs: 0,
@@ -356,6 +382,7 @@ impl ModuleInfo {
             id: self.id,
             bytes: Vec::new(),
             types: self.types.clone(),
+            type_ids: self.type_ids.clone(),
             imports: self.imports.clone(),
             funcs: self.funcs.clone(),
             num_imported_funcs: self.num_imported_funcs,
@@ -390,7 +417,14 @@ impl ModuleInfo {
             Payload::TypeSection(r) => {
                 for ft in r.into_iter_err_on_gc_types() {
                     let ft = ft?;
-                    self.types.push(convert_func_type(&ft));
+                    let index = self.types.len() as u32;
+                    let (id, typed) = reftype::func_type_id(&ft, index, &self.type_ids);
+                    self.type_ids.push(id);
+                    let mut t = convert_func_type(&ft);
+                    if typed {
+                        t = t.with_exact_id(id);
+                    }
+                    self.types.push(t);
                 }
             }
             Payload::ImportSection(r) => {
@@ -403,7 +437,7 @@ impl ModuleInfo {
                             ImportKind::Func(t)
                         }
                         TypeRef::Table(t) => {
-                            let t = convert_table_type(&t);
+                            let t = convert_table_type(&t, &self.type_ids);
                             self.tables.push(t);
                             self.num_imported_tables += 1;
                             ImportKind::Table(t)
@@ -418,7 +452,7 @@ impl ModuleInfo {
                             ImportKind::Memory(m)
                         }
                         TypeRef::Global(g) => {
-                            let g = convert_global_type(&g);
+                            let g = convert_global_type(&g, &self.type_ids);
                             self.globals.push(g);
                             self.num_imported_globals += 1;
                             ImportKind::Global(g)
@@ -444,7 +478,7 @@ impl ModuleInfo {
                         let index = self.tables.len() as u32;
                         self.table_inits.push((index, convert_const_expr(e)?));
                     }
-                    self.tables.push(convert_table_type(&t.ty));
+                    self.tables.push(convert_table_type(&t.ty, &self.type_ids));
                 }
             }
             Payload::MemorySection(r) => {
@@ -459,7 +493,7 @@ impl ModuleInfo {
             Payload::GlobalSection(r) => {
                 for g in r {
                     let g = g?;
-                    self.globals.push(convert_global_type(&g.ty));
+                    self.globals.push(convert_global_type(&g.ty, &self.type_ids));
                     self.global_inits.push(convert_const_expr(&g.init_expr)?);
                 }
             }
@@ -599,18 +633,20 @@ pub fn convert_func_type(ft: &wasmparser::FuncType) -> FuncType {
     FuncType::new(ft.params().iter().map(conv), ft.results().iter().map(conv))
 }
 
-fn convert_table_type(t: &wasmparser::TableType) -> TableType {
+fn convert_table_type(t: &wasmparser::TableType, ids: &[u32]) -> TableType {
     let elem = ValType::from_wasmparser(wasmparser::ValType::Ref(t.element_type))
         .unwrap_or(ValType::FuncRef);
     TableType {
         elem,
+        rt: reftype::exact(wasmparser::ValType::Ref(t.element_type), ids),
         min: t.initial,
         max: t.maximum,
     }
 }
 
-fn convert_global_type(g: &wasmparser::GlobalType) -> GlobalType {
+fn convert_global_type(g: &wasmparser::GlobalType, ids: &[u32]) -> GlobalType {
     GlobalType {
+        rt: reftype::exact(g.content_type, ids),
         ty: ValType::from_wasmparser(g.content_type).unwrap_or(ValType::I32),
         mutable: g.mutable,
     }
