@@ -29,6 +29,10 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::TAIL_CALL
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::FUNCTION_REFERENCES
+        // Recursion groups of function types, and `global.get` of defined
+        // globals in constant expressions, come with GC in the validator;
+        // GC types themselves are refused (see `reftype`).
+        | WasmFeatures::GC
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -370,6 +374,11 @@ impl ModuleInfo {
             });
             func = Some(fv);
         }
+        self.refuse_gc(&payload)?;
+        if let Payload::TypeSection(r) = payload {
+            self.read_types(r)?;
+            return Ok(func);
+        }
         self.read_payload(payload).map_err(Error::invalid)?;
         Ok(func)
     }
@@ -414,19 +423,6 @@ impl ModuleInfo {
 
     fn read_payload(&mut self, payload: Payload<'_>) -> wasmparser::Result<()> {
         match payload {
-            Payload::TypeSection(r) => {
-                for ft in r.into_iter_err_on_gc_types() {
-                    let ft = ft?;
-                    let index = self.types.len() as u32;
-                    let (id, typed) = reftype::func_type_id(&ft, index, &self.type_ids);
-                    self.type_ids.push(id);
-                    let mut t = convert_func_type(&ft);
-                    if typed {
-                        t = t.with_exact_id(id);
-                    }
-                    self.types.push(t);
-                }
-            }
             Payload::ImportSection(r) => {
                 for imp in r.into_imports() {
                     let imp = imp?;

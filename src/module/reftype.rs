@@ -8,6 +8,8 @@
 //! That is the spec's type equivalence for function types in singleton
 //! recursion groups.
 
+use super::ModuleInfo;
+use crate::error::{Error, Result};
 use crate::types::ValType;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -104,40 +106,136 @@ pub fn exact(t: wasmparser::ValType, ids: &[u32]) -> Option<RefType> {
     (r != plain).then_some(r)
 }
 
-/// The canonical id of function type `ft`, defined as type `index` of its
-/// module, and whether it mentions exact reference types.
-pub fn func_type_id(ft: &wasmparser::FuncType, index: u32, ids: &[u32]) -> (u32, bool) {
-    let mut typed = false;
-    let mut key = String::from("func");
-    for (sep, list) in [("(", ft.params()), (")->(", ft.results())] {
-        key.push_str(sep);
-        for &t in list {
-            key.push(' ');
-            match t {
-                wasmparser::ValType::Ref(rt) => {
-                    let self_ref = matches!(
-                        rt.heap_type(),
-                        wasmparser::HeapType::Concrete(i) | wasmparser::HeapType::Exact(i)
-                            if i.as_module_index() >= Some(index)
-                    );
-                    if self_ref {
-                        typed = true;
-                        key.push_str(if rt.is_nullable() {
-                            "(ref null self)"
-                        } else {
-                            "(ref self)"
-                        });
-                    } else if let Some(r) = exact(t, ids) {
-                        typed = true;
-                        key.push_str(&format!("{r:?}"));
-                    } else {
-                        key.push_str(&format!("{t:?}"));
+/// Canonical ids of the function types of one recursion group whose first
+/// type is module type `first` (`ids`: the module's earlier types), each
+/// with whether it needs its own signature id (it mentions exact reference
+/// types, is not final, or shares a group). Two types are the same when
+/// their groups are the same and they sit at the same place in them.
+pub fn rec_group(types: &[(wasmparser::FuncType, bool)], first: u32, ids: &[u32]) -> Vec<(u32, bool)> {
+    let mut key = String::from("rec[");
+    let mut typed = vec![types.len() > 1; types.len()];
+    for (k, (ft, is_final)) in types.iter().enumerate() {
+        typed[k] |= !is_final;
+        key.push_str(if *is_final { " (func" } else { " (sub func" });
+        for (sep, list) in [(" (", ft.params()), (") -> (", ft.results())] {
+            key.push_str(sep);
+            for &t in list {
+                key.push(' ');
+                let inner = match t {
+                    wasmparser::ValType::Ref(rt) => match rt.heap_type() {
+                        wasmparser::HeapType::Concrete(i) | wasmparser::HeapType::Exact(i) => {
+                            i.as_module_index().filter(|&i| i >= first)
+                        }
+                        _ => None,
                     }
+                    .map(|i| (rt.is_nullable(), i - first)),
+                    _ => None,
+                };
+                if let Some((nullable, i)) = inner {
+                    typed[k] = true;
+                    key.push_str(&format!("(ref {} rec.{i})", if nullable { "null" } else { "" }));
+                } else if let Some(r) = exact(t, ids) {
+                    typed[k] = true;
+                    key.push_str(&format!("{r:?}"));
+                } else {
+                    key.push_str(&format!("{t:?}"));
                 }
-                _ => key.push_str(&format!("{t:?}")),
             }
         }
+        key.push_str("))");
     }
-    key.push(')');
-    (canonical_id(key), typed)
+    key.push(']');
+    (0..types.len())
+        .map(|k| (canonical_id(format!("{key}.{k}")), typed[k]))
+        .collect()
+}
+
+/// Whether value type `t` is one wdb runs (no GC reference types).
+fn supported(t: wasmparser::ValType) -> bool {
+    ValType::from_wasmparser(t).is_some()
+}
+
+fn needs_gc(offset: usize, what: &str) -> Error {
+    Error::Invalid {
+        offset,
+        message: format!("{what} needs the GC proposal, which wdb does not run"),
+    }
+}
+
+impl ModuleInfo {
+    /// Reads a (validated) type section: function types only, in recursion
+    /// groups, without declared supertypes.
+    pub(super) fn read_types(&mut self, r: wasmparser::TypeSectionReader<'_>) -> Result<()> {
+        for group in r.into_iter_with_offsets() {
+            let (offset, group) = group.map_err(Error::invalid)?;
+            let offset = offset as usize;
+            let first = self.types.len() as u32;
+            let mut fts = Vec::new();
+            for st in group.into_types() {
+                if !st.supertype_idxs.is_empty() {
+                    return Err(needs_gc(offset, "a declared supertype"));
+                }
+                let wasmparser::CompositeInnerType::Func(ft) = st.composite_type.inner else {
+                    return Err(needs_gc(offset, "a struct or array type"));
+                };
+                if !ft.params().iter().chain(ft.results()).all(|&t| supported(t)) {
+                    return Err(needs_gc(offset, "a GC reference type"));
+                }
+                fts.push((ft, st.is_final));
+            }
+            let ids = rec_group(&fts, first, &self.type_ids);
+            for ((ft, _), (id, typed)) in fts.iter().zip(ids) {
+                self.type_ids.push(id);
+                let mut t = super::convert_func_type(ft);
+                if typed {
+                    t = t.with_exact_id(id);
+                }
+                self.types.push(t);
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses GC reference types in imports, tables, globals and element
+    /// segments (validation admits them).
+    pub(super) fn refuse_gc(&self, payload: &wasmparser::Payload<'_>) -> Result<()> {
+        use wasmparser::{Payload as P, TypeRef};
+        let ref_ok = |rt: wasmparser::RefType| supported(wasmparser::ValType::Ref(rt));
+        let check = |ok: bool, offset: u64| if ok { Ok(()) } else { Err(needs_gc(offset as usize, "a GC reference type")) };
+        match payload {
+            P::ImportSection(r) => {
+                for imp in r.clone().into_imports_with_offsets() {
+                    let (offset, imp) = imp.map_err(Error::invalid)?;
+                    let ok = match imp.ty {
+                        TypeRef::Global(g) => supported(g.content_type),
+                        TypeRef::Table(t) => ref_ok(t.element_type),
+                        _ => true,
+                    };
+                    check(ok, offset)?;
+                }
+            }
+            P::TableSection(r) => {
+                for t in r.clone().into_iter_with_offsets() {
+                    let (offset, t) = t.map_err(Error::invalid)?;
+                    check(ref_ok(t.ty.element_type), offset)?;
+                }
+            }
+            P::GlobalSection(r) => {
+                for g in r.clone().into_iter_with_offsets() {
+                    let (offset, g) = g.map_err(Error::invalid)?;
+                    check(supported(g.ty.content_type), offset)?;
+                }
+            }
+            P::ElementSection(r) => {
+                for e in r.clone().into_iter_with_offsets() {
+                    let (offset, e) = e.map_err(Error::invalid)?;
+                    if let wasmparser::ElementItems::Expressions(rt, _) = e.items {
+                        check(ref_ok(rt), offset)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
