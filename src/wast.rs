@@ -485,11 +485,15 @@ pub fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) -> Result
         ("global_f64", F64, Val::F64(666.6f64.to_bits())),
     ];
     for (name, ty, v) in globals {
-        let g = Global::new(store, GlobalType {
+        let g = Global::new(
+            store,
+            GlobalType {
                 ty,
                 mutable: false,
                 rt: None,
-            }, v)?;
+            },
+            v,
+        )?;
         linker.define("spectest", name, Extern::Global(g));
     }
     let table = Table::new(store, FuncRef, 10, Some(20), Val::FuncRef(None))?;

@@ -489,7 +489,8 @@ impl ModuleInfo {
             Payload::GlobalSection(r) => {
                 for g in r {
                     let g = g?;
-                    self.globals.push(convert_global_type(&g.ty, &self.type_ids));
+                    self.globals
+                        .push(convert_global_type(&g.ty, &self.type_ids));
                     self.global_inits.push(convert_const_expr(&g.init_expr)?);
                 }
             }

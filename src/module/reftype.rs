@@ -111,7 +111,11 @@ pub fn exact(t: wasmparser::ValType, ids: &[u32]) -> Option<RefType> {
 /// with whether it needs its own signature id (it mentions exact reference
 /// types, is not final, or shares a group). Two types are the same when
 /// their groups are the same and they sit at the same place in them.
-pub fn rec_group(types: &[(wasmparser::FuncType, bool)], first: u32, ids: &[u32]) -> Vec<(u32, bool)> {
+pub fn rec_group(
+    types: &[(wasmparser::FuncType, bool)],
+    first: u32,
+    ids: &[u32],
+) -> Vec<(u32, bool)> {
     let mut key = String::from("rec[");
     let mut typed = vec![types.len() > 1; types.len()];
     for (k, (ft, is_final)) in types.iter().enumerate() {
@@ -133,7 +137,10 @@ pub fn rec_group(types: &[(wasmparser::FuncType, bool)], first: u32, ids: &[u32]
                 };
                 if let Some((nullable, i)) = inner {
                     typed[k] = true;
-                    key.push_str(&format!("(ref {} rec.{i})", if nullable { "null" } else { "" }));
+                    key.push_str(&format!(
+                        "(ref {} rec.{i})",
+                        if nullable { "null" } else { "" }
+                    ));
                 } else if let Some(r) = exact(t, ids) {
                     typed[k] = true;
                     key.push_str(&format!("{r:?}"));
@@ -178,7 +185,12 @@ impl ModuleInfo {
                 let wasmparser::CompositeInnerType::Func(ft) = st.composite_type.inner else {
                     return Err(needs_gc(offset, "a struct or array type"));
                 };
-                if !ft.params().iter().chain(ft.results()).all(|&t| supported(t)) {
+                if !ft
+                    .params()
+                    .iter()
+                    .chain(ft.results())
+                    .all(|&t| supported(t))
+                {
                     return Err(needs_gc(offset, "a GC reference type"));
                 }
                 fts.push((ft, st.is_final));
@@ -201,7 +213,13 @@ impl ModuleInfo {
     pub(super) fn refuse_gc(&self, payload: &wasmparser::Payload<'_>) -> Result<()> {
         use wasmparser::{Payload as P, TypeRef};
         let ref_ok = |rt: wasmparser::RefType| supported(wasmparser::ValType::Ref(rt));
-        let check = |ok: bool, offset: u64| if ok { Ok(()) } else { Err(needs_gc(offset as usize, "a GC reference type")) };
+        let check = |ok: bool, offset: u64| {
+            if ok {
+                Ok(())
+            } else {
+                Err(needs_gc(offset as usize, "a GC reference type"))
+            }
+        };
         match payload {
             P::ImportSection(r) => {
                 for imp in r.clone().into_imports_with_offsets() {

@@ -360,7 +360,13 @@ impl Translator<'_, '_> {
     /// Tail-calls through a `VMFuncRef`: the frame is replaced (Cranelift's
     /// `return_call_indirect` in the `tail` convention), a results area is
     /// passed on (the callee has this function's results).
-    pub(crate) fn tail_call_funcref(&mut self, funcref: Value, ty: &FuncType, sig: SigRef, fixed: bool) {
+    pub(crate) fn tail_call_funcref(
+        &mut self,
+        funcref: Value,
+        ty: &FuncType,
+        sig: SigRef,
+        fixed: bool,
+    ) {
         let code_flags = self.mutable(self.regions.vmctx);
         let code = self.b.ins().load(I64, code_flags, funcref, FUNCREF_CODE);
         let flags = if fixed { self.fixed() } else { self.readonly() };
