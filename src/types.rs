@@ -31,23 +31,24 @@ impl ValType {
             W::F32 => ValType::F32,
             W::F64 => ValType::F64,
             W::V128 => ValType::V128,
-            W::Ref(r) => {
-                if r.is_func_ref() {
+            // Typed function references (`(ref null? $t)`, `(ref func)`,
+            // `nofunc`) are funcrefs at run time; validation and linking
+            // keep the exact type (see `crate::module::reftype`).
+            W::Ref(r) => match r.heap_type() {
+                wasmparser::HeapType::Concrete(_) | wasmparser::HeapType::Exact(_) => {
                     ValType::FuncRef
-                } else if r.is_extern_ref() {
-                    ValType::ExternRef
-                } else if matches!(
-                    r.heap_type(),
-                    wasmparser::HeapType::Abstract {
-                        ty: wasmparser::AbstractHeapType::Exn,
-                        ..
-                    }
-                ) {
-                    ValType::ExnRef
-                } else {
-                    return None;
                 }
-            }
+                wasmparser::HeapType::Abstract { shared: false, ty } => {
+                    use wasmparser::AbstractHeapType as A;
+                    match ty {
+                        A::Func | A::NoFunc => ValType::FuncRef,
+                        A::Extern | A::NoExtern => ValType::ExternRef,
+                        A::Exn | A::NoExn => ValType::ExnRef,
+                        _ => return None,
+                    }
+                }
+                wasmparser::HeapType::Abstract { .. } => return None,
+            },
         })
     }
 
@@ -107,6 +108,10 @@ impl fmt::Display for ValType {
 pub struct FuncType {
     params: Arc<[ValType]>,
     results: Arc<[ValType]>,
+    /// The canonical id of the exact type when it mentions typed function
+    /// references (see `crate::module::reftype`), which the value types
+    /// alone do not tell apart.
+    exact: Option<u32>,
 }
 
 impl FuncType {
@@ -117,7 +122,14 @@ impl FuncType {
         FuncType {
             params: params.into_iter().collect(),
             results: results.into_iter().collect(),
+            exact: None,
         }
+    }
+
+    /// This type with the canonical id of its exact form.
+    pub fn with_exact_id(mut self, id: u32) -> FuncType {
+        self.exact = Some(id);
+        self
     }
 
     pub fn params(&self) -> &[ValType] {

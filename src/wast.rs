@@ -457,6 +457,8 @@ fn trap_matches(code: TrapCode, message: &str) -> bool {
         &[BadSignature]
     } else if m.starts_with("out of bounds table") {
         &[TableOutOfBounds]
+    } else if m.starts_with("null function reference") || m.starts_with("null reference") {
+        &[NullReference]
     } else if m.starts_with("call stack exhausted") {
         &[StackOverflow]
     } else {
@@ -490,7 +492,15 @@ pub fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) -> Result
         ("global_f64", F64, Val::F64(666.6f64.to_bits())),
     ];
     for (name, ty, v) in globals {
-        let g = Global::new(store, GlobalType { ty, mutable: false }, v)?;
+        let g = Global::new(
+            store,
+            GlobalType {
+                ty,
+                mutable: false,
+                rt: None,
+            },
+            v,
+        )?;
         linker.define("spectest", name, Extern::Global(g));
     }
     let table = Table::new(store, FuncRef, 10, Some(20), Val::FuncRef(None))?;

@@ -3,6 +3,7 @@
 //! segments, names, custom sections, function body ranges).
 
 mod body;
+pub mod reftype;
 mod stream;
 mod vector_use;
 
@@ -23,7 +24,7 @@ use wasmparser::{
 /// Wasm 2.0 (with its 128-bit SIMD), relaxed SIMD, tail calls, extended
 /// constant expressions, exception handling (the standard `exnref` form
 /// and the legacy `try`/`catch`/`rethrow`/`delegate` form), multiple
-/// memories and 64-bit memories.
+/// memories, 64-bit memories and typed function references.
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::RELAXED_SIMD
@@ -33,6 +34,11 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::LEGACY_EXCEPTIONS
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::MEMORY64
+        | WasmFeatures::FUNCTION_REFERENCES
+        // Recursion groups of function types, and `global.get` of defined
+        // globals in constant expressions, come with GC in the validator;
+        // GC types themselves are refused (see `reftype`).
+        | WasmFeatures::GC
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +120,8 @@ pub struct Import {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableType {
     pub elem: ValType,
+    /// The exact element type when it is not plain `funcref`/`externref`.
+    pub rt: Option<reftype::RefType>,
     pub min: u64,
     pub max: Option<u64>,
 }
@@ -130,6 +138,26 @@ pub struct MemoryType {
 pub struct GlobalType {
     pub ty: ValType,
     pub mutable: bool,
+    /// The exact reference type when it is not plain `funcref`/`externref`.
+    pub rt: Option<reftype::RefType>,
+}
+
+impl GlobalType {
+    /// Whether an export of type `self` can be imported as `import`:
+    /// immutable globals are covariant, mutable ones invariant.
+    pub fn matches(&self, import: &GlobalType) -> bool {
+        if self.ty != import.ty || self.mutable != import.mutable {
+            return false;
+        }
+        match (
+            reftype::RefType::of(self.ty, self.rt),
+            reftype::RefType::of(import.ty, import.rt),
+        ) {
+            (Some(a), Some(b)) if self.mutable => a == b,
+            (Some(a), Some(b)) => a.is_subtype_of(b),
+            _ => true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +224,8 @@ pub struct ModuleInfo {
     pub id: u64,
     pub bytes: Vec<u8>,
     pub types: Vec<FuncType>,
+    /// Canonical id of every type (see [`reftype`]).
+    pub type_ids: Vec<u32>,
     pub imports: Vec<Import>,
     /// Type index of every function (imported ones first).
     pub funcs: Vec<u32>,
@@ -211,6 +241,9 @@ pub struct ModuleInfo {
     pub num_imported_tags: u32,
     /// Initialisers of defined globals.
     pub global_inits: Vec<ConstExpr>,
+    /// Initialisers of defined tables that have one (function references),
+    /// by table index.
+    pub table_inits: Vec<(u32, ConstExpr)>,
     pub exports: Vec<Export>,
     pub start: Option<u32>,
     pub elems: Vec<ElemSegment>,
@@ -297,6 +330,7 @@ impl ModuleInfo {
             id: NEXT_MODULE_ID.fetch_add(1, Ordering::Relaxed),
             bytes: Vec::new(),
             types: Vec::new(),
+            type_ids: Vec::new(),
             imports: Vec::new(),
             funcs: Vec::new(),
             num_imported_funcs: 0,
@@ -309,6 +343,7 @@ impl ModuleInfo {
             tags: Vec::new(),
             num_imported_tags: 0,
             global_inits: Vec::new(),
+            table_inits: Vec::new(),
             exports: Vec::new(),
             start: None,
             elems: Vec::new(),
@@ -356,6 +391,11 @@ impl ModuleInfo {
             func = Some(fv);
         }
         refuse_table64(&payload)?;
+        self.refuse_gc(&payload)?;
+        if let Payload::TypeSection(r) = payload {
+            self.read_types(r)?;
+            return Ok(func);
+        }
         self.read_payload(payload).map_err(Error::invalid)?;
         Ok(func)
     }
@@ -368,6 +408,7 @@ impl ModuleInfo {
             id: self.id,
             bytes: Vec::new(),
             types: self.types.clone(),
+            type_ids: self.type_ids.clone(),
             imports: self.imports.clone(),
             funcs: self.funcs.clone(),
             num_imported_funcs: self.num_imported_funcs,
@@ -380,6 +421,7 @@ impl ModuleInfo {
             tags: self.tags.clone(),
             num_imported_tags: self.num_imported_tags,
             global_inits: self.global_inits.clone(),
+            table_inits: self.table_inits.clone(),
             exports: self.exports.clone(),
             start: self.start,
             elems: self.elems.clone(),
@@ -400,12 +442,6 @@ impl ModuleInfo {
 
     fn read_payload(&mut self, payload: Payload<'_>) -> wasmparser::Result<()> {
         match payload {
-            Payload::TypeSection(r) => {
-                for ft in r.into_iter_err_on_gc_types() {
-                    let ft = ft?;
-                    self.types.push(convert_func_type(&ft));
-                }
-            }
             Payload::ImportSection(r) => {
                 for imp in r.into_imports() {
                     let imp = imp?;
@@ -416,7 +452,7 @@ impl ModuleInfo {
                             ImportKind::Func(t)
                         }
                         TypeRef::Table(t) => {
-                            let t = convert_table_type(&t);
+                            let t = convert_table_type(&t, &self.type_ids);
                             self.tables.push(t);
                             self.num_imported_tables += 1;
                             ImportKind::Table(t)
@@ -432,7 +468,7 @@ impl ModuleInfo {
                             ImportKind::Memory(m)
                         }
                         TypeRef::Global(g) => {
-                            let g = convert_global_type(&g);
+                            let g = convert_global_type(&g, &self.type_ids);
                             self.globals.push(g);
                             self.num_imported_globals += 1;
                             ImportKind::Global(g)
@@ -459,8 +495,11 @@ impl ModuleInfo {
             Payload::TableSection(r) => {
                 for t in r {
                     let t = t?;
-                    self.tables.push(convert_table_type(&t.ty));
-                    // Tables with an explicit initialiser (function-references) are rejected by validation.
+                    if let wasmparser::TableInit::Expr(e) = &t.init {
+                        let index = self.tables.len() as u32;
+                        self.table_inits.push((index, convert_const_expr(e)?));
+                    }
+                    self.tables.push(convert_table_type(&t.ty, &self.type_ids));
                 }
             }
             Payload::MemorySection(r) => {
@@ -476,7 +515,8 @@ impl ModuleInfo {
             Payload::GlobalSection(r) => {
                 for g in r {
                     let g = g?;
-                    self.globals.push(convert_global_type(&g.ty));
+                    self.globals
+                        .push(convert_global_type(&g.ty, &self.type_ids));
                     self.global_inits.push(convert_const_expr(&g.init_expr)?);
                 }
             }
@@ -529,11 +569,8 @@ impl ModuleInfo {
                             (ValType::FuncRef, items)
                         }
                         wasmparser::ElementItems::Expressions(rt, es) => {
-                            let ty = if rt.is_extern_ref() {
-                                ValType::ExternRef
-                            } else {
-                                ValType::FuncRef
-                            };
+                            let ty = ValType::from_wasmparser(wasmparser::ValType::Ref(rt))
+                                .unwrap_or(ValType::FuncRef);
                             let mut items = Vec::new();
                             for ex in es {
                                 items.push(ElemItem::Expr(convert_const_expr(&ex?)?));
@@ -650,21 +687,20 @@ fn refuse_table64(payload: &Payload<'_>) -> Result<()> {
     Ok(())
 }
 
-fn convert_table_type(t: &wasmparser::TableType) -> TableType {
-    let elem = if t.element_type.is_extern_ref() {
-        ValType::ExternRef
-    } else {
-        ValType::FuncRef
-    };
+fn convert_table_type(t: &wasmparser::TableType, ids: &[u32]) -> TableType {
+    let elem = ValType::from_wasmparser(wasmparser::ValType::Ref(t.element_type))
+        .unwrap_or(ValType::FuncRef);
     TableType {
         elem,
+        rt: reftype::exact(wasmparser::ValType::Ref(t.element_type), ids),
         min: t.initial,
         max: t.maximum,
     }
 }
 
-fn convert_global_type(g: &wasmparser::GlobalType) -> GlobalType {
+fn convert_global_type(g: &wasmparser::GlobalType, ids: &[u32]) -> GlobalType {
     GlobalType {
+        rt: reftype::exact(g.content_type, ids),
         ty: ValType::from_wasmparser(g.content_type).unwrap_or(ValType::I32),
         mutable: g.mutable,
     }
@@ -689,7 +725,8 @@ fn convert_const_expr(e: &wasmparser::ConstExpr<'_>) -> wasmparser::Result<Const
             if matches!(
                 hty,
                 wasmparser::HeapType::Abstract {
-                    ty: wasmparser::AbstractHeapType::Extern,
+                    ty: wasmparser::AbstractHeapType::Extern
+                        | wasmparser::AbstractHeapType::NoExtern,
                     ..
                 }
             ) {

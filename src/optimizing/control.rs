@@ -51,7 +51,7 @@ pub(crate) struct Frame {
     pub dest_reached: bool,
 }
 
-fn args(vals: &[Value]) -> Vec<BlockArg> {
+pub(crate) fn args(vals: &[Value]) -> Vec<BlockArg> {
     vals.iter().map(|&v| BlockArg::Value(v)).collect()
 }
 
@@ -227,7 +227,7 @@ impl Translator<'_, '_> {
     }
 
     /// The block a branch to `depth` goes to and how many values it takes.
-    fn branch_target(&mut self, depth: u32) -> (Block, usize) {
+    pub(crate) fn branch_target(&mut self, depth: u32) -> (Block, usize) {
         let i = self.frames.len() - 1 - depth as usize;
         let f = &mut self.frames[i];
         match f.kind {
@@ -360,7 +360,13 @@ impl Translator<'_, '_> {
     /// Tail-calls through a `VMFuncRef`: the frame is replaced (Cranelift's
     /// `return_call_indirect` in the `tail` convention), a results area is
     /// passed on (the callee has this function's results).
-    fn tail_call_funcref(&mut self, funcref: Value, ty: &FuncType, sig: SigRef, fixed: bool) {
+    pub(crate) fn tail_call_funcref(
+        &mut self,
+        funcref: Value,
+        ty: &FuncType,
+        sig: SigRef,
+        fixed: bool,
+    ) {
         let code_flags = self.mutable(self.regions.vmctx);
         let code = self.b.ins().load(I64, code_flags, funcref, FUNCREF_CODE);
         let flags = if fixed { self.fixed() } else { self.readonly() };
@@ -381,7 +387,7 @@ impl Translator<'_, '_> {
     /// Calls through a `VMFuncRef` (the code table entry): pops the arguments,
     /// pushes the results. `fixed`: the entry comes from the VMContext (valid
     /// anywhere), not from a table (valid only after its null check).
-    fn call_funcref(&mut self, funcref: Value, ty: &FuncType, sig: SigRef, fixed: bool) {
+    pub(crate) fn call_funcref(&mut self, funcref: Value, ty: &FuncType, sig: SigRef, fixed: bool) {
         // The code pointer changes when the callee changes tier: load it at every call.
         let code_flags = self.mutable(self.regions.vmctx);
         let code = self.b.ins().load(I64, code_flags, funcref, FUNCREF_CODE);

@@ -198,7 +198,9 @@ fn decode(ops: wasmparser::OperatorsReader<'_>, num_locals: u32) -> Option<Event
             },
             Operator::End => Ev::End(open.pop()?),
             Operator::Br { relative_depth } => Ev::Br(relative_depth),
-            Operator::BrIf { relative_depth } => Ev::BrIf(relative_depth),
+            Operator::BrIf { relative_depth }
+            | Operator::BrOnNull { relative_depth }
+            | Operator::BrOnNonNull { relative_depth } => Ev::BrIf(relative_depth),
             Operator::BrTable { targets } => {
                 let start = out.tables.len();
                 out.tables.push(targets.default());
@@ -222,7 +224,8 @@ fn decode(ops: wasmparser::OperatorsReader<'_>, num_locals: u32) -> Option<Event
             Operator::Return
             | Operator::Unreachable
             | Operator::ReturnCall { .. }
-            | Operator::ReturnCallIndirect { .. } => Ev::Exit,
+            | Operator::ReturnCallIndirect { .. }
+            | Operator::ReturnCallRef { .. } => Ev::Exit,
             _ => continue,
         };
         out.evs.push(ev);

@@ -39,6 +39,7 @@
 mod control;
 mod env;
 mod exceptions;
+mod funcref;
 mod guard;
 pub(crate) mod liveness;
 mod memidx;

@@ -253,6 +253,11 @@ impl<'m, 'b> Translator<'m, 'b> {
                 type_index,
                 table_index,
             } => self.visit_call_indirect(type_index, table_index, true)?,
+            O::CallRef { type_index } => self.visit_call_ref(type_index, false)?,
+            O::ReturnCallRef { type_index } => self.visit_call_ref(type_index, true)?,
+            O::RefAsNonNull => self.visit_ref_as_non_null(),
+            O::BrOnNull { relative_depth } => self.visit_br_on_null(relative_depth),
+            O::BrOnNonNull { relative_depth } => self.visit_br_on_non_null(relative_depth),
             O::Drop => {
                 self.pop();
             }

@@ -6,6 +6,7 @@ use super::module::Module;
 use super::store::{GlobalCell, Store, StoreInner};
 use super::values::Val;
 use crate::error::{Error, Result, Trap, TrapCode};
+use crate::module::reftype::RefType;
 use crate::module::{ConstExpr, ElemItem, ExportKind, ImportKind, SegmentMode};
 use crate::types::ValType;
 use crate::vm::code_table::{CodeTable, InitialSlot};
@@ -212,6 +213,7 @@ impl Instance {
                 (ImportKind::Table(tt), Extern::Table(t)) => {
                     let obj = &store.inner.tables[t.index as usize];
                     let ok = obj.ty == tt.elem
+                        && RefType::of(obj.ty, obj.rt) == RefType::of(tt.elem, tt.rt)
                         && obj.len() >= tt.min
                         && match tt.max {
                             None => true,
@@ -241,7 +243,7 @@ impl Instance {
                 }
                 (ImportKind::Global(gt), Extern::Global(g)) => {
                     let cell = &store.inner.globals[g.index as usize];
-                    if cell.ty != *gt {
+                    if !cell.ty.matches(gt) {
                         return Err(link_err(format!(
                             "{what}: incompatible import type for global"
                         )));
@@ -277,8 +279,9 @@ impl Instance {
             memories.push(store.inner.memories.len() as u32 - 1);
         }
         for tt in &info.tables[info.num_imported_tables as usize..] {
-            let t = TableObj::new(tt.elem, tt.min, tt.max, 0)
+            let mut t = TableObj::new(tt.elem, tt.min, tt.max, 0)
                 .ok_or_else(|| Error::Link(format!("table of {} elements is too large", tt.min)))?;
+            t.rt = tt.rt;
             store.inner.tables.push(Box::new(t));
             tables.push(store.inner.tables.len() as u32 - 1);
         }
@@ -403,6 +406,13 @@ impl Instance {
             let v = data.const_value(init);
             // SAFETY: store-owned 16-byte global cell.
             unsafe { *(data.global_ptrs[g] as *mut u128) = v };
+        }
+        // Defined tables with an initialiser start filled with its value.
+        for (t, init) in &info.table_inits {
+            let v = data.const_value(init) as u64;
+            // SAFETY: store-owned table, not borrowed elsewhere here.
+            let table = unsafe { &mut *data.table_objs[*t as usize] };
+            table.elements_mut().fill(v);
         }
 
         // Exports.

@@ -8,6 +8,9 @@ pub struct Table {
     elements: Vec<u64>,
     vm: Box<VMTable>,
     pub ty: ValType,
+    /// The exact element type of a table a module defined, when it is not
+    /// plain `funcref`/`externref` (linking compares it).
+    pub rt: Option<crate::module::reftype::RefType>,
     max: Option<u64>,
 }
 
@@ -31,6 +34,7 @@ impl Table {
             elements,
             vm,
             ty,
+            rt: None,
             max,
         })
     }

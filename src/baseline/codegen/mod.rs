@@ -10,6 +10,7 @@
 
 mod control;
 mod exceptions;
+mod funcref;
 mod memidx;
 mod numeric;
 mod simd;
@@ -774,6 +775,11 @@ impl<'a> CodeGen<'a> {
                 type_index,
                 table_index,
             } => self.visit_return_call_indirect(type_index, table_index),
+            O::CallRef { type_index } => self.visit_call_ref(type_index),
+            O::ReturnCallRef { type_index } => self.visit_return_call_ref(type_index),
+            O::RefAsNonNull => self.visit_ref_as_non_null(),
+            O::BrOnNull { relative_depth } => self.visit_br_on_null(relative_depth),
+            O::BrOnNonNull { relative_depth } => self.visit_br_on_non_null(relative_depth),
             O::Drop => {
                 let p = self.pop();
                 self.stack.free_loc(p.loc);

@@ -37,7 +37,7 @@ impl CodeGen<'_> {
     /// Tail-calls the `VMFuncRef` in rax with the top values (all spilled)
     /// as arguments. Uses only rax, r10 and r11 besides the argument
     /// registers.
-    fn emit_tail_call(&mut self, ty: &FuncType) {
+    pub(super) fn emit_tail_call(&mut self, ty: &FuncType) {
         let abi = abi_for(ty);
         let out = abi.stack_arg_bytes();
         let inn = abi_for(&self.ty).stack_arg_bytes();
