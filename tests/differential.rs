@@ -46,19 +46,18 @@ fn differential_with_tail_calls_and_extended_const() {
     on_big_stack(move || run_cases(&wdb_fuzz::tiers::ALL, proposals, 20_000, 60, true));
 }
 
-/// 128-bit SIMD in generated modules, in the tiers that compile `v128` (the
-/// baseline compiler has no SIMD yet: under mixed and dynamic, functions
-/// that use vectors start in optimized code, so few functions are left to
-/// tier up and the slice does not require tier-ups).
+/// 128-bit SIMD in generated modules, every tier.
 #[test]
 fn differential_with_simd() {
     let proposals = Proposals::parse("simd").unwrap();
-    let tiers = [
-        wdb::Strategy::Optimized,
-        wdb::Strategy::Mixed,
-        wdb::Strategy::Dynamic,
-    ];
-    on_big_stack(move || run_cases(&tiers, proposals, 30_000, 60, false));
+    on_big_stack(move || run_cases(&wdb_fuzz::tiers::ALL, proposals, 30_000, 60, true));
+}
+
+/// Several memories, 64-bit ones among them, in generated modules, every tier.
+#[test]
+fn differential_with_multiple_and_64_bit_memories() {
+    let proposals = Proposals::parse("multi-memory,memory64").unwrap();
+    on_big_stack(move || run_cases(&wdb_fuzz::tiers::ALL, proposals, 40_000, 60, true));
 }
 
 /// wasmi and deep generated code want more native stack than a test thread has.

@@ -22,7 +22,8 @@ const USAGE: &str =
        wdb-fuzz malformed --cases N|A..B [--seed S] [--tiers LIST] [--jobs N] [--chunk N]
 options: --case-timeout SECS  --progress SECS  --dump DIR
 tiers: baseline,debug,optimized,mixed,dynamic (default: all)
-proposals (generated modules may use them): simd,tail-call,extended-const (default: none)";
+proposals (generated modules may use them): simd,tail-call,extended-const,multi-memory,memory64
+  (default: none)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -130,7 +130,9 @@ pub fn run(wasm: &[u8], seed: u64) -> Option<Reference> {
     config
         .wasm_simd(true)
         .wasm_tail_call(true)
-        .wasm_extended_const(true);
+        .wasm_extended_const(true)
+        .wasm_multi_memory(true)
+        .wasm_memory64(true);
     let engine = wasmi::Engine::new(&config);
     let module = wasmi::Module::new(&engine, wasm).ok()?;
     let linker = wasmi::Linker::<()>::new(&engine);

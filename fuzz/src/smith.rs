@@ -14,11 +14,21 @@ pub struct Proposals {
     pub simd: bool,
     pub tail_call: bool,
     pub extended_const: bool,
+    /// Up to three memories per module.
+    pub multi_memory: bool,
+    /// 64-bit memories (i64 addresses).
+    pub memory64: bool,
 }
 
 impl Proposals {
     /// Every name `--proposals` takes.
-    pub const NAMES: [&'static str; 3] = ["simd", "tail-call", "extended-const"];
+    pub const NAMES: [&'static str; 5] = [
+        "simd",
+        "tail-call",
+        "extended-const",
+        "multi-memory",
+        "memory64",
+    ];
 
     /// Parses a comma-separated list of [`Proposals::NAMES`] (`none` or
     /// empty: none).
@@ -29,6 +39,8 @@ impl Proposals {
                 "simd" => p.simd = true,
                 "tail-call" => p.tail_call = true,
                 "extended-const" => p.extended_const = true,
+                "multi-memory" => p.multi_memory = true,
+                "memory64" => p.memory64 = true,
                 "none" => {}
                 other => {
                     return Err(format!(
@@ -43,7 +55,13 @@ impl Proposals {
 
     /// The comma-separated form (`none` when empty), as `parse` takes it.
     pub fn list(&self) -> String {
-        let on = [self.simd, self.tail_call, self.extended_const];
+        let on = [
+            self.simd,
+            self.tail_call,
+            self.extended_const,
+            self.multi_memory,
+            self.memory64,
+        ];
         let names: Vec<&str> = Proposals::NAMES
             .iter()
             .zip(on)
@@ -73,12 +91,12 @@ pub fn config_with(proposals: Proposals) -> wasm_smith::Config {
     c.gc_enabled = false;
     c.exceptions_enabled = false;
     c.tail_call_enabled = proposals.tail_call;
-    c.memory64_enabled = false;
+    c.memory64_enabled = proposals.memory64;
     c.extended_const_enabled = proposals.extended_const;
     c.wide_arithmetic_enabled = false;
     c.custom_page_sizes_enabled = false;
     c.compact_imports_enabled = false;
-    c.max_memories = 1;
+    c.max_memories = if proposals.multi_memory { 3 } else { 1 };
     c.max_tables = 2;
     // Deterministic NaNs wherever they become observable.
     c.canonicalize_nans = true;
@@ -99,6 +117,7 @@ pub fn config_with(proposals: Proposals) -> wasm_smith::Config {
     c.max_exports = 32;
     c.max_nesting_depth = 8;
     c.max_memory32_bytes = 1 << 20;
+    c.max_memory64_bytes = 1 << 20;
     c.memory_max_size_required = true;
     c.max_table_elements = 64;
     c.table_max_size_required = true;
@@ -111,20 +130,45 @@ pub fn generate(seed: u64) -> Option<Vec<u8>> {
     generate_with(seed, Proposals::default())
 }
 
-/// The module of `seed` with `proposals` enabled in the generator.
+/// The module of `seed` with `proposals` enabled in the generator. With
+/// memory64 the generator also makes 64-bit tables, which wdb refuses: then
+/// the next of a few attempts derived from the seed is taken, so memory64
+/// runs keep their tables (all deterministic in the seed).
 pub fn generate_with(seed: u64, proposals: Proposals) -> Option<Vec<u8>> {
-    let mut st = seed;
-    let len = 4096 + (splitmix(&mut st) % 12288) as usize;
-    let bytes: Vec<u8> = (0..len).map(|_| splitmix(&mut st) as u8).collect();
-    let mut u = arbitrary::Unstructured::new(&bytes);
-    let module = wasm_smith::Module::new(config_with(proposals), &mut u).ok()?;
-    Some(module.to_bytes())
+    let attempts: u64 = if proposals.memory64 { 8 } else { 1 };
+    let mut last = None;
+    for attempt in 0..attempts {
+        let mut st = seed ^ attempt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let len = 4096 + (splitmix(&mut st) % 12288) as usize;
+        let bytes: Vec<u8> = (0..len).map(|_| splitmix(&mut st) as u8).collect();
+        let mut u = arbitrary::Unstructured::new(&bytes);
+        let module = wasm_smith::Module::new(config_with(proposals), &mut u).ok()?;
+        let wasm = module.to_bytes();
+        if !has_table64(&wasm) {
+            return Some(wasm);
+        }
+        last = Some(wasm);
+    }
+    last
 }
 
 /// Whether wdb's validator accepts the module (the generator can stray
-/// outside wdb's feature set).
+/// outside wdb's feature set) and it has no 64-bit table (table64 comes
+/// with memory64 in the generator; wdb refuses it with one error line).
 pub fn in_wdb_features(wasm: &[u8]) -> bool {
     wasmparser::Validator::new_with_features(wdb::wasm_features())
         .validate_all(wasm)
         .is_ok()
+        && !has_table64(wasm)
+}
+
+fn has_table64(wasm: &[u8]) -> bool {
+    use wasmparser::{Payload, TypeRef};
+    wasmparser::Parser::new(0).parse_all(wasm).any(|p| match p {
+        Ok(Payload::TableSection(r)) => r.into_iter().any(|t| t.is_ok_and(|t| t.ty.table64)),
+        Ok(Payload::ImportSection(r)) => r
+            .into_imports()
+            .any(|i| i.is_ok_and(|i| matches!(i.ty, TypeRef::Table(t) if t.table64))),
+        _ => false,
+    })
 }

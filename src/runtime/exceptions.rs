@@ -27,9 +27,10 @@ impl Tag {
 }
 
 /// Adds a tag to the store; returns its index there.
-pub(crate) fn new_tag(store: &mut StoreInner, params: &[ValType], name: String) -> u32 {
+pub(crate) fn new_tag(store: &mut StoreInner, params: &[ValType], sig: u32, name: String) -> u32 {
     store.tags.push(Box::new(TagObj {
         params: params.into(),
+        sig,
         name,
     }));
     store.tags.len() as u32 - 1

@@ -251,9 +251,8 @@ impl Instance {
                     globals.push(g.index);
                 }
                 (ImportKind::Tag(t), Extern::Tag(tag)) => {
-                    let want = &info.types[*t as usize];
-                    let got = &store.inner.tags[tag.index as usize].params;
-                    if want.params() != &got[..] || !want.results().is_empty() {
+                    let got = store.inner.tags[tag.index as usize].sig;
+                    if got != module.inner.sig_ids[*t as usize] {
                         return Err(link_err(format!(
                             "{what}: incompatible import type for tag"
                         )));
@@ -306,7 +305,13 @@ impl Instance {
                 name = format!("{name} \"{}\"", e.name);
             }
             let params = info.types[t as usize].params().to_vec();
-            tags.push(super::exceptions::new_tag(&mut store.inner, &params, name));
+            let sig = module.inner.sig_ids[t as usize];
+            tags.push(super::exceptions::new_tag(
+                &mut store.inner,
+                &params,
+                sig,
+                name,
+            ));
         }
 
         let nfuncs = info.funcs.len();

@@ -108,10 +108,7 @@ impl<T> Store<T> {
     }
 }
 
-/// Bits of `VMRuntimeLimits::interrupt_flags`.
-pub const INTERRUPT_TRAP: usize = 1;
-/// Stop in the debug hook at the next check (`InterruptHandle::pause`).
-pub const INTERRUPT_PAUSE: usize = 2;
+pub use crate::vm::layout::{INTERRUPT_PAUSE, INTERRUPT_TRAP};
 
 /// Stops running wasm at its next function entry or loop header (V8's stack guard).
 #[derive(Clone)]

@@ -35,6 +35,12 @@ pub const FUNCREF_CODE: i32 = 0;
 pub const FUNCREF_VMCTX: i32 = 8;
 pub const FUNCREF_SIG: i32 = 16;
 
+/// Bits of `VMRuntimeLimits::interrupt_flags`: trap at the next check
+/// (`InterruptHandle::interrupt`).
+pub const INTERRUPT_TRAP: usize = 1;
+/// Stop in the debug hook at the next check (`InterruptHandle::pause`).
+pub const INTERRUPT_PAUSE: usize = 2;
+
 /// Per-store limits shared by all instances of a store.
 #[repr(C)]
 pub struct VMRuntimeLimits {

@@ -30,6 +30,9 @@ use std::cell::{Cell, UnsafeCell};
 pub struct TagObj {
     /// The payload types (the tag's function type's parameters).
     pub params: Box<[crate::types::ValType]>,
+    /// The engine-wide signature id of its function type (import matching
+    /// compares type identity, as for functions).
+    pub sig: u32,
     /// How messages name it (`tag 0`, `tag 1 "e0"`).
     pub name: String,
 }

@@ -25,10 +25,10 @@
 //! stopped (paused in the debugger, or between runs), so no instruction is
 //! half-way through a single step on a page whose protection changes.
 
+use super::layout::INTERRUPT_PAUSE;
 use super::memory::LinearMemory;
 use crate::code::{self, CodeKind, Tier};
-use crate::runtime::store::INTERRUPT_PAUSE;
-use crate::runtime::{DebugFlags, InterruptHandle};
+use std::any::Any;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering::*};
 use std::sync::Mutex;
@@ -238,11 +238,22 @@ fn reprotect_slot_pages(i: usize) {
     }
 }
 
-/// The instance handles a slot's stop request writes through, kept alive
-/// while the slot is armed (the handlers use raw pointers into them).
-static KEEP: Mutex<Vec<Option<(DebugFlags, InterruptHandle)>>> = Mutex::new(Vec::new());
+/// Where a hit asks the instance running in the watched memory to stop: its
+/// debug bytes (all set) and its interrupt words (a pause request). The
+/// runtime's handles own that memory; `keep` holds them while the slot is
+/// armed, since the handlers use the raw pointers.
+pub struct StopTarget {
+    pub debug_bytes: *const u8,
+    pub debug_byte_count: u32,
+    pub interrupt_flags: *const AtomicUsize,
+    pub stack_limit: *const AtomicUsize,
+    pub keep: Box<dyn Any + Send>,
+}
 
-fn keep(slot: usize, handles: Option<(DebugFlags, InterruptHandle)>) {
+/// The owners of each armed slot's stop target (see [`StopTarget`]).
+static KEEP: Mutex<Vec<Option<Box<dyn Any + Send>>>> = Mutex::new(Vec::new());
+
+fn keep(slot: usize, handles: Option<Box<dyn Any + Send>>) {
     let mut k = KEEP.lock().unwrap_or_else(|e| e.into_inner());
     if k.len() < SLOTS {
         k.resize_with(SLOTS, || None);
@@ -251,15 +262,13 @@ fn keep(slot: usize, handles: Option<(DebugFlags, InterruptHandle)>) {
 }
 
 /// Arms a watchpoint on `len` bytes at offset `offset` of `memory` and
-/// returns its slot. A hit sets the debug bytes of `flags` and requests a
-/// pause through `interrupt` (the instance running in that memory).
+/// returns its slot. A hit stops the instance `stop` names.
 pub fn arm(
     memory: &LinearMemory,
     offset: u64,
     len: usize,
     kind: Kind,
-    flags: &DebugFlags,
-    interrupt: &InterruptHandle,
+    stop: StopTarget,
 ) -> Result<usize, String> {
     if len == 0 || len > MAX_LEN {
         return Err(format!(
@@ -279,8 +288,8 @@ pub fn arm(
         .position(|s| s.state.load(Acquire) == FREE)
         .ok_or_else(|| format!("too many watchpoints (at most {SLOTS})"))?;
     let s = &TABLE[i];
-    let (fp, count) = flags.raw();
-    let (intr, limit) = interrupt.raw();
+    let (fp, count) = (stop.debug_bytes, stop.debug_byte_count);
+    let (intr, limit) = (stop.interrupt_flags, stop.stack_limit);
     s.start
         .store(memory.base() as usize + offset as usize, Release);
     s.len.store(len, Release);
@@ -291,7 +300,7 @@ pub fn arm(
     s.stack_limit.store(limit as usize, Release);
     s.hit.store(HIT_NONE, Release);
     s.suspended.store(0, Release);
-    keep(i, Some((flags.clone(), interrupt.clone())));
+    keep(i, Some(stop.keep));
     // SAFETY: the range lies in the memory's accessible prefix (checked
     // above); slots are armed while their program is stopped, when the other
     // watchpoints of its memory are suspended (pages readable).

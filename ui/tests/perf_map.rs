@@ -89,7 +89,10 @@ fn dynamic_tiering_adds_the_optimized_code() {
         "0.01",
     ]);
     assert_eq!(entries(&lines, "fib", "baseline").len(), 1, "{lines:?}");
-    assert_eq!(entries(&lines, "fib", "optimized").len(), 1, "{lines:?}");
+    // One optimized object for fib, and possibly one more: the OSR entry of
+    // its loop when a long call moved up mid-loop (issue 11).
+    let optimized = entries(&lines, "fib", "optimized").len();
+    assert!((1..=2).contains(&optimized), "{lines:?}");
     let (a, _, _) = parse(entries(&lines, "fib", "baseline")[0]);
     let (b, _, _) = parse(entries(&lines, "fib", "optimized")[0]);
     assert_ne!(a, b, "two tiers, two code addresses");

@@ -353,7 +353,8 @@ impl<'a> CodeGen<'a> {
             // locals' slots are contiguous from the last one up to the first
             // non-parameter's (v128 alignment gaps included).
             let lowest = self.stack.local_slot(nlocals as u32 - 1);
-            let top = self.stack.local_slot(nparams as u32) + 8 * self.locals[nparams].words() as i32;
+            let top =
+                self.stack.local_slot(nparams as u32) + 8 * self.locals[nparams].words() as i32;
             self.masm.zero_slots(lowest, ((top - lowest) / 8) as u32);
         }
         if self.has_memory {

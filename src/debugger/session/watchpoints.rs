@@ -45,14 +45,16 @@ impl Shared {
         let mem = ctx
             .linear_memory()
             .ok_or("the module has no linear memory")?;
-        let slot = watch::arm(
-            mem,
-            wp.addr,
-            wp.len as usize,
-            engine_kind(wp.kind),
-            &live.flags,
-            &live.interrupt,
-        )?;
+        let (debug_bytes, debug_byte_count) = live.flags.raw();
+        let (interrupt_flags, stack_limit) = live.interrupt.raw();
+        let stop = watch::StopTarget {
+            debug_bytes,
+            debug_byte_count,
+            interrupt_flags,
+            stack_limit,
+            keep: Box::new((live.flags.clone(), live.interrupt.clone())),
+        };
+        let slot = watch::arm(mem, wp.addr, wp.len as usize, engine_kind(wp.kind), stop)?;
         watch::suspend(slot);
         Ok(slot)
     }
