@@ -8,7 +8,7 @@ Runs every kernel that samples/build.sh also builds with -O2 -msimd128 (nbody, m
 sieve, interp; plus imgproc, which exists only as a vector build) under every wdb tier and every
 anchor of benches/harness.py (V8 Liftoff/TurboFan/default, Wasmtime Cranelift/Winch, native gcc
 -O2), interleaved round-robin, with the harness's own runner (`measure_runs`). A tier that
-refuses a module (today: baseline and debug on v128 code) is shown as `refused`, never hidden.
+refuses a module (none does since baseline SIMD) is shown as `refused`, never hidden.
 Prints markdown: kernel and whole-process medians, SIMD speedup per engine, ratios
 wdb ÷ V8 default and wdb ÷ Wasmtime Cranelift, and noise. Python 3 stdlib (+ wasmtime PyPI).
 """
