@@ -339,7 +339,10 @@ fn debug_session_in_tmux() {
         s.contains("Variables") && s.contains("▸ ds") && s.contains("0x11508")
     });
     t.keys(&["Right"]);
-    let s = t.wait_for("ds opened", |s| s.contains("▾ ds"));
+    // The children arrive with the next answer from the program thread.
+    let s = t.wait_for("ds opened", |s| {
+        s.contains("▾ ds") && s.contains("▸ values")
+    });
     let rows: Vec<&str> = s.lines().collect();
     let at = rows
         .iter()
