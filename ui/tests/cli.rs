@@ -81,9 +81,9 @@ impl Out {
     }
 }
 
-/// A file in a per-process scratch directory.
+/// A file in Cargo's scratch directory for integration tests (under `target/`).
 fn temp_file(name: &str, bytes: &[u8]) -> String {
-    let dir = std::env::temp_dir().join(format!("wdb-cli-test-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-test");
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
