@@ -209,6 +209,9 @@ fn read_memory(shared: &Shared, memory: Option<&[u8]>, addr: u64, len: u32) {
 
 /// Decides whether the program stops here, and why.
 fn should_stop(shared: &Shared, c: &mut Control, ctx: &DebugContext<'_>) -> Option<StopReason> {
+    if ctx.kind == HookKind::Throw {
+        return shared.throw_stop(c, ctx);
+    }
     if let Some(w) = shared.watch_stop(ctx) {
         c.pause_requested = false;
         c.step = None;
