@@ -244,10 +244,11 @@ unsafe extern "C" fn raise(
         ..Resume::default()
     };
     let mut found = false;
-    // A debugger stops here first (`catch throw`), with every frame intact;
-    // nonzero: it ended the run, and the trap it left is pending.
+    // A debugger stops here first (`catch throw`), with every frame intact,
+    // for a `throw` (a new exception; not `throw_ref` or a rethrow passing
+    // one on); nonzero: it ended the run, and the trap it left is pending.
     let ended = exn != 0
-        && kind != KIND_PENDING
+        && kind == KIND_THROW
         && crate::runtime::debug::run_throw(vmctx, exn, first_pc, first_fp) != 0;
     if exn != 0 && !act.is_null() && !ended {
         // SAFETY: the activation is alive while its wasm code runs.

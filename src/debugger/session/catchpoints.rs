@@ -68,11 +68,22 @@ impl Shared {
         let cp = c.catch_throw.as_mut()?;
         let thrown = ctx.thrown()?;
         cp.hits += 1;
+        let id = cp.id;
         c.step = None;
         c.pause_requested = false;
+        // LLVM's libunwind throws every C++ exception from
+        // `_Unwind_RaiseException` with the `__cpp_exception` tag, whose
+        // payload is the address of the exception's `_Unwind_Exception`
+        // (linkers leave the tag unnamed).
+        let mut tag = thrown.tag;
+        if ctx.module_id == self.module.info().id
+            && self.func_name(ctx.func_index) == "_Unwind_RaiseException"
+        {
+            tag.push_str(" (__cpp_exception, a C++ exception)");
+        }
         Some(StopReason::Throw(Box::new(ThrowStop {
-            id: cp.id,
-            tag: thrown.tag,
+            id,
+            tag,
             values: thrown.values,
         })))
     }
