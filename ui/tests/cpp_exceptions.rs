@@ -39,7 +39,10 @@ fn native_output() -> String {
 fn the_cpp_exceptions_sample_prints_what_the_native_build_prints_in_every_tier() {
     let native = native_output();
     // The program really throws: a parse error, an int, an unknown command, rethrows.
-    assert!(native.contains("parse error at 4:3: bad amount '4x'"), "{native}");
+    assert!(
+        native.contains("parse error at 4:3: bad amount '4x'"),
+        "{native}"
+    );
     assert!(native.contains("refused with code 402"), "{native}");
     assert!(native.contains("unknown command"), "{native}");
     assert!(
