@@ -264,9 +264,11 @@ unsafe extern "C" fn raise(
                     resume.regs = saved;
                     // Debug code's r13 mirrors its debug byte; a debugger may
                     // have changed it while stopped at this throw (a step
-                    // into the handler), so the handler reads it afresh.
-                    if let Some(byte) =
-                        debug.and_then(|(m, f)| crate::runtime::debug::debug_byte(vmctx, m, f))
+                    // into the handler), so the handler reads it afresh. Its
+                    // vmctx is in r15 (`baseline::masm::VMCTX`), as restored.
+                    let handler_vmctx = resume.regs[4] as *mut u8;
+                    if let Some(byte) = debug
+                        .and_then(|(m, f)| crate::runtime::debug::debug_byte(handler_vmctx, m, f))
                     {
                         resume.regs[2] = byte as usize;
                     }
