@@ -506,7 +506,13 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
         source: shared.source_pos(ctx.wasm_offset),
         locals: ctx.locals().map(values),
         stack: ctx.stack().map(values),
-        note: note_for_frame(top_tier, true, ctx.continues_in_debug_code()),
+        // A throw stop is no interrupt check: the thrower's frame is seen as
+        // a caller's is (its registers are gone).
+        note: if ctx.kind == HookKind::Throw {
+            note_for(top_tier, false)
+        } else {
+            note_for_frame(top_tier, true, ctx.continues_in_debug_code())
+        },
     }];
     let (callers, frames_omitted) = ctx.callers_limited(MAX_FRAMES_SHOWN - 1);
     for c in callers {
