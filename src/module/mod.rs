@@ -256,6 +256,9 @@ pub struct ModuleInfo {
     pub custom_sections: Vec<(String, Range<usize>)>,
     /// Size of the code section in bytes.
     pub code_section_size: usize,
+    /// The features the module was validated with (function bodies are
+    /// read with the same).
+    pub features: WasmFeatures,
     /// Functions validated module-wide, waiting for body validation.
     pub(crate) to_validate: Vec<FuncToValidate<ValidatorResources>>,
     /// Functions that have `ref.func` references outside function bodies
@@ -354,6 +357,7 @@ impl ModuleInfo {
             module_name: None,
             custom_sections: Vec::new(),
             code_section_size: 0,
+            features: features(),
             to_validate: Vec::new(),
             declared_refs: Vec::new(),
             streamed: Box::new([]),
@@ -363,9 +367,16 @@ impl ModuleInfo {
     /// Decodes and validates `bytes` (module-level; function bodies are
     /// validated when they are compiled).
     pub fn parse(bytes: Vec<u8>) -> Result<ModuleInfo> {
+        ModuleInfo::parse_with(bytes, features())
+    }
+
+    /// [`ModuleInfo::parse`] under the feature set `features` (a subset of
+    /// [`features`]: e.g. Wasm 2.0's, for a Wasm 2.0 script).
+    pub fn parse_with(bytes: Vec<u8>, features: WasmFeatures) -> Result<ModuleInfo> {
         let mut info = ModuleInfo::empty();
-        let mut validator = new_validator();
-        for payload in new_parser().parse_all(&bytes) {
+        info.features = features;
+        let mut validator = new_validator(features);
+        for payload in new_parser(features).parse_all(&bytes) {
             let payload = payload.map_err(Error::invalid)?;
             if let Some(fv) = info.take_payload(&mut validator, payload)? {
                 info.to_validate.push(fv);
@@ -432,6 +443,7 @@ impl ModuleInfo {
             module_name: self.module_name.clone(),
             custom_sections: Vec::new(),
             code_section_size: self.code_section_size,
+            features: self.features,
             to_validate: Vec::new(),
             declared_refs: self.declared_refs.clone(),
             streamed: (0..self.num_defined_funcs())
@@ -647,13 +659,13 @@ impl ModuleInfo {
     }
 }
 
-fn new_validator() -> Validator {
-    Validator::new_with_features(features())
+fn new_validator(features: WasmFeatures) -> Validator {
+    Validator::new_with_features(features)
 }
 
-fn new_parser() -> Parser {
+fn new_parser(features: WasmFeatures) -> Parser {
     let mut parser = Parser::new(0);
-    parser.set_features(features());
+    parser.set_features(features);
     parser
 }
 
