@@ -124,6 +124,9 @@ pub struct TableType {
     pub rt: Option<reftype::RefType>,
     pub min: u64,
     pub max: Option<u64>,
+    /// Indexed by i64 (table64, part of memory64): every index operand and
+    /// `table.size`/`table.grow`'s results are i64.
+    pub table64: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -401,7 +404,6 @@ impl ModuleInfo {
             });
             func = Some(fv);
         }
-        refuse_table64(&payload)?;
         self.refuse_gc(&payload)?;
         if let Payload::TypeSection(r) = payload {
             self.read_types(r)?;
@@ -674,31 +676,6 @@ pub fn convert_func_type(ft: &wasmparser::FuncType) -> FuncType {
     FuncType::new(ft.params().iter().map(conv), ft.results().iter().map(conv))
 }
 
-/// Tables with i64 indices (table64, part of memory64) are refused with one
-/// error line: wdb's tables are indexed by i32.
-fn refuse_table64(payload: &Payload<'_>) -> Result<()> {
-    let (at, table64) = match payload {
-        Payload::TableSection(r) => (
-            r.range().start,
-            r.clone().into_iter().any(|t| t.is_ok_and(|t| t.ty.table64)),
-        ),
-        Payload::ImportSection(r) => (
-            r.range().start,
-            r.clone()
-                .into_imports()
-                .any(|i| i.is_ok_and(|i| matches!(i.ty, TypeRef::Table(t) if t.table64))),
-        ),
-        _ => return Ok(()),
-    };
-    if table64 {
-        return Err(Error::Invalid {
-            offset: at as usize,
-            message: "64-bit tables (table64) are not supported".into(),
-        });
-    }
-    Ok(())
-}
-
 fn convert_table_type(t: &wasmparser::TableType, ids: &[u32]) -> TableType {
     let elem = ValType::from_wasmparser(wasmparser::ValType::Ref(t.element_type))
         .unwrap_or(ValType::FuncRef);
@@ -707,6 +684,7 @@ fn convert_table_type(t: &wasmparser::TableType, ids: &[u32]) -> TableType {
         rt: reftype::exact(wasmparser::ValType::Ref(t.element_type), ids),
         min: t.initial,
         max: t.maximum,
+        table64: t.table64,
     }
 }
 
