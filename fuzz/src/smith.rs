@@ -148,3 +148,38 @@ pub fn in_wdb_features(wasm: &[u8]) -> bool {
         .validate_all(wasm)
         .is_ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn has_table64(wasm: &[u8]) -> bool {
+        use wasmparser::{Payload, TypeRef};
+        wasmparser::Parser::new(0).parse_all(wasm).any(|p| match p {
+            Ok(Payload::TableSection(r)) => r.into_iter().any(|t| t.is_ok_and(|t| t.ty.table64)),
+            Ok(Payload::ImportSection(r)) => r
+                .into_imports()
+                .any(|i| i.is_ok_and(|i| matches!(i.ty, TypeRef::Table(t) if t.table64))),
+            _ => false,
+        })
+    }
+
+    /// With memory64 the generator makes 64-bit tables, and they are kept:
+    /// the CI slice of `tests/differential.rs` (seeds 40000..40060) and the
+    /// large runs reach them in wdb's tiers.
+    #[test]
+    fn memory64_modules_keep_their_64_bit_tables() {
+        let p = Proposals::parse("multi-memory,memory64").unwrap();
+        let modules: Vec<Vec<u8>> = (40_000..40_060)
+            .filter_map(|s| generate_with(s, p))
+            .collect();
+        let n = modules.iter().filter(|m| has_table64(m)).count();
+        assert!(
+            n >= 5,
+            "{n} of {} modules have a 64-bit table",
+            modules.len()
+        );
+        assert!(modules.iter().all(|m| in_wdb_features(m)));
+        eprintln!("{n} of {} modules have a 64-bit table", modules.len());
+    }
+}
