@@ -398,6 +398,31 @@ fn unknown_tier_is_an_error() {
         .err_has(&["turbo"]);
 }
 
+/// `wdb wast --features` judges a script by an older feature set: two
+/// memories are invalid under Wasm 2.0 and valid under 3.0 (the default).
+#[test]
+fn wast_features_choose_the_rules() {
+    let f = temp_file(
+        "two_memories.wast",
+        b"(assert_invalid (module (memory 1) (memory 1)) \"multiple memories\")\n",
+    );
+    let out = wdb(&["wast", "--features", "2.0", &f]).ok();
+    assert_eq!(
+        out.stdout.lines().last(),
+        Some("1 passed, 0 failed"),
+        "{out:?}"
+    );
+    let out = wdb(&["wast", &f]);
+    assert_eq!(
+        out.stdout.lines().last(),
+        Some("0 passed, 1 failed"),
+        "{out:?}"
+    );
+    wdb(&["wast", "--features", "wasm-v9", &f])
+        .error()
+        .err_has(&["wasm-v9", "2.0", "memory64"]);
+}
+
 const PASSING_WAST: &str = r#"
 (module
   (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
