@@ -186,7 +186,7 @@ impl Shared {
 
     pub fn source_pos(&self, offset: u32) -> Option<SourcePos> {
         let row = self.line_row(offset)?;
-        (row.line != 0).then(|| SourcePos {
+        (row.line != 0).then_some(SourcePos {
             file: row.file,
             line: row.line,
             column: row.column,
