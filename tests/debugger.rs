@@ -740,3 +740,65 @@ fn stop_at_traps_reads_a_64_bit_table_index_whole() {
     // Still in `call`, at the call_indirect: the trap has not happened yet.
     assert_eq!(p.frames.len(), 1);
 }
+
+/// On a large `-g` module the DWARF is still being parsed (on its own thread)
+/// when the program stops at entry: the entry stop's source position is the
+/// whole table's all the same, and source-level commands sent at once wait for
+/// the parse and then work (a breakpoint by line, `print` of C variables).
+#[test]
+fn source_level_commands_right_after_the_entry_stop_of_a_large_module() {
+    let wasm = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/corpus/zstd-g.wasm"
+    ))
+    .unwrap();
+    let whole = wdb::debugger::dwarf::DwarfInfo::parse(&wasm)
+        .unwrap()
+        .unwrap();
+    let source = include_str!("../benches/corpus/c/zstd_bench.c");
+    let line = line_of(source, "size_t cap = ZSTD_compressBound(n);");
+    let s = Session::start(SessionConfig {
+        name: "benches/corpus/zstd-g.wasm".into(),
+        wasm,
+        args: vec!["0.001".into()],
+        ..SessionConfig::default()
+    })
+    .unwrap();
+    let p = paused(&s);
+    assert_eq!(p.reason, StopReason::Entry);
+    let f = &p.frames[0];
+    let expected = whole.line_at(f.offset).filter(|r| r.line != 0);
+    assert_eq!(
+        f.source
+            .as_ref()
+            .map(|p| (p.file.clone(), p.line, p.column)),
+        expected.map(|r| (r.file.clone(), r.line, r.column)),
+    );
+    s.send(Command::Break {
+        at: BreakAt::Line {
+            file: "zstd_bench.c".into(),
+            line,
+        },
+        condition: None,
+    });
+    s.send(Command::Continue);
+    let p = paused(&s);
+    assert_eq!(p.reason, StopReason::Breakpoint(1));
+    assert_eq!(p.frames[0].func_name, "main");
+    let pos = p.frames[0].source.as_ref().unwrap();
+    assert!(
+        pos.file.ends_with("zstd_bench.c") && pos.line == line,
+        "{pos:?}"
+    );
+    let text = answer(
+        &s,
+        Command::Print {
+            frame: 0,
+            expr: "n".into(),
+        },
+    )
+    .unwrap();
+    let n: u64 = text.split_once(" = ").unwrap().1.parse().unwrap();
+    assert!(n >= 4096, "{text}");
+    s.send(Command::Quit);
+}

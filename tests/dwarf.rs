@@ -654,3 +654,43 @@ fn optimized_code_has_location_lists_and_gaps() {
     }
     assert!(located > 0 && gone > 0, "located {located}, gone {gone}");
 }
+
+/// The stop position the debugger shows before the whole DWARF is parsed
+/// (`parse_lines_at`: only the units whose ranges cover the offset) is the
+/// whole table's, at every row start, just before it, and past each function's
+/// code; on samples with several units and on the largest `-g` corpus modules.
+#[test]
+fn lines_of_the_covering_units_answer_as_the_whole_table() {
+    let corpus = |name: &str| {
+        let path = format!("{}/benches/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    for (name, bytes) in [
+        ("debugme-g.wasm", sample("debugme-g.wasm")),
+        ("sha256-g.wasm", sample("sha256-g.wasm")),
+        ("zlib-g.wasm", corpus("zlib-g.wasm")),
+        ("lua-g.wasm", corpus("lua-g.wasm")),
+    ] {
+        let whole = DwarfInfo::parse(&bytes).unwrap().unwrap();
+        let (start, end) = code_range(&bytes);
+        let rows = whole.rows();
+        // Every row of the small modules; a spread of rows of the large ones
+        // (each early parse reads one unit's line program: a few ms).
+        let step = (rows.len() / 40).max(1);
+        let mut offsets: Vec<u32> = vec![start, start + 1, end - 1];
+        for row in rows.iter().step_by(step) {
+            offsets.extend([row.offset - 1, row.offset, row.offset + 1]);
+        }
+        for f in whole.functions().iter().step_by(step) {
+            offsets.extend([f.1, f.2, f.2 + 1]);
+        }
+        let mut checked = 0;
+        for off in offsets {
+            let early = DwarfInfo::parse_lines_at(&bytes, off).unwrap();
+            let got = early.as_ref().and_then(|d| d.line_at(off));
+            assert_eq!(got, whole.line_at(off), "{name} at {off:#x}");
+            checked += usize::from(got.is_some());
+        }
+        assert!(checked > 20, "{name}: only {checked} offsets had a row");
+    }
+}

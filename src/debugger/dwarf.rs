@@ -192,6 +192,22 @@ impl RawLocation {
 impl DwarfInfo {
     /// None when the module has no DWARF (.debug_info/.debug_line); Err(one line) when it is malformed.
     pub fn parse(module_bytes: &[u8]) -> Result<Option<DwarfInfo>, String> {
+        Self::parse_units(module_bytes, None)
+    }
+
+    /// Only the line table of the units whose address ranges contain module offset `offset`
+    /// (no functions, variables or types): its [`line_at`](Self::line_at)`(offset)` is the whole
+    /// table's, as a unit's line program describes code inside the unit's ranges. Much cheaper
+    /// than [`parse`](Self::parse) on a large module.
+    pub fn parse_lines_at(module_bytes: &[u8], offset: u32) -> Result<Option<DwarfInfo>, String> {
+        Self::parse_units(module_bytes, Some(offset))
+    }
+
+    /// Everything, or with `lines_at`, the line programs of the units covering that offset.
+    fn parse_units(
+        module_bytes: &[u8],
+        lines_at: Option<u32>,
+    ) -> Result<Option<DwarfInfo>, String> {
         let mut sections: HashMap<&str, &[u8]> = HashMap::new();
         let mut code: Option<(u64, u64)> = None;
         for payload in Parser::new(0).parse_all(module_bytes) {
@@ -249,6 +265,14 @@ impl DwarfInfo {
             let unit = dwarf
                 .unit(header)
                 .map_err(|e| format!("malformed DWARF: unit at .debug_info+{at:#x}: {e}"))?;
+            if let Some(offset) = lines_at {
+                if unit_covers(&dwarf, &unit, builder.code, offset) {
+                    builder.read_lines(&dwarf, &unit).map_err(|e| {
+                        format!("malformed DWARF: line table of unit at {at:#x}: {e}")
+                    })?;
+                }
+                continue;
+            }
             builder
                 .read_lines(&dwarf, &unit)
                 .map_err(|e| format!("malformed DWARF: line table of unit at {at:#x}: {e}"))?;
@@ -1024,11 +1048,17 @@ impl Builder {
         let builtins = types.builtins();
         // One global per name: a definition with a location wins over a declaration.
         let mut globals: Vec<Variable> = Vec::new();
+        let mut by_name: HashMap<String, usize> = HashMap::new();
         for g in self.globals {
-            match globals.iter_mut().find(|h| h.name == g.name) {
-                Some(h) if matches!(h.location, VarLocation::Unsupported(_)) => *h = g,
+            match by_name.get(&g.name) {
+                Some(&i) if matches!(globals[i].location, VarLocation::Unsupported(_)) => {
+                    globals[i] = g
+                }
                 Some(_) => {}
-                None => globals.push(g),
+                None => {
+                    by_name.insert(g.name.clone(), globals.len());
+                    globals.push(g);
+                }
             }
         }
         DwarfInfo {
@@ -1041,6 +1071,28 @@ impl Builder {
             types,
             builtins,
             globals,
+        }
+    }
+}
+
+/// Whether module offset `offset` lies in one of `unit`'s address ranges (unreadable ranges
+/// count as covering it, so the unit's line program is read rather than missed).
+fn unit_covers(dwarf: &Dwarf<'_>, unit: &Unit<'_>, code: CodeMap, offset: u32) -> bool {
+    let Ok(mut ranges) = dwarf.unit_ranges(unit) else {
+        return true;
+    };
+    loop {
+        match ranges.next() {
+            Ok(Some(r)) => {
+                if code
+                    .range(r.begin, r.end)
+                    .is_some_and(|(b, e)| b <= offset && offset < e)
+                {
+                    return true;
+                }
+            }
+            Ok(None) => return false,
+            Err(_) => return true,
         }
     }
 }

@@ -136,8 +136,7 @@ impl Machine for FrameMachine<'_> {
 fn dwarf(shared: &Shared) -> &DwarfInfo {
     static EMPTY: OnceLock<DwarfInfo> = OnceLock::new();
     shared
-        .dwarf
-        .as_ref()
+        .dwarf()
         .unwrap_or_else(|| EMPTY.get_or_init(DwarfInfo::empty))
 }
 

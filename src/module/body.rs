@@ -109,9 +109,10 @@ impl ModuleInfo {
         let mut validator = validator;
         let res = (|| -> Result<(), BodyError> {
             let mut body = self.read_body(func, Some(&mut validator))?;
+            // Visited straight from the bytes: no `Operator` values are built.
             while !body.ops.eof() {
-                let (op, offset) = body.ops.read_with_offset()?;
-                validator.op(offset, &op)?;
+                let offset = body.ops.original_position();
+                body.ops.visit_operator(&mut validator.visitor(offset))??;
             }
             body.ops.finish()?;
             Ok(())

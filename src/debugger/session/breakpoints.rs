@@ -121,7 +121,7 @@ impl Shared {
                 let mut at = func_start(f)?;
                 // By source name, past the prologue as gdb does (parameters are stored there);
                 // `break #N` and `break 0x…` stay at the wasm instruction.
-                if let Some(d) = self.dwarf.as_ref() {
+                if let Some(d) = self.dwarf() {
                     if let Some(off) = d.after_prologue(at[0].0) {
                         if info.func_at_offset(off as usize) == Some(f)
                             && self.instruction_offsets(f).contains(&off)
@@ -133,7 +133,7 @@ impl Shared {
                 Ok(at)
             }
             BreakAt::Line { file, line } => {
-                let d = self.dwarf.as_ref().ok_or(
+                let d = self.dwarf().ok_or(
                     "this module has no DWARF line information; break by offset or function",
                 )?;
                 let offs = d.offsets_for_line(file, *line);

@@ -7,6 +7,7 @@
 mod breakpoints;
 mod catchpoints;
 mod disassembly;
+mod dwarf_load;
 mod profile_mode;
 mod shared;
 mod watchpoints;
@@ -93,8 +94,6 @@ impl Session {
             )),
             e => crate::Error::Usage(format!("{}: {e}", cfg.name)),
         })?;
-        // Malformed DWARF only costs source-level features.
-        let dwarf = DwarfInfo::parse(&module.info().bytes).unwrap_or_default();
         let (etx, erx) = channel();
         let (ctx, crx) = channel();
         let mut source_dirs = cfg.source_dirs.clone();
@@ -105,7 +104,8 @@ impl Session {
         let shared = Arc::new(Shared {
             name: cfg.name.clone(),
             module,
-            dwarf,
+            dwarf_cell: OnceLock::new(),
+            early_rows: Mutex::new(Default::default()),
             source_dirs,
             sources: cfg.sources.clone(),
             control: Mutex::new(Control::default()),
@@ -135,6 +135,7 @@ impl Session {
             };
             crate::profile::perf_map::register_names(module.info().id, names);
         }
+        shared.parse_dwarf_in_background();
         let (rtx, rrx) = channel();
         let thread = {
             let shared = shared.clone();
@@ -368,7 +369,7 @@ impl Session {
 
     /// Lines of a source file named by DWARF, if it can be read.
     pub fn source_text(&self, file: &str) -> Option<Arc<Vec<String>>> {
-        let d = self.shared.dwarf.as_ref()?;
+        let d = self.shared.dwarf()?;
         let mut cache = lock(&self.shared.source_cache);
         cache
             .entry(file.to_string())
@@ -389,19 +390,18 @@ impl Session {
     /// given, or found by suffix in the program's directory and the source dirs).
     pub fn source_path(&self, file: &str) -> Option<PathBuf> {
         self.shared
-            .dwarf
-            .as_ref()?
+            .dwarf()?
             .source_path(file, &self.shared.source_dirs)
     }
 
     /// True when the module has DWARF line info.
     pub fn has_dwarf(&self) -> bool {
-        self.shared.dwarf.is_some()
+        self.shared.dwarf().is_some()
     }
 
     /// The DWARF of the module, if any.
     pub fn dwarf(&self) -> Option<&DwarfInfo> {
-        self.shared.dwarf.as_ref()
+        self.shared.dwarf()
     }
 }
 

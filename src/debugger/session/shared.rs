@@ -79,7 +79,10 @@ pub(crate) struct Profiling {
 pub(crate) struct Shared {
     pub name: String,
     pub module: Module,
-    pub dwarf: Option<DwarfInfo>,
+    /// The DWARF, parsed on a background thread (see dwarf_load.rs): use `dwarf()`.
+    pub dwarf_cell: OnceLock<Option<DwarfInfo>>,
+    /// Stop positions answered before `dwarf_cell` was ready (dwarf_load.rs).
+    pub(super) early_rows: Mutex<super::dwarf_load::EarlyRows>,
     pub source_dirs: Vec<PathBuf>,
     pub sources: Vec<(String, String)>,
     pub control: Mutex<Control>,
@@ -175,7 +178,7 @@ impl Shared {
         {
             return e.name.clone();
         }
-        if let (Some(d), Some(b)) = (&self.dwarf, info.body(f)) {
+        if let (Some(d), Some(b)) = (self.dwarf(), info.body(f)) {
             if let Some(n) = d.function_name_at(b.range.start as u32 + 1) {
                 return n.to_string();
             }
@@ -184,9 +187,9 @@ impl Shared {
     }
 
     pub fn source_pos(&self, offset: u32) -> Option<SourcePos> {
-        let row = self.dwarf.as_ref()?.line_at(offset)?;
-        (row.line != 0).then(|| SourcePos {
-            file: row.file.clone(),
+        let row = self.line_row(offset)?;
+        (row.line != 0).then_some(SourcePos {
+            file: row.file,
             line: row.line,
             column: row.column,
         })
