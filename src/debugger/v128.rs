@@ -47,7 +47,8 @@ impl Lanes {
         Lanes::ALL[(i + 1) % Lanes::ALL.len()]
     }
 
-    fn bits(self) -> u32 {
+    /// Bits per lane.
+    pub fn bits(self) -> u32 {
         match self {
             Lanes::I8x16 => 8,
             Lanes::I16x8 => 16,

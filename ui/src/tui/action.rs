@@ -59,6 +59,8 @@ pub enum Action {
     Help,
     Quit,
     ToggleHex,
+    /// `L`: the next v128 lane shape (i8x16 → … → f64x2 → i8x16).
+    CycleLanes,
     ToggleSource,
     ToggleZoom,
     ToggleNative,
@@ -183,6 +185,7 @@ fn char_key(app: &App, c: char) -> Option<Action> {
         '?' => Action::Help,
         'q' => Action::Quit,
         'x' => Action::ToggleHex,
+        'L' => Action::CycleLanes,
         'v' => Action::ToggleSource,
         'z' => Action::ToggleZoom,
         'm' if app.focus == Pane::Code => Action::ToggleNative,
