@@ -57,7 +57,7 @@ fn l_cycles_the_lane_shape_of_v128_values_and_registers_are_128_bits() {
         // Operand stack, local and global: three rows (in the zoomed pane).
         app.zoom = true;
         let (s, _) = render(&app, 300, 100);
-        let text = format!("{hex} {shape} {lanes}");
+        let text = format!("{shape} {lanes} {hex}");
         assert_eq!(s.matches(&text).count(), 3, "{shape}:\n{s}");
         app.zoom = false;
         let (s, _) = render(&app, 300, 100);
@@ -70,7 +70,10 @@ fn l_cycles_the_lane_shape_of_v128_values_and_registers_are_128_bits() {
     // Round the cycle: back to the default.
     app.handle_key(key(KeyCode::Char('L')));
     let (s, _) = render(&app, 300, 100);
-    assert!(s.contains(&format!("{hex} i32x4 [1 -2")), "{s}");
+    assert!(
+        s.contains(&format!("i32x4 [1 -2 1065353216 1073741824] {hex}")),
+        "{s}"
+    );
     // The help names the key.
     app.help = true;
     let (s, _) = render(&app, 120, 60);
