@@ -265,6 +265,7 @@ const GLOBALS: &str = r#"
   (global $g (mut v128) (v128.const i32x4 0 0 0 0))
   (global $k v128 (v128.const i32x4 1 1 1 1))
   (global $limit (mut i32) (i32.const 0x7fffffff))
+  (global $seven i32 (i32.const 7))
   (func $work
     (local $i i32)
     (block
@@ -298,8 +299,8 @@ fn set_global(s: &Session, index: u32, value: &str) -> Result<String, String> {
 /// Pausing the running loop (plain baseline code, or optimized code whose
 /// caller stays optimized): `$g`'s lanes equal the loop counter there; `set`
 /// writes all 128 bits of `$g` and sets `$limit` three iterations ahead, so
-/// `main` returns lane 3 of what was set plus 3. An immutable global is
-/// refused with one line.
+/// `main` returns lane 3 of what was set plus 3. Immutable globals (v128
+/// and i32) are refused with one line.
 #[test]
 fn set_writes_a_v128_global_in_baseline_and_optimized_code() {
     for (strategy, tier) in [
@@ -346,6 +347,11 @@ fn set_writes_a_v128_global_in_baseline_and_optimized_code() {
         assert_eq!(
             err,
             "$global1 is immutable (v128 const): only mutable globals can be set"
+        );
+        let err = set_global(&s, 3, "8").unwrap_err();
+        assert_eq!(
+            err,
+            "$global3 is immutable (i32 const): only mutable globals can be set"
         );
         let err = set_global(&s, 0, "1.5").unwrap_err();
         assert!(err.starts_with("$global0: 1.5 is a float"), "{err}");
