@@ -1192,6 +1192,19 @@ impl<'a> CodeGen<'a> {
             return;
         }
         self.stack.detach_local(&mut self.masm, l);
+        // An integer local the cache does not hold, copied into another:
+        // through a register, which the cache then keeps as the
+        // destination's (the next read of it, e.g. a tee's, needs no load).
+        let p = match p.loc {
+            Loc::Local(src) if !p.ty.in_xmm() && matches!(self.stack.cached(src), Cached::None) => {
+                let r = self.stack.in_gpr(&mut self.masm, p);
+                Popped {
+                    loc: Loc::Gpr(r),
+                    ..p
+                }
+            }
+            _ => p,
+        };
         // A copy of another local: what the cache knows about the source.
         let src_cached = match p.loc {
             Loc::Local(src) => self.stack.cached(src),
