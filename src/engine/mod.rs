@@ -70,6 +70,11 @@ pub struct Config {
     /// are all validated when it is compiled, but each function is compiled
     /// on its first call, through a stub in its code-table slot.
     pub lazy: bool,
+    /// The WebAssembly features modules are validated with: by default
+    /// everything wdb implements ([`crate::wasm_features`]); a subset judges
+    /// modules as an older standard would (a Wasm 2.0 spec script under
+    /// Wasm 2.0's rules, see [`crate::wast::features_named`]).
+    pub features: wasmparser::WasmFeatures,
 }
 
 /// Default tier-up budget: tuned on the samples (see BENCHMARKS.md) so that hot
@@ -86,6 +91,7 @@ impl Default for Config {
             tiering_threads: 0,
             osr_stress: 0,
             lazy: false,
+            features: crate::module::features(),
         }
     }
 }
@@ -128,6 +134,13 @@ static LANDING: std::sync::OnceLock<Arc<CodeObject>> = std::sync::OnceLock::new(
 impl Engine {
     pub fn new(config: Config) -> Result<Engine> {
         check_cpu()?;
+        let beyond = config.features.difference(crate::module::features());
+        if !beyond.is_empty() {
+            return Err(Error::Usage(format!(
+                "WebAssembly features not implemented: {:?}",
+                beyond.iter_names().map(|(n, _)| n).collect::<Vec<_>>()
+            )));
+        }
         let landing = LANDING.get_or_init(|| {
             code::publish(
                 CodeKind::Trampoline,

@@ -63,6 +63,8 @@ pub enum Action {
     CycleLanes,
     ToggleSource,
     ToggleZoom,
+    /// `catch throw` on or off.
+    ToggleCatchThrow,
     ToggleNative,
     /// `+`/`-`: the focused pane's share of the height.
     Weight(i16),
@@ -188,6 +190,7 @@ fn char_key(app: &App, c: char) -> Option<Action> {
         'L' => Action::CycleLanes,
         'v' => Action::ToggleSource,
         'z' => Action::ToggleZoom,
+        't' => Action::ToggleCatchThrow,
         'm' if app.focus == Pane::Code => Action::ToggleNative,
         'w' if app.focus == Pane::Variables => Action::Watchpoint,
         'a' | 'i' if app.focus == Pane::Watch => Action::OpenPrompt(PromptKind::Watch),
