@@ -191,3 +191,182 @@ fn pausing_vector_code_shows_v128_lanes() {
     });
     assert_eq!(outcome, Outcome::Returned(vec!["42".into()]));
 }
+
+/// The number N of a value's place `xmmN`, if it is in an xmm register.
+fn xmm_of(v: &Value) -> Option<usize> {
+    match v.place {
+        Place::Register(r) => r.strip_prefix("xmm")?.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Stepping `vsum` instruction by instruction in debug code: wherever the
+/// side table places a value in `xmmN`, the registers of the pause hold it,
+/// all 128 bits of a `v128` (the low bits of a float), and `info registers
+/// xmmN` prints those bits and their lanes.
+#[test]
+fn xmm_registers_show_all_128_bits_of_the_values_they_hold() {
+    let s = Session::start(SessionConfig {
+        name: "vsum.wat".into(),
+        wasm: VSUM.as_bytes().to_vec(),
+        invoke: Some("main".into()),
+        args: vec!["3".into()],
+        ..SessionConfig::default()
+    })
+    .expect("session starts");
+    let mut p = paused(&s);
+    let mut vectors_in_xmm = 0;
+    for _ in 0..200 {
+        let regs = p.regs.as_ref().expect("debug code saves the registers");
+        let f = &p.frames[0];
+        let values = f.locals.iter().chain(f.stack.iter()).flatten();
+        for v in values {
+            let Some(n) = xmm_of(v) else { continue };
+            let held = regs.xmm[n];
+            match v.ty {
+                ValType::V128 => {
+                    let want = join(v.bits, v.hi);
+                    assert_eq!(held, want, "xmm{n} at {:#x}", f.offset);
+                    let name = format!("xmm{n}");
+                    let lines = wdb::debugger::registers::one(regs, &name).unwrap();
+                    assert_eq!(lines[0], format!("{name:<6}{want:#034x}"));
+                    // Upper halves that are not zero show the whole register is read.
+                    if held >> 64 != 0 {
+                        vectors_in_xmm += 1;
+                    }
+                }
+                ValType::F64 => assert_eq!(held as u64, v.bits, "xmm{n}"),
+                ValType::F32 => assert_eq!(held as u32, v.bits as u32, "xmm{n}"),
+                t => panic!("a {t} in xmm{n}"),
+            }
+        }
+        s.send(Command::StepInstruction);
+        match wait(&s, "a step", |e| match e {
+            Event::Paused(p) => Some(Some(p.clone())),
+            Event::Ended { .. } => Some(None),
+            _ => None,
+        }) {
+            Some(q) => p = q,
+            None => break,
+        }
+    }
+    assert!(
+        vectors_in_xmm > 0,
+        "no v128 with a non-zero upper half in an xmm register at any step"
+    );
+}
+
+/// `work` adds `$k = [1 1 1 1]` to the mutable v128 global `$g` until `$i`
+/// reaches the mutable i32 global `$limit`; `main` returns lane 3 of `$g`
+/// read after the call (in `main`'s own code, optimized under the optimized
+/// strategy).
+const GLOBALS: &str = r#"
+(module
+  (global $g (mut v128) (v128.const i32x4 0 0 0 0))
+  (global $k v128 (v128.const i32x4 1 1 1 1))
+  (global $limit (mut i32) (i32.const 0x7fffffff))
+  (global $seven i32 (i32.const 7))
+  (func $work
+    (local $i i32)
+    (block
+      (loop
+        (br_if 1 (i32.ge_u (local.get $i) (global.get $limit)))
+        (global.set $g (i32x4.add (global.get $g) (global.get $k)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br 0))))
+  (func (export "main") (result i32)
+    (call $work)
+    (i32x4.extract_lane 3 (global.get $g)))
+)
+"#;
+
+fn answer(s: &Session, what: &str) -> Result<String, String> {
+    wait(s, what, |e| match e {
+        Event::Message(m) => Some(Ok(m.clone())),
+        Event::Error(e) => Some(Err(e.clone())),
+        _ => None,
+    })
+}
+
+fn set_global(s: &Session, index: u32, value: &str) -> Result<String, String> {
+    s.send(Command::SetGlobal {
+        index,
+        value: SetValue::parse(value).unwrap(),
+    });
+    answer(s, &format!("set $global{index}"))
+}
+
+/// Pausing the running loop (plain baseline code, or optimized code whose
+/// caller stays optimized): `$g`'s lanes equal the loop counter there; `set`
+/// writes all 128 bits of `$g` and sets `$limit` three iterations ahead, so
+/// `main` returns lane 3 of what was set plus 3. Immutable globals (v128
+/// and i32) are refused with one line.
+#[test]
+fn set_writes_a_v128_global_in_baseline_and_optimized_code() {
+    for (strategy, tier) in [
+        (wdb::Strategy::Baseline, FrameTier::Baseline),
+        (wdb::Strategy::Optimized, FrameTier::Optimized),
+    ] {
+        let s = Session::start(SessionConfig {
+            name: "globals.wat".into(),
+            wasm: GLOBALS.as_bytes().to_vec(),
+            invoke: Some("main".into()),
+            run: true,
+            strategy: Some(strategy),
+            eager: true,
+            ..SessionConfig::default()
+        })
+        .expect("session starts");
+        std::thread::sleep(Duration::from_millis(200));
+        s.send(Command::Pause);
+        let p = paused(&s);
+        let f = &p.frames[0];
+        assert_eq!(f.func_name, "work", "{strategy:?}: {:?}", p.frames);
+        assert_eq!(f.tier, tier, "{:?}", p.frames);
+        if tier == FrameTier::Optimized {
+            // `main`, which reads `$g` after the call, stays optimized.
+            assert_eq!(p.frames[1].tier, tier, "{:?}", p.frames);
+        }
+        let i = f.locals.as_ref().expect("locals at the check")[0].bits as u32;
+        let g = &p.globals[0];
+        assert_eq!(g.ty, ValType::V128);
+        let lanes = join(g.bits, g.hi);
+        assert_eq!(
+            lanes,
+            u128::from_le_bytes([i.to_le_bytes(); 4].concat().try_into().unwrap()),
+            "{strategy:?}: $g at $i = {i}"
+        );
+        let new = 0x0000_03e8_0000_0000_ffff_ffff_0000_0007u128;
+        // (The lane shape is shared with the other test, which changes it.)
+        let said = set_global(&s, 0, &format!("{new:#x}")).expect("set $g");
+        assert!(
+            said.starts_with(&format!("$global0 set to {new:#034x} ")),
+            "{said}"
+        );
+        let err = set_global(&s, 1, "0").unwrap_err();
+        assert_eq!(
+            err,
+            "$global1 is immutable (v128 const): only mutable globals can be set"
+        );
+        let err = set_global(&s, 3, "8").unwrap_err();
+        assert_eq!(
+            err,
+            "$global3 is immutable (i32 const): only mutable globals can be set"
+        );
+        let err = set_global(&s, 0, "1.5").unwrap_err();
+        assert!(err.starts_with("$global0: 1.5 is a float"), "{err}");
+        set_global(&s, 2, &(i + 3).to_string()).expect("set $limit");
+        let p = paused(&s);
+        assert_eq!(join(p.globals[0].bits, p.globals[0].hi), new);
+        s.send(Command::Continue);
+        let outcome = wait(&s, "the end", |e| match e {
+            Event::Ended { outcome, .. } => Some(outcome.clone()),
+            _ => None,
+        });
+        assert_eq!(
+            outcome,
+            Outcome::Returned(vec!["1003".into()]),
+            "{strategy:?}: set at $i = {i}"
+        );
+    }
+}

@@ -374,6 +374,33 @@ impl Masm {
         self.asm.bind(over);
     }
 
+    /// Wasm's trapping float → unsigned 32-bit truncation, inline: the
+    /// 64-bit signed conversion is exact for every value that fits in
+    /// `0..2^32`, so any bit above the low 32 (a negative result, one of
+    /// 2^32 or more, or the "indefinite" value of NaN and huge inputs) means
+    /// a trap: `nan` when the input is NaN, `ovf` otherwise.
+    pub fn wasm_trunc_u32(
+        &mut self,
+        f64: bool,
+        dst: Gpr,
+        src: Xmm,
+        nan: DynamicLabel,
+        ovf: DynamicLabel,
+    ) {
+        self.asm.cvtt_float_to_int(f64, true, dst, src);
+        self.asm.mov_rr(true, SCRATCH, dst);
+        self.asm.shift_imm(Shift::ShrU, true, SCRATCH, 32);
+        let slow = self.new_label();
+        let over = self.new_label();
+        self.asm.jcc(Cond::Ne, slow);
+        self.asm.jmp(over);
+        self.asm.bind(slow);
+        self.asm.ucomi(f64, src, src);
+        self.asm.jcc(Cond::Parity, nan);
+        self.asm.jmp(ovf);
+        self.asm.bind(over);
+    }
+
     pub fn ud2(&mut self) {
         self.asm.ud2()
     }

@@ -658,11 +658,11 @@ pub struct Frame {
     pub note: Option<String>,
 }
 
-/// The 16 general-purpose registers by hardware number, and xmm0–15 (low 64 bits).
+/// The 16 general-purpose registers by hardware number, and xmm0–15 (all 128 bits).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registers {
     pub gpr: [u64; 16],
-    pub xmm: [u64; 16],
+    pub xmm: [u128; 16],
     /// Native pc of the paused instruction.
     pub pc: u64,
 }

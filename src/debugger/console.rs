@@ -24,7 +24,8 @@ pub enum View {
     Frame(usize),
     Locals,
     Stack,
-    Regs,
+    /// All registers, or one by name (`info registers xmm3`).
+    Regs(Option<String>),
     Globals,
     /// Tables and their first entries.
     Tables,
@@ -64,7 +65,7 @@ pub const HELP: &[&str] = &[
     "lanes [i8x16|i16x8|i32x4|i64x2|f32x4|f64x2]   how v128 values are split (default i32x4)",
     "print|p[/x|/d|/u|/c|/f] EXPR             C/C++ expression (DWARF names, $localN, $globalN)",
     "ptype EXPR|TYPE   whatis EXPR   display[/F] EXPR   undisplay [N]   set var LHS = VALUE",
-    "info locals|args (source)   info wasm-locals   locals (wasm)",
+    "info locals|args (source)   info wasm-locals   locals (wasm)   info registers [REG] (xmm: 128 bits)",
     "set $localN=V | $globalN=V | mem ADDR=BYTE[,BYTE...]",
     "watch|rwatch|awatch EXPR                 stop when an lvalue in linear memory (<= 64 bytes) is written/read/either",
     "catch throw                              stop when a wasm exception is thrown (tag, payload); `delete N` removes it",
@@ -363,7 +364,9 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
             .map_err(|_| "usage: frame N (0 = innermost)".into()),
         "locals" => no_args(Parsed::Show(View::Locals)),
         "stack" => no_args(Parsed::Show(View::Stack)),
-        "regs" | "registers" => no_args(Parsed::Show(View::Regs)),
+        "regs" | "registers" => Ok(Parsed::Show(View::Regs(
+            Some(rest).filter(|r| !r.is_empty()).map(str::to_string),
+        ))),
         "globals" => no_args(Parsed::Show(View::Globals)),
         "tables" => no_args(Parsed::Show(View::Tables)),
         "detach" => no_args(e(C::Detach)),
@@ -461,9 +464,14 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
             "locals" => Ok(source(SourceRequest::Locals)),
             "args" => Ok(source(SourceRequest::Args)),
             "wasm-locals" => Ok(Parsed::Show(View::Locals)),
-            "registers" | "regs" => Ok(Parsed::Show(View::Regs)),
+            "registers" | "regs" | "all-registers" => Ok(Parsed::Show(View::Regs(None))),
             "tables" => Ok(Parsed::Show(View::Tables)),
-            _ => Err("usage: info functions | breakpoints | watchpoints | locals | args | wasm-locals | frame | registers | tables".into()),
+            _ => match rest.split_once(' ') {
+                Some(("registers" | "regs" | "all-registers", r)) => {
+                    Ok(Parsed::Show(View::Regs(Some(r.trim().to_string()))))
+                }
+                _ => Err("usage: info functions | breakpoints | watchpoints | locals | args | wasm-locals | frame | registers [REG] | all-registers | tables".into()),
+            },
         },
         "profile" => match rest.split_whitespace().collect::<Vec<_>>()[..] {
             ["on"] => Ok(e(C::ProfileOn)),
@@ -977,32 +985,16 @@ impl Console {
                         .collect(),
                 }
             }
-            View::Regs => {
+            View::Regs(name) => {
                 let (s, _) = self.current()?;
                 let r = s
                     .regs
                     .as_ref()
                     .ok_or("registers: not saved by this frame's code (optimized)")?;
-                let mut out = Vec::new();
-                for row in 0..4 {
-                    let cells: Vec<String> = (0..4)
-                        .map(|c| {
-                            let i = row * 4 + c;
-                            format!("{:<4}{:#018x}", GPR_NAMES[i], r.gpr[i])
-                        })
-                        .collect();
-                    out.push(cells.join("  "));
+                match name {
+                    None => super::registers::all_lines(r),
+                    Some(n) => super::registers::one(r, &n)?,
                 }
-                for row in 0..4 {
-                    let cells: Vec<String> = (0..4)
-                        .map(|c| {
-                            let i = row * 4 + c;
-                            format!("{:<6}{:#018x}", XMM_NAMES[i], r.xmm[i])
-                        })
-                        .collect();
-                    out.push(cells.join("  "));
-                }
-                out
             }
             View::Globals => {
                 let (s, _) = self.current()?;

@@ -12,6 +12,7 @@ pub mod expr;
 pub mod inspect;
 pub mod machine_code;
 mod program;
+pub mod registers;
 mod session;
 mod source;
 mod trap_check;

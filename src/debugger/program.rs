@@ -727,9 +727,21 @@ fn serve(shared: &Shared, ctx: &DebugContext<'_>, snap: &Snapshot, cmd: Command)
             let done = snap
                 .globals
                 .get(index as usize)
-                .map(|g| g.ty)
                 .ok_or_else(|| format!("no global {index} (the module has {})", snap.globals.len()))
-                .and_then(|ty| {
+                .and_then(|g| {
+                    let ty = g.ty;
+                    if !g.mutable {
+                        // Optimized code may have folded or hoisted its loads.
+                        return Err(format!(
+                            "$global{index} is immutable ({ty} const): only mutable globals can be set"
+                        ));
+                    }
+                    if ty == crate::types::ValType::V128 {
+                        let v = value.to_v128().map_err(|e| format!("$global{index}: {e}"))?;
+                        ctx.set_global_v128(index, v)?;
+                        let text = format_value(ty, v as u64, (v >> 64) as u64);
+                        return Ok(format!("$global{index} set to {text}"));
+                    }
                     let bits = value
                         .to_bits(ty)
                         .map_err(|e| format!("$global{index}: {e}"))?;

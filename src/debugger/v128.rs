@@ -47,7 +47,8 @@ impl Lanes {
         Lanes::ALL[(i + 1) % Lanes::ALL.len()]
     }
 
-    fn bits(self) -> u32 {
+    /// Bits per lane.
+    pub fn bits(self) -> u32 {
         match self {
             Lanes::I8x16 => 8,
             Lanes::I16x8 => 16,
@@ -88,6 +89,14 @@ pub fn format_v128(v: u128, l: Lanes) -> String {
     let n = 128 / l.bits() as usize;
     let lanes: Vec<String> = (0..n).map(|i| lane_text(v, l, i)).collect();
     format!("{v:#034x} {} [{}]", l.name(), lanes.join(" "))
+}
+
+/// `i32x4 [a b c d] 0x<32 hex digits>`: lanes first, for narrow columns
+/// (the TUI) where the end of the text may be cut off.
+pub fn format_v128_lanes_first(v: u128, l: Lanes) -> String {
+    let n = 128 / l.bits() as usize;
+    let lanes: Vec<String> = (0..n).map(|i| lane_text(v, l, i)).collect();
+    format!("{} [{}] {v:#034x}", l.name(), lanes.join(" "))
 }
 
 /// The two halves of a v128 as one number.

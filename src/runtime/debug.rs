@@ -309,8 +309,8 @@ impl DebugContext<'_> {
     }
 
     /// General-purpose registers (hardware order; rsp and rbp of the paused
-    /// frame) and the low 64 bits of xmm0–15, where the code saved them.
-    pub fn registers(&self) -> Option<([u64; 16], [u64; 16])> {
+    /// frame) and all 128 bits of xmm0–15, where the code saved them.
+    pub fn registers(&self) -> Option<([u64; 16], [u128; 16])> {
         let regs = match self.site {
             Site::Debug { regs, .. } | Site::BaselineCheck { regs, .. } => regs,
             Site::OptimizedCheck { .. } | Site::Throw { .. } => return None,
@@ -321,7 +321,8 @@ impl DebugContext<'_> {
             // SAFETY: the save area holds 16 GPR slots then 16 xmm slots of 16 bytes.
             unsafe {
                 gpr[i] = *regs.add(i);
-                xmm[i] = *regs.add(16 + 2 * i);
+                let (lo, hi) = (*regs.add(16 + 2 * i), *regs.add(17 + 2 * i));
+                xmm[i] = (hi as u128) << 64 | lo as u128;
             }
         }
         gpr[5] = self.fp as u64;
@@ -452,6 +453,25 @@ impl DebugContext<'_> {
         let p = inst.global_ptrs[index as usize];
         // SAFETY: global pointers refer to store-owned cells; the program is paused.
         unsafe { *p = mask(ty.ty, bits) };
+        Ok(())
+    }
+
+    /// Writes all 128 bits of `v128` global `index` (its 16-byte cell).
+    pub fn set_global_v128(&self, index: u32, v: u128) -> Result<(), String> {
+        let inst = self.instance().ok_or("no instance")?;
+        let ty = *inst
+            .module
+            .info()
+            .globals
+            .get(index as usize)
+            .ok_or_else(|| format!("no global {index}"))?;
+        if !ty.ty.is_v128() {
+            return Err(format!("global {index} is a {}, not a v128", ty.ty));
+        }
+        let p = inst.global_ptrs[index as usize];
+        // SAFETY: global pointers refer to store-owned 16-byte cells (read
+        // whole by `globals_wide`); the program is paused.
+        unsafe { (p as *mut u128).write_unaligned(v) };
         Ok(())
     }
 

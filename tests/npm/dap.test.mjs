@@ -93,6 +93,10 @@ test('breakpoint, stack, scopes, variables, steps, evaluate, instruction breakpo
     assert.ok(regs['general purpose'].variablesReference > 0, 'registers are nested');
     const gpr = await variables(dc, regs['general purpose'].variablesReference);
     assert.match(gpr.rsp.value, /^0x[0-9a-f]{16}$/);
+    // xmm registers: all 128 bits, then their lanes in the current shape.
+    const xmm = await variables(dc, regs.xmm.variablesReference);
+    assert.match(xmm.xmm15.value, /^0x[0-9a-f]{32} i32x4 \[-?\d+ -?\d+ -?\d+ -?\d+\]$/);
+    assert.equal(xmm.xmm15.type, 'v128');
     const globals = await variables(dc, sc.Globals);
     assert.ok(Object.keys(globals).some((n) => n.startsWith('$global0')));
 

@@ -3,7 +3,8 @@
 //! offset read off the code pane), continues, steps, shows native code
 //! under wasm (`m`, every tier), opens a struct in the Variables pane,
 //! switches to profile mode and quits, reading the screen with `tmux
-//! capture-pane` after each step. Fails, naming the package, when tmux is not installed.
+//! capture-pane` after each step; on vector code, `L` switches the lane
+//! shape of `v128` values. Fails, naming the package, when tmux is not installed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -376,6 +377,45 @@ fn debug_session_in_tmux() {
         !s.contains("PROFILE — tiered up"),
         "terminal not restored:\n{s}"
     );
+}
+
+/// Vector code: stopped in imgproc's auto-vectorized `sum`, its `v128`
+/// locals show as hex and i32x4 lanes; `L` switches every value to the next
+/// shape (named in the footer); `:info registers xmm2` shows all 128 bits.
+#[test]
+fn simd_lanes_in_tmux() {
+    assert!(
+        have_tmux(),
+        "tui_tmux: tmux is not installed: install the Debian package `tmux` \
+         (scripts/test.sh does so on a fresh machine)"
+    );
+    let t = Tmux::start("simd", &["samples/imgproc-g.wasm"]);
+    t.wait_text("DEBUG — tiered down");
+    t.command("break sum");
+    t.keys(&["c"]);
+    t.wait_for("the stop at the breakpoint in sum", |s| {
+        s.lines()
+            .last_non_empty()
+            .is_some_and(|l| l.contains("breakpoint") && l.contains("sum"))
+    });
+    // Lanes first, then the hex (cut off in a narrow column).
+    t.wait_for("v128 locals in i32x4 lanes", |s| {
+        s.matches("v128 i32x4 [0 0 0 0] 0x000").count() == 2 && s.contains("L lanes i32x4")
+    });
+    t.keys(&["L"]);
+    t.wait_for("v128 locals in i64x2 lanes", |s| {
+        s.matches("v128 i64x2 [0 0] 0x000").count() == 2
+            && s.contains("L lanes i64x2")
+            && !s.contains("i32x4 [")
+    });
+    t.command("info registers xmm2");
+    t.wait_for("xmm2 on the message line", |s| {
+        s.lines()
+            .any(|l| l.starts_with("xmm2  0x") && l.contains(" · i8x16 ["))
+    });
+    t.keys(&["q"]);
+    let s = t.wait_text("wdb-exit-status=");
+    assert!(s.contains("wdb-exit-status=0"), "{s}");
 }
 
 trait LastNonEmpty<'a> {

@@ -1021,8 +1021,8 @@ impl<'a> CodeGen<'a> {
             O::I32TruncF64S => self.trunc_signed(true, false),
             O::I64TruncF32S => self.trunc_signed(false, true),
             O::I64TruncF64S => self.trunc_signed(true, true),
-            O::I32TruncF32U => self.trunc_builtin(false, false, true, false),
-            O::I32TruncF64U => self.trunc_builtin(true, false, true, false),
+            O::I32TruncF32U => self.trunc_u32(false),
+            O::I32TruncF64U => self.trunc_u32(true),
             O::I64TruncF32U => self.trunc_builtin(false, true, true, false),
             O::I64TruncF64U => self.trunc_builtin(true, true, true, false),
             O::I32TruncSatF32S => self.trunc_builtin(false, false, false, true),
@@ -1200,6 +1200,19 @@ impl<'a> CodeGen<'a> {
             return;
         }
         self.stack.detach_local(&mut self.masm, l);
+        // An integer local the cache does not hold, copied into another:
+        // through a register, which the cache then keeps as the
+        // destination's (the next read of it, e.g. a tee's, needs no load).
+        let p = match p.loc {
+            Loc::Local(src) if !p.ty.in_xmm() && matches!(self.stack.cached(src), Cached::None) => {
+                let r = self.stack.in_gpr(&mut self.masm, p);
+                Popped {
+                    loc: Loc::Gpr(r),
+                    ..p
+                }
+            }
+            _ => p,
+        };
         // A copy of another local: what the cache knows about the source.
         let src_cached = match p.loc {
             Loc::Local(src) => self.stack.cached(src),

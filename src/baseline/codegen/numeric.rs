@@ -252,7 +252,18 @@ impl CodeGen<'_> {
         self.push_gpr(ty, d);
     }
 
-    /// Unsigned and saturating truncations go through the runtime.
+    /// Trapping float → unsigned i32, inline (`MacroAssembler::wasm_trunc_u32`).
+    pub(super) fn trunc_u32(&mut self, f64: bool) {
+        let x = self.pop_xmm();
+        let d = self.stack.alloc_gpr(&mut self.masm);
+        let conv = self.trap_label(TrapCode::BadConversionToInteger, self.wasm);
+        let ovf = self.trap_label(TrapCode::IntegerOverflow, self.wasm);
+        self.masm.wasm_trunc_u32(f64, d, x, conv, ovf);
+        self.stack.free_xmm(x);
+        self.push_gpr(ValType::I32, d);
+    }
+
+    /// The other unsigned and the saturating truncations go through the runtime.
     pub(super) fn trunc_builtin(&mut self, f64: bool, w: bool, unsigned: bool, sat: bool) {
         use crate::vm::layout::float_to_int::*;
         let ty = if w { ValType::I64 } else { ValType::I32 };

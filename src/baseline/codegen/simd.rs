@@ -179,8 +179,18 @@ impl CodeGen<'_> {
     }
 
     fn vshift(&mut self, lanes: Lanes, kind: VShiftKind) {
-        let n = self.pop_gpr();
+        let p = self.pop();
         let bits = 8 * lanes.bytes() as i32;
+        if let Loc::Const(c) = p.loc {
+            if Masm::v_shift_has_imm(lanes, kind) {
+                let a = self.pop_xmm();
+                let n = (c as u32 & (bits as u32 - 1)) as u8;
+                self.masm.v_shift_by(lanes, kind, a, n);
+                self.vpush(a);
+                return;
+            }
+        }
+        let n = self.stack.in_gpr(&mut self.masm, p);
         self.masm.alu(Alu::And, false, n, Src::Imm(bits - 1));
         let a = self.pop_xmm();
         let t = self.stack.alloc_xmm(&mut self.masm);

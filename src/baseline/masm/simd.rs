@@ -543,6 +543,33 @@ impl Masm {
         }
     }
 
+    /// Whether `v_shift_by` does this shift: one instruction with an
+    /// immediate count (16-, 32- and 64-bit lanes; not i64x2.shr_s, which
+    /// SSE lacks).
+    pub fn v_shift_has_imm(lanes: Lanes, kind: VShiftKind) -> bool {
+        !matches!(
+            (lanes, kind),
+            (Lanes::I8, _) | (Lanes::I64, VShiftKind::ShrS)
+        )
+    }
+
+    /// A lane shift of `a` by the constant `n` (already reduced modulo the
+    /// lane width), for the shifts `v_shift_has_imm` accepts.
+    pub fn v_shift_by(&mut self, lanes: Lanes, kind: VShiftKind, a: Xmm, n: u8) {
+        use VShiftKind::*;
+        let op = match (lanes, kind) {
+            (Lanes::I16, Shl) => VShift::Psllw,
+            (Lanes::I16, ShrS) => VShift::Psraw,
+            (Lanes::I16, ShrU) => VShift::Psrlw,
+            (Lanes::I32, Shl) => VShift::Pslld,
+            (Lanes::I32, ShrS) => VShift::Psrad,
+            (Lanes::I32, ShrU) => VShift::Psrld,
+            (_, Shl) => VShift::Psllq,
+            _ => VShift::Psrlq,
+        };
+        self.asm.v_shift_imm(op, a, n);
+    }
+
     /// `extend_low/high`: widens half of `a`'s lanes, in place.
     pub fn v_extend(&mut self, from: Lanes, signed: bool, high: bool, a: Xmm) {
         if high {

@@ -119,7 +119,8 @@ macro_rules! shift_imm {
 }
 
 shift_imm! {
-    Psllq = psllq, Psrlw = psrlw, Psrld = psrld, Psrlq = psrlq, Psrad = psrad,
+    Psllw = psllw, Pslld = pslld, Psllq = psllq, Psrlw = psrlw, Psrld = psrld, Psrlq = psrlq,
+    Psraw = psraw, Psrad = psrad,
 }
 
 /// How a vector load reads memory (the lane width decides the instruction).

@@ -10,9 +10,10 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use wdb::debugger::console::{self, Parsed};
 use wdb::debugger::{
-    format_bits, Command, Frame, FrameTier, Place, RunState, Session, Snapshot, SourceRequest,
+    format_value, Command, Frame, FrameTier, Place, RunState, Session, Snapshot, SourceRequest,
     GPR_NAMES, XMM_NAMES,
 };
+use wdb::ValType;
 
 /// How many bytes one `readMemory` returns at most.
 const MAX_READ: u64 = 1 << 20;
@@ -157,16 +158,22 @@ impl Adapter {
         let vars: Vec<VariableOut> = match r {
             VarRef::RegGroup { xmm } => {
                 let regs = snap.regs.as_ref().ok_or("no registers at this stop")?;
-                let (names, vals) = if xmm {
-                    (&XMM_NAMES, &regs.xmm)
+                if xmm {
+                    XMM_NAMES
+                        .iter()
+                        .zip(regs.xmm)
+                        .map(|(n, v)| {
+                            let text = format_value(ValType::V128, v as u64, (v >> 64) as u64);
+                            leaf(n.to_string(), text, "v128".into())
+                        })
+                        .collect()
                 } else {
-                    (&GPR_NAMES, &regs.gpr)
-                };
-                names
-                    .iter()
-                    .zip(vals.iter())
-                    .map(|(n, v)| leaf(n.to_string(), format!("{v:#018x}"), "u64".into()))
-                    .collect()
+                    GPR_NAMES
+                        .iter()
+                        .zip(regs.gpr)
+                        .map(|(n, v)| leaf(n.to_string(), format!("{v:#018x}"), "u64".into()))
+                        .collect()
+                }
             }
             VarRef::Scope { frame, kind } => {
                 let f = snap.frames.get(frame).cloned().ok_or("the frame is gone")?;
@@ -183,7 +190,7 @@ impl Adapter {
                             let value = if v.place == Place::Unavailable {
                                 "<unavailable>".to_string()
                             } else {
-                                format_bits(v.ty, v.bits)
+                                format_value(v.ty, v.bits, v.hi)
                             };
                             leaf(
                                 format!("$local{i}"),
@@ -200,7 +207,7 @@ impl Adapter {
                         .map(|(i, v)| {
                             leaf(
                                 format!("[{i}]"),
-                                format_bits(v.ty, v.bits),
+                                format_value(v.ty, v.bits, v.hi),
                                 format!("{} @ {}", v.ty, v.place.describe()),
                             )
                         })
@@ -219,7 +226,7 @@ impl Adapter {
                                 memory_reference: None,
                             },
                             VariableOut {
-                                name: "xmm (low 64 bits)".into(),
+                                name: "xmm".into(),
                                 value: "xmm0–xmm15".into(),
                                 ty: None,
                                 variables_reference: xmm,
@@ -236,7 +243,11 @@ impl Adapter {
                                 None => format!("$global{}", g.index),
                             };
                             let m = if g.mutable { "mut " } else { "" };
-                            leaf(name, format_bits(g.ty, g.bits), format!("{m}{}", g.ty))
+                            leaf(
+                                name,
+                                format_value(g.ty, g.bits, g.hi),
+                                format!("{m}{}", g.ty),
+                            )
                         })
                         .collect(),
                 }
@@ -335,13 +346,18 @@ impl Adapter {
         let value = match kind {
             ScopeKind::Globals => {
                 let i: usize = name.trim_start_matches("$global").parse().unwrap_or(0);
-                snap.globals.get(i).map(|g| format_bits(g.ty, g.bits))
+                snap.globals
+                    .get(i)
+                    .map(|g| format_value(g.ty, g.bits, g.hi))
             }
             ScopeKind::WasmLocals => {
                 let i: usize = name.trim_start_matches("$local").parse().unwrap_or(0);
-                snap.frames
-                    .get(frame)
-                    .and_then(|f| f.locals.as_ref()?.get(i).map(|v| format_bits(v.ty, v.bits)))
+                snap.frames.get(frame).and_then(|f| {
+                    f.locals
+                        .as_ref()?
+                        .get(i)
+                        .map(|v| format_value(v.ty, v.bits, v.hi))
+                })
             }
             // `name = value` as the engine printed it.
             _ => answer

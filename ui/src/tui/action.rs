@@ -59,6 +59,8 @@ pub enum Action {
     Help,
     Quit,
     ToggleHex,
+    /// `L`: the next v128 lane shape (i8x16 → … → f64x2 → i8x16).
+    CycleLanes,
     ToggleSource,
     ToggleZoom,
     /// `catch throw` on or off.
@@ -185,6 +187,7 @@ fn char_key(app: &App, c: char) -> Option<Action> {
         '?' => Action::Help,
         'q' => Action::Quit,
         'x' => Action::ToggleHex,
+        'L' => Action::CycleLanes,
         'v' => Action::ToggleSource,
         'z' => Action::ToggleZoom,
         't' => Action::ToggleCatchThrow,

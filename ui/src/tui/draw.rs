@@ -12,10 +12,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Gauge, Paragraph, Sparkline};
 use ratatui::Frame;
 use std::collections::BTreeMap;
-use wdb::debugger::{console, DebugMode, RunState, GPR_NAMES, XMM_NAMES};
+use wdb::debugger::{console, DebugMode, RunState};
 
 mod machine;
+mod registers;
 mod variables;
+
+pub(super) use registers::register_rows;
 
 const PC_STYLE: Style = Style::new().fg(Color::Black).bg(Color::Yellow);
 const CALLER_STYLE: Style = Style::new().fg(Color::Black).bg(Color::Cyan);
@@ -87,7 +90,7 @@ fn draw_slot(f: &mut Frame, app: &App, slot: &Slot) {
         Pane::Vars => draw_vars(f, app, slot),
         Pane::Variables => variables::draw_variables(f, app, slot),
         Pane::Watch => variables::draw_watch(f, app, slot),
-        Pane::Registers => draw_registers(f, app, slot),
+        Pane::Registers => registers::draw_registers(f, app, slot),
         Pane::Frames => draw_frames(f, app, slot),
         Pane::Memory => draw_memory(f, app, slot),
         Pane::Functions => draw_functions(f, app, slot),
@@ -554,100 +557,6 @@ fn draw_vars(f: &mut Frame, app: &App, slot: &Slot) {
     lines_in(f, inner, out);
 }
 
-// ----- registers -----------------------------------------------------------
-
-const REG_COL: usize = 24;
-
-/// Register columns per section and rows for a pane `width` wide.
-fn register_layout(width: usize) -> (usize, usize) {
-    let cols = (width / REG_COL).max(1);
-    if cols >= 2 {
-        let per = cols / 2;
-        (per, 17usize.div_ceil(per))
-    } else {
-        (1, 33)
-    }
-}
-
-/// Rows the registers pane needs at `width` (for scrolling).
-pub fn register_rows(app: &App, width: usize) -> usize {
-    match app.snapshot.as_ref().and_then(|s| s.regs.as_ref()) {
-        Some(_) => register_layout(width).1,
-        None => 1,
-    }
-}
-
-fn draw_registers(f: &mut Frame, app: &App, slot: &Slot) {
-    let block = pane_block(app, slot, String::new());
-    let inner = block.inner(slot.rect);
-    f.render_widget(block, slot.rect);
-    let Some(regs) = app.snapshot.as_ref().and_then(|s| s.regs.as_ref()) else {
-        lines_in(
-            f,
-            inner,
-            vec![Line::styled("no registers (not paused)", DIM)],
-        );
-        return;
-    };
-    let prev = app.prev_regs.as_ref();
-    let mut gpr: Vec<(String, u64, bool)> = GPR_NAMES
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let v = regs.gpr.get(i).copied().unwrap_or(0);
-            let old = prev.and_then(|p| p.gpr.get(i).copied());
-            (n.to_string(), v, old.is_some_and(|o| o != v))
-        })
-        .collect();
-    gpr.push(("pc".into(), regs.pc, prev.is_some_and(|p| p.pc != regs.pc)));
-    let xmm: Vec<(String, u64, bool)> = XMM_NAMES
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let v = regs.xmm.get(i).copied().unwrap_or(0);
-            let old = prev.and_then(|p| p.xmm.get(i).copied());
-            (n.to_string(), v, old.is_some_and(|o| o != v))
-        })
-        .collect();
-    let w = usize::from(inner.width);
-    let (per, rows) = register_layout(w);
-    // columns[c][r]
-    let mut columns: Vec<Vec<(String, u64, bool)>> = Vec::new();
-    if w / REG_COL >= 2 {
-        for section in [gpr, xmm] {
-            let mut chunks = section
-                .chunks(rows.max(1))
-                .map(<[_]>::to_vec)
-                .collect::<Vec<_>>();
-            chunks.resize(per, Vec::new());
-            columns.extend(chunks);
-        }
-    } else {
-        columns.push(gpr.into_iter().chain(xmm).collect());
-    }
-    let h = usize::from(inner.height);
-    let top = app.regs.top.get().min(rows.saturating_sub(h));
-    let mut out = Vec::new();
-    for r in top..rows.min(top.saturating_add(h)) {
-        let mut spans = Vec::new();
-        for col in &columns {
-            let Some((name, v, changed)) = col.get(r) else {
-                spans.push(Span::raw(" ".repeat(REG_COL)));
-                continue;
-            };
-            let st = if *changed {
-                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
-            } else {
-                Style::new()
-            };
-            spans.push(Span::styled(pad_left(name, 5), DIM));
-            spans.push(Span::styled(format!(" {v:016x}  "), st));
-        }
-        out.push(Line::from(spans));
-    }
-    lines_in(f, inner, out);
-}
-
 // ----- call stack -------------------------------------------------------------
 
 fn draw_frames(f: &mut Frame, app: &App, slot: &Slot) {
@@ -1014,6 +923,16 @@ fn state_text(app: &App) -> String {
     }
 }
 
+/// Whether a pause shows any `v128` (a frame's locals or operand stack, or a global).
+fn shows_v128(s: &wdb::debugger::Snapshot) -> bool {
+    let v128 = |t: wdb::ValType| t == wdb::ValType::V128;
+    s.globals.iter().any(|g| v128(g.ty))
+        || s.frames.iter().any(|f| {
+            let values = f.locals.iter().chain(f.stack.iter()).flatten();
+            values.map(|v| v.ty).any(v128)
+        })
+}
+
 fn draw_status(f: &mut Frame, app: &App, area: Rect) {
     if area.width == 0 || area.height == 0 {
         return;
@@ -1031,6 +950,12 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         RunState::Running => "F6/^C pause  p profile  : cmd  ? help  q quit",
         _ => "F5/c cont  F10/n next  F11/s step  f finish  F9/b break  p profile  : cmd  ? help  q quit",
     };
+    // With vectors on screen, the lane-shape key and the shape in use come first.
+    let hints = match app.snapshot.as_deref().filter(|s| shows_v128(s)) {
+        Some(_) => format!("L lanes {}  {hints}", wdb::debugger::v128::lanes().name()),
+        None => hints.to_string(),
+    };
+    let hints = hints.as_str();
     let used = badge.chars().count() + state.chars().count();
     let room = w.saturating_sub(used);
     let state = fit(&state, w.saturating_sub(badge.chars().count()));
@@ -1095,6 +1020,7 @@ const KEYS: &[&str] = &[
     "p         profile mode on/off v         source / disassembly",
     "g         go to offset/func   /         search in code",
     ":         command line        x         hex / decimal values",
+    "L         v128 lanes: i8x16 → i16x8 → i32x4 → i64x2 → f32x4 → f64x2 (also :lanes SHAPE)",
     "Tab S-Tab focus               arrows PgUp PgDn Home End  scroll",
     "Enter     follow value into memory, open function/frame/breakpoint",
     "+ -       pane height         < >       column width     z  zoom",

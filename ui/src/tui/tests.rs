@@ -24,14 +24,14 @@ use wdb::ValType;
 
 /// What the fake shares with the test after the app owns it.
 #[derive(Default)]
-struct Shared {
+pub(super) struct Shared {
     sent: RefCell<Vec<Command>>,
     events: RefCell<VecDeque<Event>>,
     mode: Cell<Option<DebugMode>>,
     catch_throw: Cell<bool>,
 }
 
-struct Fake {
+pub(super) struct Fake {
     shared: Rc<Shared>,
     state: RunState,
     dwarf: bool,
@@ -247,7 +247,7 @@ fn fake_machine_code(func: u32, tier: wdb::Tier) -> Option<MachineCode> {
     })
 }
 
-fn val(ty: ValType, bits: u64, place: Place) -> Value {
+pub(super) fn val(ty: ValType, bits: u64, place: Place) -> Value {
     Value {
         ty,
         bits,
@@ -256,7 +256,7 @@ fn val(ty: ValType, bits: u64, place: Place) -> Value {
     }
 }
 
-fn snapshot(dwarf: bool) -> Arc<Snapshot> {
+pub(super) fn snapshot(dwarf: bool) -> Arc<Snapshot> {
     let src = |line| {
         dwarf.then(|| SourcePos {
             file: "debugme.c".into(),
@@ -268,8 +268,8 @@ fn snapshot(dwarf: bool) -> Arc<Snapshot> {
     for (i, g) in gpr.iter_mut().enumerate() {
         *g = 0x1000 + i as u64;
     }
-    let mut xmm = [0u64; 16];
-    xmm[0] = 2.5f64.to_bits();
+    let mut xmm = [0u128; 16];
+    xmm[0] = u128::from(2.5f64.to_bits());
     Arc::new(Snapshot {
         reason: StopReason::Breakpoint(1),
         frames_omitted: 0,
@@ -330,14 +330,14 @@ fn snapshot(dwarf: bool) -> Arc<Snapshot> {
     })
 }
 
-fn paused_app(dwarf: bool) -> (App, Rc<Shared>) {
+pub(super) fn paused_app(dwarf: bool) -> (App, Rc<Shared>) {
     let (fake, shared) = Fake::new(RunState::Paused, dwarf);
     let mut app = App::new(Box::new(fake));
     app.handle_event(Event::Paused(snapshot(dwarf)));
     (app, shared)
 }
 
-fn render(app: &App, w: u16, h: u16) -> (String, Buffer) {
+pub(super) fn render(app: &App, w: u16, h: u16) -> (String, Buffer) {
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     t.draw(|f| draw(f, app)).expect("draw");
     let buf = t.backend().buffer().clone();
@@ -351,7 +351,7 @@ fn render(app: &App, w: u16, h: u16) -> (String, Buffer) {
     (s, buf)
 }
 
-fn key(code: KeyCode) -> KeyEvent {
+pub(super) fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)
 }
 
@@ -366,7 +366,7 @@ fn sent(shared: &Shared) -> Vec<Command> {
 }
 
 /// Row of the screen holding `needle`.
-fn row_of(screen: &str, needle: &str) -> Option<usize> {
+pub(super) fn row_of(screen: &str, needle: &str) -> Option<usize> {
     screen.lines().position(|l| l.contains(needle))
 }
 
@@ -395,7 +395,7 @@ fn paused_screen_renders_at_common_sizes() {
     // Registers, call stack with tiers, globals, the caller's note.
     for needle in [
         "0000000000001000",
-        "xmm0",
+        "00007f00deadbeef",
         "#2",
         "optimized",
         "__stack_pointer",
@@ -407,6 +407,17 @@ fn paused_screen_renders_at_common_sizes() {
     for needle in ["main", "_start", "[rbp-0x18]", "rcx", "2.5", "Functions"] {
         assert!(s.contains(needle), "missing {needle}:\n{s}");
     }
+    // A narrow Registers pane has the xmm registers (all 128 bits) below the
+    // GPRs: scrolling to the end shows them.
+    let mut app = app;
+    render(&app, 120, 40);
+    app.focus(Pane::Registers);
+    app.handle_key(key(KeyCode::End));
+    let (s, _) = render(&app, 120, 40);
+    assert!(
+        s.contains("xmm15 00000000000000000000000000000000"),
+        "xmm15 at the end:\n{s}"
+    );
 }
 
 #[test]

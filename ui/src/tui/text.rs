@@ -73,19 +73,26 @@ pub fn bits_text(ty: ValType, bits: u64, hex: bool) -> String {
     }
 }
 
+/// A `v128` in the current lane shape: lanes first, so that a narrow value
+/// column cuts off the hex rather than the lanes.
+fn v128_text(lo: u64, hi: u64) -> String {
+    use wdb::debugger::v128;
+    v128::format_v128_lanes_first(v128::join(lo, hi), v128::lanes())
+}
+
 /// A frame value as the locals/stack pane shows it.
 pub fn value_text(v: &Value, hex: bool) -> String {
     match v.place {
         Place::Unavailable => "<unavailable>".into(),
         Place::OptimizedOut => "<optimized out>".into(),
-        _ if v.ty == ValType::V128 => wdb::debugger::format_value(v.ty, v.bits, v.hi),
+        _ if v.ty == ValType::V128 => v128_text(v.bits, v.hi),
         _ => bits_text(v.ty, v.bits, hex),
     }
 }
 
 pub fn global_text(g: &GlobalValue, hex: bool) -> String {
     if g.ty == ValType::V128 {
-        return wdb::debugger::format_value(g.ty, g.bits, g.hi);
+        return v128_text(g.bits, g.hi);
     }
     bits_text(g.ty, g.bits, hex)
 }

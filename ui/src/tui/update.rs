@@ -355,7 +355,20 @@ impl App {
                     None => self.error(&format!("no {key} to show")),
                 }
             }
-            View::Regs => self.focus(Pane::Registers),
+            View::Regs(name) => {
+                self.focus(Pane::Registers);
+                if let Some(n) = name {
+                    let regs = self.snapshot.as_ref().and_then(|s| s.regs.as_ref());
+                    match regs.map(|r| wdb::debugger::registers::one(r, &n)) {
+                        Some(Ok(lines)) => {
+                            let parts: Vec<&str> = lines.iter().map(|l| l.trim()).collect();
+                            self.set_message(&parts.join(" · "));
+                        }
+                        Some(Err(e)) => self.error(&e),
+                        None => self.error("registers: not saved by this frame's code"),
+                    }
+                }
+            }
             View::Tables => {
                 let text = match &self.snapshot {
                     Some(s) if s.tables.is_empty() => "no tables".to_string(),
@@ -524,6 +537,11 @@ impl App {
             }
             Action::Help => self.help = true,
             Action::Quit => self.quit(),
+            Action::CycleLanes => {
+                let next = wdb::debugger::v128::lanes().next();
+                wdb::debugger::v128::set_lanes(next);
+                self.set_message(&format!("v128 lanes: {}", next.name()));
+            }
             Action::ToggleHex => {
                 self.hex = !self.hex;
                 self.set_message(if self.hex {
