@@ -59,6 +59,8 @@ pub struct DebugContext<'a> {
     /// Paused at a check of plain baseline or optimized code that continues
     /// in debug code when it resumes (on-stack replacement, `runtime::osr`).
     moves_down: bool,
+    /// Paused in an OSR entry (optimized code a baseline frame moved into).
+    osr: bool,
 }
 
 /// A value as the debugger reports it: type, raw bits, where it lives
@@ -102,6 +104,8 @@ pub struct CallerFrame {
     /// Offset of the call instruction.
     pub wasm_offset: Option<u32>,
     pub tier: Option<Tier>,
+    /// The caller runs an OSR entry (optimized code, see `code::CodeLabel`).
+    pub osr: bool,
     /// Locals of debug-code frames (frame slots survive the call).
     pub locals: Option<Vec<DebugValue>>,
 }
@@ -121,6 +125,16 @@ impl DebugContext<'_> {
             Site::Debug { .. } => Tier::Debug,
             Site::BaselineCheck { tier, .. } => tier,
             Site::OptimizedCheck { .. } => Tier::Optimized,
+        }
+    }
+
+    /// Which code the paused frame runs, per frame: its tier, or an OSR
+    /// entry (see [`code::CodeLabel`]).
+    pub fn label(&self) -> code::CodeLabel {
+        if self.osr {
+            code::CodeLabel::Osr
+        } else {
+            code::CodeLabel::Tier(self.tier())
         }
     }
 
@@ -536,7 +550,7 @@ impl DebugContext<'_> {
             let Some(obj) = code::object_at(ret) else {
                 break;
             };
-            let CodeKind::Wasm(tier) = obj.kind else {
+            let CodeKind::Wasm(_) = obj.kind else {
                 break;
             };
             let Some(f) = obj.func_at(ret) else { break };
@@ -595,7 +609,9 @@ impl DebugContext<'_> {
                 module_id: obj.module_id,
                 func_index: f.func_index,
                 wasm_offset,
-                tier: Some(if f.debug.is_some() { Tier::Debug } else { tier }),
+                // Per function: a mixed module's object holds both tiers.
+                tier: Some(f.tier),
+                osr: f.osr_loop.is_some(),
                 locals,
             });
             if next <= fp {
@@ -684,6 +700,7 @@ pub(crate) fn run_hook(vmctx: *mut u8, func: u32, point: u32, regs: *mut u64, fp
         pc: ret,
         site: Site::Debug { point, regs, table },
         moves_down: false,
+        osr: false,
     };
     super::osr_return::patch_callers(vmctx, fp);
     let status = call_store_hook(&ctx);
@@ -751,6 +768,9 @@ pub(crate) fn run_pause(
         pc: 0,
         site,
         moves_down: super::osr::moves_down_on_resume(vmctx, kind),
+        osr: optimized
+            && super::osr::optimized_code_of(inst, func, fp)
+                .is_some_and(|(o, start, _)| o.func_at(start).is_some_and(|f| f.osr_loop.is_some())),
     };
     super::osr_return::patch_callers(vmctx, fp);
     call_store_hook(&ctx)

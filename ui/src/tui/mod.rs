@@ -17,6 +17,8 @@ mod model;
 mod tests;
 #[cfg(test)]
 mod tests_variables;
+#[cfg(test)]
+mod tests_labels;
 mod text;
 mod update;
 mod variables;
