@@ -76,7 +76,7 @@ fn differential_under_osr_stress() {
         let slices: [(wdb::OsrStressMode, &[wdb::Strategy], u64, &[usize]); 3] = [
             (Down, &[Baseline, Optimized, Debug], 50_000, &[0, 1, 2]),
             (Up, &[Baseline, Debug], 51_000, &[4]),
-            (Alternating, &[Optimized, Dynamic], 52_000, &[0, 1, 4]),
+            (Alternating, &[Baseline, Optimized, Dynamic], 52_000, &[0, 1, 4]),
         ];
         for (mode, tiers, first, kinds) in slices {
             let before = wdb::testing::osr_moves();

@@ -175,7 +175,9 @@ pub(crate) fn at_check(
         (true, _) if stress && debugging => rebuild_debug(inst, &c).map(|()| 3),
         (true, _) if stress => debug_to_plain(inst, &c).map(|()| 2),
         (true, _) => None,
-        (false, true) if debugging || stress => optimized_to_debug(inst, &c).map(|()| 1),
+        (false, true) if debugging || (stress && config.osr_stress_mode != OsrStressMode::Up) => {
+            optimized_to_debug(inst, &c).map(|()| 1)
+        }
         (false, false) if debugging || stress => plain_to_debug(inst, &c).map(|()| 0),
         _ => None,
     };

@@ -218,8 +218,9 @@ pub(crate) enum Skip {
     Stack = 0,
     /// A v128 local: the state handed over holds words.
     V128 = 1,
-    /// No OSR entry (the optimizing tier refused the function, or another
-    /// thread is still compiling it).
+    /// No OSR entry: the optimizing tier refused it (loop parameters, or
+    /// values on its operand stack at the header), or another thread is
+    /// still compiling it.
     NoEntry = 2,
     /// The frame is not what its check says (code or layout unexpected).
     Frame = 3,
