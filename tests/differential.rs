@@ -76,7 +76,12 @@ fn differential_under_osr_stress() {
         let slices: [(wdb::OsrStressMode, &[wdb::Strategy], u64, &[usize]); 3] = [
             (Down, &[Baseline, Optimized, Debug], 50_000, &[0, 1, 2]),
             (Up, &[Baseline, Debug], 51_000, &[4]),
-            (Alternating, &[Baseline, Optimized, Dynamic], 52_000, &[0, 1, 4]),
+            (
+                Alternating,
+                &[Baseline, Optimized, Dynamic],
+                52_000,
+                &[0, 1, 4],
+            ),
         ];
         for (mode, tiers, first, kinds) in slices {
             let before = wdb::testing::osr_moves();
@@ -116,7 +121,14 @@ fn on_big_stack(f: impl FnOnce() + Send + 'static) {
 /// Checks seeds `first..first + cases`; `tierups`: the slice must see
 /// functions tier up under `dynamic`.
 fn run_cases(tiers: &[wdb::Strategy], proposals: Proposals, first: u64, cases: u64, tierups: bool) {
-    run_stressed(tiers, proposals, OsrStress::default(), first, cases, tierups);
+    run_stressed(
+        tiers,
+        proposals,
+        OsrStress::default(),
+        first,
+        cases,
+        tierups,
+    );
 }
 
 /// [`run_cases`] with every tier's engine under the OSR stress setting `osr`.

@@ -433,7 +433,12 @@ fn frames_say_which_code_they_run_osr_entry_then_debug_code() {
     // session waits longer (the pause itself is what is checked).
     let mut wait_ms = 300;
     let (s, mut c, stop) = loop {
-        let s = start(LONG.into(), Some("main"), &["2000000000"], Strategy::Dynamic);
+        let s = start(
+            LONG.into(),
+            Some("main"),
+            &["2000000000"],
+            Strategy::Dynamic,
+        );
         let mut c = Console::new();
         std::thread::sleep(Duration::from_millis(wait_ms));
         let stop = console(&s, &mut c, "pause");
@@ -450,7 +455,10 @@ fn frames_say_which_code_they_run_osr_entry_then_debug_code() {
         s.send(Command::Quit);
     };
     let stop = stop.join("\n");
-    assert!(stop.contains("in work (#0) at 0x") && stop.contains("[osr]"), "{stop}");
+    assert!(
+        stop.contains("in work (#0) at 0x") && stop.contains("[osr]"),
+        "{stop}"
+    );
     assert!(stop.contains("optimized (OSR entry) code"), "{stop}");
     let bt = console(&s, &mut c, "bt");
     let frame = |k: usize| {
@@ -458,7 +466,10 @@ fn frames_say_which_code_they_run_osr_entry_then_debug_code() {
             .find(|l| l.starts_with(&format!("#{k} ")))
             .unwrap_or_else(|| panic!("no frame #{k}: {bt:?}"))
     };
-    assert!(frame(0).contains("in work (#0)") && frame(0).ends_with("[osr]"), "{bt:?}");
+    assert!(
+        frame(0).contains("in work (#0)") && frame(0).ends_with("[osr]"),
+        "{bt:?}"
+    );
     assert!(
         frame(1).contains("in main (#1)") && frame(1).ends_with("[baseline·debug]"),
         "{bt:?}"
@@ -469,7 +480,10 @@ fn frames_say_which_code_they_run_osr_entry_then_debug_code() {
     assert!(main.ends_with("frames: baseline·debug"), "{main}");
     // The OSR entry's frame moves down to debug code when it resumes.
     let step = console(&s, &mut c, "stepi").join("\n");
-    assert!(step.contains("in work (#0)") && step.contains("[baseline·debug]"), "{step}");
+    assert!(
+        step.contains("in work (#0)") && step.contains("[baseline·debug]"),
+        "{step}"
+    );
     let work = info_line(&s, &mut c, "work");
     assert!(work.ends_with("frames: baseline·debug"), "{work}");
     let rows = s.functions();

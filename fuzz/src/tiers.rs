@@ -109,7 +109,10 @@ pub fn stressed_engines(
     tiers: &[wdb::Strategy],
     osr: OsrStress,
 ) -> Result<Vec<TierEngine>, String> {
-    tiers.iter().map(|&s| TierEngine::stressed(s, osr)).collect()
+    tiers
+        .iter()
+        .map(|&s| TierEngine::stressed(s, osr))
+        .collect()
 }
 
 /// The test-only OSR stress setting of a run: every `every`th loop-header

@@ -769,8 +769,9 @@ pub(crate) fn run_pause(
         site,
         moves_down: super::osr::moves_down_on_resume(vmctx, kind),
         osr: optimized
-            && super::osr::optimized_code_of(inst, func, fp)
-                .is_some_and(|(o, start, _)| o.func_at(start).is_some_and(|f| f.osr_loop.is_some())),
+            && super::osr::optimized_code_of(inst, func, fp).is_some_and(|(o, start, _)| {
+                o.func_at(start).is_some_and(|f| f.osr_loop.is_some())
+            }),
     };
     super::osr_return::patch_callers(vmctx, fp);
     call_store_hook(&ctx)

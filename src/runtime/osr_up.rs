@@ -318,7 +318,11 @@ fn frame_words(
         return Err(Skip::Frame);
     }
     let checks = &bf.checks;
-    if !checks.loop_stack(wasm_offset).ok_or(Skip::Frame)?.is_empty() {
+    if !checks
+        .loop_stack(wasm_offset)
+        .ok_or(Skip::Frame)?
+        .is_empty()
+    {
         return Err(Skip::Stack);
     }
     let types = inst

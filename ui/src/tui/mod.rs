@@ -16,9 +16,9 @@ mod model;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_variables;
-#[cfg(test)]
 mod tests_labels;
+#[cfg(test)]
+mod tests_variables;
 mod text;
 mod update;
 mod variables;
