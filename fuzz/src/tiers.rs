@@ -122,3 +122,33 @@ pub struct OsrStress {
     pub every: u32,
     pub mode: wdb::OsrStressMode,
 }
+
+impl OsrStress {
+    /// Parses `--osr-stress MODE:N` (`off`, or `down`, `up`, `alternating`
+    /// with N ≥ 1: every Nth loop-header check; `MODE` alone means N = 2).
+    pub fn parse(s: &str) -> Result<OsrStress, String> {
+        if s == "off" {
+            return Ok(OsrStress::default());
+        }
+        let (mode, every) = s.split_once(':').unwrap_or((s, "2"));
+        let mode = wdb::OsrStressMode::ALL
+            .into_iter()
+            .find(|m| m.name() == mode)
+            .ok_or_else(|| format!("--osr-stress {s}: expected off or down|up|alternating[:N]"))?;
+        let every = every
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| format!("--osr-stress {s}: N must be a number ≥ 1"))?;
+        Ok(OsrStress { every, mode })
+    }
+}
+
+impl std::fmt::Display for OsrStress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.every {
+            0 => write!(f, "off"),
+            n => write!(f, "{}:{n}", self.mode.name()),
+        }
+    }
+}
