@@ -11,6 +11,10 @@
 #   samples/NAME-O2g.wasm  clang-14 -O2 -g (optimized, DWARF with location lists)  (inventory)
 #   samples/shapes-g.wasm, shapes-O2g.wasm   C++: clang++-22 --target=wasm32-wasi with
 #                          Debian's libc++ (libc++-22-dev-wasm32, libc++abi-22-dev-wasm32)
+#   samples/tokens-g.wasm  clang-22 --target=wasm32-wasi -mtail-call -O0 -g: a state machine whose
+#                          states tail-call each other (`musttail` -> `return_call`)
+#   samples/ledger-g.wasm, ledger-exnref-g.wasm   C++ with -fwasm-exceptions: built by
+#                          samples/build-cpp-eh.sh (not run from here: it downloads LLVM's sources)
 #   samples/imgproc.wasm   clang-14 --target=wasm32-wasi -O2 -msimd128 -Wl,--strip-debug (vector code)
 #   samples/imgproc-g.wasm clang-14 --target=wasm32-wasi -O2 -g -msimd128 (vector code, DWARF kept)
 #   samples/NAME-simd.wasm clang-14 --target=wasm32-wasi -O2 -msimd128 -Wl,--strip-debug
@@ -91,6 +95,12 @@ build shapes-g.wasm c/shapes.cpp -- \
     "$CXX" --target=wasm32-wasi -Wno-deprecated -Wall -O0 -g -o shapes-g.wasm c/shapes.cpp
 build shapes-O2g.wasm c/shapes.cpp -- \
     "$CXX" --target=wasm32-wasi -Wno-deprecated -Wall -O2 -g -o shapes-O2g.wasm c/shapes.cpp
+
+# The tail-call sample (Wasm 3.0 return_call), with DWARF for the debugger.
+build tokens-g.wasm c/tokens.c -- \
+    "${CLANG22:-clang-22}" --target=wasm32-wasi -Wno-deprecated -Wall -mtail-call -O0 -g \
+    -o tokens-g.wasm c/tokens.c
+build build/tokens c/tokens.c -- "$CC_NATIVE" -O2 -Wall -o build/tokens c/tokens.c
 
 # SIMD samples: auto-vectorized with -msimd128 (needs -O2: the loop vectorizer).
 for name in $SIMD_SAMPLES; do

@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 TOOLS=(
   "tmux              tmux"
   "gdb               gdb"
+  "g++               g++"
   "clang++-22        clang-22"
   "lldb-22           lldb-22"
   "node              nodejs"

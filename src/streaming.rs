@@ -52,7 +52,7 @@ struct Work<'a> {
 /// Reads `reader` to its end, validating and compiling as bytes arrive.
 pub(crate) fn compile(engine: &Engine, reader: impl Read) -> Result<Streamed> {
     let config = engine.config();
-    let mut parser = StreamParser::new(reader);
+    let mut parser = StreamParser::new(reader, config.features);
     let header = match parser.next_event()? {
         Some(StreamEvent::Header(h)) => h,
         _ => return Err(Error::Internal("stream parser gave no header".into())),

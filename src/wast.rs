@@ -13,6 +13,7 @@ use crate::runtime::{
 use crate::types::{FuncType, ValType};
 use crate::Engine;
 use std::collections::HashMap;
+use wasmparser::WasmFeatures;
 use wast::core::{NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::parser::{self, ParseBuffer};
 use wast::{QuoteWat, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
@@ -44,6 +45,32 @@ pub fn config_for(strategy: crate::Strategy) -> Config {
         config.tiering_budget = DYNAMIC_BUDGET;
     }
     config
+}
+
+/// Names [`features_named`] knows, for messages.
+pub const FEATURE_SET_NAMES: &str = "3.0 (the default), 2.0, memory64, multi-memory, tail-call, \
+     extended-const, exceptions, simd, relaxed-simd";
+
+/// The feature set a spec script is judged by, as Wasmtime's wast runner
+/// does: `3.0` (or `wasm-v3`) is everything wdb implements; `2.0` (or
+/// `wasm-v2`) is Wasm 2.0, so its scripts' `assert_invalid`s of then-invalid
+/// modules (two memories, a 64-bit memory) hold; a proposal's name (or
+/// `proposals/NAME`) is Wasm 2.0 plus that proposal as of the suite's copy
+/// of it (the `memory64` copy predates multiple memories; the `exceptions`
+/// copy is written against the 3.0 draft: tail calls, typed references and
+/// rec groups, so it gets 3.0). `None` for other names.
+pub fn features_named(name: &str) -> Option<WasmFeatures> {
+    let base = WasmFeatures::WASM2;
+    Some(match name.strip_prefix("proposals/").unwrap_or(name) {
+        "3.0" | "wasm-v3" | "exceptions" => crate::module::features(),
+        "2.0" | "wasm-v2" | "simd" => base,
+        "memory64" => base | WasmFeatures::MEMORY64,
+        "multi-memory" => base | WasmFeatures::MULTI_MEMORY,
+        "tail-call" => base | WasmFeatures::TAIL_CALL,
+        "extended-const" => base | WasmFeatures::EXTENDED_CONST,
+        "relaxed-simd" => base | WasmFeatures::RELAXED_SIMD,
+        _ => return None,
+    })
 }
 
 impl WastReport {

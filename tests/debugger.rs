@@ -709,3 +709,25 @@ fn a_local_set_while_paused_is_seen_by_code_that_cached_it() {
         Stop::Paused(p) => panic!("unexpected pause {:?}", p.reason),
     }
 }
+
+/// Stopping at traps sees a 64-bit table's whole i64 index: an index of
+/// 2^32 + 1 (whose low half, 1, names a function) stops before the
+/// `call_indirect` that traps, not after it.
+#[test]
+fn stop_at_traps_reads_a_64_bit_table_index_whole() {
+    let wat = r#"(module
+      (type $v (func (result i32)))
+      (table i64 2 funcref)
+      (func $one (result i32) (i32.const 1))
+      (elem (table 0) (i64.const 0) func $one $one)
+      (func (export "call") (param i64) (result i32)
+        (call_indirect (type $v) (local.get 0))))"#;
+    let s = start(wat, "call", &["4294967297"], false);
+    paused(&s);
+    s.send(Command::StopAtTraps(true));
+    s.send(Command::Continue);
+    let p = paused(&s);
+    assert!(matches!(p.reason, StopReason::Trap(_)), "{:?}", p.reason);
+    // Still in `call`, at the call_indirect: the trap has not happened yet.
+    assert_eq!(p.frames.len(), 1);
+}

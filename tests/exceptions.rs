@@ -2,7 +2,8 @@
 //! (`tests/wast/legacy_exceptions.wast`) in every tier; throws that cross
 //! tiers (baseline code throws, optimized code catches, and the reverse),
 //! directly and through a host function that calls back into wasm; and how
-//! an uncaught exception is reported (tag, payload, wasm backtrace).
+//! an uncaught exception is reported (tag, payload, wasm backtrace); which
+//! encoding each build of the C++ exceptions sample uses.
 
 use wdb::*;
 
@@ -163,5 +164,34 @@ fn an_uncaught_exception_is_reported_with_its_tag_payload_and_backtrace() {
                 "[{s:?}]"
             );
         }
+    }
+}
+
+/// The committed C++ exceptions sample (`samples/build-cpp-eh.sh`) comes in
+/// both encodings: `ledger-g.wasm` uses the legacy `try` (and no
+/// `try_table`), `ledger-exnref-g.wasm` `try_table` (and no `try`).
+#[test]
+fn the_cpp_sample_builds_use_the_legacy_and_the_exnref_encoding() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    for (module, legacy) in [("ledger-g.wasm", true), ("ledger-exnref-g.wasm", false)] {
+        let bytes = std::fs::read(dir.join(module)).unwrap();
+        let (mut tries, mut try_tables) = (0, 0);
+        for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
+            if let wasmparser::Payload::CodeSectionEntry(body) = payload.unwrap() {
+                let mut ops = body.get_operators_reader().unwrap();
+                while !ops.eof() {
+                    match ops.read().unwrap() {
+                        wasmparser::Operator::Try { .. } => tries += 1,
+                        wasmparser::Operator::TryTable { .. } => try_tables += 1,
+                        _ => {}
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            (tries > 0, try_tables > 0),
+            (legacy, !legacy),
+            "{module}: {tries} try, {try_tables} try_table"
+        );
     }
 }

@@ -252,3 +252,28 @@ fn the_debugger_reads_and_writes_memory_1() {
         e => panic!("{e:?}"),
     }
 }
+
+/// 64-bit tables (table64, part of memory64): `tests/wast/table64.wast`
+/// (i64 indices in every table instruction, indices of 2^32 and more trap
+/// rather than wrap, copies between 32- and 64-bit tables, i64 segment
+/// offsets, linking by index type) in all five tiers.
+#[test]
+fn table64_script_runs_in_every_tier() {
+    let src = include_str!("wast/table64.wast");
+    for s in [
+        Strategy::Baseline,
+        Strategy::Debug,
+        Strategy::Dynamic,
+        Strategy::Optimized,
+        Strategy::Mixed,
+    ] {
+        let report = wdb::wast::run_wast("table64.wast", src, wdb::wast::config_for(s))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            report.failures.is_empty() && report.passed == 55,
+            "[{s:?}] {} passed, failures:\n{}",
+            report.passed,
+            report.failures.join("\n")
+        );
+    }
+}

@@ -52,3 +52,30 @@ fn stack_overflow() {
     let e = run(wat, "r", &[Val::I32(0)]).unwrap_err();
     assert_eq!(e.as_trap_code(), Some(TrapCode::StackOverflow));
 }
+
+/// `Config::features` decides what validates: two memories are invalid
+/// under Wasm 2.0's set and valid under the default (3.0) one; an engine
+/// asked for a feature wdb lacks (threads) refuses with an error naming it.
+#[test]
+fn config_features_choose_what_validates() {
+    let wat = "(module (memory 1) (memory 1))";
+    let v2 = Engine::new(Config {
+        features: wdb::wast::features_named("2.0").unwrap(),
+        ..Config::default()
+    })
+    .unwrap();
+    let err = Module::new(&v2, wat)
+        .err()
+        .expect("invalid under 2.0")
+        .to_string();
+    assert!(err.contains("multiple memories"), "{err}");
+    assert!(Module::new(&Engine::new(Config::default()).unwrap(), wat).is_ok());
+    let err = Engine::new(Config {
+        features: wdb::wasm_features() | wasmparser::WasmFeatures::THREADS,
+        ..Config::default()
+    })
+    .err()
+    .expect("threads are not implemented")
+    .to_string();
+    assert!(err.contains("THREADS"), "{err}");
+}

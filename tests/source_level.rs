@@ -42,7 +42,9 @@ fn line_of(text: &str) -> u32 {
 }
 
 fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wdb-source-level-{tag}-{}", std::process::id()));
+    // Cargo's scratch directory for integration tests (under `target/`, reused by every run):
+    // nothing is left behind in /tmp.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("source-level-{tag}"));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

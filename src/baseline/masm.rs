@@ -448,6 +448,17 @@ impl Masm {
             .load(false, dst, dst, crate::vm::layout::TABLE_LENGTH);
     }
 
+    /// `r = min(r, u32::MAX)` (unsigned, 64-bit), leaving a u32; uses the
+    /// scratch register.
+    pub fn saturate_u32(&mut self, r: Gpr) {
+        let done = self.new_label();
+        self.asm.mov_rr(true, SCRATCH, r);
+        self.asm.shift_imm(Shift::ShrU, true, SCRATCH, 32);
+        self.asm.jcc(Cond::Eq, done);
+        self.asm.mov_imm(false, r, u32::MAX as i64);
+        self.bind(done);
+    }
+
     /// The scratch register points at table `table`'s elements, after
     /// jumping to `oob` unless `index` is in bounds.
     fn table_elements(&mut self, index: Gpr, table: u32, oob: DynamicLabel) {

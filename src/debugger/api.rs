@@ -51,6 +51,35 @@ impl CompareOp {
     }
 }
 
+/// The `catch throw` catchpoint (numbered with the breakpoints).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catchpoint {
+    pub id: u32,
+    pub hits: u64,
+}
+
+/// A stop at the `catch throw` catchpoint: the exception being thrown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThrowStop {
+    pub id: u32,
+    /// The tag as the thrower's module names it (`tag 0 "__cpp_exception"`).
+    pub tag: String,
+    /// The payload values, formatted (`i32:70160`).
+    pub values: Vec<String>,
+}
+
+impl ThrowStop {
+    /// gdb-style lines for the stop.
+    pub fn lines(&self) -> Vec<String> {
+        vec![format!(
+            "Catchpoint {} (exception thrown): {}, payload ({})",
+            self.id,
+            self.tag,
+            self.values.join(", ")
+        )]
+    }
+}
+
 /// A breakpoint as the debugger keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Breakpoint {
@@ -270,6 +299,10 @@ pub enum Command {
     /// end the program (off, the default). While on, debug code runs its
     /// hook at every instruction, as during a step. Answered with a `Message`.
     StopAtTraps(bool),
+    /// `catch throw` (on): a catchpoint that stops whenever a wasm exception
+    /// is thrown, before any frame unwinds; off deletes it (as `delete N`
+    /// does). Answered with a `Message`.
+    CatchThrow(bool),
     /// End the program and the session.
     Quit,
 }
@@ -497,6 +530,9 @@ pub enum StopReason {
     /// The instruction about to run traps (trap stops on): the spec's
     /// message. Resuming runs it, and the program ends with the trap.
     Trap(String),
+    /// The `catch throw` catchpoint: an exception is being thrown by the
+    /// top frame; no frame has unwound yet.
+    Throw(Box<ThrowStop>),
 }
 
 impl StopReason {
@@ -509,6 +545,7 @@ impl StopReason {
             StopReason::Pause => "paused".into(),
             StopReason::Watchpoint(w) => format!("watchpoint {}", w.id),
             StopReason::Trap(m) => format!("trap: {m}"),
+            StopReason::Throw(t) => format!("catchpoint {}: exception thrown", t.id),
         }
     }
 }

@@ -67,6 +67,7 @@ pub const HELP: &[&str] = &[
     "info locals|args (source)   info wasm-locals   locals (wasm)",
     "set $localN=V | $globalN=V | mem ADDR=BYTE[,BYTE...]",
     "watch|rwatch|awatch EXPR                 stop when an lvalue in linear memory (<= 64 bytes) is written/read/either",
+    "catch throw                              stop when a wasm exception is thrown (tag, payload); `delete N` removes it",
     "info functions|breakpoints|watchpoints   profile on|off|report   sleep MS   help   quit|q",
     "disas /m|/r [FUNC|0xOFF] [tier=debug|baseline|optimized]   native code under each wasm instruction",
     "profile report --lines   profile annotate FUNC   hottest instructions and source lines",
@@ -447,6 +448,10 @@ pub fn parse(line: &str) -> Result<Parsed, String> {
                 }))
             }
         }
+        "catch" => match rest {
+            "throw" => Ok(e(C::CatchThrow(true))),
+            _ => Err("usage: catch throw (stop when a wasm exception is thrown)".into()),
+        },
         "set" => parse_set(rest).map(e),
         "info" | "i" => match rest {
             "functions" | "func" | "f" => Ok(Parsed::Show(View::InfoFunctions)),
@@ -1095,7 +1100,8 @@ impl Console {
                 .collect(),
             View::InfoBreakpoints => {
                 let bps = session.breakpoints();
-                if bps.is_empty() {
+                let catch = session.catchpoint();
+                if bps.is_empty() && catch.is_none() {
                     vec!["no breakpoints".into()]
                 } else {
                     let mut v = vec!["Num  Enb  Offset     Hits  Where".to_string()];
@@ -1112,6 +1118,12 @@ impl Console {
                             b.hits,
                             session.func_name(b.func_index),
                             b.spec
+                        ));
+                    }
+                    if let Some(cp) = catch {
+                        v.push(format!(
+                            "{:<4} {:<4} {:<9}  {:<5} exception throw",
+                            cp.id, "y", "catch", cp.hits
                         ));
                     }
                     v
@@ -1270,6 +1282,7 @@ impl Console {
                         v.extend(w.lines());
                         v
                     }
+                    StopReason::Throw(t) => t.lines(),
                     _ => Vec::new(),
                 };
                 let Some(f) = s.frames.first() else {

@@ -209,6 +209,9 @@ fn read_memory(shared: &Shared, memory: Option<&[u8]>, addr: u64, len: u32) {
 
 /// Decides whether the program stops here, and why.
 fn should_stop(shared: &Shared, c: &mut Control, ctx: &DebugContext<'_>) -> Option<StopReason> {
+    if ctx.kind == HookKind::Throw {
+        return shared.throw_stop(c, ctx);
+    }
     if let Some(w) = shared.watch_stop(ctx) {
         c.pause_requested = false;
         c.step = None;
@@ -505,7 +508,13 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
         source: shared.source_pos(ctx.wasm_offset),
         locals: ctx.locals().map(values),
         stack: ctx.stack().map(values),
-        note: note_for_frame(top_tier, true, ctx.continues_in_debug_code()),
+        // A throw stop is no interrupt check: the thrower's frame is seen as
+        // a caller's is (its registers are gone).
+        note: if ctx.kind == HookKind::Throw {
+            note_for(top_tier, false)
+        } else {
+            note_for_frame(top_tier, true, ctx.continues_in_debug_code())
+        },
     }];
     let (callers, frames_omitted) = ctx.callers_limited(MAX_FRAMES_SHOWN - 1);
     for c in callers {

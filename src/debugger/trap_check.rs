@@ -82,7 +82,12 @@ pub(crate) fn predict(module_bytes: &[u8], ctx: &DebugContext<'_>) -> Option<Tra
     }
     match op {
         Operator::CallIndirect { table_index, .. } => {
-            let index = operand(0)?.bits & 0xffff_ffff;
+            // An i64 index (of a 64-bit table) is compared whole.
+            let index = operand(0)?;
+            let index = match index.ty {
+                ValType::I64 => index.bits,
+                _ => index.bits & 0xffff_ffff,
+            };
             let tables = ctx.tables(0);
             let (_, size, _) = tables.get(table_index as usize)?;
             if index >= *size {

@@ -106,6 +106,11 @@ pub struct Config {
     /// are all validated when it is compiled, but each function is compiled
     /// on its first call, through a stub in its code-table slot.
     pub lazy: bool,
+    /// The WebAssembly features modules are validated with: by default
+    /// everything wdb implements ([`crate::wasm_features`]); a subset judges
+    /// modules as an older standard would (a Wasm 2.0 spec script under
+    /// Wasm 2.0's rules, see [`crate::wast::features_named`]).
+    pub features: wasmparser::WasmFeatures,
 }
 
 /// Default tier-up budget: tuned on the samples (see BENCHMARKS.md) so that hot
@@ -123,6 +128,7 @@ impl Default for Config {
             osr_stress: 0,
             osr_stress_mode: OsrStressMode::Down,
             lazy: false,
+            features: crate::module::features(),
         }
     }
 }
@@ -165,6 +171,13 @@ static LANDING: std::sync::OnceLock<Arc<CodeObject>> = std::sync::OnceLock::new(
 impl Engine {
     pub fn new(config: Config) -> Result<Engine> {
         check_cpu()?;
+        let beyond = config.features.difference(crate::module::features());
+        if !beyond.is_empty() {
+            return Err(Error::Usage(format!(
+                "WebAssembly features not implemented: {:?}",
+                beyond.iter_names().map(|(n, _)| n).collect::<Vec<_>>()
+            )));
+        }
         let landing = LANDING.get_or_init(|| {
             code::publish(
                 CodeKind::Trampoline,

@@ -70,7 +70,7 @@ impl ModuleInfo {
         let mut reader = wasmparser::BinaryReader::new(bytes, start as u64);
         // Parse with the validator's features, so encodings that later proposals
         // reinterpret (e.g. memory.grow's reserved byte) are rejected here too.
-        reader.set_features(super::features());
+        reader.set_features(self.features);
         let body = wasmparser::FunctionBody::new(reader);
         let mut locals: Vec<ValType> = self.func_type(func).params().to_vec();
         let mut validator = validator;

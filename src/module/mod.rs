@@ -124,6 +124,9 @@ pub struct TableType {
     pub rt: Option<reftype::RefType>,
     pub min: u64,
     pub max: Option<u64>,
+    /// Indexed by i64 (table64, part of memory64): every index operand and
+    /// `table.size`/`table.grow`'s results are i64.
+    pub table64: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,6 +259,9 @@ pub struct ModuleInfo {
     pub custom_sections: Vec<(String, Range<usize>)>,
     /// Size of the code section in bytes.
     pub code_section_size: usize,
+    /// The features the module was validated with (function bodies are
+    /// read with the same).
+    pub features: WasmFeatures,
     /// Functions validated module-wide, waiting for body validation.
     pub(crate) to_validate: Vec<FuncToValidate<ValidatorResources>>,
     /// Functions that have `ref.func` references outside function bodies
@@ -354,6 +360,7 @@ impl ModuleInfo {
             module_name: None,
             custom_sections: Vec::new(),
             code_section_size: 0,
+            features: features(),
             to_validate: Vec::new(),
             declared_refs: Vec::new(),
             streamed: Box::new([]),
@@ -363,9 +370,16 @@ impl ModuleInfo {
     /// Decodes and validates `bytes` (module-level; function bodies are
     /// validated when they are compiled).
     pub fn parse(bytes: Vec<u8>) -> Result<ModuleInfo> {
+        ModuleInfo::parse_with(bytes, features())
+    }
+
+    /// [`ModuleInfo::parse`] under the feature set `features` (a subset of
+    /// [`features`]: e.g. Wasm 2.0's, for a Wasm 2.0 script).
+    pub fn parse_with(bytes: Vec<u8>, features: WasmFeatures) -> Result<ModuleInfo> {
         let mut info = ModuleInfo::empty();
-        let mut validator = new_validator();
-        for payload in new_parser().parse_all(&bytes) {
+        info.features = features;
+        let mut validator = new_validator(features);
+        for payload in new_parser(features).parse_all(&bytes) {
             let payload = payload.map_err(Error::invalid)?;
             if let Some(fv) = info.take_payload(&mut validator, payload)? {
                 info.to_validate.push(fv);
@@ -390,7 +404,6 @@ impl ModuleInfo {
             });
             func = Some(fv);
         }
-        refuse_table64(&payload)?;
         self.refuse_gc(&payload)?;
         if let Payload::TypeSection(r) = payload {
             self.read_types(r)?;
@@ -432,6 +445,7 @@ impl ModuleInfo {
             module_name: self.module_name.clone(),
             custom_sections: Vec::new(),
             code_section_size: self.code_section_size,
+            features: self.features,
             to_validate: Vec::new(),
             declared_refs: self.declared_refs.clone(),
             streamed: (0..self.num_defined_funcs())
@@ -647,44 +661,19 @@ impl ModuleInfo {
     }
 }
 
-fn new_validator() -> Validator {
-    Validator::new_with_features(features())
+fn new_validator(features: WasmFeatures) -> Validator {
+    Validator::new_with_features(features)
 }
 
-fn new_parser() -> Parser {
+fn new_parser(features: WasmFeatures) -> Parser {
     let mut parser = Parser::new(0);
-    parser.set_features(features());
+    parser.set_features(features);
     parser
 }
 
 pub fn convert_func_type(ft: &wasmparser::FuncType) -> FuncType {
     let conv = |t: &wasmparser::ValType| ValType::from_wasmparser(*t).unwrap_or(ValType::I32);
     FuncType::new(ft.params().iter().map(conv), ft.results().iter().map(conv))
-}
-
-/// Tables with i64 indices (table64, part of memory64) are refused with one
-/// error line: wdb's tables are indexed by i32.
-fn refuse_table64(payload: &Payload<'_>) -> Result<()> {
-    let (at, table64) = match payload {
-        Payload::TableSection(r) => (
-            r.range().start,
-            r.clone().into_iter().any(|t| t.is_ok_and(|t| t.ty.table64)),
-        ),
-        Payload::ImportSection(r) => (
-            r.range().start,
-            r.clone()
-                .into_imports()
-                .any(|i| i.is_ok_and(|i| matches!(i.ty, TypeRef::Table(t) if t.table64))),
-        ),
-        _ => return Ok(()),
-    };
-    if table64 {
-        return Err(Error::Invalid {
-            offset: at as usize,
-            message: "64-bit tables (table64) are not supported".into(),
-        });
-    }
-    Ok(())
 }
 
 fn convert_table_type(t: &wasmparser::TableType, ids: &[u32]) -> TableType {
@@ -695,6 +684,7 @@ fn convert_table_type(t: &wasmparser::TableType, ids: &[u32]) -> TableType {
         rt: reftype::exact(wasmparser::ValType::Ref(t.element_type), ids),
         min: t.initial,
         max: t.maximum,
+        table64: t.table64,
     }
 }
 

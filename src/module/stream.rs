@@ -56,15 +56,18 @@ pub(crate) struct StreamParser<R> {
 }
 
 impl<R: Read> StreamParser<R> {
-    pub fn new(reader: R) -> StreamParser<R> {
+    /// A parser validating under `features` (see [`ModuleInfo::parse_with`]).
+    pub fn new(reader: R, features: wasmparser::WasmFeatures) -> StreamParser<R> {
+        let mut info = ModuleInfo::empty();
+        info.features = features;
         StreamParser {
             reader,
             buf: Vec::new(),
             pos: 0,
             eof: false,
-            parser: new_parser(),
-            validator: new_validator(),
-            info: ModuleInfo::empty(),
+            parser: new_parser(features),
+            validator: new_validator(features),
+            info,
             header: None,
             header_pending: false,
             done: false,

@@ -171,7 +171,12 @@ impl Translator<'_, '_> {
         let tab = self.table_ptr(table)?;
         let flags = self.mutable(self.regions.tables);
         let len = self.b.ins().load(I64, flags, tab, TABLE_LENGTH);
-        let index = self.b.ins().uextend(I64, index);
+        // A 64-bit table's index is compared whole.
+        let index = if self.b.func.dfg.value_type(index) == I64 {
+            index
+        } else {
+            self.b.ins().uextend(I64, index)
+        };
         let oob = self
             .b
             .ins()
@@ -210,7 +215,11 @@ impl Translator<'_, '_> {
         let tab = self.table_ptr(table)?;
         let flags = self.mutable(self.regions.tables);
         let len = self.b.ins().load(I64, flags, tab, TABLE_LENGTH);
-        let v = self.b.ins().ireduce(I32, len);
+        let v = if self.module.tables[table as usize].table64 {
+            len
+        } else {
+            self.b.ins().ireduce(I32, len)
+        };
         self.push(v);
         Ok(())
     }
@@ -219,21 +228,42 @@ impl Translator<'_, '_> {
         self.b.ins().iconst(I32, v as i64)
     }
 
+    /// A table index or length as the builtins take it (u32): an i64 (of a
+    /// 64-bit table) saturates to `u32::MAX`, which is out of bounds of
+    /// every table (at most `MAX_TABLE_ELEMENTS`), as the i64 value is.
+    fn table_operand32(&mut self, v: Value) -> Value {
+        if self.b.func.dfg.value_type(v) != I64 {
+            return v;
+        }
+        let max = self.b.ins().iconst(I64, u32::MAX as i64);
+        let sat = self.b.ins().umin(v, max);
+        self.b.ins().ireduce(I32, sat)
+    }
+
     pub(crate) fn table_grow(&mut self, table: u32) {
         let (init, delta) = self.pop2();
+        let delta = self.table_operand32(delta);
         let t = self.imm32(table);
         let v = self.call_builtin(Builtin::TableGrow, &[t, init, delta]);
+        // The old size, or -1 (u32::MAX): sizes stay below 2^31.
+        let v = if self.module.tables[table as usize].table64 {
+            self.b.ins().sextend(I64, v)
+        } else {
+            v
+        };
         self.push(v);
     }
 
     pub(crate) fn table_fill(&mut self, table: u32) {
         let [d, v, n] = self.pop3();
+        let (d, n) = (self.table_operand32(d), self.table_operand32(n));
         let t = self.imm32(table);
         self.call_builtin_checked(Builtin::TableFill, &[t, d, v, n]);
     }
 
     pub(crate) fn table_copy(&mut self, dst_table: u32, src_table: u32) {
         let [d, s, n] = self.pop3();
+        let [d, s, n] = [d, s, n].map(|v| self.table_operand32(v));
         let dt = self.imm32(dst_table);
         let st = self.imm32(src_table);
         self.call_builtin_checked(Builtin::TableCopy, &[dt, st, d, s, n]);
@@ -241,6 +271,7 @@ impl Translator<'_, '_> {
 
     pub(crate) fn table_init(&mut self, seg: u32, table: u32) {
         let [d, s, n] = self.pop3();
+        let d = self.table_operand32(d);
         let t = self.imm32(table);
         let seg = self.imm32(seg);
         self.call_builtin_checked(Builtin::TableInit, &[t, seg, d, s, n]);

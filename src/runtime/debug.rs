@@ -34,6 +34,12 @@ enum Site<'a> {
     },
     /// The interrupt check of optimized code, with its state record.
     OptimizedCheck { state: *const u64 },
+    /// A `throw` about to unwind (`vm::unwind::raise`): the thrower's frame,
+    /// whose registers are gone; locals in frame slots of debug code only.
+    Throw {
+        table: Option<&'a DebugSideTable>,
+        tier: Tier,
+    },
 }
 
 /// Why the runtime is calling the debug hook.
@@ -43,6 +49,9 @@ pub enum HookKind {
     Instruction,
     /// The interrupt check, after `InterruptHandle::pause`.
     PauseRequest,
+    /// An exception is being thrown (before any frame unwinds); see
+    /// [`DebugContext::thrown`].
+    Throw,
 }
 
 /// A paused function.
@@ -61,6 +70,8 @@ pub struct DebugContext<'a> {
     moves_down: bool,
     /// Paused in an OSR entry (optimized code a baseline frame moved into).
     osr: bool,
+    /// The exception being thrown (exnref), for [`HookKind::Throw`]; else 0.
+    exn: u64,
 }
 
 /// A value as the debugger reports it: type, raw bits, where it lives
@@ -125,6 +136,13 @@ impl DebugContext<'_> {
             Site::Debug { .. } => Tier::Debug,
             Site::BaselineCheck { tier, .. } => tier,
             Site::OptimizedCheck { .. } => Tier::Optimized,
+            Site::Throw { tier, table } => {
+                if table.is_some() {
+                    Tier::Debug
+                } else {
+                    tier
+                }
+            }
         }
     }
 
@@ -136,6 +154,11 @@ impl DebugContext<'_> {
         } else {
             code::CodeLabel::Tier(self.tier())
         }
+    }
+
+    /// The exception being thrown (tag, payload), at a [`HookKind::Throw`] stop.
+    pub fn thrown(&self) -> Option<crate::error::Thrown> {
+        (self.exn != 0).then(|| super::exceptions::describe(self.exn))
     }
 
     /// True when the paused frame runs plain baseline or optimized code and
@@ -263,6 +286,12 @@ impl DebugContext<'_> {
             Site::BaselineCheck { regs, at, .. } => {
                 at.map(|(locals, _)| locals.iter().map(|&(t, l)| self.read(regs, t, l)).collect())
             }
+            Site::Throw { table, .. } => table.map(|t| {
+                t.locals
+                    .iter()
+                    .map(|&(ty, loc)| frame_value(self.fp, ty, loc))
+                    .collect()
+            }),
         }
     }
 
@@ -289,6 +318,7 @@ impl DebugContext<'_> {
             Site::BaselineCheck { regs, at, .. } => {
                 at.map(|(_, stack)| stack.iter().map(|&(t, l)| self.read(regs, t, l)).collect())
             }
+            Site::Throw { .. } => None,
         }
     }
 
@@ -297,7 +327,7 @@ impl DebugContext<'_> {
     pub fn registers(&self) -> Option<([u64; 16], [u64; 16])> {
         let regs = match self.site {
             Site::Debug { regs, .. } | Site::BaselineCheck { regs, .. } => regs,
-            Site::OptimizedCheck { .. } => return None,
+            Site::OptimizedCheck { .. } | Site::Throw { .. } => return None,
         };
         let mut gpr = [0; 16];
         let mut xmm = [0; 16];
@@ -569,38 +599,7 @@ impl DebugContext<'_> {
                     table
                         .locals
                         .iter()
-                        .map(|&(ty, loc)| match loc {
-                            // SAFETY: `next` is the caller's frame pointer; its
-                            // slots are live while the callee runs.
-                            ValueLoc::Frame(off) => DebugValue {
-                                ty,
-                                bits: mask(ty, unsafe {
-                                    *((next as isize + off as isize) as *const u64)
-                                }),
-                                // SAFETY: as above (a v128 slot is 16 bytes).
-                                hi: if ty.is_v128() {
-                                    unsafe { *((next as isize + off as isize + 8) as *const u64) }
-                                } else {
-                                    0
-                                },
-                                loc: Some(loc),
-                                available: true,
-                            },
-                            ValueLoc::Const(c) => DebugValue {
-                                ty,
-                                bits: c,
-                                hi: 0,
-                                loc: Some(loc),
-                                available: true,
-                            },
-                            _ => DebugValue {
-                                ty,
-                                bits: 0,
-                                hi: 0,
-                                loc: Some(loc),
-                                available: false,
-                            },
-                        })
+                        .map(|&(ty, loc)| frame_value(next, ty, loc))
                         .collect(),
                 ),
                 _ => None,
@@ -620,6 +619,42 @@ impl DebugContext<'_> {
             fp = next;
         }
         (out, omitted)
+    }
+}
+
+/// A value of a frame that is not running (a caller, or a thrower): frame
+/// slots and constants are known, registers are not.
+fn frame_value(fp: usize, ty: ValType, loc: ValueLoc) -> DebugValue {
+    match loc {
+        // SAFETY: `fp` is the frame pointer of a live wasm frame (a caller of
+        // the paused code, or the thrower while `raise` runs); its slots are
+        // live while the frames above it run.
+        ValueLoc::Frame(off) => DebugValue {
+            ty,
+            bits: mask(ty, unsafe { *((fp as isize + off as isize) as *const u64) }),
+            // SAFETY: as above (a v128 slot is 16 bytes).
+            hi: if ty.is_v128() {
+                unsafe { *((fp as isize + off as isize + 8) as *const u64) }
+            } else {
+                0
+            },
+            loc: Some(loc),
+            available: true,
+        },
+        ValueLoc::Const(c) => DebugValue {
+            ty,
+            bits: c,
+            hi: 0,
+            loc: Some(loc),
+            available: true,
+        },
+        _ => DebugValue {
+            ty,
+            bits: 0,
+            hi: 0,
+            loc: Some(loc),
+            available: false,
+        },
     }
 }
 
@@ -644,6 +679,22 @@ pub(crate) fn refresh_debug_flag(vmctx: *mut u8, func: u32, regs: *mut u64) {
         .load(std::sync::atomic::Ordering::SeqCst);
         *regs.add(13) = byte as u64;
     }
+}
+
+/// The current debug byte of function `func` of module `module_id`, when
+/// `vmctx` is an instance of that module.
+pub(crate) fn debug_byte(vmctx: *mut u8, module_id: u64, func: u32) -> Option<u8> {
+    let inst = instance_of_vmctx(vmctx)?;
+    if inst.module.info().id != module_id || func >= inst.module.info().num_funcs() {
+        return None;
+    }
+    // SAFETY: the vmctx has one debug byte per function after the header.
+    Some(unsafe {
+        std::sync::atomic::AtomicU8::from_ptr(
+            vmctx.add(crate::vm::layout::VMCTX_DEBUG_FLAGS as usize + func as usize),
+        )
+        .load(std::sync::atomic::Ordering::SeqCst)
+    })
 }
 
 fn call_store_hook(ctx: &DebugContext<'_>) -> u32 {
@@ -701,6 +752,7 @@ pub(crate) fn run_hook(vmctx: *mut u8, func: u32, point: u32, regs: *mut u64, fp
         site: Site::Debug { point, regs, table },
         moves_down: false,
         osr: false,
+        exn: 0,
     };
     super::osr_return::patch_callers(vmctx, fp);
     let status = call_store_hook(&ctx);
@@ -772,7 +824,58 @@ pub(crate) fn run_pause(
             && super::osr::optimized_code_of(inst, func, fp).is_some_and(|(o, start, _)| {
                 o.func_at(start).is_some_and(|f| f.osr_loop.is_some())
             }),
+        exn: 0,
     };
     super::osr_return::patch_callers(vmctx, fp);
+    call_store_hook(&ctx)
+}
+
+/// From `vm::unwind::raise`, before any frame unwinds: exception `exn` is
+/// thrown by the wasm frame `fp` (or a host trampoline's) whose call returns
+/// to `ret`. Runs the store's debug hook (a debugger's `catch throw`); the
+/// walk to the handler starts only after it returns, so the thrower's frames
+/// are all still there. Nonzero: the hook ended the run (the trap is pending).
+pub(crate) fn run_throw(vmctx: *mut u8, exn: u64, ret: usize, fp: usize) -> u32 {
+    let act = traps::current();
+    if act.is_null() {
+        return 0;
+    }
+    // SAFETY: the activation's store is a live `Store<T>` whose first field
+    // is its `StoreInner`; only the hook's presence is read.
+    if unsafe {
+        (*((*act).store as *const super::store::StoreInner))
+            .debug_hook
+            .is_none()
+    } {
+        return 0;
+    }
+    let Some(obj) = code::object_at(ret) else {
+        return 0;
+    };
+    let CodeKind::Wasm(_) = obj.kind else {
+        return 0;
+    };
+    let Some(f) = obj.func_at(ret.saturating_sub(1)) else {
+        return 0;
+    };
+    // Per function: a mixed module's object holds both tiers.
+    let tier = f.tier;
+    let native = (ret - 1 - obj.start() - f.start) as u32;
+    let ctx = DebugContext {
+        func_index: f.func_index,
+        wasm_offset: f.wasm_offset_at(native).unwrap_or(0),
+        module_id: obj.module_id,
+        kind: HookKind::Throw,
+        vmctx,
+        fp,
+        pc: ret,
+        site: Site::Throw {
+            table: f.debug.as_ref(),
+            tier,
+        },
+        moves_down: false,
+        osr: f.osr_loop.is_some(),
+        exn,
+    };
     call_store_hook(&ctx)
 }

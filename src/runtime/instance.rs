@@ -213,6 +213,7 @@ impl Instance {
                 (ImportKind::Table(tt), Extern::Table(t)) => {
                     let obj = &store.inner.tables[t.index as usize];
                     let ok = obj.ty == tt.elem
+                        && obj.is64 == tt.table64
                         && RefType::of(obj.ty, obj.rt) == RefType::of(tt.elem, tt.rt)
                         && obj.len() >= tt.min
                         && match tt.max {
@@ -281,6 +282,7 @@ impl Instance {
             let mut t = TableObj::new(tt.elem, tt.min, tt.max, 0)
                 .ok_or_else(|| Error::Link(format!("table of {} elements is too large", tt.min)))?;
             t.rt = tt.rt;
+            t.is64 = tt.table64;
             store.inner.tables.push(Box::new(t));
             tables.push(store.inner.tables.len() as u32 - 1);
         }
@@ -456,7 +458,12 @@ impl Instance {
         for (i, seg) in info.elems.iter().enumerate() {
             match &seg.mode {
                 SegmentMode::Active { index: t, offset } => {
-                    let off = data.const_value(offset) as u32 as u64;
+                    let off = data.const_value(offset) as u64;
+                    let off = if info.tables[*t as usize].table64 {
+                        off
+                    } else {
+                        off as u32 as u64
+                    };
                     let vals: Vec<u64> = seg.items.iter().map(|it| data.elem_value(it)).collect();
                     // SAFETY: store-owned table.
                     let table = unsafe { &mut *data.table_objs[*t as usize] };

@@ -61,10 +61,10 @@ impl Module {
 
     pub fn from_binary(engine: &Engine, bytes: Vec<u8>) -> Result<Module> {
         let start = Instant::now();
-        let mut info = ModuleInfo::parse(bytes)?;
+        let config = engine.config();
+        let mut info = ModuleInfo::parse_with(bytes, config.features)?;
         let to_validate = std::mem::take(&mut info.to_validate);
         let sig_ids: Vec<u32> = info.types.iter().map(|t| engine.intern(t).0).collect();
-        let config = engine.config();
         let cx = CompileContext {
             info: &info,
             sig_ids: &sig_ids,

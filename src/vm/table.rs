@@ -11,6 +11,8 @@ pub struct Table {
     /// The exact element type of a table a module defined, when it is not
     /// plain `funcref`/`externref` (linking compares it).
     pub rt: Option<crate::module::reftype::RefType>,
+    /// Indexed by i64 (table64); linking compares it.
+    pub is64: bool,
     max: Option<u64>,
 }
 
@@ -35,6 +37,7 @@ impl Table {
             vm,
             ty,
             rt: None,
+            is64: false,
             max,
         })
     }

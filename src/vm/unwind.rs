@@ -148,9 +148,13 @@ pub fn rethrow_pending_stub() -> usize {
     wdb_exn_rethrow_pending as *const () as usize
 }
 
+/// A handler found by the walk: landing pad, its frame's rsp below rbp, and
+/// for debug code the (module id, function) whose debug byte r13 mirrors.
+type Handler = (usize, u32, Option<(u64, u32)>);
+
 /// Callee-saved registers a frame saved for its caller: (index into
 /// `Resume::regs`, offset from the frame's rbp).
-fn saved_regs(pc: usize, out: &mut Vec<(usize, i32)>) -> Option<Option<(usize, u32)>> {
+fn saved_regs(pc: usize, out: &mut Vec<(usize, i32)>) -> Option<Option<Handler>> {
     out.clear();
     let obj = code::object_at(pc)?;
     if obj.kind == CodeKind::Trampoline {
@@ -162,6 +166,7 @@ fn saved_regs(pc: usize, out: &mut Vec<(usize, i32)>) -> Option<Option<(usize, u
         return Some(Some((
             obj.start() + f.start + h.landing as usize,
             h.sp_to_fp,
+            f.debug.is_some().then_some((obj.module_id, f.func_index)),
         )));
     }
     match &f.opt_frame {
@@ -239,18 +244,34 @@ unsafe extern "C" fn raise(
         ..Resume::default()
     };
     let mut found = false;
-    if exn != 0 && !act.is_null() {
+    // A debugger stops here first (`catch throw`), with every frame intact,
+    // for a `throw` (a new exception; not `throw_ref` or a rethrow passing
+    // one on); nonzero: it ended the run, and the trap it left is pending.
+    let ended = exn != 0
+        && kind == KIND_THROW
+        && crate::runtime::debug::run_throw(vmctx, exn, first_pc, first_fp) != 0;
+    if exn != 0 && !act.is_null() && !ended {
         // SAFETY: the activation is alive while its wasm code runs.
         let stop = unsafe { (*act).saved_rbp };
         let mut restore = Vec::new();
         while fp != 0 && fp != stop && fp.is_multiple_of(8) {
             match saved_regs(pc, &mut restore) {
                 None => break,
-                Some(Some((landing, sp_to_fp))) => {
+                Some(Some((landing, sp_to_fp, debug))) => {
                     resume.pc = landing;
                     resume.sp = fp - sp_to_fp as usize;
                     resume.fp = fp;
                     resume.regs = saved;
+                    // Debug code's r13 mirrors its debug byte; a debugger may
+                    // have changed it while stopped at this throw (a step
+                    // into the handler), so the handler reads it afresh. Its
+                    // vmctx is in r15 (`baseline::masm::VMCTX`), as restored.
+                    let handler_vmctx = resume.regs[4] as *mut u8;
+                    if let Some(byte) = debug
+                        .and_then(|(m, f)| crate::runtime::debug::debug_byte(handler_vmctx, m, f))
+                    {
+                        resume.regs[2] = byte as usize;
+                    }
                     found = true;
                     break;
                 }
@@ -274,7 +295,10 @@ unsafe extern "C" fn raise(
         }
     }
     if !found {
-        let trap = if exn == 0 {
+        let trap = if ended {
+            // SAFETY: `ended` implies a live activation holding the trap.
+            unsafe { (*act).pending.take() }.unwrap_or_else(|| Trap::new(TrapCode::NullReference))
+        } else if exn == 0 {
             Trap::new(TrapCode::NullReference)
         } else {
             Trap {

@@ -143,6 +143,12 @@ struct WastArgs {
     /// Which code to run the scripts in.
     #[arg(long, default_value = "baseline", value_name = "TIER")]
     tier: String,
+    /// The feature set scripts are validated with: 3.0 (everything, the
+    /// default), 2.0, or a proposal's name (memory64, multi-memory,
+    /// tail-call, extended-const, exceptions, simd, relaxed-simd): Wasm 2.0
+    /// plus that proposal, for the spec suite's copy of the proposal.
+    #[arg(long, default_value = "3.0", value_name = "SET")]
+    features: String,
     /// .wast scripts.
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -538,6 +544,13 @@ fn show(v: &Val) -> String {
 
 fn wast(a: WastArgs) -> Result<ExitCode, String> {
     let strategy = strategy(&a.tier)?;
+    let features = wdb::wast::features_named(&a.features).ok_or_else(|| {
+        format!(
+            "unknown feature set '{}' (known: {})",
+            a.features,
+            wdb::wast::FEATURE_SET_NAMES
+        )
+    })?;
     let (mut passed, mut failed) = (0, 0);
     for file in &a.files {
         let text = String::from_utf8(read_input(file)?)
@@ -546,7 +559,8 @@ fn wast(a: WastArgs) -> Result<ExitCode, String> {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        let config = wdb::wast::config_for(strategy);
+        let mut config = wdb::wast::config_for(strategy);
+        config.features = features;
         match wdb::wast::run_wast(&name, &text, config) {
             Ok(r) => {
                 println!(

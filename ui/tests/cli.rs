@@ -81,9 +81,9 @@ impl Out {
     }
 }
 
-/// A file in a per-process scratch directory.
+/// A file in Cargo's scratch directory for integration tests (under `target/`).
 fn temp_file(name: &str, bytes: &[u8]) -> String {
-    let dir = std::env::temp_dir().join(format!("wdb-cli-test-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-test");
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
@@ -396,6 +396,31 @@ fn unknown_tier_is_an_error() {
     wdb(&["compile", "--tier", "turbo", "samples/fib.wat"])
         .error()
         .err_has(&["turbo"]);
+}
+
+/// `wdb wast --features` judges a script by an older feature set: two
+/// memories are invalid under Wasm 2.0 and valid under 3.0 (the default).
+#[test]
+fn wast_features_choose_the_rules() {
+    let f = temp_file(
+        "two_memories.wast",
+        b"(assert_invalid (module (memory 1) (memory 1)) \"multiple memories\")\n",
+    );
+    let out = wdb(&["wast", "--features", "2.0", &f]).ok();
+    assert_eq!(
+        out.stdout.lines().last(),
+        Some("1 passed, 0 failed"),
+        "{out:?}"
+    );
+    let out = wdb(&["wast", &f]);
+    assert_eq!(
+        out.stdout.lines().last(),
+        Some("0 passed, 1 failed"),
+        "{out:?}"
+    );
+    wdb(&["wast", "--features", "wasm-v9", &f])
+        .error()
+        .err_has(&["wasm-v9", "2.0", "memory64"]);
 }
 
 const PASSING_WAST: &str = r#"

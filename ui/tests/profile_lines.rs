@@ -206,7 +206,7 @@ fn speedscope_check(file: &Path) -> std::process::Output {
 
 #[test]
 fn profile_out_writes_a_speedscope_file() {
-    let dir = std::env::temp_dir().join(format!("wdb-profile-out-{}", std::process::id()));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("profile-out");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("debugme.speedscope.json");
     let out = Process::new(wdb_path())

@@ -439,6 +439,13 @@ impl CodeGen<'_> {
                     self.masm.load(w_of(t), r, RBP, self.stack.home(first + k));
                 }
                 Arg::SlotAddr(k) => self.masm.lea(r, RBP, self.stack.home(first + k)),
+                Arg::TableIndex(k) => {
+                    let t = self.stack.entries[first + k].ty;
+                    self.masm.load(w_of(t), r, RBP, self.stack.home(first + k));
+                    if t == ValType::I64 {
+                        self.masm.saturate_u32(r);
+                    }
+                }
             }
         }
         self.masm.mov_rr(true, RDI, VMCTX);

@@ -1064,23 +1064,31 @@ impl<'a> CodeGen<'a> {
             O::TableSet { table } => self.table_set(table),
             O::TableSize { table } => {
                 let r = self.stack.alloc_gpr(&mut self.masm);
+                // The length is below 2^32: the 32-bit load zero-extends.
                 self.masm.table_size(r, table);
-                self.push_gpr(ValType::I32, r);
+                let ty = self.table_index_type(table);
+                self.push_gpr(ty, r);
             }
-            O::TableGrow { table } => self.builtin(
-                Builtin::TableGrow,
-                &[Arg::Imm(table as i64), Arg::Stack(0), Arg::Stack(1)],
-                2,
-                Some(ValType::I32),
-                false,
-            ),
+            O::TableGrow { table } => {
+                self.builtin(
+                    Builtin::TableGrow,
+                    &[Arg::Imm(table as i64), Arg::Stack(0), Arg::TableIndex(1)],
+                    2,
+                    Some(ValType::I32),
+                    false,
+                );
+                // The old size, or -1 (u32::MAX): sizes stay below 2^31.
+                if self.module.tables[table as usize].table64 {
+                    self.iunop(ValType::I64, |m, r| m.sign_extend(32, true, r, r));
+                }
+            }
             O::TableFill { table } => self.builtin(
                 Builtin::TableFill,
                 &[
                     Arg::Imm(table as i64),
-                    Arg::Stack(0),
+                    Arg::TableIndex(0),
                     Arg::Stack(1),
-                    Arg::Stack(2),
+                    Arg::TableIndex(2),
                 ],
                 3,
                 None,
@@ -1094,9 +1102,9 @@ impl<'a> CodeGen<'a> {
                 &[
                     Arg::Imm(dst_table as i64),
                     Arg::Imm(src_table as i64),
-                    Arg::Stack(0),
-                    Arg::Stack(1),
-                    Arg::Stack(2),
+                    Arg::TableIndex(0),
+                    Arg::TableIndex(1),
+                    Arg::TableIndex(2),
                 ],
                 3,
                 None,
@@ -1107,7 +1115,7 @@ impl<'a> CodeGen<'a> {
                 &[
                     Arg::Imm(table as i64),
                     Arg::Imm(elem_index as i64),
-                    Arg::Stack(0),
+                    Arg::TableIndex(0),
                     Arg::Stack(1),
                     Arg::Stack(2),
                 ],
@@ -1378,6 +1386,17 @@ impl<'a> CodeGen<'a> {
 
     // ---- tables -----------------------------------------------------------------------
 
+    /// The type of table `table`'s indices (i64 for a 64-bit table).
+    fn table_index_type(&self, table: u32) -> ValType {
+        if self.module.tables[table as usize].table64 {
+            ValType::I64
+        } else {
+            ValType::I32
+        }
+    }
+
+    /// Table indices are compared with all 64 bits (`Masm::table_get`), so
+    /// an i64 index of a 64-bit table needs nothing more.
     fn table_get(&mut self, table: u32) {
         let ty = self.module.tables[table as usize].elem;
         let i = self.pop_gpr();
@@ -1414,4 +1433,8 @@ enum Arg {
     Stack(usize),
     /// The address of the k-th popped value's home slot.
     SlotAddr(usize),
+    /// The k-th popped value, a table index or length, as the builtins take
+    /// it (u32): an i64 (of a 64-bit table) saturates to `u32::MAX`, out of
+    /// bounds of every table as the i64 value is.
+    TableIndex(usize),
 }

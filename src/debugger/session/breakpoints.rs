@@ -225,7 +225,7 @@ impl Shared {
                 Err(e) => self.emit(Event::Error(e)),
             },
             Command::Delete(None) => {
-                let n = c.breakpoints.len();
+                let n = c.breakpoints.len() + usize::from(c.catch_throw.take().is_some());
                 c.breakpoints.clear();
                 self.emit(Event::Message(format!("Deleted {n} breakpoint(s)")));
             }

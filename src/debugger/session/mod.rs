@@ -5,6 +5,7 @@
 //! and serves inspection commands from there until it is resumed.
 
 mod breakpoints;
+mod catchpoints;
 mod disassembly;
 mod profile_mode;
 mod shared;
@@ -174,6 +175,11 @@ impl Session {
     pub fn send(&self, cmd: Command) {
         let s = &self.shared;
         match cmd {
+            Command::CatchThrow(on) => s.catch_throw(on),
+            Command::Delete(Some(id)) if s.is_catchpoint(id) => {
+                s.delete_catchpoint(Some(id));
+                s.emit(Event::Message(format!("Deleted catchpoint {id}")));
+            }
             // Watchpoints change only while the program is stopped.
             Command::Delete(Some(id)) if s.is_watchpoint(id) => {
                 if s.state() == RunState::Running {
@@ -338,6 +344,11 @@ impl Session {
 
     pub fn breakpoints(&self) -> Vec<Breakpoint> {
         self.shared.control().breakpoints.clone()
+    }
+
+    /// The `catch throw` catchpoint, if set, with its hit count.
+    pub fn catchpoint(&self) -> Option<Catchpoint> {
+        self.shared.control().catch_throw.clone()
     }
 
     /// The watchpoints (`watch`, `rwatch`, `awatch`), with their hit counts.

@@ -53,6 +53,8 @@ pub(crate) struct Control {
     pub profile: bool,
     /// Stop before an instruction that would trap.
     pub stop_at_traps: bool,
+    /// `catch throw` (catchpoints.rs).
+    pub catch_throw: Option<crate::debugger::api::Catchpoint>,
 }
 
 /// Handles into the running instance, valid while it exists.

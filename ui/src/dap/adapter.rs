@@ -377,10 +377,11 @@ impl Adapter {
             StopReason::Step | StopReason::Finish => ("step", vec![]),
             StopReason::Pause => ("pause", vec![]),
             StopReason::Watchpoint(ref w) => ("data breakpoint", vec![w.id]),
-            StopReason::Trap(_) => ("exception", vec![]),
+            StopReason::Trap(_) | StopReason::Throw(_) => ("exception", vec![]),
         };
         let (text, description) = match &reason {
             StopReason::Trap(m) => (Some(m.clone()), reason.describe()),
+            StopReason::Throw(t) => (Some(t.lines().join("\n")), reason.describe()),
             StopReason::Watchpoint(w) => {
                 let (description, text) = self.data_stop_text(w);
                 (Some(text), description)

@@ -182,7 +182,7 @@ impl<W: Write> Server<W> {
             StopReason::Breakpoint(_) => (SIGTRAP, "reason:breakpoint;"),
             StopReason::Step | StopReason::Finish => (SIGTRAP, "reason:trace;"),
             StopReason::Pause if self.interrupted => (SIGINT, "reason:signal;"),
-            StopReason::Pause | StopReason::Entry => (SIGTRAP, ""),
+            StopReason::Pause | StopReason::Entry | StopReason::Throw(_) => (SIGTRAP, ""),
             StopReason::Watchpoint(w) => {
                 field = watch::stop_field(w);
                 (SIGTRAP, field.as_str())

@@ -61,6 +61,8 @@ pub enum Action {
     ToggleHex,
     ToggleSource,
     ToggleZoom,
+    /// `catch throw` on or off.
+    ToggleCatchThrow,
     ToggleNative,
     /// `+`/`-`: the focused pane's share of the height.
     Weight(i16),
@@ -185,6 +187,7 @@ fn char_key(app: &App, c: char) -> Option<Action> {
         'x' => Action::ToggleHex,
         'v' => Action::ToggleSource,
         'z' => Action::ToggleZoom,
+        't' => Action::ToggleCatchThrow,
         'm' if app.focus == Pane::Code => Action::ToggleNative,
         'w' if app.focus == Pane::Variables => Action::Watchpoint,
         'a' | 'i' if app.focus == Pane::Watch => Action::OpenPrompt(PromptKind::Watch),

@@ -1110,6 +1110,7 @@ const KEYS: &[&str] = &[
     "Enter     in the profile: annotate the function (Esc: back)",
     "→ ← Enter open / close a struct, array or pointer (Variables, Watch)",
     "w         watchpoint on the selected variable (Variables pane)",
+    "t         catch throw on/off: stop when a wasm exception is thrown",
     "a d       add / delete a watch expression (Watch; :watch-expr EXPR)",
     "Functions pane: type to filter, Esc clears     q  quit",
 ];

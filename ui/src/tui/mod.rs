@@ -36,8 +36,8 @@ use std::io::{self, Stdout};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wdb::debugger::{
-    Breakpoint, Command, DebugMode, DisasLine, Event, FunctionRow, MachineCode, ProfileReport,
-    RunState, Session, SourcePos, Watchpoint,
+    Breakpoint, Catchpoint, Command, DebugMode, DisasLine, Event, FunctionRow, MachineCode,
+    ProfileReport, RunState, Session, SourcePos, Watchpoint,
 };
 use wdb::Tier;
 
@@ -53,6 +53,10 @@ pub trait Debuggee {
     /// The watchpoints (`info watchpoints`); none by default.
     fn watchpoints(&self) -> Vec<Watchpoint> {
         Vec::new()
+    }
+    /// The `catch throw` catchpoint, if set; none by default.
+    fn catchpoint(&self) -> Option<Catchpoint> {
+        None
     }
     fn func_at_offset(&self, offset: u32) -> Option<u32>;
     fn disassemble(&self, func: u32) -> Vec<DisasLine>;
@@ -93,6 +97,9 @@ impl Debuggee for Session {
     }
     fn watchpoints(&self) -> Vec<Watchpoint> {
         Session::watchpoints(self)
+    }
+    fn catchpoint(&self) -> Option<Catchpoint> {
+        Session::catchpoint(self)
     }
     fn func_at_offset(&self, offset: u32) -> Option<u32> {
         Session::func_at_offset(self, offset)

@@ -28,6 +28,7 @@ struct Shared {
     sent: RefCell<Vec<Command>>,
     events: RefCell<VecDeque<Event>>,
     mode: Cell<Option<DebugMode>>,
+    catch_throw: Cell<bool>,
 }
 
 struct Fake {
@@ -83,6 +84,7 @@ impl Debuggee for Fake {
         match &cmd {
             Command::Quit => self.shared.events.borrow_mut().push_back(Event::Closed),
             Command::ProfileOn => self.shared.mode.set(Some(DebugMode::Profile)),
+            Command::CatchThrow(on) => self.shared.catch_throw.set(*on),
             _ => {}
         }
         self.shared.sent.borrow_mut().push(cmd);
@@ -107,6 +109,12 @@ impl Debuggee for Fake {
     }
     fn breakpoints(&self) -> Vec<Breakpoint> {
         Vec::new()
+    }
+    fn catchpoint(&self) -> Option<Catchpoint> {
+        self.shared
+            .catch_throw
+            .get()
+            .then_some(Catchpoint { id: 1, hits: 0 })
     }
     fn func_at_offset(&self, offset: u32) -> Option<u32> {
         fake_functions()
@@ -452,6 +460,18 @@ fn long_names_are_cut_with_an_ellipsis() {
     let (s, _) = render(&app, 120, 40);
     assert!(s.contains("an_extremely_long"), "{s}");
     assert!(s.contains('…'), "{s}");
+}
+
+#[test]
+fn t_toggles_catch_throw_and_the_help_says_so() {
+    let (mut app, shared) = paused_app(false);
+    app.handle_key(key(KeyCode::Char('t')));
+    assert_eq!(sent(&shared).last(), Some(&Command::CatchThrow(true)));
+    app.handle_key(key(KeyCode::Char('t')));
+    assert_eq!(sent(&shared).last(), Some(&Command::CatchThrow(false)));
+    app.handle_key(key(KeyCode::Char('?')));
+    let (s, _) = render(&app, 120, 50);
+    assert!(s.contains("catch throw on/off"), "{s}");
 }
 
 #[test]

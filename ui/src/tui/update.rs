@@ -543,6 +543,10 @@ impl App {
                 }
             }
             Action::ToggleZoom => self.zoom = !self.zoom,
+            Action::ToggleCatchThrow => {
+                let on = self.dbg.catchpoint().is_none();
+                self.send(Command::CatchThrow(on));
+            }
             Action::ToggleNative => self.toggle_native(),
             Action::Weight(d) => {
                 if let Some(w) = self.weights.get_mut(self.focus.index()) {
