@@ -40,7 +40,7 @@ pub mod wasi;
 pub mod wast;
 
 pub use code::{live_code_bytes, Tier, ValueLoc};
-pub use engine::{Config, Engine, Strategy, TierEvent, DEFAULT_TIERING_BUDGET};
+pub use engine::{Config, Engine, OsrStressMode, Strategy, TierEvent, DEFAULT_TIERING_BUDGET};
 pub use error::{Error, FrameInfo, Result, Thrown, Trap, TrapCode};
 pub use module::{features as wasm_features, ExportKind, GlobalType};
 pub use runtime::debug::{CallerFrame, DebugContext, DebugValue, HookKind};
@@ -56,5 +56,5 @@ pub use types::{FuncType, ValType};
 pub mod testing {
     pub use crate::code::with_registry_writer_held;
     pub use crate::runtime::osr::{check_layouts_agree, moves as osr_moves};
-    pub use crate::runtime::osr_up::moves_up as osr_moves_up;
+    pub use crate::runtime::osr_up::{moves_up as osr_moves_up, up_skips as osr_up_skips};
 }

@@ -4,19 +4,27 @@
 //! stepping saw, attaching to optimized code shows its locals, profile mode
 //! cycles keep results right, and source-level debugging on the C sample.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wdb::debugger::*;
 
-const TIMEOUT: Duration = Duration::from_secs(60);
+#[path = "support/session.rs"]
+mod session;
+use session::{next_stop, paused, wait_any as wait, Stop, TIMEOUT};
 
 fn start(wat: &str, invoke: &str, args: &[&str], run: bool) -> Session {
-    start_stressed(wat, invoke, args, run, 0)
+    start_stressed(wat, invoke, args, run, 0, wdb::OsrStressMode::Down)
 }
 
 /// A session whose engine moves frames at every `osr_stress`th loop-header
-/// check (0 = never; see `Config::osr_stress`).
-fn start_stressed(wat: &str, invoke: &str, args: &[&str], run: bool, osr_stress: u32) -> Session {
+/// check (0 = never), the way `mode` says (see `Config::osr_stress`).
+fn start_stressed(
+    wat: &str,
+    invoke: &str,
+    args: &[&str],
+    run: bool,
+    osr_stress: u32,
+    osr_stress_mode: wdb::OsrStressMode,
+) -> Session {
     Session::start(SessionConfig {
         name: "test.wat".into(),
         wasm: wat.as_bytes().to_vec(),
@@ -24,42 +32,10 @@ fn start_stressed(wat: &str, invoke: &str, args: &[&str], run: bool, osr_stress:
         args: args.iter().map(|s| s.to_string()).collect(),
         run,
         osr_stress,
+        osr_stress_mode,
         ..SessionConfig::default()
     })
     .expect("session starts")
-}
-
-/// Waits for an event `pick` accepts (other events are dropped).
-fn wait<T>(s: &Session, what: &str, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
-    let until = Instant::now() + TIMEOUT;
-    while Instant::now() < until {
-        if let Some(e) = s.recv_timeout(Duration::from_millis(50)) {
-            if let Some(t) = pick(&e) {
-                return t;
-            }
-        }
-    }
-    panic!("timed out waiting for {what}");
-}
-
-enum Stop {
-    Paused(Arc<Snapshot>),
-    Ended(Outcome),
-}
-
-fn next_stop(s: &Session) -> Stop {
-    wait(s, "a stop", |e| match e {
-        Event::Paused(p) => Some(Stop::Paused(p.clone())),
-        Event::Ended { outcome, .. } => Some(Stop::Ended(outcome.clone())),
-        _ => None,
-    })
-}
-
-fn paused(s: &Session) -> Arc<Snapshot> {
-    match next_stop(s) {
-        Stop::Paused(p) => p,
-        Stop::Ended(o) => panic!("expected a pause, the program ended: {o:?}"),
-    }
 }
 
 fn run_plain(wat: &str, invoke: &str, args: &[&str]) -> Outcome {
@@ -152,7 +128,7 @@ const SPEC_LIKE: &str = r#"
 type Trace = Vec<(u32, Vec<(wdb::ValType, u64)>)>;
 
 fn step_everything(wat: &str, invoke: &str, args: &[&str]) -> (Trace, Outcome) {
-    step_everything_stressed(wat, invoke, args, 0)
+    step_everything_stressed(wat, invoke, args, 0, wdb::OsrStressMode::Down)
 }
 
 fn step_everything_stressed(
@@ -160,8 +136,9 @@ fn step_everything_stressed(
     invoke: &str,
     args: &[&str],
     osr_stress: u32,
+    mode: wdb::OsrStressMode,
 ) -> (Trace, Outcome) {
-    let s = start_stressed(wat, invoke, args, false, osr_stress);
+    let s = start_stressed(wat, invoke, args, false, osr_stress, mode);
     let mut trace = Vec::new();
     let mut p = paused(&s);
     assert_eq!(p.reason, StopReason::Entry);
@@ -191,23 +168,37 @@ fn stepping_every_instruction_gives_the_normal_results() {
     }
 }
 
-/// OSR stress while stepping: at every second loop-header check the debug
-/// frame is torn down and rebuilt from a record of its live state (the path
-/// optimized frames take; dead locals poisoned). Every step still stops,
-/// with the same operand stacks, and the results are the normal ones.
+/// OSR stress while stepping, in every mode: at every second loop-header
+/// check the debug frame is torn down and rebuilt from a record of its live
+/// state (`down`: the path optimized frames take, dead locals poisoned), or
+/// moved up into the loop's OSR entry, whose header check moves it straight
+/// back down through its record (`up`; `alternating` does both by turns).
+/// Every step still stops, with the same operand stacks, and the results are
+/// the normal ones. The modes run one after the other: the move counters
+/// are process-wide, and only this test stresses.
 #[test]
 fn stepping_every_instruction_under_osr_stress_sees_the_same_states() {
-    let before = wdb::testing::osr_moves()[3];
-    for (wat, f, args) in cases() {
-        let (want, want_out) = step_everything(wat, f, &args);
-        let (got, got_out) = step_everything_stressed(wat, f, &args, 2);
-        assert_eq!(got_out, want_out, "{f}{args:?}: result under stress");
-        assert_eq!(got, want, "{f}{args:?}: stepped states under stress");
+    for mode in wdb::OsrStressMode::ALL {
+        let before = wdb::testing::osr_moves();
+        for (wat, f, args) in cases() {
+            let (want, want_out) = step_everything(wat, f, &args);
+            let (got, got_out) = step_everything_stressed(wat, f, &args, 2, mode);
+            let m = mode.name();
+            assert_eq!(got_out, want_out, "{m}: {f}{args:?}: result under stress");
+            assert_eq!(got, want, "{m}: {f}{args:?}: stepped states under stress");
+        }
+        let after = wdb::testing::osr_moves();
+        // Kinds: 3 debug → debug (down), 4 up into an OSR entry.
+        let (k, not) = match mode {
+            wdb::OsrStressMode::Down => (3, 4),
+            _ => (4, 3),
+        };
+        assert!(
+            after[k] > before[k] && after[not] == before[not],
+            "{}: moves of kind {k} and none of kind {not} ({before:?} → {after:?})",
+            mode.name()
+        );
     }
-    assert!(
-        wdb::testing::osr_moves()[3] > before,
-        "no debug frame was rebuilt under stress"
-    );
 }
 
 #[test]

@@ -15,6 +15,7 @@
 use std::time::{Duration, Instant};
 use wdb_fuzz::differential::Differential;
 use wdb_fuzz::smith::Proposals;
+use wdb_fuzz::tiers::OsrStress;
 use wdb_fuzz::watchdog::Watchdog;
 use wdb_fuzz::Tally;
 
@@ -60,6 +61,53 @@ fn differential_with_multiple_and_64_bit_memories() {
     on_big_stack(move || run_cases(&wdb_fuzz::tiers::ALL, proposals, 40_000, 60, true));
 }
 
+/// Under OSR stress, in each mode (down, up, alternating): every second
+/// loop-header check moves its frame to other code while the generated
+/// code runs, and the results, traps and trap places still agree with
+/// wasmi's. The modes run one after the other (the move counters are
+/// process-wide, and no other test here stresses); each must make its moves.
+#[test]
+fn differential_under_osr_stress() {
+    on_big_stack(|| {
+        use wdb::OsrStressMode::{Alternating, Down, Up};
+        use wdb::Strategy::{Baseline, Debug, Dynamic, Optimized};
+        // (mode, tiers, first seed, the move kinds it must make: see
+        // `wdb::testing::osr_moves`).
+        let slices: [(wdb::OsrStressMode, &[wdb::Strategy], u64, &[usize]); 3] = [
+            (Down, &[Baseline, Optimized, Debug], 50_000, &[0, 1, 2]),
+            (Up, &[Baseline, Debug], 51_000, &[4]),
+            (
+                Alternating,
+                &[Baseline, Optimized, Dynamic],
+                52_000,
+                &[0, 1, 4],
+            ),
+        ];
+        for (mode, tiers, first, kinds) in slices {
+            let before = wdb::testing::osr_moves();
+            let skips = wdb::testing::osr_up_skips();
+            let osr = OsrStress { every: 2, mode };
+            run_stressed(tiers, Proposals::default(), osr, first, STRESS_CASES, false);
+            let after = wdb::testing::osr_moves();
+            eprintln!(
+                "  moves {before:?} → {after:?}; up skipped (stack, v128, no entry, frame) \
+                 {skips:?} → {:?}",
+                wdb::testing::osr_up_skips()
+            );
+            for &k in kinds {
+                assert!(
+                    after[k] > before[k],
+                    "{}: no move of kind {k} ({before:?} → {after:?})",
+                    mode.name()
+                );
+            }
+        }
+    });
+}
+
+/// Seeds per OSR stress mode (every check calls the runtime: slow code).
+const STRESS_CASES: u64 = 40;
+
 /// wasmi and deep generated code want more native stack than a test thread has.
 fn on_big_stack(f: impl FnOnce() + Send + 'static) {
     std::thread::Builder::new()
@@ -73,15 +121,38 @@ fn on_big_stack(f: impl FnOnce() + Send + 'static) {
 /// Checks seeds `first..first + cases`; `tierups`: the slice must see
 /// functions tier up under `dynamic`.
 fn run_cases(tiers: &[wdb::Strategy], proposals: Proposals, first: u64, cases: u64, tierups: bool) {
-    let diff = Differential::with_proposals(tiers, proposals).unwrap();
+    run_stressed(
+        tiers,
+        proposals,
+        OsrStress::default(),
+        first,
+        cases,
+        tierups,
+    );
+}
+
+/// [`run_cases`] with every tier's engine under the OSR stress setting `osr`.
+fn run_stressed(
+    tiers: &[wdb::Strategy],
+    proposals: Proposals,
+    osr: OsrStress,
+    first: u64,
+    cases: u64,
+    tierups: bool,
+) {
+    let diff = Differential::stressed(tiers, proposals, osr).unwrap();
     let start = Instant::now();
     let mut tally = Tally::default();
     for seed in first..first + cases {
         tally.add(seed, &diff.check_seed(seed));
     }
     eprintln!(
-        "differential [{}]: seeds {first}..{}: {} in {:.1} s",
+        "differential [{}]{}: seeds {first}..{}: {} in {:.1} s",
         proposals.list(),
+        match osr.every {
+            0 => String::new(),
+            n => format!(" OSR stress {} every {n}", osr.mode.name()),
+        },
         first + cases,
         tally.summary(),
         start.elapsed().as_secs_f64()

@@ -4,12 +4,15 @@
 //! instruction with the program's own values; the frame layouts that make
 //! the baseline move a jump agree for every spec function.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
+use wdb::debugger::console::{Console, Wait};
 use wdb::debugger::*;
 use wdb::Strategy;
 
-const TIMEOUT: Duration = Duration::from_secs(60);
+#[path = "support/session.rs"]
+mod session;
+use session::{paused, wait, wait_any, TIMEOUT};
+
 const LOOP: &str = include_str!("../samples/loop.wat");
 
 fn start(wasm: Vec<u8>, invoke: Option<&str>, args: &[&str], strategy: Strategy) -> Session {
@@ -24,28 +27,6 @@ fn start(wasm: Vec<u8>, invoke: Option<&str>, args: &[&str], strategy: Strategy)
         ..SessionConfig::default()
     })
     .expect("session starts")
-}
-
-fn wait<T>(s: &Session, what: &str, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
-    let until = Instant::now() + TIMEOUT;
-    while Instant::now() < until {
-        if let Some(e) = s.recv_timeout(Duration::from_millis(50)) {
-            if let Event::Ended { outcome, .. } = &e {
-                panic!("the program ended while waiting for {what}: {outcome:?}");
-            }
-            if let Some(t) = pick(&e) {
-                return t;
-            }
-        }
-    }
-    panic!("timed out waiting for {what}");
-}
-
-fn paused(s: &Session) -> Arc<Snapshot> {
-    wait(s, "a pause", |e| match e {
-        Event::Paused(p) => Some(p.clone()),
-        _ => None,
-    })
 }
 
 /// The offsets of function `f`'s instructions, in order.
@@ -389,19 +370,6 @@ fn profile_on_during_one_long_call_samples_it_optimized() {
     s.send(Command::Quit);
 }
 
-/// Like `wait`, but also after the program ended.
-fn wait_any<T>(s: &Session, what: &str, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
-    let until = Instant::now() + TIMEOUT;
-    while Instant::now() < until {
-        if let Some(e) = s.recv_timeout(Duration::from_millis(50)) {
-            if let Some(t) = pick(&e) {
-                return t;
-            }
-        }
-    }
-    panic!("timed out waiting for {what}");
-}
-
 /// The same under lazy compilation (the default of `wdb debug`).
 #[test]
 fn pause_in_a_function_that_tiered_up_lazily_then_step_the_same_function() {
@@ -426,4 +394,107 @@ fn pause_in_a_function_that_tiered_up_lazily_then_step_the_same_function() {
         std::thread::sleep(Duration::from_millis(20));
     }
     pause_and_step(&s, "work", FrameTier::Optimized, 1);
+}
+
+/// Runs a console line and collects its text, with the stop it waits for.
+fn console(s: &Session, c: &mut Console, line: &str) -> Vec<String> {
+    let (mut out, wait) = c.execute(s, line);
+    if wait == Wait::Stop {
+        loop {
+            let ev = s.recv_timeout(TIMEOUT).expect("the program stops");
+            out.extend(c.render_event(s, &ev));
+            if matches!(ev, Event::Paused(_) | Event::Ended { .. }) {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// The line of `info functions` that names `func`.
+fn info_line(s: &Session, c: &mut Console, func: &str) -> String {
+    let out = console(s, c, "info functions");
+    out.iter()
+        .find(|l| l.split_whitespace().nth(1) == Some(func))
+        .unwrap_or_else(|| panic!("no `{func}` in info functions: {out:?}"))
+        .clone()
+}
+
+/// Per frame, which code it runs: a pause while one long call runs in the
+/// loop's OSR entry (dynamic tiering moved it up mid-call) shows that frame
+/// as `osr` in the stop line, the backtrace, `info functions` (`frames:
+/// osr`, while the function's slot says `optimized`) and `functions()`; its
+/// caller, moved to debug code at the return, as `baseline·debug`. After a
+/// `stepi` the same frame runs debug code and every view says so.
+#[test]
+fn frames_say_which_code_they_run_osr_entry_then_debug_code() {
+    // The move up needs the OSR entry compiled on a thread of its own; on
+    // a loaded machine that may take longer than the wait: then a fresh
+    // session waits longer (the pause itself is what is checked).
+    let mut wait_ms = 300;
+    let (s, mut c, stop) = loop {
+        let s = start(
+            LONG.into(),
+            Some("main"),
+            &["2000000000"],
+            Strategy::Dynamic,
+        );
+        let mut c = Console::new();
+        std::thread::sleep(Duration::from_millis(wait_ms));
+        let stop = console(&s, &mut c, "pause");
+        let p = s
+            .functions()
+            .into_iter()
+            .find(|f| f.name == "work")
+            .expect("work");
+        if p.frames.first() == Some(&FrameTier::Osr) {
+            break (s, c, stop);
+        }
+        assert!(wait_ms < 10_000, "work never ran its OSR entry: {stop:?}");
+        wait_ms *= 3;
+        s.send(Command::Quit);
+    };
+    let stop = stop.join("\n");
+    assert!(
+        stop.contains("in work (#0) at 0x") && stop.contains("[osr]"),
+        "{stop}"
+    );
+    assert!(stop.contains("optimized (OSR entry) code"), "{stop}");
+    let bt = console(&s, &mut c, "bt");
+    let frame = |k: usize| {
+        bt.iter()
+            .find(|l| l.starts_with(&format!("#{k} ")))
+            .unwrap_or_else(|| panic!("no frame #{k}: {bt:?}"))
+    };
+    assert!(
+        frame(0).contains("in work (#0)") && frame(0).ends_with("[osr]"),
+        "{bt:?}"
+    );
+    assert!(
+        frame(1).contains("in main (#1)") && frame(1).ends_with("[baseline·debug]"),
+        "{bt:?}"
+    );
+    let work = info_line(&s, &mut c, "work");
+    assert!(work.ends_with("frames: osr"), "{work}");
+    let main = info_line(&s, &mut c, "main");
+    assert!(main.ends_with("frames: baseline·debug"), "{main}");
+    // The OSR entry's frame moves down to debug code when it resumes.
+    let step = console(&s, &mut c, "stepi").join("\n");
+    assert!(
+        step.contains("in work (#0)") && step.contains("[baseline·debug]"),
+        "{step}"
+    );
+    let work = info_line(&s, &mut c, "work");
+    assert!(work.ends_with("frames: baseline·debug"), "{work}");
+    let rows = s.functions();
+    let row = rows.iter().find(|f| f.name == "work").unwrap();
+    assert_eq!(row.frames, [FrameTier::Debug], "{row:?}");
+    // Running again: no frames to show.
+    s.send(Command::Continue);
+    wait(&s, "the program to resume", |e| {
+        matches!(e, Event::Resumed).then_some(())
+    });
+    let work = info_line(&s, &mut c, "work");
+    assert!(!work.contains("frames:"), "{work}");
+    s.send(Command::Quit);
 }

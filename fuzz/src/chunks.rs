@@ -43,6 +43,8 @@ pub struct Plan {
     pub tiers: Vec<wdb::Strategy>,
     /// Proposals the differential mode's generator may use.
     pub proposals: crate::smith::Proposals,
+    /// The differential mode's OSR stress setting (test-only; 0 = off).
+    pub osr: crate::tiers::OsrStress,
     pub cases: Range<u64>,
     /// Workers at a time.
     pub jobs: usize,
@@ -220,6 +222,8 @@ fn spawn_worker(
         .arg(crate::tiers::list(&plan.tiers))
         .arg("--proposals")
         .arg(plan.proposals.list())
+        .arg("--osr-stress")
+        .arg(plan.osr.to_string())
         .arg("--cases")
         .arg(format!("{}..{}", cases.start, cases.end))
         .stdin(Stdio::null())

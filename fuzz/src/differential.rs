@@ -52,8 +52,18 @@ impl Differential {
         tiers: &[wdb::Strategy],
         proposals: Proposals,
     ) -> Result<Differential, String> {
+        Differential::stressed(tiers, proposals, crate::tiers::OsrStress::default())
+    }
+
+    /// Like [`Differential::with_proposals`], every tier's engine under the
+    /// OSR stress setting `osr` (frames move between codes at loop headers).
+    pub fn stressed(
+        tiers: &[wdb::Strategy],
+        proposals: Proposals,
+        osr: crate::tiers::OsrStress,
+    ) -> Result<Differential, String> {
         Ok(Differential {
-            tiers: crate::tiers::engines(tiers)?,
+            tiers: crate::tiers::stressed_engines(tiers, osr)?,
             proposals,
             dog: Watchdog::new(),
         })

@@ -1,7 +1,7 @@
 //! `wdb-fuzz`: differential and malformed-module fuzzing of every wdb tier.
 //!
 //! ```text
-//! wdb-fuzz differential --seeds A..B [--tiers LIST] [--proposals LIST] [--jobs N] [--chunk N]
+//! wdb-fuzz differential --seeds A..B [--tiers LIST] [--proposals LIST] [--osr-stress MODE:N] [--jobs N] [--chunk N]
 //! wdb-fuzz malformed --cases N|A..B [--seed S] [--tiers LIST] [--jobs N] [--chunk N]
 //! ```
 //! Common options: `--case-timeout SECS` (a worker silent this long is hung),
@@ -18,12 +18,14 @@ use wdb_fuzz::smith::Proposals;
 use wdb_fuzz::{Status, INCONCLUSIVE_CAP_PERCENT};
 
 const USAGE: &str =
-    "usage: wdb-fuzz differential --seeds A..B [--tiers LIST] [--proposals LIST] [--jobs N] [--chunk N]
+    "usage: wdb-fuzz differential --seeds A..B [--tiers LIST] [--proposals LIST] [--osr-stress MODE:N] [--jobs N] [--chunk N]
        wdb-fuzz malformed --cases N|A..B [--seed S] [--tiers LIST] [--jobs N] [--chunk N]
 options: --case-timeout SECS  --progress SECS  --dump DIR
 tiers: baseline,debug,optimized,mixed,dynamic (default: all)
 proposals (generated modules may use them): simd,tail-call,extended-const,multi-memory,memory64
-  (default: none)";
+  (default: none)
+osr stress (test-only: every Nth loop-header check moves its frame): off, or
+  down|up|alternating[:N] (N defaults to 2)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -55,6 +57,7 @@ struct Args {
     seed: u64,
     tiers: Vec<wdb::Strategy>,
     proposals: Proposals,
+    osr: wdb_fuzz::tiers::OsrStress,
     jobs: usize,
     chunk: Option<u64>,
     case_timeout: u64,
@@ -104,6 +107,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         seed: 0,
         tiers: wdb_fuzz::tiers::ALL.to_vec(),
         proposals: Proposals::default(),
+        osr: Default::default(),
         jobs: 1,
         chunk: None,
         case_timeout: 120,
@@ -134,6 +138,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--seed" => a.seed = number(value()?)?,
             "--tiers" => a.tiers = wdb_fuzz::tiers::parse(&value()?)?,
             "--proposals" => a.proposals = Proposals::parse(&value()?)?,
+            "--osr-stress" => a.osr = wdb_fuzz::tiers::OsrStress::parse(&value()?)?,
             "--jobs" => a.jobs = number(value()?)?.clamp(1, 256) as usize,
             "--chunk" => a.chunk = Some(number(value()?)?.max(1)),
             "--case-timeout" => a.case_timeout = number(value()?)?.max(1),
@@ -162,6 +167,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         seed: a.seed,
         tiers: a.tiers.clone(),
         proposals: a.proposals,
+        osr: a.osr,
         cases: a.cases.clone(),
         jobs: a.jobs,
         chunk: a.chunk.unwrap_or(match a.mode {
@@ -180,10 +186,11 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         ),
     };
     eprintln!(
-        "[{}] {what}, tiers {}, proposals {}, {} job(s), {} cases per worker",
+        "[{}] {what}, tiers {}, proposals {}, OSR stress {}, {} job(s), {} cases per worker",
         a.mode.name(),
         wdb_fuzz::tiers::list(&a.tiers),
         a.proposals.list(),
+        a.osr,
         plan.jobs,
         plan.chunk
     );
@@ -298,7 +305,7 @@ fn worker(a: &Args) -> Result<(), String> {
     let mal;
     let check: Box<dyn Fn(u64) -> wdb_fuzz::CaseResult + '_> = match a.mode {
         Mode::Differential => {
-            diff = wdb_fuzz::differential::Differential::with_proposals(&a.tiers, a.proposals)?;
+            diff = wdb_fuzz::differential::Differential::stressed(&a.tiers, a.proposals, a.osr)?;
             Box::new(|seed| diff.check_seed(seed))
         }
         Mode::Malformed => {

@@ -62,10 +62,18 @@ pub struct TierEngine {
 
 impl TierEngine {
     pub fn new(strategy: wdb::Strategy) -> Result<TierEngine, String> {
+        TierEngine::stressed(strategy, OsrStress::default())
+    }
+
+    /// An engine that also moves frames at loop headers (test-only OSR
+    /// stress, see `wdb::Config::osr_stress`).
+    pub fn stressed(strategy: wdb::Strategy, osr: OsrStress) -> Result<TierEngine, String> {
         let engine = wdb::Engine::new(wdb::Config {
             strategy,
             tiering_budget: DYNAMIC_BUDGET,
             tiering_threads: 1,
+            osr_stress: osr.every,
+            osr_stress_mode: osr.mode,
             ..wdb::Config::default()
         })
         .map_err(|e| format!("{} engine: {e}", name(strategy)))?;
@@ -93,5 +101,54 @@ impl TierEngine {
 
 /// One engine per tier.
 pub fn engines(tiers: &[wdb::Strategy]) -> Result<Vec<TierEngine>, String> {
-    tiers.iter().map(|&s| TierEngine::new(s)).collect()
+    stressed_engines(tiers, OsrStress::default())
+}
+
+/// One engine per tier, each with the OSR stress setting `osr`.
+pub fn stressed_engines(
+    tiers: &[wdb::Strategy],
+    osr: OsrStress,
+) -> Result<Vec<TierEngine>, String> {
+    tiers
+        .iter()
+        .map(|&s| TierEngine::stressed(s, osr))
+        .collect()
+}
+
+/// The test-only OSR stress setting of a run: every `every`th loop-header
+/// check moves its frame the way `mode` says (0 = off).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsrStress {
+    pub every: u32,
+    pub mode: wdb::OsrStressMode,
+}
+
+impl OsrStress {
+    /// Parses `--osr-stress MODE:N` (`off`, or `down`, `up`, `alternating`
+    /// with N ≥ 1: every Nth loop-header check; `MODE` alone means N = 2).
+    pub fn parse(s: &str) -> Result<OsrStress, String> {
+        if s == "off" {
+            return Ok(OsrStress::default());
+        }
+        let (mode, every) = s.split_once(':').unwrap_or((s, "2"));
+        let mode = wdb::OsrStressMode::ALL
+            .into_iter()
+            .find(|m| m.name() == mode)
+            .ok_or_else(|| format!("--osr-stress {s}: expected off or down|up|alternating[:N]"))?;
+        let every = every
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| format!("--osr-stress {s}: N must be a number ≥ 1"))?;
+        Ok(OsrStress { every, mode })
+    }
+}
+
+impl std::fmt::Display for OsrStress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.every {
+            0 => write!(f, "off"),
+            n => write!(f, "{}:{n}", self.mode.name()),
+        }
+    }
 }

@@ -260,5 +260,6 @@ fn code_of(m: Masm, traps: Vec<TrapSite>) -> FuncCode {
         checks: Default::default(),
         opt_frame: None,
         handlers: Vec::new(),
+        osr_loop: None,
     }
 }

@@ -193,6 +193,9 @@ pub struct FuncCode {
     pub opt_frame: Option<OptFrame>,
     /// Call sites with an exception handler, sorted by `ret`.
     pub handlers: Vec<HandlerSite>,
+    /// An OSR entry (optimized code entered mid-call at a loop header, see
+    /// `optimizing::osr_entry`): the wasm offset of its loop.
+    pub osr_loop: Option<u32>,
 }
 
 /// A published function inside a [`CodeObject`].
@@ -210,9 +213,48 @@ pub struct PublishedFunc {
     pub opt_frame: Option<OptFrame>,
     /// Call sites with an exception handler, sorted by `ret`.
     pub handlers: Vec<HandlerSite>,
+    /// An OSR entry: the wasm offset of its loop.
+    pub osr_loop: Option<u32>,
+    /// Which compiler made this function (a mixed module's first object
+    /// holds functions of both tiers under one label).
+    pub tier: Tier,
+}
+
+/// Which code a function's machine code is, as the debugger and profiler
+/// label it per frame: a tier, or an OSR entry (optimized code that a
+/// baseline frame moved into at a loop header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CodeLabel {
+    Tier(Tier),
+    Osr,
+}
+
+impl CodeLabel {
+    pub fn name(self) -> &'static str {
+        match self {
+            CodeLabel::Tier(t) => t.name(),
+            CodeLabel::Osr => "osr",
+        }
+    }
+
+    /// The tier whose compiler made the code.
+    pub fn tier(self) -> Tier {
+        match self {
+            CodeLabel::Tier(t) => t,
+            CodeLabel::Osr => Tier::Optimized,
+        }
+    }
 }
 
 impl PublishedFunc {
+    /// What this code is, per frame (see [`CodeLabel`]).
+    pub fn label(&self) -> CodeLabel {
+        match self.osr_loop {
+            Some(_) => CodeLabel::Osr,
+            None => CodeLabel::Tier(self.tier),
+        }
+    }
+
     pub fn wasm_offset_at(&self, native: u32) -> Option<u32> {
         let i = self.offset_map.partition_point(|&(n, _)| n <= native);
         if i == 0 {
@@ -334,6 +376,14 @@ pub fn publish(
         // Fill alignment padding with int3.
         let padded = f.bytes.len().next_multiple_of(ALIGN);
         map[at + f.bytes.len()..at + padded].fill(0xcc);
+        // Only Cranelift code has an optimized frame, only debug code a
+        // debug side table.
+        let tier = match kind {
+            _ if f.opt_frame.is_some() => Tier::Optimized,
+            _ if f.debug.is_some() => Tier::Debug,
+            CodeKind::Wasm(t) => t,
+            CodeKind::Trampoline => Tier::Baseline,
+        };
         published.push(PublishedFunc {
             func_index,
             start: at,
@@ -342,8 +392,10 @@ pub fn publish(
             traps: f.traps,
             debug: f.debug,
             checks: f.checks,
+            tier,
             opt_frame: f.opt_frame,
             handlers: f.handlers,
+            osr_loop: f.osr_loop,
         });
         at += padded;
     }
@@ -373,12 +425,15 @@ pub fn live_objects() -> Vec<Arc<CodeObject>> {
 
 /// The result of looking up a native pc.
 pub struct PcInfo {
+    /// The code's kind; for wasm, the tier of the function at the pc.
     pub kind: CodeKind,
     pub module_id: u64,
     pub func_index: Option<u32>,
     pub wasm_offset: Option<u32>,
     /// Some if the pc is a recorded trap site.
     pub trap: Option<Option<TrapCode>>,
+    /// The pc is in an OSR entry (optimized code, see [`CodeLabel::Osr`]).
+    pub osr: bool,
 }
 
 /// Looks up `pc`. Lock-free and allocation-free: safe to call from a signal
@@ -391,10 +446,16 @@ pub fn lookup_pc(pc: usize) -> Option<PcInfo> {
             func_index: None,
             wasm_offset: None,
             trap: None,
+            osr: false,
         };
         if let Some(f) = obj.func_at(pc) {
             let native = (pc - obj.start() - f.start) as u32;
             info.func_index = Some(f.func_index);
+            if let CodeKind::Wasm(_) = obj.kind {
+                // Per function: a mixed module's object holds both tiers.
+                info.kind = CodeKind::Wasm(f.tier);
+                info.osr = f.osr_loop.is_some();
+            }
             if let Some(t) = f.trap_at(native) {
                 info.trap = Some(t.code);
                 info.wasm_offset = Some(t.wasm_offset);

@@ -559,6 +559,9 @@ pub enum FrameTier {
     Baseline,
     /// Optimized (Cranelift) code, running since before attach.
     Optimized,
+    /// An OSR entry: optimized code the frame moved into mid-call at a
+    /// loop header (on-stack replacement up).
+    Osr,
     /// A host function.
     Host,
 }
@@ -569,7 +572,20 @@ impl FrameTier {
             FrameTier::Debug => "baseline·debug",
             FrameTier::Baseline => "baseline",
             FrameTier::Optimized => "optimized",
+            FrameTier::Osr => "osr",
             FrameTier::Host => "host",
+        }
+    }
+
+    /// Optimized code: the function's own or an OSR entry.
+    pub fn is_optimized(self) -> bool {
+        matches!(self, FrameTier::Optimized | FrameTier::Osr)
+    }
+
+    pub fn from_label(l: crate::code::CodeLabel) -> FrameTier {
+        match l {
+            crate::code::CodeLabel::Tier(t) => FrameTier::from_tier(t),
+            crate::code::CodeLabel::Osr => FrameTier::Osr,
         }
     }
 
@@ -769,6 +785,10 @@ pub struct FunctionRow {
     pub name: String,
     /// Tier of the code its slot points to now (`lazy` before the first call after a tier-down).
     pub tier: String,
+    /// While paused: the code each of its frames on the stack runs,
+    /// innermost first (a frame may run other code than the slot: code from
+    /// before a tier change, or an OSR entry).
+    pub frames: Vec<FrameTier>,
     pub imported: bool,
     /// Calls so far (counted at entry by code of every tier).
     pub calls: u64,

@@ -1076,8 +1076,15 @@ impl Console {
                     if f.imported {
                         format!("#{:<5} {:<32} imported", f.index, f.name)
                     } else {
+                        let frames = match &f.frames[..] {
+                            [] => String::new(),
+                            fs => format!(
+                                "  frames: {}",
+                                fs.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")
+                            ),
+                        };
                         format!(
-                            "#{:<5} {:<32} {:<15} {:>10} calls  body {:#x}-{:#x}",
+                            "#{:<5} {:<32} {:<15} {:>10} calls  body {:#x}-{:#x}{frames}",
                             f.index, f.name, f.tier, f.calls, f.body.0, f.body.1
                         )
                     }
@@ -1190,7 +1197,7 @@ impl Console {
                     }
                     FrameTier::Debug => Tier::Debug,
                     FrameTier::Baseline => Tier::Baseline,
-                    FrameTier::Optimized => Tier::Optimized,
+                    FrameTier::Optimized | FrameTier::Osr => Tier::Optimized,
                 };
                 // The innermost frame's pc says exactly which code runs.
                 let pc = (self.frame == 0)

@@ -427,11 +427,14 @@ fn note_for(tier: FrameTier, top: bool) -> Option<String> {
 fn note_for_frame(tier: FrameTier, top: bool, moves: bool) -> Option<String> {
     let code = match tier {
         FrameTier::Optimized => "optimized",
+        FrameTier::Osr => "optimized (OSR entry)",
         _ => "baseline",
     };
-    if top && moves && matches!(tier, FrameTier::Optimized | FrameTier::Baseline) {
+    if top && moves && (tier.is_optimized() || tier == FrameTier::Baseline) {
         let what = match tier {
-            FrameTier::Optimized => "live locals and stack as handed over by its interrupt check",
+            FrameTier::Optimized | FrameTier::Osr => {
+                "live locals and stack as handed over by its interrupt check"
+            }
             _ => "locals and stack as at its interrupt check",
         };
         return Some(format!(
@@ -440,14 +443,13 @@ fn note_for_frame(tier: FrameTier, top: bool, moves: bool) -> Option<String> {
         ));
     }
     match tier {
-        FrameTier::Optimized if top => Some(
-            "optimized code from before the attach: it runs on until it returns; \
+        FrameTier::Optimized | FrameTier::Osr if top => Some(format!(
+            "{code} code from before the attach: it runs on until it returns; \
              locals and stack as handed over by its interrupt check"
-                .into(),
-        ),
-        FrameTier::Optimized => {
-            Some("optimized code from before the attach: it runs on until it returns".into())
-        }
+        )),
+        FrameTier::Optimized | FrameTier::Osr => Some(format!(
+            "{code} code from before the attach: it runs on until it returns"
+        )),
         FrameTier::Baseline if top => Some(
             "baseline code from before the attach: it runs on until it returns; \
              locals and stack as at its interrupt check, no stepping inside it"
@@ -497,7 +499,7 @@ fn note_tail_calls(info: &crate::module::ModuleInfo, frames: &mut [Frame]) {
 
 fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snapshot {
     let info = shared.module.info();
-    let top_tier = FrameTier::from_tier(ctx.tier());
+    let top_tier = FrameTier::from_label(ctx.label());
     let mut frames = vec![Frame {
         func_index: ctx.func_index,
         func_name: shared.func_name(ctx.func_index),
@@ -516,7 +518,11 @@ fn snapshot(shared: &Shared, ctx: &DebugContext<'_>, reason: StopReason) -> Snap
     }];
     let (callers, frames_omitted) = ctx.callers_limited(MAX_FRAMES_SHOWN - 1);
     for c in callers {
-        let tier = c.tier.map(FrameTier::from_tier).unwrap_or(FrameTier::Host);
+        let tier = match c.tier {
+            Some(_) if c.osr => FrameTier::Osr,
+            Some(t) => FrameTier::from_tier(t),
+            None => FrameTier::Host,
+        };
         let offset = c.wasm_offset.unwrap_or(0);
         let ours = c.module_id == info.id;
         frames.push(Frame {
@@ -596,6 +602,7 @@ fn paused(
     shared.watches_stopped(ctx);
     let mut snap = Arc::new(snapshot(shared, ctx, reason.clone()));
     shared.set_state(RunState::Paused);
+    shared.set_stopped_frames(&snap);
     shared.emit(Event::Paused(snap.clone()));
     let rx = commands.lock().unwrap_or_else(|e| e.into_inner());
     loop {
@@ -625,6 +632,7 @@ fn paused(
             other => {
                 if serve(shared, ctx, &snap, other) {
                     snap = Arc::new(snapshot(shared, ctx, reason.clone()));
+                    shared.set_stopped_frames(&snap);
                     shared.emit(Event::Paused(snap.clone()));
                 }
                 None

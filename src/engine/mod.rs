@@ -49,6 +49,40 @@ impl Strategy {
     }
 }
 
+/// Which way the test-only OSR stress setting ([`Config::osr_stress`])
+/// moves a frame at a stressed loop-header check (see `runtime::osr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OsrStressMode {
+    /// Plain baseline and optimized code → debug code; debug code → plain
+    /// baseline (or, with a debugger, rebuilt from its own record).
+    #[default]
+    Down,
+    /// Baseline code (plain or debug) → the loop's OSR entry (optimized),
+    /// compiled on the spot; with a debugger attached the entry's header
+    /// check moves the frame back down at once.
+    Up,
+    /// The other way from the code the frame runs: optimized → debug,
+    /// debug → up, plain baseline alternately down and up.
+    Alternating,
+}
+
+impl OsrStressMode {
+    /// Every mode, in the order tests run them.
+    pub const ALL: [OsrStressMode; 3] = [
+        OsrStressMode::Down,
+        OsrStressMode::Up,
+        OsrStressMode::Alternating,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OsrStressMode::Down => "down",
+            OsrStressMode::Up => "up",
+            OsrStressMode::Alternating => "alternating",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub strategy: Strategy,
@@ -66,6 +100,8 @@ pub struct Config {
     /// (on-stack replacement, see `runtime::osr`); 0 = off. Every check then
     /// calls the runtime, so code runs far slower.
     pub osr_stress: u32,
+    /// Test-only: which way `osr_stress` moves frames.
+    pub osr_stress_mode: OsrStressMode,
     /// Lazy compilation (V8's default for wasm): a module's function bodies
     /// are all validated when it is compiled, but each function is compiled
     /// on its first call, through a stub in its code-table slot.
@@ -90,6 +126,7 @@ impl Default for Config {
             tiering_budget: DEFAULT_TIERING_BUDGET,
             tiering_threads: 0,
             osr_stress: 0,
+            osr_stress_mode: OsrStressMode::Down,
             lazy: false,
             features: crate::module::features(),
         }

@@ -367,6 +367,7 @@ pub(crate) fn finish(
         checks: Default::default(),
         opt_frame: Some(opt_frame(buf)),
         handlers: handler_sites(buf),
+        osr_loop: None,
     })
 }
 

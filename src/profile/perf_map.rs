@@ -134,10 +134,12 @@ fn write_object(obj: &CodeObject) {
             start: obj.start() + f.start,
             size: f.len,
             what: match obj.kind {
-                CodeKind::Wasm(tier) if f.func_index != u32::MAX => What::Wasm {
+                // Per function (a mixed module's object holds both tiers);
+                // an OSR entry is `name [osr]`.
+                CodeKind::Wasm(_) if f.func_index != u32::MAX => What::Wasm {
                     module_id: obj.module_id,
                     func: f.func_index,
-                    tier: tier.name(),
+                    tier: f.label().name(),
                 },
                 _ => What::Trampoline,
             },

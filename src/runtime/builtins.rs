@@ -210,8 +210,12 @@ extern "C" fn stack_check_slow(
     if here < real {
         return trap(TrapCode::StackOverflow);
     }
-    let flags = limits.interrupt_flags.swap(0, Ordering::SeqCst);
+    // Re-arm the word before taking the flags: a request that sets its flag
+    // after the swap then trips the word after this store, so its check
+    // comes (the other order lost a pause whose flag landed in between,
+    // and it was served at some later, unrelated check).
     limits.stack_limit.store(real, Ordering::SeqCst);
+    let flags = limits.interrupt_flags.swap(0, Ordering::SeqCst);
     if flags & super::store::INTERRUPT_TRAP != 0 {
         return trap(TrapCode::Interrupted);
     }

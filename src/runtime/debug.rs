@@ -68,6 +68,8 @@ pub struct DebugContext<'a> {
     /// Paused at a check of plain baseline or optimized code that continues
     /// in debug code when it resumes (on-stack replacement, `runtime::osr`).
     moves_down: bool,
+    /// Paused in an OSR entry (optimized code a baseline frame moved into).
+    osr: bool,
     /// The exception being thrown (exnref), for [`HookKind::Throw`]; else 0.
     exn: u64,
 }
@@ -113,6 +115,8 @@ pub struct CallerFrame {
     /// Offset of the call instruction.
     pub wasm_offset: Option<u32>,
     pub tier: Option<Tier>,
+    /// The caller runs an OSR entry (optimized code, see `code::CodeLabel`).
+    pub osr: bool,
     /// Locals of debug-code frames (frame slots survive the call).
     pub locals: Option<Vec<DebugValue>>,
 }
@@ -139,6 +143,16 @@ impl DebugContext<'_> {
                     tier
                 }
             }
+        }
+    }
+
+    /// Which code the paused frame runs, per frame: its tier, or an OSR
+    /// entry (see [`code::CodeLabel`]).
+    pub fn label(&self) -> code::CodeLabel {
+        if self.osr {
+            code::CodeLabel::Osr
+        } else {
+            code::CodeLabel::Tier(self.tier())
         }
     }
 
@@ -586,7 +600,7 @@ impl DebugContext<'_> {
             let Some(obj) = code::object_at(ret) else {
                 break;
             };
-            let CodeKind::Wasm(tier) = obj.kind else {
+            let CodeKind::Wasm(_) = obj.kind else {
                 break;
             };
             let Some(f) = obj.func_at(ret) else { break };
@@ -614,7 +628,9 @@ impl DebugContext<'_> {
                 module_id: obj.module_id,
                 func_index: f.func_index,
                 wasm_offset,
-                tier: Some(if f.debug.is_some() { Tier::Debug } else { tier }),
+                // Per function: a mixed module's object holds both tiers.
+                tier: Some(f.tier),
+                osr: f.osr_loop.is_some(),
                 locals,
             });
             if next <= fp {
@@ -755,6 +771,7 @@ pub(crate) fn run_hook(vmctx: *mut u8, func: u32, point: u32, regs: *mut u64, fp
         pc: ret,
         site: Site::Debug { point, regs, table },
         moves_down: false,
+        osr: false,
         exn: 0,
     };
     super::osr_return::patch_callers(vmctx, fp);
@@ -823,6 +840,10 @@ pub(crate) fn run_pause(
         pc: 0,
         site,
         moves_down: super::osr::moves_down_on_resume(vmctx, kind),
+        osr: optimized
+            && super::osr::optimized_code_of(inst, func, fp).is_some_and(|(o, start, _)| {
+                o.func_at(start).is_some_and(|f| f.osr_loop.is_some())
+            }),
         exn: 0,
     };
     super::osr_return::patch_callers(vmctx, fp);
@@ -851,12 +872,14 @@ pub(crate) fn run_throw(vmctx: *mut u8, exn: u64, ret: usize, fp: usize) -> u32 
     let Some(obj) = code::object_at(ret) else {
         return 0;
     };
-    let CodeKind::Wasm(tier) = obj.kind else {
+    let CodeKind::Wasm(_) = obj.kind else {
         return 0;
     };
     let Some(f) = obj.func_at(ret.saturating_sub(1)) else {
         return 0;
     };
+    // Per function: a mixed module's object holds both tiers.
+    let tier = f.tier;
     let native = (ret - 1 - obj.start() - f.start) as u32;
     let ctx = DebugContext {
         func_index: f.func_index,
@@ -871,6 +894,7 @@ pub(crate) fn run_throw(vmctx: *mut u8, exn: u64, ret: usize, fp: usize) -> u32 
             tier,
         },
         moves_down: false,
+        osr: f.osr_loop.is_some(),
         exn,
     };
     call_store_hook(&ctx)

@@ -12,10 +12,15 @@
 //!   check hands over (`vm::layout::interrupt_state`): live locals exact,
 //!   dead ones zero (never read again).
 //! - **Stress** (test-only, `Config::osr_stress = N`): every Nth loop-header
-//!   check moves its frame even without a debugger: plain baseline → debug,
-//!   optimized → debug, debug → plain baseline ("up"), and, while a debugger
-//!   is attached, debug → debug rebuilt through the same record path as
-//!   optimized code (dead locals poisoned, so a wrong liveness shows).
+//!   check moves its frame even without a debugger. `OsrStressMode::Down`:
+//!   plain baseline → debug, optimized → debug, debug → plain baseline, and,
+//!   while a debugger is attached, debug → debug rebuilt through the same
+//!   record path as optimized code (dead locals poisoned, so a wrong
+//!   liveness shows). `Up`: plain baseline or debug → the loop's OSR entry
+//!   (`runtime::osr_up`, compiled on the spot; frames it cannot take are
+//!   counted by reason); with a debugger attached the entry's header check
+//!   moves the frame straight back down. `Alternating`: optimized → debug,
+//!   debug → up, plain baseline down and up by turns.
 //!
 //! Frames deeper on the stack move at the return from their call instead
 //! (`runtime::osr_return`); optimized ones run on until they return.
@@ -24,6 +29,7 @@
 
 use super::instance::{instance_of_vmctx, InstanceData};
 use crate::code::{self, CheckTable, CodeObject, OptFrame, Tier, ValueLoc};
+use crate::engine::OsrStressMode;
 use crate::tiering::Mode;
 use crate::types::ValType;
 use crate::vm::layout::{
@@ -93,14 +99,17 @@ impl Check {
 
 thread_local! {
     static STRESS_COUNT: Cell<u64> = const { Cell::new(0) };
+    /// Alternating stress: whether the last plain-code move went up.
+    static STRESS_TURN: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Moves made, process-wide, by kind: plain → debug, optimized → debug,
-/// debug → plain (stress), debug → debug (stress with a debugger).
-static MOVES: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+/// debug → plain (stress), debug → debug (stress with a debugger),
+/// baseline or debug → OSR entry (stress up).
+static MOVES: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
 
 /// Moves made so far by kind (see `MOVES`; tests).
-pub fn moves() -> [u64; 4] {
+pub fn moves() -> [u64; 5] {
     MOVES.each_ref().map(|m| m.load(Ordering::Relaxed))
 }
 
@@ -138,7 +147,8 @@ pub(crate) fn at_check(
         kind,
     };
     let debugging = inst.shared.mode() == Mode::Debug;
-    let every = inst.module.engine().config().osr_stress as u64;
+    let config = inst.module.engine().config();
+    let every = config.osr_stress as u64;
     let stress = every > 0
         && !c.entry()
         && STRESS_COUNT.with(|n| {
@@ -152,16 +162,43 @@ pub(crate) fn at_check(
     {
         return;
     }
+    if stress && !c.optimized() && stress_goes_up(config.osr_stress_mode, c.debug()) {
+        // Up into the loop's OSR entry; with a debugger attached, the
+        // entry's header check brings the frame straight back down through
+        // its record (the `optimized → debug` arm below).
+        if super::osr_up::stress_up(inst, vmctx, func, wasm_offset, fp, state, c.debug()) {
+            MOVES[4].fetch_add(1, Ordering::Relaxed);
+        }
+        return;
+    }
     let moved = match (c.debug(), c.optimized()) {
         (true, _) if stress && debugging => rebuild_debug(inst, &c).map(|()| 3),
         (true, _) if stress => debug_to_plain(inst, &c).map(|()| 2),
         (true, _) => None,
-        (false, true) if debugging || stress => optimized_to_debug(inst, &c).map(|()| 1),
+        (false, true) if debugging || (stress && config.osr_stress_mode != OsrStressMode::Up) => {
+            optimized_to_debug(inst, &c).map(|()| 1)
+        }
         (false, false) if debugging || stress => plain_to_debug(inst, &c).map(|()| 0),
         _ => None,
     };
     if let Some(k) = moved {
         MOVES[k].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// At a stressed check of a baseline frame (plain or debug): whether it
+/// goes up this time (see [`OsrStressMode`]). Alternating takes plain code
+/// down and up by turns, per thread; debug code always goes up (down from
+/// debug code is the `Down` mode's own move).
+fn stress_goes_up(mode: OsrStressMode, debug: bool) -> bool {
+    match mode {
+        OsrStressMode::Down => false,
+        OsrStressMode::Up => true,
+        OsrStressMode::Alternating if debug => true,
+        OsrStressMode::Alternating => STRESS_TURN.with(|t| {
+            t.set(!t.get());
+            t.get()
+        }),
     }
 }
 
@@ -264,18 +301,22 @@ struct Handover {
     results_area: u64,
 }
 
-/// Through the pad: the frame is optimized code's; rebuild it as debug code
-/// from the record its check handed over.
-fn optimized_to_debug(inst: &InstanceData, c: &Check) -> Option<()> {
-    // The function's optimized code, or one of its OSR entries: the one
-    // the check's stub returns into.
+/// The optimized code that the frame at `fp` of `func`, stopped at an
+/// interrupt check, runs: the function's optimized code or one of its OSR
+/// entries, the one the check's stub returns into. Returns the object, the
+/// function's start and the slot of that return address.
+pub(crate) fn optimized_code_of(
+    inst: &InstanceData,
+    func: u32,
+    fp: usize,
+) -> Option<(Arc<CodeObject>, usize, usize)> {
     let mut codes: Vec<(Arc<CodeObject>, usize)> = inst
         .module
-        .code_ptr(c.func, Tier::Optimized)
+        .code_ptr(func, Tier::Optimized)
         .and_then(|p| code_at(p as usize))
         .into_iter()
         .collect();
-    for o in super::osr_up::entries_of(inst.module.info().id, c.func) {
+    for o in super::osr_up::entries_of(inst.module.info().id, func) {
         let start = o.start() + o.funcs.first()?.start;
         codes.push((o, start));
     }
@@ -284,13 +325,19 @@ fn optimized_to_debug(inst: &InstanceData, c: &Check) -> Option<()> {
         let frame = f.opt_frame.as_ref().filter(|f| !f.grows_incoming)?;
         // The stub's return address into the optimized code sits right
         // below the optimized frame (Cranelift keeps rsp fixed in the body).
-        let ret_slot = c.fp.checked_sub(frame.sp_to_fp as usize + 8)?;
+        let ret_slot = fp.checked_sub(frame.sp_to_fp as usize + 8)?;
         let ret = mach_read(ret_slot);
         (ret >= start && ret < start + f.len).then_some(ret_slot)
     };
-    let (oobj, ostart, ret_slot) = codes
+    codes
         .into_iter()
-        .find_map(|(o, start)| returns_into(&o, start).map(|slot| (o, start, slot)))?;
+        .find_map(|(o, start)| returns_into(&o, start).map(|slot| (o, start, slot)))
+}
+
+/// Through the pad: the frame is optimized code's; rebuild it as debug code
+/// from the record its check handed over.
+fn optimized_to_debug(inst: &InstanceData, c: &Check) -> Option<()> {
+    let (oobj, ostart, ret_slot) = optimized_code_of(inst, c.func, c.fp)?;
     let of = oobj.func_at(ostart)?;
     let frame: &OptFrame = of.opt_frame.as_ref()?;
     // SAFETY: optimized checks pass their record, complete until they return.

@@ -138,7 +138,7 @@ pub(crate) fn at_loop_check(
         trip(vmctx);
         return false;
     };
-    if transfer(inst, vmctx, func, wasm_offset, fp, regs, debug, &obj).is_none() {
+    if transfer(inst, vmctx, func, wasm_offset, fp, regs, debug, &obj).is_err() {
         return false;
     }
     MOVED.fetch_add(1, Ordering::Relaxed);
@@ -167,19 +167,8 @@ fn compile(inst: &InstanceData, key: Key) {
     let module = inst.shared.module.clone();
     let (_, func, at) = key;
     let job = move || {
-        let t0 = Instant::now();
-        let code = crate::optimizing::compile_osr_entry(module.info(), &module.sig_ids, func, at)
-            .ok()
-            .and_then(|c| {
-                code::publish(
-                    code::CodeKind::Wasm(Tier::Optimized),
-                    module.info().id,
-                    vec![(func, c)],
-                )
-                .ok()
-            });
-        let entry = match code {
-            Some(o) => Entry::Ready(o, t0.elapsed()),
+        let entry = match compile_entry(&module, func, at) {
+            Some((o, t)) => Entry::Ready(o, t),
             None => Entry::Failed,
         };
         entries()
@@ -189,7 +178,7 @@ fn compile(inst: &InstanceData, key: Key) {
     };
     let spawned = std::thread::Builder::new()
         .name("wdb-osr-compile".into())
-        .stack_size(8 << 20)
+        .stack_size(COMPILE_STACK)
         .spawn(job);
     if spawned.is_err() {
         entries()
@@ -197,6 +186,171 @@ fn compile(inst: &InstanceData, key: Key) {
             .unwrap_or_else(|e| e.into_inner())
             .insert(key, Entry::Failed);
     }
+}
+
+/// Native stack of a thread that compiles an OSR entry.
+const COMPILE_STACK: usize = 8 << 20;
+
+/// Compiles and publishes `func`'s OSR entry for the loop at `at`.
+fn compile_entry(
+    module: &crate::codecache::CompiledModule,
+    func: u32,
+    at: u32,
+) -> Option<(Arc<CodeObject>, Duration)> {
+    let t0 = Instant::now();
+    let mut c =
+        crate::optimizing::compile_osr_entry(module.info(), &module.sig_ids, func, at).ok()?;
+    c.osr_loop = Some(at);
+    let o = code::publish(
+        code::CodeKind::Wasm(Tier::Optimized),
+        module.info().id,
+        vec![(func, c)],
+    )
+    .ok()?;
+    Some((o, t0.elapsed()))
+}
+
+/// Why a stressed frame did not move up (see [`up_skips`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Skip {
+    /// Values on the operand stack at the loop header (loop parameters
+    /// among them): an OSR entry takes locals only.
+    Stack = 0,
+    /// A v128 local: the state handed over holds words.
+    V128 = 1,
+    /// No OSR entry: the optimizing tier refused it (loop parameters, or
+    /// values on its operand stack at the header), or another thread is
+    /// still compiling it.
+    NoEntry = 2,
+    /// The frame is not what its check says (code or layout unexpected).
+    Frame = 3,
+}
+
+/// Stressed checks that could not move their frame up, by [`Skip`] reason.
+static SKIPS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+
+/// Stressed loop-header checks whose frame stayed in baseline code, by
+/// reason: operand stack not empty, v128 locals, no OSR entry, unexpected
+/// frame (tests).
+pub fn up_skips() -> [u64; 4] {
+    SKIPS.each_ref().map(|m| m.load(Ordering::Relaxed))
+}
+
+/// Stress (test-only, `runtime::osr`): moves the baseline frame (`debug`:
+/// debug code) of `func` at the loop header at `wasm_offset` into the
+/// loop's OSR entry now, compiling the entry on the spot (on a thread of
+/// its own, waited for) when this is its first time. No tier event: the
+/// move is the test's, not the tiering's. False when the frame stays, the
+/// reason counted in [`up_skips`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn stress_up(
+    inst: &InstanceData,
+    vmctx: *mut u8,
+    func: u32,
+    wasm_offset: u32,
+    fp: usize,
+    regs: *mut u64,
+    debug: bool,
+) -> bool {
+    let key = (inst.module.info().id, func, wasm_offset);
+    let moved = frame_words(inst, func, wasm_offset, fp, regs, debug)
+        .and_then(|_| entry_now(inst, key).ok_or(Skip::NoEntry))
+        .and_then(|obj| transfer(inst, vmctx, func, wasm_offset, fp, regs, debug, &obj));
+    match moved {
+        Ok(()) => true,
+        Err(why) => {
+            SKIPS[why as usize].fetch_add(1, Ordering::Relaxed);
+            false
+        }
+    }
+}
+
+/// The OSR entry for `key`, compiled now (and kept) if there is none yet.
+fn entry_now(inst: &InstanceData, key: Key) -> Option<Arc<CodeObject>> {
+    {
+        let map = entries().lock().unwrap_or_else(|e| e.into_inner());
+        match map.get(&key) {
+            Some(Entry::Ready(o, _)) => return Some(o.clone()),
+            Some(Entry::Failed | Entry::Compiling) => return None,
+            None => {}
+        }
+    }
+    let module = inst.shared.module.clone();
+    let (_, func, at) = key;
+    let made = std::thread::Builder::new()
+        .name("wdb-osr-compile".into())
+        .stack_size(COMPILE_STACK)
+        .spawn(move || compile_entry(&module, func, at))
+        .ok()?
+        .join()
+        .ok()?;
+    let mut map = entries().lock().unwrap_or_else(|e| e.into_inner());
+    // Another thread may have put one in meanwhile: that one may already
+    // run, so it stays (ours never ran).
+    let e = map.entry(key).or_insert(match made {
+        Some((o, t)) => Entry::Ready(o, t),
+        None => Entry::Failed,
+    });
+    match e {
+        Entry::Ready(o, _) => Some(o.clone()),
+        _ => None,
+    }
+}
+
+/// The locals of the baseline frame (`debug`: debug code) of `func` at
+/// the loop header at `wasm_offset`, one word each, in local order, if an
+/// OSR entry can take them.
+fn frame_words(
+    inst: &InstanceData,
+    func: u32,
+    wasm_offset: u32,
+    fp: usize,
+    regs: *mut u64,
+    debug: bool,
+) -> Result<Vec<u64>, Skip> {
+    let ret_slot = regs as usize - 8;
+    // SAFETY: baseline checks pass their save area right above the return
+    // address of their runtime call.
+    let ret = unsafe { mach::read_slot(ret_slot, 0) } as usize;
+    let bobj = code::object_at(ret).ok_or(Skip::Frame)?;
+    let bf = bobj.func_at(ret).ok_or(Skip::Frame)?;
+    if bf.func_index != func || bf.debug.is_some() != debug {
+        return Err(Skip::Frame);
+    }
+    let checks = &bf.checks;
+    if !checks
+        .loop_stack(wasm_offset)
+        .ok_or(Skip::Frame)?
+        .is_empty()
+    {
+        return Err(Skip::Stack);
+    }
+    let types = inst
+        .module
+        .info()
+        .read_body(func, None)
+        .map_err(|_| Skip::Frame)?
+        .locals;
+    if types.contains(&ValType::V128) {
+        return Err(Skip::V128);
+    }
+    if types.len() != checks.locals.len() {
+        return Err(Skip::Frame);
+    }
+    let mut words = Vec::with_capacity(types.len());
+    for &(ty, loc) in &checks.locals {
+        let ValueLoc::Frame(off) = loc else {
+            return Err(Skip::Frame);
+        };
+        // SAFETY: at loop headers every local is in its frame slot.
+        let raw = unsafe { mach::read_slot(fp, off) };
+        words.push(if ty.is_64bit() {
+            raw
+        } else {
+            raw & 0xffff_ffff
+        });
+    }
+    Ok(words)
 }
 
 /// Hands the frame's locals to the OSR entry in `obj` through the up pad.
@@ -210,40 +364,12 @@ fn transfer(
     regs: *mut u64,
     debug: bool,
     obj: &CodeObject,
-) -> Option<()> {
+) -> Result<(), Skip> {
+    let words = frame_words(inst, func, wasm_offset, fp, regs, debug)?;
     let ret_slot = regs as usize - 8;
-    // SAFETY: baseline checks pass their save area right above the return
-    // address of their runtime call.
-    let ret = unsafe { mach::read_slot(ret_slot, 0) } as usize;
-    let bobj = code::object_at(ret)?;
-    let bf = bobj.func_at(ret)?;
-    if bf.func_index != func || bf.debug.is_some() != debug {
-        return None;
-    }
-    let checks = &bf.checks;
-    if !checks.loop_stack(wasm_offset)?.is_empty() {
-        return None;
-    }
-    let types = inst.module.info().read_body(func, None).ok()?.locals;
-    if types.len() != checks.locals.len() || types.contains(&ValType::V128) {
-        return None;
-    }
-    let mut words = Vec::with_capacity(types.len());
-    for &(ty, loc) in &checks.locals {
-        let ValueLoc::Frame(off) = loc else {
-            return None;
-        };
-        // SAFETY: at loop headers every local is in its frame slot.
-        let raw = unsafe { mach::read_slot(fp, off) };
-        words.push(if ty.is_64bit() {
-            raw
-        } else {
-            raw & 0xffff_ffff
-        });
-    }
-    let f = obj.funcs.first()?;
+    let f = obj.funcs.first().ok_or(Skip::NoEntry)?;
     let target = obj.start() + f.start;
-    let pad = mach::up_pad().ok()?;
+    let pad = mach::up_pad().map_err(|_| Skip::Frame)?;
     let state = STATE.with(|s| {
         let mut s = s.borrow_mut();
         *s = words;
@@ -271,5 +397,5 @@ fn transfer(
     // SAFETY: `ret_slot` holds the return address of this check's runtime
     // call; the up pad expects the state that call returns with.
     unsafe { mach::patch_return(ret_slot, pad) };
-    Some(())
+    Ok(())
 }

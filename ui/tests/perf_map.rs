@@ -89,13 +89,40 @@ fn dynamic_tiering_adds_the_optimized_code() {
         "0.01",
     ]);
     assert_eq!(entries(&lines, "fib", "baseline").len(), 1, "{lines:?}");
-    // One optimized object for fib, and possibly one more: the OSR entry of
-    // its loop when a long call moved up mid-loop (issue 11).
-    let optimized = entries(&lines, "fib", "optimized").len();
-    assert!((1..=2).contains(&optimized), "{lines:?}");
+    // One optimized object for fib; an OSR entry, made when a long call
+    // moved up mid-loop (issue 11), is `NAME [osr]`, not a second
+    // `NAME [optimized]`.
+    assert_eq!(entries(&lines, "fib", "optimized").len(), 1, "{lines:?}");
+    for l in lines.iter().filter(|l| l.ends_with(" [osr]")) {
+        let (_, _, name) = parse(l);
+        assert!(!name.starts_with("wasm["), "an OSR entry is named: {l}");
+    }
     let (a, _, _) = parse(entries(&lines, "fib", "baseline")[0]);
     let (b, _, _) = parse(entries(&lines, "fib", "optimized")[0]);
     assert_ne!(a, b, "two tiers, two code addresses");
+}
+
+/// A mixed module's code is one object holding both tiers: each function's
+/// line names the tier that compiled it (not the object's label).
+#[test]
+fn mixed_tiers_are_named_per_function() {
+    let (stdout, lines) = run_with_map(&["--tier", "mixed", "samples/fib.wasm", "--", "0.01"]);
+    assert!(stdout.contains("checksum "), "{stdout}");
+    let named: Vec<&String> = lines.iter().filter(|l| !l.contains("trampoline")).collect();
+    for tag in ["baseline", "optimized"] {
+        assert!(
+            named.iter().any(|l| l.ends_with(&format!(" [{tag}]"))),
+            "no `[{tag}]` function under --tier mixed:\n{}",
+            lines.join("\n")
+        );
+    }
+    for f in ["fib", "main"] {
+        let n = ["baseline", "optimized"]
+            .iter()
+            .map(|t| entries(&lines, f, t).len())
+            .sum::<usize>();
+        assert_eq!(n, 1, "one line for `{f}`:\n{}", lines.join("\n"));
+    }
 }
 
 #[test]

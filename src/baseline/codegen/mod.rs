@@ -414,6 +414,7 @@ impl<'a> CodeGen<'a> {
             checks: std::mem::take(&mut self.checks),
             opt_frame: None,
             handlers,
+            osr_loop: None,
         })
     }
 

@@ -49,6 +49,8 @@ pub struct SessionConfig {
     pub strategy: Option<Strategy>,
     /// Test-only: `Config::osr_stress` of the session's engine.
     pub osr_stress: u32,
+    /// Test-only: `Config::osr_stress_mode` of the session's engine.
+    pub osr_stress_mode: crate::OsrStressMode,
     /// The guest's stdin (the terminal belongs to the debugger).
     pub stdin: Vec<u8>,
     /// Directories to look for source files in (besides the paths DWARF names).
@@ -82,6 +84,7 @@ impl Session {
         let engine = Engine::new(Config {
             strategy: cfg.strategy.unwrap_or(Strategy::Dynamic),
             osr_stress: cfg.osr_stress,
+            osr_stress_mode: cfg.osr_stress_mode,
             lazy: !cfg.eager,
             // Validation (lazy) or compilation (eager) up front uses every core.
             compile_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -126,6 +129,7 @@ impl Session {
             trap_sites: OnceLock::new(),
             source_cache: Mutex::new(Default::default()),
             watches: Mutex::new(Vec::new()),
+            stopped_frames: Mutex::new(Vec::new()),
         });
         {
             let module = shared.module.clone();
@@ -301,6 +305,7 @@ impl Session {
                     .collect()
             })
             .unwrap_or_default();
+        let stopped = lock(&self.shared.stopped_frames).clone();
         (0..info.num_funcs())
             .map(|f| {
                 let imported = f < info.num_imported_funcs;
@@ -324,6 +329,11 @@ impl Session {
                     index: f,
                     name: self.shared.func_name(f),
                     tier,
+                    frames: stopped
+                        .iter()
+                        .filter(|&&(g, _)| g == f)
+                        .map(|&(_, t)| t)
+                        .collect(),
                     imported,
                     calls,
                     body,

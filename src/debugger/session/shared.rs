@@ -105,6 +105,9 @@ pub(crate) struct Shared {
     pub(super) source_cache: Mutex<std::collections::HashMap<String, Option<Arc<Vec<String>>>>>,
     /// Watchpoints (watchpoints.rs).
     pub(super) watches: Mutex<Vec<super::watchpoints::WatchEntry>>,
+    /// While paused: (function, the code its frame runs) for every frame of
+    /// the last stop, innermost first (`info functions`, the functions pane).
+    pub stopped_frames: Mutex<Vec<(u32, crate::debugger::FrameTier)>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -135,6 +138,19 @@ impl Shared {
             RunState::Ended => STATE_ENDED,
         };
         self.state.store(v, Ordering::SeqCst);
+        if s != RunState::Paused {
+            lock(&self.stopped_frames).clear();
+        }
+    }
+
+    /// Remembers which code each frame of `snap` runs (see `stopped_frames`).
+    pub fn set_stopped_frames(&self, snap: &crate::debugger::Snapshot) {
+        *lock(&self.stopped_frames) = snap
+            .frames
+            .iter()
+            .filter(|f| f.tier != crate::debugger::FrameTier::Host)
+            .map(|f| (f.func_index, f.tier))
+            .collect();
     }
 
     pub fn state(&self) -> RunState {

@@ -190,6 +190,7 @@ impl Shared {
                 i.wasm_offset,
                 i.func_index.map(|f| self.func_name(f)),
                 match i.kind {
+                    CodeKind::Wasm(_) if i.osr => Some(FrameTier::Osr),
                     CodeKind::Wasm(t) => Some(FrameTier::from_tier(t)),
                     CodeKind::Trampoline => None,
                 },

@@ -593,7 +593,9 @@ fn draw_frames(f: &mut Frame, app: &App, slot: &Slot) {
             pad_left(&format!("{:#x}", fr.offset), 8),
         );
         let mut st = match fr.tier {
-            wdb::debugger::FrameTier::Optimized => Style::new().fg(Color::Magenta),
+            wdb::debugger::FrameTier::Optimized | wdb::debugger::FrameTier::Osr => {
+                Style::new().fg(Color::Magenta)
+            }
             wdb::debugger::FrameTier::Host => DIM,
             _ => Style::new(),
         };
@@ -745,11 +747,16 @@ fn draw_functions(f: &mut Frame, app: &App, slot: &Slot) {
     let top = app.funcs.visible_top(rows.len(), h);
     let focused = app.focus == Pane::Functions;
     for (i, r) in rows.iter().enumerate().skip(top).take(h) {
+        // While paused, a function with frames on the stack shows the code
+        // its innermost frame runs (`▸osr`), which may differ from its slot.
         let tier = if r.imported {
-            "import"
+            "import".to_string()
+        } else if let Some(t) = r.frames.first() {
+            format!("▸{}", t.name())
         } else {
-            r.tier.as_str()
+            r.tier.clone()
         };
+        let tier = tier.as_str();
         let budget = if show_budget {
             pad_left(
                 &r.budget_left.map(|b| b.to_string()).unwrap_or_default(),

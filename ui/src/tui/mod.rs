@@ -16,6 +16,8 @@ mod model;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_labels;
+#[cfg(test)]
 mod tests_simd;
 #[cfg(test)]
 mod tests_variables;

@@ -56,6 +56,7 @@ fn func(index: u32, name: &str, tier: &str, body: (u32, u32)) -> FunctionRow {
         index,
         name: name.into(),
         tier: tier.into(),
+        frames: Vec::new(),
         imported: index == 0,
         calls: u64::from(index) * 1000,
         body,
