@@ -19,4 +19,4 @@ pub mod v128;
 pub mod values;
 
 pub use api::*;
-pub use session::{DisasLine, Session, SessionConfig};
+pub use session::{use_hardware_watchpoints, DisasLine, Session, SessionConfig};
