@@ -12,6 +12,7 @@ pub mod expr;
 pub mod inspect;
 pub mod machine_code;
 mod program;
+mod ptype_class;
 mod session;
 mod source;
 mod trap_check;
