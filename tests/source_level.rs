@@ -721,7 +721,7 @@ fn cplus_classes_namespaces_and_references() {
     assert_eq!(strip_history(one(&out[6])), "{x = 1, y = 2}");
     assert_eq!(strip_history(one(&out[7])), "geo::Kind::Rect");
     assert!(
-        out[8][0].starts_with("type = const geo::Rect : public geo::Shape {"),
+        out[8][0].starts_with("type = const class geo::Rect : public geo::Shape {"),
         "{:?}",
         out[8]
     );
@@ -829,9 +829,9 @@ fn break_on_a_function_skips_the_prologue_as_gdb_does() {
 
 /// The C++ sample built natively with clang++ (the compiler of the wasm build, so that the
 /// DWARF has the same shape: `_vptr$Shape`, the artificial `_vtable$` statics).
-fn native_cpp() -> PathBuf {
+fn native_cpp(tag: &str) -> PathBuf {
     require("clang++-22", "clang-22");
-    let dir = temp_dir("cpp");
+    let dir = temp_dir(tag);
     let exe = dir.join("shapes");
     let out = Proc::new("clang++-22")
         .args(["-O0", "-g", "-w", "-o"])
@@ -852,7 +852,7 @@ fn native_cpp() -> PathBuf {
 #[test]
 fn cplus_base_classes_equal_gdb() {
     use Cmp::*;
-    let exe = native_cpp();
+    let exe = native_cpp("cpp");
     let src = include_str!("../samples/c/shapes.cpp");
     let line = |t: &str| src.lines().position(|l| l.contains(t)).unwrap() + 1;
     let stops = vec![
@@ -891,4 +891,40 @@ fn cplus_base_classes_equal_gdb() {
     ];
     let n = compare("shapes-g.wasm", &exe, &stops, false);
     assert!(n >= 20, "only {n} values compared");
+}
+
+/// `ptype` of C++ classes as gdb writes it: the keyword, bases with their access, data members
+/// under access labels (`_vptr` hidden, clang's private `_vtable$` shown as gdb shows it), a blank
+/// line, then the member functions (`virtual`, `const`, `(void)`; implicit ones hidden).
+#[test]
+fn cplus_ptype_equals_gdb() {
+    use Cmp::*;
+    let exe = native_cpp("cpp-ptype");
+    let src = include_str!("../samples/c/shapes.cpp");
+    let line = |t: &str| src.lines().position(|l| l.contains(t)).unwrap() + 1;
+    let stops = vec![
+        Stop {
+            at: format!("shapes.cpp:{}", line("// line RECT_AREA")),
+            exprs: vec![
+                ("ptype this", Exact),
+                ("ptype *this", Exact),
+                ("ptype geo::Shape", Exact),
+                ("ptype geo::Circle", Exact),
+                ("ptype geo::Point", Exact),
+                ("ptype this->origin", Exact),
+                ("ptype this->next", Exact),
+            ],
+        },
+        Stop {
+            at: format!("shapes.cpp:{}", line("double total = total_area(&c);")),
+            exprs: vec![
+                ("ptype c", Exact),
+                ("ptype r", Exact),
+                ("ptype &c", Exact),
+                ("ptype start", Exact),
+            ],
+        },
+    ];
+    let n = compare("shapes-g.wasm", &exe, &stops, false);
+    assert!(n >= 11, "only {n} values compared");
 }

@@ -4,6 +4,11 @@
 //! (debug code, and baseline/optimized frames from before the attach), for
 //! bulk memory instructions, and for writes made by host functions (WASI
 //! `fd_read`). Bad input gives one clear line.
+//!
+//! Every test runs twice: with the debug registers (`hardware`, which fails
+//! with the kernel's reason when they are refused) and with page protection
+//! only (`pages`). `the_debug_registers_are_used_when_granted` checks which
+//! mechanism arms which watchpoint.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -12,11 +17,45 @@ use wdb::debugger::*;
 
 const INVENTORY: &str = include_str!("../samples/c/inventory.c");
 
+/// How the watchpoints of a test are armed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mech {
+    Hardware,
+    Pages,
+    /// Debug registers on, each watchpoint checked by the test itself.
+    Mixed,
+}
+
+/// The mechanism of the running test (under the lock below).
+static MECH: std::sync::Mutex<Mech> = std::sync::Mutex::new(Mech::Hardware);
+
 /// Watchpoints live in one process-wide table and protect pages of the
-/// process: tests that set them run one at a time.
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+/// process: tests that set them run one at a time, each with its mechanism.
+fn one_at_a_time(m: Mech) -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    *MECH.lock().unwrap_or_else(|e| e.into_inner()) = m;
+    use_hardware_watchpoints(m != Mech::Pages);
+    guard
+}
+
+/// Fails unless the newest watchpoint is armed by the test's mechanism
+/// (with the reason the debug registers were refused, if they were).
+fn check_mechanism(s: &Session) {
+    let m = *MECH.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(w) = s.watchpoints().pop().filter(|_| m != Mech::Mixed) else {
+        return;
+    };
+    match (m, &w.mechanism) {
+        (Mech::Hardware, WatchMechanism::DebugRegisters(_)) => {}
+        (Mech::Pages, WatchMechanism::PageProtection(_)) => {}
+        (_, other) => panic!(
+            "watchpoint {} (`{}`) is armed {}, not by {m:?}",
+            w.id,
+            w.expr,
+            other.describe()
+        ),
+    }
 }
 
 fn line_of(text: &str) -> u32 {
@@ -75,6 +114,9 @@ fn run(
 ) -> (Vec<String>, Option<std::sync::Arc<Snapshot>>) {
     let (mut out, wait) = c.execute(s, line);
     let mut pause = None;
+    let arms = ["watch ", "rwatch ", "awatch "]
+        .iter()
+        .any(|w| line.starts_with(w));
     let deadline = Instant::now() + Duration::from_secs(60);
     if wait == Wait::Nothing {
         while let Some(ev) = s.recv_timeout(Duration::from_millis(100)) {
@@ -95,7 +137,13 @@ fn run(
         }
         match (&ev, wait) {
             (Event::Paused(_) | Event::Ended { .. }, Wait::Stop) => return (out, pause),
-            (Event::Message(_) | Event::Error(_), Wait::Answer) => return (out, pause),
+            (Event::Message(m), Wait::Answer) => {
+                if arms && m.starts_with("Hardware") {
+                    check_mechanism(s);
+                }
+                return (out, pause);
+            }
+            (Event::Error(_), Wait::Answer) => return (out, pause),
             _ => {}
         }
     }
@@ -118,9 +166,8 @@ fn instruction(s: &Session, func: u32, offset: u32) -> String {
         .unwrap_or_else(|| panic!("no instruction at {offset:#x}"))
 }
 
-#[test]
-fn watch_catches_the_store_that_corrupts_the_global_in_debug_code() {
-    let _one_at_a_time = one_at_a_time();
+fn watch_catches_the_store_that_corrupts_the_global_in_debug_code(m: Mech) {
+    let _one_at_a_time = one_at_a_time(m);
     let (s, mut c) = inventory();
     let (out, _) = run(&s, &mut c, "watch settings.reorder_level");
     assert_eq!(out, ["Hardware watchpoint 1: settings.reorder_level"]);
@@ -155,6 +202,7 @@ fn watch_catches_the_store_that_corrupts_the_global_in_debug_code() {
         "{out:?}"
     );
     assert_eq!(out[2], "\tbreakpoint already hit 1 time");
+    assert!(out[3].starts_with("\tvia "), "{out:?}");
     // Nothing else writes it: the program runs to its end.
     let (out, _) = run(&s, &mut c, "continue");
     assert_eq!(
@@ -164,9 +212,8 @@ fn watch_catches_the_store_that_corrupts_the_global_in_debug_code() {
     );
 }
 
-#[test]
-fn rwatch_and_awatch_in_debug_code() {
-    let _one_at_a_time = one_at_a_time();
+fn rwatch_and_awatch_in_debug_code(m: Mech) {
+    let _one_at_a_time = one_at_a_time(m);
     let (s, mut c) = inventory();
     let (out, _) = run(&s, &mut c, "rwatch settings.reorder_level");
     assert_eq!(out, ["Hardware read watchpoint 1: settings.reorder_level"]);
@@ -199,15 +246,14 @@ fn rwatch_and_awatch_in_debug_code() {
     assert_eq!(w.func.as_deref(), Some("report"));
 }
 
-#[test]
-fn several_watchpoints_at_once_and_a_quiet_page_neighbour() {
-    let _one_at_a_time = one_at_a_time();
+fn several_watchpoints_at_once_and_a_quiet_page_neighbour(m: Mech) {
+    let _one_at_a_time = one_at_a_time(m);
     let (s, mut c) = inventory();
     // `ticks` shares the data page with the settings but is written later.
     let (first, _) = run(&s, &mut c, "watch ticks");
     let (second, _) = run(&s, &mut c, "watch settings.reorder_level");
     let (out, _) = run(&s, &mut c, "info watchpoints");
-    assert_eq!(out.len(), 3, "{first:?} {second:?} {out:?}");
+    assert_eq!(out.len(), 5, "{first:?} {second:?} {out:?}");
     let (_, p) = run(&s, &mut c, "continue");
     let w = watch_stop(&p);
     assert_eq!((w.id, w.func.as_deref()), (2, Some("restock")));
@@ -232,9 +278,8 @@ const SPIN: &str = r#"(module
       (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
     (local.get $i)))"#;
 
-#[test]
-fn watch_in_a_frame_that_ran_plain_code_at_the_attach() {
-    let _one_at_a_time = one_at_a_time();
+fn watch_in_a_frame_that_ran_plain_code_at_the_attach(m: Mech) {
+    let _one_at_a_time = one_at_a_time(m);
     let s = wat(SPIN, Some("spin"), &["2000000000"], true, b"");
     let mut c = Console::new();
     std::thread::sleep(Duration::from_millis(200));
@@ -273,9 +318,8 @@ fn watch_in_a_frame_that_ran_plain_code_at_the_attach() {
     s.send(Command::Quit);
 }
 
-#[test]
-fn bulk_memory_instructions_are_caught() {
-    let _one_at_a_time = one_at_a_time();
+fn bulk_memory_instructions_are_caught(m: Mech) {
+    let _one_at_a_time = one_at_a_time(m);
     let text = r#"(module
       (memory (export "memory") 1)
       (func $bulk
@@ -346,9 +390,8 @@ fn bulk_memory_instructions_are_caught() {
     );
 }
 
-#[test]
-fn a_host_function_writing_a_watched_buffer_stops_too() {
-    let _one_at_a_time = one_at_a_time();
+fn a_host_function_writing_a_watched_buffer_stops_too(m: Mech) {
+    let _one_at_a_time = one_at_a_time(m);
     // fd_read(stdin) into a buffer at 0x1000 (iovec at 0x100), then exit.
     let text = r#"(module
       (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
@@ -390,9 +433,8 @@ fn a_host_function_writing_a_watched_buffer_stops_too() {
     );
 }
 
-#[test]
-fn bad_watch_input_is_one_clear_line() {
-    let _one_at_a_time = one_at_a_time();
+fn bad_watch_input_is_one_clear_line(m: Mech) {
+    let _one_at_a_time = one_at_a_time(m);
     let (s, mut c) = inventory();
     let cases = [
         ("watch", "error: usage: watch EXPR"),
@@ -411,3 +453,96 @@ fn bad_watch_input_is_one_clear_line() {
     let (out, _) = run(&s, &mut c, "info watchpoints");
     assert_eq!(out, ["No watchpoints."]);
 }
+
+/// The debug registers arm what fits them (aligned pieces of 1–8 bytes, four
+/// per thread); page protection takes the rest, and `info watchpoints` says
+/// which. Fails with the kernel's reason if it refuses breakpoint events.
+#[test]
+fn the_debug_registers_are_used_when_granted() {
+    let _one_at_a_time = one_at_a_time(Mech::Mixed);
+    let (s, mut c) = inventory();
+    let how = |s: &Session| s.watchpoints().pop().map(|w| w.mechanism).unwrap();
+    run(&s, &mut c, "watch settings.reorder_level");
+    match how(&s) {
+        WatchMechanism::DebugRegisters(1) => {}
+        other => panic!(
+            "`watch` of an int is not in one debug register: {}",
+            other.describe()
+        ),
+    }
+    // 16 bytes, 8-aligned: two registers.
+    run(&s, &mut c, "watch settings");
+    assert_eq!(how(&s), WatchMechanism::DebugRegisters(2));
+    run(&s, &mut c, "rwatch ticks");
+    assert_eq!(how(&s), WatchMechanism::DebugRegisters(1));
+    // All four are taken: the next one falls back to page protection.
+    run(&s, &mut c, "awatch port");
+    match how(&s) {
+        WatchMechanism::PageProtection(why) => {
+            assert!(why.contains("debug registers are in use"), "{why}")
+        }
+        other => panic!("a fifth register? {}", other.describe()),
+    }
+    // More pieces than registers: page protection too.
+    run(&s, &mut c, "delete 2");
+    run(&s, &mut c, "watch pool[0]");
+    match how(&s) {
+        WatchMechanism::PageProtection(why) => {
+            assert!(
+                why.contains("need") && why.contains("debug registers"),
+                "{why}"
+            )
+        }
+        other => panic!("{}", other.describe()),
+    }
+    let (out, _) = run(&s, &mut c, "info watchpoints");
+    let text = out.join("\n");
+    assert!(text.contains("\tvia 1 debug register"), "{text}");
+    assert!(
+        text.contains("\tvia page protection (the thread's 4 debug registers are in use)"),
+        "{text}"
+    );
+    // (pool[0] is written first; the settings' store is the one to see.)
+    run(&s, &mut c, "delete 5");
+    let (out, p) = run(&s, &mut c, "continue");
+    let w = watch_stop(&p);
+    assert_eq!((w.id, w.func.as_deref()), (1, Some("restock")), "{out:?}");
+    s.send(Command::Quit);
+
+    // Switched off, every watchpoint uses page protection and says so.
+    use_hardware_watchpoints(false);
+    let (s, mut c) = inventory();
+    run(&s, &mut c, "watch settings.reorder_level");
+    assert_eq!(
+        how(&s),
+        WatchMechanism::PageProtection("debug registers switched off".into())
+    );
+    s.send(Command::Quit);
+}
+
+/// Each test above with the debug registers and with page protection only.
+macro_rules! both_mechanisms {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::Mech;
+            #[test]
+            fn hardware() {
+                super::$name(Mech::Hardware)
+            }
+            #[test]
+            fn pages() {
+                super::$name(Mech::Pages)
+            }
+        }
+    )*};
+}
+
+both_mechanisms!(
+    watch_catches_the_store_that_corrupts_the_global_in_debug_code,
+    rwatch_and_awatch_in_debug_code,
+    several_watchpoints_at_once_and_a_quiet_page_neighbour,
+    watch_in_a_frame_that_ran_plain_code_at_the_attach,
+    bulk_memory_instructions_are_caught,
+    a_host_function_writing_a_watched_buffer_stops_too,
+    bad_watch_input_is_one_clear_line
+);

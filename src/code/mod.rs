@@ -467,6 +467,19 @@ pub fn lookup_pc(pc: usize) -> Option<PcInfo> {
     })
 }
 
+/// Native address where the code of the wasm instruction holding `pc`
+/// begins (its offset-map entry). Lock-free (see [`lookup_pc`]).
+pub fn instruction_start(pc: usize) -> Option<usize> {
+    registry::with_object_at(pc, |obj| {
+        let f = obj.func_at(pc)?;
+        let native = (pc - obj.start() - f.start) as u32;
+        let i = f.offset_map.partition_point(|&(n, _)| n <= native);
+        let n = i.checked_sub(1).map_or(0, |i| f.offset_map[i].0);
+        Some(obj.start() + f.start + n as usize)
+    })
+    .flatten()
+}
+
 /// True if `pc` is inside any registered code. Lock-free (see [`lookup_pc`]).
 pub fn is_wasm_pc(pc: usize) -> bool {
     registry::with_object_at(pc, |_| ()).is_some()

@@ -441,6 +441,31 @@ pub struct Watchpoint {
     pub addr: u64,
     pub len: u32,
     pub hits: u64,
+    /// How it is armed in the running program.
+    pub mechanism: WatchMechanism,
+}
+
+/// How a watchpoint catches accesses (`info watchpoints` says which).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchMechanism {
+    /// Not armed (the program is not running).
+    NotArmed,
+    /// This many x86 debug registers (through `perf_event_open`).
+    DebugRegisters(u8),
+    /// Page protection, and why the debug registers could not hold it.
+    PageProtection(String),
+}
+
+impl WatchMechanism {
+    /// The line `info watchpoints` shows under the watchpoint.
+    pub fn describe(&self) -> String {
+        match self {
+            WatchMechanism::NotArmed => "not armed".into(),
+            WatchMechanism::DebugRegisters(1) => "via 1 debug register".into(),
+            WatchMechanism::DebugRegisters(n) => format!("via {n} debug registers"),
+            WatchMechanism::PageProtection(why) => format!("via page protection ({why})"),
+        }
+    }
 }
 
 /// A stop at a watchpoint: what was accessed, by which instruction, and the values.

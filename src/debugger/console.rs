@@ -1411,6 +1411,7 @@ fn watch_table(list: &[Watchpoint]) -> Vec<String> {
             let s = if w.hits == 1 { "" } else { "s" };
             v.push(format!("\tbreakpoint already hit {} time{s}", w.hits));
         }
+        v.push(format!("\t{}", w.mechanism.describe()));
     }
     v
 }

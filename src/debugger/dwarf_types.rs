@@ -44,6 +44,53 @@ pub enum Aggregate {
     Union,
 }
 
+/// C++ access of a member, base or method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    Protected,
+    Private,
+}
+
+impl Access {
+    /// `DW_AT_accessibility` of `e`, else the aggregate's default.
+    fn of(e: &Entry<'_>, default: Access) -> Access {
+        match e.attr_value(constants::DW_AT_accessibility) {
+            Some(AttributeValue::Accessibility(constants::DW_ACCESS_public)) => Access::Public,
+            Some(AttributeValue::Accessibility(constants::DW_ACCESS_protected)) => {
+                Access::Protected
+            }
+            Some(AttributeValue::Accessibility(constants::DW_ACCESS_private)) => Access::Private,
+            _ => default,
+        }
+    }
+
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Access::Public => "public",
+            Access::Protected => "protected",
+            Access::Private => "private",
+        }
+    }
+}
+
+/// A C++ member function as its class declares it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Method {
+    pub name: String,
+    /// Return type (0: void; constructors and destructors have none).
+    pub ret: TypeId,
+    /// Parameter types, without the implicit `this`.
+    pub params: Vec<TypeId>,
+    pub is_virtual: bool,
+    /// The type of `this` (`const T *` for a const method); None: static.
+    /// (Read when printing: while the class is read it may be unfinished.)
+    pub this: Option<TypeId>,
+    /// Made by the compiler (implicit constructors and the like).
+    pub is_artificial: bool,
+    pub access: Access,
+}
+
 /// A data member (or a base class, with `name` None and `is_base`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
@@ -59,6 +106,10 @@ pub struct Member {
     pub is_static: bool,
     /// Made by the compiler (clang's `_vtable$`), not declared in the source.
     pub is_artificial: bool,
+    /// C++ access (`public` in C).
+    pub access: Access,
+    /// A virtual base class.
+    pub is_virtual: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -122,6 +173,8 @@ pub struct TypeTable {
     /// Named types (structs, unions, enums, typedefs, base types) by spelling
     /// ("struct item", "item" in C++, "u32", "unsigned int").
     by_name: HashMap<String, TypeId>,
+    /// The member functions of C++ classes that declare any.
+    methods: HashMap<TypeId, Vec<Method>>,
 }
 
 /// Well-known types every evaluation needs, created with the table.
@@ -265,6 +318,11 @@ pub trait TypeView {
         }
     }
 
+    /// The member functions a C++ class declares (none for other types).
+    fn methods(&self, _id: TypeId) -> &[Method] {
+        &[]
+    }
+
     /// The C spelling of a type, as gdb's `whatis` shows it (`const struct item *`, `short [3][4]`).
     fn name(&self, id: TypeId) -> String {
         let (base, decl) = self.spell(id, String::new(), 0);
@@ -373,6 +431,10 @@ impl TypeView for TypeTable {
     fn def(&self, id: TypeId) -> &TypeDef {
         self.get(id)
     }
+
+    fn methods(&self, id: TypeId) -> &[Method] {
+        self.methods.get(&id).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// A table plus the types one evaluation adds (pointer types of `&x` and casts).
@@ -411,6 +473,10 @@ impl TypeView for Overlay<'_> {
             Some(i) => self.extra.get(i).unwrap_or_else(|| self.base.get(u32::MAX)),
             None => self.base.get(id),
         }
+    }
+
+    fn methods(&self, id: TypeId) -> &[Method] {
+        self.base.methods(id)
     }
 }
 
@@ -474,8 +540,15 @@ impl<'a> TypeReader<'_, 'a> {
         });
         self.memo.insert(offset, id);
         let def = self.read(table, &entry, offset, depth);
+        let class = matches!(def.kind, TypeKind::Struct { .. }) && self.cplus;
         table.set(id, def);
         table.register(id);
+        if class {
+            let methods = self.methods(table, &entry, offset, depth);
+            if !methods.is_empty() {
+                table.methods.insert(id, methods);
+            }
+        }
         id
     }
 
@@ -560,7 +633,11 @@ impl<'a> TypeReader<'_, 'a> {
                     entry.attr_value(constants::DW_AT_declaration),
                     Some(AttributeValue::Flag(true))
                 );
-                let members = self.members(table, offset, depth);
+                let default = match kind {
+                    Aggregate::Class => Access::Private,
+                    _ => Access::Public,
+                };
+                let members = self.members(table, offset, depth, default);
                 TypeKind::Struct {
                     kind,
                     size: size.unwrap_or(0),
@@ -658,7 +735,13 @@ impl<'a> TypeReader<'_, 'a> {
         }
     }
 
-    fn members(&mut self, table: &mut TypeTable, offset: UnitOffset, depth: u32) -> Vec<Member> {
+    fn members(
+        &mut self,
+        table: &mut TypeTable,
+        offset: UnitOffset,
+        depth: u32,
+        default: Access,
+    ) -> Vec<Member> {
         let mut raw = Vec::new();
         self.children(offset, |e| {
             if matches!(
@@ -731,6 +814,77 @@ impl<'a> TypeReader<'_, 'a> {
                     e.attr_value(constants::DW_AT_artificial),
                     Some(AttributeValue::Flag(true))
                 ),
+                access: Access::of(&e, default),
+                is_virtual: matches!(
+                    e.attr_value(constants::DW_AT_virtuality),
+                    Some(AttributeValue::Virtuality(v)) if v != constants::DW_VIRTUALITY_none
+                ),
+            });
+        }
+        out
+    }
+
+    /// The member functions (DW_TAG_subprogram children) of the class at `offset`.
+    fn methods(
+        &mut self,
+        table: &mut TypeTable,
+        class: &Entry<'a>,
+        offset: UnitOffset,
+        depth: u32,
+    ) -> Vec<Method> {
+        let default = if class.tag() == constants::DW_TAG_class_type {
+            Access::Private
+        } else {
+            Access::Public
+        };
+        let mut raw = Vec::new();
+        self.children(offset, |e| {
+            if e.tag() == constants::DW_TAG_subprogram {
+                raw.push((e.offset(), e.clone()));
+            }
+        });
+        let mut out = Vec::new();
+        for (off, e) in raw {
+            let Some(name) = e
+                .attr_value(constants::DW_AT_name)
+                .and_then(|v| self.string(v))
+            else {
+                continue;
+            };
+            let flag = |a| matches!(e.attr_value(a), Some(AttributeValue::Flag(true)));
+            let mut params = Vec::new();
+            let mut this = None;
+            let mut first = true;
+            let mut raw_params = Vec::new();
+            self.children(off, |p| {
+                if p.tag() == constants::DW_TAG_formal_parameter {
+                    let artificial = matches!(
+                        p.attr_value(constants::DW_AT_artificial),
+                        Some(AttributeValue::Flag(true))
+                    );
+                    raw_params.push((artificial, p.attr_value(constants::DW_AT_type)));
+                }
+            });
+            for (artificial, ty) in raw_params {
+                let t = self.type_ref(table, ty, depth + 1);
+                if first && artificial {
+                    this = Some(t);
+                } else {
+                    params.push(t);
+                }
+                first = false;
+            }
+            out.push(Method {
+                name,
+                ret: self.type_ref(table, e.attr_value(constants::DW_AT_type), depth + 1),
+                params,
+                is_virtual: matches!(
+                    e.attr_value(constants::DW_AT_virtuality),
+                    Some(AttributeValue::Virtuality(v)) if v != constants::DW_VIRTUALITY_none
+                ),
+                this,
+                is_artificial: flag(constants::DW_AT_artificial),
+                access: Access::of(&e, default),
             });
         }
         out

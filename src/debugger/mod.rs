@@ -12,6 +12,7 @@ pub mod expr;
 pub mod inspect;
 pub mod machine_code;
 mod program;
+mod ptype_class;
 pub mod registers;
 mod session;
 mod source;
@@ -20,4 +21,4 @@ pub mod v128;
 pub mod values;
 
 pub use api::*;
-pub use session::{DisasLine, Session, SessionConfig};
+pub use session::{use_hardware_watchpoints, DisasLine, Session, SessionConfig};

@@ -378,6 +378,7 @@ impl Printer<'_, '_> {
                     .collect();
                 format!("{head} {{{}}}", items.join(", "))
             }
+            TypeKind::Struct { .. } if t.def(ty).cplus => super::ptype_class::class_body(t, ty),
             TypeKind::Struct { members, kind, .. } => {
                 let mut out = format!("{head} {{\n");
                 let bases: Vec<String> = members

@@ -7,7 +7,7 @@ use super::instance::{instance_of_vmctx, InstanceData};
 use crate::error::{Trap, TrapCode};
 use crate::tiering;
 use crate::vm::layout::{self, Builtin, BUILTIN_COUNT};
-use crate::vm::traps;
+use crate::vm::{traps, watch};
 use std::sync::atomic::Ordering;
 
 /// The builtins table every VMContext points to (built once per process).
@@ -77,7 +77,8 @@ extern "C" fn memory_fill(vmctx: *mut u8, dst: u32, val: u32, len: u32) -> u32 {
     let m = mem_bytes(inst(vmctx));
     match range(dst, len, m.len()) {
         Some(r) => {
-            m[r].fill(val as u8);
+            let w = (m[r.clone()].as_ptr(), r.len());
+            watch::bulk((w.0, 0), w, || m[r].fill(val as u8));
             0
         }
         None => trap(TrapCode::MemoryOutOfBounds),
@@ -88,7 +89,11 @@ extern "C" fn memory_copy(vmctx: *mut u8, dst: u32, src: u32, len: u32) -> u32 {
     let m = mem_bytes(inst(vmctx));
     match (range(dst, len, m.len()), range(src, len, m.len())) {
         (Some(d), Some(s)) => {
-            m.copy_within(s, d.start);
+            let (r, w) = (
+                (m[s.clone()].as_ptr(), s.len()),
+                (m[d.clone()].as_ptr(), d.len()),
+            );
+            watch::bulk(r, w, || m.copy_within(s, d.start));
             0
         }
         _ => trap(TrapCode::MemoryOutOfBounds),
@@ -107,7 +112,8 @@ extern "C" fn memory_init(vmctx: *mut u8, seg: u32, dst: u32, src: u32, len: u32
     let m = mem_bytes(i);
     match (range(dst, len, m.len()), range(src, len, data.len())) {
         (Some(d), Some(s)) => {
-            m[d].copy_from_slice(&data[s]);
+            let w = (m[d.clone()].as_ptr(), d.len());
+            watch::bulk((w.0, 0), w, || m[d].copy_from_slice(&data[s]));
             0
         }
         _ => trap(TrapCode::MemoryOutOfBounds),

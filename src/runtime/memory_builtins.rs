@@ -8,6 +8,7 @@
 use super::builtins::{inst, trap};
 use crate::error::TrapCode;
 use crate::vm::memory::LinearMemory;
+use crate::vm::watch;
 
 fn memory<'a>(vmctx: *mut u8, mem: u32) -> Option<&'a mut LinearMemory> {
     // SAFETY: store-owned memory; compiled code holds no Rust borrow of it,
@@ -53,7 +54,8 @@ pub(super) extern "C" fn memory_fill_at(
     let bytes = m.data_mut();
     match range(dst, len, bytes.len()) {
         Some(r) => {
-            bytes[r].fill(val as u8);
+            let w = (bytes[r.clone()].as_ptr(), r.len());
+            watch::bulk((w.0, 0), w, || bytes[r].fill(val as u8));
             0
         }
         None => trap(TrapCode::MemoryOutOfBounds),
@@ -92,11 +94,20 @@ pub(super) extern "C" fn memory_copy_at(
     };
     if d == s {
         // SAFETY: as above; the one view of this memory.
-        unsafe { (*d).data_mut() }.copy_within(sr, dr.start);
+        let m = unsafe { (*d).data_mut() };
+        let (r, w) = (
+            (m[sr.clone()].as_ptr(), len as usize),
+            (m[dr.clone()].as_ptr(), len as usize),
+        );
+        watch::bulk(r, w, || m.copy_within(sr, dr.start));
     } else {
         // SAFETY: two different store-owned memories: disjoint mappings.
         let (dv, sv) = unsafe { ((*d).data_mut(), (*s).data()) };
-        dv[dr].copy_from_slice(&sv[sr]);
+        let (r, w) = (
+            (sv[sr.clone()].as_ptr(), len as usize),
+            (dv[dr.clone()].as_ptr(), len as usize),
+        );
+        watch::bulk(r, w, || dv[dr].copy_from_slice(&sv[sr]));
     }
     0
 }
@@ -126,7 +137,8 @@ pub(super) extern "C" fn memory_init_at(
     let bytes = m.data_mut();
     match (range(dst, len, bytes.len()), range(src, len, data.len())) {
         (Some(d), Some(s)) => {
-            bytes[d].copy_from_slice(&data[s]);
+            let w = (bytes[d.clone()].as_ptr(), d.len());
+            watch::bulk((w.0, 0), w, || bytes[d].copy_from_slice(&data[s]));
             0
         }
         _ => trap(TrapCode::MemoryOutOfBounds),

@@ -9,3 +9,4 @@ pub mod table;
 pub mod traps;
 pub mod unwind;
 pub mod watch;
+pub mod watch_hw;

@@ -232,9 +232,16 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     let pc = gregs[libc::REG_RIP as usize] as usize;
     // Watchpoints (vm/watch.rs): a fault on a watched page single-steps the
     // access; the SIGTRAP after that step ends it.
+    // A debug register's SIGTRAP (TRAP_PERF) comes after the access; it may
+    // stand for a single step's too (one SIGTRAP pending at a time).
     if sig == libc::SIGTRAP {
-        // SAFETY: the saved registers of this thread, from the kernel.
-        if unsafe { super::watch::on_trap(gregs) } {
+        // SAFETY: the kernel's siginfo and the saved registers of this thread.
+        let stepped = unsafe { super::watch::on_trap(gregs) };
+        // SAFETY: as above.
+        let hw = unsafe { super::watch_hw::sig_data(info) }
+            // SAFETY: as above.
+            .is_some_and(|id| unsafe { super::watch::on_hw_trap(id, gregs) });
+        if stepped || hw {
             return;
         }
     } else if sig == libc::SIGSEGV {

@@ -1,7 +1,17 @@
-//! Watchpoints on linear memory by page protection, for code of every tier
-//! and for host code alike.
+//! Watchpoints on linear memory, for code of every tier and for host code
+//! alike: by the debug registers when they can hold the range, else by page
+//! protection.
 //!
-//! A watched range (at most [`MAX_LEN`] bytes) makes the OS pages holding it
+//! Hardware ([`super::watch_hw`]): a range that splits into at most four
+//! aligned pieces of 1, 2, 4 or 8 bytes, while the thread has debug registers
+//! free and the kernel grants breakpoint events, gets one breakpoint per
+//! piece (writes only for `watch`, reads and writes otherwise: x86 has no
+//! read-only data breakpoints). The SIGTRAP after an access ([`on_hw_trap`])
+//! compares the bytes with the snapshot: a write watch hits when they
+//! changed, a read watch when they did not (gdb's rule on x86), an access
+//! watch always. Other bytes of the page cost nothing.
+//!
+//! Page protection, otherwise: a watched range (at most [`MAX_LEN`] bytes) makes the OS pages holding it
 //! read-only (write watches) or inaccessible (read and access watches). An
 //! access to such a page faults; the SIGSEGV handler ([`on_segv`]) unprotects
 //! the page and sets the trap flag, so exactly one instruction runs; the
@@ -27,10 +37,11 @@
 
 use super::layout::INTERRUPT_PAUSE;
 use super::memory::LinearMemory;
+use super::watch_hw::{self as hw, REGISTERS};
 use crate::code::{self, CodeKind, Tier};
 use std::any::Any;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, AtomicUsize, Ordering::*};
 use std::sync::Mutex;
 
 /// Most bytes one watchpoint covers.
@@ -57,6 +68,24 @@ impl Kind {
             _ => Kind::Access,
         }
     }
+}
+
+/// How a watchpoint is armed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mechanism {
+    /// Debug registers, this many.
+    DebugRegisters(u8),
+    /// Page protection, and why not the debug registers.
+    PageProtection(String),
+}
+
+/// Whether [`arm`] tries the debug registers first (default on).
+static HARDWARE: AtomicBool = AtomicBool::new(true);
+
+/// Lets [`arm`] use the debug registers (`true`, the default) or only page
+/// protection (`false`; to compare the two).
+pub fn set_hardware(on: bool) {
+    HARDWARE.store(on, SeqCst);
 }
 
 /// A recorded hit.
@@ -91,6 +120,10 @@ struct Slot {
     hit_pc: AtomicUsize,
     hit_host_ptr: AtomicUsize,
     hit_host_len: AtomicUsize,
+    /// Debug registers in use (0: the slot uses page protection).
+    hw: AtomicU8,
+    /// Their perf event descriptors.
+    hw_fds: [AtomicI32; REGISTERS],
 }
 
 #[allow(clippy::declare_interior_mutable_const)]
@@ -109,6 +142,8 @@ const EMPTY: Slot = Slot {
     hit_pc: AtomicUsize::new(0),
     hit_host_ptr: AtomicUsize::new(0),
     hit_host_len: AtomicUsize::new(0),
+    hw: AtomicU8::new(0),
+    hw_fds: [const { AtomicI32::new(-1) }; REGISTERS],
 };
 
 static TABLE: [Slot; SLOTS] = [EMPTY; SLOTS];
@@ -135,6 +170,23 @@ impl Slot {
     }
     fn kind(&self) -> Kind {
         Kind::from_bits(self.kind.load(Acquire))
+    }
+    /// True when the slot uses debug registers (no page protection).
+    fn is_hw(&self) -> bool {
+        self.hw.load(Acquire) != 0
+    }
+    /// Turns the slot's debug registers on or off.
+    fn hw_enable(&self, on: bool) {
+        for fd in &self.hw_fds[..self.hw.load(Acquire) as usize] {
+            hw::set_enabled(fd.load(Acquire), on);
+        }
+    }
+    /// Frees the slot's debug registers.
+    fn hw_release(&self) {
+        let n = self.hw.swap(0, AcqRel) as usize;
+        for fd in &self.hw_fds[..n] {
+            hw::close(fd.swap(-1, AcqRel));
+        }
     }
     /// True when the watched bytes differ from the snapshot.
     ///
@@ -211,7 +263,7 @@ impl Slot {
 fn page_prot(page: usize) -> libc::c_int {
     let mut prot = libc::PROT_READ | libc::PROT_WRITE;
     for s in TABLE.iter() {
-        if s.active() && s.covers_page(page) {
+        if s.active() && !s.is_hw() && s.covers_page(page) {
             if s.kind() == Kind::Write {
                 prot &= !libc::PROT_WRITE;
             } else {
@@ -230,6 +282,9 @@ fn protect(page: usize, prot: libc::c_int) {
 }
 
 fn reprotect_slot_pages(i: usize) {
+    if TABLE[i].is_hw() {
+        return;
+    }
     let (s, e) = TABLE[i].range();
     let mut p = page_of(s);
     while p <= page_of(e - 1) {
@@ -261,15 +316,40 @@ fn keep(slot: usize, handles: Option<Box<dyn Any + Send>>) {
     k[slot] = handles;
 }
 
+/// Opens the debug registers for slot `i` (armed on `len` bytes at `start`
+/// for the calling thread), or says why they cannot hold it.
+fn open_hw(i: usize, start: usize, len: usize, kind: Kind) -> Result<u8, String> {
+    if !HARDWARE.load(SeqCst) {
+        return Err("debug registers switched off".into());
+    }
+    let (pieces, n) = hw::pieces(start, len)
+        .map_err(|n| format!("{len} bytes need {n} debug registers; a thread has {REGISTERS}"))?;
+    let s = &TABLE[i];
+    for (k, &(addr, l)) in pieces[..n].iter().enumerate() {
+        match hw::open(addr, l, kind != Kind::Write, (i * REGISTERS + k) as u16) {
+            Ok(fd) => s.hw_fds[k].store(fd, Release),
+            Err(e) => {
+                for fd in &s.hw_fds[..k] {
+                    hw::close(fd.swap(-1, AcqRel));
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(n as u8)
+}
+
 /// Arms a watchpoint on `len` bytes at offset `offset` of `memory` and
-/// returns its slot. A hit stops the instance `stop` names.
+/// returns its slot and how it is armed. A hit stops the instance `stop`
+/// names. Called on the thread that runs the program (the debug registers
+/// are that thread's).
 pub fn arm(
     memory: &LinearMemory,
     offset: u64,
     len: usize,
     kind: Kind,
     stop: StopTarget,
-) -> Result<usize, String> {
+) -> Result<(usize, Mechanism), String> {
     if len == 0 || len > MAX_LEN {
         return Err(format!(
             "a watchpoint covers 1 to {MAX_LEN} bytes, not {len}"
@@ -305,10 +385,18 @@ pub fn arm(
     // above); slots are armed while their program is stopped, when the other
     // watchpoints of its memory are suspended (pages readable).
     unsafe { s.take_snapshot() };
+    let start = s.start.load(Acquire);
+    let mechanism = match open_hw(i, start, len, kind) {
+        Ok(n) => {
+            s.hw.store(n, Release);
+            Mechanism::DebugRegisters(n)
+        }
+        Err(why) => Mechanism::PageProtection(why),
+    };
     s.state.store(ACTIVE, Release);
     ARMED.fetch_add(1, SeqCst);
     reprotect_slot_pages(i);
-    Ok(i)
+    Ok((i, mechanism))
 }
 
 /// Removes a watchpoint and restores its pages.
@@ -320,7 +408,11 @@ pub fn disarm(slot: usize) {
     }
     s.state.store(FREE, Release);
     ARMED.fetch_sub(1, SeqCst);
-    reprotect_slot_pages(slot);
+    if s.is_hw() {
+        s.hw_release();
+    } else {
+        reprotect_slot_pages(slot);
+    }
     keep(slot, None);
 }
 
@@ -330,7 +422,11 @@ pub fn suspend(slot: usize) {
     let Some(s) = TABLE.get(slot) else { return };
     let _w = WRITER.lock().unwrap_or_else(|e| e.into_inner());
     if s.state.load(Acquire) == ACTIVE && s.suspended.swap(1, AcqRel) == 0 {
-        reprotect_slot_pages(slot);
+        if s.is_hw() {
+            s.hw_enable(false);
+        } else {
+            reprotect_slot_pages(slot);
+        }
     }
 }
 
@@ -350,7 +446,11 @@ pub fn resume(slot: usize) {
         // SAFETY: suspended pages are readable.
         unsafe { s.take_snapshot() };
         s.suspended.store(0, Release);
-        reprotect_slot_pages(slot);
+        if s.is_hw() {
+            s.hw_enable(true);
+        } else {
+            reprotect_slot_pages(slot);
+        }
     }
 }
 
@@ -411,6 +511,7 @@ pub fn forget_range(base: *const u8, len: usize) {
         if s.state.load(Acquire) == ACTIVE && st >= lo && st < hi {
             s.state.store(FREE, Release);
             ARMED.fetch_sub(1, SeqCst);
+            s.hw_release();
         }
     }
     let mut k = KEEP.lock().unwrap_or_else(|e| e.into_inner());
@@ -501,8 +602,14 @@ impl Drop for HostAccess {
                 continue;
             }
             // SAFETY: the pages are writable (lifted) and inside the memory.
-            if s.kind() != Kind::Read && unsafe { s.changed() } {
-                s.record(true, 0, Some(self.name));
+            if unsafe { s.changed() } {
+                if s.kind() == Kind::Read {
+                    // Reads after this write compare with what it wrote.
+                    // SAFETY: as above.
+                    unsafe { s.take_snapshot() };
+                } else {
+                    s.record(true, 0, Some(self.name));
+                }
             }
             s.suspended.store(0, Release);
             reprotect_slot_pages(i);
@@ -531,6 +638,51 @@ thread_local! {
     /// Set while the debugger itself runs on this thread (its reads of
     /// watched bytes are no hits).
     static QUIET: Cell<bool> = const { Cell::new(false) };
+    /// Set while [`on_hw_trap`] runs on this thread.
+    static IN_HW_TRAP: Cell<bool> = const { Cell::new(false) };
+    /// Set while a bulk memory builtin runs on this thread ([`bulk`]).
+    static BULK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`, the body of a bulk memory builtin (`memory.fill`, `copy`,
+/// `init`) that reads `read` and writes `write` (host address ranges), and
+/// then checks those ranges against the hardware watchpoints: x86 cannot
+/// tell a read from a write of the same value, and the builtin's own code
+/// has no offset tables, so the builtin's ranges decide. (Page protection
+/// single-steps these accesses like any other.)
+pub fn bulk<R>(read: (*const u8, usize), write: (*const u8, usize), f: impl FnOnce() -> R) -> R {
+    if !any_armed() {
+        return f();
+    }
+    let was = BULK.with(|b| b.replace(true));
+    let r = f();
+    BULK.with(|b| b.set(was));
+    let overlaps = |(p, n): (*const u8, usize), (st, e): (usize, usize)| {
+        n != 0 && (p as usize) < e && (p as usize) + n > st
+    };
+    for s in TABLE.iter() {
+        if !s.active() || !s.is_hw() {
+            continue;
+        }
+        let range = s.range();
+        if overlaps(write, range) {
+            // SAFETY: hardware slots leave their pages readable.
+            match (s.kind(), unsafe { s.changed() }) {
+                // Reads after this write compare with what it wrote.
+                // SAFETY: as above.
+                (Kind::Read, true) => unsafe { s.take_snapshot() },
+                (Kind::Write, true) | (Kind::Access, _) => {
+                    s.record(true, 0, None);
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        if overlaps(read, range) && s.kind() != Kind::Write {
+            s.record(false, 0, None);
+        }
+    }
+    r
 }
 
 /// Runs `f` (the debugger's own work on the program thread) with accesses to
@@ -625,7 +777,7 @@ pub(crate) unsafe fn on_segv(fault: usize, gregs: &mut [i64; 23]) -> bool {
     let mut candidates = 0u64;
     let mut any = false;
     for (i, s) in TABLE.iter().enumerate() {
-        if s.active() && s.covers_page(page) {
+        if s.active() && !s.is_hw() && s.covers_page(page) {
             any = true;
             candidates |= 1 << i;
         }
@@ -642,7 +794,9 @@ pub(crate) unsafe fn on_segv(fault: usize, gregs: &mut [i64; 23]) -> bool {
     let mut hits = 0u64;
     let mut certain = 0u64;
     for (i, s) in TABLE.iter().enumerate() {
-        if candidates & (1 << i) == 0 {
+        // Debug registers on the stepped access are decided here too: the
+        // step's SIGTRAP and theirs are one signal (the second is dropped).
+        if candidates & (1 << i) == 0 && !(s.active() && s.is_hw()) {
             continue;
         }
         let (st, e) = s.range();
@@ -700,15 +854,59 @@ fn finish_step(st: Stepping, gregs: &mut [i64; 23]) {
         protect(p, page_prot(p));
     }
     if hit_any {
-        // The next breakable position of the running debug frame calls the
-        // hook: r13 is its copy of the debug byte.
-        let now = gregs[libc::REG_RIP as usize] as usize;
-        if let Some(info) = code::lookup_pc(now) {
-            if info.kind == CodeKind::Wasm(Tier::Debug) {
-                gregs[libc::REG_R13 as usize] = 1;
-            }
+        stop_debug_frame(gregs);
+    }
+}
+
+/// After a hit: the next breakable position of the running debug frame
+/// calls the hook (r13 is its copy of the debug byte).
+fn stop_debug_frame(gregs: &mut [i64; 23]) {
+    let now = gregs[libc::REG_RIP as usize] as usize;
+    if let Some(info) = code::lookup_pc(now) {
+        if info.kind == CodeKind::Wasm(Tier::Debug) {
+            gregs[libc::REG_R13 as usize] = 1;
         }
     }
+}
+
+/// SIGTRAP of debug register `id` (see [`open_hw`]): decides whether the
+/// access that just ran hit its slot. True when `id` is one of ours.
+///
+/// # Safety
+/// Called from the SIGTRAP handler with the thread's saved registers.
+pub(crate) unsafe fn on_hw_trap(id: u16, gregs: &mut [i64; 23]) -> bool {
+    let Some(s) = TABLE.get(id as usize / REGISTERS) else {
+        return false;
+    };
+    // A trap that was on its way when the slot was suspended or freed, or
+    // an access by the debugger itself, is no hit.
+    // Reading the watched bytes below trips a read breakpoint again: that
+    // nested trap is ours too, and no access of the program.
+    // A bulk builtin reports its ranges itself ([`bulk`]).
+    let busy = QUIET.with(|q| q.get()) || BULK.with(|b| b.get()) || IN_HW_TRAP.with(|c| c.get());
+    if !s.active() || !s.is_hw() || busy {
+        return true;
+    }
+    IN_HW_TRAP.with(|c| c.set(true));
+    // SAFETY: hardware slots leave their pages readable.
+    let changed = unsafe { s.changed() };
+    let hit = match s.kind() {
+        Kind::Write => changed,
+        Kind::Read if changed => {
+            // A write: the next reads compare with what it wrote.
+            // SAFETY: as above.
+            unsafe { s.take_snapshot() };
+            false
+        }
+        Kind::Read | Kind::Access => true,
+    };
+    if hit {
+        let after = gregs[libc::REG_RIP as usize] as usize;
+        s.record(changed, hw::accessing_pc(after, gregs), None);
+        stop_debug_frame(gregs);
+    }
+    IN_HW_TRAP.with(|c| c.set(false));
+    true
 }
 
 /// SIGTRAP: true when it ends a watchpoint single step of this thread.

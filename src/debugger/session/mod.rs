@@ -15,6 +15,7 @@ mod watchpoints;
 pub use disassembly::DisasLine;
 use shared::{lock, mode_code, Profiling, STATE_RUNNING};
 pub(crate) use shared::{Control, Live, Shared, Step, StepKind};
+pub use watchpoints::use_hardware_watchpoints;
 
 use super::api::*;
 use super::dwarf::DwarfInfo;

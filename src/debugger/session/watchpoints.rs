@@ -1,6 +1,7 @@
 //! Watchpoints of a session (`watch`, `rwatch`, `awatch`, `info watchpoints`,
 //! `delete`): the list, numbered with the breakpoints; arming each in the
-//! engine's watch table (`vm::watch`, page protection) against the running
+//! engine's watch table (`vm::watch`: debug registers, else page
+//! protection) against the running
 //! instance; suspending them while the program is stopped (the debugger reads
 //! memory freely) and arming them again on resume; turning a recorded hit
 //! into a stop with gdb's old/new values and the instruction that made it.
@@ -18,6 +19,12 @@ use crate::vm::watch;
 pub(crate) struct WatchEntry {
     pub wp: Watchpoint,
     pub slot: Option<usize>,
+}
+
+/// Lets watchpoints use the debug registers (`true`, the default) or only
+/// page protection (`false`), process-wide, for watchpoints armed from now on.
+pub fn use_hardware_watchpoints(on: bool) {
+    watch::set_hardware(on);
 }
 
 fn engine_kind(k: WatchKind) -> watch::Kind {
@@ -39,8 +46,9 @@ impl Shared {
         lock(&self.watches).iter().any(|e| e.wp.id == id)
     }
 
-    /// Arms one watchpoint in the paused instance (suspended: we are stopped).
-    fn arm_entry(&self, ctx: &DebugContext<'_>, wp: &Watchpoint) -> Result<usize, String> {
+    /// Arms one watchpoint in the paused instance (suspended: we are
+    /// stopped) and notes how in `wp`.
+    fn arm_entry(&self, ctx: &DebugContext<'_>, wp: &mut Watchpoint) -> Result<usize, String> {
         let live = self.live().ok_or("the program is not running")?;
         let mem = ctx
             .linear_memory()
@@ -54,7 +62,11 @@ impl Shared {
             stack_limit,
             keep: Box::new((live.flags.clone(), live.interrupt.clone())),
         };
-        let slot = watch::arm(mem, wp.addr, wp.len as usize, engine_kind(wp.kind), stop)?;
+        let (slot, how) = watch::arm(mem, wp.addr, wp.len as usize, engine_kind(wp.kind), stop)?;
+        wp.mechanism = match how {
+            watch::Mechanism::DebugRegisters(n) => WatchMechanism::DebugRegisters(n),
+            watch::Mechanism::PageProtection(why) => WatchMechanism::PageProtection(why),
+        };
         watch::suspend(slot);
         Ok(slot)
     }
@@ -80,15 +92,16 @@ impl Shared {
             c.next_id += 1;
             c.next_id
         };
-        let wp = Watchpoint {
+        let mut wp = Watchpoint {
             id,
             kind,
             expr,
             addr,
             len: len as u32,
             hits: 0,
+            mechanism: WatchMechanism::NotArmed,
         };
-        match self.arm_entry(ctx, &wp) {
+        match self.arm_entry(ctx, &mut wp) {
             Ok(slot) => {
                 // Listed before the answer goes out, so `info watchpoints`
                 // right after the answer sees it.
@@ -127,7 +140,7 @@ impl Shared {
         for e in list.iter_mut() {
             match e.slot {
                 Some(s) => watch::suspend(s),
-                None => match self.arm_entry(ctx, &e.wp) {
+                None => match self.arm_entry(ctx, &mut e.wp) {
                     Ok(s) => e.slot = Some(s),
                     Err(err) => self.emit(Event::Error(format!(
                         "watchpoint {} (`{}`) not armed: {err}",
@@ -153,6 +166,7 @@ impl Shared {
             if let Some(s) = e.slot.take() {
                 watch::disarm(s);
             }
+            e.wp.mechanism = WatchMechanism::NotArmed;
         }
     }
 
