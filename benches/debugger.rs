@@ -5,7 +5,9 @@
 //! - single-step latency: median time per `stepi` round trip;
 //! - run time of debug code with no breakpoints against plain baseline code;
 //! - profile-mode switch times (tier everything up, and back down);
-//! - profiler overhead: optimized code with and without the 1 kHz sampler.
+//! - profiler overhead: optimized code with and without the 1 kHz sampler;
+//! - `print` latency of a 100-field struct and a 1,000-element array (a C
+//!   program generated here and built with clang-14 `-O0 -g`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -396,4 +398,103 @@ fn main() {
             );
         }
     }
+    if want("print") {
+        print_latency();
+    }
+}
+
+/// A C program with a 100-field struct and a 1,000-element array, built to
+/// wasm32-wasi with clang-14 `-O0 -g` in a scratch directory; the line to stop
+/// at (after both are filled) is returned too.
+fn print_program() -> (Vec<u8>, u32) {
+    let mut c = String::from("struct wide {\n");
+    for i in 0..100 {
+        c.push_str(&format!("  int f{i};\n"));
+    }
+    c.push_str("};\nstruct wide w;\nint values[1000];\n");
+    c.push_str("int main(void) {\n  int *p = &w.f0;\n");
+    c.push_str("  for (int i = 0; i < 100; i++) p[i] = i * 3;\n");
+    c.push_str("  for (int i = 0; i < 1000; i++) values[i] = i * i;\n");
+    c.push_str("  return w.f99 + values[999] == 0;\n}\n");
+    let stop = c.lines().count() as u32 - 1;
+    let dir = std::env::temp_dir().join(format!("wdb-print-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("wide.c");
+    let out = dir.join("wide.wasm");
+    std::fs::write(&src, c).unwrap();
+    let status = std::process::Command::new("clang-14")
+        .args(["--target=wasm32-wasi", "-O0", "-g", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .expect("clang-14 (Debian package clang-14) runs");
+    assert!(
+        status.success(),
+        "clang-14 failed to build {}",
+        src.display()
+    );
+    let wasm = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    (wasm, stop)
+}
+
+/// `print` of the struct and of the array at a stop: request → answer, in the
+/// engine (no UI), median of 21 after one warm-up.
+fn print_latency() {
+    let (wasm, line) = print_program();
+    let s = Session::start(SessionConfig {
+        name: "wide.wasm".into(),
+        wasm,
+        run: false,
+        ..SessionConfig::default()
+    })
+    .unwrap();
+    wait(&s, |e| matches!(e, Event::Paused(_)).then_some(()));
+    s.send(Command::Break {
+        at: BreakAt::Line {
+            file: "wide.c".into(),
+            line,
+        },
+        condition: None,
+    });
+    s.send(Command::Continue);
+    wait(&s, |e| match e {
+        Event::Paused(p) => matches!(p.reason, StopReason::Breakpoint(_)).then_some(()),
+        Event::Ended { .. } => panic!("ended before the breakpoint"),
+        _ => None,
+    });
+    println!("\n## `print` latency at a stop (median of 21)\n");
+    println!("| expression | value | median ms |");
+    println!("|---|---|---:|");
+    for (expr, what) in [
+        ("w", "struct of 100 ints"),
+        ("values", "array of 1,000 ints"),
+    ] {
+        let mut times = Vec::new();
+        let mut text = String::new();
+        for _ in 0..22 {
+            let t0 = Instant::now();
+            s.send(Command::Print {
+                frame: 0,
+                expr: expr.into(),
+            });
+            text = wait(&s, |e| match e {
+                Event::Message(m) => Some(m.clone()),
+                Event::Error(m) => panic!("print {expr}: {m}"),
+                _ => None,
+            });
+            times.push(t0.elapsed());
+        }
+        times.remove(0);
+        assert!(
+            text.contains("f99 = 297") || text.contains("998001"),
+            "{text}"
+        );
+        println!(
+            "| `print {expr}` | {what}, {} chars | {} |",
+            text.len(),
+            ms(median(times))
+        );
+    }
+    s.send(Command::Quit);
 }

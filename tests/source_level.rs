@@ -922,6 +922,8 @@ fn cplus_ptype_equals_gdb() {
                 ("ptype r", Exact),
                 ("ptype &c", Exact),
                 ("ptype start", Exact),
+                ("ptype geo::Kind", Exact),
+                ("ptype c.kind", Exact),
             ],
         },
     ];

@@ -148,6 +148,10 @@ pub enum TypeKind {
         size: u32,
         signed: bool,
         values: Vec<(String, i64)>,
+        /// C++ `enum class` (DW_AT_enum_class).
+        scoped: bool,
+        /// The underlying integer type (DW_AT_type), when the DWARF names one.
+        underlying: Option<TypeId>,
     },
     Function {
         ret: TypeId,
@@ -646,9 +650,11 @@ impl<'a> TypeReader<'_, 'a> {
                 }
             }
             constants::DW_TAG_enumeration_type => {
+                let mut underlying = None;
                 let signed = match entry.attr_value(constants::DW_AT_type) {
                     Some(_) => {
                         let t = inner(self, table);
+                        underlying = Some(t);
                         let t = table.strip(t);
                         !matches!(
                             table.get(t).kind,
@@ -661,10 +667,12 @@ impl<'a> TypeReader<'_, 'a> {
                     None => true,
                 };
                 let mut values = self.enumerators(offset);
+                let scoped = matches!(
+                    entry.attr_value(constants::DW_AT_enum_class),
+                    Some(AttributeValue::Flag(true))
+                );
                 // A scoped enum's values are written `geo::Kind::Rect`.
-                if let (Some(AttributeValue::Flag(true)), Some(n)) =
-                    (entry.attr_value(constants::DW_AT_enum_class), &name)
-                {
+                if let (true, Some(n)) = (scoped, &name) {
                     for (v, _) in &mut values {
                         *v = format!("{n}::{v}");
                     }
@@ -673,6 +681,8 @@ impl<'a> TypeReader<'_, 'a> {
                     size: size.map_or(4, |s| u32::try_from(s).unwrap_or(4)),
                     signed,
                     values,
+                    scoped,
+                    underlying,
                 }
             }
             constants::DW_TAG_array_type => {

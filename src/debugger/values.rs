@@ -362,7 +362,12 @@ impl Printer<'_, '_> {
         let t = &self.ev.types;
         let head = t.base_name(ty);
         match &t.def(ty).kind {
-            TypeKind::Enum { values, .. } => {
+            TypeKind::Enum {
+                values,
+                scoped,
+                underlying,
+                ..
+            } => {
                 let mut next = 0i64;
                 let items: Vec<String> = values
                     .iter()
@@ -376,6 +381,17 @@ impl Printer<'_, '_> {
                         s
                     })
                     .collect();
+                // C++ as gdb writes it: `enum class geo::Kind : int {…}` (the underlying
+                // type whenever the DWARF names one; C keeps `enum state {…}`).
+                let head = if t.def(ty).cplus {
+                    let class = if *scoped { "class " } else { "" };
+                    let under = underlying
+                        .map(|u| format!(" : {}", t.name(t.strip(u))))
+                        .unwrap_or_default();
+                    format!("enum {class}{head}{under}")
+                } else {
+                    head
+                };
                 format!("{head} {{{}}}", items.join(", "))
             }
             TypeKind::Struct { .. } if t.def(ty).cplus => super::ptype_class::class_body(t, ty),
