@@ -138,7 +138,9 @@ pub(crate) fn at_loop_check(
         trip(vmctx);
         return false;
     };
-    if transfer(inst, vmctx, func, wasm_offset, fp, regs, debug, &obj).is_err() {
+    let moved = frame_words(inst, func, wasm_offset, fp, regs, debug)
+        .and_then(|words| transfer(inst, vmctx, func, fp, regs, debug, words, &obj));
+    if moved.is_err() {
         return false;
     }
     MOVED.fetch_add(1, Ordering::Relaxed);
@@ -253,9 +255,12 @@ pub(crate) fn stress_up(
     debug: bool,
 ) -> bool {
     let key = (inst.module.info().id, func, wasm_offset);
-    let moved = frame_words(inst, func, wasm_offset, fp, regs, debug)
-        .and_then(|_| entry_now(inst, key).ok_or(Skip::NoEntry))
-        .and_then(|obj| transfer(inst, vmctx, func, wasm_offset, fp, regs, debug, &obj));
+    // The frame is read first so that a frame that cannot move is counted
+    // for its own reason before any entry is compiled.
+    let moved = frame_words(inst, func, wasm_offset, fp, regs, debug).and_then(|words| {
+        let obj = entry_now(inst, key).ok_or(Skip::NoEntry)?;
+        transfer(inst, vmctx, func, fp, regs, debug, words, &obj)
+    });
     match moved {
         Ok(()) => true,
         Err(why) => {
@@ -353,19 +358,19 @@ fn frame_words(
     Ok(words)
 }
 
-/// Hands the frame's locals to the OSR entry in `obj` through the up pad.
+/// Hands the frame's locals (`words`, from [`frame_words`]) to the OSR entry
+/// in `obj` through the up pad.
 #[allow(clippy::too_many_arguments)]
 fn transfer(
     inst: &InstanceData,
     vmctx: *mut u8,
     func: u32,
-    wasm_offset: u32,
     fp: usize,
     regs: *mut u64,
     debug: bool,
+    words: Vec<u64>,
     obj: &CodeObject,
 ) -> Result<(), Skip> {
-    let words = frame_words(inst, func, wasm_offset, fp, regs, debug)?;
     let ret_slot = regs as usize - 8;
     let f = obj.funcs.first().ok_or(Skip::NoEntry)?;
     let target = obj.start() + f.start;

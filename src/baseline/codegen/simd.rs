@@ -10,6 +10,9 @@
 use super::*;
 use wasmparser::OperatorsReader;
 
+/// Eight i16 lanes of 1 (the multiplier that turns `pmaddwd` into a pairwise add).
+const ONES_I16X8: [u8; 16] = [1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0];
+
 /// Whether a function may hold a v128 on its operand stack (then its home
 /// slots are 16 bytes): a v128 parameter, result or local, a module that
 /// names v128 in a type or global, or a vector opcode byte (0xfd) anywhere
@@ -483,8 +486,8 @@ impl CodeGen<'_> {
                 let a = self.pop_xmm();
                 let t = self.stack.alloc_xmm(&mut self.masm);
                 self.masm.v_dot_i8(a, b, t);
-                self.masm
-                    .vop_const(V::Pmaddwd, a, [1, 0].repeat(8).try_into().unwrap());
+                // i16x8 lanes of 1: pmaddwd with it sums adjacent i16 pairs into i32s.
+                self.masm.vop_const(V::Pmaddwd, a, ONES_I16X8);
                 self.masm.vop(V::Paddd, a, c);
                 self.stack.free_xmm(t);
                 self.stack.free_xmm(b);
