@@ -4,7 +4,8 @@
 //! under wasm (`m`, every tier), opens a struct in the Variables pane,
 //! switches to profile mode and quits, reading the screen with `tmux
 //! capture-pane` after each step; on vector code, `L` switches the lane
-//! shape of `v128` values. Fails, naming the package, when tmux is not installed.
+//! shape of `v128` values; F6 attaches to a running loop and `s` steps that
+//! frame. Fails, naming the package, when tmux is not installed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -418,6 +419,81 @@ fn simd_lanes_in_tmux() {
     assert!(s.contains("wdb-exit-status=0"), "{s}");
 }
 
+/// The function and offset the status bar names while paused
+/// (`paused · sum_to 0x2f`).
+fn status_stop(screen: &str) -> Option<(String, u32)> {
+    let line = screen.lines().last_non_empty()?;
+    let at = line.rfind(" · ")?;
+    let mut words = line[at + " · ".len()..].split_whitespace();
+    let func = words.next()?.to_string();
+    let hex = words.next()?.strip_prefix("0x")?;
+    Some((func, u32::from_str_radix(hex, 16).ok()?))
+}
+
+/// The attach flow of issue 11 in the terminal UI: F6 while `sum_to` runs
+/// its long loop in optimized code pauses that very frame (on-stack
+/// replacement into its debug code), and `s` then steps it instruction by
+/// instruction: five steps stop at consecutive instructions of `sum_to`
+/// (or back at the loop header after the back edge).
+#[test]
+fn attach_steps_the_running_frame_in_tmux() {
+    assert!(
+        have_tmux(),
+        "tui_tmux: tmux is not installed: install the Debian package `tmux` \
+         (scripts/test.sh does so on a fresh machine)"
+    );
+    let t = Tmux::start(
+        "attach",
+        &[
+            "--run",
+            "--tier",
+            "optimized",
+            "samples/loop.wat",
+            "--invoke",
+            "sum_to",
+            "--",
+            "2000000000",
+        ],
+    );
+    t.wait_text("F6/^C pause");
+    sleep(Duration::from_millis(300));
+    t.keys(&["F6"]);
+    let mut screen = t.wait_for("the pause in sum_to", |s| {
+        status_stop(s).is_some_and(|(f, _)| f == "sum_to")
+    });
+    let frame0 = |s: &str, tier: &str| {
+        s.lines()
+            .any(|l| l.contains("#0  sum_to") && l.contains(tier))
+    };
+    assert!(
+        frame0(&screen, "optimized"),
+        "the pause lands in the running optimized frame:\n{screen}"
+    );
+    for step in 0..5 {
+        let (_, pc) = status_stop(&screen).unwrap_or_else(|| panic!("{screen}"));
+        let offsets: Vec<u32> = disas_offsets(&screen).iter().map(|o| o.1).collect();
+        let next = offsets.iter().copied().find(|&o| o > pc);
+        t.keys(&["s"]);
+        screen = t.wait_for("the step to stop", |s| {
+            status_stop(s).is_some_and(|(_, at)| at != pc)
+        });
+        let (func, at) = status_stop(&screen).unwrap_or_else(|| panic!("{screen}"));
+        assert_eq!(func, "sum_to", "step {step} left the function:\n{screen}");
+        assert!(
+            frame0(&screen, "baseline·debug"),
+            "step {step}: the frame should run debug code now:\n{screen}"
+        );
+        assert!(
+            Some(at) == next || (at < pc && offsets.contains(&at)),
+            "step {step}: {pc:#x} -> {at:#x}, expected the next instruction {next:x?} \
+             or a branch back:\n{screen}"
+        );
+    }
+    t.keys(&["q"]);
+    let s = t.wait_text("wdb-exit-status=");
+    assert!(s.contains("wdb-exit-status="), "{s}");
+}
+
 trait LastNonEmpty<'a> {
     fn last_non_empty(self) -> Option<&'a str>;
 }
@@ -447,4 +523,8 @@ fn offsets_are_read_off_a_code_pane() {
     assert!(!native_under_wasm(
         "│    0x10e i32.add        │\n│    0x112 local.set 2 │\n"
     ));
+    assert_eq!(
+        status_stop(" DEBUG \n\n paused · sum_to 0x2f   F5/c cont\n"),
+        Some(("sum_to".to_string(), 0x2f))
+    );
 }
