@@ -75,6 +75,12 @@ pub fn set_pending_exception(exn: u64) {
     PENDING.with(|p| p.set(exn));
 }
 
+/// The exception a host function left for its wasm caller and the host
+/// trampoline has not thrown yet (0 if none): a root of the collector.
+pub fn pending_exception() -> u64 {
+    PENDING.with(|p| p.get())
+}
+
 /// What `raise` does first.
 const KIND_THROW: u64 = 0;
 const KIND_THROW_REF: u64 = 1;
@@ -302,7 +308,7 @@ unsafe extern "C" fn raise(
             Trap::new(TrapCode::NullReference)
         } else {
             Trap {
-                exception: Some(Box::new(crate::runtime::exceptions::describe(exn))),
+                exception: Some(Box::new(crate::runtime::exceptions::uncaught(exn))),
                 ..Trap::new(TrapCode::UncaughtException)
             }
         };
