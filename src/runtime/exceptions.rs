@@ -38,6 +38,16 @@ pub(crate) fn new_tag(store: &mut StoreInner, params: &[ValType], sig: u32, name
     store.tags.len() as u32 - 1
 }
 
+/// Gives the unwinder (`vm::unwind`) what it needs from the runtime.
+pub(crate) fn register_unwind_hooks() {
+    crate::vm::unwind::register_hooks(crate::vm::unwind::RuntimeHooks {
+        create,
+        uncaught,
+        stop_at_throw: super::debug::run_throw,
+        debug_byte: super::debug::debug_byte,
+    });
+}
+
 /// Makes the exception a `throw` of tag `tag` of the instance of `vmctx`
 /// raises, with the payload at `values`; returns its exnref (0 when there
 /// is no store to keep it in, which compiled code never sees). Collects
