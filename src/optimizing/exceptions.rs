@@ -12,7 +12,7 @@
 use super::ir_type;
 use super::translate::{Res, Translator};
 use crate::vm::layout::*;
-use crate::vm::unwind::{EXN_TAG, EXN_VALUES};
+use crate::vm::unwind::{CatchClause, EXN_TAG, EXN_VALUES};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I32, I64};
 use cranelift_codegen::ir::{
@@ -283,26 +283,20 @@ impl Translator<'_, '_> {
         self.b.seal_block(info.handler);
         self.b.switch_to_block(info.handler);
         let exn = self.b.block_params(info.handler)[0];
-        for c in &info.catches {
-            use wasmparser::Catch as C;
-            let (mut vals, label, miss) = match *c {
-                C::One { tag, label } => {
+        for c in info.catches.iter().map(CatchClause::of) {
+            let (mut vals, miss) = match c.tag {
+                Some(tag) => {
                     let miss = self.b.create_block();
                     self.test_tag(exn, tag, miss);
-                    (self.payload(exn, tag), label, Some(miss))
+                    (self.payload(exn, tag), Some(miss))
                 }
-                C::OneRef { tag, label } => {
-                    let miss = self.b.create_block();
-                    self.test_tag(exn, tag, miss);
-                    let mut v = self.payload(exn, tag);
-                    v.push(exn);
-                    (v, label, Some(miss))
-                }
-                C::All { label } => (Vec::new(), label, None),
-                C::AllRef { label } => (vec![exn], label, None),
+                None => (Vec::new(), None),
             };
+            if c.exnref {
+                vals.push(exn);
+            }
             self.stack.append(&mut vals);
-            self.visit_br(label);
+            self.visit_br(c.label);
             self.stack.truncate(stack_len);
             let Some(miss) = miss else {
                 // Nothing after a catch-all clause is reached.

@@ -140,6 +140,7 @@ impl Func {
                     .zip(offs)
                     .map(|(t, o)| Val::read_words(*t, raw, o as usize / 8, store_id))
                     .collect();
+                super::exceptions::pin_vals(&store.inner, &params);
                 let mut results: Vec<Val> = shim_ty
                     .results()
                     .iter()
@@ -252,6 +253,7 @@ impl Func {
         {
             *r = Val::read_words(*t, &values, o as usize / 8, store.inner.id);
         }
+        super::exceptions::pin_vals(&store.inner, results);
         Ok(())
     }
 }

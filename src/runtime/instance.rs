@@ -704,7 +704,11 @@ impl Table {
 
     pub fn get<T>(&self, store: &Store<T>, i: u64) -> Option<Val> {
         let t = &store.inner.tables[self.index as usize];
-        t.get(i).map(|raw| Val::from_raw(t.ty, raw, store.inner.id))
+        let v = t.get(i).map(|raw| Val::from_raw(t.ty, raw, store.inner.id));
+        if let Some(v) = v {
+            super::exceptions::pin_vals(&store.inner, &[v]);
+        }
+        v
     }
 }
 
@@ -725,7 +729,9 @@ impl Global {
 
     pub fn get<T>(&self, store: &Store<T>) -> Val {
         let c = &store.inner.globals[self.index as usize];
-        Val::from_raw128(c.ty.ty, c.value, store.inner.id)
+        let v = Val::from_raw128(c.ty.ty, c.value, store.inner.id);
+        super::exceptions::pin_vals(&store.inner, &[v]);
+        v
     }
 
     pub fn set<T>(&self, store: &mut Store<T>, v: Val) -> Result<()> {

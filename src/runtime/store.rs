@@ -40,8 +40,9 @@ pub struct StoreInner {
     pub(crate) host_funcs: Vec<Box<HostFunc>>,
     /// Tags (exception handling); a tag's identity is its box's address.
     pub(crate) tags: Vec<Box<crate::vm::unwind::TagObj>>,
-    /// Every exception thrown in this store (see `runtime::exceptions`).
-    pub(crate) exns: Vec<Box<crate::vm::unwind::ExnObj>>,
+    /// The exceptions thrown in this store that may still be reachable
+    /// (see `vm::exn_heap`).
+    pub(crate) exns: crate::vm::exn_heap::ExnHeap,
     pub(crate) limits: Arc<VMRuntimeLimits>,
     pub(crate) debug_hook: Option<Box<DebugHookFn>>,
 }
@@ -56,6 +57,7 @@ pub struct Store<T> {
 
 impl<T> Store<T> {
     pub fn new(engine: &Engine, data: T) -> Store<T> {
+        super::exceptions::register_unwind_hooks();
         Store {
             inner: StoreInner {
                 id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
@@ -66,7 +68,7 @@ impl<T> Store<T> {
                 instances: Vec::new(),
                 host_funcs: Vec::new(),
                 tags: Vec::new(),
-                exns: Vec::new(),
+                exns: Default::default(),
                 limits: Arc::new(VMRuntimeLimits {
                     stack_limit: usize::MAX.into(),
                     real_stack_limit: 0.into(),

@@ -2,6 +2,7 @@
 //! tables, traps and signal handling, exception unwinding.
 
 pub mod code_table;
+pub mod exn_heap;
 pub mod layout;
 pub mod memory;
 pub mod osr;

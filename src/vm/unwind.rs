@@ -4,7 +4,8 @@
 //! A `throw` (or `throw_ref`, or a host function whose callee left an
 //! exception uncaught) calls one of the stubs below in place of a builtin.
 //! The stub saves the callee-saved registers and `rbp`, and calls [`raise`],
-//! which makes the exception object and walks the frame-pointer chain from
+//! which has the runtime make the exception object (through the
+//! [`RuntimeHooks`] it registered) and walks the frame-pointer chain from
 //! the thrower: at each frame it asks the code registry whether the call the
 //! frame is in has a handler (`code::HandlerSite`, recorded by both
 //! compilers for calls inside a `try` region). If not, it restores the
@@ -50,6 +51,32 @@ pub struct ExnObj {
 pub const EXN_TAG: i32 = 0;
 pub const EXN_VALUES: i32 = 8;
 
+/// What a landing pad does for one `try_table` clause (both compilers
+/// follow it): with a `tag`, compare the exception's tag (at [`EXN_TAG`])
+/// with the instance's tag `tag` (`VMCTX_TAGS`), go on to the next clause
+/// when they differ, else push the payload (the tag's parameters, through
+/// [`EXN_VALUES`]); then push the exnref when `exnref`; branch to `label`.
+/// A legacy `catch tag` is the clause `{ tag, exnref: false }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatchClause {
+    pub tag: Option<u32>,
+    pub exnref: bool,
+    pub label: u32,
+}
+
+impl CatchClause {
+    pub fn of(c: &wasmparser::Catch) -> CatchClause {
+        use wasmparser::Catch as C;
+        let (tag, exnref, label) = match *c {
+            C::One { tag, label } => (Some(tag), false, label),
+            C::OneRef { tag, label } => (Some(tag), true, label),
+            C::All { label } => (None, false, label),
+            C::AllRef { label } => (None, true, label),
+        };
+        CatchClause { tag, exnref, label }
+    }
+}
+
 /// Where to resume: read by the stubs (offsets are part of their code).
 #[repr(C)]
 #[derive(Default, Clone, Copy)]
@@ -60,6 +87,30 @@ pub struct Resume {
     /// rbx, r12, r13, r14, r15.
     pub regs: [usize; 5],
     pub payload: usize,
+}
+
+/// What the unwinder needs from the runtime above it. The runtime registers
+/// it ([`register_hooks`], from `Store::new`, before any wasm runs), so this
+/// layer names no runtime function.
+pub struct RuntimeHooks {
+    /// Makes the exception a `throw` raises: `(vmctx, tag index, payload)`
+    /// to its exnref (0: none can be made).
+    pub create: fn(*mut u8, u32, *const u64) -> u64,
+    /// Describes an exception that leaves wasm uncaught (the host gets it).
+    pub uncaught: fn(u64) -> crate::error::Thrown,
+    /// A debugger's look at a throw: `(vmctx, exnref, return address into
+    /// the thrower, its frame pointer)`; nonzero: the run ended.
+    pub stop_at_throw: fn(*mut u8, u64, usize, usize) -> u32,
+    /// The current debug byte of function `func` of module `module_id` for
+    /// the instance of `vmctx` (debug code's r13).
+    pub debug_byte: fn(*mut u8, u64, u32) -> Option<u8>,
+}
+
+static HOOKS: std::sync::OnceLock<RuntimeHooks> = std::sync::OnceLock::new();
+
+/// Registers the runtime's hooks (the first registration stays).
+pub fn register_hooks(hooks: RuntimeHooks) {
+    let _ = HOOKS.set(hooks);
 }
 
 thread_local! {
@@ -73,6 +124,12 @@ thread_local! {
 /// Leaves `exn` for the host trampoline returning to wasm now (status 2).
 pub fn set_pending_exception(exn: u64) {
     PENDING.with(|p| p.set(exn));
+}
+
+/// The exception a host function left for its wasm caller and the host
+/// trampoline has not thrown yet (0 if none): a root of the collector.
+pub fn pending_exception() -> u64 {
+    PENDING.with(|p| p.get())
 }
 
 /// What `raise` does first.
@@ -233,8 +290,9 @@ unsafe extern "C" fn raise(
         )
     };
     let (first_pc, first_fp) = (pc, fp);
+    let hooks = HOOKS.get();
     let exn = match kind {
-        KIND_THROW => crate::runtime::exceptions::create(vmctx, a as u32, b),
+        KIND_THROW => hooks.map_or(0, |h| (h.create)(vmctx, a as u32, b)),
         KIND_THROW_REF => a,
         KIND_PENDING => PENDING.with(|p| p.replace(0)),
         _ => 0,
@@ -249,7 +307,7 @@ unsafe extern "C" fn raise(
     // one on); nonzero: it ended the run, and the trap it left is pending.
     let ended = exn != 0
         && kind == KIND_THROW
-        && crate::runtime::debug::run_throw(vmctx, exn, first_pc, first_fp) != 0;
+        && hooks.is_some_and(|h| (h.stop_at_throw)(vmctx, exn, first_pc, first_fp) != 0);
     if exn != 0 && !act.is_null() && !ended {
         // SAFETY: the activation is alive while its wasm code runs.
         let stop = unsafe { (*act).saved_rbp };
@@ -268,7 +326,8 @@ unsafe extern "C" fn raise(
                     // vmctx is in r15 (`baseline::masm::VMCTX`), as restored.
                     let handler_vmctx = resume.regs[4] as *mut u8;
                     if let Some(byte) = debug
-                        .and_then(|(m, f)| crate::runtime::debug::debug_byte(handler_vmctx, m, f))
+                        .zip(hooks)
+                        .and_then(|((m, f), h)| (h.debug_byte)(handler_vmctx, m, f))
                     {
                         resume.regs[2] = byte as usize;
                     }
@@ -302,7 +361,7 @@ unsafe extern "C" fn raise(
             Trap::new(TrapCode::NullReference)
         } else {
             Trap {
-                exception: Some(Box::new(crate::runtime::exceptions::describe(exn))),
+                exception: hooks.map(|h| Box::new((h.uncaught)(exn))),
                 ..Trap::new(TrapCode::UncaughtException)
             }
         };

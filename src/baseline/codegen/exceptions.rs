@@ -16,6 +16,7 @@
 //! `rethrow`; the slots are reserved in the frame size.
 
 use super::*;
+use crate::vm::unwind::CatchClause;
 
 /// One open `try_table` or `try`.
 pub(super) struct TryInfo {
@@ -246,29 +247,17 @@ impl CodeGen<'_> {
         }
         self.masm.bind(info.landing);
         self.offset_map.push((self.masm.offset(), self.wasm));
-        for c in &info.catches {
-            use wasmparser::Catch as C;
+        for c in info.catches.iter().map(CatchClause::of) {
             self.reset_stack(base, &[]);
             let miss = self.masm.new_label();
-            let label = match *c {
-                C::One { tag, label } => {
-                    self.test_tag(tag, miss);
-                    self.push_payload(tag);
-                    label
-                }
-                C::OneRef { tag, label } => {
-                    self.test_tag(tag, miss);
-                    self.push_payload(tag);
-                    self.push_exnref();
-                    label
-                }
-                C::All { label } => label,
-                C::AllRef { label } => {
-                    self.push_exnref();
-                    label
-                }
-            };
-            self.branch_to(label);
+            if let Some(tag) = c.tag {
+                self.test_tag(tag, miss);
+                self.push_payload(tag);
+            }
+            if c.exnref {
+                self.push_exnref();
+            }
+            self.branch_to(c.label);
             self.masm.bind(miss);
         }
         self.rethrow_rax();
