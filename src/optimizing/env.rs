@@ -96,8 +96,14 @@ impl Translator<'_, '_> {
     }
 
     /// Flags of linear-memory accesses: may fault (that is the bounds check).
+    /// The trap code alternates between consecutive accesses (the parity of
+    /// the access's index in `heap_offsets`), so `super::finish` can tell a
+    /// load folded into the next access's address from that access.
     pub(crate) fn heap_flags(&self) -> MemFlagsData {
-        MemFlagsData::new().with_alias_region(Some(self.regions.heap))
+        let parity = self.heap_offsets.len().saturating_sub(1) % 2;
+        MemFlagsData::new()
+            .with_trap_code(Some(super::HEAP_TRAPS[parity]))
+            .with_alias_region(Some(self.regions.heap))
     }
 
     /// A fixed 64-bit load of `[base + off]` (`base` reached from the VMContext).

@@ -73,6 +73,13 @@ use wasmparser::{FuncValidator, ValidatorResources};
 /// (after a builtin returned failure): its trap site has `code: None`.
 const RUNTIME_TRAP: ir::TrapCode = ir::TrapCode::unwrap_user(200);
 
+/// Trap codes of linear-memory accesses, by the parity of the access's
+/// index among the function's accesses (see `finish`).
+const HEAP_TRAPS: [ir::TrapCode; 2] = [
+    ir::TrapCode::unwrap_user(201),
+    ir::TrapCode::unwrap_user(202),
+];
+
 /// The Cranelift trap code for a wasm trap: user codes are wdb's own codes.
 fn user_trap(code: TrapCode) -> ir::TrapCode {
     ir::TrapCode::unwrap_user(code as u8)
@@ -366,21 +373,26 @@ pub(crate) fn finish(
         .collect();
     // A linear-memory access that faults: when isel folded the load into
     // the instruction using its value, that instruction carries the user's
-    // wasm offset. Its load is the last access at or before that offset:
-    // folding needs the load and its user in one block with no side effect
-    // (every access is one) between them, and the translator emits blocks
-    // in operator order. Such sites come after the others, so a pc with two
-    // records keeps the other code (divisors are never folded).
+    // wasm offset. Folding needs the load and its user in one block with no
+    // side effect (every access is one) between them, and the translator
+    // emits operators in order, so no access lies between the load and the
+    // user's operator; that operator may itself be the next access (the load
+    // feeds its address). The access is thus the last one at or before the
+    // user's offset with the parity its trap code names. These sites come
+    // after the others, so a pc with two records keeps the other code
+    // (divisors are never folded).
     let heap_sites = buf.traps().iter().filter_map(|t| {
-        if t.code != ir::TrapCode::HEAP_OUT_OF_BOUNDS {
-            return None;
-        }
+        let parity = HEAP_TRAPS.iter().position(|&c| c == t.code)?;
         let user = wasm_at(t.offset);
-        let own = heap[..heap.partition_point(|&o| o <= user)].last()?;
-        (*own != user).then_some(TrapSite {
+        let mut k = heap.partition_point(|&o| o <= user).checked_sub(1)?;
+        if k % 2 != parity {
+            k = k.checked_sub(1)?;
+        }
+        let own = heap[k];
+        (own != user).then_some(TrapSite {
             native: t.offset,
             code: Some(TrapCode::MemoryOutOfBounds),
-            wasm_offset: *own,
+            wasm_offset: own,
         })
     });
     traps.extend(heap_sites.collect::<Vec<_>>());
