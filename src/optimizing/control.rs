@@ -92,9 +92,13 @@ impl Translator<'_, '_> {
 
     pub(crate) fn visit_loop(&mut self, bt: BlockType) -> Res {
         let (params, results) = self.block_types(bt)?;
+        let base = self.stack.len() - params.len();
+        // An OSR entry jumps to its loop's header past the preheader.
+        if !matches!(self.osr_header, Some((at, _)) if at == self.offset) {
+            self.hoist_record_values(base);
+        }
         let header = self.loop_header(params.len(), |t| t.new_block_with(&params))?;
         let dest = self.new_block_with(&results);
-        let base = self.stack.len() - params.len();
         let a = args(&self.stack[base..]);
         self.b.ins().jump(header, &a);
         self.stack.truncate(base);

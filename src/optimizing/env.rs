@@ -18,7 +18,7 @@ use super::translate::Translator;
 use super::{ir_type, user_trap, RUNTIME_TRAP};
 use crate::code::{publish, CodeKind, CodeObject};
 use crate::error::TrapCode;
-use crate::types::{FuncType, ValType};
+use crate::types::FuncType;
 use crate::vm::layout::*;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -96,8 +96,14 @@ impl Translator<'_, '_> {
     }
 
     /// Flags of linear-memory accesses: may fault (that is the bounds check).
+    /// The trap code alternates between consecutive accesses (the parity of
+    /// the access's index in `heap_offsets`), so `super::finish` can tell a
+    /// load folded into the next access's address from that access.
     pub(crate) fn heap_flags(&self) -> MemFlagsData {
-        MemFlagsData::new().with_alias_region(Some(self.regions.heap))
+        let parity = self.heap_offsets.len().saturating_sub(1) % 2;
+        MemFlagsData::new()
+            .with_trap_code(Some(super::HEAP_TRAPS[parity]))
+            .with_alias_region(Some(self.regions.heap))
     }
 
     /// A fixed 64-bit load of `[base + off]` (`base` reached from the VMContext).
@@ -214,7 +220,6 @@ impl Translator<'_, '_> {
     /// overflow traps before anything is called.
     pub(crate) fn stack_check(&mut self, entry: bool) {
         let limits = self.vmctx_field(VMCTX_LIMITS);
-        let sp = self.b.ins().get_stack_pointer(I64);
         let limit_addr = if LIMITS_STACK_LIMIT == 0 {
             limits
         } else {
@@ -224,7 +229,17 @@ impl Translator<'_, '_> {
             .b
             .ins()
             .atomic_load(I64, MemFlagsData::trusted(), limit_addr);
-        let below = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+        // At a loop header rsp is what it was at entry, so `sp < limit`
+        // holds only while the word says "always fail" (`usize::MAX`, how
+        // every interrupt and the stress setting trip it): compare with
+        // that, so the stack pointer is not kept in a register (or a spill
+        // slot, reloaded at every iteration) for the sake of the check.
+        let sp = self.b.ins().get_stack_pointer(I64);
+        let below = if entry {
+            self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit)
+        } else {
+            self.b.ins().icmp_imm_s(IntCC::Equal, limit, -1)
+        };
         let slow = self.b.create_block();
         let cont = self.b.create_block();
         self.b.ins().brif(below, slow, &[], cont, &[]);
@@ -259,16 +274,12 @@ impl Translator<'_, '_> {
                 f
             }
         };
+        // The function, the check's offset and kind, and the caller's frame
+        // pointer reach the stub through the record and its own frame: only
+        // two values are passed in registers.
         let vmctx = self.vmctx;
         let state = self.interrupt_state(entry);
-        let func = self.b.ins().iconst(I64, self.func_index as i64);
-        let offset = self.b.ins().iconst(I64, self.offset as i64);
-        let fp = self.b.ins().get_frame_pointer(I64);
-        // Kind bits (`runtime::osr`): optimized code, and the entry check.
-        let optimized = self.b.ins().iconst(I64, if entry { 1 | 4 } else { 1 });
-        self.b
-            .ins()
-            .call(callee, &[vmctx, func, offset, fp, state, optimized]);
+        self.b.ins().call(callee, &[vmctx, state]);
         self.b.ins().jump(cont, &[]);
         self.b.seal_block(cont);
         self.b.switch_to_block(cont);
@@ -282,23 +293,18 @@ impl Translator<'_, '_> {
     /// the cold path, so the values stay in registers on the hot one, and
     /// it names only values that are live here anyway.
     fn interrupt_state(&mut self, entry: bool) -> Value {
-        use crate::vm::layout::interrupt_state::{record_words, tag, tag_words, HEADER_WORDS};
+        use crate::vm::layout::interrupt_state::{
+            record_words, tag, tag_words, CHECK_WORD, HEADER_WORDS, OFFSET_WORD,
+        };
         let live = if entry {
             self.liveness.at_entry()
         } else {
             self.liveness.at_loop(self.offset)
         }
         .into_owned();
-        let mut types: Vec<ValType> = live.iter().map(|&i| self.locals[i as usize].1).collect();
-        for &v in &self.stack {
-            types.push(match self.b.func.dfg.value_type(v) {
-                I32 => ValType::I32,
-                I64 => ValType::I64,
-                ir::types::F32 => ValType::F32,
-                ir::types::F64 => ValType::F64,
-                _ => ValType::V128,
-            });
-        }
+        let types = self.record_types(&live);
+        // Values the loop's preheader wrote already (`preheader.rs`).
+        let hoisted = self.take_hoisted(entry);
         let tags: Vec<u32> = types
             .iter()
             .enumerate()
@@ -320,29 +326,48 @@ impl Translator<'_, '_> {
             }
             None => store_word(self, 0, 2),
         }
-        for (w, pair) in tags.chunks(2).enumerate() {
-            let word = pair[0] as u64 | pair.get(1).map_or(0, |&t| (t as u64) << 32);
-            store_word(self, word, HEADER_WORDS + w);
+        // Kind bits (`runtime::osr`): optimized code, and the entry check.
+        let kind = if entry { 1 | 4 } else { 1 };
+        for (half, v) in [(0, self.func_index), (1, kind)] {
+            let c = self.b.ins().iconst(I32, v as i64);
+            let at = 8 * CHECK_WORD as i32 + 4 * half;
+            self.b.ins().store(flags, c, base, at);
+        }
+        store_word(self, self.offset as u64, OFFSET_WORD);
+        // Tags as 32-bit halves of their words: stores of 32-bit
+        // immediates, so no 64-bit constant is materialized (and hoisted
+        // into a register across the loop) for them.
+        for (k, &t) in tags.iter().enumerate() {
+            let c = self.b.ins().iconst(I32, t as i64);
+            let at = 8 * HEADER_WORDS as i32 + 4 * k as i32;
+            self.b.ins().store(flags, c, base, at);
+        }
+        if n % 2 == 1 {
+            let c = self.b.ins().iconst(I32, 0);
+            let at = 8 * HEADER_WORDS as i32 + 4 * n as i32;
+            self.b.ins().store(flags, c, base, at);
         }
         // Values in tag order; a v128 takes two words (the slot is only
-        // 8-aligned, so vectors are stored unaligned).
-        let mut values: Vec<Value> = live
-            .iter()
-            .map(|&i| self.b.use_var(self.locals[i as usize].0))
-            .collect();
-        values.extend_from_slice(&self.stack);
+        // 8-aligned, so vectors are stored unaligned). A hoisted value is
+        // not named here at all: naming it would make it a use in the loop.
         let unaligned = MemFlagsData::new().with_notrap();
         let mut at = HEADER_WORDS + tag_words(n);
-        for (v, t) in values.into_iter().zip(types) {
-            let f = if t.is_v128() { unaligned } else { flags };
-            self.b.ins().store(f, v, base, 8 * at as i32);
+        for (k, &t) in types.iter().enumerate() {
+            if !hoisted.as_ref().is_some_and(|h| h[k]) {
+                let v = match live.get(k) {
+                    Some(&i) => self.b.use_var(self.locals[i as usize].0),
+                    None => self.stack[k - live.len()],
+                };
+                let f = if t.is_v128() { unaligned } else { flags };
+                self.b.ins().store(f, v, base, 8 * at as i32);
+            }
             at += t.words();
         }
         base
     }
 
     /// The function's record slot, grown to at least `words` words.
-    fn record_slot(&mut self, words: usize) -> ir::StackSlot {
+    pub(crate) fn record_slot(&mut self, words: usize) -> ir::StackSlot {
         let size = (8 * words) as u32;
         match self.record_slot {
             Some(s) => {
@@ -372,10 +397,10 @@ pub(crate) const STUB_NAME: UserExternalName = UserExternalName {
     index: 0,
 };
 
-/// `(vmctx, func, wasm_offset, fp, state, optimized)`, preserving every register, no result.
+/// `(vmctx, state)`, preserving every register, no result.
 fn stub_signature() -> Signature {
     let mut sig = Signature::new(CallConv::PreserveAll);
-    for _ in 0..6 {
+    for _ in 0..2 {
         sig.params.push(AbiParam::new(I64));
     }
     sig
@@ -384,7 +409,9 @@ fn stub_signature() -> Signature {
 static STUB: OnceLock<Result<Arc<CodeObject>, String>> = OnceLock::new();
 
 /// Address of the process-wide stack-check stub: it calls
-/// `Builtin::StackCheckSlow` of the caller's VMContext and, when that reports
+/// `Builtin::StackCheckSlow` of the caller's VMContext with the function,
+/// offset and kind its record names and the caller's frame pointer (saved
+/// by the stub's own prologue) and, when that reports
 /// a pending trap, traps itself (a trap site with no code: the runtime reads
 /// the pending trap; the backtrace names the wasm caller). Compiled once with
 /// Cranelift in the `preserve_all` convention and published as a trampoline.
@@ -398,19 +425,28 @@ pub(crate) fn stack_check_stub(isa: &OwnedTargetIsa) -> crate::Result<usize> {
         b.switch_to_block(entry);
         b.seal_block(entry);
         let params = b.block_params(entry).to_vec();
-        let vmctx = params[0];
+        let (vmctx, state) = (params[0], params[1]);
         let flags = MemFlagsData::trusted().with_readonly();
         let table = b.ins().load(I64, flags, vmctx, VMCTX_BUILTINS);
         let f = b
             .ins()
             .load(I64, flags, table, 8 * Builtin::StackCheckSlow as i32);
+        use crate::vm::layout::interrupt_state::{CHECK_WORD, OFFSET_WORD};
+        let func_index = b.ins().uload32(flags, state, 8 * CHECK_WORD as i32);
+        let kind = b.ins().uload32(flags, state, 8 * CHECK_WORD as i32 + 4);
+        let offset = b.ins().load(I64, flags, state, 8 * OFFSET_WORD as i32);
+        // The stub's prologue saved the caller's frame pointer at [rbp].
+        let own_fp = b.ins().get_frame_pointer(I64);
+        let fp = b.ins().load(I64, flags, own_fp, 0);
         let mut sig = Signature::new(CallConv::SystemV);
         for _ in 0..6 {
             sig.params.push(AbiParam::new(I64));
         }
         sig.returns.push(AbiParam::new(I32));
         let sig = b.import_signature(sig);
-        let call = b.ins().call_indirect(sig, f, &params);
+        let call = b
+            .ins()
+            .call_indirect(sig, f, &[vmctx, func_index, offset, fp, state, kind]);
         let status = b.inst_results(call)[0];
         b.ins().trapnz(status, RUNTIME_TRAP);
         b.ins().return_(&[]);
@@ -419,7 +455,7 @@ pub(crate) fn stack_check_stub(isa: &OwnedTargetIsa) -> crate::Result<usize> {
         let code = ctx
             .compile(&**isa, &mut ControlPlane::default())
             .map_err(|e| format!("compiling the stack-check stub: {:?}", e.inner))?;
-        let code = super::finish(code, u32::MAX, 0).map_err(|e| e.to_string())?;
+        let code = super::finish(code, u32::MAX, 0, &[]).map_err(|e| e.to_string())?;
         publish(CodeKind::Trampoline, 0, vec![(u32::MAX, code)]).map_err(|e| e.to_string())
     });
     match obj {

@@ -13,6 +13,13 @@
 //! set changes (loop nesting depth + 2 walks for structured code). Past
 //! [`MAX_WALKS`] walks, or for a body it cannot decode, the answer is
 //! conservative: every local live everywhere.
+//!
+//! The same decoding finds the *innermost* loops (no loop nested inside)
+//! and the locals each writes. Between such a loop's entry and its header
+//! check no other check of the function runs, so the values the loop cannot
+//! change (live locals it does not write) can be written into the record
+//! once before the loop instead of on every check's cold path
+//! (`optimizing::preheader`).
 
 use wasmparser::Operator;
 
@@ -29,6 +36,9 @@ pub(crate) struct Liveness {
     /// The analysis gave up: every local is live everywhere.
     pub all: bool,
     num_locals: u32,
+    /// (module offset of an innermost `loop`, the locals it writes,
+    /// ascending), by offset.
+    pub innermost: Vec<(u32, Vec<u32>)>,
 }
 
 impl Liveness {
@@ -58,6 +68,19 @@ impl Liveness {
             }
         }
         (0..self.num_locals).collect::<Vec<_>>().into()
+    }
+
+    /// The locals written inside the loop at `offset` when it is an
+    /// innermost loop the analysis saw (`None` otherwise).
+    pub fn innermost_writes(&self, offset: u32) -> Option<&[u32]> {
+        if self.all {
+            return None;
+        }
+        let i = self
+            .innermost
+            .binary_search_by_key(&offset, |(o, _)| *o)
+            .ok()?;
+        Some(&self.innermost[i].1)
     }
 }
 
@@ -158,6 +181,16 @@ struct Events {
     tables: Vec<u32>,
     /// Module offset of each loop operator, in body order.
     loop_offsets: Vec<u32>,
+    /// Innermost loops: offset and the locals written inside (sorted).
+    innermost: Vec<(u32, Vec<u32>)>,
+}
+
+/// A loop open during decoding: its offset, the locals written inside it
+/// so far, and whether a loop is nested in it.
+struct OpenLoop {
+    offset: u32,
+    writes: Vec<u32>,
+    nested: bool,
 }
 
 /// Decodes the operators into events; `None` for a body that does not
@@ -168,15 +201,21 @@ fn decode(ops: wasmparser::OperatorsReader<'_>, num_locals: u32) -> Option<Event
         evs: Vec::new(),
         tables: Vec::new(),
         loop_offsets: Vec::new(),
+        innermost: Vec::new(),
     };
     let mut open: Vec<Kind> = vec![Kind::Func];
+    let mut loops: Vec<OpenLoop> = Vec::new();
     let local = |i: u32| (i < num_locals).then_some(i);
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset().ok()?;
         let ev = match op {
             Operator::LocalGet { local_index } => Ev::Get(local(local_index)?),
             Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
-                Ev::Set(local(local_index)?)
+                let i = local(local_index)?;
+                if let Some(l) = loops.last_mut() {
+                    l.writes.push(i);
+                }
+                Ev::Set(i)
             }
             Operator::Block { .. } => {
                 open.push(Kind::Block);
@@ -190,13 +229,32 @@ fn decode(ops: wasmparser::OperatorsReader<'_>, num_locals: u32) -> Option<Event
                 let k = Kind::Loop(out.loop_offsets.len() as u32);
                 out.loop_offsets.push(offset as u32);
                 open.push(k);
+                if let Some(l) = loops.last_mut() {
+                    l.nested = true;
+                }
+                loops.push(OpenLoop {
+                    offset: offset as u32,
+                    writes: Vec::new(),
+                    nested: false,
+                });
                 Ev::Start(k)
             }
             Operator::Else => match open.last() {
                 Some(Kind::If) => Ev::Else,
                 _ => return None,
             },
-            Operator::End => Ev::End(open.pop()?),
+            Operator::End => {
+                let kind = open.pop()?;
+                if let Kind::Loop(_) = kind {
+                    let mut l = loops.pop()?;
+                    if !l.nested {
+                        l.writes.sort_unstable();
+                        l.writes.dedup();
+                        out.innermost.push((l.offset, l.writes));
+                    }
+                }
+                Ev::End(kind)
+            }
             Operator::Br { relative_depth } => Ev::Br(relative_depth),
             Operator::BrIf { relative_depth }
             | Operator::BrOnNull { relative_depth }
@@ -256,11 +314,14 @@ pub(crate) fn analyze(ops: wasmparser::OperatorsReader<'_>, num_locals: usize) -
             let mut loops: Vec<(u32, Vec<u32>)> =
                 ev.loop_offsets.iter().copied().zip(headers).collect();
             loops.sort_by_key(|(o, _)| *o);
+            let mut innermost = ev.innermost;
+            innermost.sort_by_key(|(o, _)| *o);
             return Liveness {
                 entry,
                 loops,
                 all: false,
                 num_locals: num_locals as u32,
+                innermost,
             };
         }
     }
@@ -430,6 +491,29 @@ mod tests {
         // The br_table reaches the header (0, 1) and the read of local 3.
         assert_eq!(l.loops[0].1, vec![0, 1, 3]);
         assert_eq!(l.entry, vec![0, 1, 3]);
+    }
+
+    #[test]
+    fn innermost_loops_and_their_writes() {
+        let l = live(
+            r#"(module (func (param i32) (local i32 i32 i32)
+                (loop $outer
+                  (local.set 3 (i32.const 0))
+                  (loop $inner
+                    (local.set 2 (local.get 0))
+                    (local.set 1 (local.get 2))
+                    (local.set 2 (i32.const 1))
+                    (br_if $inner (local.get 2)))
+                  (br_if $outer (local.get 0)))
+                (loop $flat
+                  (br_if $flat (local.get 3)))))"#,
+        );
+        assert_eq!(l.innermost.len(), 2, "{:?}", l.innermost);
+        let (outer, inner, flat) = (l.loops[0].0, l.loops[1].0, l.loops[2].0);
+        assert_eq!(l.innermost_writes(outer), None);
+        assert_eq!(l.innermost_writes(inner), Some(&[1, 2][..]));
+        assert_eq!(l.innermost_writes(flat), Some(&[][..]));
+        assert_eq!(Liveness::everything(4).innermost_writes(inner), None);
     }
 
     #[test]

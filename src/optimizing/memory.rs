@@ -34,6 +34,11 @@ impl Translator<'_, '_> {
         let wasmparser::MemArgTarget::Memory(mem) = memarg.target else {
             return Err("GC array accesses are not supported".into());
         };
+        // Where this access's fault is reported, when x64 isel folds it into
+        // the instruction that uses its value (`super::finish`).
+        if self.heap_offsets.last() != Some(&self.offset) {
+            self.heap_offsets.push(self.offset);
+        }
         if mem != 0 || self.memory_is64(0) {
             return self.heap_address_at(mem, memarg);
         }
@@ -57,14 +62,10 @@ impl Translator<'_, '_> {
         let flags = self.heap_flags();
         let ins = self.b.ins();
         let v = match ext {
-            Ext::None => {
-                let v = ins.load(ty, flags, addr, off);
-                // x64 isel would otherwise fold a plain load into the
-                // instruction that uses it, and the fault would be reported at
-                // the user's wasm offset; the barrier keeps the load its own.
-                self.b.ins().sequence_point();
-                v
-            }
+            // x64 isel may fold a plain load into the instruction that uses
+            // its value; the fault is still reported at the load's own wasm
+            // offset (a trap site made from the access's trap record).
+            Ext::None => ins.load(ty, flags, addr, off),
             Ext::S8 => ins.sload8(ty, flags, addr, off),
             Ext::U8 => ins.uload8(ty, flags, addr, off),
             Ext::S16 => ins.sload16(ty, flags, addr, off),

@@ -9,6 +9,7 @@
 //!   fields, signatures, builtin calls, the stack/interrupt check and its
 //!   state record) — the one seam between IR building and the runtime;
 //! - `liveness.rs`: which locals are live at each interrupt check;
+//! - `preheader.rs`: record values written once before an innermost loop;
 //! - `translate.rs`: the operator match and the numeric operators;
 //! - `control.rs`: blocks, loops, ifs, branches, returns and calls;
 //! - `memory.rs`: linear-memory and table operators;
@@ -21,14 +22,15 @@
 //! - Every wasm operator sets the source location to its module byte offset;
 //!   the offset map and trap sites are built from those locations, so traps,
 //!   backtraces and samples in optimized code name wasm offsets.
-//! - Linear-memory accesses carry no bounds checks and no trap records: a
-//!   fault at a wasm pc without a trap site is `MemoryOutOfBounds`. A plain
-//!   load is kept apart from the instruction that uses its value (x64 isel
-//!   would fold it into the user, and the fault would name the user's offset);
-//!   this costs up to ~20% on load-heavy loops (matmul) and buys exact trap
-//!   offsets. A store is followed by the same barrier: Cranelift's dead-store
-//!   elimination would otherwise remove a store that a later store to the
-//!   same address overwrites, and the fault would name the later store.
+//! - Linear-memory accesses carry no bounds checks: a fault at a wasm pc
+//!   without a trap site is `MemoryOutOfBounds` at that pc's wasm offset.
+//!   x64 isel folds a plain load into the instruction that uses its value
+//!   (which carries the user's offset); `finish` gives such an instruction
+//!   a trap site naming the load's own offset, so trap offsets stay exact.
+//!   A store is followed by a barrier (`sequence_point`): Cranelift's
+//!   dead-store elimination would otherwise remove a store that a later
+//!   store to the same address overwrites, and the fault would name the
+//!   later store.
 //! - Function entries and loop headers check the stack/interrupt limit; the
 //!   cold path calls a stub that preserves every register (`env.rs`), so the
 //!   check does not force loop values out of registers. The cold path writes
@@ -45,6 +47,7 @@ pub(crate) mod liveness;
 mod memidx;
 mod memory;
 mod osr_entry;
+mod preheader;
 mod simd;
 mod translate;
 
@@ -69,6 +72,13 @@ use wasmparser::{FuncValidator, ValidatorResources};
 /// Trap code of a `trap` that reports the trap the runtime left pending
 /// (after a builtin returned failure): its trap site has `code: None`.
 const RUNTIME_TRAP: ir::TrapCode = ir::TrapCode::unwrap_user(200);
+
+/// Trap codes of linear-memory accesses, by the parity of the access's
+/// index among the function's accesses (see `finish`).
+const HEAP_TRAPS: [ir::TrapCode; 2] = [
+    ir::TrapCode::unwrap_user(201),
+    ir::TrapCode::unwrap_user(202),
+];
 
 /// The Cranelift trap code for a wasm trap: user codes are wdb's own codes.
 fn user_trap(code: TrapCode) -> ir::TrapCode {
@@ -229,7 +239,7 @@ fn compile_with(
     cx.ctx.func.signature = env::wasm_signature(&ty);
     cx.ctx.func.name = UserFuncName::user(0, func_index);
     let builder = FunctionBuilder::new(&mut cx.ctx.func, &mut cx.fctx);
-    translate_body(
+    let heap = translate_body(
         builder,
         isa,
         module,
@@ -248,7 +258,7 @@ fn compile_with(
             offset: body.range.start,
             message: format!("cranelift: {:?}", e.inner),
         })?;
-    finish(code, func_index, env::stack_check_stub(isa)?)
+    finish(code, func_index, env::stack_check_stub(isa)?, &heap)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -261,7 +271,7 @@ fn translate_body(
     range: std::ops::Range<usize>,
     mut validator: Option<FuncValidator<ValidatorResources>>,
     osr: Option<u32>,
-) -> std::result::Result<(), Failure> {
+) -> std::result::Result<Vec<u32>, Failure> {
     let ty = module.func_type(func_index).clone();
     let crate::module::FuncBodyReader {
         locals, mut ops, ..
@@ -308,19 +318,23 @@ fn translate_body(
         offset: last,
         message,
     })?;
+    let heap = std::mem::take(&mut t.heap_offsets);
     t.finalize(isa.frontend_config())
         .map_err(|message| Failure::Unsupported {
             offset: last,
             message,
-        })
+        })?;
+    Ok(heap)
 }
 
 /// Copies the machine code out, resolves the calls to the stack-check stub
-/// (at `stub`), and turns Cranelift's metadata into wdb's.
+/// (at `stub`), and turns Cranelift's metadata into wdb's. `heap`: module
+/// offsets of the function's linear-memory accesses, ascending.
 pub(crate) fn finish(
     code: &cranelift_codegen::CompiledCode,
     func_index: u32,
     stub: usize,
+    heap: &[u32],
 ) -> Result<FuncCode> {
     let buf = &code.buffer;
     let mut bytes = buf.data().to_vec();
@@ -357,6 +371,31 @@ pub(crate) fn finish(
             })
         })
         .collect();
+    // A linear-memory access that faults: when isel folded the load into
+    // the instruction using its value, that instruction carries the user's
+    // wasm offset. Folding needs the load and its user in one block with no
+    // side effect (every access is one) between them, and the translator
+    // emits operators in order, so no access lies between the load and the
+    // user's operator; that operator may itself be the next access (the load
+    // feeds its address). The access is thus the last one at or before the
+    // user's offset with the parity its trap code names. These sites come
+    // after the others, so a pc with two records keeps the other code
+    // (divisors are never folded).
+    let heap_sites = buf.traps().iter().filter_map(|t| {
+        let parity = HEAP_TRAPS.iter().position(|&c| c == t.code)?;
+        let user = wasm_at(t.offset);
+        let mut k = heap.partition_point(|&o| o <= user).checked_sub(1)?;
+        if k % 2 != parity {
+            k = k.checked_sub(1)?;
+        }
+        let own = heap[k];
+        (own != user).then_some(TrapSite {
+            native: t.offset,
+            code: Some(TrapCode::MemoryOutOfBounds),
+            wasm_offset: own,
+        })
+    });
+    traps.extend(heap_sites.collect::<Vec<_>>());
     traps.sort_by_key(|t| t.native);
     traps.dedup_by_key(|t| t.native);
     Ok(FuncCode {

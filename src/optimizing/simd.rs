@@ -196,8 +196,6 @@ impl<'b> Translator<'_, 'b> {
                 self.b.ins().scalar_to_vector(ty, x)
             }
         };
-        // Keep the load its own instruction (see the module doc).
-        self.b.ins().sequence_point();
         self.push_v(v);
         Ok(())
     }
@@ -215,7 +213,6 @@ impl<'b> Translator<'_, 'b> {
         let (addr, off) = self.heap_address(&memarg)?;
         let flags = self.heap_flags();
         let x = self.b.ins().load(ty.lane_type(), flags, addr, off);
-        self.b.ins().sequence_point();
         let r = self.b.ins().insertlane(v, x, lane);
         self.push_v(r);
         Ok(())

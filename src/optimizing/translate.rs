@@ -61,6 +61,10 @@ pub(crate) struct Translator<'m, 'b> {
     pub liveness: Liveness,
     /// The one stack slot every check's state record is written to.
     pub record_slot: Option<StackSlot>,
+    /// Record values the preheader of the loop being entered wrote.
+    pub hoisted: Option<super::preheader::Hoisted>,
+    /// Module offsets of the linear-memory accesses translated, ascending.
+    pub heap_offsets: Vec<u32>,
     /// An OSR entry's loop (module offset) and the header block its entry
     /// jumps to, until that loop is translated (see `osr_entry`).
     pub osr_header: Option<(u32, Block)>,
@@ -133,6 +137,8 @@ impl<'m, 'b> Translator<'m, 'b> {
             offset: body_offset,
             liveness,
             record_slot: None,
+            hoisted: None,
+            heap_offsets: Vec::new(),
             osr_header: None,
             exn: Default::default(),
         };

@@ -228,6 +228,10 @@ pub const DEBUG_REGS_SIZE: i32 = 16 * 8 + 16 * 16;
 /// - `[2]`: the results area of a function with two or more results (the
 ///   pointer its caller passed in `rdx`; 0 otherwise), so that a debug frame
 ///   built from the record returns its results to the same place;
+/// - `[3]`: the function index (low half) and the check's kind bits (high
+///   half, `runtime::osr`); `[4]`: the check's wasm offset. The check's stub
+///   reads them from here (stores of immediates on the cold path, instead of
+///   constants passed in registers that regalloc keeps across the loop);
 /// - then `n` 32-bit tags, two per word (the first in the low half), padded
 ///   to a word: recorded locals in ascending index order, then the stack
 ///   bottom first. A tag is `local index | type code << 24` (the index is 0
@@ -239,7 +243,11 @@ pub mod interrupt_state {
     use crate::types::ValType;
 
     /// Header words before the tags.
-    pub const HEADER_WORDS: usize = 3;
+    pub const HEADER_WORDS: usize = 5;
+    /// Word of the function index (low half) and the kind bits (high half).
+    pub const CHECK_WORD: usize = 3;
+    /// Word of the check's wasm offset.
+    pub const OFFSET_WORD: usize = 4;
 
     pub fn type_code(t: ValType) -> u8 {
         match t {
