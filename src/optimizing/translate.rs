@@ -61,9 +61,10 @@ pub(crate) struct Translator<'m, 'b> {
     pub liveness: Liveness,
     /// The one stack slot every check's state record is written to.
     pub record_slot: Option<StackSlot>,
-    /// An OSR entry's loop (module offset) and the header block its entry
-    /// jumps to, until that loop is translated (see `osr_entry`).
-    pub osr_header: Option<(u32, Block)>,
+    /// Where an OSR entry's translation stands (see `osr_entry`).
+    pub osr: super::osr_entry::OsrEntry,
+    /// An OSR entry's operand-stack variables (see `osr_entry`).
+    pub osr_vars: super::osr_entry::OsrVars,
     /// Exception handling: the open `try` regions.
     pub exn: super::exceptions::ExnState,
 }
@@ -133,7 +134,8 @@ impl<'m, 'b> Translator<'m, 'b> {
             offset: body_offset,
             liveness,
             record_slot: None,
-            osr_header: None,
+            osr: Default::default(),
+            osr_vars: Default::default(),
             exn: Default::default(),
         };
         if !module.memories.is_empty() {
