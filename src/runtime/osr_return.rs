@@ -49,7 +49,9 @@ pub(crate) fn patch_callers(vmctx: *mut u8, fp: usize) -> usize {
         unsafe { (*act).saved_rbp }
     };
     let module_id = inst.module.info().id;
-    let mut moved = 0;
+    // The frames to move first, then the debug code they lack compiled
+    // together (on every core), then the moves.
+    let mut frames = Vec::new();
     let mut fp = fp;
     for _ in 0..MAX_FRAMES {
         if fp == 0 || fp == stop || !fp.is_multiple_of(8) {
@@ -70,21 +72,57 @@ pub(crate) fn patch_callers(vmctx: *mut u8, fp: usize) -> usize {
             break;
         }
         if obj.kind == CodeKind::Wasm(Tier::Baseline) && obj.module_id == module_id {
-            if let Some(to) = debug_return(inst, &obj, ret) {
-                // SAFETY: `fp + 8` holds the return address of a call that is
-                // on this thread's stack; `to` is the same call site in the
-                // caller's debug code, which expects the state plain code's
-                // call returns with (same stack places; r13 taken over there).
-                unsafe { mach::patch_return(fp + 8, to) };
-                moved += 1;
-            }
+            frames.push((fp, ret, obj));
         }
         if next <= fp {
             break;
         }
         fp = next;
     }
+    compile_debug_code(inst, &frames);
+    let mut moved = 0;
+    for (fp, ret, obj) in frames {
+        if let Some(to) = debug_return(inst, &obj, ret) {
+            // SAFETY: `fp + 8` holds the return address of a call that is
+            // on this thread's stack; `to` is the same call site in the
+            // caller's debug code, which expects the state plain code's
+            // call returns with (same stack places; r13 taken over there).
+            unsafe { mach::patch_return(fp + 8, to) };
+            moved += 1;
+        }
+    }
     moved
+}
+
+/// Compiles the debug code the functions of plain-code `frames` lack, on
+/// as many threads as there are cores (after waiting for any of them the
+/// precompiler is compiling right now).
+fn compile_debug_code(
+    inst: &InstanceData,
+    frames: &[(usize, usize, std::sync::Arc<code::CodeObject>)],
+) {
+    let mut missing: Vec<u32> = Vec::new();
+    for (_, ret, obj) in frames {
+        if let Some(f) = obj.func_at(*ret) {
+            if f.debug.is_none() && !missing.contains(&f.func_index) {
+                missing.push(f.func_index);
+            }
+        }
+    }
+    missing.retain(|&f| inst.module.code_ptr(f, Tier::Debug).is_none());
+    if missing.is_empty() {
+        return;
+    }
+    for &f in &missing {
+        crate::tiering::precompile::wait_for(&inst.shared, f, WAIT_PRECOMPILE);
+    }
+    missing.retain(|&f| inst.module.code_ptr(f, Tier::Debug).is_none());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // A failure leaves those frames where they are (`debug_return` says so).
+    let _ = inst
+        .shared
+        .module
+        .ensure_tier(&missing, Tier::Debug, threads);
 }
 
 /// Where a call returning to `ret` in plain baseline code continues in the
