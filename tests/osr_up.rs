@@ -141,16 +141,12 @@ fn run_all(engine: &Engine, n: u32) {
         let mut r = [Val::I32(0)];
         f.call(&mut store, args, &mut r)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        r[0].clone()
+        r[0]
     };
     let arg = Val::I32(n as i32);
-    assert_eq!(call("below", &[arg.clone()]).i32(), Some(below(n)), "below");
-    assert_eq!(
-        call("params", &[arg.clone()]).i64(),
-        Some(params(n)),
-        "params"
-    );
-    assert_eq!(call("vec", &[arg.clone()]).i32(), Some(vec(n)), "vec");
+    assert_eq!(call("below", &[arg]).i32(), Some(below(n)), "below");
+    assert_eq!(call("params", &[arg]).i64(), Some(params(n)), "params");
+    assert_eq!(call("vec", &[arg]).i32(), Some(vec(n)), "vec");
     let m = Val::I32(7);
     assert_eq!(
         call("nested", &[arg, m]).i32(),
