@@ -216,7 +216,10 @@ fn main() {
             tiers.sort();
             tiers.dedup();
             if pa.is_empty() {
-                println!("| {name} {} | {strategy:?} | (ended first) | | | | |", args.join(" "));
+                println!(
+                    "| {name} {} | {strategy:?} | (ended first) | | | | |",
+                    args.join(" ")
+                );
             } else {
                 println!(
                     "| {name} {} after {} ms | {strategy:?} | {} | {} | {} | {} | {} |",
