@@ -16,8 +16,10 @@ use wdb::profile::{Sampler, ThreadTarget};
 use wdb::wasi::WasiCtx;
 use wdb::*;
 
+/// A module of samples/ (`NAME`) or at a path in the repository (`DIR/NAME`).
 fn sample(name: &str) -> Vec<u8> {
-    let path = format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"));
+    let dir = if name.contains('/') { "" } else { "samples/" };
+    let path = format!("{}/{dir}{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -178,6 +180,27 @@ fn main() {
                 Strategy::Dynamic,
                 Duration::from_millis(1500),
             ),
+            // A large -O0 program (4.9 MB, built by benches/corpus/build.sh)
+            // paused in its compression loops.
+            (
+                "benches/corpus/zstd-g.wasm",
+                vec!["0.05"],
+                Strategy::Baseline,
+                Duration::from_millis(1500),
+            ),
+            (
+                "benches/corpus/zstd-g.wasm",
+                vec!["0.05"],
+                Strategy::Dynamic,
+                Duration::from_millis(1500),
+            ),
+            // Later: the background compile of the debug code had time.
+            (
+                "benches/corpus/zstd-g.wasm",
+                vec!["0.05"],
+                Strategy::Baseline,
+                Duration::from_millis(4000),
+            ),
         ] {
             let (mut pa, mut st, mut tot, mut tiers, mut same) =
                 (Vec::new(), Vec::new(), Vec::new(), Vec::new(), true);
@@ -193,10 +216,15 @@ fn main() {
             tiers.sort();
             tiers.dedup();
             if pa.is_empty() {
-                println!("| {name} | {strategy:?} | (ended first) | | | | |");
+                println!(
+                    "| {name} {} | {strategy:?} | (ended first) | | | | |",
+                    args.join(" ")
+                );
             } else {
                 println!(
-                    "| {name} | {strategy:?} | {} | {} | {} | {} | {} |",
+                    "| {name} {} after {} ms | {strategy:?} | {} | {} | {} | {} | {} |",
+                    args.join(" "),
+                    after.as_millis(),
                     ms(median(pa)),
                     ms(median(st)),
                     ms(median(tot)),

@@ -66,6 +66,8 @@ fn cases() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         (SPEC_LIKE, "multi", vec!["4"]),
         (SPEC_LIKE, "br-table", vec!["2"]),
         (SPEC_LIKE, "memory-sum", vec!["16"]),
+        (SPEC_LIKE, "loop-carry", vec!["5"]),
+        (SPEC_LIKE, "vec-carry", vec!["4"]),
     ]
 }
 
@@ -121,6 +123,30 @@ const SPEC_LIKE: &str = r#"
         (local.set 1 (i32.add (local.get 1) (i32.const 1)))
         (br 0)))
     (local.get 2))
+  ;; A value below the loop and a loop parameter on the operand stack.
+  (func (export "loop-carry") (param i32) (result i64)
+    (local i32)
+    (i64.const 7)
+    (i64.const 0)
+    (loop (param i64) (result i64)
+      (i64.add (i64.extend_i32_u (local.get 1)))
+      (local.tee 1 (i32.add (local.get 1) (i32.const 1)))
+      (local.get 0)
+      (i32.lt_u)
+      (br_if 0))
+    (i64.add))
+  ;; The same with a v128 local and a v128 loop parameter.
+  (func (export "vec-carry") (param i32) (result i32)
+    (local v128 i32)
+    (local.set 1 (v128.const i32x4 1 2 3 4))
+    (v128.const i32x4 0 0 0 0)
+    (loop (param v128) (result v128)
+      (i32x4.add (local.get 1))
+      (local.tee 2 (i32.add (local.get 2) (i32.const 1)))
+      (local.get 0)
+      (i32.lt_u)
+      (br_if 0))
+    (i32x4.extract_lane 2))
 )
 "#;
 

@@ -90,7 +90,7 @@ fn differential_under_osr_stress() {
             run_stressed(tiers, Proposals::default(), osr, first, STRESS_CASES, false);
             let after = wdb::testing::osr_moves();
             eprintln!(
-                "  moves {before:?} → {after:?}; up skipped (stack, v128, no entry, frame) \
+                "  moves {before:?} → {after:?}; up skipped (no entry, frame) \
                  {skips:?} → {:?}",
                 wdb::testing::osr_up_skips()
             );

@@ -240,7 +240,7 @@ mod osr_stress {
         }
         let after = wdb::testing::osr_moves();
         eprintln!(
-            "{tier} {}: moves {before:?} → {after:?}; up skipped (stack, v128, no entry, frame) \
+            "{tier} {}: moves {before:?} → {after:?}; up skipped (no entry, frame) \
              {skips:?} → {:?}",
             mode.name(),
             wdb::testing::osr_up_skips()

@@ -217,3 +217,49 @@ fn repeated_tier_cycles_keep_code_memory_bounded() {
     );
     assert_eq!(tiering.counts(), [0, 0, 2]);
 }
+
+/// A debugger's background compile (`Tiering::precompile_debug`): every
+/// function gets debug code while the program keeps running its own code
+/// (no slot changes tier), the thread asks the program for its stack, and
+/// an attach afterwards installs ready debug code everywhere, leaving no
+/// function to a lazy stub.
+#[test]
+fn debug_code_compiles_in_the_background_before_an_attach() {
+    let (mut store, inst) = setup(Strategy::Baseline, Config::default().tiering_budget);
+    let tiering = inst.tiering(&store);
+    let asked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let handle = store.interrupt_handle();
+    let a = asked.clone();
+    tiering.precompile_debug(Box::new(move || {
+        a.store(true, std::sync::atomic::Ordering::SeqCst);
+        handle.sample_stack();
+    }));
+    // The program runs meanwhile (and serves the stack request at a check).
+    assert_eq!(call1(&mut store, &inst, "fib", 20), fib(20));
+    let until = std::time::Instant::now() + Duration::from_secs(120);
+    while !tiering
+        .functions()
+        .iter()
+        .all(|f| f.compile_times[Tier::Debug as usize].is_some())
+    {
+        assert!(
+            std::time::Instant::now() < until,
+            "debug code not compiled in the background: {:?}",
+            tiering.functions()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(asked.load(std::sync::atomic::Ordering::SeqCst));
+    assert_eq!(
+        tiering.counts(),
+        [2, 0, 0],
+        "a slot changed without an attach"
+    );
+    let s = tiering.tier_down_all().unwrap();
+    assert_eq!(
+        s.compiled, 0,
+        "functions left to lazy stubs after precompiling"
+    );
+    assert_eq!(tiering.counts(), [0, 2, 0]);
+    assert_eq!(call1(&mut store, &inst, "sum", 100), 5050);
+}

@@ -78,6 +78,11 @@ pub(crate) fn main(
             thread: crate::profile::ThreadTarget::current().ok(),
         };
         *shared.live.lock().unwrap_or_else(|e| e.into_inner()) = Some(live.clone());
+        // Debug code compiles in the background from the start, so that a
+        // pause (and the step after it) finds it ready.
+        let interrupt = live.interrupt.clone();
+        live.tiering
+            .precompile_debug(Box::new(move || interrupt.sample_stack()));
         {
             let mut c = shared.control();
             *c = Control {

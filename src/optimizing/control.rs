@@ -79,6 +79,7 @@ impl Translator<'_, '_> {
     pub(crate) fn visit_block(&mut self, bt: BlockType) -> Res {
         let (params, results) = self.block_types(bt)?;
         let dest = self.new_block_with(&results);
+        self.osr_frame_start(self.stack.len() - params.len());
         self.frames.push(Frame {
             kind: FrameKind::Block,
             dest,
@@ -92,18 +93,24 @@ impl Translator<'_, '_> {
 
     pub(crate) fn visit_loop(&mut self, bt: BlockType) -> Res {
         let (params, results) = self.block_types(bt)?;
+        let header = self.new_block_with(&params);
+        let dest = self.new_block_with(&results);
         let base = self.stack.len() - params.len();
+        // An OSR entry's loop, or a loop before it (see `osr_entry`).
+        let osr_here = self.osr_loop_here();
         // An OSR entry jumps to its loop's header past the preheader.
-        if !matches!(self.osr_header, Some((at, _)) if at == self.offset) {
+        if !osr_here {
             self.hoist_record_values(base);
         }
-        let header = self.loop_header(params.len(), |t| t.new_block_with(&params))?;
-        let dest = self.new_block_with(&results);
+        self.osr_frame_start(base);
         let a = args(&self.stack[base..]);
         self.b.ins().jump(header, &a);
+        self.osr_loop_entered(header, base, osr_here)?;
         self.stack.truncate(base);
         self.b.switch_to_block(header);
-        self.stack.extend_from_slice(self.b.block_params(header));
+        let loop_params = self.b.block_params(header).to_vec();
+        self.osr_loop_header(base, osr_here);
+        self.stack.extend_from_slice(&loop_params);
         self.stack_check(false);
         self.frames.push(Frame {
             kind: FrameKind::Loop { header },
@@ -119,6 +126,8 @@ impl Translator<'_, '_> {
     pub(crate) fn visit_if(&mut self, bt: BlockType) -> Res {
         let (params, results) = self.block_types(bt)?;
         let cond = self.pop();
+        // Before the branch: the `else` arm starts from these definitions too.
+        self.osr_frame_start(self.stack.len() - params.len());
         let then_block = self.b.create_block();
         let else_block = self.b.create_block();
         let dest = self.new_block_with(&results);
@@ -171,6 +180,7 @@ impl Translator<'_, '_> {
         self.stack.extend_from_slice(&params);
         self.b.switch_to_block(else_block);
         self.reachable = true;
+        self.osr_frame_continues(self.frames.len() - 1, base, false);
     }
 
     pub(crate) fn visit_end(&mut self) {
@@ -195,13 +205,16 @@ impl Translator<'_, '_> {
         }
         self.stack.truncate(f.base);
         self.b.seal_block(f.dest);
+        let index = self.frames.len();
         if !f.dest_reached {
             self.reachable = false;
+            self.osr_frame_continues(index, f.base, true);
             return;
         }
         self.b.switch_to_block(f.dest);
         self.stack.extend_from_slice(self.b.block_params(f.dest));
         self.reachable = true;
+        self.osr_frame_continues(index, f.base, true);
         if let FrameKind::Func = f.kind {
             self.emit_return();
         }

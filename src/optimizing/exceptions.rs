@@ -349,6 +349,7 @@ impl Translator<'_, '_> {
             self.exn.tries.last_mut().expect("try").next = Some(miss);
         }
         self.reachable = true;
+        self.osr_frame_continues(self.frames.len() - 1, base, false);
     }
 
     pub(crate) fn visit_delegate(&mut self, depth: u32) {

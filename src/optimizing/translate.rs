@@ -65,9 +65,10 @@ pub(crate) struct Translator<'m, 'b> {
     pub hoisted: Option<super::preheader::Hoisted>,
     /// Module offsets of the linear-memory accesses translated, ascending.
     pub heap_offsets: Vec<u32>,
-    /// An OSR entry's loop (module offset) and the header block its entry
-    /// jumps to, until that loop is translated (see `osr_entry`).
-    pub osr_header: Option<(u32, Block)>,
+    /// Where an OSR entry's translation stands (see `osr_entry`).
+    pub osr: super::osr_entry::OsrEntry,
+    /// An OSR entry's operand-stack variables (see `osr_entry`).
+    pub osr_vars: super::osr_entry::OsrVars,
     /// Exception handling: the open `try` regions.
     pub exn: super::exceptions::ExnState,
 }
@@ -139,7 +140,8 @@ impl<'m, 'b> Translator<'m, 'b> {
             record_slot: None,
             hoisted: None,
             heap_offsets: Vec::new(),
-            osr_header: None,
+            osr: Default::default(),
+            osr_vars: Default::default(),
             exn: Default::default(),
         };
         if !module.memories.is_empty() {

@@ -225,6 +225,9 @@ extern "C" fn stack_check_slow(
     if flags & super::store::INTERRUPT_TRAP != 0 {
         return trap(TrapCode::Interrupted);
     }
+    if flags & super::store::INTERRUPT_SAMPLE != 0 {
+        super::osr_return::note_stack(vmctx, func as u32, fp);
+    }
     let status = if flags & super::store::INTERRUPT_PAUSE != 0 {
         super::debug::run_pause(
             vmctx,

@@ -846,6 +846,9 @@ pub(crate) fn run_pause(
             }),
         exn: 0,
     };
+    // The paused frames' debug code first, on the precompiler's thread
+    // (the stepi that moves this frame down then finds it ready).
+    super::osr_return::note_stack(vmctx, func, fp);
     super::osr_return::patch_callers(vmctx, fp);
     call_store_hook(&ctx)
 }

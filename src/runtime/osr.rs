@@ -155,18 +155,23 @@ pub(crate) fn at_check(
             n.set(n.get() + 1);
             n.get().is_multiple_of(every)
         });
-    if !debugging
-        && !c.entry()
-        && !c.optimized()
-        && super::osr_up::at_loop_check(inst, vmctx, func, wasm_offset, fp, state, c.debug())
-    {
+    let up = super::osr_up::LoopCheck {
+        inst,
+        vmctx,
+        func,
+        wasm_offset,
+        fp,
+        regs: state,
+        debug: c.debug(),
+    };
+    if !debugging && !c.entry() && !c.optimized() && super::osr_up::at_loop_check(&up) {
         return;
     }
     if stress && !c.optimized() && stress_goes_up(config.osr_stress_mode, c.debug()) {
         // Up into the loop's OSR entry; with a debugger attached, the
         // entry's header check brings the frame straight back down through
         // its record (the `optimized → debug` arm below).
-        if super::osr_up::stress_up(inst, vmctx, func, wasm_offset, fp, state, c.debug()) {
+        if super::osr_up::stress_up(&up) {
             MOVES[4].fetch_add(1, Ordering::Relaxed);
         }
         return;
@@ -209,8 +214,11 @@ fn code_at(ptr: usize) -> Option<(Arc<CodeObject>, usize)> {
     Some((obj, start))
 }
 
-/// `func`'s debug code (compiled now if needed).
+/// `func`'s debug code (compiled now if needed, or by the precompiler if
+/// it is compiling it right now).
 fn debug_code(inst: &InstanceData, func: u32) -> Option<(Arc<CodeObject>, usize)> {
+    let wait = super::osr_return::WAIT_PRECOMPILE;
+    crate::tiering::precompile::wait_for(&inst.shared, func, wait);
     tier_code(inst, func, Tier::Debug)
 }
 
@@ -294,10 +302,11 @@ fn mach_read(slot: usize) -> usize {
 }
 
 /// A frame's state as handed over: locals (None = dead there), operand
-/// stack bottom first, the results area.
+/// stack bottom first (each value's bits, a v128's all 128 of them), the
+/// results area.
 struct Handover {
-    locals: Vec<Option<u64>>,
-    stack: Vec<u64>,
+    locals: Vec<Option<u128>>,
+    stack: Vec<u128>,
     results_area: u64,
 }
 
@@ -342,18 +351,11 @@ fn optimized_to_debug(inst: &InstanceData, c: &Check) -> Option<()> {
     let frame: &OptFrame = of.opt_frame.as_ref()?;
     // SAFETY: optimized checks pass their record, complete until they return.
     let r = unsafe { interrupt_state::read(c.state) };
-    // The handover holds words: a v128 refuses the move (the frame keeps
-    // running optimized code).
-    let word = |t: ValType, bits: u128| (t != ValType::V128).then_some(bits as u64);
     let mut locals = vec![None; r.num_locals as usize];
-    for &(i, t, bits) in &r.locals {
-        *locals.get_mut(i as usize)? = Some(word(t, bits)?);
+    for &(i, _, bits) in &r.locals {
+        *locals.get_mut(i as usize)? = Some(bits);
     }
-    let stack = r
-        .stack
-        .iter()
-        .map(|&(t, b)| word(t, b))
-        .collect::<Option<Vec<u64>>>()?;
+    let stack = r.stack.iter().map(|&(_, b)| b).collect();
     let h = Handover {
         locals,
         stack,
@@ -369,21 +371,28 @@ fn rebuild_debug(inst: &InstanceData, c: &Check) -> Option<()> {
     let ret = mach_read(c.baseline_ret_slot());
     let (robj, rstart) = code_at(ret)?;
     let checks = checks_of(&robj, rstart)?;
-    let read = |ty: ValType, loc: ValueLoc| -> Option<u64> {
+    let read = |ty: ValType, loc: ValueLoc| -> Option<u128> {
+        // SAFETY: the save area holds 16 GPR slots then 16 xmm slots of
+        // two words each.
+        let xmm = |x: u8, half: usize| unsafe { *c.state.add(16 + 2 * (x as usize & 15) + half) };
+        // SAFETY: frame slots of the live frame (locals, homes, stack args).
+        let slot = |off: i32| unsafe { mach::read_slot(c.fp, off) };
+        let wide = |lo: u64, hi: u64| lo as u128 | (hi as u128) << 64;
         if ty.is_v128() {
-            // The handover holds words: a v128 refuses the rebuild.
-            return None;
+            return match loc {
+                ValueLoc::Xmm(x) => Some(wide(xmm(x, 0), xmm(x, 1))),
+                ValueLoc::Frame(off) => Some(wide(slot(off), slot(off + 8))),
+                _ => None,
+            };
         }
         let raw = match loc {
             ValueLoc::Gpr(r) => c.reg(r),
-            // SAFETY: the save area holds 16 GPR slots then 16 xmm slots.
-            ValueLoc::Xmm(x) => unsafe { *c.state.add(16 + 2 * (x as usize & 15)) },
-            // SAFETY: frame slots of the live frame (locals, homes, stack args).
-            ValueLoc::Frame(off) => unsafe { mach::read_slot(c.fp, off) },
+            ValueLoc::Xmm(x) => xmm(x, 0),
+            ValueLoc::Frame(off) => slot(off),
             ValueLoc::Const(v) => v,
             ValueLoc::Flags(_) => return None,
         };
-        Some(mask(ty, raw))
+        Some(mask(ty, raw) as u128)
     };
     let live = live_locals(inst, c)?;
     let locals = if c.entry() {
@@ -480,13 +489,26 @@ fn rebuild(
         return None;
     }
     let xmm = |x: u8| 16 + 2 * (x as usize & 15);
-    // Values into the image: register save area or frame slot.
-    let put = |img: &mut FrameImage, loc: ValueLoc, ty: ValType, bits: u64| -> Option<()> {
+    // Values into the image: register save area or frame slot (a v128
+    // takes two words: an xmm slot or a 16-byte frame slot).
+    let put = |img: &mut FrameImage, loc: ValueLoc, ty: ValType, bits: u128| -> Option<()> {
         if ty.is_v128() {
-            // Only words are handed over (see `optimized_to_debug`).
-            return None;
+            let (lo, hi) = (bits as u64, (bits >> 64) as u64);
+            match loc {
+                ValueLoc::Xmm(x) => {
+                    img.words[xmm(x)] = lo;
+                    img.words[xmm(x) + 1] = hi;
+                }
+                ValueLoc::Frame(off) if off > 0 => {}
+                ValueLoc::Frame(off) => {
+                    *img.word_at(off)? = lo;
+                    *img.word_at(off + 8)? = hi;
+                }
+                _ => return None,
+            }
+            return Some(());
         }
-        let bits = mask(ty, bits);
+        let bits = mask(ty, bits as u64);
         match loc {
             ValueLoc::Gpr(r) => img.words[r as usize & 15] = bits,
             ValueLoc::Xmm(x) => img.words[xmm(x)] = bits,
@@ -498,7 +520,7 @@ fn rebuild(
         }
         Some(())
     };
-    let value = |i: usize| h.locals[i].unwrap_or(dead);
+    let value = |i: usize| h.locals[i].unwrap_or(dead as u128 | (dead as u128) << 64);
     // The caller's callee-saved registers, and where the new frame keeps
     // them: debug code never touches rbx and r12; it saves r15 and r14 in
     // its prologue, and r13 after its entry check.

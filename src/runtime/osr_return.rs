@@ -26,6 +26,9 @@ use crate::vm::traps;
 /// frames beyond are patched at a later stop, if any).
 const MAX_FRAMES: usize = 100_000;
 
+/// Longest wait for the precompiler's compile of a function in progress.
+pub(crate) const WAIT_PRECOMPILE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// From a stop of the frame at `fp` (a pause at a check, a breakpoint or a
 /// step in debug code) of the instance `vmctx`, on the thread running it:
 /// if a debugger is attached, every caller frame of this instance's module
@@ -46,7 +49,9 @@ pub(crate) fn patch_callers(vmctx: *mut u8, fp: usize) -> usize {
         unsafe { (*act).saved_rbp }
     };
     let module_id = inst.module.info().id;
-    let mut moved = 0;
+    // The frames to move first, then the debug code they lack compiled
+    // together (on every core), then the moves.
+    let mut frames = Vec::new();
     let mut fp = fp;
     for _ in 0..MAX_FRAMES {
         if fp == 0 || fp == stop || !fp.is_multiple_of(8) {
@@ -67,21 +72,57 @@ pub(crate) fn patch_callers(vmctx: *mut u8, fp: usize) -> usize {
             break;
         }
         if obj.kind == CodeKind::Wasm(Tier::Baseline) && obj.module_id == module_id {
-            if let Some(to) = debug_return(inst, &obj, ret) {
-                // SAFETY: `fp + 8` holds the return address of a call that is
-                // on this thread's stack; `to` is the same call site in the
-                // caller's debug code, which expects the state plain code's
-                // call returns with (same stack places; r13 taken over there).
-                unsafe { mach::patch_return(fp + 8, to) };
-                moved += 1;
-            }
+            frames.push((fp, ret, obj));
         }
         if next <= fp {
             break;
         }
         fp = next;
     }
+    compile_debug_code(inst, &frames);
+    let mut moved = 0;
+    for (fp, ret, obj) in frames {
+        if let Some(to) = debug_return(inst, &obj, ret) {
+            // SAFETY: `fp + 8` holds the return address of a call that is
+            // on this thread's stack; `to` is the same call site in the
+            // caller's debug code, which expects the state plain code's
+            // call returns with (same stack places; r13 taken over there).
+            unsafe { mach::patch_return(fp + 8, to) };
+            moved += 1;
+        }
+    }
     moved
+}
+
+/// Compiles the debug code the functions of plain-code `frames` lack, on
+/// as many threads as there are cores (after waiting for any of them the
+/// precompiler is compiling right now).
+fn compile_debug_code(
+    inst: &InstanceData,
+    frames: &[(usize, usize, std::sync::Arc<code::CodeObject>)],
+) {
+    let mut missing: Vec<u32> = Vec::new();
+    for (_, ret, obj) in frames {
+        if let Some(f) = obj.func_at(*ret) {
+            if f.debug.is_none() && !missing.contains(&f.func_index) {
+                missing.push(f.func_index);
+            }
+        }
+    }
+    missing.retain(|&f| inst.module.code_ptr(f, Tier::Debug).is_none());
+    if missing.is_empty() {
+        return;
+    }
+    for &f in &missing {
+        crate::tiering::precompile::wait_for(&inst.shared, f, WAIT_PRECOMPILE);
+    }
+    missing.retain(|&f| inst.module.code_ptr(f, Tier::Debug).is_none());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // A failure leaves those frames where they are (`debug_return` says so).
+    let _ = inst
+        .shared
+        .module
+        .ensure_tier(&missing, Tier::Debug, threads);
 }
 
 /// Where a call returning to `ret` in plain baseline code continues in the
@@ -93,6 +134,7 @@ fn debug_return(inst: &InstanceData, obj: &code::CodeObject, ret: usize) -> Opti
     }
     let native = (ret - obj.start() - f.start) as u32;
     let (wasm, _, stack) = f.checks.calls.iter().find(|(_, n, _)| *n == native)?;
+    crate::tiering::precompile::wait_for(&inst.shared, f.func_index, WAIT_PRECOMPILE);
     inst.shared
         .module
         .ensure_tier(&[f.func_index], Tier::Debug, 1)
@@ -106,4 +148,64 @@ fn debug_return(inst: &InstanceData, obj: &code::CodeObject, ret: usize) -> Opti
         return None;
     }
     Some(dobj.start() + df.start + land as usize)
+}
+
+/// From an interrupt check that found `INTERRUPT_SAMPLE` set: tells the
+/// debug-code precompiler (`tiering::precompile`) which functions of this
+/// instance's module are on the stack, innermost first (`func` runs the
+/// frame at `fp`), so it compiles their debug code first.
+pub(crate) fn note_stack(vmctx: *mut u8, func: u32, fp: usize) {
+    let Some(inst) = instance_of_vmctx(vmctx) else {
+        return;
+    };
+    let mut funcs = vec![func];
+    on_stack(inst, fp, SAMPLE_FRAMES, &mut funcs);
+    crate::tiering::precompile::urgent(&inst.shared, &funcs);
+}
+
+/// Frames a stack sample walks (a deep recursion repeats its functions).
+const SAMPLE_FRAMES: usize = 256;
+
+/// Appends the functions of `inst`'s module whose frames are the callers of
+/// the frame at `fp` (on this thread, the innermost `max` frames), innermost
+/// first, once each.
+pub(crate) fn on_stack(inst: &InstanceData, fp: usize, max: usize, out: &mut Vec<u32>) {
+    let act = traps::current();
+    if act.is_null() {
+        return;
+    }
+    // SAFETY: the activation of this thread is live while wasm runs.
+    let stop = unsafe { (*act).saved_rbp };
+    let module_id = inst.module.info().id;
+    let mut fp = fp;
+    for _ in 0..max {
+        if fp == 0 || fp == stop || !fp.is_multiple_of(8) {
+            break;
+        }
+        // SAFETY: as in `patch_callers`: the rbp chain of this thread's
+        // wasm frames, up to the entry trampoline's frame.
+        let (next, ret) = unsafe {
+            (
+                mach::read_slot(fp, 0) as usize,
+                mach::read_slot(fp, 8) as usize,
+            )
+        };
+        let Some(obj) = code::object_at(ret) else {
+            break;
+        };
+        if !matches!(obj.kind, CodeKind::Wasm(_)) {
+            break;
+        }
+        if obj.module_id == module_id {
+            if let Some(f) = obj.func_at(ret) {
+                if !out.contains(&f.func_index) {
+                    out.push(f.func_index);
+                }
+            }
+        }
+        if next <= fp {
+            break;
+        }
+        fp = next;
+    }
 }

@@ -4,14 +4,14 @@
 //!
 //! When: under dynamic tiering, once the function's budget ran out (or its
 //! optimized code is in); in profile mode (the tiering's `Optimized` mode),
-//! always. The frame must be at a loop-header check with an empty operand
-//! stack, in a function without v128 locals.
+//! always, at any loop-header check: the entry takes the locals and the
+//! operand stack there (loop parameters and v128 values included).
 //!
 //! How: the first such check asks for the loop's OSR entry
 //! (`optimizing::compile_osr_entry`) on a thread of its own (so it does not
 //! wait behind a whole-module tier-up) and keeps the interrupt word tripped
 //! so the next checks come back here; once the entry is ready, a check
-//! copies the frame's locals into a state buffer and makes its runtime call
+//! copies the frame's locals and operand stack into a state buffer and makes its runtime call
 //! return to the up pad (`vm::osr::up_pad`), which pops the baseline frame
 //! and jumps into the entry as if the frame's caller had called it.
 //! Entries are kept for the life of the process (like code of other tiers,
@@ -103,23 +103,40 @@ pub(crate) fn trip(vmctx: *mut u8) {
         .store(usize::MAX, Ordering::SeqCst);
 }
 
-/// From a loop-header check of baseline code (`debug`: debug code) of
-/// `func` at `wasm_offset`, frame `fp`, save area `regs`: moves the frame
-/// up if it should and can. True when it moved.
-pub(crate) fn at_loop_check(
-    inst: &InstanceData,
-    vmctx: *mut u8,
-    func: u32,
-    wasm_offset: u32,
-    fp: usize,
-    regs: *mut u64,
-    debug: bool,
-) -> bool {
-    if !wanted(inst, func) {
+/// A baseline frame (plain or debug code) stopped at a loop-header check:
+/// what moving it up needs to know.
+pub(crate) struct LoopCheck<'a> {
+    pub inst: &'a InstanceData,
+    pub vmctx: *mut u8,
+    pub func: u32,
+    /// The loop's module offset.
+    pub wasm_offset: u32,
+    pub fp: usize,
+    /// The check's register save area: 16 GPRs, then 16 xmm registers of
+    /// two words each.
+    pub regs: *mut u64,
+    /// Debug code (else plain baseline code).
+    pub debug: bool,
+}
+
+impl LoopCheck<'_> {
+    fn key(&self) -> Key {
+        (self.inst.module.info().id, self.func, self.wasm_offset)
+    }
+
+    /// Where the check's runtime call returns to (just below the save area).
+    fn ret_slot(&self) -> usize {
+        self.regs as usize - 8
+    }
+}
+
+/// From a loop-header check: moves the frame up if it should and can.
+/// True when it moved.
+pub(crate) fn at_loop_check(c: &LoopCheck) -> bool {
+    if !wanted(c.inst, c.func) {
         return false;
     }
-    let module_id = inst.module.info().id;
-    let key = (module_id, func, wasm_offset);
+    let key = c.key();
     let ready = {
         let mut map = entries().lock().unwrap_or_else(|e| e.into_inner());
         match map.get(&key) {
@@ -128,36 +145,36 @@ pub(crate) fn at_loop_check(
             Some(Entry::Compiling) => None,
             None => {
                 map.insert(key, Entry::Compiling);
-                compile(inst, key);
+                compile(c.inst, key);
                 None
             }
         }
     };
     let Some((obj, spent)) = ready else {
         // Come back at the next check to see whether it is ready.
-        trip(vmctx);
+        trip(c.vmctx);
         return false;
     };
-    let moved = frame_words(inst, func, wasm_offset, fp, regs, debug)
-        .and_then(|words| transfer(inst, vmctx, func, fp, regs, debug, words, &obj));
+    let moved = frame_words(c).and_then(|words| transfer(c, words, &obj));
     if moved.is_err() {
         return false;
     }
     MOVED.fetch_add(1, Ordering::Relaxed);
-    let engine = inst.module.engine();
-    let from = if debug { Tier::Debug } else { Tier::Baseline };
+    let engine = c.inst.module.engine();
+    let from = if c.debug { Tier::Debug } else { Tier::Baseline };
     engine.emit(crate::engine::TierEvent {
-        module_id,
-        func_index: func,
-        func_name: inst.module.info().func_name(func).map(str::to_string),
+        module_id: key.0,
+        func_index: c.func,
+        func_name: c.inst.module.info().func_name(c.func).map(str::to_string),
         from,
         to: Tier::Optimized,
         compile_time: spent,
         at: engine.inner.started.elapsed(),
         note: Some(format!(
-            "on-stack replacement {} -> optimized at the loop at {wasm_offset:#x} \
+            "on-stack replacement {} -> optimized at the loop at {:#x} \
              (OSR entry compiled in {:.2} ms)",
             from.name(),
+            c.wasm_offset,
             spent.as_secs_f64() * 1000.0
         )),
     });
@@ -215,51 +232,33 @@ fn compile_entry(
 /// Why a stressed frame did not move up (see [`up_skips`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Skip {
-    /// Values on the operand stack at the loop header (loop parameters
-    /// among them): an OSR entry takes locals only.
-    Stack = 0,
-    /// A v128 local: the state handed over holds words.
-    V128 = 1,
-    /// No OSR entry: the optimizing tier refused it (loop parameters, or
-    /// values on its operand stack at the header), or another thread is
+    /// No OSR entry: the optimizing tier refused it, or another thread is
     /// still compiling it.
-    NoEntry = 2,
+    NoEntry = 0,
     /// The frame is not what its check says (code or layout unexpected).
-    Frame = 3,
+    Frame = 1,
 }
 
 /// Stressed checks that could not move their frame up, by [`Skip`] reason.
-static SKIPS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+static SKIPS: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
 
 /// Stressed loop-header checks whose frame stayed in baseline code, by
-/// reason: operand stack not empty, v128 locals, no OSR entry, unexpected
-/// frame (tests).
-pub fn up_skips() -> [u64; 4] {
+/// reason: no OSR entry, unexpected frame (tests).
+pub fn up_skips() -> [u64; 2] {
     SKIPS.each_ref().map(|m| m.load(Ordering::Relaxed))
 }
 
-/// Stress (test-only, `runtime::osr`): moves the baseline frame (`debug`:
-/// debug code) of `func` at the loop header at `wasm_offset` into the
-/// loop's OSR entry now, compiling the entry on the spot (on a thread of
-/// its own, waited for) when this is its first time. No tier event: the
-/// move is the test's, not the tiering's. False when the frame stays, the
-/// reason counted in [`up_skips`].
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn stress_up(
-    inst: &InstanceData,
-    vmctx: *mut u8,
-    func: u32,
-    wasm_offset: u32,
-    fp: usize,
-    regs: *mut u64,
-    debug: bool,
-) -> bool {
-    let key = (inst.module.info().id, func, wasm_offset);
+/// Stress (test-only, `runtime::osr`): moves the frame into the loop's OSR
+/// entry now, compiling the entry on the spot (on a thread of its own,
+/// waited for) when this is its first time. No tier event: the move is the
+/// test's, not the tiering's. False when the frame stays, the reason
+/// counted in [`up_skips`].
+pub(crate) fn stress_up(c: &LoopCheck) -> bool {
     // The frame is read first so that a frame that cannot move is counted
     // for its own reason before any entry is compiled.
-    let moved = frame_words(inst, func, wasm_offset, fp, regs, debug).and_then(|words| {
-        let obj = entry_now(inst, key).ok_or(Skip::NoEntry)?;
-        transfer(inst, vmctx, func, fp, regs, debug, words, &obj)
+    let moved = frame_words(c).and_then(|words| {
+        let obj = entry_now(c.inst, c.key()).ok_or(Skip::NoEntry)?;
+        transfer(c, words, &obj)
     });
     match moved {
         Ok(()) => true,
@@ -302,76 +301,66 @@ fn entry_now(inst: &InstanceData, key: Key) -> Option<Arc<CodeObject>> {
     }
 }
 
-/// The locals of the baseline frame (`debug`: debug code) of `func` at
-/// the loop header at `wasm_offset`, one word each, in local order, if an
-/// OSR entry can take them.
-fn frame_words(
-    inst: &InstanceData,
-    func: u32,
-    wasm_offset: u32,
-    fp: usize,
-    regs: *mut u64,
-    debug: bool,
-) -> Result<Vec<u64>, Skip> {
-    let ret_slot = regs as usize - 8;
+/// The state an OSR entry takes (see `optimizing::osr_entry`) read from
+/// the frame: every local in local order, then the operand stack at the
+/// header bottom first, one word each, two for a v128 (low half first).
+fn frame_words(c: &LoopCheck) -> Result<Vec<u64>, Skip> {
     // SAFETY: baseline checks pass their save area right above the return
     // address of their runtime call.
-    let ret = unsafe { mach::read_slot(ret_slot, 0) } as usize;
+    let ret = unsafe { mach::read_slot(c.ret_slot(), 0) } as usize;
     let bobj = code::object_at(ret).ok_or(Skip::Frame)?;
     let bf = bobj.func_at(ret).ok_or(Skip::Frame)?;
-    if bf.func_index != func || bf.debug.is_some() != debug {
+    if bf.func_index != c.func || bf.debug.is_some() != c.debug {
         return Err(Skip::Frame);
     }
     let checks = &bf.checks;
-    if !checks
-        .loop_stack(wasm_offset)
-        .ok_or(Skip::Frame)?
-        .is_empty()
-    {
-        return Err(Skip::Stack);
-    }
-    let types = inst
-        .module
-        .info()
-        .read_body(func, None)
-        .map_err(|_| Skip::Frame)?
-        .locals;
-    if types.contains(&ValType::V128) {
-        return Err(Skip::V128);
-    }
-    if types.len() != checks.locals.len() {
-        return Err(Skip::Frame);
-    }
-    let mut words = Vec::with_capacity(types.len());
+    let stack = checks.loop_stack(c.wasm_offset).ok_or(Skip::Frame)?;
+    let mut words = Vec::with_capacity(checks.locals.len() + stack.len());
+    // At loop headers every local is in its frame slot.
     for &(ty, loc) in &checks.locals {
-        let ValueLoc::Frame(off) = loc else {
+        if !matches!(loc, ValueLoc::Frame(_)) {
             return Err(Skip::Frame);
-        };
-        // SAFETY: at loop headers every local is in its frame slot.
-        let raw = unsafe { mach::read_slot(fp, off) };
-        words.push(if ty.is_64bit() {
-            raw
-        } else {
-            raw & 0xffff_ffff
-        });
+        }
+        push_value(c, ty, loc, &mut words)?;
+    }
+    for &(ty, loc) in stack {
+        push_value(c, ty, loc, &mut words)?;
     }
     Ok(words)
 }
 
-/// Hands the frame's locals (`words`, from [`frame_words`]) to the OSR entry
+/// Appends the value of type `ty` at `loc` in the stopped frame to `out`.
+fn push_value(c: &LoopCheck, ty: ValType, loc: ValueLoc, out: &mut Vec<u64>) -> Result<(), Skip> {
+    let xmm = |x: u8, half: usize| {
+        // SAFETY: the save area holds 16 GPR slots, then 16 xmm slots of
+        // two words each.
+        unsafe { *c.regs.add(16 + 2 * (x as usize & 15) + half) }
+    };
+    // SAFETY: frame slots of the live frame (locals and operand homes).
+    let slot = |off: i32| unsafe { mach::read_slot(c.fp, off) };
+    // SAFETY: the save area's first 16 slots hold the GPRs.
+    let gpr = |r: u8| unsafe { *c.regs.add(r as usize & 15) };
+    let (lo, hi) = match loc {
+        ValueLoc::Frame(off) if ty.is_v128() => (slot(off), slot(off + 8)),
+        ValueLoc::Frame(off) => (slot(off), 0),
+        ValueLoc::Xmm(x) => (xmm(x, 0), xmm(x, 1)),
+        ValueLoc::Gpr(r) if !ty.is_v128() => (gpr(r), 0),
+        ValueLoc::Const(v) if !ty.is_v128() => (v, 0),
+        _ => return Err(Skip::Frame),
+    };
+    if ty.is_v128() {
+        out.extend([lo, hi]);
+    } else if ty.is_64bit() {
+        out.push(lo);
+    } else {
+        out.push(lo & 0xffff_ffff);
+    }
+    Ok(())
+}
+
+/// Hands the frame's state (`words`, from [`frame_words`]) to the OSR entry
 /// in `obj` through the up pad.
-#[allow(clippy::too_many_arguments)]
-fn transfer(
-    inst: &InstanceData,
-    vmctx: *mut u8,
-    func: u32,
-    fp: usize,
-    regs: *mut u64,
-    debug: bool,
-    words: Vec<u64>,
-    obj: &CodeObject,
-) -> Result<(), Skip> {
-    let ret_slot = regs as usize - 8;
+fn transfer(c: &LoopCheck, words: Vec<u64>, obj: &CodeObject) -> Result<(), Skip> {
     let f = obj.funcs.first().ok_or(Skip::NoEntry)?;
     let target = obj.start() + f.start;
     let pad = mach::up_pad().map_err(|_| Skip::Frame)?;
@@ -380,27 +369,27 @@ fn transfer(
         *s = words;
         s.as_ptr() as u64
     });
-    let two_results = inst.module.info().func_type(func).results().len() >= 2;
+    let two_results = c.inst.module.info().func_type(c.func).results().len() >= 2;
     let set = |r: usize, v: u64| {
         // SAFETY: the save area holds 16 GPR slots; the pad reads them.
-        unsafe { *regs.add(r) = v }
+        unsafe { *c.regs.add(r) = v }
     };
     // SAFETY: frame slots the baseline prologue wrote (saved r15, r14, the
     // results area, and in debug code the caller's r13).
-    let slot = |off: i32| unsafe { mach::read_slot(fp, off) };
-    set(7, vmctx as u64);
+    let slot = |off: i32| unsafe { mach::read_slot(c.fp, off) };
+    set(7, c.vmctx as u64);
     set(6, state);
     if two_results {
         set(2, slot(RESULTS_AREA));
     }
     set(11, target as u64);
-    if debug {
+    if c.debug {
         set(13, slot(SAVED_R13));
     }
     set(14, slot(SAVED_R14));
     set(15, slot(SAVED_R15));
-    // SAFETY: `ret_slot` holds the return address of this check's runtime
-    // call; the up pad expects the state that call returns with.
-    unsafe { mach::patch_return(ret_slot, pad) };
+    // SAFETY: the return-address slot of this check's runtime call; the up
+    // pad expects the state that call returns with.
+    unsafe { mach::patch_return(c.ret_slot(), pad) };
     Ok(())
 }

@@ -110,7 +110,7 @@ impl<T> Store<T> {
     }
 }
 
-pub use crate::vm::layout::{INTERRUPT_PAUSE, INTERRUPT_TRAP};
+pub use crate::vm::layout::{INTERRUPT_PAUSE, INTERRUPT_SAMPLE, INTERRUPT_TRAP};
 
 /// Stops running wasm at its next function entry or loop header (V8's stack guard).
 #[derive(Clone)]
@@ -132,6 +132,16 @@ impl InterruptHandle {
         self.limits
             .interrupt_flags
             .fetch_or(INTERRUPT_PAUSE, Ordering::SeqCst);
+        self.limits.stack_limit.store(usize::MAX, Ordering::SeqCst);
+    }
+
+    /// Makes running wasm report the functions on its stack at its next
+    /// function entry or loop header (one runtime call; see
+    /// `Tiering::precompile_debug`).
+    pub fn sample_stack(&self) {
+        self.limits
+            .interrupt_flags
+            .fetch_or(INTERRUPT_SAMPLE, Ordering::SeqCst);
         self.limits.stack_limit.store(usize::MAX, Ordering::SeqCst);
     }
 

@@ -14,6 +14,8 @@
 //! does not know the runtime, which reaches it through one hook
 //! ([`on_request`]) and hands out [`Tiering`] handles.
 
+pub(crate) mod precompile;
+
 use crate::code::Tier;
 use crate::codecache::CompiledModule;
 use crate::error::Result;
@@ -47,6 +49,8 @@ pub struct InstanceShared {
     queued: Box<[AtomicBool]>,
     mode: AtomicU8,
     budget: i32,
+    /// Debug code compiled ahead of need (see `precompile`).
+    precompile: precompile::Precompile,
 }
 
 impl InstanceShared {
@@ -61,6 +65,7 @@ impl InstanceShared {
             mode: AtomicU8::new(Mode::Dynamic as u8),
             budget,
             module,
+            precompile: Default::default(),
         }
     }
 
@@ -163,6 +168,9 @@ pub(crate) fn on_request(shared: &Arc<InstanceShared>, request: Request) -> Resu
 /// the stub (a tier switch meanwhile wins).
 fn compile_lazily(shared: &Arc<InstanceShared>, func: u32) -> Result<*const u8> {
     let tier = shared.tier(func).unwrap_or(Tier::Debug);
+    if tier == Tier::Debug {
+        precompile::wait_for(shared, func, Duration::from_secs(2));
+    }
     shared.module.ensure_tier(&[func], tier, 1)?;
     let code = shared.module.code_ptr(func, tier).ok_or_else(|| {
         crate::Error::Internal(format!("{} code missing after compile", tier.name()))
@@ -308,6 +316,15 @@ impl Tiering {
             compiled: lazy,
             time: t0.elapsed(),
         })
+    }
+
+    /// Starts compiling every function's debug code on a low-priority
+    /// background thread, functions on the stack and hot ones first (see
+    /// `precompile`), so that a pause finds it ready. `sample` asks the
+    /// program thread to report its stack at its next interrupt check.
+    /// Once per instance; nothing is installed until a tier-down.
+    pub fn precompile_debug(&self, sample: Box<dyn Fn() + Send + 'static>) {
+        precompile::start(&self.shared, sample);
     }
 
     /// Like [`Tiering::tier_down_all`] but compiles all debug code now, in parallel.

@@ -40,6 +40,9 @@ pub const FUNCREF_SIG: i32 = 16;
 pub const INTERRUPT_TRAP: usize = 1;
 /// Stop in the debug hook at the next check (`InterruptHandle::pause`).
 pub const INTERRUPT_PAUSE: usize = 2;
+/// Report the functions on the stack at the next check (to the debug-code
+/// precompiler, `tiering::precompile`; `InterruptHandle::sample_stack`).
+pub const INTERRUPT_SAMPLE: usize = 4;
 
 /// Per-store limits shared by all instances of a store.
 #[repr(C)]

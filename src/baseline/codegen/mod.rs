@@ -299,6 +299,17 @@ impl<'a> CodeGen<'a> {
         }
         let mut stack = Vec::new();
         self.stack.snapshot(&mut stack);
+        // The then-arm of an `if` with parameters works on copies of them;
+        // the originals below the copies (kept for the else-arm, dead in
+        // the then-arm) are no wasm values: the record lists the operand
+        // stack the program sees (what the optimizing tier's record and OSR
+        // entries hold). Innermost first, so outer indices stay valid.
+        for f in self.frames.iter().rev() {
+            if f.kind == FrameKind::If && !f.has_else && !f.params.is_empty() {
+                let end = (f.base + f.params.len()).min(stack.len());
+                stack.drain(f.base.min(end)..end);
+            }
+        }
         self.checks.loops.push((self.wasm, stack));
     }
 
