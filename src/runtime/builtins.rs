@@ -225,7 +225,8 @@ extern "C" fn stack_check_slow(
     if flags & super::store::INTERRUPT_TRAP != 0 {
         return trap(TrapCode::Interrupted);
     }
-    let status = if flags & super::store::INTERRUPT_PAUSE != 0 {
+    let paused = flags & super::store::INTERRUPT_PAUSE != 0;
+    let status = if paused {
         super::debug::run_pause(
             vmctx,
             func as u32,
@@ -252,6 +253,7 @@ extern "C" fn stack_check_slow(
             fp,
             state,
             optimized as u32,
+            paused,
         );
     }
     if super::osr::stress_every(vmctx) > 0 {
