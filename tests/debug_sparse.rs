@@ -248,8 +248,9 @@ fn a_breakpoint_in_a_caller_already_on_the_stack_is_hit_after_the_call() {
     assert_eq!(names, ["mid", "main"], "{:?}", p.frames);
     assert_eq!(p.frames[0].offset, after_call);
     assert_eq!(p.frames[0].tier, FrameTier::Debug);
-    // mid's $k is main's $j, and the call's result is on the stack.
-    assert_eq!(local(&p.frames[0], 0), local(&p.frames[1], 0), "{:?}", p.frames);
+    // mid's $k is main's $j (main's local 1, after $rounds), and the
+    // call's result is on the stack.
+    assert_eq!(local(&p.frames[0], 0), local(&p.frames[1], 1), "{:?}", p.frames);
     assert_eq!(p.frames[0].stack.as_ref().map(Vec::len), Some(1));
     quit(&s);
 }
@@ -332,6 +333,7 @@ fn finish_and_nexti_from_a_pause_in_plain_code_stop_right_after_the_call() {
     let top = &q.frames[0];
     assert_eq!(top.func_name, "main", "{:?}", q.frames);
     assert_eq!(top.offset, next_offset(&s, main.func_index, main.offset));
-    assert_eq!(local(top, 0), local(main, 0), "main's $j");
+    assert_eq!(local(top, 1), local(main, 1), "main's $j");
+    assert_eq!(local(top, 0), 1_000_000, "main's $rounds");
     quit(&s);
 }
