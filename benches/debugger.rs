@@ -146,10 +146,7 @@ fn run_session(name: &str, wasm: &[u8], args: &[&str]) -> Duration {
     s.send(Command::Continue);
     wait(&s, |e| match e {
         Event::Ended { outcome, .. } => {
-            assert!(
-                matches!(outcome, Outcome::Exited(0)),
-                "{name}: {outcome:?}"
-            );
+            assert!(matches!(outcome, Outcome::Exited(0)), "{name}: {outcome:?}");
             Some(())
         }
         _ => None,

@@ -141,7 +141,11 @@ fn expect_tiers(s: &Session, what: &str, debug: impl Fn(&str) -> bool) {
     loop {
         let now = tiers(s);
         let ok = now.iter().all(|(name, tier)| {
-            let want = if debug(name) { "baseline·debug" } else { "baseline" };
+            let want = if debug(name) {
+                "baseline·debug"
+            } else {
+                "baseline"
+            };
             tier == want
         });
         if ok {
@@ -214,14 +218,21 @@ fn a_breakpoint_set_while_a_loop_runs_in_plain_code_is_hit() {
         condition: None,
     });
     let p = paused(&s);
-    assert!(matches!(p.reason, StopReason::Breakpoint(_)), "{:?}", p.reason);
+    assert!(
+        matches!(p.reason, StopReason::Breakpoint(_)),
+        "{:?}",
+        p.reason
+    );
     let top = &p.frames[0];
     assert_eq!(top.func_name, "sum_to");
     assert_eq!(top.offset, body);
     assert_eq!(top.tier, FrameTier::Debug, "{:?}", p.frames);
     // The frame moved from plain code, with its values.
     let after = wdb::testing::osr_moves();
-    assert!(after[0] > before[0], "no plain → debug move: {before:?} {after:?}");
+    assert!(
+        after[0] > before[0],
+        "no plain → debug move: {before:?} {after:?}"
+    );
     assert_eq!(local(top, 0), 2_000_000_000, "$n");
     let i = local(top, 1);
     assert!(i > 1 && i <= 2_000_000_000, "$i = {i}");
@@ -243,14 +254,23 @@ fn a_breakpoint_in_a_caller_already_on_the_stack_is_hit_after_the_call() {
         condition: None,
     });
     let p = paused(&s);
-    assert!(matches!(p.reason, StopReason::Breakpoint(_)), "{:?}", p.reason);
+    assert!(
+        matches!(p.reason, StopReason::Breakpoint(_)),
+        "{:?}",
+        p.reason
+    );
     let names: Vec<&str> = p.frames.iter().map(|f| f.func_name.as_str()).collect();
     assert_eq!(names, ["mid", "main"], "{:?}", p.frames);
     assert_eq!(p.frames[0].offset, after_call);
     assert_eq!(p.frames[0].tier, FrameTier::Debug);
     // mid's $k is main's $j (main's local 1, after $rounds), and the
     // call's result is on the stack.
-    assert_eq!(local(&p.frames[0], 0), local(&p.frames[1], 1), "{:?}", p.frames);
+    assert_eq!(
+        local(&p.frames[0], 0),
+        local(&p.frames[1], 1),
+        "{:?}",
+        p.frames
+    );
     assert_eq!(p.frames[0].stack.as_ref().map(Vec::len), Some(1));
     quit(&s);
 }

@@ -17,9 +17,9 @@
 //! every call site, which costs optimized code stores at every call.
 
 use super::instance::{instance_of_vmctx, InstanceData};
+use super::osr::{KIND_DEBUG, KIND_ENTRY, KIND_OPTIMIZED, SAVED_R13};
 use crate::code::{self, CodeKind, Tier};
 use crate::tiering::Mode;
-use super::osr::{KIND_DEBUG, KIND_ENTRY, KIND_OPTIMIZED, SAVED_R13};
 use crate::vm::osr as mach;
 use crate::vm::traps;
 

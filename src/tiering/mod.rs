@@ -200,10 +200,9 @@ fn compile_lazily(shared: &Arc<InstanceShared>, func: u32) -> Result<*const u8> 
     }
     let tier = shared.tier(func).unwrap_or(Tier::Debug);
     shared.module.ensure_tier(&[func], tier, 1)?;
-    shared
-        .module
-        .code_ptr(func, tier)
-        .ok_or_else(|| crate::Error::Internal(format!("{} code missing after compile", tier.name())))
+    shared.module.code_ptr(func, tier).ok_or_else(|| {
+        crate::Error::Internal(format!("{} code missing after compile", tier.name()))
+    })
 }
 
 /// Called (through the `TierUpCheck` builtin) when a function's budget runs out.
