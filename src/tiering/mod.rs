@@ -391,12 +391,12 @@ impl Tiering {
             // Debug code, or plain baseline code a debug session chose
             // ([`Tiering::set_debug_code`]) where the strategy's is other.
             let now = self.shared.tier(f);
-            if now == Some(Tier::Debug) || (now == Some(Tier::Baseline) && home != Tier::Baseline) {
-                if !self.shared.install(f, home, Duration::ZERO) {
-                    // Never compiled in its own tier (lazy compilation).
-                    if let Ok(stub) = module.lazy_stub(f) {
-                        self.shared.install_code(f, home, stub, Duration::ZERO);
-                    }
+            let chosen =
+                now == Some(Tier::Debug) || (now == Some(Tier::Baseline) && home != Tier::Baseline);
+            // Never compiled in its own tier (lazy compilation): its stub.
+            if chosen && !self.shared.install(f, home, Duration::ZERO) {
+                if let Ok(stub) = module.lazy_stub(f) {
+                    self.shared.install_code(f, home, stub, Duration::ZERO);
                 }
             }
         }
