@@ -3,7 +3,8 @@
 //! - attach latency: `pause` sent → `Paused` received, tier-down included, on
 //!   samples/big.wasm and on a long-running sample in optimized code;
 //! - single-step latency: median time per `stepi` round trip;
-//! - run time of debug code with no breakpoints against plain baseline code;
+//! - run time of debug code with no breakpoints against plain baseline code:
+//!   debug code in every function, and a debug session with no breakpoints;
 //! - profile-mode switch times (tier everything up, and back down);
 //! - profiler overhead: optimized code with and without the 1 kHz sampler;
 //! - `print` latency of a 100-field struct and a 1,000-element array (a C
@@ -127,6 +128,31 @@ fn run_program(engine: &Engine, wasm: &[u8], args: &[&str]) -> Duration {
         Err(Error::Trap(t)) if t.code == TrapCode::Exit => {}
         Err(e) => panic!("{e}"),
     }
+    t0.elapsed()
+}
+
+/// A debug session with no breakpoints: started paused at entry (every
+/// function compiled first, as `run_program`'s are), then `continue` until
+/// the program ends; the time from `continue` to the end.
+fn run_session(name: &str, wasm: &[u8], args: &[&str]) -> Duration {
+    let s = Session::start(SessionConfig {
+        name: name.into(),
+        wasm: wasm.to_vec(),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        eager: true,
+        ..SessionConfig::default()
+    })
+    .unwrap();
+    wait(&s, |e| matches!(e, Event::Paused(_)).then_some(()));
+    let t0 = Instant::now();
+    s.send(Command::Continue);
+    wait(&s, |e| match e {
+        Event::Ended { outcome, .. } => {
+            assert!(matches!(outcome, Outcome::Exited(0)), "{name}: {outcome:?}");
+            Some(())
+        }
+        _ => None,
+    });
     t0.elapsed()
 }
 
@@ -313,8 +339,15 @@ fn main() {
     }
     if want("debug") {
         println!("\n## Debug code with no breakpoints vs plain baseline code (median of 5 runs)\n");
-        println!("| program | baseline ms | debug ms | debug / baseline |");
-        println!("|---|---:|---:|---:|");
+        println!(
+            "\"debug everywhere\": every function's debug code (`Strategy::Debug`, a check \
+             before every instruction); \"session\": a debug session with no breakpoints \
+             run to its end (only functions something may stop in run debug code).\n"
+        );
+        println!(
+            "| program | baseline ms | debug everywhere ms | session ms | everywhere / baseline | session / baseline |"
+        );
+        println!("|---|---:|---:|---:|---:|---:|");
         let progs: [(&str, &[&str]); 6] = [
             ("fib.wasm", &["0.2"]),
             ("sha256.wasm", &["0.2"]),
@@ -324,22 +357,35 @@ fn main() {
             ("qsort.wasm", &["0.2"]),
         ];
         let (base_e, debug_e) = (engine(Strategy::Baseline), engine(Strategy::Debug));
-        let mut logs = Vec::new();
+        let (mut logs, mut session_logs) = (Vec::new(), Vec::new());
         for (name, args) in progs {
             let wasm = sample(name);
-            let b = median((0..5).map(|_| run_program(&base_e, &wasm, args)).collect());
-            let d = median((0..5).map(|_| run_program(&debug_e, &wasm, args)).collect());
+            let (mut bs, mut ds, mut ss) = (Vec::new(), Vec::new(), Vec::new());
+            // Interleaved, so that drift of a loaded machine hits all three alike.
+            for _ in 0..5 {
+                bs.push(run_program(&base_e, &wasm, args));
+                ds.push(run_program(&debug_e, &wasm, args));
+                ss.push(run_session(name, &wasm, args));
+            }
+            let (b, d, se) = (median(bs), median(ds), median(ss));
             let r = d.as_secs_f64() / b.as_secs_f64();
+            let rs = se.as_secs_f64() / b.as_secs_f64();
             logs.push(r.ln());
+            session_logs.push(rs.ln());
             println!(
-                "| {name} {} | {} | {} | {r:.2} |",
+                "| {name} {} | {} | {} | {} | {r:.2} | {rs:.2} |",
                 args.join(" "),
                 ms(b),
-                ms(d)
+                ms(d),
+                ms(se)
             );
         }
-        let geo = (logs.iter().sum::<f64>() / logs.len() as f64).exp();
-        println!("| **geomean** | | | **{geo:.2}** |");
+        let geo = |l: &[f64]| (l.iter().sum::<f64>() / l.len() as f64).exp();
+        println!(
+            "| **geomean** | | | | **{:.2}** | **{:.2}** |",
+            geo(&logs),
+            geo(&session_logs)
+        );
     }
     if want("profile") {
         println!("\n## Profile-mode switches on a running program (debugme.wasm, 65 functions)\n");

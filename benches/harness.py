@@ -25,6 +25,10 @@ between `<!-- corpus:begin -->` and `<!-- corpus:end -->` instead.
 
 Engines (names accepted by --only; a group name selects all its members):
   wdb-<tier>     target/release/wdb run --tier <tier> samples/X.wasm -- SCALE   (group: wdb)
+  wdb-debug      a debug session with no breakpoints run to its end: wdb debug --batch --eager
+                 -x benches/runners/continue.wdb X.wasm -- SCALE (plain baseline code except
+                 where something may stop; see README "Debug code only where something stops")
+  wdb-debug-full wdb run --tier debug: a debug-byte check before every instruction everywhere
   v8-liftoff     node --liftoff-only --no-wasm-lazy-compilation               (group: node, v8)
   v8-turbofan    node --no-liftoff --no-wasm-lazy-compilation                 (group: node, v8)
   v8-default     node (lazy compilation, Liftoff, dynamic tier-up)            (group: node, v8)
@@ -112,9 +116,7 @@ def run_engines(opts):
     wt_run = lambda eng: (lambda b, s: [sys.executable, WT_RUNNER, "--engine", eng, "run", wasm(b), s])
     engines = []
     for tier in opts.wdb_tiers:
-        engines.append(Engine(f"wdb-{tier}", ["wdb"],
-                              (lambda t: lambda b, s: [opts.wdb, "run", "--tier", t, wasm(b), "--", s])(tier),
-                              needs=opts.wdb))
+        engines.append(Engine(f"wdb-{tier}", ["wdb"], wdb_argv(opts, tier, wasm), needs=opts.wdb))
     engines += [
         Engine("v8-liftoff", ["node", "v8"], node_run(["--liftoff-only", "--no-wasm-lazy-compilation"])),
         Engine("v8-turbofan", ["node", "v8"], node_run(["--no-liftoff", "--no-wasm-lazy-compilation"])),
@@ -124,6 +126,20 @@ def run_engines(opts):
         Engine("native", ["native", "gcc"], lambda b, s: [native_path(opts, b), s]),
     ]
     return engines
+
+
+def wdb_argv(opts, tier, wasm):
+    """How engine wdb-<tier> runs a benchmark. `debug` is a debug session with no
+    breakpoints run to the end (`wdb debug --batch --eager`, script `continue`):
+    the code a debugger runs when nothing stops, i.e. plain baseline code except
+    where something may stop. `debug-full` is debug code with a check at every
+    instruction in every function (`wdb run --tier debug`, what the spec suite's
+    debug tier runs). Any other tier is `wdb run --tier <tier>`."""
+    if tier == "debug":
+        script = os.path.join(HERE, "runners", "continue.wdb")
+        return lambda b, s: [opts.wdb, "debug", "--batch", "--eager", "-x", script, wasm(b), "--", s]
+    t = "debug" if tier == "debug-full" else tier
+    return lambda b, s: [opts.wdb, "run", "--tier", t, wasm(b), "--", s]
 
 
 def compilers(opts):
@@ -163,7 +179,8 @@ def run_process(argv, timeout):
     """Runs argv; returns dict(rc, out, err, wall_ms) or dict(error=...)."""
     t0 = time.perf_counter()
     try:
-        p = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
     except FileNotFoundError as e:
         return {"error": f"cannot start: {e}"}
     except PermissionError as e:

@@ -435,16 +435,21 @@ fn note_for_frame(tier: FrameTier, top: bool, moves: bool) -> Option<String> {
         FrameTier::Osr => "optimized (OSR entry)",
         _ => "baseline",
     };
-    if top && moves && (tier.is_optimized() || tier == FrameTier::Baseline) {
-        let what = match tier {
-            FrameTier::Optimized | FrameTier::Osr => {
-                "live locals and stack as handed over by its interrupt check"
-            }
-            _ => "locals and stack as at its interrupt check",
-        };
+    if top && moves && tier == FrameTier::Baseline {
+        // Plain baseline code runs every function nothing can stop in
+        // (`tiering::debug_code`), as well as code from before an attach.
+        return Some(
+            "plain baseline code (from before the attach, or of a function nothing \
+             stops in), paused at its interrupt check; it continues in debug code from \
+             here (on-stack replacement); locals and stack as at its interrupt check"
+                .into(),
+        );
+    }
+    if top && moves && tier.is_optimized() {
         return Some(format!(
             "{code} code from before the attach, paused at its interrupt check; \
-             it continues in debug code from here (on-stack replacement); {what}"
+             it continues in debug code from here (on-stack replacement); \
+             live locals and stack as handed over by its interrupt check"
         ));
     }
     match tier {

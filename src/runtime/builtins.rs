@@ -228,7 +228,8 @@ extern "C" fn stack_check_slow(
     if flags & super::store::INTERRUPT_SAMPLE != 0 {
         super::osr_return::note_stack(vmctx, func as u32, fp);
     }
-    let status = if flags & super::store::INTERRUPT_PAUSE != 0 {
+    let paused = flags & super::store::INTERRUPT_PAUSE != 0;
+    let status = if paused {
         super::debug::run_pause(
             vmctx,
             func as u32,
@@ -255,6 +256,7 @@ extern "C" fn stack_check_slow(
             fp,
             state,
             optimized as u32,
+            paused,
         );
     }
     if super::osr::stress_every(vmctx) > 0 {

@@ -774,7 +774,8 @@ pub(crate) fn run_hook(vmctx: *mut u8, func: u32, point: u32, regs: *mut u64, fp
         osr: false,
         exn: 0,
     };
-    super::osr_return::patch_callers(vmctx, fp);
+    let r13 = super::osr_return::caller_r13(fp, super::osr::KIND_DEBUG, regs);
+    super::osr_return::patch_callers(vmctx, fp, r13);
     let status = call_store_hook(&ctx);
     refresh_debug_flag(vmctx, func, regs);
     status
@@ -849,7 +850,8 @@ pub(crate) fn run_pause(
     // The paused frames' debug code first, on the precompiler's thread
     // (the stepi that moves this frame down then finds it ready).
     super::osr_return::note_stack(vmctx, func, fp);
-    super::osr_return::patch_callers(vmctx, fp);
+    let r13 = super::osr_return::caller_r13(fp, kind, state);
+    super::osr_return::patch_callers(vmctx, fp, r13);
     call_store_hook(&ctx)
 }
 

@@ -50,7 +50,7 @@ pub(crate) const KIND_ENTRY: u32 = 4;
 const SAVED_R15: i32 = -8;
 const SAVED_R14: i32 = -16;
 const RESULTS_AREA: i32 = -24;
-const SAVED_R13: i32 = -32;
+pub(super) const SAVED_R13: i32 = -32;
 const R13: u8 = 13;
 const R14: u8 = 14;
 const R15: u8 = 15;
@@ -104,7 +104,8 @@ thread_local! {
 }
 
 /// Moves made, process-wide, by kind: plain → debug, optimized → debug,
-/// debug → plain (stress), debug → debug (stress with a debugger),
+/// debug → plain (stress, or a debug session's function that wants no
+/// debug code), debug → debug (stress with a debugger),
 /// baseline or debug → OSR entry (stress up).
 static MOVES: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
 
@@ -125,8 +126,16 @@ pub(crate) fn stress_every(vmctx: *mut u8) -> u32 {
     instance_of_vmctx(vmctx).map_or(0, |i| i.module.engine().config().osr_stress)
 }
 
-/// From the interrupt check's runtime call, after any pause was served:
-/// moves the frame to other code if the policy says so.
+/// From the interrupt check's runtime call, after any pause was served
+/// (`paused`: a pause request was handed to the debugger here): moves the
+/// frame to other code if the policy says so.
+///
+/// With a debugger attached, a frame runs debug code when its function
+/// wants it (`tiering::debug_code`: a breakpoint, a step, or everything
+/// while something may stop anywhere) or a pause landed here (a step may
+/// follow); a debug frame of a function that wants none goes back to plain
+/// baseline code, and frames deeper on the stack of functions that began to
+/// want debug code continue in it when their calls return.
 pub(crate) fn at_check(
     vmctx: *mut u8,
     func: u32,
@@ -134,6 +143,7 @@ pub(crate) fn at_check(
     fp: usize,
     state: *mut u64,
     kind: u32,
+    paused: bool,
 ) {
     let Some(inst) = instance_of_vmctx(vmctx) else {
         return;
@@ -147,6 +157,12 @@ pub(crate) fn at_check(
         kind,
     };
     let debugging = inst.shared.mode() == Mode::Debug;
+    let want = debugging && (paused || inst.shared.wants_debug(func));
+    if inst.shared.take_callers_pending() {
+        let shared = &inst.shared;
+        let r13 = super::osr_return::caller_r13(fp, kind, state);
+        super::osr_return::patch_callers_if(vmctx, fp, r13, |f| shared.wants_debug(f));
+    }
     let config = inst.module.engine().config();
     let every = config.osr_stress as u64;
     let stress = every > 0
@@ -176,14 +192,22 @@ pub(crate) fn at_check(
         }
         return;
     }
+    // A debug frame goes back to plain code only with its debug byte clear
+    // (nothing can stop in it; a watchpoint hit sets every byte).
+    let unflood = debugging && !want && debug_byte(&c) == 0;
     let moved = match (c.debug(), c.optimized()) {
-        (true, _) if stress && debugging => rebuild_debug(inst, &c).map(|()| 3),
-        (true, _) if stress => debug_to_plain(inst, &c).map(|()| 2),
+        (true, _) if stress && want => rebuild_debug(inst, &c).map(|()| 3),
+        (true, _) if (stress && !debugging) || unflood => debug_to_plain(inst, &c).map(|()| 2),
         (true, _) => None,
-        (false, true) if debugging || (stress && config.osr_stress_mode != OsrStressMode::Up) => {
+        // (Under stress with a debugger, OSR entries always come back down.)
+        (false, true)
+            if want
+                || (debugging && every > 0)
+                || (stress && config.osr_stress_mode != OsrStressMode::Up) =>
+        {
             optimized_to_debug(inst, &c).map(|()| 1)
         }
-        (false, false) if debugging || stress => plain_to_debug(inst, &c).map(|()| 0),
+        (false, false) if want || stress => plain_to_debug(inst, &c).map(|()| 0),
         _ => None,
     };
     if let Some(k) = moved {

@@ -17,6 +17,7 @@
 //! every call site, which costs optimized code stores at every call.
 
 use super::instance::{instance_of_vmctx, InstanceData};
+use super::osr::{KIND_DEBUG, KIND_ENTRY, KIND_OPTIMIZED, SAVED_R13};
 use crate::code::{self, CodeKind, Tier};
 use crate::tiering::Mode;
 use crate::vm::osr as mach;
@@ -33,8 +34,45 @@ pub(crate) const WAIT_PRECOMPILE: std::time::Duration = std::time::Duration::fro
 /// step in debug code) of the instance `vmctx`, on the thread running it:
 /// if a debugger is attached, every caller frame of this instance's module
 /// that runs plain baseline code continues in debug code when its call
-/// returns. Returns the number of frames moved.
-pub(crate) fn patch_callers(vmctx: *mut u8, fp: usize) -> usize {
+/// returns. `r13`: the r13 of the stopped frame's caller, if known
+/// ([`caller_r13`]). Returns the number of frames moved.
+pub(crate) fn patch_callers(vmctx: *mut u8, fp: usize, r13: Option<u64>) -> usize {
+    patch_callers_if(vmctx, fp, r13, |_| true)
+}
+
+/// The r13 the caller of the frame at `fp` had at its call, for a frame
+/// stopped in code of kind `kind` (`osr::KIND_*` bits) whose registers are
+/// saved at `regs`: debug code past its entry check keeps it in its slot,
+/// plain baseline code (and debug code at its entry check) in r13 itself;
+/// optimized code's is not known here.
+pub(crate) fn caller_r13(fp: usize, kind: u32, regs: *const u64) -> Option<u64> {
+    if kind & KIND_OPTIMIZED != 0 || regs.is_null() {
+        return None;
+    }
+    Some(if kind & KIND_DEBUG != 0 && kind & KIND_ENTRY == 0 {
+        // SAFETY: debug code past its entry saved the caller's r13 there.
+        unsafe { mach::read_slot(fp, SAVED_R13) }
+    } else {
+        // SAFETY: baseline code's save area holds the 16 GPRs.
+        unsafe { *regs.add(13) }
+    })
+}
+
+/// Like [`patch_callers`], for the callers whose function `which` names
+/// (a debug session moves only the frames of functions that want debug
+/// code when a breakpoint is set while the program runs).
+///
+/// A moved frame's slot for its caller's r13 (which plain code leaves in
+/// the register) gets that value too, as far as the walk knows it: the
+/// call site's landing in debug code stores it there itself, but an
+/// exception handler of the debug code is entered without it, and the
+/// frame's return restores r13 from that slot.
+pub(crate) fn patch_callers_if(
+    vmctx: *mut u8,
+    fp: usize,
+    r13: Option<u64>,
+    which: impl Fn(u32) -> bool,
+) -> usize {
     let Some(inst) = instance_of_vmctx(vmctx) else {
         return 0;
     };
@@ -51,8 +89,10 @@ pub(crate) fn patch_callers(vmctx: *mut u8, fp: usize) -> usize {
     let module_id = inst.module.info().id;
     // The frames to move first, then the debug code they lack compiled
     // together (on every core), then the moves.
-    let mut frames = Vec::new();
+    let mut frames: Vec<PlainCaller> = Vec::new();
     let mut fp = fp;
+    // The r13 the frame at `next` (the caller) has at its call.
+    let mut live = r13;
     for _ in 0..MAX_FRAMES {
         if fp == 0 || fp == stop || !fp.is_multiple_of(8) {
             break;
@@ -72,8 +112,24 @@ pub(crate) fn patch_callers(vmctx: *mut u8, fp: usize) -> usize {
             break;
         }
         if obj.kind == CodeKind::Wasm(Tier::Baseline) && obj.module_id == module_id {
-            frames.push((fp, ret, obj));
+            if obj.func_at(ret).is_some_and(|f| which(f.func_index)) {
+                frames.push((fp, next, ret, obj.clone(), live));
+            }
         }
+        live = match obj.func_at(ret) {
+            // SAFETY: debug code past its entry keeps its caller's r13 there.
+            Some(f) if f.debug.is_some() => Some(unsafe { mach::read_slot(next, SAVED_R13) }),
+            Some(f) => match &f.opt_frame {
+                Some(of) => match of.saved.iter().find(|&&(r, _)| r == 13) {
+                    // SAFETY: the optimized frame saved r13 there.
+                    Some(&(_, off)) => Some(unsafe { mach::read_slot(next, off) }),
+                    None => live,
+                },
+                // Plain baseline code leaves r13 alone.
+                None => live,
+            },
+            None => None,
+        };
         if next <= fp {
             break;
         }
@@ -81,28 +137,35 @@ pub(crate) fn patch_callers(vmctx: *mut u8, fp: usize) -> usize {
     }
     compile_debug_code(inst, &frames);
     let mut moved = 0;
-    for (fp, ret, obj) in frames {
-        if let Some(to) = debug_return(inst, &obj, ret) {
+    for (fp, next, ret, obj, live) in frames {
+        if let Some(to) = debug_return(inst, &obj, ret, &which) {
             // SAFETY: `fp + 8` holds the return address of a call that is
             // on this thread's stack; `to` is the same call site in the
             // caller's debug code, which expects the state plain code's
             // call returns with (same stack places; r13 taken over there).
             unsafe { mach::patch_return(fp + 8, to) };
+            if let Some(v) = live {
+                // SAFETY: `next` is the caller's frame; both codes
+                // reserve the slot, which plain code leaves unused.
+                unsafe { mach::write_slot(next, SAVED_R13, v) };
+            }
             moved += 1;
         }
     }
     moved
 }
 
+/// A caller frame in plain baseline code to move: its frame pointer, its
+/// caller's frame pointer, its return address, its code, and the r13 its
+/// caller has at the call (if known).
+type PlainCaller = (usize, usize, usize, std::sync::Arc<code::CodeObject>, Option<u64>);
+
 /// Compiles the debug code the functions of plain-code `frames` lack, on
 /// as many threads as there are cores (after waiting for any of them the
 /// precompiler is compiling right now).
-fn compile_debug_code(
-    inst: &InstanceData,
-    frames: &[(usize, usize, std::sync::Arc<code::CodeObject>)],
-) {
+fn compile_debug_code(inst: &InstanceData, frames: &[PlainCaller]) {
     let mut missing: Vec<u32> = Vec::new();
-    for (_, ret, obj) in frames {
+    for (_, _, ret, obj, _) in frames {
         if let Some(f) = obj.func_at(*ret) {
             if f.debug.is_none() && !missing.contains(&f.func_index) {
                 missing.push(f.func_index);
@@ -127,9 +190,14 @@ fn compile_debug_code(
 
 /// Where a call returning to `ret` in plain baseline code continues in the
 /// function's debug code, if the two agree on the call site.
-fn debug_return(inst: &InstanceData, obj: &code::CodeObject, ret: usize) -> Option<usize> {
+fn debug_return(
+    inst: &InstanceData,
+    obj: &code::CodeObject,
+    ret: usize,
+    which: &impl Fn(u32) -> bool,
+) -> Option<usize> {
     let f = obj.func_at(ret)?;
-    if f.debug.is_some() {
+    if f.debug.is_some() || !which(f.func_index) {
         return None;
     }
     let native = (ret - obj.start() - f.start) as u32;

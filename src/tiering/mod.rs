@@ -24,6 +24,8 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod debug_code;
+
 /// What the tiering of an instance is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -31,7 +33,9 @@ pub enum Mode {
     /// Functions move up when their budget runs out (or stay where the
     /// engine's strategy put them if it does not tier).
     Dynamic = 0,
-    /// Everything runs debug baseline code (a debugger is attached).
+    /// A debugger is attached: every function runs debug baseline code, or
+    /// only those that may have to stop and the others plain baseline code
+    /// ([`Tiering::set_debug_code`]).
     Debug = 1,
     /// Everything is (being) moved to optimized code (profile mode).
     Optimized = 2,
@@ -51,6 +55,12 @@ pub struct InstanceShared {
     budget: i32,
     /// Debug code compiled ahead of need (see `precompile`).
     precompile: precompile::Precompile,
+    /// While a debugger is attached: which defined functions run debug code
+    /// (the others run plain baseline code; see `debug_code.rs`).
+    want_debug: Box<[AtomicBool]>,
+    /// Some function began to want debug code: frames of it deeper on the
+    /// stack are moved to it at the next interrupt check (`runtime::osr`).
+    callers_pending: AtomicBool,
 }
 
 impl InstanceShared {
@@ -61,6 +71,8 @@ impl InstanceShared {
     ) -> InstanceShared {
         InstanceShared {
             queued: (0..table.len()).map(|_| AtomicBool::new(false)).collect(),
+            want_debug: (0..table.len()).map(|_| AtomicBool::new(true)).collect(),
+            callers_pending: AtomicBool::new(false),
             table,
             mode: AtomicU8::new(Mode::Dynamic as u8),
             budget,
@@ -167,26 +179,41 @@ pub(crate) fn on_request(shared: &Arc<InstanceShared>, request: Request) -> Resu
 /// compiled now if needed. The slot is pointed at it if it still points at
 /// the stub (a tier switch meanwhile wins).
 fn compile_lazily(shared: &Arc<InstanceShared>, func: u32) -> Result<*const u8> {
+    let stub = shared.module.lazy_stub(func)?;
+    // A switch of the slot's tier while we compile is seen by the check
+    // below; a few switches in a row end with the code compiled last.
+    for _ in 0..3 {
+        let tier = shared.tier(func).unwrap_or(Tier::Debug);
+        if tier == Tier::Debug {
+            precompile::wait_for(shared, func, Duration::from_secs(2));
+        }
+        shared.module.ensure_tier(&[func], tier, 1)?;
+        let code = shared.module.code_ptr(func, tier).ok_or_else(|| {
+            crate::Error::Internal(format!("{} code missing after compile", tier.name()))
+        })?;
+        let Some(k) = shared.defined(func) else {
+            return Ok(code);
+        };
+        if !shared.table.replace(k, stub, code, tier) || shared.mode() != Mode::Debug {
+            return Ok(code);
+        }
+        // A tier-down (or a change of which functions run debug code)
+        // began meanwhile: it stores what it wants before it installs, so
+        // the slot, and this call, must lead to the code wanted now.
+        let want = shared.debug_session_tier(k);
+        if want == tier {
+            return Ok(code);
+        }
+        shared.install_code(func, want, stub, Duration::ZERO);
+    }
     let tier = shared.tier(func).unwrap_or(Tier::Debug);
     if tier == Tier::Debug {
         precompile::wait_for(shared, func, Duration::from_secs(2));
     }
     shared.module.ensure_tier(&[func], tier, 1)?;
-    let code = shared.module.code_ptr(func, tier).ok_or_else(|| {
+    shared.module.code_ptr(func, tier).ok_or_else(|| {
         crate::Error::Internal(format!("{} code missing after compile", tier.name()))
-    })?;
-    let stub = shared.module.lazy_stub(func)?;
-    if let Some(k) = shared.defined(func) {
-        if shared.table.replace(k, stub, code, tier)
-            && tier != Tier::Debug
-            && shared.mode() == Mode::Debug
-        {
-            // A tier-down began meanwhile (it sets the mode first): this
-            // function, too, must lead to debug code.
-            shared.install_code(func, Tier::Debug, stub, Duration::ZERO);
-        }
-    }
-    Ok(code)
+    })
 }
 
 /// Called (through the `TierUpCheck` builtin) when a function's budget runs out.
@@ -302,6 +329,7 @@ impl Tiering {
         let t0 = Instant::now();
         self.shared.mode.store(Mode::Debug as u8, Ordering::SeqCst);
         let funcs = self.debuggable();
+        self.shared.want_all_debug();
         let mut lazy = 0;
         for &f in &funcs {
             if !self.shared.install(f, Tier::Debug, Duration::ZERO) {
@@ -379,13 +407,16 @@ impl Tiering {
             .store(Mode::Dynamic as u8, Ordering::SeqCst);
         let module = &self.shared.module;
         for f in self.shared.all_defined() {
-            if self.shared.tier(f) == Some(Tier::Debug) {
-                let home = module.func_tier(f);
-                if !self.shared.install(f, home, Duration::ZERO) {
-                    // Never compiled in its own tier (lazy compilation).
-                    if let Ok(stub) = module.lazy_stub(f) {
-                        self.shared.install_code(f, home, stub, Duration::ZERO);
-                    }
+            let home = module.func_tier(f);
+            // Debug code, or plain baseline code a debug session chose
+            // ([`Tiering::set_debug_code`]) where the strategy's is other.
+            let now = self.shared.tier(f);
+            let chosen =
+                now == Some(Tier::Debug) || (now == Some(Tier::Baseline) && home != Tier::Baseline);
+            // Never compiled in its own tier (lazy compilation): its stub.
+            if chosen && !self.shared.install(f, home, Duration::ZERO) {
+                if let Ok(stub) = module.lazy_stub(f) {
+                    self.shared.install_code(f, home, stub, Duration::ZERO);
                 }
             }
         }

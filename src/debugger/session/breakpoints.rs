@@ -2,14 +2,19 @@
 //! to instructions, the break/delete/enable commands, and the per-function
 //! debug bytes that make debug code call the hook only where it must.
 
-use super::shared::{Control, StepKind};
+use super::shared::{lock, Control, StepKind};
 use super::{short_file, Shared};
 use crate::debugger::api::*;
 
 impl Shared {
     /// Sets every function's debug byte from the control state: all on while
     /// stepping into or pausing, otherwise the functions with breakpoints
-    /// (and, while stepping over or out, the functions on the stack).
+    /// (and, while stepping over or out, the functions on the stack). The
+    /// same functions run debug code; every other function runs plain
+    /// baseline code (`tiering::debug_code`), except while something may
+    /// stop at any instruction: a pause request, the entry stop, `stepi`/`step`,
+    /// trap stops, `catch throw` (the thrower's locals) and watchpoints (the
+    /// stop lands right after the access), when every function runs debug code.
     pub fn apply_flags(&self, c: &Control) {
         let Some(live) = self.live() else { return };
         if c.profile || (self.mode() == DebugMode::Running && !c.pause_requested) {
@@ -24,6 +29,10 @@ impl Shared {
                 c.step.as_ref().map(|s| &s.kind),
                 Some(StepKind::Into | StepKind::LineInto)
             );
+        let everywhere = all || c.catch_throw.is_some() || !lock(&self.watches).is_empty();
+        if everywhere {
+            self.debug_code_where(&live, |_| true);
+        }
         if all {
             live.flags.set_all(true);
             live.interrupt.refresh();
@@ -43,11 +52,23 @@ impl Shared {
                 }
             }
         }
+        if !everywhere {
+            self.debug_code_where(&live, |f| on.get(f as usize).copied().unwrap_or(false));
+        }
         for (f, &v) in on.iter().enumerate() {
             live.flags.set(f as u32, v);
         }
-        // Running debug code keeps a copy of its byte: have it re-read.
+        // Running debug code keeps a copy of its byte: have it re-read (and
+        // a running frame moves to the code its function wants).
         live.interrupt.refresh();
+    }
+
+    /// Debug code for the functions `wanted` names, plain baseline code
+    /// for the others.
+    fn debug_code_where(&self, live: &super::Live, wanted: impl Fn(u32) -> bool) {
+        if let Err(e) = live.tiering.set_debug_code(wanted) {
+            self.emit(Event::Error(format!("cannot tier down: {e}")));
+        }
     }
 
     /// Module offset of the first instruction of function `f`'s body.

@@ -33,6 +33,8 @@ impl Shared {
             }
             (None, false) => "no catchpoint".into(),
         };
+        // A throw may come from any function: debug code everywhere while set.
+        self.apply_flags(&c);
         drop(c);
         self.emit(Event::Message(message));
     }
@@ -46,6 +48,7 @@ impl Shared {
             .is_some_and(|cp| id.is_none_or(|i| i == cp.id))
         {
             c.catch_throw = None;
+            self.apply_flags(&c);
             return true;
         }
         false
