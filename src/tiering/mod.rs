@@ -271,7 +271,11 @@ fn budget_exhausted(shared: &Arc<InstanceShared>, func: u32) {
         // baseline frames still running poll, see `osr_poll`), or a tier
         // switch resets the budgets.
         let polls = dynamic && shared.tier(func) == Some(Tier::Optimized);
-        let next = if polls { shared.osr_poll(func) } else { i32::MAX };
+        let next = if polls {
+            shared.osr_poll(func)
+        } else {
+            i32::MAX
+        };
         b.store(next, Ordering::SeqCst);
     }
 }
