@@ -2,16 +2,19 @@
 //! (plain or debug) in a hot loop continues in optimized code at the loop's
 //! header, mid-call, once an OSR entry for that loop is compiled.
 //!
-//! When: under dynamic tiering, once the function's budget ran out (or its
-//! optimized code is in); in profile mode (the tiering's `Optimized` mode),
-//! always, at any loop-header check: the entry takes the locals and the
-//! operand stack there (loop parameters and v128 values included).
+//! When: under dynamic tiering, once the function's budget ran out and its
+//! optimized code is in (the frame outlived its function's compile, see
+//! `tiering::InstanceShared::wants_osr`); in profile mode (the tiering's
+//! `Optimized` mode), always, at any loop-header check: the entry takes the
+//! locals and the operand stack there (loop parameters and v128 values
+//! included).
 //!
 //! How: the first such check asks for the loop's OSR entry
-//! (`optimizing::compile_osr_entry`) on a thread of its own (so it does not
-//! wait behind a whole-module tier-up) and keeps the interrupt word tripped
-//! so the next checks come back here; once the entry is ready, a check
-//! copies the frame's locals and operand stack into a state buffer and makes its runtime call
+//! (`optimizing::compile_osr_entry`) on the engine's compile pool, ahead of
+//! queued tier-ups, and the frame's budget polls (or, in code that charges
+//! none, the interrupt word stays tripped) so a later check comes back
+//! here; once the entry is ready, a check copies the frame's locals and
+//! operand stack into a state buffer and makes its runtime call
 //! return to the up pad (`vm::osr::up_pad`), which pops the baseline frame
 //! and jumps into the entry as if the frame's caller had called it.
 //! Entries are kept for the life of the process (like code of other tiers,
@@ -19,7 +22,6 @@
 
 use super::instance::InstanceData;
 use crate::code::{self, CodeObject, Tier, ValueLoc};
-use crate::tiering::Mode;
 use crate::types::ValType;
 use crate::vm::layout::{VMRuntimeLimits, VMCTX_LIMITS};
 use crate::vm::osr as mach;
@@ -73,23 +75,6 @@ pub(crate) fn entries_of(module_id: u64, func: u32) -> Vec<Arc<CodeObject>> {
         .collect()
 }
 
-/// Whether a baseline frame of `func` at a loop header should move up.
-fn wanted(inst: &InstanceData, func: u32) -> bool {
-    let shared = &inst.shared;
-    match shared.mode() {
-        Mode::Debug => false,
-        Mode::Optimized => true,
-        Mode::Dynamic => {
-            shared.tier(func) == Some(Tier::Optimized)
-                || shared
-                    .table
-                    .budgets
-                    .get(func as usize)
-                    .is_some_and(|b| b.load(Ordering::Relaxed) == i32::MAX)
-        }
-    }
-}
-
 fn limits(vmctx: *mut u8) -> &'static VMRuntimeLimits {
     // SAFETY: the vmctx header holds the store's limits, which live as long
     // as the store that runs this code.
@@ -133,7 +118,7 @@ impl LoopCheck<'_> {
 /// From a loop-header check: moves the frame up if it should and can.
 /// True when it moved.
 pub(crate) fn at_loop_check(c: &LoopCheck) -> bool {
-    if !wanted(c.inst, c.func) {
+    if !c.inst.shared.wants_osr(c.func) {
         return false;
     }
     let key = c.key();
@@ -151,8 +136,13 @@ pub(crate) fn at_loop_check(c: &LoopCheck) -> bool {
         }
     };
     let Some((obj, spent)) = ready else {
-        // Come back at the next check to see whether it is ready.
-        trip(c.vmctx);
+        // Come back to see whether it is ready: after a little more work of
+        // this frame (its budget polls), or at the very next check where the
+        // code charges no budget. Tripping every check while a compile runs
+        // made each iteration of the loop a runtime call.
+        if c.debug || !c.inst.shared.poll_later(c.func) {
+            trip(c.vmctx);
+        }
         return false;
     };
     let moved = frame_words(c).and_then(|words| transfer(c, words, &obj));
@@ -181,7 +171,9 @@ pub(crate) fn at_loop_check(c: &LoopCheck) -> bool {
     true
 }
 
-/// Compiles the OSR entry for `key` on a thread of its own.
+/// Compiles the OSR entry for `key` on the engine's compile pool, ahead of
+/// queued tier-ups (so it does not wait behind a whole-module tier-up, and
+/// does not take a core of its own from the thread running wasm).
 fn compile(inst: &InstanceData, key: Key) {
     let module = inst.shared.module.clone();
     let (_, func, at) = key;
@@ -195,11 +187,7 @@ fn compile(inst: &InstanceData, key: Key) {
             .unwrap_or_else(|e| e.into_inner())
             .insert(key, entry);
     };
-    let spawned = std::thread::Builder::new()
-        .name("wdb-osr-compile".into())
-        .stack_size(COMPILE_STACK)
-        .spawn(job);
-    if spawned.is_err() {
+    if !inst.module.engine().pool().submit_urgent(Box::new(job)) {
         entries()
             .lock()
             .unwrap_or_else(|e| e.into_inner())

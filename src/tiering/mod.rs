@@ -51,6 +51,8 @@ pub struct InstanceShared {
     pub table: CodeTable,
     /// Queued for the optimizing tier (so a function is queued once).
     queued: Box<[AtomicBool]>,
+    /// Budget ran out at least once (tier-up requested).
+    requested: Box<[AtomicBool]>,
     mode: AtomicU8,
     budget: i32,
     /// Debug code compiled ahead of need (see `precompile`).
@@ -73,6 +75,7 @@ impl InstanceShared {
             queued: (0..table.len()).map(|_| AtomicBool::new(false)).collect(),
             want_debug: (0..table.len()).map(|_| AtomicBool::new(true)).collect(),
             callers_pending: AtomicBool::new(false),
+            requested: (0..table.len()).map(|_| AtomicBool::new(false)).collect(),
             table,
             mode: AtomicU8::new(Mode::Dynamic as u8),
             budget,
@@ -135,6 +138,9 @@ impl InstanceShared {
     /// budget spent (V8 charges budgets by code size, so both count work).
     fn heat(&self, func: u32) -> (bool, u64) {
         let t = &self.table;
+        let requested = self
+            .defined(func)
+            .is_some_and(|k| self.requested[k].load(Ordering::Relaxed));
         let left = t
             .budgets
             .get(func as usize)
@@ -143,8 +149,67 @@ impl InstanceShared {
             .calls
             .get(func as usize)
             .map_or(0, |c| c.load(Ordering::Relaxed));
-        let spent = (self.budget as i64 - left as i64).max(0) as u64;
-        (left == i32::MAX, calls.saturating_add(spent))
+        // Past its first exhaustion the budget only polls (see `osr_poll`).
+        let spent = if requested {
+            self.budget as u64
+        } else {
+            (self.budget as i64 - left as i64).max(0) as u64
+        };
+        (requested, calls.saturating_add(spent))
+    }
+
+    /// Whether a baseline frame of `func` at a loop header should move up
+    /// (on-stack replacement). In profile mode always. Under dynamic tiering
+    /// only once `func`'s own optimized code is in: a frame still looping in
+    /// baseline code then has outlived a whole optimized compile of its
+    /// function, so an OSR entry (a compile of about the same cost) likely
+    /// pays; a frame that returns sooner gets the optimized code at its next
+    /// call, and the OSR entry is never compiled.
+    pub(crate) fn wants_osr(&self, func: u32) -> bool {
+        match self.mode() {
+            Mode::Debug => false,
+            Mode::Optimized => true,
+            Mode::Dynamic => {
+                self.defined(func)
+                    .is_some_and(|k| self.requested[k].load(Ordering::Relaxed))
+                    && self.tier(func) == Some(Tier::Optimized)
+            }
+        }
+    }
+
+    /// Makes baseline code of `func` call the runtime again after a little
+    /// more work ([`Self::osr_poll`]); false when its baseline code charges no
+    /// budget (only code compiled for dynamic tiering does), so the caller
+    /// must ask another way.
+    pub(crate) fn poll_later(&self, func: u32) -> bool {
+        if self.module.engine().config().strategy != crate::engine::Strategy::Dynamic {
+            return false;
+        }
+        match self.table.budgets.get(func as usize) {
+            Some(b) => {
+                b.store(self.osr_poll(func), Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// How much budget a baseline frame of `func` spends before it asks
+    /// about on-stack replacement again (its next budget check trips the
+    /// interrupt word, so the loop-header check after it calls the runtime):
+    /// an eighth of the tier-up budget, and at least 32 charges of its whole
+    /// body (a loop charges its body's size per iteration, so a frame looping
+    /// in a huge function asks at most every few dozen iterations, two
+    /// runtime calls each).
+    pub(crate) fn osr_poll(&self, func: u32) -> i32 {
+        let body = self
+            .module
+            .info()
+            .body(func)
+            .map_or(0, |b| b.range.len() as i64);
+        (self.budget as i64 / 8)
+            .max(32 * body)
+            .clamp(1_000, i32::MAX as i64 - 1) as i32
     }
 
     fn all_defined(&self) -> Vec<u32> {
@@ -217,19 +282,36 @@ fn compile_lazily(shared: &Arc<InstanceShared>, func: u32) -> Result<*const u8> 
 }
 
 /// Called (through the `TierUpCheck` builtin) when a function's budget runs out.
+/// The first time, `func` is queued for the optimizing tier; after that the
+/// budget is only a poll for on-stack replacement (see [`InstanceShared::osr_poll`]).
 fn budget_exhausted(shared: &Arc<InstanceShared>, func: u32) {
-    shared
-        .module
-        .engine()
-        .inner
-        .tier_up_requests
-        .fetch_add(1, Ordering::Relaxed);
-    if let Some(b) = shared.table.budgets.get(func as usize) {
-        // Not again until the optimized code is in (or a tier switch resets it).
-        b.store(i32::MAX, Ordering::SeqCst);
+    let Some(k) = shared.defined(func) else {
+        return;
+    };
+    let first = !shared.requested[k].swap(true, Ordering::SeqCst);
+    if first {
+        shared
+            .module
+            .engine()
+            .inner
+            .tier_up_requests
+            .fetch_add(1, Ordering::Relaxed);
     }
-    if shared.mode() == Mode::Dynamic {
+    let dynamic = shared.mode() == Mode::Dynamic;
+    if first && dynamic {
         queue_optimize(shared, func);
+    }
+    if let Some(b) = shared.table.budgets.get(func as usize) {
+        // Not again until the optimized code is in (its install makes
+        // baseline frames still running poll, see `osr_poll`), or a tier
+        // switch resets the budgets.
+        let polls = dynamic && shared.tier(func) == Some(Tier::Optimized);
+        let next = if polls {
+            shared.osr_poll(func)
+        } else {
+            i32::MAX
+        };
+        b.store(next, Ordering::SeqCst);
     }
 }
 
@@ -265,8 +347,12 @@ fn queue_optimize(shared: &Arc<InstanceShared>, func: u32) {
         let ok = s.module.ensure_tier(&[func], Tier::Optimized, 1).is_ok();
         let spent = t0.elapsed();
         // A debugger may have taken over while we compiled: debug code wins.
-        if ok && s.mode() != Mode::Debug {
-            s.install(func, Tier::Optimized, spent);
+        if ok && s.mode() != Mode::Debug && s.install(func, Tier::Optimized, spent) {
+            // Baseline frames still looping in `func` ask about on-stack
+            // replacement after a little more work (see `wants_osr`).
+            if let Some(b) = s.table.budgets.get(func as usize) {
+                b.store(s.osr_poll(func), Ordering::SeqCst);
+            }
         }
         if let Some(k) = s.defined(func) {
             s.queued[k].store(false, Ordering::SeqCst);
@@ -421,6 +507,9 @@ impl Tiering {
             }
         }
         self.shared.table.reset_budgets(self.shared.budget);
+        for r in self.shared.requested.iter() {
+            r.store(false, Ordering::SeqCst);
+        }
     }
 
     /// Number of defined functions currently in each tier (baseline, debug, optimized).

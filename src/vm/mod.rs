@@ -7,6 +7,7 @@ pub mod layout;
 pub mod memory;
 pub mod osr;
 pub mod table;
+pub mod thread;
 pub mod traps;
 pub mod unwind;
 pub mod watch;
