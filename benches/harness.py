@@ -29,6 +29,7 @@ Engines (names accepted by --only; a group name selects all its members):
                  -x benches/runners/continue.wdb X.wasm -- SCALE (plain baseline code except
                  where something may stop; see README "Debug code only where something stops")
   wdb-debug-full wdb run --tier debug: a debug-byte check before every instruction everywhere
+  wdb-<tier>-base  the same with the binary given by --wdb-base (before/after a change)
   v8-liftoff     node --liftoff-only --no-wasm-lazy-compilation               (group: node, v8)
   v8-turbofan    node --no-liftoff --no-wasm-lazy-compilation                 (group: node, v8)
   v8-default     node (lazy compilation, Liftoff, dynamic tier-up)            (group: node, v8)
@@ -117,6 +118,11 @@ def run_engines(opts):
     engines = []
     for tier in opts.wdb_tiers:
         engines.append(Engine(f"wdb-{tier}", ["wdb"], wdb_argv(opts, tier, wasm), needs=opts.wdb))
+        if opts.wdb_base:
+            # The same tier of another wdb binary (before/after a change, one run).
+            base = argparse.Namespace(**{**vars(opts), "wdb": opts.wdb_base})
+            engines.append(Engine(f"wdb-{tier}-base", ["wdb"], wdb_argv(base, tier, wasm),
+                                  needs=opts.wdb_base))
     engines += [
         Engine("v8-liftoff", ["node", "v8"], node_run(["--liftoff-only", "--no-wasm-lazy-compilation"])),
         Engine("v8-turbofan", ["node", "v8"], node_run(["--no-liftoff", "--no-wasm-lazy-compilation"])),
@@ -596,6 +602,8 @@ def main():
     ap.add_argument("--only", default="", help="comma list of engines or groups (wdb,node,v8,wasmtime,wt,native)")
     ap.add_argument("--wdb", default=os.path.join(ROOT, "target", "release", "wdb"), help="wdb binary")
     ap.add_argument("--wdb-tiers", default="baseline", help="comma list of wdb tiers; default baseline")
+    ap.add_argument("--wdb-base", default=None,
+                    help="a second wdb binary run in the same tiers as wdb-<tier>-base (before/after a change)")
     ap.add_argument("--no-compile", action="store_true", help="skip the compile-time table")
     ap.add_argument("--no-run", action="store_true", help="skip the run-time tables")
     ap.add_argument("--compile-modules", default=None,
@@ -620,6 +628,8 @@ def main():
         opts.compile_modules = ",".join(p + "-g" for p in CORPUS_PROGRAMS) if opts.corpus else "big"
     opts.wdb_tiers = [t for t in opts.wdb_tiers.split(",") if t]
     opts.wdb = os.path.abspath(opts.wdb)
+    if opts.wdb_base:
+        opts.wdb_base = os.path.abspath(opts.wdb_base)
     only = [o for o in opts.only.split(",") if o]
     known = set()
     for e in run_engines(opts):

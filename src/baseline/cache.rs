@@ -14,12 +14,32 @@
 //! pins the register until it is released, so that allocation during the
 //! same operator does not take it away.
 //!
+//! At a merge point the cache keeps what every incoming edge agrees on: each
+//! branch to a block's end records the cache it carries (`state`), the end
+//! intersects those with its fall-through (`intersect`) and starts from the
+//! result (`restore`). V8's Liftoff likewise keeps locals in registers across
+//! block merges. Loop headers still start empty (their back edges come later,
+//! and the interrupt check there is where on-stack replacement moves frames).
+//!
+//! Plain code also keeps f32/f64 locals in xmm registers (`Cached::Xmm`),
+//! one local per register, between merge points only.
+//!
 //! In debug code the debugger may write a local's slot at any breakable
 //! position, so there a register holds one local at most and no constant is
 //! remembered: after the debug hook returns, the code reloads every cached
 //! register from its local's slot (`reloads`).
 
-use super::masm::Gpr;
+use super::masm::{Gpr, Xmm};
+
+/// `xlocal` of an xmm register that holds no local.
+const NO_LOCAL: u32 = u32::MAX;
+
+/// A register the cache gave up (the caller frees it in the allocator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freed {
+    Gpr(Gpr),
+    Xmm(Xmm),
+}
 
 /// What the cache knows about one local.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +50,9 @@ pub enum Cached {
     Gpr(Gpr),
     /// The local holds this constant (raw bits).
     Const(u64),
+    /// The xmm register holds the local's value (an f32 or f64 local; plain
+    /// code only, one local per register, dropped at merge points).
+    Xmm(Xmm),
 }
 
 pub struct LocalCache {
@@ -50,6 +73,13 @@ pub struct LocalCache {
     clock: u32,
     /// Locals that are `Cached::Const` (so `clear` need not scan every local).
     consts: Vec<u32>,
+    /// The local each xmm register holds (`NO_LOCAL`: none).
+    xlocal: [u32; 16],
+    /// Xmm registers the cache holds (claimed in the allocator), those in
+    /// use by the current operator, and their last uses.
+    xowned: u16,
+    xpinned: u16,
+    xused: [u32; 16],
 }
 
 impl LocalCache {
@@ -64,6 +94,10 @@ impl LocalCache {
             used: [0; 16],
             clock: 0,
             consts: Vec::new(),
+            xlocal: [NO_LOCAL; 16],
+            xowned: 0,
+            xpinned: 0,
+            xused: [0; 16],
         }
     }
 
@@ -87,14 +121,80 @@ impl LocalCache {
 
     pub fn unpin_all(&mut self) {
         self.pinned = 0;
+        self.xpinned = 0;
+    }
+
+    pub fn owns_xmm(&self, x: Xmm) -> bool {
+        self.xowned & (1 << x) != 0
+    }
+
+    pub fn pin_xmm(&mut self, x: Xmm) {
+        self.xpinned |= 1 << x;
+        self.clock += 1;
+        self.xused[x as usize] = self.clock;
+    }
+
+    pub fn unpin_xmm(&mut self, x: Xmm) {
+        self.xpinned &= !(1 << x);
+    }
+
+    /// Local `l` (an f32 or f64 local, not cached) now has its value in
+    /// `x`, which the caller owned and the cache now holds. False (the
+    /// caller keeps `x`) in debug code.
+    pub fn set_xmm(&mut self, l: u32, x: Xmm) -> bool {
+        if self.debug || self.owns_xmm(x) {
+            return false;
+        }
+        self.version += 1;
+        debug_assert_eq!(self.get(l), Cached::None);
+        self.locals[l as usize] = Cached::Xmm(x);
+        self.xlocal[x as usize] = l;
+        self.xowned |= 1 << x;
+        self.clock += 1;
+        self.xused[x as usize] = self.clock;
+        true
+    }
+
+    /// Drops the local `x` holds; returns whether the cache held `x` (the
+    /// caller frees it).
+    pub fn evict_xmm(&mut self, x: Xmm) -> bool {
+        if !self.owns_xmm(x) {
+            return false;
+        }
+        self.version += 1;
+        let l = std::mem::replace(&mut self.xlocal[x as usize], NO_LOCAL);
+        if let Some(c) = self.locals.get_mut(l as usize) {
+            *c = Cached::None;
+        }
+        self.xowned &= !(1 << x);
+        self.xpinned &= !(1 << x);
+        true
+    }
+
+    /// The least recently used xmm register the cache holds, not pinned.
+    pub fn xvictim(&self) -> Option<Xmm> {
+        let cand = self.xowned & !self.xpinned;
+        (0..16u8)
+            .filter(|x| cand & (1 << x) != 0)
+            .min_by_key(|&x| self.xused[x as usize])
     }
 
     /// Local `l` is about to be overwritten: forgets its value. Returns a
     /// register the cache no longer needs (the caller frees it).
-    pub fn forget(&mut self, l: u32) -> Option<Gpr> {
+    pub fn forget(&mut self, l: u32) -> Option<Freed> {
         self.version += 1;
         match self.get(l) {
             Cached::None => None,
+            Cached::Xmm(x) => {
+                self.locals[l as usize] = Cached::None;
+                self.xlocal[x as usize] = NO_LOCAL;
+                if self.xpinned & (1 << x) == 0 {
+                    self.xowned &= !(1 << x);
+                    Some(Freed::Xmm(x))
+                } else {
+                    None
+                }
+            }
             Cached::Const(_) => {
                 self.locals[l as usize] = Cached::None;
                 None
@@ -107,7 +207,7 @@ impl LocalCache {
                 }
                 if list.is_empty() && self.pinned & (1 << r) == 0 {
                     self.owned &= !(1 << r);
-                    Some(r)
+                    Some(Freed::Gpr(r))
                 } else {
                     None
                 }
@@ -168,14 +268,20 @@ impl LocalCache {
             .min_by_key(|&r| self.used[r as usize])
     }
 
-    /// Forgets everything; returns the mask of registers the cache held
-    /// (the caller frees them).
-    pub fn clear(&mut self) -> u16 {
+    /// Forgets everything; returns the masks of the general and the xmm
+    /// registers the cache held (the caller frees them).
+    pub fn clear(&mut self) -> (u16, u16) {
         self.version += 1;
         let owned = self.owned;
         for r in 0..16u8 {
             if owned & (1 << r) != 0 {
                 self.evict(r);
+            }
+        }
+        let xowned = self.xowned;
+        for x in 0..16u8 {
+            if xowned & (1 << x) != 0 {
+                self.evict_xmm(x);
             }
         }
         for l in std::mem::take(&mut self.consts) {
@@ -184,11 +290,59 @@ impl LocalCache {
             }
         }
         self.pinned = 0;
-        owned
+        (owned, xowned)
     }
 }
 
+/// What the cache knows at one point, as (local, value) pairs sorted by
+/// local, each local once: what a branch carries to its target.
+pub type CacheState = Vec<(u32, Cached)>;
+
+/// The pairs `a` and `b` agree on (both sorted by local).
+pub fn intersect(mut a: CacheState, b: &[(u32, Cached)]) -> CacheState {
+    a.retain(|&(l, c)| {
+        b.binary_search_by_key(&l, |&(bl, _)| bl)
+            .is_ok_and(|k| b[k].1 == c)
+    });
+    a
+}
+
 impl LocalCache {
+    /// Everything the cache knows now (see `CacheState`).
+    pub fn state(&self) -> CacheState {
+        let mut v: CacheState = Vec::new();
+        for r in 0..16u8 {
+            for &l in &self.reg_locals[r as usize] {
+                v.push((l, Cached::Gpr(r)));
+            }
+        }
+        for &l in &self.consts {
+            if let c @ Cached::Const(_) = self.get(l) {
+                v.push((l, c));
+            }
+        }
+        v.sort_unstable_by_key(|&(l, _)| l);
+        v.dedup_by_key(|&mut (l, _)| l);
+        v
+    }
+
+    /// Starts from `state` (the cache must be empty); returns the mask of
+    /// registers it now holds (the caller claims them in the allocator).
+    pub fn restore(&mut self, state: &[(u32, Cached)]) -> u16 {
+        debug_assert_eq!(self.owned, 0);
+        for &(l, c) in state {
+            match c {
+                Cached::Gpr(r) => {
+                    self.set_reg(l, r);
+                }
+                Cached::Const(k) => self.set_const(l, k),
+                // Not carried across merges (`state` has none).
+                Cached::Xmm(_) | Cached::None => {}
+            }
+        }
+        self.owned
+    }
+
     /// Changes whenever the cache does.
     pub fn version(&self) -> u32 {
         self.version

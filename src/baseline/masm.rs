@@ -217,24 +217,63 @@ impl Masm {
     }
 
     /// Zeroes `count` 8-byte slots from `[rbp+lowest]` upwards: `rep stosq`
-    /// for many (clobbers rax, rcx and rdi), one store each for a few.
-    pub fn zero_slots(&mut self, lowest: i32, count: u32) {
-        if count <= 16 {
-            self.asm.mov_imm(true, SCRATCH, 0);
-            for k in 0..count as i32 {
-                self.asm.store(true, RBP, lowest + 8 * k, SCRATCH);
+    /// for many (clobbers rax, rcx and rdi), 16-byte stores of the scratch
+    /// xmm register for up to 64 (`rep stosq` takes tens of cycles to
+    /// start, which a call of a small function notices). Returns the mask
+    /// of the allocatable registers it clobbered.
+    pub fn zero_slots(&mut self, lowest: i32, count: u32) -> u16 {
+        if count <= 64 {
+            self.asm.xorps(XSCRATCH, XSCRATCH);
+            for k in 0..(count / 2) as i32 {
+                self.asm.store_xmm128(RBP, lowest + 16 * k, XSCRATCH);
             }
-            return;
+            if count % 2 == 1 {
+                self.asm
+                    .fstore(true, RBP, lowest + 16 * (count / 2) as i32, XSCRATCH);
+            }
+            return 0;
         }
         self.asm.lea(RDI, RBP, lowest);
         self.asm.mov_imm(false, RCX, count as i64);
         self.asm.mov_imm(false, RAX, 0);
         self.asm.rep_stosq();
+        (1 << RDI) | (1 << RCX) | (1 << RAX)
     }
 
     /// Copies 8 bytes between frame slots through the scratch register.
     pub fn copy_slot(&mut self, dst_base: Gpr, dst: i32, src_base: Gpr, src: i32) {
         self.asm.copy_slot(dst_base, dst, src_base, src)
+    }
+
+    /// Performs the register moves `(dst, src)` (64-bit; destinations
+    /// distinct, never the scratch register) as if all at once: a move is
+    /// made once no other pending one still reads its destination; a cycle
+    /// is broken by saving one destination in the scratch register.
+    pub fn parallel_moves(&mut self, mut moves: Vec<(Gpr, Gpr)>) {
+        moves.retain(|&(d, s)| d != s);
+        while !moves.is_empty() {
+            let free = moves
+                .iter()
+                .position(|&(d, _)| !moves.iter().any(|&(_, s)| s == d));
+            if let Some(k) = free {
+                let (d, s) = moves.swap_remove(k);
+                self.asm.mov_rr(true, d, s);
+                continue;
+            }
+            let d = moves[0].0;
+            self.asm.mov_rr(true, SCRATCH, d);
+            for m in moves.iter_mut() {
+                if m.1 == d {
+                    m.1 = SCRATCH;
+                }
+            }
+        }
+    }
+
+    /// `dst = base + index + disp` (`w`: 64-bit), leaving the sources and
+    /// the flags as they are.
+    pub fn lea_sum(&mut self, w: bool, dst: Gpr, base: Gpr, index: Option<Gpr>, disp: i32) {
+        self.asm.lea_sum(w, dst, base, index, disp)
     }
 
     pub fn lea(&mut self, dst: Gpr, base: Gpr, disp: i32) {
@@ -290,6 +329,11 @@ impl Masm {
 
     pub fn jmp(&mut self, l: DynamicLabel) {
         self.asm.jmp(l)
+    }
+
+    /// `dst = src` if the flags say `c`.
+    pub fn cmovcc(&mut self, c: Cond, w: bool, dst: Gpr, src: Gpr) {
+        self.asm.cmovcc(c, w, dst, src)
     }
 
     /// `dst = src` if the last test found zero.

@@ -7,7 +7,7 @@
 //! out, the stack first drops a register of the local cache (`cache.rs`),
 //! then spills its deepest register-held entry of that class.
 
-use super::cache::{Cached, LocalCache};
+use super::cache::{CacheState, Cached, Freed, LocalCache};
 use super::masm::{Gpr, Masm, Xmm, R8, R9, RBP, RCX, RDI, RDX, RSI};
 use super::regalloc::RegAlloc;
 use crate::code::ValueLoc;
@@ -100,6 +100,7 @@ fn spill_entry(
         Loc::Const(c) => masm.store_imm(w, RBP, home, c as i64),
         Loc::Local(l) => match cache.get(l) {
             Cached::Gpr(r) => masm.store(w, RBP, home, r),
+            Cached::Xmm(x) => masm.xstore(e.ty, RBP, home, x),
             Cached::Const(c) => masm.store_imm(w, RBP, home, c as i64),
             Cached::None => masm.copy_value(e.ty, RBP, home, RBP, slots.local_slots[l as usize]),
         },
@@ -215,8 +216,13 @@ impl ValueStack {
         }
     }
 
+    /// Releases `x`: frees it, or unpins it if the local cache holds it.
     pub fn free_xmm(&mut self, x: Xmm) {
-        self.regs.free_xmm(x);
+        if self.cache.owns_xmm(x) {
+            self.cache.unpin_xmm(x);
+        } else {
+            self.regs.free_xmm(x);
+        }
     }
 
     pub fn free_loc(&mut self, loc: Loc) {
@@ -283,6 +289,12 @@ impl ValueStack {
             local_slots,
         };
         regs.alloc_xmm(&mut |regs| {
+            // Dropping a cached local costs no code (its slot is right).
+            if let Some(x) = cache.xvictim() {
+                cache.evict_xmm(x);
+                regs.free_xmm(x);
+                return;
+            }
             let victim = entries
                 .iter()
                 .position(|e| matches!(e.loc, Loc::Xmm(_)))
@@ -293,6 +305,13 @@ impl ValueStack {
 
     pub fn alloc_xmm_specific(&mut self, x: Xmm) {
         self.regs.claim_xmm(x);
+    }
+
+    /// After `local.set l` stored the f32/f64 in `x` (which the caller
+    /// owns): the cache takes `x` over. False when it does not (debug
+    /// code): the caller still owns `x`.
+    pub fn cache_xmm(&mut self, l: u32, x: Xmm) -> bool {
+        self.cache.set_xmm(l, x)
     }
 
     /// Makes sure no stack entry or cached local holds `r` (spilling it)
@@ -374,7 +393,7 @@ impl ValueStack {
                 self.cache.pin(c);
                 c
             }
-            Cached::Const(_) => self.in_gpr(masm, p),
+            Cached::Const(_) | Cached::Xmm(_) => self.in_gpr(masm, p),
             Cached::None => {
                 let r = self.alloc_gpr(masm);
                 self.load_gpr(masm, p, r);
@@ -408,8 +427,10 @@ impl ValueStack {
 
     /// Local `l` is about to be overwritten: the cache forgets it.
     pub fn cache_forget(&mut self, l: u32) {
-        if let Some(r) = self.cache.forget(l) {
-            self.regs.free_gpr(r);
+        match self.cache.forget(l) {
+            Some(Freed::Gpr(r)) => self.regs.free_gpr(r),
+            Some(Freed::Xmm(x)) => self.regs.free_xmm(x),
+            None => {}
         }
     }
 
@@ -437,10 +458,13 @@ impl ValueStack {
 
     /// Registers are about to be clobbered (calls): the cache forgets all.
     pub fn drop_cache(&mut self) {
-        let owned = self.cache.clear();
+        let (owned, xowned) = self.cache.clear();
         for r in 0..16u8 {
             if owned & (1 << r) != 0 {
                 self.regs.free_gpr(r);
+            }
+            if xowned & (1 << r) != 0 {
+                self.regs.free_xmm(r);
             }
         }
     }
@@ -459,7 +483,7 @@ impl ValueStack {
             Loc::Local(l) => match self.cache.get(l) {
                 Cached::Gpr(c) => masm.mov_rr(w, r, c),
                 Cached::Const(c) => masm.mov_imm(w, r, c as i64),
-                Cached::None => masm.load(w, r, RBP, self.local_slot(l)),
+                Cached::None | Cached::Xmm(_) => masm.load(w, r, RBP, self.local_slot(l)),
             },
         }
     }
@@ -468,9 +492,29 @@ impl ValueStack {
         if let Loc::Xmm(x) = p.loc {
             return x;
         }
+        if let Loc::Local(l) = p.loc {
+            if let Cached::Xmm(c) = self.cache.get(l) {
+                // Copy out of the cache (the caller may overwrite its register).
+                self.cache.pin_xmm(c);
+                let x = self.alloc_xmm(masm);
+                self.cache.unpin_xmm(c);
+                masm.fmov(x, c);
+                return x;
+            }
+        }
         let x = self.alloc_xmm(masm);
         self.load_xmm(masm, p, x);
         x
+    }
+
+    /// The xmm register the local cache holds local `l` in, pinned for the
+    /// current operator (read it only; release it with `free_xmm`).
+    pub fn cached_xmm(&mut self, l: u32) -> Option<Xmm> {
+        let Cached::Xmm(x) = self.cache.get(l) else {
+            return None;
+        };
+        self.cache.pin_xmm(x);
+        Some(x)
     }
 
     pub fn load_xmm(&mut self, masm: &mut Masm, p: Popped, x: Xmm) {
@@ -480,7 +524,10 @@ impl ValueStack {
             Loc::Gpr(_) | Loc::Flags(_) => unreachable!("float value in a general register"),
             Loc::Const(c) => masm.fconst(f64, x, c),
             Loc::Stack => masm.xload(p.ty, x, RBP, self.home(p.depth)),
-            Loc::Local(l) => masm.xload(p.ty, x, RBP, self.local_slot(l)),
+            Loc::Local(l) => match self.cache.get(l) {
+                Cached::Xmm(c) => masm.fmov(x, c),
+                _ => masm.xload(p.ty, x, RBP, self.local_slot(l)),
+            },
         }
     }
 
@@ -510,6 +557,22 @@ impl ValueStack {
     /// Where each entry lives, for the debug side table.
     pub fn snapshot(&self, out: &mut Vec<(ValType, ValueLoc)>) {
         out.extend((0..self.entries.len()).map(|i| self.value_loc(i)));
+    }
+
+    /// What the local cache knows now: what a branch carries to its target.
+    pub fn cache_state(&self) -> CacheState {
+        self.cache.state()
+    }
+
+    /// At a merge point, right after `reset_regs`: the local cache starts
+    /// from what every incoming edge agrees on.
+    pub fn restore_cache(&mut self, state: &[(u32, Cached)]) {
+        let owned = self.cache.restore(state);
+        for r in 0..16u8 {
+            if owned & (1 << r) != 0 {
+                self.regs.claim_gpr(r);
+            }
+        }
     }
 
     /// Resets the register file: everything is free (entries must all be on the stack).

@@ -3,6 +3,7 @@
 //! indirect calls in the shared calling convention.
 
 use super::*;
+use crate::baseline::cache::intersect;
 
 impl CodeGen<'_> {
     // ---- control flow ----------------------------------------------------------
@@ -26,7 +27,8 @@ impl CodeGen<'_> {
             self.stack.spill_all(&mut self.masm);
             return c;
         }
-        let r = self.take_gpr(p);
+        // A local is tested where the cache has it (read only).
+        let r = self.stack.use_gpr(&mut self.masm, p);
         self.stack.spill_all(&mut self.masm);
         self.masm.test_rr(false, r, r);
         self.stack.free_gpr(r);
@@ -43,11 +45,13 @@ impl CodeGen<'_> {
     pub(super) fn visit_block(&mut self, kind: FrameKind, bt: BlockType) {
         let (params, results) = self.block_types(bt);
         let mut else_label = None;
+        let mut else_state = None;
         if kind == FrameKind::If {
             let c = self.pop_condition();
             let l = self.masm.new_label();
             self.masm.jcc(c.negate(), l);
             else_label = Some(l);
+            else_state = Some(self.stack.cache_state());
         } else {
             self.stack.spill_all(&mut self.masm);
         }
@@ -82,6 +86,8 @@ impl CodeGen<'_> {
             branched_to: false,
             loop_start: self.wasm,
             budget_patch,
+            merge: None,
+            else_state,
         });
     }
 
@@ -106,16 +112,34 @@ impl CodeGen<'_> {
             self.move_results(base, n);
             let l = self.frames[idx].label;
             self.masm.jmp(l);
-            self.frames[idx].branched_to = true;
+            self.note_branch(idx);
         }
         let f = &mut self.frames[idx];
         f.has_else = true;
         let else_label = f.else_label.expect("else without if");
         let base = f.base;
         let params = f.params.clone();
+        let state = f.else_state.take().unwrap_or_default();
         self.masm.bind(else_label);
         self.reset_stack(base, &params);
+        // The else arm starts as the `if` left the cache.
+        self.stack.restore_cache(&state);
         self.reachable = true;
+    }
+
+    /// A branch (or the end of an arm) to frame `idx`'s label: the label
+    /// keeps only what the local cache holds on every edge to it.
+    pub(super) fn note_branch(&mut self, idx: usize) {
+        self.frames[idx].branched_to = true;
+        if self.frames[idx].kind == FrameKind::Loop {
+            return;
+        }
+        let state = self.stack.cache_state();
+        let f = &mut self.frames[idx];
+        f.merge = Some(match f.merge.take() {
+            None => state,
+            Some(m) => intersect(m, &state),
+        });
     }
 
     pub(super) fn reset_stack(&mut self, base: usize, types: &[ValType]) {
@@ -140,20 +164,36 @@ impl CodeGen<'_> {
             return Ok(());
         }
         let (base, nres) = (self.frames[idx].base, self.frames[idx].results.len());
+        // The cache after the end: what the fall-through and every branch
+        // here agree on (spilling and result moves leave the cache as is).
+        let mut merged: Option<CacheState> = None;
+        let mut meet = |s: CacheState| {
+            merged = Some(match merged.take() {
+                None => s,
+                Some(m) => intersect(m, &s),
+            })
+        };
         if self.reachable {
             self.stack.spill_all(&mut self.masm);
             self.move_results(base, nres);
+            meet(self.stack.cache_state());
         }
-        let f = self.frames.pop().unwrap();
+        let mut f = self.frames.pop().unwrap();
+        if f.kind != FrameKind::Loop {
+            if let Some(m) = f.merge.take() {
+                meet(m);
+            }
+        }
+        if f.kind == FrameKind::If && !f.has_else {
+            meet(f.else_state.take().unwrap_or_default());
+        }
         if let Some(at) = f.budget_patch {
             let cost = (self.wasm.saturating_sub(f.loop_start)).max(1) as i32;
             self.patches.push((at, cost));
         }
         let mut reachable = self.reachable || f.branched_to;
         if f.kind == FrameKind::If && !f.has_else {
-            if self.reachable {
-                self.masm.jmp(f.label);
-            }
+            // The false edge lands where the end is (no jump over nothing).
             self.masm.bind(f.else_label.unwrap());
             reachable = true;
         }
@@ -163,6 +203,9 @@ impl CodeGen<'_> {
             reachable = self.reachable;
         }
         self.reset_stack(base, &f.results);
+        if let Some(m) = merged {
+            self.stack.restore_cache(&m);
+        }
         self.reachable = reachable;
         Ok(())
     }
@@ -178,7 +221,7 @@ impl CodeGen<'_> {
         let n = self.frames[idx].branch_types().len();
         let base = self.frames[idx].base;
         self.move_results(base, n);
-        self.frames[idx].branched_to = true;
+        self.note_branch(idx);
         let l = self.frames[idx].label;
         self.masm.jmp(l);
     }
@@ -207,7 +250,7 @@ impl CodeGen<'_> {
             self.masm.bind(skip);
         } else {
             let idx = self.frames.len() - 1 - depth as usize;
-            self.frames[idx].branched_to = true;
+            self.note_branch(idx);
             let l = self.frames[idx].label;
             self.masm.jcc(c, l);
         }
@@ -223,7 +266,7 @@ impl CodeGen<'_> {
             }
             let fi = cg.frames.len() - 1 - depth as usize;
             if !cg.needs_moves(depth) {
-                cg.frames[fi].branched_to = true;
+                cg.note_branch(fi);
                 return cg.frames[fi].label;
             }
             let l = cg.masm.new_label();
@@ -285,6 +328,86 @@ impl CodeGen<'_> {
     /// stack-argument area, which the callee pops. Returns the size of the
     /// results area, which `finish_call` releases.
     pub(super) fn setup_call_args(&mut self, ty: &FuncType) -> i32 {
+        self.setup_call_args_with(ty, false)
+    }
+
+    /// The first half of a call's argument set-up without the round trip
+    /// through the home slots: spills everything below the arguments and
+    /// the arguments that do not go in general registers, then moves those
+    /// that do straight there from wherever they are (registers, cached
+    /// locals, constants, slots), together with `extra` (a popped value for
+    /// another register: the table index of `call_indirect`). Drops the
+    /// local cache. `setup_call_args_with(ty, true)` does the rest.
+    pub(super) fn place_gpr_args(&mut self, ty: &FuncType, extra: Option<(Gpr, Popped)>) {
+        let abi = abi_for(ty);
+        let n = ty.params().len();
+        let first = self.stack.len() - n;
+        for i in 0..first {
+            self.stack.spill(&mut self.masm, i);
+        }
+        let mut moves = Vec::with_capacity(n + 1);
+        for (k, loc) in abi.params.iter().enumerate() {
+            let i = first + k;
+            let ArgLoc::Gpr(d) = *loc else {
+                self.stack.spill(&mut self.masm, i);
+                continue;
+            };
+            let e = self.stack.entries[i];
+            let p = Popped {
+                ty: e.ty,
+                loc: e.loc,
+                depth: i,
+            };
+            let src = self.arg_src(p);
+            moves.push((d, src, w_of(e.ty)));
+        }
+        if let Some((d, p)) = extra {
+            let src = self.arg_src(p);
+            moves.push((d, src, w_of(p.ty)));
+        }
+        // The registers still hold what the cache knew; nothing is
+        // allocated from here to the call.
+        self.stack.drop_cache();
+        // Register to register first, as a parallel move (a register that
+        // is another move's source is read before it is written), then
+        // constants and slots, which read no allocatable register.
+        let regs = moves
+            .iter()
+            .filter_map(|&(d, s, _)| match s {
+                ArgSrc::Reg(r) => Some((d, r)),
+                _ => None,
+            })
+            .collect();
+        self.masm.parallel_moves(regs);
+        for (d, s, w) in moves {
+            match s {
+                ArgSrc::Reg(_) => {}
+                ArgSrc::Imm(c) => self.masm.mov_imm(w, d, c),
+                ArgSrc::Slot(off) => self.masm.load(w, d, RBP, off),
+            }
+        }
+    }
+
+    /// Where an integer value to move into an argument register is now
+    /// (spilling it first if it is in an xmm register or the flags, which
+    /// never happens for a validated integer argument).
+    fn arg_src(&mut self, p: Popped) -> ArgSrc {
+        match p.loc {
+            Loc::Gpr(r) => ArgSrc::Reg(r),
+            Loc::Const(c) => ArgSrc::Imm(c as i64),
+            Loc::Stack => ArgSrc::Slot(self.stack.home(p.depth)),
+            Loc::Local(l) => match self.stack.cached(l) {
+                Cached::Gpr(r) => ArgSrc::Reg(r),
+                Cached::Const(c) => ArgSrc::Imm(c as i64),
+                Cached::None | Cached::Xmm(_) => ArgSrc::Slot(self.stack.local_slot(l)),
+            },
+            Loc::Xmm(_) | Loc::Flags(_) => unreachable!("integer argument outside a GPR"),
+        }
+    }
+
+    /// `setup_call_args`; with `gprs_placed`, the general-register
+    /// arguments are already in place (`place_gpr_args`).
+    fn setup_call_args_with(&mut self, ty: &FuncType, gprs_placed: bool) -> i32 {
         let abi = abi_for(ty);
         let results_area = if abi.retptr {
             (values_size(ty.results()) + 15) & !15
@@ -297,6 +420,7 @@ impl CodeGen<'_> {
             let t = ty.params()[k];
             let home = self.stack.home(first + k);
             match *loc {
+                ArgLoc::Gpr(_) if gprs_placed => {}
                 ArgLoc::Gpr(r) => self.masm.load(w_of(t), r, RBP, home),
                 ArgLoc::Xmm(x) => self.masm.xload(t, x, RBP, home),
                 ArgLoc::Stack(n) => self.masm.copy_value(t, RSP, 8 * n as i32, RBP, home),
@@ -340,21 +464,35 @@ impl CodeGen<'_> {
 
     pub(super) fn visit_call(&mut self, f: u32) {
         let ty = self.module.func_type(f).clone();
-        self.stack.spill_all(&mut self.masm);
-        self.stack.drop_cache();
-        let area = self.setup_call_args(&ty);
+        self.place_gpr_args(&ty, None);
+        let area = self.setup_call_args_with(&ty, true);
         self.masm.load(true, RAX, VMCTX, VMCTX_FUNCREFS);
         self.masm.load(true, RAX, RAX, 8 * f as i32);
-        self.emit_call_funcref();
+        // A function of this module runs with this instance's context: the
+        // callee's context then does not wait for the loads of its funcref.
+        let own = f >= self.module.num_imported_funcs;
+        self.emit_call_funcref_to(ty.params().len(), own);
         self.finish_call(&ty, area);
     }
 
-    /// Calls the VMFuncRef in rax.
-    pub(super) fn emit_call_funcref(&mut self) {
-        self.masm.load(true, RDI, RAX, FUNCREF_VMCTX);
+    /// Calls the VMFuncRef in rax, with the top `nargs` values as arguments
+    /// (consumed by the call: the call site's record leaves them out).
+    pub(super) fn emit_call_funcref(&mut self, nargs: usize) {
+        self.emit_call_funcref_to(nargs, false)
+    }
+
+    /// `emit_call_funcref`; `own`: the callee is a function of this
+    /// instance, whose context is ours.
+    fn emit_call_funcref_to(&mut self, nargs: usize, own: bool) {
+        if own {
+            self.masm.mov_rr(true, RDI, VMCTX);
+        } else {
+            self.masm.load(true, RDI, RAX, FUNCREF_VMCTX);
+        }
         self.masm.mov_rr(true, RSI, VMCTX);
         let mut stack = Vec::new();
         self.stack.snapshot(&mut stack);
+        stack.truncate(stack.len() - nargs);
         self.masm.call_mem(RAX, FUNCREF_CODE);
         self.note_call_site();
         // r14 is callee-saved, nothing to reload; the debug byte may have
@@ -378,9 +516,13 @@ impl CodeGen<'_> {
 
     pub(super) fn visit_call_indirect(&mut self, type_index: u32, table: u32) {
         let ty = self.module.types[type_index as usize].clone();
-        self.load_indirect_funcref(type_index, table);
-        let area = self.setup_call_args(&ty);
-        self.emit_call_funcref();
+        // The arguments go to their registers and the index to rax at once;
+        // the check below uses only rax and the scratch register.
+        let idx = self.pop();
+        self.place_gpr_args(&ty, Some((RAX, idx)));
+        self.check_indirect_funcref(type_index, table);
+        let area = self.setup_call_args_with(&ty, true);
+        self.emit_call_funcref(ty.params().len());
         self.finish_call(&ty, area);
     }
 
@@ -481,4 +623,13 @@ impl CodeGen<'_> {
         });
         self.masm.ud2();
     }
+}
+
+/// Where a general-register argument of a direct call comes from.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum ArgSrc {
+    Reg(Gpr),
+    Imm(i64),
+    /// A frame slot (`[rbp + off]`).
+    Slot(i32),
 }

@@ -181,7 +181,7 @@ impl CodeGen<'_> {
             self.move_results(base, n);
             let l = self.frames[idx].label;
             self.masm.jmp(l);
-            self.frames[idx].branched_to = true;
+            self.note_branch(idx);
         }
         self.reachable = false;
     }

@@ -25,7 +25,7 @@ impl CodeGen<'_> {
         let ty = self.module.types[type_index as usize].clone();
         self.load_callee_ref();
         let area = self.setup_call_args(&ty);
-        self.emit_call_funcref();
+        self.emit_call_funcref(ty.params().len());
         self.finish_call(&ty, area);
     }
 
@@ -80,7 +80,7 @@ impl CodeGen<'_> {
             self.masm.bind(skip);
         } else {
             let idx = self.frames.len() - 1 - depth as usize;
-            self.frames[idx].branched_to = true;
+            self.note_branch(idx);
             let l = self.frames[idx].label;
             self.masm.jcc(c, l);
         }

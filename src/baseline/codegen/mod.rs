@@ -16,7 +16,7 @@ mod numeric;
 mod simd;
 mod tailcall;
 
-use super::cache::Cached;
+use super::cache::{CacheState, Cached};
 use super::masm::*;
 use super::stack::{Loc, Popped, ValueStack, ARG_GPRS};
 use crate::abi::{abi_for, ArgLoc};
@@ -69,6 +69,11 @@ struct Frame {
     /// Loops: wasm offset of the header and where to patch the budget cost.
     loop_start: u32,
     budget_patch: Option<u32>,
+    /// What the local cache holds on every branch to `label` seen so far
+    /// (`None`: no branch yet); loops ignore it (their label is the header).
+    merge: Option<CacheState>,
+    /// `if`: the cache on the edge to the else arm (or to the end).
+    else_state: Option<CacheState>,
 }
 
 impl Frame {
@@ -232,6 +237,8 @@ impl<'a> CodeGen<'a> {
             branched_to: false,
             loop_start: 0,
             budget_patch: None,
+            merge: None,
+            else_state: None,
         }];
         CodeGen {
             masm,
@@ -359,6 +366,7 @@ impl<'a> CodeGen<'a> {
         }
         let nparams = self.ty.params().len();
         let nlocals = self.locals.len();
+        let mut clobbered = 0u16;
         if nlocals > nparams {
             // Every register is free here (the parameters are stored). The
             // locals' slots are contiguous from the last one up to the first
@@ -366,7 +374,34 @@ impl<'a> CodeGen<'a> {
             let lowest = self.stack.local_slot(nlocals as u32 - 1);
             let top =
                 self.stack.local_slot(nparams as u32) + 8 * self.locals[nparams].words() as i32;
-            self.masm.zero_slots(lowest, ((top - lowest) / 8) as u32);
+            clobbered = self.masm.zero_slots(lowest, ((top - lowest) / 8) as u32);
+        }
+        // Parameters stay in their argument registers as the local cache's
+        // (as Liftoff keeps them): the first reads need no load. An i32's
+        // upper half is unspecified at the call (`crate::abi`) and the cache
+        // holds i32s zero-extended.
+        for (i, loc) in abi.params.iter().enumerate() {
+            if let ArgLoc::Xmm(x) = *loc {
+                if matches!(self.locals[i], ValType::F32 | ValType::F64) {
+                    self.stack.alloc_xmm_specific(x);
+                    if !self.stack.cache_xmm(i as u32, x) {
+                        self.stack.free_xmm(x);
+                    }
+                }
+            }
+            if let ArgLoc::Gpr(r) = *loc {
+                let t = self.locals[i];
+                if clobbered & (1 << r) != 0 || t.in_xmm() {
+                    continue;
+                }
+                if !w_of(t) {
+                    self.masm.mov_rr(false, r, r);
+                }
+                self.stack.claim_gpr(r);
+                if !self.stack.cache_gpr(i as u32, r) {
+                    self.stack.free_gpr(r);
+                }
+            }
         }
         if self.has_memory {
             self.masm.load(true, MEM_BASE, VMCTX, VMCTX_MEMORY);
@@ -740,7 +775,12 @@ impl<'a> CodeGen<'a> {
         }
         self.stack.unpin_all();
         if let Some(e) = self.stack.entries.last() {
-            if matches!(e.loc, Loc::Flags(_)) && !matches!(op, O::If { .. } | O::BrIf { .. }) {
+            if matches!(e.loc, Loc::Flags(_))
+                && !matches!(
+                    op,
+                    O::If { .. } | O::BrIf { .. } | O::Select | O::TypedSelect { .. }
+                )
+            {
                 self.materialize_flags();
             }
         }
@@ -1177,6 +1217,8 @@ impl<'a> CodeGen<'a> {
                     branched_to: false,
                     loop_start: 0,
                     budget_patch: None,
+                    merge: None,
+                    else_state: None,
                 });
             }
             O::Else => {
@@ -1242,6 +1284,7 @@ impl<'a> CodeGen<'a> {
                 .copy_value(p.ty, RBP, slot, RBP, self.stack.home(p.depth)),
             Loc::Local(src) => match src_cached {
                 Cached::Gpr(r) => self.masm.store(w, RBP, slot, r),
+                Cached::Xmm(x) => self.masm.xstore(p.ty, RBP, slot, x),
                 Cached::Const(c) => self.masm.store_imm(w, RBP, slot, c as i64),
                 Cached::None => {
                     self.masm
@@ -1262,6 +1305,19 @@ impl<'a> CodeGen<'a> {
                     self.stack.push(p.ty, p.loc);
                 } else {
                     self.stack.free_gpr(r);
+                }
+                return;
+            }
+            // An f32/f64 in an xmm register: the cache keeps it likewise.
+            (Loc::Xmm(x), _) if matches!(p.ty, ValType::F32 | ValType::F64) => {
+                if self.stack.cache_xmm(l, x) {
+                    if tee {
+                        self.stack.push(p.ty, Loc::Local(l));
+                    }
+                } else if tee {
+                    self.stack.push(p.ty, p.loc);
+                } else {
+                    self.stack.free_xmm(x);
                 }
                 return;
             }
@@ -1315,6 +1371,10 @@ impl<'a> CodeGen<'a> {
     }
 
     fn visit_select(&mut self) {
+        if self.select_on_flags() {
+            return;
+        }
+        self.materialize_flags();
         let c = self.pop_gpr();
         let b = self.pop();
         let a = self.pop();
@@ -1338,6 +1398,37 @@ impl<'a> CodeGen<'a> {
             self.stack.free_gpr(c);
             self.push_gpr(a.ty, ra);
         }
+    }
+
+    /// `select` of two integers on a compare's flags: one `cmov` on the
+    /// compare's condition. False (nothing done) when the condition is not
+    /// in the flags, the values are floats, or either is a constant (loading
+    /// a zero would clear the flags).
+    fn select_on_flags(&mut self) -> bool {
+        let n = self.stack.len();
+        let Loc::Flags(c) = self.stack.entries[n - 1].loc else {
+            return false;
+        };
+        let is_const = |cg: &Self, e: super::stack::Entry| match e.loc {
+            Loc::Const(_) => true,
+            Loc::Local(l) => matches!(cg.stack.cached(l), Cached::Const(_)),
+            _ => false,
+        };
+        let (a, b) = (self.stack.entries[n - 3], self.stack.entries[n - 2]);
+        if a.ty.in_xmm() || is_const(self, a) || is_const(self, b) {
+            return false;
+        }
+        self.pop();
+        let b = self.pop();
+        let a = self.pop();
+        // Register moves and loads only from here: the flags survive.
+        let ra = self.take_gpr(a);
+        let rb = self.stack.use_gpr(&mut self.masm, b);
+        // `select` picks `a` when the condition holds (is non-zero).
+        self.masm.cmovcc(c.negate(), w_of(a.ty), ra, rb);
+        self.stack.free_gpr(rb);
+        self.push_gpr(a.ty, ra);
+        true
     }
 
     // ---- memory ---------------------------------------------------------------------

@@ -10,11 +10,52 @@ impl CodeGen<'_> {
         let rhs = self.pop();
         let lhs = self.pop();
         let ty = lhs.ty;
+        if self.ibin_lea(w, op, lhs, rhs) {
+            return;
+        }
         let dst = self.take_gpr(lhs);
         let src = self.src_of(rhs);
         self.masm.alu(op, w, dst, src);
         self.free_src(src);
         self.push_gpr(ty, dst);
+    }
+
+    /// `add`/`sub` of a local the cache holds in a register: one `lea` into
+    /// a new register instead of a copy and the operation (as Liftoff
+    /// does). False (nothing done) for any other shape.
+    fn ibin_lea(&mut self, w: bool, op: Alu, lhs: Popped, rhs: Popped) -> bool {
+        let Loc::Local(l) = lhs.loc else {
+            return false;
+        };
+        if !matches!(self.stack.cached(l), Cached::Gpr(_)) {
+            return false;
+        }
+        let fits = |c: u64| !w || (c as i64) == (c as i64 as i32 as i64);
+        let (index, disp) = match (op, rhs.loc) {
+            (Alu::Add, Loc::Const(c)) if fits(c) => (None, c as i32),
+            // A 64-bit `- i32::MIN` has no 32-bit displacement.
+            (Alu::Sub, Loc::Const(c)) if fits(c) && (!w || c as i32 != i32::MIN) => {
+                (None, (c as i32).wrapping_neg())
+            }
+            (Alu::Add, Loc::Gpr(r)) => (Some(r), 0),
+            (Alu::Add, Loc::Local(m)) if matches!(self.stack.cached(m), Cached::Gpr(_)) => {
+                (Some(self.stack.use_gpr(&mut self.masm, rhs)), 0)
+            }
+            _ => return false,
+        };
+        let base = self.stack.use_gpr(&mut self.masm, lhs);
+        // A value register of the stack's (not the cache's) takes the sum.
+        let dst = match rhs.loc {
+            Loc::Gpr(r) => r,
+            _ => self.stack.alloc_gpr(&mut self.masm),
+        };
+        self.masm.lea_sum(w, dst, base, index, disp);
+        self.stack.free_gpr(base);
+        if let Some(i) = index.filter(|&i| i != dst) {
+            self.stack.free_gpr(i);
+        }
+        self.push_gpr(lhs.ty, dst);
+        true
     }
 
     pub(super) fn iunop(&mut self, ty: ValType, f: impl FnOnce(&mut Masm, Gpr)) {
@@ -134,7 +175,15 @@ impl CodeGen<'_> {
         let lhs = self.pop();
         let ty = lhs.ty;
         let dst = self.take_xmm(lhs);
-        if let Some(m) = self.stack.mem_of(&rhs) {
+        // A local the cache holds is read from its register.
+        let cached = match rhs.loc {
+            Loc::Local(l) => self.stack.cached_xmm(l),
+            _ => None,
+        };
+        if let Some(x) = cached {
+            self.masm.fbin(op, f64, dst, x);
+            self.stack.free_xmm(x);
+        } else if let Some(m) = self.stack.mem_of(&rhs) {
             self.masm.fbin_mem(op, f64, dst, RBP, m);
         } else {
             let src = self.take_xmm(rhs);

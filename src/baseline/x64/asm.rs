@@ -235,6 +235,22 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; lea Rq(dst), [Rq(base) + disp]);
     }
 
+    /// `dst = base + index + disp` without touching `base`, `index` or the
+    /// flags (`w`: 64-bit; a 32-bit sum is the address's low half,
+    /// zero-extended).
+    pub fn lea_sum(&mut self, w: bool, dst: Gpr, base: Gpr, index: Option<Gpr>, disp: i32) {
+        match (w, index) {
+            (true, None) => dynasm!(self.ops ; .arch x64 ; lea Rq(dst), [Rq(base) + disp]),
+            (false, None) => dynasm!(self.ops ; .arch x64 ; lea Rd(dst), [Rq(base) + disp]),
+            (true, Some(i)) => {
+                dynasm!(self.ops ; .arch x64 ; lea Rq(dst), [Rq(base) + Rq(i) + disp])
+            }
+            (false, Some(i)) => {
+                dynasm!(self.ops ; .arch x64 ; lea Rd(dst), [Rq(base) + Rq(i) + disp])
+            }
+        }
+    }
+
     /// `lea dst, [base + disp8]`
     pub fn lea8(&mut self, dst: Gpr, base: Gpr, disp: i8) {
         if base == RBP {
@@ -494,6 +510,17 @@ impl Assembler {
         } else {
             dynasm!(self.ops ; .arch x64 ; cmovz Rd(dst), Rd(src));
         }
+    }
+
+    /// `cmov<c> dst, src` (encoded by hand: the condition is a value).
+    pub fn cmovcc(&mut self, c: Cond, w: bool, dst: Gpr, src: Gpr) {
+        let rex = 0x40 | if w { 8 } else { 0 } | if dst >= 8 { 4 } else { 0 } | (src >> 3);
+        if rex != 0x40 {
+            self.ops.push(rex);
+        }
+        self.ops.push(0x0f);
+        self.ops.push(0x40 | c.x86_code());
+        self.ops.push(0xc0 | ((dst & 7) << 3) | (src & 7));
     }
 
     /// `cqo/cdq; idiv divisor` or `xor edx, edx; div divisor`: rax/rdx.
