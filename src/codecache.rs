@@ -92,11 +92,16 @@ pub(crate) fn compile_one(
 }
 
 /// Runs `job` over `items` on up to `threads` scoped threads, keeping order.
+/// Threads take the next item as they finish one (function sizes vary by
+/// orders of magnitude, so fixed shares would leave a thread idle). On an
+/// error, items after it are skipped and the error of the lowest-numbered
+/// failing item is returned, as a single thread would.
 fn run_parallel<I: Send, R: Send>(
     items: Vec<I>,
     threads: usize,
     job: impl Fn(usize, I) -> Result<R> + Sync,
 ) -> Result<Vec<R>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let n = items.len();
     let threads = threads.clamp(1, n.max(1));
     if threads == 1 {
@@ -106,33 +111,55 @@ fn run_parallel<I: Send, R: Send>(
             .map(|(i, it)| job(i, it))
             .collect();
     }
-    let chunk = n.div_ceil(threads);
-    let mut items: Vec<Option<I>> = items.into_iter().map(Some).collect();
-    let parts: Vec<Result<Vec<R>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks_mut(chunk)
-            .enumerate()
-            .map(|(c, part)| {
-                let job = &job;
+    let items: Vec<Mutex<Option<I>>> = items.into_iter().map(|i| Mutex::new(Some(i))).collect();
+    let next = AtomicUsize::new(0);
+    // Items at or past this index are not started (the lowest failure so far).
+    let stop = AtomicUsize::new(n);
+    let parts: Vec<Vec<(usize, Result<R>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (job, items, next, stop) = (&job, &items, &next, &stop);
                 s.spawn(move || {
-                    part.iter_mut()
-                        .enumerate()
-                        .map(|(k, it)| job(c * chunk + k, it.take().expect("each item once")))
-                        .collect::<Result<Vec<R>>>()
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= n || i >= stop.load(Ordering::Relaxed) {
+                            return done;
+                        }
+                        let item = items[i]
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .take()
+                            .expect("each item once");
+                        let r = job(i, item);
+                        if r.is_err() {
+                            stop.fetch_min(i, Ordering::Relaxed);
+                        }
+                        done.push((i, r));
+                    }
                 })
             })
             .collect();
         handles
             .into_iter()
             .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::Internal("compiler thread panicked".into())))
+                h.join().unwrap_or_else(|_| {
+                    vec![(0, Err(Error::Internal("compiler thread panicked".into())))]
+                })
             })
             .collect()
     });
+    let mut all: Vec<(usize, Result<R>)> = parts.into_iter().flatten().collect();
+    all.sort_by_key(|(i, r)| (*i, r.is_ok()));
     let mut out = Vec::with_capacity(n);
-    for p in parts {
-        out.extend(p?);
+    for (_, r) in all {
+        out.push(r?);
+    }
+    if out.len() != n {
+        return Err(Error::Internal(format!(
+            "parallel compile finished {} of {n} items",
+            out.len()
+        )));
     }
     Ok(out)
 }
