@@ -110,27 +110,36 @@ fn ir_type(t: ValType) -> ir::Type {
     }
 }
 
-static ISA: OnceLock<std::result::Result<OwnedTargetIsa, String>> = OnceLock::new();
+/// The ISA with the IR verifier (index 1) and without (index 0).
+static ISA: [OnceLock<std::result::Result<OwnedTargetIsa, String>>; 2] =
+    [OnceLock::new(), OnceLock::new()];
+
+/// Largest body (bytes) that debug builds run Cranelift's IR verifier on.
+/// The verifier checks what the translator builds, and small functions (the
+/// spec suite, the fuzzer, unit tests) exercise every path of it; on the
+/// megabyte `-O0` functions of real programs it would take a large share of
+/// the compile time (release builds never verify, as Wasmtime does not).
+const VERIFY_MAX_BODY: usize = 16 << 10;
+
+/// Whether a function body of `len` bytes is verified.
+fn verify(len: usize) -> bool {
+    cfg!(debug_assertions) && len <= VERIFY_MAX_BODY
+}
 
 /// The host ISA with wdb's flags: frame pointers kept (stack walks), no stack
 /// probes (the prologue check guards the stack). Unwind records are kept
 /// only to learn where each prologue saves callee-saved registers
 /// ([`opt_frame`], for on-stack replacement); traps unwind by the saved
-/// activation, not by tables.
-fn isa() -> Result<&'static OwnedTargetIsa> {
-    let isa = ISA.get_or_init(|| {
+/// activation, not by tables. `verify`: run the IR verifier.
+fn isa(verify: bool) -> Result<&'static OwnedTargetIsa> {
+    let isa = ISA[verify as usize].get_or_init(|| {
         let mut flags = settings::builder();
-        let verifier = if cfg!(debug_assertions) {
-            "true"
-        } else {
-            "false"
-        };
         for (k, v) in [
             ("opt_level", "speed"),
             ("preserve_frame_pointers", "true"),
             ("enable_probestack", "false"),
             ("unwind_info", "true"),
-            ("enable_verifier", verifier),
+            ("enable_verifier", if verify { "true" } else { "false" }),
         ] {
             flags
                 .set(k, v)
@@ -187,7 +196,8 @@ fn compile_variant(
     validator: Option<FuncValidator<ValidatorResources>>,
     osr: Option<u32>,
 ) -> Result<FuncCode> {
-    let isa = isa()?;
+    let len = module.body(func_index).map_or(0, |b| b.range.len());
+    let isa = isa(verify(len))?;
     let mut cx = CONTEXTS
         .with(|c| c.borrow_mut().take())
         .unwrap_or_else(|| Contexts {
