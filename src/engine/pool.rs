@@ -3,8 +3,12 @@
 //! at a lower priority than the rest of the process (see
 //! [`crate::vm::thread`]): on a machine with few cores a tier-up compile
 //! must not take the time of the thread running wasm, which it is meant to
-//! speed up. Urgent jobs (an OSR entry a running frame waits for) go ahead
-//! of the queue.
+//! speed up. Work someone waits for runs on a second set of workers at the
+//! normal priority: an OSR entry a running frame waits for (ahead of the
+//! others) and profile mode's tier-up of every function (the user waits for
+//! a true profile; at a lowered priority it starved whenever another
+//! process kept the cores busy). A thread cannot raise its priority back
+//! without privileges, so the two kinds of work need their own threads.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
@@ -19,7 +23,10 @@ struct Queue {
 }
 
 pub struct CompilePool {
+    /// Background work (dynamic tier-up), for workers at a lowered priority.
     queue: Arc<Queue>,
+    /// Work someone waits for, for workers at the normal priority.
+    foreground: Arc<Queue>,
     threads: usize,
 }
 
@@ -28,19 +35,26 @@ impl CompilePool {
     pub fn new(threads: usize) -> CompilePool {
         let threads = threads.max(1);
         let queue = Arc::new(Queue::default());
+        let foreground = Arc::new(Queue::default());
         let mut started = 0;
         for i in 0..threads {
-            let q = queue.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("wdb-compile-{i}"))
-                .stack_size(8 << 20)
-                .spawn(move || worker(&q));
-            if spawned.is_ok() {
-                started += 1;
+            for (q, lowered, name) in [
+                (&queue, true, "compile"),
+                (&foreground, false, "compile-fg"),
+            ] {
+                let q = q.clone();
+                let spawned = std::thread::Builder::new()
+                    .name(format!("wdb-{name}-{i}"))
+                    .stack_size(8 << 20)
+                    .spawn(move || worker(&q, lowered));
+                if spawned.is_ok() && lowered {
+                    started += 1;
+                }
             }
         }
         CompilePool {
             queue,
+            foreground,
             threads: started,
         }
     }
@@ -53,41 +67,53 @@ impl CompilePool {
             .max(1)
     }
 
-    /// Queues a job behind the others; returns false if no worker can run it.
+    /// Queues background work behind the others; returns false if no
+    /// worker can run it.
     pub fn submit(&self, job: Job) -> bool {
-        self.push(job, false)
+        self.push(&self.queue, job, false)
     }
 
-    /// Queues a job ahead of the others (a running frame waits for it).
+    /// Queues work someone waits for behind the other such work, for the
+    /// normal-priority workers (profile mode's tier-up).
+    pub fn submit_foreground(&self, job: Job) -> bool {
+        self.push(&self.foreground, job, false)
+    }
+
+    /// Queues a job ahead of all others, for the normal-priority workers (a
+    /// running frame waits for it).
     pub fn submit_urgent(&self, job: Job) -> bool {
-        self.push(job, true)
+        self.push(&self.foreground, job, true)
     }
 
-    fn push(&self, job: Job, front: bool) -> bool {
+    fn push(&self, queue: &Queue, job: Job, front: bool) -> bool {
         if self.threads == 0 {
             return false;
         }
-        let mut q = self.queue.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut q = queue.jobs.lock().unwrap_or_else(|e| e.into_inner());
         if front {
             q.0.push_front(job);
         } else {
             q.0.push_back(job);
         }
-        self.queue.ready.notify_one();
+        queue.ready.notify_one();
         true
     }
 }
 
 impl Drop for CompilePool {
     fn drop(&mut self) {
-        let mut q = self.queue.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        q.1 = true;
-        self.queue.ready.notify_all();
+        for queue in [&self.queue, &self.foreground] {
+            let mut q = queue.jobs.lock().unwrap_or_else(|e| e.into_inner());
+            q.1 = true;
+            queue.ready.notify_all();
+        }
     }
 }
 
-fn worker(queue: &Queue) {
-    crate::vm::thread::lower_priority(crate::vm::thread::COMPILE_NICE);
+fn worker(queue: &Queue, lowered: bool) {
+    if lowered {
+        crate::vm::thread::lower_priority(crate::vm::thread::COMPILE_NICE);
+    }
     loop {
         let job = {
             let mut q = queue.jobs.lock().unwrap_or_else(|e| e.into_inner());

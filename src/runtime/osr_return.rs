@@ -158,7 +158,13 @@ pub(crate) fn patch_callers_if(
 /// A caller frame in plain baseline code to move: its frame pointer, its
 /// caller's frame pointer, its return address, its code, and the r13 its
 /// caller has at the call (if known).
-type PlainCaller = (usize, usize, usize, std::sync::Arc<code::CodeObject>, Option<u64>);
+type PlainCaller = (
+    usize,
+    usize,
+    usize,
+    std::sync::Arc<code::CodeObject>,
+    Option<u64>,
+);
 
 /// Compiles the debug code the functions of plain-code `frames` lack, on
 /// as many threads as there are cores (after waiting for any of them the

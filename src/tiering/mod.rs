@@ -358,7 +358,15 @@ fn queue_optimize(shared: &Arc<InstanceShared>, func: u32) {
             s.queued[k].store(false, Ordering::SeqCst);
         }
     });
-    if !shared.module.engine().pool().submit(job) {
+    // Profile mode's tier-up is waited for (the profile is wrong until it
+    // is done): normal priority. Dynamic tier-up is background work.
+    let pool = shared.module.engine().pool();
+    let queued = if shared.mode() == Mode::Optimized {
+        pool.submit_foreground(job)
+    } else {
+        pool.submit(job)
+    };
+    if !queued {
         shared.queued[k].store(false, Ordering::SeqCst);
     }
 }
