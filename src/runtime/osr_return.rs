@@ -111,10 +111,11 @@ pub(crate) fn patch_callers_if(
         if !matches!(obj.kind, CodeKind::Wasm(_)) {
             break;
         }
-        if obj.kind == CodeKind::Wasm(Tier::Baseline) && obj.module_id == module_id {
-            if obj.func_at(ret).is_some_and(|f| which(f.func_index)) {
-                frames.push((fp, next, ret, obj.clone(), live));
-            }
+        if obj.kind == CodeKind::Wasm(Tier::Baseline)
+            && obj.module_id == module_id
+            && obj.func_at(ret).is_some_and(|f| which(f.func_index))
+        {
+            frames.push((fp, next, ret, obj.clone(), live));
         }
         live = match obj.func_at(ret) {
             // SAFETY: debug code past its entry keeps its caller's r13 there.
