@@ -79,38 +79,13 @@ pub(crate) fn patch_callers_if(
     if inst.shared.mode() != Mode::Debug {
         return 0;
     }
-    let act = traps::current();
-    let stop = if act.is_null() {
-        return 0;
-    } else {
-        // SAFETY: the activation of this thread is live while wasm runs.
-        unsafe { (*act).saved_rbp }
-    };
     let module_id = inst.module.info().id;
     // The frames to move first, then the debug code they lack compiled
     // together (on every core), then the moves.
     let mut frames: Vec<PlainCaller> = Vec::new();
-    let mut fp = fp;
     // The r13 the frame at `next` (the caller) has at its call.
     let mut live = r13;
-    for _ in 0..MAX_FRAMES {
-        if fp == 0 || fp == stop || !fp.is_multiple_of(8) {
-            break;
-        }
-        // SAFETY: wasm code keeps the rbp chain up to the entry trampoline's
-        // frame (`stop`); `fp` is a frame of this thread below it.
-        let (next, ret) = unsafe {
-            (
-                mach::read_slot(fp, 0) as usize,
-                mach::read_slot(fp, 8) as usize,
-            )
-        };
-        let Some(obj) = code::object_at(ret) else {
-            break;
-        };
-        if !matches!(obj.kind, CodeKind::Wasm(_)) {
-            break;
-        }
+    for (fp, next, ret, obj) in wasm_callers(fp, MAX_FRAMES) {
         if obj.kind == CodeKind::Wasm(Tier::Baseline)
             && obj.module_id == module_id
             && obj.func_at(ret).is_some_and(|f| which(f.func_index))
@@ -131,10 +106,6 @@ pub(crate) fn patch_callers_if(
             },
             None => None,
         };
-        if next <= fp {
-            break;
-        }
-        fp = next;
     }
     compile_debug_code(inst, &frames);
     let mut moved = 0;
@@ -245,32 +216,8 @@ const SAMPLE_FRAMES: usize = 256;
 /// the frame at `fp` (on this thread, the innermost `max` frames), innermost
 /// first, once each.
 pub(crate) fn on_stack(inst: &InstanceData, fp: usize, max: usize, out: &mut Vec<u32>) {
-    let act = traps::current();
-    if act.is_null() {
-        return;
-    }
-    // SAFETY: the activation of this thread is live while wasm runs.
-    let stop = unsafe { (*act).saved_rbp };
     let module_id = inst.module.info().id;
-    let mut fp = fp;
-    for _ in 0..max {
-        if fp == 0 || fp == stop || !fp.is_multiple_of(8) {
-            break;
-        }
-        // SAFETY: as in `patch_callers`: the rbp chain of this thread's
-        // wasm frames, up to the entry trampoline's frame.
-        let (next, ret) = unsafe {
-            (
-                mach::read_slot(fp, 0) as usize,
-                mach::read_slot(fp, 8) as usize,
-            )
-        };
-        let Some(obj) = code::object_at(ret) else {
-            break;
-        };
-        if !matches!(obj.kind, CodeKind::Wasm(_)) {
-            break;
-        }
+    for (_, _, ret, obj) in wasm_callers(fp, max) {
         if obj.module_id == module_id {
             if let Some(f) = obj.func_at(ret) {
                 if !out.contains(&f.func_index) {
@@ -278,9 +225,45 @@ pub(crate) fn on_stack(inst: &InstanceData, fp: usize, max: usize, out: &mut Vec
                 }
             }
         }
-        if next <= fp {
-            break;
-        }
-        fp = next;
     }
+}
+
+/// The wasm frames on this thread from the frame at `fp` outwards (at most
+/// `max`), as (frame pointer, caller's frame pointer, return address into
+/// the caller, the caller's code), up to the entry trampoline's frame.
+fn wasm_callers(
+    fp: usize,
+    max: usize,
+) -> impl Iterator<Item = (usize, usize, usize, std::sync::Arc<code::CodeObject>)> {
+    let act = traps::current();
+    let stop = if act.is_null() {
+        0
+    } else {
+        // SAFETY: the activation of this thread is live while wasm runs.
+        unsafe { (*act).saved_rbp }
+    };
+    let mut fp = if act.is_null() { 0 } else { fp };
+    let mut left = max;
+    std::iter::from_fn(move || {
+        if left == 0 || fp == 0 || fp == stop || !fp.is_multiple_of(8) {
+            return None;
+        }
+        left -= 1;
+        // SAFETY: wasm code keeps the rbp chain up to the entry trampoline's
+        // frame (`stop`); `fp` is a frame of this thread below it.
+        let (next, ret) = unsafe {
+            (
+                mach::read_slot(fp, 0) as usize,
+                mach::read_slot(fp, 8) as usize,
+            )
+        };
+        let obj = code::object_at(ret)?;
+        if !matches!(obj.kind, CodeKind::Wasm(_)) {
+            return None;
+        }
+        let at = fp;
+        // A chain that does not grow towards the stack base ends here.
+        fp = if next > fp { next } else { 0 };
+        Some((at, next, ret, obj))
+    })
 }
