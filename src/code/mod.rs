@@ -165,6 +165,10 @@ pub struct OptFrame {
     /// tail calls that need more): the frame then does not have the shape
     /// of a baseline frame above `fp`, and stays optimized.
     pub grows_incoming: bool,
+    /// `fp - record` of the function's `interrupt_state` record slot (see
+    /// `vm::layout::interrupt_state`), if it has one: the check stub finds
+    /// the record by it.
+    pub record_below_fp: Option<u32>,
 }
 
 /// A call site inside a `try` region (exception handling): an exception
@@ -465,6 +469,16 @@ pub fn lookup_pc(pc: usize) -> Option<PcInfo> {
         }
         info
     })
+}
+
+/// `fp - record` of the `interrupt_state` record of the optimized code
+/// holding `pc` (see [`OptFrame::record_below_fp`]). Lock-free (see
+/// [`lookup_pc`]).
+pub fn record_below_fp(pc: usize) -> Option<u32> {
+    registry::with_object_at(pc, |obj| {
+        obj.func_at(pc)?.opt_frame.as_ref()?.record_below_fp
+    })
+    .flatten()
 }
 
 /// Native address where the code of the wasm instruction holding `pc`

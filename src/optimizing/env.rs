@@ -205,16 +205,6 @@ impl Translator<'_, '_> {
         self.b.ins().trapnz(status, RUNTIME_TRAP);
     }
 
-    /// Bumps this function's call count (`vmctx.calls[func]`).
-    pub(crate) fn count_call(&mut self) {
-        let calls = self.vmctx_field(VMCTX_CALLS);
-        let flags = MemFlagsData::trusted();
-        let off = 8 * self.func_index as i32;
-        let n = self.b.ins().load(I64, flags, calls, off);
-        let n = self.b.ins().iadd_imm_u(n, 1);
-        self.b.ins().store(flags, n, calls, off);
-    }
-
     /// The stack/interrupt check (V8's stack guard): `sp < limits.stack_limit`
     /// goes to a cold path that calls the runtime. At function entry a real
     /// overflow traps before anything is called.
@@ -277,9 +267,14 @@ impl Translator<'_, '_> {
         // The function, the check's offset and kind, and the caller's frame
         // pointer reach the stub through the record and its own frame: only
         // two values are passed in registers.
+        // The record is written but its address is not passed: the stub
+        // finds it from the caller's frame pointer and its own return
+        // address (`OptFrame::record_below_fp`). An address argument made
+        // Cranelift hoist the slot's `stack_addr` out of every loop and keep
+        // it live (spilled and reloaded) across the hot path.
         let vmctx = self.vmctx;
-        let state = self.interrupt_state(entry);
-        self.b.ins().call(callee, &[vmctx, state]);
+        self.interrupt_state(entry);
+        self.b.ins().call(callee, &[vmctx]);
         self.b.ins().jump(cont, &[]);
         self.b.seal_block(cont);
         self.b.switch_to_block(cont);
@@ -376,11 +371,14 @@ impl Translator<'_, '_> {
                 s
             }
             None => {
-                let s = self.b.create_sized_stack_slot(ir::StackSlotData::new(
-                    ir::StackSlotKind::ExplicitSlot,
-                    size,
-                    3,
-                ));
+                let s = self
+                    .b
+                    .create_sized_stack_slot(ir::StackSlotData::new_with_key(
+                        ir::StackSlotKind::ExplicitSlot,
+                        size,
+                        3,
+                        ir::StackSlotKey::new(RECORD_SLOT_KEY),
+                    ));
                 self.record_slot = Some(s);
                 s
             }
@@ -397,24 +395,27 @@ pub(crate) const STUB_NAME: UserExternalName = UserExternalName {
     index: 0,
 };
 
-/// `(vmctx, state)`, preserving every register, no result.
+/// The key of the function's one record slot (`record_slot`), by which
+/// `super::finish` finds its place in the frame.
+pub(crate) const RECORD_SLOT_KEY: u64 = 0x7265_636f_7264;
+
+/// `(vmctx)`, preserving every register, no result.
 fn stub_signature() -> Signature {
     let mut sig = Signature::new(CallConv::PreserveAll);
-    for _ in 0..2 {
-        sig.params.push(AbiParam::new(I64));
-    }
+    sig.params.push(AbiParam::new(I64));
     sig
 }
 
 static STUB: OnceLock<Result<Arc<CodeObject>, String>> = OnceLock::new();
 
 /// Address of the process-wide stack-check stub: it calls
-/// `Builtin::StackCheckSlow` of the caller's VMContext with the function,
-/// offset and kind its record names and the caller's frame pointer (saved
-/// by the stub's own prologue) and, when that reports
-/// a pending trap, traps itself (a trap site with no code: the runtime reads
-/// the pending trap; the backtrace names the wasm caller). Compiled once with
-/// Cranelift in the `preserve_all` convention and published as a trampoline.
+/// `Builtin::StackCheckOptimized` of the caller's VMContext with the
+/// caller's frame pointer (saved by the stub's own prologue) and the
+/// stub's return address, by which the runtime finds the caller's record;
+/// when that reports a pending trap, the stub traps itself (a trap site with
+/// no code: the runtime reads the pending trap; the backtrace names the wasm
+/// caller). Compiled once with Cranelift in the `preserve_all` convention
+/// and published as a trampoline.
 pub(crate) fn stack_check_stub(isa: &OwnedTargetIsa) -> crate::Result<usize> {
     let obj = STUB.get_or_init(|| {
         let mut func = Function::with_name_signature(UserFuncName::user(1, 0), stub_signature());
@@ -424,29 +425,24 @@ pub(crate) fn stack_check_stub(isa: &OwnedTargetIsa) -> crate::Result<usize> {
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         b.seal_block(entry);
-        let params = b.block_params(entry).to_vec();
-        let (vmctx, state) = (params[0], params[1]);
+        let vmctx = b.block_params(entry)[0];
         let flags = MemFlagsData::trusted().with_readonly();
         let table = b.ins().load(I64, flags, vmctx, VMCTX_BUILTINS);
         let f = b
             .ins()
-            .load(I64, flags, table, 8 * Builtin::StackCheckSlow as i32);
-        use crate::vm::layout::interrupt_state::{CHECK_WORD, OFFSET_WORD};
-        let func_index = b.ins().uload32(flags, state, 8 * CHECK_WORD as i32);
-        let kind = b.ins().uload32(flags, state, 8 * CHECK_WORD as i32 + 4);
-        let offset = b.ins().load(I64, flags, state, 8 * OFFSET_WORD as i32);
-        // The stub's prologue saved the caller's frame pointer at [rbp].
+            .load(I64, flags, table, 8 * Builtin::StackCheckOptimized as i32);
+        // The stub's prologue saved the caller's frame pointer at [rbp],
+        // and above it is the return address into the caller.
         let own_fp = b.ins().get_frame_pointer(I64);
         let fp = b.ins().load(I64, flags, own_fp, 0);
+        let ret = b.ins().load(I64, flags, own_fp, 8);
         let mut sig = Signature::new(CallConv::SystemV);
-        for _ in 0..6 {
+        for _ in 0..3 {
             sig.params.push(AbiParam::new(I64));
         }
         sig.returns.push(AbiParam::new(I32));
         let sig = b.import_signature(sig);
-        let call = b
-            .ins()
-            .call_indirect(sig, f, &[vmctx, func_index, offset, fp, state, kind]);
+        let call = b.ins().call_indirect(sig, f, &[vmctx, fp, ret]);
         let status = b.inst_results(call)[0];
         b.ins().trapnz(status, RUNTIME_TRAP);
         b.ins().return_(&[]);

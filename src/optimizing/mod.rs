@@ -448,10 +448,19 @@ fn opt_frame(buf: &cranelift_codegen::MachBufferFinalized<cranelift_codegen::Fin
             _ => {}
         }
     }
+    // The record slot's offset from the bottom of the frame (sp).
+    let record_below_fp = buf.frame_layout().and_then(|l| {
+        let key = ir::StackSlotKey::new(env::RECORD_SLOT_KEY);
+        l.stackslots
+            .values()
+            .find(|s| s.key == Some(key))
+            .map(|s| l.frame_to_fp_offset - s.offset)
+    });
     OptFrame {
         sp_to_fp,
         saved,
         grows_incoming,
+        record_below_fp,
     }
 }
 

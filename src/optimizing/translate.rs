@@ -151,11 +151,15 @@ impl<'m, 'b> Translator<'m, 'b> {
         t
     }
 
-    /// The function-entry check and call count (an OSR entry has neither:
-    /// it is no call, and its parameters are not the function's).
+    /// The function-entry check (an OSR entry has none: it is no call, and
+    /// its parameters are not the function's). Optimized code counts no
+    /// calls: the counts rank functions for tier-up and for `profile on`,
+    /// and an optimized function has been ranked already (V8's TurboFan
+    /// code does not count either), and a read-modify-write of one shared
+    /// word at every entry is a dependency chain through memory in a
+    /// recursive kernel like fib.
     pub fn entry_check(&mut self) {
         self.stack_check(true);
-        self.count_call();
     }
 
     /// Emits the return block and finishes the function.

@@ -29,6 +29,7 @@ fn make_table() -> [usize; BUILTIN_COUNT] {
     t[Builtin::TableInit as usize] = table_init as *const () as usize;
     t[Builtin::ElemDrop as usize] = elem_drop as *const () as usize;
     t[Builtin::StackCheckSlow as usize] = stack_check_slow as *const () as usize;
+    t[Builtin::StackCheckOptimized as usize] = stack_check_optimized as *const () as usize;
     t[Builtin::DebugHook as usize] = debug_hook as *const () as usize;
     t[Builtin::TierUpCheck as usize] = tier_up_check as *const () as usize;
     t[Builtin::FloatToInt as usize] = float_to_int as *const () as usize;
@@ -195,6 +196,25 @@ extern "C" fn table_init(vmctx: *mut u8, t: u32, seg: u32, dst: u32, src: u32, l
 extern "C" fn elem_drop(vmctx: *mut u8, seg: u32) -> u32 {
     inst(vmctx).dropped_elems[seg as usize] = true;
     0
+}
+
+/// `Builtin::StackCheckOptimized`: finds the record of the optimized frame
+/// at `fp` by the code holding `ret` (the check stub's return address) and
+/// goes on as [`stack_check_slow`] with what its header names.
+extern "C" fn stack_check_optimized(vmctx: *mut u8, fp: usize, ret: usize) -> u32 {
+    use crate::vm::layout::interrupt_state::{CHECK_WORD, OFFSET_WORD};
+    let Some(below) = crate::code::record_below_fp(ret) else {
+        // Only optimized code with a record calls the stub.
+        traps::set_pending(Trap::host(format!(
+            "internal error: a stack check at {ret:#x} has no interrupt record"
+        )));
+        return 1;
+    };
+    let state = (fp - below as usize) as *mut u64;
+    // SAFETY: the record slot lies in the live frame at `fp`, whose cold
+    // path wrote its header just before calling the stub.
+    let (check, offset) = unsafe { (*state.add(CHECK_WORD), *state.add(OFFSET_WORD)) };
+    stack_check_slow(vmctx, check & 0xffff_ffff, offset, fp, state, check >> 32)
 }
 
 /// The stack/interrupt check failed: a real overflow, or an interrupt request

@@ -194,9 +194,15 @@ pub enum Builtin {
     MemoryCopyAt,
     /// `(vmctx, mem, seg, dst, src, len) -> u32`
     MemoryInitAt,
+    /// `(vmctx, fp, ret) -> u32`: a check of optimized code failed (its
+    /// stub calls this). `fp` is the optimized frame's frame pointer, `ret`
+    /// the stub's return address in it: together they locate the frame's
+    /// `interrupt_state` record, whose header names the function, offset
+    /// and kind; then as [`Builtin::StackCheckSlow`].
+    StackCheckOptimized,
 }
 
-pub const BUILTIN_COUNT: usize = 21;
+pub const BUILTIN_COUNT: usize = 22;
 
 /// Kinds for [`Builtin::FloatToInt`]: bit 0 = source f64, bit 1 = result i64,
 /// bit 2 = unsigned, bit 3 = saturating.
@@ -232,9 +238,11 @@ pub const DEBUG_REGS_SIZE: i32 = 16 * 8 + 16 * 16;
 ///   pointer its caller passed in `rdx`; 0 otherwise), so that a debug frame
 ///   built from the record returns its results to the same place;
 /// - `[3]`: the function index (low half) and the check's kind bits (high
-///   half, `runtime::osr`); `[4]`: the check's wasm offset. The check's stub
+///   half, `runtime::osr`); `[4]`: the check's wasm offset. The runtime
 ///   reads them from here (stores of immediates on the cold path, instead of
 ///   constants passed in registers that regalloc keeps across the loop);
+///   it finds the record itself by the frame pointer and the code's
+///   `OptFrame::record_below_fp`, so no address is passed either;
 /// - then `n` 32-bit tags, two per word (the first in the low half), padded
 ///   to a word: recorded locals in ascending index order, then the stack
 ///   bottom first. A tag is `local index | type code << 24` (the index is 0
