@@ -327,10 +327,15 @@ impl Translator<'_, '_> {
         let funcref = self.funcref(f)?;
         let sig = self.sig_ref(type_index);
         let ty = self.module.types[type_index as usize].clone();
-        if tail {
-            self.tail_call_funcref(funcref, &ty, sig, true);
+        let callee = if f >= self.module.num_imported_funcs {
+            Callee::Defined
         } else {
-            self.call_funcref(funcref, &ty, sig, true);
+            Callee::Imported
+        };
+        if tail {
+            self.tail_call_funcref(funcref, &ty, sig, callee);
+        } else {
+            self.call_funcref(funcref, &ty, sig, callee);
         }
         Ok(())
     }
@@ -345,9 +350,9 @@ impl Translator<'_, '_> {
         let funcref = self.indirect_funcref(type_index, table)?;
         let sig = self.sig_ref(type_index);
         if tail {
-            self.tail_call_funcref(funcref, &ty, sig, false);
+            self.tail_call_funcref(funcref, &ty, sig, Callee::FromTable);
         } else {
-            self.call_funcref(funcref, &ty, sig, false);
+            self.call_funcref(funcref, &ty, sig, Callee::FromTable);
         }
         Ok(())
     }
@@ -382,12 +387,11 @@ impl Translator<'_, '_> {
         funcref: Value,
         ty: &FuncType,
         sig: SigRef,
-        fixed: bool,
+        callee: Callee,
     ) {
         let code_flags = self.mutable(self.regions.vmctx);
         let code = self.b.ins().load(I64, code_flags, funcref, FUNCREF_CODE);
-        let flags = if fixed { self.fixed() } else { self.readonly() };
-        let callee_vmctx = self.b.ins().load(I64, flags, funcref, FUNCREF_VMCTX);
+        let callee_vmctx = self.callee_vmctx(funcref, callee);
         let nparams = ty.params().len();
         let mut call_args = Vec::with_capacity(nparams + 3);
         call_args.push(callee_vmctx);
@@ -401,15 +405,31 @@ impl Translator<'_, '_> {
         self.reachable = false;
     }
 
+    /// The VMContext a call through `funcref` passes its callee: this
+    /// function's own for a function defined in this module (its code table
+    /// entry holds the same one), else the entry's.
+    fn callee_vmctx(&mut self, funcref: Value, callee: Callee) -> Value {
+        let flags = match callee {
+            Callee::Defined => return self.vmctx,
+            Callee::Imported => self.fixed(),
+            Callee::FromTable => self.readonly(),
+        };
+        self.b.ins().load(I64, flags, funcref, FUNCREF_VMCTX)
+    }
+
     /// Calls through a `VMFuncRef` (the code table entry): pops the arguments,
-    /// pushes the results. `fixed`: the entry comes from the VMContext (valid
-    /// anywhere), not from a table (valid only after its null check).
-    pub(crate) fn call_funcref(&mut self, funcref: Value, ty: &FuncType, sig: SigRef, fixed: bool) {
+    /// pushes the results.
+    pub(crate) fn call_funcref(
+        &mut self,
+        funcref: Value,
+        ty: &FuncType,
+        sig: SigRef,
+        callee: Callee,
+    ) {
         // The code pointer changes when the callee changes tier: load it at every call.
         let code_flags = self.mutable(self.regions.vmctx);
         let code = self.b.ins().load(I64, code_flags, funcref, FUNCREF_CODE);
-        let flags = if fixed { self.fixed() } else { self.readonly() };
-        let callee_vmctx = self.b.ins().load(I64, flags, funcref, FUNCREF_VMCTX);
+        let callee_vmctx = self.callee_vmctx(funcref, callee);
         let nparams = ty.params().len();
         let nres = ty.results().len();
         let mut call_args = Vec::with_capacity(nparams + 3);
@@ -458,4 +478,18 @@ impl Translator<'_, '_> {
             }
         }
     }
+}
+
+/// Where a call's `VMFuncRef` comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Callee {
+    /// A function defined in this module: the entry's VMContext is this
+    /// function's own.
+    Defined,
+    /// An imported function: the entry is in this VMContext (valid
+    /// anywhere), its VMContext the exporter's.
+    Imported,
+    /// A table element or a `ref.func` value: valid only after its null
+    /// check.
+    FromTable,
 }

@@ -5,7 +5,7 @@
 //! static type; validation has checked the callee's type, so a call needs a
 //! null check and no signature check.
 
-use super::control::args;
+use super::control::{args, Callee};
 use super::translate::{Res, Translator};
 use super::user_trap;
 use crate::error::TrapCode;
@@ -29,9 +29,9 @@ impl Translator<'_, '_> {
         let funcref = self.pop_non_null();
         let sig = self.sig_ref(type_index);
         if tail {
-            self.tail_call_funcref(funcref, &ty, sig, false);
+            self.tail_call_funcref(funcref, &ty, sig, Callee::FromTable);
         } else {
-            self.call_funcref(funcref, &ty, sig, false);
+            self.call_funcref(funcref, &ty, sig, Callee::FromTable);
         }
         Ok(())
     }
