@@ -168,6 +168,19 @@ fn native_ranges_tile_the_code_in_every_tier() {
         .contains("no function #99"));
 }
 
+/// Waits for the session's pause at entry.
+fn wait_for_entry(s: &Session, c: &mut Console) {
+    loop {
+        let ev = s
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("entry pause");
+        c.render_event(s, &ev);
+        if matches!(ev, Event::Paused(_)) {
+            break;
+        }
+    }
+}
+
 /// Runs console lines and collects their text (and the events they wait for).
 fn run(s: &Session, c: &mut Console, line: &str) -> Vec<String> {
     let (mut out, wait) = c.execute(s, line);
@@ -189,16 +202,7 @@ fn run(s: &Session, c: &mut Console, line: &str) -> Vec<String> {
 fn console_disas_m_shows_native_code_under_wasm() {
     let s = session();
     let mut c = Console::new();
-    // The entry pause.
-    loop {
-        let ev = s
-            .recv_timeout(std::time::Duration::from_secs(30))
-            .expect("entry pause");
-        c.render_event(&s, &ev);
-        if matches!(ev, Event::Paused(_)) {
-            break;
-        }
-    }
+    wait_for_entry(&s, &mut c);
     let div = s
         .disassemble(1)
         .into_iter()
@@ -269,15 +273,7 @@ fn optimized_checks_keep_no_record_address_live() {
         })
         .expect("session");
         let mut c = Console::new();
-        loop {
-            let ev = s
-                .recv_timeout(std::time::Duration::from_secs(30))
-                .expect("entry pause");
-            c.render_event(&s, &ev);
-            if matches!(ev, Event::Paused(_)) {
-                break;
-            }
-        }
+        wait_for_entry(&s, &mut c);
         let text = run(&s, &mut c, &format!("disas /m {func} tier=optimized")).join("\n");
         assert!(
             text.contains(&format!("{func} (#")) && text.contains("optimized code at 0x"),
