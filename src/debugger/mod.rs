@@ -6,6 +6,7 @@
 pub mod annotate;
 mod api;
 pub mod console;
+mod cxx_exception;
 pub mod dwarf;
 pub mod dwarf_types;
 pub mod expr;

@@ -268,7 +268,11 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, String> {
     }
     let file = open_input(path)?;
     let shown = path.display();
-    let mut bytes = Vec::new();
+    // Sized from the file's length (`take` hides it from `read_to_end`, which
+    // would otherwise grow the buffer by doubling: a copy of everything read
+    // so far at each step, several for a module of tens of megabytes).
+    let size = file.metadata().map_or(0, |m| m.len()).min(MAX_INPUT_BYTES) as usize;
+    let mut bytes = Vec::with_capacity(size + 1);
     file.take(MAX_INPUT_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read {shown}: {e}"))?;

@@ -1,6 +1,7 @@
 //! The debugger's `catch throw` in the batch console: on the C++ exceptions
-//! sample (both encodings) it stops at each C++ throw and rethrow with the tag
-//! and payload, `bt` shows the throwing source lines several frames deep,
+//! sample (both encodings) it stops at each C++ throw and rethrow with the tag,
+//! the thrown object's C++ type (read from libc++abi's exception header) and
+//! the payload, `bt` shows the throwing source lines several frames deep,
 //! `step` lands in the handler (a landing pad of the throwing function), and
 //! `info breakpoints` / `delete` list and remove the catchpoint; on a small
 //! wat module (`try_table` and legacy `try`/`catch`) the stop shows the tag's
@@ -60,7 +61,7 @@ fn catch_throw_stops_at_cpp_throws_and_steps_into_the_handler() {
         // The first throw: line 4's bad amount, from parse_amount.
         let t = after(
             t,
-            "Catchpoint 1 (exception thrown): tag 0 (__cpp_exception, a C++ exception), payload (i32:",
+            "Catchpoint 1 (exception thrown): tag 0 (__cpp_exception, a C++ exception of type ParseError), payload (i32:",
         );
         let t = after(
             t,
@@ -90,7 +91,12 @@ fn catch_throw_stops_at_cpp_throws_and_steps_into_the_handler() {
         );
         let t = after(t, ", ledger.cpp:73 [baseline·debug]\n");
         let t = after(t, "1    y    catch      1     exception throw\n");
-        // The next throw is apply_counted's `throw;` (a rethrow).
+        // The next throw is apply_counted's `throw;` (a rethrow) of the same
+        // exception object.
+        let t = after(
+            t,
+            "Catchpoint 1 (exception thrown): tag 0 (__cpp_exception, a C++ exception of type ParseError), payload (i32:",
+        );
         let t = after(
             t,
             "Stopped (catchpoint 1: exception thrown) in _Unwind_RaiseException",

@@ -82,7 +82,19 @@ impl Shared {
         if ctx.module_id == self.module.info().id
             && self.func_name(ctx.func_index) == "_Unwind_RaiseException"
         {
-            tag.push_str(" (__cpp_exception, a C++ exception)");
+            let header = thrown
+                .values
+                .first()
+                .and_then(|v| v.strip_prefix("i32:")?.parse::<i32>().ok());
+            let ty = header.zip(ctx.memory()).and_then(|(at, memory)| {
+                crate::debugger::cxx_exception::thrown_type(memory, at as u32)
+            });
+            match ty {
+                Some(t) => {
+                    tag.push_str(&format!(" (__cpp_exception, a C++ exception of type {t})"))
+                }
+                None => tag.push_str(" (__cpp_exception, a C++ exception)"),
+            }
         }
         Some(StopReason::Throw(Box::new(ThrowStop {
             id,
