@@ -201,7 +201,7 @@ test('stop at a trap (exception filter "traps"), then the trap ends the program'
   const dc = await start();
   try {
     const init = await dc.initializeRequest({ adapterID: 'wdb' });
-    assert.deepEqual(init.body.exceptionBreakpointFilters.map((f) => f.filter), ['traps']);
+    assert.deepEqual(init.body.exceptionBreakpointFilters.map((f) => f.filter), ['traps', 'throws']);
     const initialized = dc.waitForEvent('initialized');
     await dc.launchRequest({ program: path.join(root, 'samples/trap.wat'), invoke: 'boom' });
     await initialized;
@@ -228,6 +228,42 @@ test('stop at a trap (exception filter "traps"), then the trap ends the program'
     await dc.continueRequest({ threadId: 1 });
     assert.equal((await exited).body.exitCode, 134);
     assert.match(stderr, /wasm trap: unreachable in innermost \(func 4\) at 0x9a/);
+  } finally {
+    await dc.stop();
+  }
+});
+
+test('stop at a C++ throw (exception filter "throws"), then run to the end without it', async () => {
+  const dc = await start();
+  try {
+    await dc.initializeRequest({ adapterID: 'wdb' });
+    const initialized = dc.waitForEvent('initialized');
+    await dc.launchRequest({ program: path.join(root, 'samples/ledger-g.wasm') });
+    await initialized;
+    const eb = await dc.setExceptionBreakpointsRequest({ filters: ['throws'] });
+    assert.equal(eb.body.breakpoints[0].verified, true);
+    const s = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    const stop = (await s).body;
+    assert.equal(stop.reason, 'exception');
+    assert.match(stop.text, /a C\+\+ exception of type ParseError/);
+    // The thrower is the top frame; the C++ frames that threw are below it.
+    const frames = await top(dc);
+    assert.equal(frames[0].name.split(' ')[0], '_Unwind_RaiseException');
+    const thrower = frames.find((f) => f.name.startsWith('parse_amount'));
+    assert.ok(thrower, JSON.stringify(frames.map((f) => f.name)));
+    assert.equal(thrower.line, 73);
+    const info = await dc.customRequest('exceptionInfo', { threadId: 1 });
+    assert.equal(info.body.exceptionId, 'throw');
+    assert.match(info.body.description, /ParseError/);
+    // Without the filter the program runs to its end, as natively.
+    await dc.setExceptionBreakpointsRequest({ filters: [] });
+    let stdout = '';
+    dc.on('output', (e) => { if (e.body.category === 'stdout') stdout += e.body.output; });
+    const exited = dc.waitForEvent('exited');
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal((await exited).body.exitCode, 0);
+    assert.match(stdout, /failed lines: 5, ledger errors rethrown: 3/);
   } finally {
     await dc.stop();
   }

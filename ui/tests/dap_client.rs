@@ -34,5 +34,5 @@ fn debug_client_scenarios_pass() {
         out.status.success(),
         "DebugClient scenarios failed:\n{text}"
     );
-    assert!(text.contains("pass 6"), "expected 6 passing tests:\n{text}");
+    assert!(text.contains("pass 7"), "expected 7 passing tests:\n{text}");
 }

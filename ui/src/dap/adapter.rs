@@ -43,6 +43,9 @@ pub enum ScopeKind {
 
 /// The exception filter that stops at traps.
 const TRAPS_FILTER: &str = "traps";
+/// The exception filter that stops where a wasm exception is thrown (the
+/// console's `catch throw`).
+const THROWS_FILTER: &str = "throws";
 
 /// The failure of a request: its message goes back in the error response.
 pub type Fail = String;
@@ -216,11 +219,17 @@ impl Adapter {
                 let a: ThreadArguments = args(req)?;
                 thread(a.thread_id)?;
                 let snap = self.link()?.snapshot.clone();
+                let paused = self.link()?.state() == RunState::Paused;
                 match snap.as_ref().map(|s| &s.reason) {
-                    Some(StopReason::Trap(m)) if self.link()?.state() == RunState::Paused => {
+                    Some(StopReason::Trap(m)) if paused => {
                         Ok(json!({"exceptionId": "trap", "description": m, "breakMode": "always"}))
                     }
-                    _ => Err("the program is not stopped at a trap".into()),
+                    Some(StopReason::Throw(t)) if paused => Ok(json!({
+                        "exceptionId": "throw",
+                        "description": t.lines().join("\n"),
+                        "breakMode": "always",
+                    })),
+                    _ => Err("the program is not stopped at a trap or a throw".into()),
                 }
             }
             "configurationDone" => self.configuration_done(),
@@ -560,24 +569,29 @@ impl Adapter {
         Ok(json!({ "breakpoints": out }))
     }
 
-    /// The one filter, `traps`: stop before an instruction that traps.
+    /// The filters: `traps`, stop before an instruction that traps;
+    /// `throws`, stop where an exception is thrown.
     fn set_exception_breakpoints(
         &mut self,
         a: SetExceptionBreakpointsArguments,
     ) -> Result<Value, Fail> {
         let link = self.link()?;
-        let mut traps = false;
+        let (mut traps, mut throws) = (false, false);
         let mut out = Vec::new();
         for f in &a.filters {
             if f == TRAPS_FILTER {
                 traps = true;
                 out.push(json!({"verified": true}));
+            } else if f == THROWS_FILTER {
+                throws = true;
+                out.push(json!({"verified": true}));
             } else {
                 out.push(json!({"verified": false,
-                    "message": format!("unknown filter `{f}` (wdb has `{TRAPS_FILTER}`)")}));
+                    "message": format!("unknown filter `{f}` (wdb has `{TRAPS_FILTER}` and `{THROWS_FILTER}`)")}));
             }
         }
         link.message(Command::StopAtTraps(traps))?;
+        link.message(Command::CatchThrow(throws))?;
         Ok(json!({ "breakpoints": out }))
     }
 
@@ -745,13 +759,22 @@ fn capabilities() -> Capabilities {
         supports_exception_info_request: true,
         supports_data_breakpoints: true,
         supports_data_breakpoint_bytes: true,
-        exception_breakpoint_filters: vec![ExceptionBreakpointsFilter {
-            filter: TRAPS_FILTER,
-            label: "Traps",
-            description: "Stop before an instruction that traps (out-of-bounds access, \
-                          division by zero, unreachable, ...). While on, every instruction \
-                          is checked before it runs, so the program runs slower.",
-            default: false,
-        }],
+        exception_breakpoint_filters: vec![
+            ExceptionBreakpointsFilter {
+                filter: TRAPS_FILTER,
+                label: "Traps",
+                description: "Stop before an instruction that traps (out-of-bounds access, \
+                              division by zero, unreachable, ...). While on, every instruction \
+                              is checked before it runs, so the program runs slower.",
+                default: false,
+            },
+            ExceptionBreakpointsFilter {
+                filter: THROWS_FILTER,
+                label: "Thrown exceptions",
+                description: "Stop where a wasm exception is thrown (every C++ throw and \
+                              rethrow), before any frame unwinds, as `catch throw` does.",
+                default: false,
+            },
+        ],
     }
 }
