@@ -348,10 +348,13 @@ impl LocalCache {
         self.version
     }
 
-    /// Every (register, local) pair: what debug code reloads after its hook.
-    pub fn reloads(&self) -> Vec<(Gpr, u32)> {
-        (0..16u8)
-            .filter_map(|r| self.reg_locals[r as usize].first().map(|&l| (r, l)))
-            .collect()
+    /// Calls `f` with every (register, local) pair, registers in order:
+    /// what debug code reloads after its hook.
+    pub fn for_each_reload(&self, mut f: impl FnMut(Gpr, u32)) {
+        for r in 0..16u8 {
+            if let Some(&l) = self.reg_locals[r as usize].first() {
+                f(r, l);
+            }
+        }
     }
 }

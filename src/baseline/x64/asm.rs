@@ -48,6 +48,17 @@ impl Cond {
     }
 }
 
+/// Code bytes reserved per wasm byte for debug code (measured on
+/// `samples/big.wasm`; see `Assembler::for_body`).
+const DEBUG_BYTES_PER_WASM_BYTE: usize = 32;
+
+thread_local! {
+    /// The label and relocation tables of the last function this thread
+    /// assembled (emptied, capacity kept), for the next one.
+    static SPARE: std::cell::Cell<Option<VecAssembler<X64Relocation>>> =
+        const { std::cell::Cell::new(None) };
+}
+
 pub struct Assembler {
     pub ops: VecAssembler<X64Relocation>,
     /// Labels bound so far (a branch may arrive where this changed).
@@ -83,12 +94,28 @@ impl Assembler {
 
     /// An assembler sized for a function body of `wasm_bytes` bytes, so the
     /// buffers rarely grow (growing was a visible share of compile time).
-    pub fn for_body(wasm_bytes: usize) -> Assembler {
-        let labels = wasm_bytes / 4 + 16;
-        Assembler {
-            binds: 0,
-            ops: VecAssembler::new_with_capacity(0, wasm_bytes * 6 + 256, 0, 0, labels, 0, labels),
-        }
+    /// Debug code (`debug`) is several times larger than plain code: a check
+    /// and its out-of-line hook call at every instruction. The label and
+    /// relocation tables of the last function this thread finished are
+    /// reused (see [`Assembler::finish`]).
+    pub fn for_body(wasm_bytes: usize, debug: bool) -> Assembler {
+        let per_byte = if debug { DEBUG_BYTES_PER_WASM_BYTE } else { 6 };
+        let bytes = wasm_bytes * per_byte + 256;
+        let ops = match SPARE.take() {
+            Some(mut ops) => {
+                ops.reserve_ops(bytes);
+                ops
+            }
+            None => {
+                let labels = if debug {
+                    wasm_bytes * 2
+                } else {
+                    wasm_bytes / 4
+                } + 16;
+                VecAssembler::new_with_capacity(0, bytes, 0, 0, labels, 0, labels)
+            }
+        };
+        Assembler { binds: 0, ops }
     }
 
     pub fn offset(&self) -> u32 {
@@ -121,8 +148,13 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; .align n);
     }
 
-    pub fn finish(self) -> Result<Vec<u8>, String> {
-        self.ops.finalize().map_err(|e| e.to_string())
+    /// The finished code, in a vector of its own size. The label and
+    /// relocation tables stay with this thread for its next function.
+    pub fn finish(mut self) -> Result<Vec<u8>, String> {
+        let mut bytes = self.ops.take().map_err(|e| e.to_string())?;
+        bytes.shrink_to_fit();
+        SPARE.set(Some(self.ops));
+        Ok(bytes)
     }
 
     // ---- moves ----------------------------------------------------------
