@@ -496,7 +496,23 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; movzx Rd(dst), r11b);
     }
 
+    /// The rel32 displacement from the end of a `len`-byte jump emitted here
+    /// to `l`, when `l` is bound already (a backward jump): such a jump is
+    /// encoded at once, the same bytes dynasm gives a label, without a
+    /// relocation to record and resolve (debug code jumps back after every
+    /// check).
+    fn backward_rel32(&self, l: DynamicLabel, len: u32) -> Option<i32> {
+        let target = self.label_offset(l)?;
+        Some((target as i64 - (self.offset() + len) as i64) as i32)
+    }
+
     pub fn jcc(&mut self, c: Cond, l: DynamicLabel) {
+        if let Some(rel) = self.backward_rel32(l, 6) {
+            self.ops.push(0x0f);
+            self.ops.push(0x80 | c.x86_code());
+            self.ops.push_i32(rel);
+            return;
+        }
         match c {
             Cond::Eq => dynasm!(self.ops ; .arch x64 ; je =>l),
             Cond::Ne => dynasm!(self.ops ; .arch x64 ; jne =>l),
@@ -528,6 +544,11 @@ impl Assembler {
     }
 
     pub fn jmp(&mut self, l: DynamicLabel) {
+        if let Some(rel) = self.backward_rel32(l, 5) {
+            self.ops.push(0xe9);
+            self.ops.push_i32(rel);
+            return;
+        }
         dynasm!(self.ops ; .arch x64 ; jmp =>l);
     }
 
