@@ -25,6 +25,10 @@ pub(super) struct Scratch {
     pub recorder: StackRecorder,
 }
 
+/// Offset-map entries beyond which a thread does not keep its buffers
+/// (about 20,000 instructions of debug code; the buffers are then ~2 MiB).
+const KEEP_ENTRIES: usize = 1 << 16;
+
 thread_local! {
     static SPARE: Cell<Option<Box<Scratch>>> = const { Cell::new(None) };
 }
@@ -57,8 +61,11 @@ impl Scratch {
         s
     }
 
-    /// Keeps `s` for this thread's next function.
+    /// Keeps `s` for this thread's next function, unless a large function
+    /// grew it: compiler threads live long, and what they keep stays small.
     pub fn give_back(s: Box<Scratch>) {
-        SPARE.set(Some(s));
+        if s.offset_map.capacity() <= KEEP_ENTRIES {
+            SPARE.set(Some(s));
+        }
     }
 }

@@ -52,6 +52,11 @@ impl Cond {
 /// `samples/big.wasm`; see `Assembler::for_body`).
 const DEBUG_BYTES_PER_WASM_BYTE: usize = 32;
 
+/// Label references beyond which a thread does not keep its assembler's
+/// tables for the next function (they grow with the labels, ~3 per
+/// instruction of debug code).
+const KEEP_FIXUPS: usize = 1 << 16;
+
 thread_local! {
     /// The label and relocation tables of the last function this thread
     /// assembled (emptied, capacity kept), for the next one.
@@ -182,7 +187,10 @@ impl Assembler {
         }
         let mut bytes = self.ops.take().map_err(|e| e.to_string())?;
         bytes.shrink_to_fit();
-        SPARE.set(Some((self.ops, self.fixups)));
+        // Kept unless a large function grew them (threads live long).
+        if self.fixups.capacity() <= KEEP_FIXUPS {
+            SPARE.set(Some((self.ops, self.fixups)));
+        }
         Ok(bytes)
     }
 
