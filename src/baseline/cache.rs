@@ -251,9 +251,12 @@ impl LocalCache {
             return false;
         }
         self.version += 1;
-        for l in std::mem::take(&mut self.reg_locals[r as usize]) {
+        // Cleared in place: the list keeps its allocation for the next local.
+        let list = &mut self.reg_locals[r as usize];
+        for &l in list.iter() {
             self.locals[l as usize] = Cached::None;
         }
+        list.clear();
         self.owned &= !(1 << r);
         self.pinned &= !(1 << r);
         true
@@ -348,10 +351,17 @@ impl LocalCache {
         self.version
     }
 
-    /// Every (register, local) pair: what debug code reloads after its hook.
-    pub fn reloads(&self) -> Vec<(Gpr, u32)> {
-        (0..16u8)
-            .filter_map(|r| self.reg_locals[r as usize].first().map(|&l| (r, l)))
-            .collect()
+    /// Calls `f` with every (register, local) pair, registers in order:
+    /// what debug code reloads after its hook.
+    pub fn for_each_reload(&self, mut f: impl FnMut(Gpr, u32)) {
+        // A register holding a local is owned (not every owned one holds one).
+        let mut owned = self.owned;
+        while owned != 0 {
+            let r = owned.trailing_zeros() as u8;
+            owned &= owned - 1;
+            if let Some(&l) = self.reg_locals[r as usize].first() {
+                f(r, l);
+            }
+        }
     }
 }

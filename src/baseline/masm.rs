@@ -128,9 +128,9 @@ pub struct Masm {
 
 impl Masm {
     /// A macro assembler sized for a function body of `wasm_bytes` bytes.
-    pub fn for_body(wasm_bytes: usize) -> Masm {
+    pub fn for_body(wasm_bytes: usize, debug: bool) -> Masm {
         Masm {
-            asm: Assembler::for_body(wasm_bytes),
+            asm: Assembler::for_body(wasm_bytes, debug),
             vconsts: Vec::new(),
         }
     }

@@ -415,9 +415,9 @@ impl ValueStack {
         self.cache.version()
     }
 
-    /// The registers the local cache holds, each with a local it holds.
-    pub fn cache_reloads(&self) -> Vec<(Gpr, u32)> {
-        self.cache.reloads()
+    /// Calls `f` with each register the local cache holds and a local it holds.
+    pub fn for_each_cache_reload(&self, f: impl FnMut(Gpr, u32)) {
+        self.cache.for_each_reload(f)
     }
 
     /// What the local cache knows about local `l`.

@@ -10,7 +10,7 @@ mod registry;
 
 mod debug_table;
 
-pub use debug_table::{DebugSideTable, StackRecorder};
+pub use debug_table::{DebugSideTable, StackRecorder, TableBuffers};
 
 use crate::error::TrapCode;
 use memmap2::Mmap;

@@ -13,6 +13,7 @@ mod exceptions;
 mod funcref;
 mod memidx;
 mod numeric;
+mod scratch;
 mod simd;
 mod tailcall;
 
@@ -26,6 +27,7 @@ use crate::module::{BodyError, FuncBodyReader, ModuleInfo};
 use crate::types::{FuncType, ValType};
 use crate::vm::layout::*;
 use dynasmrt::DynamicLabel;
+use scratch::Scratch;
 use wasmparser::{BlockType, FuncValidator, MemArg, Operator, ValidatorResources};
 
 /// Compile options for one function.
@@ -112,12 +114,14 @@ enum OutOfLine {
     Debug {
         label: DynamicLabel,
         back: DynamicLabel,
-        points: Vec<(u32, u32)>,
+        /// Its (index, wasm offset) pairs: `debug_points[points.0..points.1]`.
+        points: (u32, u32),
         /// A compare's result is in the flags: save them around the hook.
         keep_flags: bool,
-        /// Registers of the local cache and the local each holds: reloaded
-        /// from the slots after the hook (the debugger may have set a local).
-        reloads: Vec<(Gpr, i32, bool)>,
+        /// Registers of the local cache and the local each holds, reloaded
+        /// from the slots after the hook (the debugger may have set a local):
+        /// `debug_reloads[reloads.0..reloads.1]`.
+        reloads: (u32, u32),
     },
 }
 
@@ -135,6 +139,13 @@ pub struct CodeGen<'a> {
     offset_map: Vec<(u32, u32)>,
     trap_sites: Vec<TrapSite>,
     ool: Vec<OutOfLine>,
+    /// Out-of-line items queued while `ool` is emitted.
+    ool_next: Vec<OutOfLine>,
+    /// The points and reloads of `OutOfLine::Debug` items.
+    debug_points: Vec<(u32, u32)>,
+    debug_reloads: Vec<(Gpr, i32, bool)>,
+    /// This thread's reusable buffers, less those moved into the fields above.
+    scratch: Box<Scratch>,
     /// Wasm offset of the operator being compiled.
     wasm: u32,
     debug: Option<DebugSideTable>,
@@ -147,8 +158,8 @@ pub struct CodeGen<'a> {
     /// its item in `ool`.
     /// (code end, bind count, local cache version, OOL item) of the last debug check.
     last_debug_check: Option<(u32, u32, u32, usize)>,
-    /// Runtime-trap stubs by wasm offset (the last one is reused for the same offset).
-    runtime_traps: Vec<(u32, DynamicLabel)>,
+    /// The last runtime-trap stub and its wasm offset (reused for the same offset).
+    runtime_trap: Option<(u32, DynamicLabel)>,
     has_memory: bool,
     tier_up: bool,
     /// (byte offset, value) of 32-bit immediates to patch when the code is done.
@@ -214,16 +225,18 @@ impl<'a> CodeGen<'a> {
     ) -> CodeGen<'a> {
         let ty = module.func_type(func_index).clone();
         let stack = ValueStack::new(&locals, wide, opts.debug);
+        let mut scratch = Scratch::take(body_len, opts.debug);
         let debug = opts.debug.then(|| {
-            DebugSideTable::new(
+            DebugSideTable::new_in(
                 locals
                     .iter()
                     .enumerate()
                     .map(|(i, t)| (*t, ValueLoc::Frame(stack.local_slot(i as u32))))
                     .collect(),
+                std::mem::take(&mut scratch.table),
             )
         });
-        let mut masm = Masm::for_body(body_len);
+        let mut masm = Masm::for_body(body_len, opts.debug);
         let label = masm.new_label();
         let frames = vec![Frame {
             kind: FrameKind::Func,
@@ -251,16 +264,20 @@ impl<'a> CodeGen<'a> {
             frames,
             reachable: true,
             frame_size_patch: 0,
-            offset_map: Vec::with_capacity(body_len / 2 + 8),
-            trap_sites: Vec::new(),
-            ool: Vec::new(),
+            offset_map: std::mem::take(&mut scratch.offset_map),
+            trap_sites: std::mem::take(&mut scratch.trap_sites),
+            ool: std::mem::take(&mut scratch.ool),
+            ool_next: std::mem::take(&mut scratch.ool_next),
+            debug_points: std::mem::take(&mut scratch.debug_points),
+            debug_reloads: std::mem::take(&mut scratch.debug_reloads),
             wasm: 0,
             debug,
-            debug_stacks: StackRecorder::default(),
+            debug_stacks: std::mem::take(&mut scratch.recorder),
+            scratch,
             debug_common: None,
             last_debug_check: None,
             checks: Default::default(),
-            runtime_traps: Vec::new(),
+            runtime_trap: None,
             has_memory: !module.memories.is_empty(),
             tier_up: opts.tier_up && !opts.debug,
             patches: Vec::new(),
@@ -440,12 +457,29 @@ impl<'a> CodeGen<'a> {
             return Err("frame too large".into());
         }
         let patch = self.frame_size_patch as usize;
-        let mut offset_map = std::mem::take(&mut self.offset_map);
-        offset_map.sort_by_key(|&(n, _)| n);
-        let mut traps = std::mem::take(&mut self.trap_sites);
-        traps.sort_by_key(|t| t.native);
-        let debug = self.debug.take();
+        // Recorded in this thread's buffers, copied out at their exact size.
+        self.offset_map.sort_by_key(|&(n, _)| n);
+        let offset_map = self.offset_map.clone();
+        self.trap_sites.sort_by_key(|t| t.native);
+        let traps = self.trap_sites.clone();
+        let debug = match self.debug.take() {
+            Some(table) => {
+                let (table, bufs) = table.finish();
+                self.scratch.table = bufs;
+                Some(table)
+            }
+            None => None,
+        };
         let handlers = self.handler_sites(size as u32)?;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.offset_map = std::mem::take(&mut self.offset_map);
+        scratch.trap_sites = std::mem::take(&mut self.trap_sites);
+        scratch.ool = std::mem::take(&mut self.ool);
+        scratch.ool_next = std::mem::take(&mut self.ool_next);
+        scratch.debug_points = std::mem::take(&mut self.debug_points);
+        scratch.debug_reloads = std::mem::take(&mut self.debug_reloads);
+        scratch.recorder = std::mem::take(&mut self.debug_stacks);
+        Scratch::give_back(scratch);
         let mut bytes = self.masm.finish()?;
         bytes[patch..patch + 4].copy_from_slice(&(size as u32).to_le_bytes());
         for &(at, v) in &self.patches {
@@ -465,8 +499,22 @@ impl<'a> CodeGen<'a> {
     }
 
     fn emit_out_of_line(&mut self) -> Res {
-        let ool = std::mem::take(&mut self.ool);
-        for item in ool {
+        // Items are emitted in order; those that emitting queues (trap
+        // stubs, in `self.ool`) follow in a next round.
+        let mut ool = std::mem::replace(&mut self.ool, std::mem::take(&mut self.ool_next));
+        while !ool.is_empty() {
+            self.emit_ool_items(&mut ool)?;
+            std::mem::swap(&mut ool, &mut self.ool);
+        }
+        // Both buffers are empty now; keep both for reuse.
+        self.ool_next = ool;
+        self.emit_debug_common();
+        Ok(())
+    }
+
+    /// Emits (and removes) `items`; whatever they queue goes to `self.ool`.
+    fn emit_ool_items(&mut self, items: &mut Vec<OutOfLine>) -> Res {
+        for item in items.drain(..) {
             match item {
                 OutOfLine::Trap { label, code, wasm } => {
                     self.masm.bind(label);
@@ -543,7 +591,8 @@ impl<'a> CodeGen<'a> {
                     if keep_flags {
                         self.masm.push_flags();
                     }
-                    for (index, wasm) in points {
+                    for k in points.0..points.1 {
+                        let (index, wasm) = self.debug_points[k as usize];
                         self.offset_map.push((self.masm.offset(), wasm));
                         let common = self.debug_common_label();
                         self.masm.push_imm(index as i32);
@@ -554,7 +603,8 @@ impl<'a> CodeGen<'a> {
                         let rt = self.runtime_trap_label(wasm);
                         self.masm.jcc(Cond::Ne, rt);
                     }
-                    for (r, slot, w) in reloads {
+                    for k in reloads.0..reloads.1 {
+                        let (r, slot, w) = self.debug_reloads[k as usize];
                         self.masm.load(w, r, RBP, slot);
                     }
                     if keep_flags {
@@ -564,10 +614,11 @@ impl<'a> CodeGen<'a> {
                 }
             }
         }
-        // Emitting the items above may have queued more (trap stubs).
-        if !self.ool.is_empty() {
-            return self.emit_out_of_line();
-        }
+        Ok(())
+    }
+
+    /// The debug checks' common stub, after all other out-of-line code.
+    fn emit_debug_common(&mut self) {
         if let Some(common) = self.debug_common {
             if self.masm.label_offset(common).is_none() {
                 self.masm.bind(common);
@@ -585,7 +636,6 @@ impl<'a> CodeGen<'a> {
                 self.masm.ret();
             }
         }
-        Ok(())
     }
 
     fn debug_common_label(&mut self) -> DynamicLabel {
@@ -610,7 +660,7 @@ impl<'a> CodeGen<'a> {
     /// Label of a `ud2` that reports the trap the runtime left pending, at
     /// wasm offset `wasm` (one per offset, so the trap names its instruction).
     fn runtime_trap_label(&mut self, wasm: u32) -> DynamicLabel {
-        if let Some(&(w, l)) = self.runtime_traps.last() {
+        if let Some((w, l)) = self.runtime_trap {
             if w == wasm {
                 return l;
             }
@@ -621,7 +671,7 @@ impl<'a> CodeGen<'a> {
             code: None,
             wasm,
         });
-        self.runtime_traps.push((wasm, label));
+        self.runtime_trap = Some((wasm, label));
         label
     }
 
@@ -662,7 +712,17 @@ impl<'a> CodeGen<'a> {
                     }) = self.ool.get_mut(item)
                     {
                         if *keep_flags || !flags_live {
-                            points.push((index, self.wasm));
+                            // Its points are the last ones listed (it is
+                            // the last check); extend them in place.
+                            debug_assert_eq!(points.1 as usize, self.debug_points.len());
+                            if points.1 as usize != self.debug_points.len() {
+                                let start = self.debug_points.len() as u32;
+                                self.debug_points
+                                    .extend_from_within(points.0 as usize..points.1 as usize);
+                                *points = (start, self.debug_points.len() as u32);
+                            }
+                            self.debug_points.push((index, self.wasm));
+                            points.1 += 1;
                             return;
                         }
                     }
@@ -677,16 +737,18 @@ impl<'a> CodeGen<'a> {
                 self.masm.debug_check(label);
             }
             self.masm.bind(back);
-            let reloads = self
-                .stack
-                .cache_reloads()
-                .into_iter()
-                .map(|(r, l)| (r, self.stack.local_slot(l), w_of(self.locals[l as usize])))
-                .collect();
+            let reloads_start = self.debug_reloads.len() as u32;
+            let (stack, locals, reloads) = (&self.stack, &self.locals, &mut self.debug_reloads);
+            stack.for_each_cache_reload(|r, l| {
+                reloads.push((r, stack.local_slot(l), w_of(locals[l as usize])));
+            });
+            let reloads = (reloads_start, self.debug_reloads.len() as u32);
+            let points_start = self.debug_points.len() as u32;
+            self.debug_points.push((index, self.wasm));
             self.ool.push(OutOfLine::Debug {
                 label,
                 back,
-                points: vec![(index, self.wasm)],
+                points: (points_start, points_start + 1),
                 keep_flags: flags_live,
                 reloads,
             });

@@ -8,7 +8,7 @@
 
 use crate::baseline::masm::{Alu, Cond, FBin, Load, Shift, Src};
 use dynasmrt::x64::X64Relocation;
-use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+use dynasmrt::{dynasm, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 
 pub type Gpr = u8;
 pub type Xmm = u8;
@@ -48,10 +48,33 @@ impl Cond {
     }
 }
 
+/// Code bytes reserved per wasm byte for debug code (measured on
+/// `samples/big.wasm`; see `Assembler::for_body`).
+const DEBUG_BYTES_PER_WASM_BYTE: usize = 32;
+
+/// Label references beyond which a thread does not keep its assembler's
+/// tables for the next function (they grow with the labels, ~3 per
+/// instruction of debug code).
+const KEEP_FIXUPS: usize = 1 << 16;
+
+thread_local! {
+    /// The label and relocation tables of the last function this thread
+    /// assembled (emptied, capacity kept), for the next one.
+    static SPARE: std::cell::Cell<Option<Spare>> = const { std::cell::Cell::new(None) };
+}
+
+/// What `SPARE` keeps: the assembler and the fixup list.
+type Spare = (VecAssembler<X64Relocation>, Vec<(u32, DynamicLabel)>);
+
 pub struct Assembler {
     pub ops: VecAssembler<X64Relocation>,
     /// Labels bound so far (a branch may arrive where this changed).
     binds: u32,
+    /// Forward `jmp`/`jcc`/`call` to a label: (offset of the rel32 field,
+    /// target), resolved in `finish`. The same bytes as dynasm's label
+    /// references, without its general relocation records (one per
+    /// instruction and more in debug code).
+    fixups: Vec<(u32, DynamicLabel)>,
 }
 
 macro_rules! alu_forms {
@@ -78,16 +101,41 @@ impl Assembler {
         Assembler {
             binds: 0,
             ops: VecAssembler::new(0),
+            fixups: Vec::new(),
         }
     }
 
     /// An assembler sized for a function body of `wasm_bytes` bytes, so the
     /// buffers rarely grow (growing was a visible share of compile time).
-    pub fn for_body(wasm_bytes: usize) -> Assembler {
-        let labels = wasm_bytes / 4 + 16;
+    /// Debug code (`debug`) is several times larger than plain code: a check
+    /// and its out-of-line hook call at every instruction. The label and
+    /// relocation tables of the last function this thread finished are
+    /// reused (see [`Assembler::finish`]).
+    pub fn for_body(wasm_bytes: usize, debug: bool) -> Assembler {
+        let per_byte = if debug { DEBUG_BYTES_PER_WASM_BYTE } else { 6 };
+        let bytes = wasm_bytes * per_byte + 256;
+        let (ops, mut fixups) = match SPARE.take() {
+            Some((mut ops, fixups)) => {
+                ops.reserve_ops(bytes);
+                (ops, fixups)
+            }
+            None => {
+                let labels = if debug {
+                    wasm_bytes * 2
+                } else {
+                    wasm_bytes / 4
+                } + 16;
+                (
+                    VecAssembler::new_with_capacity(0, bytes, 0, 0, labels, 0, 16),
+                    Vec::with_capacity(labels),
+                )
+            }
+        };
+        fixups.clear();
         Assembler {
             binds: 0,
-            ops: VecAssembler::new_with_capacity(0, wasm_bytes * 6 + 256, 0, 0, labels, 0, labels),
+            ops,
+            fixups,
         }
     }
 
@@ -121,8 +169,29 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; .align n);
     }
 
-    pub fn finish(self) -> Result<Vec<u8>, String> {
-        self.ops.finalize().map_err(|e| e.to_string())
+    /// The finished code, in a vector of its own size. The label and
+    /// relocation tables stay with this thread for its next function.
+    pub fn finish(mut self) -> Result<Vec<u8>, String> {
+        // Resolved while the labels are known (`take` forgets them).
+        for &(at, l) in &self.fixups {
+            let target = self
+                .ops
+                .labels()
+                .resolve_dynamic(l)
+                .map_err(|e| e.to_string())?;
+            // rel32 counts from the instruction's end, which its field ends.
+            let rel = (target.0 as i64 - (at as i64 + 4)) as i32;
+            let mut m = self.ops.alter();
+            m.goto(AssemblyOffset(at as usize));
+            m.push_i32(rel);
+        }
+        let mut bytes = self.ops.take().map_err(|e| e.to_string())?;
+        bytes.shrink_to_fit();
+        // Kept unless a large function grew them (threads live long).
+        if self.fixups.capacity() <= KEEP_FIXUPS {
+            SPARE.set(Some((self.ops, self.fixups)));
+        }
+        Ok(bytes)
     }
 
     // ---- moves ----------------------------------------------------------
@@ -464,7 +533,38 @@ impl Assembler {
         dynasm!(self.ops ; .arch x64 ; movzx Rd(dst), r11b);
     }
 
+    /// The rel32 displacement from the end of a `len`-byte jump emitted here
+    /// to `l`, when `l` is bound already (a backward jump): such a jump is
+    /// encoded at once, the same bytes dynasm gives a label, without a
+    /// relocation to record and resolve (debug code jumps back after every
+    /// check).
+    fn backward_rel32(&self, l: DynamicLabel, len: u32) -> Option<i32> {
+        let target = self.label_offset(l)?;
+        Some((target as i64 - (self.offset() + len) as i64) as i32)
+    }
+
     pub fn jcc(&mut self, c: Cond, l: DynamicLabel) {
+        if let Some(rel) = self.backward_rel32(l, 6) {
+            self.ops.push(0x0f);
+            self.ops.push(0x80 | c.x86_code());
+            self.ops.push_i32(rel);
+            return;
+        }
+        self.ops.push(0x0f);
+        self.ops.push(0x80 | c.x86_code());
+        self.forward_rel32(l);
+    }
+
+    /// A rel32 field to `l` (not bound yet), filled in `finish`.
+    fn forward_rel32(&mut self, l: DynamicLabel) {
+        self.fixups.push((self.offset(), l));
+        self.ops.push_i32(0);
+    }
+
+    /// `jcc` through dynasm's label relocation (the reference encoding
+    /// `jcc` reproduces; see the unit test).
+    #[cfg(test)]
+    fn jcc_dynasm(&mut self, c: Cond, l: DynamicLabel) {
         match c {
             Cond::Eq => dynasm!(self.ops ; .arch x64 ; je =>l),
             Cond::Ne => dynasm!(self.ops ; .arch x64 ; jne =>l),
@@ -496,7 +596,13 @@ impl Assembler {
     }
 
     pub fn jmp(&mut self, l: DynamicLabel) {
-        dynasm!(self.ops ; .arch x64 ; jmp =>l);
+        if let Some(rel) = self.backward_rel32(l, 5) {
+            self.ops.push(0xe9);
+            self.ops.push_i32(rel);
+            return;
+        }
+        self.ops.push(0xe9);
+        self.forward_rel32(l);
     }
 
     pub fn jmp_reg(&mut self, r: Gpr) {
@@ -562,7 +668,8 @@ impl Assembler {
     }
 
     pub fn call_label(&mut self, l: DynamicLabel) {
-        dynasm!(self.ops ; .arch x64 ; call =>l);
+        self.ops.push(0xe8);
+        self.forward_rel32(l);
     }
 
     pub fn ret(&mut self) {
@@ -853,5 +960,82 @@ impl Assembler {
             (true, false) => dynasm!(self.ops ; .arch x64 ; cvttsd2si Rd(dst), Rx(src)),
             (true, true) => dynasm!(self.ops ; .arch x64 ; cvttsd2si Rq(dst), Rx(src)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONDS: [Cond; 12] = [
+        Cond::Eq,
+        Cond::Ne,
+        Cond::LtS,
+        Cond::LtU,
+        Cond::GtS,
+        Cond::GtU,
+        Cond::LeS,
+        Cond::LeU,
+        Cond::GeS,
+        Cond::GeU,
+        Cond::Parity,
+        Cond::NoParity,
+    ];
+
+    /// Jumps and calls to labels bound before and after them, each kind in
+    /// both directions, through the assembler's own fixups or through dynasm.
+    fn jumps(through_dynasm: bool) -> Result<Vec<u8>, String> {
+        let mut a = Assembler::new();
+        let back = a.new_label();
+        let fwd = a.new_label();
+        a.bind(back);
+        a.push(RAX);
+        for c in CONDS {
+            for l in [fwd, back] {
+                if through_dynasm {
+                    a.jcc_dynasm(c, l);
+                } else {
+                    a.jcc(c, l);
+                }
+            }
+        }
+        for l in [fwd, back] {
+            if through_dynasm {
+                dynasm!(a.ops ; .arch x64 ; jmp =>l ; call =>l);
+            } else {
+                a.jmp(l);
+                a.call_label(l);
+            }
+        }
+        a.bind(fwd);
+        a.ret();
+        a.finish()
+    }
+
+    #[test]
+    fn label_jumps_are_encoded_as_dynasm_encodes_them() {
+        let ours = jumps(false).unwrap();
+        assert_eq!(ours, jumps(true).unwrap());
+        // Every jump and call in its rel32 form: 12 jcc × 2 × 6 bytes, jmp
+        // and call × 2 × 5, then the push and the ret.
+        let mut frame = Assembler::new();
+        frame.push(RAX);
+        frame.ret();
+        let frame = frame.finish().unwrap().len();
+        assert_eq!(ours.len(), 12 * 2 * 6 + 2 * 2 * 5 + frame);
+    }
+
+    #[test]
+    fn a_jump_to_a_label_never_bound_is_an_error() {
+        let mut a = Assembler::new();
+        let l = a.new_label();
+        a.jmp(l);
+        assert!(a.finish().is_err());
+        // The thread's spare tables are clean for the next function.
+        let mut b = Assembler::for_body(16, true);
+        let l = b.new_label();
+        b.jmp(l);
+        b.bind(l);
+        assert_eq!(b.finish().unwrap(), vec![0xe9, 0, 0, 0, 0]);
     }
 }
