@@ -448,7 +448,8 @@ fn opt_frame(buf: &cranelift_codegen::MachBufferFinalized<cranelift_codegen::Fin
             _ => {}
         }
     }
-    // The record slot's offset from the bottom of the frame (sp).
+    // `fp - record`: Cranelift gives the slot's offset from the bottom of
+    // the frame (sp in the body) and sp's distance below fp.
     let record_below_fp = buf.frame_layout().and_then(|l| {
         let key = ir::StackSlotKey::new(env::RECORD_SLOT_KEY);
         l.stackslots
