@@ -264,14 +264,13 @@ impl Translator<'_, '_> {
                 f
             }
         };
-        // The function, the check's offset and kind, and the caller's frame
-        // pointer reach the stub through the record and its own frame: only
-        // two values are passed in registers.
-        // The record is written but its address is not passed: the stub
-        // finds it from the caller's frame pointer and its own return
-        // address (`OptFrame::record_below_fp`). An address argument made
-        // Cranelift hoist the slot's `stack_addr` out of every loop and keep
-        // it live (spilled and reloaded) across the hot path.
+        // The function, the check's offset and kind reach the runtime through
+        // the record; only the VMContext is passed in a register. The
+        // record's address is not passed either: the runtime finds it from
+        // the caller's frame pointer and the stub's return address
+        // (`OptFrame::record_below_fp`). An address argument made Cranelift
+        // hoist the slot's `stack_addr` out of every loop and keep it live
+        // (spilled and reloaded) across the hot path.
         let vmctx = self.vmctx;
         self.interrupt_state(entry);
         self.b.ins().call(callee, &[vmctx]);
@@ -284,10 +283,10 @@ impl Translator<'_, '_> {
 impl Translator<'_, '_> {
     /// Writes the `interrupt_state` record of this check (the locals live
     /// here, then the operand stack; layout in `vm::layout`) into the
-    /// function's one record slot and returns its address. Emitted only on
-    /// the cold path, so the values stay in registers on the hot one, and
-    /// it names only values that are live here anyway.
-    fn interrupt_state(&mut self, entry: bool) -> Value {
+    /// function's one record slot. Emitted only on the cold path, so the
+    /// values stay in registers on the hot one, and it names only values
+    /// that are live here anyway.
+    fn interrupt_state(&mut self, entry: bool) {
         use crate::vm::layout::interrupt_state::{
             record_words, tag, tag_words, CHECK_WORD, HEADER_WORDS, OFFSET_WORD,
         };
@@ -358,7 +357,6 @@ impl Translator<'_, '_> {
             }
             at += t.words();
         }
-        base
     }
 
     /// The function's record slot, grown to at least `words` words.
